@@ -1,0 +1,45 @@
+package dev.kiln.abi;
+
+/**
+ * Names and numbers of Kiln's ABI v1. {@code wasm-abi/ABI.md} is the specification; this class must
+ * agree with it.
+ */
+public final class AbiV1 {
+    private AbiV1() {}
+
+    /** The ABI version this host implements; a guest may export {@link #EXPORT_ABI_VERSION}. */
+    public static final int VERSION = 1;
+
+    /** The only import module a kiln-ABI guest may use. */
+    public static final String IMPORT_MODULE = "kiln";
+
+    public static final String EXPORT_MEMORY = "memory";
+    public static final String EXPORT_ALLOC = "kiln_alloc";
+    public static final String EXPORT_HANDLE = "kiln_handle";
+    public static final String EXPORT_INIT = "kiln_init";
+    public static final String EXPORT_ABI_VERSION = "kiln_abi_version";
+
+    /** Host-call return value: the item asked for does not exist. */
+    public static final int ERR_NOT_FOUND = -1;
+
+    /** Host-call return value: an argument is out of its allowed range or badly formed. */
+    public static final int ERR_INVALID = -2;
+
+    /** Success for host calls that return no length. */
+    public static final int OK = 0;
+
+    /** Packs a guest result the way {@code kiln_handle} returns it: {@code (ptr << 32) | len}. */
+    public static long packResult(int ptr, int len) {
+        return ((long) ptr << 32) | (len & 0xFFFF_FFFFL);
+    }
+
+    /** The pointer half of a packed result, as an unsigned 32-bit value. */
+    public static long resultPtr(long packed) {
+        return packed >>> 32;
+    }
+
+    /** The length half of a packed result, as an unsigned 32-bit value. */
+    public static long resultLen(long packed) {
+        return packed & 0xFFFF_FFFFL;
+    }
+}

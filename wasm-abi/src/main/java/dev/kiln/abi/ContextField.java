@@ -1,0 +1,15 @@
+package dev.kiln.abi;
+
+/** Field ids accepted by {@code kiln.context_get}. The id is the enum's ordinal: never reorder. */
+public enum ContextField {
+    REQUEST_ID,
+    SERVICE,
+    FUNCTION,
+    VERSION,
+    TRIGGER;
+
+    static ContextField byId(long id) {
+        ContextField[] all = values();
+        return id >= 0 && id < all.length ? all[(int) id] : null;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.kiln.abi;
+
+import static dev.kiln.abi.ValueKind.I32;
+import static dev.kiln.abi.ValueKind.I64;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** Every function a guest may import from module {@code kiln} in ABI v1, with its signature. */
+public enum HostCall {
+    CONTEXT_GET("context_get", List.of(I32, I32, I32), I32),
+    DEADLINE_MS("deadline_ms", List.of(), I64),
+    REQUEST_GET("request_get", List.of(I32, I32, I32), I32),
+    REQUEST_HEADER("request_header", List.of(I32, I32, I32, I32, I32), I32),
+    REQUEST_HEADERS("request_headers", List.of(I32, I32), I32),
+    RESPONSE_SET_STATUS("response_set_status", List.of(I32), I32),
+    RESPONSE_HEADER_SET("response_header_set", List.of(I32, I32, I32, I32), I32),
+    RESPONSE_HEADER_ADD("response_header_add", List.of(I32, I32, I32, I32), I32),
+    LOG("log", List.of(I32, I32, I32), I32),
+    CONFIG_GET("config_get", List.of(I32, I32, I32, I32), I32),
+    CLOCK_UNIX_NS("clock_unix_ns", List.of(), I64),
+    CLOCK_MONOTONIC_NS("clock_monotonic_ns", List.of(), I64),
+    RANDOM_FILL("random_fill", List.of(I32, I32), I32),
+    FAIL("fail", List.of(I32, I32), I32);
+
+    private static final Map<String, HostCall> BY_NAME =
+            Arrays.stream(values())
+                    .collect(
+                            Collectors.toUnmodifiableMap(
+                                    HostCall::importName, Function.identity()));
+
+    private final String importName;
+    private final Signature signature;
+
+    HostCall(String importName, List<ValueKind> params, ValueKind result) {
+        this.importName = importName;
+        this.signature = Signature.of(params, result);
+    }
+
+    /** The field name under module {@code kiln}. */
+    public String importName() {
+        return importName;
+    }
+
+    public Signature signature() {
+        return signature;
+    }
+
+    public static Optional<HostCall> byImportName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+}

@@ -1,0 +1,210 @@
+package dev.kiln.abi;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The semantics of every {@code kiln} host function, independent of any Wasm runtime. A runtime
+ * binding forwards each import to {@link #call} with the guest's memory and raw arguments.
+ *
+ * <p>One instance serves one guest instance; {@link #begin} and {@link #end} bracket each
+ * invocation, so host functions bound once at instantiation see the current invocation.
+ */
+public final class HostCalls {
+    /** Longest header name or config key a guest may look up. */
+    public static final int MAX_KEY_BYTES = 4096;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private InvocationContext context;
+    private GuestEffects effects;
+
+    /** Starts serving an invocation; returns the effects collector the guest will fill. */
+    public GuestEffects begin(InvocationContext context, EffectLimits limits) {
+        this.context = context;
+        this.effects = new GuestEffects(limits);
+        return effects;
+    }
+
+    public void end() {
+        this.context = null;
+        this.effects = null;
+    }
+
+    /**
+     * Runs one host call. Returns the Wasm result (i32 results widened to long), or 0 for none.
+     *
+     * @throws AbiViolationException when the guest passed a range outside its memory
+     * @throws HostCallLimitException when the guest exceeded its host-call budget
+     */
+    public long call(HostCall call, GuestMemory memory, long[] args) {
+        if (context == null) {
+            // kiln_init and kiln_alloc run outside an invocation: context is not available.
+            return callOutsideInvocation(call, memory, args);
+        }
+        effects.countHostCall();
+        return switch (call) {
+            case CONTEXT_GET -> {
+                ContextField field = ContextField.byId(args[0]);
+                yield field == null
+                        ? AbiV1.ERR_INVALID
+                        : copyOut(memory, contextValue(field), args[1], args[2]);
+            }
+            case DEADLINE_MS -> context.deadlineEpochMillis();
+            case REQUEST_GET -> {
+                RequestField field = RequestField.byId(args[0]);
+                if (field == null) {
+                    yield AbiV1.ERR_INVALID;
+                }
+                HttpRequestMeta http = context.http();
+                yield http == null
+                        ? AbiV1.ERR_NOT_FOUND
+                        : copyOut(memory, requestValue(http, field), args[1], args[2]);
+            }
+            case REQUEST_HEADER -> {
+                memory.checkRange(args[0], args[1], "request_header name");
+                yield (args[1] & 0xFFFF_FFFFL) > MAX_KEY_BYTES
+                        ? AbiV1.ERR_INVALID
+                        : requestHeader(
+                                memory,
+                                readString(memory, args[0], args[1]),
+                                args[2],
+                                args[3],
+                                args[4]);
+            }
+            case REQUEST_HEADERS -> {
+                HttpRequestMeta http = context.http();
+                yield http == null
+                        ? AbiV1.ERR_NOT_FOUND
+                        : copyOut(memory, HeaderCodec.encode(http.headers()), args[0], args[1]);
+            }
+            case RESPONSE_SET_STATUS -> effects.setStatus(args[0]);
+            case RESPONSE_HEADER_SET, RESPONSE_HEADER_ADD -> {
+                memory.checkRange(args[0], args[1], "response header name");
+                memory.checkRange(args[2], args[3], "response header value");
+                if ((args[1] & 0xFFFF_FFFFL) + (args[3] & 0xFFFF_FFFFL)
+                        > effects.maxHeaderBytes()) {
+                    yield AbiV1.ERR_INVALID;
+                }
+                yield effects.putHeader(
+                        memory.read((int) args[0], (int) args[1]),
+                        memory.read((int) args[2], (int) args[3]),
+                        call == HostCall.RESPONSE_HEADER_SET);
+            }
+            case LOG -> {
+                memory.checkRange(args[1], args[2], "log message");
+                // Read no more than could be kept: a guest must not make the host copy 1 GiB.
+                int keep = (int) Math.min(args[2] & 0xFFFF_FFFFL, effects.maxLogBytes() + 1L);
+                yield effects.log(args[0], memory.read((int) args[1], keep));
+            }
+            case CONFIG_GET -> {
+                memory.checkRange(args[0], args[1], "config_get key");
+                if ((args[1] & 0xFFFF_FFFFL) > MAX_KEY_BYTES) {
+                    yield AbiV1.ERR_INVALID;
+                }
+                String value = context.config().get(readString(memory, args[0], args[1]));
+                yield value == null
+                        ? AbiV1.ERR_NOT_FOUND
+                        : copyOut(memory, value.getBytes(StandardCharsets.UTF_8), args[2], args[3]);
+            }
+            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
+            case RANDOM_FILL -> randomFill(memory, args[0], args[1], effects.maxRandomBytes());
+            case FAIL -> {
+                memory.checkRange(args[0], args[1], "fail message");
+                int keep = (int) Math.min(args[1] & 0xFFFF_FFFFL, effects.maxFailMessageBytes());
+                effects.fail(memory.read((int) args[0], keep));
+                yield AbiV1.OK;
+            }
+        };
+    }
+
+    private long callOutsideInvocation(HostCall call, GuestMemory memory, long[] args) {
+        return switch (call) {
+            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
+            case RANDOM_FILL ->
+                    randomFill(memory, args[0], args[1], EffectLimits.DEFAULTS.maxRandomBytes());
+            case LOG, FAIL, RESPONSE_SET_STATUS, RESPONSE_HEADER_SET, RESPONSE_HEADER_ADD ->
+                    AbiV1.ERR_INVALID;
+            case DEADLINE_MS -> 0L;
+            default -> AbiV1.ERR_NOT_FOUND;
+        };
+    }
+
+    private static long clock(HostCall call) {
+        if (call == HostCall.CLOCK_MONOTONIC_NS) {
+            return System.nanoTime();
+        }
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private static long randomFill(GuestMemory memory, long ptr, long len, int max) {
+        memory.checkRange(ptr, len, "random_fill buffer");
+        long l = len & 0xFFFF_FFFFL;
+        if (l > max) {
+            return AbiV1.ERR_INVALID;
+        }
+        byte[] bytes = new byte[(int) l];
+        RANDOM.nextBytes(bytes);
+        memory.write((int) ptr, bytes, 0, bytes.length);
+        return AbiV1.OK;
+    }
+
+    private long requestHeader(GuestMemory memory, String name, long index, long buf, long cap) {
+        HttpRequestMeta http = context.http();
+        if (http == null || index < 0) {
+            return AbiV1.ERR_NOT_FOUND;
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        long seen = 0;
+        List<Header> headers = http.headers();
+        for (Header h : headers) {
+            if (h.name().equals(lower) && seen++ == index) {
+                return copyOut(memory, h.value().getBytes(StandardCharsets.UTF_8), buf, cap);
+            }
+        }
+        return AbiV1.ERR_NOT_FOUND;
+    }
+
+    private byte[] contextValue(ContextField field) {
+        String v =
+                switch (field) {
+                    case REQUEST_ID -> context.requestId();
+                    case SERVICE -> context.service();
+                    case FUNCTION -> context.function();
+                    case VERSION -> context.version();
+                    case TRIGGER -> context.trigger();
+                };
+        return v.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] requestValue(HttpRequestMeta http, RequestField field) {
+        String v =
+                switch (field) {
+                    case METHOD -> http.method();
+                    case PATH -> http.path();
+                    case QUERY -> http.query();
+                };
+        return v.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The buffer convention: the full length is always returned; the value is written only when it
+     * fits in {@code cap} bytes. The buffer is bounds-checked even when nothing is written, so a
+     * bad pointer is caught on the first call, not the second.
+     */
+    static long copyOut(GuestMemory memory, byte[] value, long buf, long cap) {
+        memory.checkRange(buf, cap, "output buffer");
+        if (value.length <= (cap & 0xFFFF_FFFFL)) {
+            memory.write((int) buf, value, 0, value.length);
+        }
+        return value.length;
+    }
+
+    /** Reads a range the caller has already bounds-checked. */
+    private static String readString(GuestMemory memory, long ptr, long len) {
+        return new String(memory.read((int) ptr, (int) len), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,14 @@
+package dev.kiln.abi;
+
+/** Guest log levels; the numeric level passed to {@code kiln.log} is the ordinal. */
+public enum LogLevel {
+    DEBUG,
+    INFO,
+    WARN,
+    ERROR;
+
+    static LogLevel byId(long id) {
+        LogLevel[] all = values();
+        return id >= 0 && id < all.length ? all[(int) id] : null;
+    }
+}
