@@ -1,0 +1,45 @@
+package dev.kiln.host.core;
+
+import java.util.Locale;
+
+/**
+ * Stable error codes of Kiln's HTTP surface. The wire form ({@link #wire()}) and the status are
+ * part of the public contract: never rename one, only add.
+ */
+public enum ErrorCode {
+    FUNCTION_NOT_FOUND(404),
+    NOT_FOUND(404),
+    INVALID_MODULE(400),
+    PAYLOAD_TOO_LARGE(413),
+    BAD_REQUEST(400),
+    METHOD_NOT_ALLOWED(405),
+    UNSUPPORTED_MEDIA_TYPE(415),
+    UNAUTHORIZED(401),
+    GUEST_TRAP(500),
+    GUEST_ERROR(500),
+    FUEL_EXHAUSTED(500),
+    TIMEOUT(504),
+    MEMORY_LIMIT(500),
+    STACK_EXHAUSTED(500),
+    OUTPUT_LIMIT(500),
+    ABI_VIOLATION(500),
+    OVERLOADED(429),
+    INTERNAL(500);
+
+    private final int httpStatus;
+    private final String wire;
+
+    ErrorCode(int httpStatus) {
+        this.httpStatus = httpStatus;
+        this.wire = name().toLowerCase(Locale.ROOT);
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The snake_case code clients see in {@code {"error":{"code":...}}}. */
+    public String wire() {
+        return wire;
+    }
+}
