@@ -1,0 +1,79 @@
+package dev.kiln.host;
+
+import dev.kiln.host.config.AdminTokens;
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.http.KilnServer;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.RecordRetention;
+import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.ModuleCompiler;
+import java.io.IOException;
+import java.nio.file.Files;
+
+/** A running Kiln host: wires storage, sandbox, pool, invoker and HTTP server together. */
+public final class KilnHost implements AutoCloseable {
+    private final Registry registry;
+    private final InvocationStore records;
+    private final Invoker invoker;
+    private final KilnServer server;
+    private final AdminTokens.Resolved token;
+
+    private KilnHost(
+            Registry registry,
+            InvocationStore records,
+            Invoker invoker,
+            KilnServer server,
+            AdminTokens.Resolved token) {
+        this.registry = registry;
+        this.records = records;
+        this.invoker = invoker;
+        this.server = server;
+        this.token = token;
+    }
+
+    public static KilnHost start(KilnConfig config) throws IOException {
+        Files.createDirectories(config.dataDir());
+        AdminTokens.Resolved token = AdminTokens.resolve(config.adminToken(), config.dataDir());
+        Registry registry = Registry.open(config.dataDir());
+        InvocationStore records =
+                InvocationStore.open(
+                        config.dataDir(),
+                        new RecordRetention(
+                                config.recordsPerFunction(),
+                                config.recordMaxAge(),
+                                RecordRetention.DEFAULTS.queueCapacity(),
+                                RecordRetention.DEFAULTS.maxBatch(),
+                                RecordRetention.DEFAULTS.flushInterval()));
+        InstancePool pool =
+                new InstancePool(new ModuleCompiler(config.dataDir().resolve("compiled")));
+        Invoker invoker = new Invoker(config, registry, pool, records);
+        Deployer deployer = new Deployer(config, registry, pool, invoker);
+        KilnServer server =
+                KilnServer.start(config, token.token(), registry, deployer, invoker, records);
+        return new KilnHost(registry, records, invoker, server, token);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public AdminTokens.Resolved adminToken() {
+        return token;
+    }
+
+    /** Waits until every invocation record submitted so far is stored. */
+    public void flushRecords() {
+        records.flush();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        invoker.close();
+        records.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.kiln.host.cli;
+
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kiln serve}: runs a host on embedded storage until interrupted. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = "Start Kiln with embedded storage (SQLite + files in the data directory).")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "127.0.0.1";
+
+    @Option(
+            names = "--port",
+            description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port = 8080;
+
+    @Option(names = "--data", description = "Data directory (default: ${DEFAULT-VALUE}).")
+    Path data = Path.of("kiln-data");
+
+    @Option(
+            names = "--max-upload-bytes",
+            description = "Largest function upload (default: ${DEFAULT-VALUE}).")
+    int maxUploadBytes = 32 * 1024 * 1024;
+
+    @Option(
+            names = "--max-payload-bytes",
+            description = "Largest invocation payload (default: ${DEFAULT-VALUE}).")
+    int maxPayloadBytes = 6 * 1024 * 1024;
+
+    @Option(
+            names = "--max-response-bytes",
+            description = "Largest function result (default: ${DEFAULT-VALUE}).")
+    int maxResponseBytes = 6 * 1024 * 1024;
+
+    @Option(
+            names = "--max-timeout-ms",
+            description = "Cap on any function's timeout (default: ${DEFAULT-VALUE}).")
+    long maxTimeoutMs = 300_000;
+
+    @Option(
+            names = "--max-memory-mib",
+            description = "Cap on any function's memoryMiB (default: ${DEFAULT-VALUE}).")
+    int maxMemoryMiB = 1024;
+
+    @Option(
+            names = "--workers",
+            description = "Threads running guest code (default: 2 x cores, at least 4).")
+    Integer workers;
+
+    @Option(
+            names = "--queue",
+            description =
+                    "Invocations that may wait for a worker before 429 (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int queue = 1024;
+
+    @Override
+    public Integer call() throws Exception {
+        var builder =
+                KilnConfig.builder()
+                        .host(host)
+                        .port(port)
+                        .dataDir(data)
+                        .adminToken(System.getenv("KILN_ADMIN_TOKEN"))
+                        .maxUploadBytes(maxUploadBytes)
+                        .maxPayloadBytes(maxPayloadBytes)
+                        .maxResponseBytes(maxResponseBytes)
+                        .maxTimeout(Duration.ofMillis(maxTimeoutMs))
+                        .maxMemoryMiB(maxMemoryMiB)
+                        .workerQueue(queue);
+        if (workers != null) {
+            builder.workerThreads(workers);
+        }
+        KilnHost host = KilnHost.start(builder.build());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    host.close();
+                                    stopped.countDown();
+                                },
+                                "kiln-shutdown"));
+        var token = host.adminToken();
+        if (token.created()) {
+            System.out.println(
+                    "Admin token (shown once; stored in "
+                            + token.file()
+                            + "):\n  "
+                            + token.token());
+        }
+        System.out.println(
+                "Kiln listening on http://" + host() + ":" + host.port() + " (data: " + data + ")");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private String host() {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+}

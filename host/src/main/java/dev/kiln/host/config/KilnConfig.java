@@ -1,0 +1,197 @@
+package dev.kiln.host.config;
+
+import dev.kiln.abi.EffectLimits;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a Kiln host is configured with. Every limit is explicit here; see the limits table in
+ * README.md.
+ *
+ * @param adminToken the management API token, or {@code null} to use (or create) the one stored in
+ *     the data directory
+ * @param maxUploadBytes largest accepted function upload (module or zip)
+ * @param maxPayloadBytes largest invocation payload (event or HTTP body)
+ * @param maxResponseBytes largest result a guest may return
+ * @param maxTimeout cap on any function's timeout
+ * @param maxMemoryMiB cap on any function's memoryMiB
+ * @param workerThreads threads that run guest code
+ * @param workerQueue invocations that may wait for a worker before {@code overloaded}
+ * @param workerStackBytes stack of each worker thread; bounds guest recursion depth
+ * @param workerMode platform threads or virtual threads for guest code
+ * @param recordsPerFunction invocation records kept per function
+ * @param recordMaxAge invocation records older than this are deleted
+ */
+public record KilnConfig(
+        String host,
+        int port,
+        Path dataDir,
+        String adminToken,
+        int maxUploadBytes,
+        int maxPayloadBytes,
+        int maxResponseBytes,
+        Duration maxTimeout,
+        int maxMemoryMiB,
+        int workerThreads,
+        int workerQueue,
+        long workerStackBytes,
+        WorkerMode workerMode,
+        EffectLimits effectLimits,
+        int recordsPerFunction,
+        Duration recordMaxAge) {
+
+    public KilnConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(maxTimeout, "maxTimeout");
+        Objects.requireNonNull(effectLimits, "effectLimits");
+        Objects.requireNonNull(workerMode, "workerMode");
+        Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        requirePositive(maxUploadBytes, "maxUploadBytes");
+        requirePositive(maxPayloadBytes, "maxPayloadBytes");
+        requirePositive(maxResponseBytes, "maxResponseBytes");
+        requirePositive(maxMemoryMiB, "maxMemoryMiB");
+        requirePositive(workerThreads, "workerThreads");
+        requirePositive(workerQueue, "workerQueue");
+        requirePositive(recordsPerFunction, "recordsPerFunction");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (maxMemoryMiB > 4096) {
+            throw new IllegalArgumentException("maxMemoryMiB is at most 4096 (wasm32)");
+        }
+    }
+
+    private static void requirePositive(long value, String name) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from the embedded defaults. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private Path dataDir = Path.of("kiln-data");
+        private String adminToken;
+        private int maxUploadBytes = 32 * 1024 * 1024;
+        private int maxPayloadBytes = 6 * 1024 * 1024;
+        private int maxResponseBytes = 6 * 1024 * 1024;
+        private Duration maxTimeout = Duration.ofMinutes(5);
+        private int maxMemoryMiB = 1024;
+        private int workerThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        private int workerQueue = 1024;
+        private long workerStackBytes = 4L * 1024 * 1024;
+        private WorkerMode workerMode = WorkerMode.PLATFORM;
+        private EffectLimits effectLimits = EffectLimits.DEFAULTS;
+        private int recordsPerFunction = 1000;
+        private Duration recordMaxAge = Duration.ofDays(7);
+
+        private Builder() {}
+
+        public Builder host(String v) {
+            host = v;
+            return this;
+        }
+
+        public Builder port(int v) {
+            port = v;
+            return this;
+        }
+
+        public Builder dataDir(Path v) {
+            dataDir = v;
+            return this;
+        }
+
+        public Builder adminToken(String v) {
+            adminToken = v;
+            return this;
+        }
+
+        public Builder maxUploadBytes(int v) {
+            maxUploadBytes = v;
+            return this;
+        }
+
+        public Builder maxPayloadBytes(int v) {
+            maxPayloadBytes = v;
+            return this;
+        }
+
+        public Builder maxResponseBytes(int v) {
+            maxResponseBytes = v;
+            return this;
+        }
+
+        public Builder maxTimeout(Duration v) {
+            maxTimeout = v;
+            return this;
+        }
+
+        public Builder maxMemoryMiB(int v) {
+            maxMemoryMiB = v;
+            return this;
+        }
+
+        public Builder workerThreads(int v) {
+            workerThreads = v;
+            return this;
+        }
+
+        public Builder workerQueue(int v) {
+            workerQueue = v;
+            return this;
+        }
+
+        public Builder workerStackBytes(long v) {
+            workerStackBytes = v;
+            return this;
+        }
+
+        public Builder workerMode(WorkerMode v) {
+            workerMode = v;
+            return this;
+        }
+
+        public Builder effectLimits(EffectLimits v) {
+            effectLimits = v;
+            return this;
+        }
+
+        public Builder recordsPerFunction(int v) {
+            recordsPerFunction = v;
+            return this;
+        }
+
+        public Builder recordMaxAge(Duration v) {
+            recordMaxAge = v;
+            return this;
+        }
+
+        public KilnConfig build() {
+            return new KilnConfig(
+                    host,
+                    port,
+                    dataDir,
+                    adminToken,
+                    maxUploadBytes,
+                    maxPayloadBytes,
+                    maxResponseBytes,
+                    maxTimeout,
+                    maxMemoryMiB,
+                    workerThreads,
+                    workerQueue,
+                    workerStackBytes,
+                    workerMode,
+                    effectLimits,
+                    recordsPerFunction,
+                    recordMaxAge);
+        }
+    }
+}

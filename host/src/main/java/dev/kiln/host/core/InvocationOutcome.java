@@ -1,0 +1,77 @@
+package dev.kiln.host.core;
+
+import dev.kiln.abi.Header;
+import java.util.List;
+
+/** How one invocation ended: exactly one of these, each failure with a stable error code. */
+public sealed interface InvocationOutcome {
+
+    /** The guest returned a result. Status and headers only apply to the HTTP trigger. */
+    record Ok(int status, List<Header> headers, byte[] body) implements InvocationOutcome {
+        public Ok {
+            headers = List.copyOf(headers);
+        }
+    }
+
+    /** Every way an invocation can fail; {@link #message()} is safe to show the client. */
+    sealed interface Failure extends InvocationOutcome {
+        ErrorCode code();
+
+        String message();
+    }
+
+    /** The guest reported an error through {@code kiln.fail}; the message is the guest's. */
+    record GuestError(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.GUEST_ERROR;
+        }
+    }
+
+    record Trap(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.GUEST_TRAP;
+        }
+    }
+
+    record StackExhausted(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.STACK_EXHAUSTED;
+        }
+    }
+
+    record OutOfFuel(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.FUEL_EXHAUSTED;
+        }
+    }
+
+    record Timeout(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.TIMEOUT;
+        }
+    }
+
+    record MemoryLimit(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.MEMORY_LIMIT;
+        }
+    }
+
+    record OutputLimit(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.OUTPUT_LIMIT;
+        }
+    }
+
+    record AbiViolation(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.ABI_VIOLATION;
+        }
+    }
+
+    record Overloaded(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.OVERLOADED;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.kiln.host.deploy;
+
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.VersionKey;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.ModuleRules;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, updates and deletes functions. An upload is checked completely — settings, module
+ * validation, compilation, a trial instantiation — before the registry is touched, so a refused
+ * upload leaves everything as it was.
+ */
+public final class Deployer {
+    private static final Logger log = LoggerFactory.getLogger(Deployer.class);
+
+    private final Registry registry;
+    private final InstancePool pool;
+    private final Invoker invoker;
+    private final UploadReader uploads;
+    private final SettingsRules rules;
+
+    public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
+        this.registry = registry;
+        this.pool = pool;
+        this.invoker = invoker;
+        this.uploads = new UploadReader(config.maxUploadBytes());
+        this.rules = new SettingsRules(config);
+    }
+
+    public Deployment deploy(String service, String function, String contentType, byte[] body) {
+        Upload upload = uploads.read(contentType, body);
+        Optional<FunctionInfo> existing = registry.find(service, function);
+        FunctionSettings settings =
+                upload.settings()
+                        .applyTo(
+                                existing.map(FunctionInfo::settings)
+                                        .orElse(FunctionSettings.DEFAULTS));
+        rules.check(settings);
+        String sha = sha256(upload.wasm());
+        VersionKey key = new VersionKey(sha, rulesOf(settings));
+        check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
+        FunctionInfo stored = registry.deploy(service, function, upload.wasm(), settings);
+        existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+        log.info(
+                "deployed {}/{} version {} ({} bytes, sha256 {})",
+                service,
+                function,
+                stored.latest().number(),
+                upload.wasm().length,
+                sha);
+        return new Deployment(stored, existing.isEmpty());
+    }
+
+    public FunctionInfo patch(String service, String function, SettingsPatch patch) {
+        FunctionInfo current = find(service, function);
+        FunctionSettings settings = patch.applyTo(current.settings());
+        rules.check(settings);
+        String sha = current.latest().sha256();
+        VersionKey key = new VersionKey(sha, rulesOf(settings));
+        // New handler or memory cap: the stored module must still satisfy them.
+        check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
+        return registry.updateSettings(service, function, settings);
+    }
+
+    public void delete(String service, String function) {
+        FunctionInfo current = find(service, function);
+        registry.delete(service, function);
+        evictIfUnused(current.latest().sha256());
+        log.info("deleted {}/{}", service, function);
+    }
+
+    private FunctionInfo find(String service, String function) {
+        return registry.find(service, function)
+                .orElseThrow(
+                        () ->
+                                new KilnException(
+                                        ErrorCode.FUNCTION_NOT_FOUND,
+                                        "function "
+                                                + service
+                                                + "/"
+                                                + function
+                                                + " does not exist"));
+    }
+
+    /** Validates, compiles and trial-instantiates; failures become {@code code}. */
+    private void check(VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {
+        try {
+            pool.prepare(key, () -> wasm);
+        } catch (KilnException e) {
+            throw new KilnException(code, e.getMessage());
+        }
+        invoker.tryInstantiate(key, wasm, settings.timeoutMs())
+                .ifPresent(
+                        failure -> {
+                            throw new KilnException(
+                                    code, "module failed to instantiate: " + failure.message());
+                        });
+    }
+
+    private void evictIfUnused(String sha) {
+        for (String service : registry.services()) {
+            for (FunctionInfo f : registry.functions(service)) {
+                if (f.latest().sha256().equals(sha)) {
+                    return;
+                }
+            }
+        }
+        pool.evict(sha);
+    }
+
+    private static ModuleRules rulesOf(FunctionSettings s) {
+        return new ModuleRules(s.handler(), s.memoryMiB());
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.kiln.host.http;
+
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.invoke.RequestIds;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The outermost handler: gives every request an id, and turns any exception into the error
+ * envelope. Unexpected exceptions are logged with the request id and shown to the client only as
+ * {@code internal}: no Java internals ever reach a response.
+ */
+final class ErrorBoundary implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(ErrorBoundary.class);
+
+    private final HttpHandler next;
+
+    ErrorBoundary(HttpHandler next) {
+        this.next = next;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        if (exchange.getAttachment(Responses.REQUEST_ID) == null) {
+            String id = RequestIds.next();
+            exchange.putAttachment(Responses.REQUEST_ID, id);
+            exchange.getResponseHeaders().put(Responses.X_REQUEST_ID, id);
+        }
+        run(exchange, () -> next.handleRequest(exchange));
+    }
+
+    /** Runs {@code body}, mapping any exception it throws to an error response. */
+    static void run(HttpServerExchange exchange, ThrowingRunnable body) {
+        String id = Responses.requestId(exchange);
+        MDC.put("requestId", id);
+        try {
+            body.run();
+        } catch (KilnException e) {
+            Responses.error(exchange, e.code(), e.getMessage());
+        } catch (Exception e) {
+            log.error(
+                    "unexpected failure handling {} {}",
+                    exchange.getRequestMethod(),
+                    exchange.getRequestPath(),
+                    e);
+            Responses.error(exchange, ErrorCode.INTERNAL, "internal error; request id " + id);
+        } finally {
+            MDC.remove("requestId");
+        }
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}

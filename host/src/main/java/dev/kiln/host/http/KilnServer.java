@@ -1,0 +1,73 @@
+package dev.kiln.host.http;
+
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.registry.Registry;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import java.net.InetSocketAddress;
+import java.util.Map;
+
+/** Kiln's HTTP surface on Undertow: health, management API, invoke, and the HTTP trigger. */
+public final class KilnServer implements AutoCloseable {
+    private final Undertow undertow;
+
+    private KilnServer(Undertow undertow) {
+        this.undertow = undertow;
+    }
+
+    public static KilnServer start(
+            KilnConfig config,
+            String adminToken,
+            Registry registry,
+            Deployer deployer,
+            Invoker invoker,
+            InvocationStore records) {
+        var invoke = new InvokeHandler(invoker, config.maxPayloadBytes());
+        var api =
+                new AdminAuth(
+                        adminToken,
+                        new ManagementApi(registry, deployer, records, config.maxUploadBytes())
+                                .routes(invoke));
+        var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
+        HttpHandler root =
+                new ErrorBoundary(
+                        exchange -> {
+                            String path = exchange.getRequestPath();
+                            if (path.startsWith(HttpTriggerHandler.PREFIX)) {
+                                trigger.handleRequest(exchange);
+                            } else if (path.equals("/healthz")) {
+                                Responses.json(exchange, 200, Map.of("status", "ok"));
+                            } else if (path.startsWith("/api/")) {
+                                api.handleRequest(exchange);
+                            } else {
+                                throw new KilnException(ErrorCode.NOT_FOUND, "no such path");
+                            }
+                        });
+        Undertow undertow =
+                Undertow.builder()
+                        .addHttpListener(config.port(), config.host())
+                        .setServerOption(
+                                UndertowOptions.MAX_ENTITY_SIZE, (long) config.maxUploadBytes())
+                        .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+                        .setHandler(root)
+                        .build();
+        undertow.start();
+        return new KilnServer(undertow);
+    }
+
+    /** The port actually bound (useful when configured with port 0). */
+    public int port() {
+        return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        undertow.stop();
+    }
+}

@@ -1,0 +1,225 @@
+package dev.kiln.host.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.deploy.Deployment;
+import dev.kiln.host.deploy.SettingsPatch;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.Registry;
+import io.undertow.Handlers;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RoutingHandler;
+import io.undertow.util.Methods;
+import java.io.IOException;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Set;
+
+/** Routes of {@code /api/v1}: functions, versions, invocation records and logs. */
+final class ManagementApi {
+    static final int MAX_PATCH_BYTES = 256 * 1024;
+    static final int MAX_PAGE = 200;
+    private static final String FN = "/api/v1/services/{service}/functions/{function}";
+
+    private final Registry registry;
+    private final Deployer deployer;
+    private final InvocationStore records;
+    private final long maxUploadBytes;
+
+    ManagementApi(
+            Registry registry, Deployer deployer, InvocationStore records, long maxUploadBytes) {
+        this.registry = registry;
+        this.deployer = deployer;
+        this.records = records;
+        this.maxUploadBytes = maxUploadBytes;
+    }
+
+    RoutingHandler routes(HttpHandler invoke) {
+        return Handlers.routing()
+                .get("/api/v1/services", blocking(this::listServices))
+                .get("/api/v1/services/{service}/functions", blocking(this::listFunctions))
+                .put(FN, this::upload)
+                .add(Methods.PATCH, FN, this::patch)
+                .get(FN, blocking(this::getFunction))
+                .delete(FN, blocking(this::deleteFunction))
+                .get(FN + "/versions", blocking(this::versions))
+                .post(FN + "/invoke", invoke)
+                .get(FN + "/invocations", blocking(this::listInvocations))
+                .get(FN + "/invocations/{requestId}", blocking(this::getInvocation))
+                .get(FN + "/logs", blocking(this::logs))
+                .setFallbackHandler(
+                        ex -> {
+                            throw new KilnException(ErrorCode.NOT_FOUND, "no such API endpoint");
+                        })
+                .setInvalidMethodHandler(
+                        ex -> {
+                            throw new KilnException(
+                                    ErrorCode.METHOD_NOT_ALLOWED,
+                                    "method "
+                                            + ex.getRequestMethod()
+                                            + " is not allowed on this endpoint");
+                        });
+    }
+
+    /** Runs {@code handler} on a worker thread: registry and record reads may touch disk. */
+    private static HttpHandler blocking(HttpHandler handler) {
+        return exchange ->
+                exchange.dispatch(
+                        () -> ErrorBoundary.run(exchange, () -> handler.handleRequest(exchange)));
+    }
+
+    private void listServices(HttpServerExchange ex) {
+        Responses.json(ex, 200, Map.of("services", registry.services()));
+    }
+
+    private void listFunctions(HttpServerExchange ex) {
+        String service = PathParams.get(ex, "service");
+        var functions = registry.functions(service).stream().map(Views.Function::of).toList();
+        Responses.json(ex, 200, Map.of("service", service, "functions", functions));
+    }
+
+    private void getFunction(HttpServerExchange ex) {
+        Responses.json(ex, 200, Views.Function.of(find(ex)));
+    }
+
+    private void versions(HttpServerExchange ex) {
+        FunctionInfo f = find(ex);
+        var versions =
+                registry.versions(f.service(), f.name()).stream().map(Views.Version::of).toList();
+        Responses.json(ex, 200, Map.of("versions", versions));
+    }
+
+    private void deleteFunction(HttpServerExchange ex) {
+        deployer.delete(PathParams.get(ex, "service"), PathParams.get(ex, "function"));
+        ex.setStatusCode(204);
+        ex.endExchange();
+    }
+
+    private void upload(HttpServerExchange exchange) {
+        String service = PathParams.get(exchange, "service");
+        String function = PathParams.get(exchange, "function");
+        Bodies.read(
+                exchange,
+                maxUploadBytes,
+                (ex, body) -> {
+                    String type = Bodies.mediaType(ex);
+                    ex.dispatch(
+                            () ->
+                                    ErrorBoundary.run(
+                                            ex,
+                                            () -> {
+                                                Deployment d =
+                                                        deployer.deploy(
+                                                                service, function, type, body);
+                                                Responses.json(
+                                                        ex,
+                                                        d.created() ? 201 : 200,
+                                                        Views.Function.of(d.function()));
+                                            }));
+                });
+    }
+
+    private void patch(HttpServerExchange exchange) {
+        String service = PathParams.get(exchange, "service");
+        String function = PathParams.get(exchange, "function");
+        Bodies.read(
+                exchange,
+                MAX_PATCH_BYTES,
+                (ex, body) -> {
+                    JsonNode json;
+                    try {
+                        json = Responses.JSON.readTree(body);
+                    } catch (IOException e) {
+                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
+                    }
+                    SettingsPatch patch = SettingsPatch.fromJson(json, "settings", Set.of());
+                    ex.dispatch(
+                            () ->
+                                    ErrorBoundary.run(
+                                            ex,
+                                            () ->
+                                                    Responses.json(
+                                                            ex,
+                                                            200,
+                                                            Views.Function.of(
+                                                                    deployer.patch(
+                                                                            service, function,
+                                                                            patch)))));
+                });
+    }
+
+    private void listInvocations(HttpServerExchange ex) {
+        FunctionInfo f = find(ex);
+        int limit = intParam(ex, "limit", 50);
+        String before = param(ex, "before");
+        var list =
+                records.list(f.service(), f.name(), limit, before).stream()
+                        .map(Views.Invocation::of)
+                        .toList();
+        Responses.json(ex, 200, Map.of("invocations", list));
+    }
+
+    private void getInvocation(HttpServerExchange ex) {
+        FunctionInfo f = find(ex);
+        String id = PathParams.get(ex, "requestId");
+        var record =
+                records.get(f.service(), f.name(), id)
+                        .orElseThrow(
+                                () ->
+                                        new KilnException(
+                                                ErrorCode.NOT_FOUND,
+                                                "no invocation " + id + " of this function"));
+        Responses.json(ex, 200, Views.Invocation.of(record));
+    }
+
+    private void logs(HttpServerExchange ex) {
+        FunctionInfo f = find(ex);
+        int limit = intParam(ex, "limit", 100);
+        var lines =
+                records.recentLogs(f.service(), f.name(), limit).stream()
+                        .map(e -> Views.LogLine.of(e.line(), e.requestId()))
+                        .toList();
+        Responses.json(ex, 200, Map.of("logs", lines));
+    }
+
+    private FunctionInfo find(HttpServerExchange ex) {
+        String service = PathParams.get(ex, "service");
+        String function = PathParams.get(ex, "function");
+        return registry.find(service, function)
+                .orElseThrow(
+                        () ->
+                                new KilnException(
+                                        ErrorCode.FUNCTION_NOT_FOUND,
+                                        "function "
+                                                + service
+                                                + "/"
+                                                + function
+                                                + " does not exist"));
+    }
+
+    private static String param(HttpServerExchange ex, String name) {
+        Deque<String> values = ex.getQueryParameters().get(name);
+        return values == null || values.isEmpty() ? null : values.getFirst();
+    }
+
+    private static int intParam(HttpServerExchange ex, String name, int dflt) {
+        String v = param(ex, name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 1 || n > MAX_PAGE) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST, name + " must be an integer from 1 to " + MAX_PAGE);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.kiln.host.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.host.core.ErrorCode;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Writes JSON bodies and the stable error envelope {@code {"error":{code,message,requestId}}}. */
+final class Responses {
+    static final ObjectMapper JSON =
+            new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    static final AttachmentKey<String> REQUEST_ID = AttachmentKey.create(String.class);
+    static final HttpString X_REQUEST_ID = new HttpString("X-Kiln-Request-Id");
+
+    private Responses() {}
+
+    static String requestId(HttpServerExchange exchange) {
+        return exchange.getAttachment(REQUEST_ID);
+    }
+
+    static void json(HttpServerExchange exchange, int status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("response is not serialisable", e);
+        }
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+        exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
+    }
+
+    static void error(HttpServerExchange exchange, ErrorCode code, String message) {
+        if (exchange.isResponseStarted()) {
+            exchange.endExchange();
+            return;
+        }
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code.wire());
+        error.put("message", message);
+        error.put("requestId", requestId(exchange));
+        if (code == ErrorCode.OVERLOADED) {
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
+        }
+        if (code == ErrorCode.UNAUTHORIZED) {
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"kiln\"");
+        }
+        json(exchange, code.httpStatus(), Map.of("error", error));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.kiln.host.http;
+
+import dev.kiln.abi.GuestLogLine;
+import dev.kiln.host.observability.InvocationRecord;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.VersionInfo;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The JSON shapes of the management API. Field names are part of the public contract. */
+final class Views {
+    private Views() {}
+
+    record Version(int number, String sha256, long sizeBytes, String createdAt) {
+        static Version of(VersionInfo v) {
+            return new Version(v.number(), v.sha256(), v.sizeBytes(), iso(v.createdAt()));
+        }
+    }
+
+    record Function(
+            String service,
+            String name,
+            Version version,
+            FunctionSettings settings,
+            String createdAt,
+            String updatedAt,
+            Map<String, String> urls) {
+        static Function of(FunctionInfo f) {
+            String base = "/api/v1/services/" + f.service() + "/functions/" + f.name();
+            return new Function(
+                    f.service(),
+                    f.name(),
+                    Version.of(f.latest()),
+                    f.settings(),
+                    iso(f.createdAt()),
+                    iso(f.updatedAt()),
+                    Map.of(
+                            "invoke", base + "/invoke",
+                            "http", "/fn/" + f.service() + "/" + f.name() + "/",
+                            "invocations", base + "/invocations",
+                            "logs", base + "/logs"));
+        }
+    }
+
+    record LogLine(String time, String level, String message, String requestId) {
+        static LogLine of(GuestLogLine l, String requestId) {
+            return new LogLine(
+                    iso(Instant.ofEpochMilli(l.epochMillis())),
+                    l.level().name().toLowerCase(Locale.ROOT),
+                    l.message(),
+                    requestId);
+        }
+    }
+
+    record Invocation(
+            String requestId,
+            String service,
+            String function,
+            int version,
+            String versionSha256,
+            String trigger,
+            String startedAt,
+            long durationUs,
+            String outcome,
+            int status,
+            long bytesIn,
+            long bytesOut,
+            long fuel,
+            String start,
+            String error,
+            List<LogLine> logs,
+            boolean logTruncated) {
+        static Invocation of(InvocationRecord r) {
+            return new Invocation(
+                    r.requestId(),
+                    r.service(),
+                    r.function(),
+                    r.version(),
+                    r.versionSha256(),
+                    r.trigger(),
+                    iso(r.startedAt()),
+                    r.durationMicros(),
+                    r.outcome(),
+                    r.httpStatus(),
+                    r.bytesIn(),
+                    r.bytesOut(),
+                    r.fuel(),
+                    r.startKind(),
+                    r.errorMessage(),
+                    r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
+                    r.logTruncated());
+        }
+    }
+
+    private static String iso(Instant t) {
+        return t == null ? null : t.toString();
+    }
+}

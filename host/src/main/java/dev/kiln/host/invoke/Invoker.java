@@ -1,0 +1,248 @@
+package dev.kiln.host.invoke;
+
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.observability.InvocationRecord;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.StartKind;
+import dev.kiln.host.pool.VersionKey;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.GuestFailures;
+import dev.kiln.host.sandbox.InvocationLimits;
+import dev.kiln.host.sandbox.ModuleRules;
+import dev.kiln.host.sandbox.SandboxResult;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs invocations: finds the function, takes an instance, runs it on a worker thread under the
+ * function's deadline, and records the outcome. Triggers call {@link #submit}.
+ */
+public final class Invoker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Invoker.class);
+
+    private final KilnConfig config;
+    private final Registry registry;
+    private final InstancePool pool;
+    private final InvocationStore records;
+    private final InvocationLimits limits;
+    private final GuestExecutor workers;
+    private final ScheduledExecutorService deadlines;
+
+    public Invoker(
+            KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
+        this.config = config;
+        this.registry = registry;
+        this.pool = pool;
+        this.records = records;
+        this.limits = new InvocationLimits(config.effectLimits(), config.maxResponseBytes());
+        this.workers = new GuestExecutor(config);
+        ScheduledThreadPoolExecutor timer =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        r -> {
+                            Thread t = new Thread(r, "kiln-deadlines");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        timer.setRemoveOnCancelPolicy(true);
+        this.deadlines = Executors.unconfigurableScheduledExecutorService(timer);
+    }
+
+    /**
+     * Queues {@code request}; {@code done} receives the result on a worker thread, or at once on
+     * the caller's thread when the queue is full.
+     *
+     * @throws KilnException {@code function_not_found} when no such function exists
+     */
+    public void submit(InvocationRequest request, Consumer<InvocationResult> done) {
+        FunctionInfo function =
+                registry.find(request.service(), request.function())
+                        .orElseThrow(
+                                () ->
+                                        new KilnException(
+                                                ErrorCode.FUNCTION_NOT_FOUND,
+                                                "function "
+                                                        + request.service()
+                                                        + "/"
+                                                        + request.function()
+                                                        + " does not exist"));
+        try {
+            workers.execute(() -> done.accept(run(request, function)));
+        } catch (RejectedExecutionException e) {
+            done.accept(
+                    new InvocationResult(
+                            request.requestId(),
+                            new InvocationOutcome.Overloaded(
+                                    "too many invocations are waiting; retry later"),
+                            0,
+                            0,
+                            0,
+                            null));
+        }
+    }
+
+    /**
+     * Instantiates {@code key}'s module once, under {@code timeoutMs}, as an upload check: start
+     * code, {@code kiln_init} and the ABI version must all succeed.
+     */
+    public Optional<InvocationOutcome.Failure> tryInstantiate(
+            VersionKey key, byte[] wasm, long timeoutMs) {
+        long capped = Math.min(timeoutMs, config.maxTimeout().toMillis());
+        return DeadlineGuard.call(
+                deadlines,
+                capped * 1_000_000L,
+                () -> {
+                    try {
+                        pool.release(pool.acquire(key, () -> wasm));
+                        return Optional.empty();
+                    } catch (KilnException e) {
+                        return Optional.of(new InvocationOutcome.Trap(e.getMessage()));
+                    } catch (Throwable t) {
+                        rethrowFatal(t);
+                        return Optional.of(GuestFailures.classify(t));
+                    }
+                });
+    }
+
+    /** Guest code may raise StackOverflowError (an outcome); other VM errors are the host's. */
+    private static void rethrowFatal(Throwable t) {
+        if (t instanceof VirtualMachineError e
+                && !(t instanceof StackOverflowError)
+                && !(t instanceof OutOfMemoryError)) {
+            throw e;
+        }
+    }
+
+    private InvocationResult run(InvocationRequest request, FunctionInfo function) {
+        MDC.put("requestId", request.requestId());
+        try {
+            return runWithDeadline(request, function);
+        } finally {
+            MDC.remove("requestId");
+        }
+    }
+
+    private InvocationResult runWithDeadline(InvocationRequest request, FunctionInfo function) {
+        FunctionSettings settings = function.settings();
+        long timeoutMs = Math.min(settings.timeoutMs(), config.maxTimeout().toMillis());
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        String sha = function.latest().sha256();
+        var key = new VersionKey(sha, new ModuleRules(settings.handler(), settings.memoryMiB()));
+        var context =
+                new InvocationContext(
+                        request.requestId(),
+                        request.service(),
+                        request.function(),
+                        sha,
+                        request.trigger(),
+                        startedAt.toEpochMilli() + timeoutMs,
+                        request.http(),
+                        settings.env());
+        StartKind[] startKind = {null};
+        SandboxResult result =
+                DeadlineGuard.call(
+                        deadlines,
+                        timeoutMs * 1_000_000L,
+                        () -> {
+                            try {
+                                InstancePool.Lease lease =
+                                        pool.acquire(key, () -> registry.readModule(sha));
+                                startKind[0] = lease.startKind();
+                                SandboxResult r =
+                                        lease.instance().invoke(context, request.payload(), limits);
+                                pool.release(lease);
+                                return r;
+                            } catch (Throwable t) { // guest start/init code or the deadline
+                                rethrowFatal(t);
+                                return new SandboxResult(
+                                        GuestFailures.classify(t), List.of(), false, 0);
+                            }
+                        });
+        long micros = (System.nanoTime() - start) / 1_000;
+        InvocationResult outcome =
+                new InvocationResult(
+                        request.requestId(),
+                        result.outcome(),
+                        function.latest().number(),
+                        micros,
+                        result.fuel(),
+                        startKind[0]);
+        record(request, function, startedAt, outcome, result);
+        return outcome;
+    }
+
+    private void record(
+            InvocationRequest request,
+            FunctionInfo function,
+            Instant startedAt,
+            InvocationResult outcome,
+            SandboxResult result) {
+        String code;
+        int status;
+        long bytesOut = 0;
+        String message = null;
+        if (result.outcome() instanceof InvocationOutcome.Ok ok) {
+            code = "ok";
+            status = "http".equals(request.trigger()) ? ok.status() : 200;
+            bytesOut = ok.body().length;
+        } else {
+            var failure = (InvocationOutcome.Failure) result.outcome();
+            code = failure.code().wire();
+            status = failure.code().httpStatus();
+            message = failure.message();
+            MDC.put("outcome", code);
+            log.info(
+                    "invocation of {}/{} failed: {}",
+                    request.service(),
+                    request.function(),
+                    message);
+            MDC.remove("outcome");
+        }
+        boolean accepted =
+                records.submit(
+                        new InvocationRecord(
+                                request.requestId(),
+                                request.service(),
+                                request.function(),
+                                function.latest().number(),
+                                function.latest().sha256(),
+                                request.trigger(),
+                                startedAt,
+                                outcome.durationMicros(),
+                                code,
+                                status,
+                                request.payload().length,
+                                bytesOut,
+                                outcome.fuel(),
+                                outcome.startKind() == null ? null : outcome.startKind().wire(),
+                                message,
+                                result.logs(),
+                                result.logTruncated()));
+        if (!accepted) {
+            log.warn("invocation record dropped: the record queue is full");
+        }
+    }
+
+    @Override
+    public void close() {
+        workers.close();
+        deadlines.shutdownNow();
+    }
+}

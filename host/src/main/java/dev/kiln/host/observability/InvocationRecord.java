@@ -1,0 +1,35 @@
+package dev.kiln.host.observability;
+
+import dev.kiln.abi.GuestLogLine;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What is kept of one invocation.
+ *
+ * @param outcome {@code ok} or the error code
+ * @param startKind {@code pool}, {@code warm}, {@code cold}, or {@code null} if none started
+ * @param errorMessage the client-visible error message, {@code null} when ok
+ */
+public record InvocationRecord(
+        String requestId,
+        String service,
+        String function,
+        int version,
+        String versionSha256,
+        String trigger,
+        Instant startedAt,
+        long durationMicros,
+        String outcome,
+        int httpStatus,
+        long bytesIn,
+        long bytesOut,
+        long fuel,
+        String startKind,
+        String errorMessage,
+        List<GuestLogLine> logs,
+        boolean logTruncated) {
+    public InvocationRecord {
+        logs = List.copyOf(logs);
+    }
+}

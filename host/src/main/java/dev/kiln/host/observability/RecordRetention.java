@@ -1,0 +1,20 @@
+package dev.kiln.host.observability;
+
+import java.time.Duration;
+
+/**
+ * How many invocation records are kept and how they are written.
+ *
+ * @param queueCapacity records waiting to be written; beyond it new ones are dropped (counted)
+ * @param maxBatch records written per transaction
+ * @param flushInterval how long the writer waits for more records when idle
+ */
+public record RecordRetention(
+        int maxPerFunction,
+        Duration maxAge,
+        int queueCapacity,
+        int maxBatch,
+        Duration flushInterval) {
+    public static final RecordRetention DEFAULTS =
+            new RecordRetention(1000, Duration.ofDays(7), 10_000, 512, Duration.ofMillis(100));
+}

@@ -1,0 +1,31 @@
+package dev.kiln.host.registry;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A function's settings. They belong to the function (not to a version) and persist across uploads.
+ *
+ * @param handler the export called per invocation
+ * @param abi {@code kiln} (later also {@code wasi-cgi})
+ * @param env config values the guest reads with {@code kiln.config_get}; kept sorted
+ */
+public record FunctionSettings(
+        String handler,
+        String abi,
+        int timeoutMs,
+        int memoryMiB,
+        Map<String, String> env,
+        String description) {
+
+    public static final FunctionSettings DEFAULTS =
+            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "");
+
+    public FunctionSettings {
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(abi, "abi");
+        Objects.requireNonNull(description, "description");
+        env = java.util.Collections.unmodifiableMap(new TreeMap<>(env));
+    }
+}

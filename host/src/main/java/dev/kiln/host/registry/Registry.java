@@ -1,0 +1,427 @@
+package dev.kiln.host.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stored functions and their immutable versions: metadata in SQLite ({@code kiln.db}), module bytes
+ * in a {@link BlobStore}. Reads come from an in-memory copy kept in step with every write, so the
+ * invocation path never runs SQL. Writers are serialised.
+ *
+ * <p>Every upload makes a new version, even of identical bytes (the blob is shared): a version
+ * records that an upload happened, like publishing a version on Function Compute.
+ */
+public final class Registry implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Registry.class);
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    private static final int SCHEMA_VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Connection db;
+    private final BlobStore blobs;
+    private final Map<String, FunctionInfo> cache = new ConcurrentHashMap<>();
+
+    private Registry(Connection db, BlobStore blobs) {
+        this.db = db;
+        this.blobs = blobs;
+    }
+
+    /** Opens (creating if needed) the registry in {@code dataDir}. */
+    public static Registry open(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+            Connection db =
+                    DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("kiln.db"));
+            try (Statement st = db.createStatement()) {
+                st.execute("PRAGMA journal_mode=WAL");
+                st.execute("PRAGMA synchronous=FULL");
+                st.execute("PRAGMA busy_timeout=5000");
+                st.execute("PRAGMA foreign_keys=ON");
+            }
+            migrate(db);
+            Registry registry =
+                    new Registry(db, new BlobStore(dataDir.resolve("modules").resolve("sha256")));
+            registry.load();
+            return registry;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the registry in " + dataDir, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void migrate(Connection db) throws SQLException {
+        try (Statement st = db.createStatement()) {
+            int version;
+            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version > SCHEMA_VERSION) {
+                throw new IllegalStateException(
+                        "kiln.db has schema version " + version + ", newer than this Kiln knows");
+            }
+            if (version < 1) {
+                st.execute(
+                        "CREATE TABLE IF NOT EXISTS functions ("
+                                + " service TEXT NOT NULL, name TEXT NOT NULL,"
+                                + " settings TEXT NOT NULL, latest INTEGER NOT NULL,"
+                                + " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+                                + " PRIMARY KEY (service, name))");
+                st.execute(
+                        "CREATE TABLE IF NOT EXISTS versions ("
+                                + " service TEXT NOT NULL, name TEXT NOT NULL,"
+                                + " number INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+                                + " size INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                                + " PRIMARY KEY (service, name, number))");
+                st.execute("CREATE INDEX IF NOT EXISTS versions_sha ON versions (sha256)");
+                st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            }
+        }
+    }
+
+    private void load() throws SQLException, IOException {
+        try (Statement st = db.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT f.service, f.name, f.settings, f.created_at, f.updated_at,"
+                                    + " v.number, v.sha256, v.size, v.created_at FROM functions f"
+                                    + " JOIN versions v ON v.service = f.service AND v.name ="
+                                    + " f.name AND v.number = f.latest")) {
+            while (rs.next()) {
+                var info =
+                        new FunctionInfo(
+                                rs.getString(1),
+                                rs.getString(2),
+                                parseSettings(rs.getString(3)),
+                                new VersionInfo(
+                                        rs.getInt(6),
+                                        rs.getString(7),
+                                        rs.getLong(8),
+                                        Instant.ofEpochMilli(rs.getLong(9))),
+                                Instant.ofEpochMilli(rs.getLong(4)),
+                                Instant.ofEpochMilli(rs.getLong(5)));
+                cache.put(key(info.service(), info.name()), info);
+            }
+        }
+        Set<String> referenced = new HashSet<>();
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT DISTINCT sha256 FROM versions")) {
+            while (rs.next()) {
+                referenced.add(rs.getString(1));
+            }
+        }
+        int swept = blobs.sweep(referenced);
+        if (swept > 0) {
+            log.info("removed {} orphaned module files left by an interrupted write", swept);
+        }
+    }
+
+    /**
+     * Stores {@code module} as a new version of {@code service/function} (creating the function if
+     * needed), makes it the latest, and replaces the settings.
+     */
+    public synchronized FunctionInfo deploy(
+            String service, String function, byte[] module, FunctionSettings settings) {
+        checkName("service", service);
+        checkName("function", function);
+        String sha = BlobStore.sha256(module);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        try {
+            blobs.put(
+                    sha, module); // blob first: a crash now leaves an orphan, never half a function
+            FunctionInfo previous = cache.get(key(service, function));
+            int number = previous == null ? 1 : nextVersion(service, function);
+            Instant created = previous == null ? now : previous.createdAt();
+            inTransaction(
+                    () -> {
+                        try (PreparedStatement v =
+                                db.prepareStatement(
+                                        "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)")) {
+                            v.setString(1, service);
+                            v.setString(2, function);
+                            v.setInt(3, number);
+                            v.setString(4, sha);
+                            v.setLong(5, module.length);
+                            v.setLong(6, now.toEpochMilli());
+                            v.executeUpdate();
+                        }
+                        try (PreparedStatement f =
+                                db.prepareStatement(
+                                        "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
+                                                + " ON CONFLICT (service, name) DO UPDATE SET"
+                                                + " settings = excluded.settings,"
+                                                + " latest = excluded.latest,"
+                                                + " updated_at = excluded.updated_at")) {
+                            f.setString(1, service);
+                            f.setString(2, function);
+                            f.setString(3, settingsJson(settings));
+                            f.setInt(4, number);
+                            f.setLong(5, created.toEpochMilli());
+                            f.setLong(6, now.toEpochMilli());
+                            f.executeUpdate();
+                        }
+                    });
+            var info =
+                    new FunctionInfo(
+                            service,
+                            function,
+                            settings,
+                            new VersionInfo(number, sha, module.length, now),
+                            created,
+                            now);
+            cache.put(key(service, function), info);
+            return info;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Optional<FunctionInfo> find(String service, String function) {
+        return Optional.ofNullable(cache.get(key(service, function)));
+    }
+
+    /** Replaces the settings of an existing function. */
+    public synchronized FunctionInfo updateSettings(
+            String service, String function, FunctionSettings settings) {
+        FunctionInfo current = require(service, function);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        inTransaction(
+                () -> {
+                    try (PreparedStatement st =
+                            db.prepareStatement(
+                                    "UPDATE functions SET settings = ?, updated_at = ?"
+                                            + " WHERE service = ? AND name = ?")) {
+                        st.setString(1, settingsJson(settings));
+                        st.setLong(2, now.toEpochMilli());
+                        st.setString(3, service);
+                        st.setString(4, function);
+                        st.executeUpdate();
+                    }
+                });
+        var info =
+                new FunctionInfo(
+                        service, function, settings, current.latest(), current.createdAt(), now);
+        cache.put(key(service, function), info);
+        return info;
+    }
+
+    /** Deletes a function and its versions; module files no other version uses go too. */
+    public synchronized boolean delete(String service, String function) {
+        if (cache.get(key(service, function)) == null) {
+            return false;
+        }
+        List<String> shas = new ArrayList<>();
+        for (VersionInfo v : versions(service, function)) {
+            shas.add(v.sha256());
+        }
+        inTransaction(
+                () -> {
+                    for (String table : List.of("versions", "functions")) {
+                        try (PreparedStatement st =
+                                db.prepareStatement(
+                                        "DELETE FROM "
+                                                + table
+                                                + " WHERE service = ? AND name = ?")) {
+                            st.setString(1, service);
+                            st.setString(2, function);
+                            st.executeUpdate();
+                        }
+                    }
+                });
+        cache.remove(key(service, function));
+        for (String sha : new HashSet<>(shas)) {
+            if (!isReferenced(sha)) {
+                try {
+                    blobs.delete(sha);
+                } catch (IOException e) {
+                    log.warn("could not delete unused module file {}: {}", sha, e.toString());
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Services that hold at least one function, sorted. */
+    public List<String> services() {
+        return cache.values().stream().map(FunctionInfo::service).distinct().sorted().toList();
+    }
+
+    /** Functions of {@code service}, sorted by name. */
+    public List<FunctionInfo> functions(String service) {
+        return cache.values().stream()
+                .filter(f -> f.service().equals(service))
+                .sorted(Comparator.comparing(FunctionInfo::name))
+                .toList();
+    }
+
+    /** Versions of a function, newest first. */
+    public synchronized List<VersionInfo> versions(String service, String function) {
+        List<VersionInfo> out = new ArrayList<>();
+        try (PreparedStatement st =
+                db.prepareStatement(
+                        "SELECT number, sha256, size, created_at FROM versions"
+                                + " WHERE service = ? AND name = ? ORDER BY number DESC")) {
+            st.setString(1, service);
+            st.setString(2, function);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    out.add(
+                            new VersionInfo(
+                                    rs.getInt(1),
+                                    rs.getString(2),
+                                    rs.getLong(3),
+                                    Instant.ofEpochMilli(rs.getLong(4))));
+                }
+            }
+        } catch (SQLException e) {
+            throw storageFailure(e);
+        }
+        return out;
+    }
+
+    /** The module bytes of a version, verified against their hash. */
+    public byte[] readModule(String sha256) {
+        byte[] bytes;
+        try {
+            bytes = blobs.get(sha256);
+        } catch (IOException e) {
+            throw storageFailure(e);
+        }
+        if (bytes == null || !BlobStore.sha256(bytes).equals(sha256)) {
+            log.error("module file {} is missing or corrupt", sha256);
+            throw new KilnException(
+                    ErrorCode.INTERNAL, "the stored module of this function is unavailable");
+        }
+        return bytes;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            log.warn("closing kiln.db failed: {}", e.toString());
+        }
+    }
+
+    private FunctionInfo require(String service, String function) {
+        FunctionInfo f = cache.get(key(service, function));
+        if (f == null) {
+            throw new KilnException(
+                    ErrorCode.FUNCTION_NOT_FOUND,
+                    "function " + service + "/" + function + " does not exist");
+        }
+        return f;
+    }
+
+    private int nextVersion(String service, String function) {
+        try (PreparedStatement st =
+                db.prepareStatement(
+                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions"
+                                + " WHERE service = ? AND name = ?")) {
+            st.setString(1, service);
+            st.setString(2, function);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } catch (SQLException e) {
+            throw storageFailure(e);
+        }
+    }
+
+    private boolean isReferenced(String sha) {
+        try (PreparedStatement st =
+                db.prepareStatement("SELECT 1 FROM versions WHERE sha256 = ? LIMIT 1")) {
+            st.setString(1, sha);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw storageFailure(e);
+        }
+    }
+
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    private void inTransaction(SqlWork work) {
+        try {
+            db.setAutoCommit(false);
+            try {
+                work.run();
+                db.commit();
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw storageFailure(e);
+        }
+    }
+
+    private static void checkName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    what
+                            + " name '"
+                            + (name == null ? "" : name.replaceAll("[^\\x20-\\x7e]", "?"))
+                            + "' must match "
+                            + NAME.pattern());
+        }
+    }
+
+    private static String key(String service, String function) {
+        return service + "/" + function;
+    }
+
+    private static String settingsJson(FunctionSettings s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static FunctionSettings parseSettings(String json) {
+        try {
+            return JSON.readValue(json, FunctionSettings.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored settings are not readable", e);
+        }
+    }
+
+    private static KilnException storageFailure(Exception e) {
+        log.error("registry storage failure", e);
+        return new KilnException(ErrorCode.INTERNAL, "the registry could not complete the request");
+    }
+}

@@ -1,0 +1,73 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import dev.kiln.abi.AbiV1;
+import dev.kiln.abi.HostCall;
+import dev.kiln.abi.HostCalls;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** A module compiled to JVM bytecode, ready to be instantiated any number of times. */
+public final class CompiledModule {
+    private final ValidatedModule validated;
+    private final Function<Instance, Machine> machineFactory;
+
+    CompiledModule(ValidatedModule validated, Function<Instance, Machine> machineFactory) {
+        this.validated = validated;
+        this.machineFactory = machineFactory;
+    }
+
+    /**
+     * Creates an instance, runs the module's start function and {@code kiln_init}, and checks its
+     * ABI version. Run it under a deadline: guest code executes here.
+     *
+     * @throws KilnException {@code invalid_module} when the guest declares another ABI version
+     * @throws RuntimeException whatever the guest's start or init code raised (classify with {@link
+     *     GuestFailures})
+     */
+    public GuestInstance instantiate() {
+        HostCalls calls = new HostCalls();
+        ChicoryMemory[] memory = new ChicoryMemory[1];
+        List<ImportFunction> functions = new ArrayList<>();
+        for (HostCall call : HostCall.values()) {
+            functions.add(
+                    new HostFunction(
+                            AbiV1.IMPORT_MODULE,
+                            call.importName(),
+                            ModuleValidator.toChicory(call.signature()),
+                            (inst, args) -> {
+                                long r = calls.call(call, memory[0], args);
+                                return call.signature().results().isEmpty() ? null : new long[] {r};
+                            }));
+        }
+        Instance instance =
+                Instance.builder(validated.module)
+                        .withImportValues(ImportValues.builder().withFunctions(functions).build())
+                        .withMachineFactory(machineFactory)
+                        .withMemoryLimits(validated.memoryLimits)
+                        .build();
+        memory[0] = new ChicoryMemory(instance.memory());
+        if (validated.hasAbiVersion) {
+            long version = instance.export(AbiV1.EXPORT_ABI_VERSION).apply()[0];
+            if (version != AbiV1.VERSION) {
+                throw new KilnException(
+                        ErrorCode.INVALID_MODULE,
+                        "module declares kiln ABI version "
+                                + version
+                                + "; this host implements version "
+                                + AbiV1.VERSION);
+            }
+        }
+        if (validated.hasInit) {
+            instance.export(AbiV1.EXPORT_INIT).apply();
+        }
+        return new GuestInstance(instance, memory[0], calls, validated.rules.handler());
+    }
+}

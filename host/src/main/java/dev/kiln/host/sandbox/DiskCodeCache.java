@@ -1,0 +1,65 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.compiler.Cache;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Chicory's compiled-code cache kept on disk, so a restart does not recompile every function.
+ * Entries are written atomically; a torn or foreign file is only ever a cache miss.
+ */
+final class DiskCodeCache implements Cache {
+    private final Path dir;
+
+    DiskCodeCache(Path dir) throws IOException {
+        this.dir = Files.createDirectories(dir);
+    }
+
+    @Override
+    public byte[] get(String key) throws IOException {
+        try {
+            return Files.readAllBytes(fileFor(key));
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void putIfAbsent(String key, byte[] data) throws IOException {
+        Path target = fileFor(key);
+        if (Files.exists(target)) {
+            return;
+        }
+        Path tmp = Files.createTempFile(dir, "put-", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(data));
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Keys are Chicory's own strings; hash them so any key is a safe file name. */
+    private Path fileFor(String key) {
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(key.getBytes(StandardCharsets.UTF_8));
+            return dir.resolve(HexFormat.of().formatHex(digest) + ".bin");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.runtime.WasmRuntimeException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import dev.kiln.abi.AbiViolationException;
+import dev.kiln.abi.HostCallLimitException;
+import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.core.KilnException;
+
+/**
+ * Maps whatever escaped guest code to an outcome. Messages shown to clients are fixed phrases or
+ * the ABI's own descriptions, never a Java exception's text about host internals.
+ */
+public final class GuestFailures {
+    private GuestFailures() {}
+
+    /**
+     * Classifies {@code t}; also clears the thread's interrupt flag, which Chicory leaves set, so
+     * the worker thread can serve the next invocation.
+     */
+    public static InvocationOutcome.Failure classify(Throwable t) {
+        boolean interrupted = Thread.interrupted();
+        if (t instanceof ChicoryInterruptedException
+                || t instanceof InterruptedException
+                || (interrupted && t instanceof ChicoryException)) {
+            return new InvocationOutcome.Timeout("the function did not finish before its deadline");
+        }
+        if (t instanceof AbiViolationException e) {
+            return new InvocationOutcome.AbiViolation(e.getMessage());
+        }
+        if (t instanceof HostCallLimitException e) {
+            return new InvocationOutcome.AbiViolation(e.getMessage());
+        }
+        if (t instanceof StackOverflowError || causedByStackOverflow(t)) {
+            return new InvocationOutcome.StackExhausted("the function exhausted its call stack");
+        }
+        if (t instanceof KilnException e) {
+            return new InvocationOutcome.Trap(e.getMessage());
+        }
+        if (t instanceof TrapException) {
+            return new InvocationOutcome.Trap("wasm trap: unreachable executed");
+        }
+        if (t instanceof WasmRuntimeException || t instanceof ChicoryException) {
+            return new InvocationOutcome.Trap("wasm trap: " + trapPhrase(t.getMessage()));
+        }
+        if (t instanceof ArithmeticException) {
+            return new InvocationOutcome.Trap("wasm trap: " + trapPhrase(t.getMessage()));
+        }
+        if (t instanceof IndexOutOfBoundsException) {
+            return new InvocationOutcome.Trap("wasm trap: out of bounds memory access");
+        }
+        if (t instanceof OutOfMemoryError) {
+            return new InvocationOutcome.MemoryLimit("the function ran out of memory");
+        }
+        return new InvocationOutcome.Trap("wasm trap");
+    }
+
+    private static boolean causedByStackOverflow(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof StackOverflowError) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** Chicory's trap messages are short Wasm spec phrases; keep only those we recognise. */
+    private static String trapPhrase(String message) {
+        if (message == null) {
+            return "runtime error";
+        }
+        String m = message.toLowerCase(java.util.Locale.ROOT);
+        for (String phrase :
+                new String[] {
+                    "integer divide by zero",
+                    "integer overflow",
+                    "out of bounds memory access",
+                    "out of bounds table access",
+                    "undefined element",
+                    "uninitialized element",
+                    "indirect call type mismatch",
+                    "invalid conversion to integer",
+                    "null reference",
+                    "unreachable",
+                    "call stack exhausted"
+                }) {
+            if (m.contains(phrase)) {
+                return phrase;
+            }
+        }
+        return "runtime error";
+    }
+}

@@ -1,0 +1,84 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.Instance;
+import dev.kiln.abi.AbiV1;
+import dev.kiln.abi.GuestEffects;
+import dev.kiln.abi.HostCalls;
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.InvocationOutcome;
+import java.util.List;
+
+/**
+ * One live guest instance. Serves one invocation at a time; after any failure its state is suspect
+ * and {@link #reusable()} turns false.
+ */
+public final class GuestInstance {
+    private final ChicoryMemory memory;
+    private final HostCalls calls;
+    private final ExportFunction alloc;
+    private final ExportFunction handle;
+    private boolean reusable = true;
+
+    GuestInstance(Instance instance, ChicoryMemory memory, HostCalls calls, String handler) {
+        this.memory = memory;
+        this.calls = calls;
+        this.alloc = instance.export(AbiV1.EXPORT_ALLOC);
+        this.handle = instance.export(handler);
+    }
+
+    /** False once an invocation on this instance failed: never run it again. */
+    public boolean reusable() {
+        return reusable;
+    }
+
+    /**
+     * Runs the handler on {@code payload}. Never throws for anything the guest does; the caller's
+     * deadline interrupt surfaces as a {@code Timeout} outcome.
+     */
+    public SandboxResult invoke(
+            InvocationContext context, byte[] payload, InvocationLimits limits) {
+        GuestEffects effects = calls.begin(context, limits.effects());
+        InvocationOutcome outcome;
+        try {
+            outcome = run(payload, effects, limits);
+        } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
+            if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+                reusable = false;
+                if (!(t instanceof OutOfMemoryError)) {
+                    throw (VirtualMachineError) t;
+                }
+            }
+            outcome = GuestFailures.classify(t);
+        } finally {
+            calls.end();
+        }
+        if (outcome instanceof InvocationOutcome.Failure) {
+            reusable = false;
+        }
+        return new SandboxResult(outcome, effects.logs(), effects.logTruncated(), 0L);
+    }
+
+    private InvocationOutcome run(byte[] payload, GuestEffects effects, InvocationLimits limits) {
+        long ptr = alloc.apply(payload.length)[0];
+        memory.checkRange(ptr, payload.length, "kiln_alloc result");
+        memory.write((int) ptr, payload, 0, payload.length);
+        long packed = handle.apply(ptr, payload.length)[0];
+        if (effects.failure() != null) {
+            return new InvocationOutcome.GuestError(effects.failure());
+        }
+        long resultPtr = AbiV1.resultPtr(packed);
+        long resultLen = AbiV1.resultLen(packed);
+        if (resultLen > limits.maxOutputBytes()) {
+            return new InvocationOutcome.OutputLimit(
+                    "the function returned "
+                            + resultLen
+                            + " bytes; the limit is "
+                            + limits.maxOutputBytes());
+        }
+        memory.checkRange(resultPtr, resultLen, "kiln_handle result");
+        byte[] body = memory.read((int) resultPtr, (int) resultLen);
+        return new InvocationOutcome.Ok(
+                effects.status(), List.copyOf(effects.responseHeaders()), body);
+    }
+}

@@ -1,0 +1,192 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.ValType;
+import dev.kiln.abi.AbiV1;
+import dev.kiln.abi.HostCall;
+import dev.kiln.abi.Signature;
+import dev.kiln.abi.ValueKind;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import java.util.List;
+
+/**
+ * Decides whether a module may be stored: it must parse and validate, import only ABI v1 host
+ * functions, export what the ABI requires with the right signatures, and fit its memory cap. Runs
+ * before anything is stored or compiled.
+ */
+public final class ModuleValidator {
+    private static final FunctionType ALLOC_TYPE =
+            FunctionType.of(List.of(ValType.I32), List.of(ValType.I32));
+    private static final FunctionType HANDLE_TYPE =
+            FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64));
+    private static final FunctionType INIT_TYPE = FunctionType.of(List.of(), List.of());
+    private static final FunctionType ABI_VERSION_TYPE =
+            FunctionType.of(List.of(), List.of(ValType.I32));
+
+    private ModuleValidator() {}
+
+    /** Parses and checks {@code wasm}; throws {@code invalid_module} naming what is wrong. */
+    public static ValidatedModule validate(byte[] wasm, ModuleRules rules) {
+        WasmModule module = parse(wasm);
+        checkImports(module);
+        MemoryLimits memory = checkMemory(module, rules);
+        requireExport(module, AbiV1.EXPORT_ALLOC, ALLOC_TYPE);
+        requireExport(module, rules.handler(), HANDLE_TYPE);
+        boolean hasInit = optionalExport(module, AbiV1.EXPORT_INIT, INIT_TYPE);
+        boolean hasAbiVersion = optionalExport(module, AbiV1.EXPORT_ABI_VERSION, ABI_VERSION_TYPE);
+        return new ValidatedModule(module, rules, memory, hasInit, hasAbiVersion);
+    }
+
+    private static WasmModule parse(byte[] wasm) {
+        if (wasm.length < 8 || wasm[0] != 0 || wasm[1] != 'a' || wasm[2] != 's' || wasm[3] != 'm') {
+            throw invalid("not a WebAssembly binary (bad magic number)");
+        }
+        try {
+            return Parser.parse(wasm);
+        } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw invalid("module does not parse or validate: " + safeMessage(e));
+        }
+    }
+
+    private static void checkImports(WasmModule module) {
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount(); i++) {
+            Import imp = imports.getImport(i);
+            String where = "import " + imp.module() + "." + imp.name();
+            if (!AbiV1.IMPORT_MODULE.equals(imp.module())) {
+                throw invalid(
+                        where
+                                + " is not allowed: kiln-ABI modules may import only from module '"
+                                + AbiV1.IMPORT_MODULE
+                                + "'");
+            }
+            if (!(imp instanceof FunctionImport fi)) {
+                throw invalid(where + " is not allowed: only functions may be imported");
+            }
+            HostCall call =
+                    HostCall.byImportName(imp.name())
+                            .orElseThrow(
+                                    () ->
+                                            invalid(
+                                                    where
+                                                            + " is not a kiln ABI v1 host"
+                                                            + " function"));
+            FunctionType actual = module.typeSection().getType(fi.typeIndex());
+            if (!actual.equals(toChicory(call.signature()))) {
+                throw invalid(
+                        where
+                                + " has signature "
+                                + actual
+                                + " but ABI v1 defines "
+                                + toChicory(call.signature()));
+            }
+        }
+    }
+
+    private static MemoryLimits checkMemory(WasmModule module, ModuleRules rules) {
+        var section = module.memorySection();
+        if (section.isEmpty() || section.get().memoryCount() == 0) {
+            throw invalid("module defines no memory; the kiln ABI needs an exported 'memory'");
+        }
+        if (section.get().memoryCount() > 1) {
+            throw invalid("module defines more than one memory");
+        }
+        MemoryLimits declared = section.get().getMemory(0).limits();
+        if (declared.shared()) {
+            throw invalid("shared memory is not supported");
+        }
+        if (declared.initialPages() > rules.maxPages()) {
+            throw invalid(
+                    "memory minimum of "
+                            + declared.initialPages()
+                            + " pages ("
+                            + (declared.initialPages() / 16)
+                            + " MiB) exceeds the function's memoryMiB of "
+                            + rules.memoryMiB());
+        }
+        Export export = findExport(module, AbiV1.EXPORT_MEMORY);
+        if (export == null || export.exportType() != ExternalType.MEMORY) {
+            throw invalid("module must export its memory as 'memory'");
+        }
+        int max = Math.min(declared.maximumPages(), rules.maxPages());
+        return new MemoryLimits(declared.initialPages(), max);
+    }
+
+    private static void requireExport(WasmModule module, String name, FunctionType type) {
+        if (!optionalExport(module, name, type)) {
+            throw invalid("module must export function '" + name + "' with type " + type);
+        }
+    }
+
+    private static boolean optionalExport(WasmModule module, String name, FunctionType type) {
+        Export export = findExport(module, name);
+        if (export == null) {
+            return false;
+        }
+        if (export.exportType() != ExternalType.FUNCTION) {
+            throw invalid("export '" + name + "' must be a function");
+        }
+        FunctionType actual = functionType(module, export.index());
+        if (!actual.equals(type)) {
+            throw invalid(
+                    "export '" + name + "' has type " + actual + " but must have type " + type);
+        }
+        return true;
+    }
+
+    private static Export findExport(WasmModule module, String name) {
+        var exports = module.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            if (exports.getExport(i).name().equals(name)) {
+                return exports.getExport(i);
+            }
+        }
+        return null;
+    }
+
+    private static FunctionType functionType(WasmModule module, int funcIndex) {
+        int imported = module.importSection().count(ExternalType.FUNCTION);
+        if (funcIndex < imported) {
+            int seen = 0;
+            var imports = module.importSection();
+            for (int i = 0; i < imports.importCount(); i++) {
+                if (imports.getImport(i) instanceof FunctionImport fi && seen++ == funcIndex) {
+                    return module.typeSection().getType(fi.typeIndex());
+                }
+            }
+        }
+        return module.functionSection().getFunctionType(funcIndex - imported, module.typeSection());
+    }
+
+    static FunctionType toChicory(Signature signature) {
+        return FunctionType.of(
+                signature.params().stream().map(ModuleValidator::toChicory).toList(),
+                signature.results().stream().map(ModuleValidator::toChicory).toList());
+    }
+
+    private static ValType toChicory(ValueKind kind) {
+        return switch (kind) {
+            case I32 -> ValType.I32;
+            case I64 -> ValType.I64;
+        };
+    }
+
+    /** Chicory's parse messages describe the module, not the host; still, bound their length. */
+    private static String safeMessage(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.length() > 300 ? m.substring(0, 300) + "..." : m;
+    }
+
+    private static KilnException invalid(String message) {
+        return new KilnException(ErrorCode.INVALID_MODULE, message);
+    }
+}

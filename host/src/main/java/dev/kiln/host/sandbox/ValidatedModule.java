@@ -1,0 +1,30 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+
+/** A module that passed {@link ModuleValidator}, with the facts the sandbox needs to run it. */
+public final class ValidatedModule {
+    final WasmModule module;
+    final ModuleRules rules;
+    final MemoryLimits memoryLimits;
+    final boolean hasInit;
+    final boolean hasAbiVersion;
+
+    ValidatedModule(
+            WasmModule module,
+            ModuleRules rules,
+            MemoryLimits memoryLimits,
+            boolean hasInit,
+            boolean hasAbiVersion) {
+        this.module = module;
+        this.rules = rules;
+        this.memoryLimits = memoryLimits;
+        this.hasInit = hasInit;
+        this.hasAbiVersion = hasAbiVersion;
+    }
+
+    public ModuleRules rules() {
+        return rules;
+    }
+}

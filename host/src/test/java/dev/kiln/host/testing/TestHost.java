@@ -1,0 +1,125 @@
+package dev.kiln.host.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/** A real Kiln host on a free port and a small HTTP client for it. */
+public final class TestHost implements AutoCloseable {
+    public static final String TOKEN = "test-admin-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KilnHost host;
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestHost(KilnHost host) {
+        this.host = host;
+    }
+
+    public static TestHost start(Path dataDir) {
+        return start(dataDir, b -> {});
+    }
+
+    public static TestHost start(Path dataDir, Consumer<KilnConfig.Builder> tweak) {
+        var builder = KilnConfig.builder().port(0).dataDir(dataDir).adminToken(TOKEN);
+        tweak.accept(builder);
+        try {
+            return new TestHost(KilnHost.start(builder.build()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public KilnHost host() {
+        return host;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + host.port() + path);
+    }
+
+    public HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30));
+    }
+
+    public HttpRequest.Builder admin(String path) {
+        return request(path).header("Authorization", "Bearer " + TOKEN);
+    }
+
+    public HttpResponse<byte[]> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Uploads a module with {@code PUT /api/v1/services/{s}/functions/{f}}. */
+    public HttpResponse<byte[]> deploy(String service, String function, byte[] wasm) {
+        return send(
+                admin("/api/v1/services/" + service + "/functions/" + function)
+                        .header("Content-Type", "application/wasm")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(wasm))
+                        .build());
+    }
+
+    public HttpResponse<byte[]> invoke(String service, String function, byte[] event) {
+        return send(
+                admin("/api/v1/services/" + service + "/functions/" + function + "/invoke")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(event))
+                        .build());
+    }
+
+    public HttpResponse<byte[]> invoke(String service, String function, String event) {
+        return invoke(service, function, event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public HttpResponse<byte[]> patch(String service, String function, String json) {
+        return send(
+                admin("/api/v1/services/" + service + "/functions/" + function)
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+                        .build());
+    }
+
+    public HttpResponse<byte[]> get(String path) {
+        return send(admin(path).GET().build());
+    }
+
+    public static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    public static JsonNode json(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + text(response), e);
+        }
+    }
+
+    /** The {@code error.code} of an error response. */
+    public static String errorCode(HttpResponse<byte[]> response) {
+        return json(response).path("error").path("code").asText();
+    }
+
+    @Override
+    public void close() {
+        host.close();
+    }
+}
