@@ -1,6 +1,7 @@
 package dev.kiln.host;
 
 import dev.kiln.host.config.AdminTokens;
+import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.http.KilnServer;
@@ -12,6 +13,8 @@ import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.Deque;
 
 /** A running Kiln host: wires storage, sandbox, pool, invoker and HTTP server together. */
 public final class KilnHost implements AutoCloseable {
@@ -20,8 +23,10 @@ public final class KilnHost implements AutoCloseable {
     private final Invoker invoker;
     private final KilnServer server;
     private final AdminTokens.Resolved token;
+    private final DataDirLock lock;
 
     private KilnHost(
+            DataDirLock lock,
             Registry registry,
             InvocationStore records,
             Invoker invoker,
@@ -32,28 +37,47 @@ public final class KilnHost implements AutoCloseable {
         this.invoker = invoker;
         this.server = server;
         this.token = token;
+        this.lock = lock;
     }
 
     public static KilnHost start(KilnConfig config) throws IOException {
         Files.createDirectories(config.dataDir());
-        AdminTokens.Resolved token = AdminTokens.resolve(config.adminToken(), config.dataDir());
-        Registry registry = Registry.open(config.dataDir());
-        InvocationStore records =
-                InvocationStore.open(
-                        config.dataDir(),
-                        new RecordRetention(
-                                config.recordsPerFunction(),
-                                config.recordMaxAge(),
-                                RecordRetention.DEFAULTS.queueCapacity(),
-                                RecordRetention.DEFAULTS.maxBatch(),
-                                RecordRetention.DEFAULTS.flushInterval()));
-        InstancePool pool =
-                new InstancePool(new ModuleCompiler(config.dataDir().resolve("compiled")));
-        Invoker invoker = new Invoker(config, registry, pool, records);
-        Deployer deployer = new Deployer(config, registry, pool, invoker);
-        KilnServer server =
-                KilnServer.start(config, token.token(), registry, deployer, invoker, records);
-        return new KilnHost(registry, records, invoker, server, token);
+        DataDirLock lock = DataDirLock.acquire(config.dataDir());
+        // On a failed start, close what was opened so far, newest first.
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        opened.push(lock);
+        try {
+            AdminTokens.Resolved token = AdminTokens.resolve(config.adminToken(), config.dataDir());
+            Registry registry = Registry.open(config.dataDir());
+            opened.push(registry);
+            InvocationStore records =
+                    InvocationStore.open(
+                            config.dataDir(),
+                            new RecordRetention(
+                                    config.recordsPerFunction(),
+                                    config.recordMaxAge(),
+                                    RecordRetention.DEFAULTS.queueCapacity(),
+                                    RecordRetention.DEFAULTS.maxBatch(),
+                                    RecordRetention.DEFAULTS.flushInterval()));
+            opened.push(records);
+            InstancePool pool =
+                    new InstancePool(new ModuleCompiler(config.dataDir().resolve("compiled")));
+            Invoker invoker = new Invoker(config, registry, pool, records);
+            opened.push(invoker);
+            Deployer deployer = new Deployer(config, registry, pool, invoker);
+            KilnServer server =
+                    KilnServer.start(config, token.token(), registry, deployer, invoker, records);
+            return new KilnHost(lock, registry, records, invoker, server, token);
+        } catch (IOException | RuntimeException e) {
+            for (AutoCloseable c : opened) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
     }
 
     public int port() {
@@ -75,5 +99,10 @@ public final class KilnHost implements AutoCloseable {
         invoker.close();
         records.close();
         registry.close();
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // The lock goes with the process anyway.
+        }
     }
 }

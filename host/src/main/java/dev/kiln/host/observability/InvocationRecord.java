@@ -30,6 +30,12 @@ public record InvocationRecord(
         List<GuestLogLine> logs,
         boolean logTruncated) {
     public InvocationRecord {
+        java.util.Objects.requireNonNull(requestId, "requestId");
+        java.util.Objects.requireNonNull(service, "service");
+        java.util.Objects.requireNonNull(function, "function");
+        java.util.Objects.requireNonNull(trigger, "trigger");
+        java.util.Objects.requireNonNull(startedAt, "startedAt");
+        java.util.Objects.requireNonNull(outcome, "outcome");
         logs = List.copyOf(logs);
     }
 }

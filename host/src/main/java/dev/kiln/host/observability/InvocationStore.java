@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class InvocationStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
-    private static final int PRUNE_EVERY_BATCHES = 50;
+    private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final Connection db;
     private final RecordRetention retention;
@@ -101,8 +101,16 @@ public final class InvocationStore implements AutoCloseable {
         return dropped.get();
     }
 
+    /** Batches that could not be written (their records are lost; the writer carries on). */
+    public long failedBatches() {
+        return failedBatches.get();
+    }
+
     /** Blocks until everything submitted before this call is written. */
     public void flush() {
+        if (!writer.isAlive()) {
+            return;
+        }
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
             queue.put(marker);
@@ -114,7 +122,10 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
-    /** Newest first; listings carry no log lines (read one record for those). */
+    /**
+     * Newest first; listings carry no log lines (read one record for those). A {@code
+     * beforeRequestId} that is not stored yields an empty page.
+     */
     public List<InvocationRecord> list(
             String service, String function, int limit, String beforeRequestId) {
         String sql =
@@ -222,8 +233,13 @@ public final class InvocationStore implements AutoCloseable {
 
     private void writeLoop() {
         List<Object> batch = new ArrayList<>();
-        long batches = 0;
+        long lastPrune = System.nanoTime() - PRUNE_INTERVAL_NANOS;
         while (true) {
+            // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
+            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
+                prune();
+                lastPrune = System.nanoTime();
+            }
             try {
                 Object first =
                         queue.poll(retention.flushInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -241,9 +257,12 @@ public final class InvocationStore implements AutoCloseable {
                 }
                 queue.drainTo(batch, retention.maxBatch());
             }
-            write(batch);
-            if (++batches % PRUNE_EVERY_BATCHES == 1) {
-                prune();
+            try {
+                write(batch);
+            } catch (RuntimeException e) {
+                // A bad record must not kill the only writer: count, log, carry on.
+                failedBatches.incrementAndGet();
+                log.error("writing {} invocation records failed", batch.size(), e);
             }
             for (Object o : batch) {
                 if (o instanceof FlushMarker m) {
@@ -258,7 +277,10 @@ public final class InvocationStore implements AutoCloseable {
         synchronized (db) {
             try {
                 db.setAutoCommit(false);
-                try (PreparedStatement rec =
+                try (PreparedStatement clear =
+                                db.prepareStatement(
+                                        "DELETE FROM invocation_logs WHERE request_id = ?");
+                        PreparedStatement rec =
                                 db.prepareStatement(
                                         "INSERT OR REPLACE INTO invocations VALUES (?, ?, ?, ?, ?,"
                                                 + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -268,6 +290,8 @@ public final class InvocationStore implements AutoCloseable {
                                                 + " (?, ?, ?, ?, ?)")) {
                     for (Object o : batch) {
                         if (o instanceof InvocationRecord r) {
+                            clear.setString(1, r.requestId());
+                            clear.addBatch();
                             bind(rec, r);
                             rec.addBatch();
                             int seq = 0;
@@ -281,6 +305,7 @@ public final class InvocationStore implements AutoCloseable {
                             }
                         }
                     }
+                    clear.executeBatch();
                     rec.executeBatch();
                     line.executeBatch();
                     db.commit();

@@ -371,6 +371,13 @@ class FoundationTest {
         assertThat(badName.statusCode()).isEqualTo(400);
     }
 
+    @Test
+    void aSecondHostOnTheSameDataDirectoryIsRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestHost.start(data))
+                .hasMessageContaining("in use by another Kiln host");
+        assertThat(text(kiln.send(kiln.request("/healthz").build()))).contains("ok");
+    }
+
     private long blobCount() throws IOException {
         Path modules = data.resolve("modules");
         if (!Files.exists(modules)) {

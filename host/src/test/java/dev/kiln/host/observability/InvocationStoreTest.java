@@ -1,0 +1,112 @@
+package dev.kiln.host.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.abi.GuestLogLine;
+import dev.kiln.abi.LogLevel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InvocationStoreTest {
+    @TempDir Path data;
+
+    static InvocationRecord record(String id, String function, Instant at, String... logs) {
+        return new InvocationRecord(
+                id,
+                "svc",
+                function,
+                1,
+                "sha",
+                "invoke",
+                at,
+                42,
+                "ok",
+                200,
+                3,
+                4,
+                0,
+                "warm",
+                null,
+                java.util.Arrays.stream(logs)
+                        .map(m -> new GuestLogLine(at.toEpochMilli(), LogLevel.INFO, m))
+                        .toList(),
+                false);
+    }
+
+    @Test
+    void recordsAreListedNewestFirstAndPaged() {
+        Instant t0 = Instant.parse("2026-11-25T00:00:00Z");
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            for (int i = 0; i < 1000; i++) {
+                String id = String.format("R%04d", i);
+                assertThat(store.submit(record(id, "f", t0.plusMillis(i)))).isTrue();
+            }
+            store.flush();
+            List<InvocationRecord> page1 = store.list("svc", "f", 10, null);
+            assertThat(page1).extracting(InvocationRecord::requestId).startsWith("R0999", "R0998");
+            List<InvocationRecord> page2 = store.list("svc", "f", 10, page1.get(9).requestId());
+            assertThat(page2.get(0).requestId()).isEqualTo("R0989");
+            assertThat(store.list("svc", "other", 10, null)).isEmpty();
+        }
+    }
+
+    @Test
+    void oneRecordComesWithItsLogsInOrderAndSurvivesReopening() {
+        Instant now = Instant.now();
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            store.submit(record("A", "f", now, "first", "second", "third"));
+        }
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            var r = store.get("svc", "f", "A").orElseThrow();
+            assertThat(r.logs())
+                    .extracting(GuestLogLine::message)
+                    .containsExactly("first", "second", "third");
+            assertThat(r.durationMicros()).isEqualTo(42);
+            assertThat(store.get("svc", "other", "A")).isEmpty();
+            assertThat(store.recentLogs("svc", "f", 2))
+                    .extracting(e -> e.line().message())
+                    .containsExactly("second", "third");
+        }
+    }
+
+    @Test
+    void retentionKeepsTheNewestPerFunctionAndDropsOldOnes() {
+        var retention =
+                new RecordRetention(5, Duration.ofDays(1), 1000, 100, Duration.ofMillis(10));
+        Instant now = Instant.now();
+        try (var store = InvocationStore.open(data, retention)) {
+            store.submit(record("OLD", "g", now.minus(Duration.ofDays(2)), "old log"));
+            for (int i = 0; i < 12; i++) {
+                store.submit(record(String.format("N%02d", i), "f", now.plusMillis(i), "l" + i));
+            }
+            store.flush();
+            store.prune();
+            assertThat(store.list("svc", "f", 100, null))
+                    .extracting(InvocationRecord::requestId)
+                    .containsExactly("N11", "N10", "N09", "N08", "N07");
+            assertThat(store.list("svc", "g", 100, null)).isEmpty();
+            assertThat(store.get("svc", "f", "N00")).isEmpty();
+        }
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsWithoutBlocking() {
+        var retention = new RecordRetention(1000, Duration.ofDays(1), 4, 2, Duration.ofSeconds(5));
+        try (var store = InvocationStore.open(data, retention)) {
+            int accepted = 0;
+            long start = System.nanoTime();
+            for (int i = 0; i < 5_000; i++) {
+                if (store.submit(record("X" + i, "f", Instant.now()))) {
+                    accepted++;
+                }
+            }
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+            assertThat(store.dropped()).isEqualTo(5_000 - accepted).isPositive();
+            assertThat(elapsedMs).isLessThan(5_000);
+        }
+    }
+}
