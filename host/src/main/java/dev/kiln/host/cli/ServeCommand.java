@@ -2,6 +2,7 @@ package dev.kiln.host.cli;
 
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.config.WorkerMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -63,6 +64,12 @@ final class ServeCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     int queue = 1024;
 
+    @Option(
+            names = "--worker-mode",
+            description =
+                    "Threads for guest code: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    WorkerMode workerMode = WorkerMode.PLATFORM;
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -76,7 +83,8 @@ final class ServeCommand implements Callable<Integer> {
                         .maxResponseBytes(maxResponseBytes)
                         .maxTimeout(Duration.ofMillis(maxTimeoutMs))
                         .maxMemoryMiB(maxMemoryMiB)
-                        .workerQueue(queue);
+                        .workerQueue(queue)
+                        .workerMode(workerMode);
         if (workers != null) {
             builder.workerThreads(workers);
         }
