@@ -9,7 +9,6 @@ public enum ContextField {
     TRIGGER;
 
     static ContextField byId(long id) {
-        ContextField[] all = values();
-        return id >= 0 && id < all.length ? all[(int) id] : null;
+        return Ids.byOrdinal(values(), id);
     }
 }

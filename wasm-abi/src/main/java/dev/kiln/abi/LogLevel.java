@@ -8,7 +8,6 @@ public enum LogLevel {
     ERROR;
 
     static LogLevel byId(long id) {
-        LogLevel[] all = values();
-        return id >= 0 && id < all.length ? all[(int) id] : null;
+        return Ids.byOrdinal(values(), id);
     }
 }

@@ -7,7 +7,6 @@ public enum RequestField {
     QUERY;
 
     static RequestField byId(long id) {
-        RequestField[] all = values();
-        return id >= 0 && id < all.length ? all[(int) id] : null;
+        return Ids.byOrdinal(values(), id);
     }
 }

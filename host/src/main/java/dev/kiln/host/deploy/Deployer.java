@@ -64,7 +64,7 @@ public final class Deployer {
     }
 
     public FunctionInfo patch(String service, String function, SettingsPatch patch) {
-        FunctionInfo current = find(service, function);
+        FunctionInfo current = registry.require(service, function);
         FunctionSettings settings = patch.applyTo(current.settings());
         rules.check(settings);
         String sha = current.latest().sha256();
@@ -75,23 +75,10 @@ public final class Deployer {
     }
 
     public void delete(String service, String function) {
-        FunctionInfo current = find(service, function);
+        FunctionInfo current = registry.require(service, function);
         registry.delete(service, function);
         evictIfUnused(current.latest().sha256());
         log.info("deleted {}/{}", service, function);
-    }
-
-    private FunctionInfo find(String service, String function) {
-        return registry.find(service, function)
-                .orElseThrow(
-                        () ->
-                                new KilnException(
-                                        ErrorCode.FUNCTION_NOT_FOUND,
-                                        "function "
-                                                + service
-                                                + "/"
-                                                + function
-                                                + " does not exist"));
     }
 
     /** Validates, compiles and trial-instantiates; failures become {@code code}. */

@@ -4,7 +4,6 @@ import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
-import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -58,20 +57,7 @@ final class HttpTriggerHandler implements HttpHandler {
                         rest,
                         exchange.getQueryString(),
                         headers);
-        Bodies.read(
-                exchange,
-                maxPayloadBytes,
-                (ex, body) ->
-                        InvocationDispatch.dispatch(
-                                ex,
-                                invoker,
-                                new InvocationRequest(
-                                        Responses.requestId(ex),
-                                        service,
-                                        function,
-                                        "http",
-                                        body,
-                                        http),
-                                true));
+        InvocationDispatch.readAndDispatch(
+                exchange, invoker, maxPayloadBytes, service, function, http);
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.host.http;
 
+import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpServerExchange;
@@ -12,7 +13,37 @@ import io.undertow.util.SameThreadExecutor;
 final class InvocationDispatch {
     private InvocationDispatch() {}
 
-    static void dispatch(
+    /**
+     * Reads the body (capped at {@code maxPayloadBytes}) and invokes {@code service/function} with
+     * it.
+     *
+     * @param http request metadata for the HTTP trigger, {@code null} for invoke
+     */
+    static void readAndDispatch(
+            HttpServerExchange exchange,
+            Invoker invoker,
+            long maxPayloadBytes,
+            String service,
+            String function,
+            HttpRequestMeta http) {
+        Bodies.read(
+                exchange,
+                maxPayloadBytes,
+                (ex, body) ->
+                        dispatch(
+                                ex,
+                                invoker,
+                                new InvocationRequest(
+                                        Responses.requestId(ex),
+                                        service,
+                                        function,
+                                        http == null ? "invoke" : "http",
+                                        body,
+                                        http),
+                                http != null));
+    }
+
+    private static void dispatch(
             HttpServerExchange exchange,
             Invoker invoker,
             InvocationRequest request,

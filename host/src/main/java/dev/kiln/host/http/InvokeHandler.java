@@ -1,6 +1,5 @@
 package dev.kiln.host.http;
 
-import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -19,20 +18,7 @@ final class InvokeHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) {
         String service = PathParams.get(exchange, "service");
         String function = PathParams.get(exchange, "function");
-        Bodies.read(
-                exchange,
-                maxPayloadBytes,
-                (ex, body) ->
-                        InvocationDispatch.dispatch(
-                                ex,
-                                invoker,
-                                new InvocationRequest(
-                                        Responses.requestId(ex),
-                                        service,
-                                        function,
-                                        "invoke",
-                                        body,
-                                        null),
-                                false));
+        InvocationDispatch.readAndDispatch(
+                exchange, invoker, maxPayloadBytes, service, function, null);
     }
 }

@@ -187,18 +187,7 @@ final class ManagementApi {
     }
 
     private FunctionInfo find(HttpServerExchange ex) {
-        String service = PathParams.get(ex, "service");
-        String function = PathParams.get(ex, "function");
-        return registry.find(service, function)
-                .orElseThrow(
-                        () ->
-                                new KilnException(
-                                        ErrorCode.FUNCTION_NOT_FOUND,
-                                        "function "
-                                                + service
-                                                + "/"
-                                                + function
-                                                + " does not exist"));
+        return registry.require(PathParams.get(ex, "service"), PathParams.get(ex, "function"));
     }
 
     private static String param(HttpServerExchange ex, String name) {

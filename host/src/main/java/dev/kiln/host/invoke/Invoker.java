@@ -2,7 +2,6 @@ package dev.kiln.host.invoke;
 
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.config.KilnConfig;
-import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.observability.InvocationRecord;
@@ -71,17 +70,7 @@ public final class Invoker implements AutoCloseable {
      * @throws KilnException {@code function_not_found} when no such function exists
      */
     public void submit(InvocationRequest request, Consumer<InvocationResult> done) {
-        FunctionInfo function =
-                registry.find(request.service(), request.function())
-                        .orElseThrow(
-                                () ->
-                                        new KilnException(
-                                                ErrorCode.FUNCTION_NOT_FOUND,
-                                                "function "
-                                                        + request.service()
-                                                        + "/"
-                                                        + request.function()
-                                                        + " does not exist"));
+        FunctionInfo function = registry.require(request.service(), request.function());
         try {
             workers.execute(() -> done.accept(run(request, function)));
         } catch (RejectedExecutionException e) {

@@ -329,7 +329,8 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private FunctionInfo require(String service, String function) {
+    /** Like {@link #find}, but a missing function is {@code function_not_found}. */
+    public FunctionInfo require(String service, String function) {
         FunctionInfo f = cache.get(key(service, function));
         if (f == null) {
             throw new KilnException(
