@@ -61,7 +61,9 @@ public final class KilnHost implements AutoCloseable {
                                     RecordRetention.DEFAULTS.flushInterval()));
             opened.push(records);
             InstancePool pool =
-                    new InstancePool(new ModuleCompiler(config.dataDir().resolve("compiled")));
+                    new InstancePool(
+                            new ModuleCompiler(config.dataDir().resolve("compiled")),
+                            config.workerThreads());
             Invoker invoker = new Invoker(config, registry, pool, records);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker);

@@ -19,6 +19,13 @@ public final class CompiledModule {
     private final ValidatedModule validated;
     private final Function<Instance, Machine> machineFactory;
 
+    /**
+     * Taken from the first instance after init and shared: every reset instance starts from the
+     * same state, the way a Wizer snapshot would. Null until then, or for modules that cannot be
+     * reset.
+     */
+    private volatile InstanceSnapshot snapshot;
+
     CompiledModule(ValidatedModule validated, Function<Instance, Machine> machineFactory) {
         this.validated = validated;
         this.machineFactory = machineFactory;
@@ -68,6 +75,14 @@ public final class CompiledModule {
         if (validated.hasInit) {
             instance.export(AbiV1.EXPORT_INIT).apply();
         }
-        return new GuestInstance(instance, memory[0], calls, validated.rules.handler());
+        InstanceSnapshot shared = null;
+        if (validated.resettable) {
+            shared = snapshot;
+            if (shared == null) {
+                shared = InstanceSnapshot.of(instance);
+                snapshot = shared;
+            }
+        }
+        return new GuestInstance(instance, memory[0], calls, validated.rules.handler(), shared);
     }
 }

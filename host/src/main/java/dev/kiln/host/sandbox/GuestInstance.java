@@ -14,13 +14,22 @@ import java.util.List;
  * and {@link #reusable()} turns false.
  */
 public final class GuestInstance {
+    private final Instance instance;
+    private final InstanceSnapshot snapshot;
     private final ChicoryMemory memory;
     private final HostCalls calls;
     private final ExportFunction alloc;
     private final ExportFunction handle;
     private boolean reusable = true;
 
-    GuestInstance(Instance instance, ChicoryMemory memory, HostCalls calls, String handler) {
+    GuestInstance(
+            Instance instance,
+            ChicoryMemory memory,
+            HostCalls calls,
+            String handler,
+            InstanceSnapshot snapshot) {
+        this.instance = instance;
+        this.snapshot = snapshot;
         this.memory = memory;
         this.calls = calls;
         this.alloc = instance.export(AbiV1.EXPORT_ALLOC);
@@ -30,6 +39,15 @@ public final class GuestInstance {
     /** False once an invocation on this instance failed: never run it again. */
     public boolean reusable() {
         return reusable;
+    }
+
+    /**
+     * Restores the post-init snapshot so the next invocation sees a fresh instance. Returns false
+     * when this instance must be discarded instead: it failed, its memory grew, or its module
+     * changes state a snapshot does not cover.
+     */
+    public boolean resetForReuse() {
+        return reusable && snapshot != null && snapshot.restore(instance);
     }
 
     /**

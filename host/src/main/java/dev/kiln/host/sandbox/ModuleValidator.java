@@ -43,7 +43,8 @@ public final class ModuleValidator {
         requireExport(module, rules.handler(), HANDLE_TYPE);
         boolean hasInit = optionalExport(module, AbiV1.EXPORT_INIT, INIT_TYPE);
         boolean hasAbiVersion = optionalExport(module, AbiV1.EXPORT_ABI_VERSION, ABI_VERSION_TYPE);
-        return new ValidatedModule(module, rules, memory, hasInit, hasAbiVersion);
+        return new ValidatedModule(
+                module, rules, memory, hasInit, hasAbiVersion, resettable(module));
     }
 
     private static WasmModule parse(byte[] wasm) {
@@ -119,6 +120,30 @@ public final class ModuleValidator {
         }
         int max = Math.min(declared.maximumPages(), rules.maxPages());
         return new MemoryLimits(declared.initialPages(), max);
+    }
+
+    /**
+     * Whether restoring memory and globals is enough to make a used instance fresh: not when the
+     * code drops segments or changes tables, state a snapshot does not hold.
+     */
+    private static boolean resettable(WasmModule module) {
+        for (var body : module.codeSection().functionBodies()) {
+            for (var ins : body.instructions()) {
+                switch (ins.opcode()) {
+                    case DATA_DROP,
+                            ELEM_DROP,
+                            TABLE_SET,
+                            TABLE_GROW,
+                            TABLE_FILL,
+                            TABLE_COPY,
+                            TABLE_INIT -> {
+                        return false;
+                    }
+                    default -> {}
+                }
+            }
+        }
+        return true;
     }
 
     private static void requireExport(WasmModule module, String name, FunctionType type) {

@@ -10,18 +10,21 @@ public final class ValidatedModule {
     final MemoryLimits memoryLimits;
     final boolean hasInit;
     final boolean hasAbiVersion;
+    final boolean resettable;
 
     ValidatedModule(
             WasmModule module,
             ModuleRules rules,
             MemoryLimits memoryLimits,
             boolean hasInit,
-            boolean hasAbiVersion) {
+            boolean hasAbiVersion,
+            boolean resettable) {
         this.module = module;
         this.rules = rules;
         this.memoryLimits = memoryLimits;
         this.hasInit = hasInit;
         this.hasAbiVersion = hasAbiVersion;
+        this.resettable = resettable;
     }
 
     public ModuleRules rules() {
