@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.sandbox.ModuleLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -20,6 +21,7 @@ import java.util.Objects;
  * @param workerQueue invocations that may wait for a worker before {@code overloaded}
  * @param workerStackBytes stack of each worker thread; bounds guest recursion depth
  * @param workerMode platform threads or virtual threads for guest code
+ * @param moduleLimits caps on what an uploaded module may declare
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
  */
@@ -37,6 +39,7 @@ public record KilnConfig(
         int workerQueue,
         long workerStackBytes,
         WorkerMode workerMode,
+        ModuleLimits moduleLimits,
         EffectLimits effectLimits,
         int recordsPerFunction,
         Duration recordMaxAge) {
@@ -47,6 +50,7 @@ public record KilnConfig(
         Objects.requireNonNull(maxTimeout, "maxTimeout");
         Objects.requireNonNull(effectLimits, "effectLimits");
         Objects.requireNonNull(workerMode, "workerMode");
+        Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
@@ -88,6 +92,7 @@ public record KilnConfig(
         private int workerQueue = 1024;
         private long workerStackBytes = 4L * 1024 * 1024;
         private WorkerMode workerMode = WorkerMode.PLATFORM;
+        private ModuleLimits moduleLimits = ModuleLimits.DEFAULTS;
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
@@ -159,6 +164,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder moduleLimits(ModuleLimits v) {
+            moduleLimits = v;
+            return this;
+        }
+
         public Builder effectLimits(EffectLimits v) {
             effectLimits = v;
             return this;
@@ -189,6 +199,7 @@ public record KilnConfig(
                     workerQueue,
                     workerStackBytes,
                     workerMode,
+                    moduleLimits,
                     effectLimits,
                     recordsPerFunction,
                     recordMaxAge);

@@ -9,6 +9,7 @@ import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,6 +31,7 @@ public final class Deployer {
     private final Invoker invoker;
     private final UploadReader uploads;
     private final SettingsRules rules;
+    private final ModuleLimits moduleLimits;
 
     public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
         this.registry = registry;
@@ -37,6 +39,7 @@ public final class Deployer {
         this.invoker = invoker;
         this.uploads = new UploadReader(config.maxUploadBytes());
         this.rules = new SettingsRules(config);
+        this.moduleLimits = config.moduleLimits();
     }
 
     public Deployment deploy(String service, String function, String contentType, byte[] body) {
@@ -107,8 +110,8 @@ public final class Deployer {
         pool.evict(sha);
     }
 
-    private static ModuleRules rulesOf(FunctionSettings s) {
-        return new ModuleRules(s.handler(), s.memoryMiB());
+    private ModuleRules rulesOf(FunctionSettings s) {
+        return new ModuleRules(s.handler(), s.memoryMiB(), moduleLimits);
     }
 
     static String sha256(byte[] bytes) {

@@ -133,7 +133,11 @@ public final class Invoker implements AutoCloseable {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         String sha = function.latest().sha256();
-        var key = new VersionKey(sha, new ModuleRules(settings.handler(), settings.memoryMiB()));
+        var key =
+                new VersionKey(
+                        sha,
+                        new ModuleRules(
+                                settings.handler(), settings.memoryMiB(), config.moduleLimits()));
         var context =
                 new InvocationContext(
                         request.requestId(),

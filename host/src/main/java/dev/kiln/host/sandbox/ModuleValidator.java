@@ -37,6 +37,7 @@ public final class ModuleValidator {
     /** Parses and checks {@code wasm}; throws {@code invalid_module} naming what is wrong. */
     public static ValidatedModule validate(byte[] wasm, ModuleRules rules) {
         WasmModule module = parse(wasm);
+        checkDeclarations(module, rules.limits());
         checkImports(module);
         MemoryLimits memory = checkMemory(module, rules);
         requireExport(module, AbiV1.EXPORT_ALLOC, ALLOC_TYPE);
@@ -55,6 +56,48 @@ public final class ModuleValidator {
             return Parser.parse(wasm);
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw invalid("module does not parse or validate: " + safeMessage(e));
+        }
+    }
+
+    private static void checkDeclarations(WasmModule module, ModuleLimits limits) {
+        cap("functions", module.functionSection().functionCount(), limits.maxFunctions());
+        cap("types", module.typeSection().typeCount(), limits.maxTypes());
+        cap("globals", module.globalSection().globalCount(), limits.maxGlobals());
+        cap("exports", module.exportSection().exportCount(), limits.maxExports());
+        cap("tables", module.tableSection().tableCount(), limits.maxTables());
+        for (int i = 0; i < module.tableSection().tableCount(); i++) {
+            var table = module.tableSection().getTable(i).limits();
+            cap("table elements", table.min(), limits.maxTableElements());
+        }
+        var data = module.dataSection();
+        cap("data segments", data.dataSegmentCount(), limits.maxDataSegments());
+        long dataBytes = 0;
+        for (int i = 0; i < data.dataSegmentCount(); i++) {
+            dataBytes += data.getDataSegment(i).data().length;
+        }
+        cap("data bytes", dataBytes, limits.maxDataBytes());
+        long instructions = 0;
+        for (var body : module.codeSection().functionBodies()) {
+            cap("locals per function", body.localTypes().size(), limits.maxLocalsPerFunction());
+            instructions += body.instructions().size();
+            int depth = 0;
+            for (var ins : body.instructions()) {
+                switch (ins.opcode()) {
+                    case BLOCK, LOOP, IF, TRY_TABLE -> {
+                        depth++;
+                        cap("block nesting depth", depth, limits.maxNestingDepth());
+                    }
+                    case END -> depth--;
+                    default -> {}
+                }
+            }
+        }
+        cap("instructions", instructions, limits.maxInstructions());
+    }
+
+    private static void cap(String what, long actual, long limit) {
+        if (actual > limit) {
+            throw invalid("module has " + actual + " " + what + "; the limit is " + limit);
         }
     }
 

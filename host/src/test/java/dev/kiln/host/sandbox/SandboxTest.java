@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SandboxTest {
-    static final ModuleRules RULES = new ModuleRules("kiln_handle", 16);
+    static final ModuleRules RULES = new ModuleRules("kiln_handle", 16, ModuleLimits.DEFAULTS);
 
     /** A minimal kiln-ABI module; {@code body} is the code of kiln_handle(ptr, len) -> i64. */
     static String module(String imports, String body) {
@@ -162,7 +162,8 @@ class SandboxTest {
         assertThatThrownBy(
                         () ->
                                 ModuleValidator.validate(
-                                        Wat.compile(ECHO), new ModuleRules("other", 16)))
+                                        Wat.compile(ECHO),
+                                        new ModuleRules("other", 16, ModuleLimits.DEFAULTS)))
                 .hasMessageContaining("'other'");
     }
 
@@ -175,6 +176,34 @@ class SandboxTest {
         assertThatThrownBy(() -> ModuleValidator.validate(truncated, RULES))
                 .isInstanceOf(KilnException.class)
                 .hasMessageContaining("does not parse");
+    }
+
+    @Test
+    void declarationsBeyondTheModuleLimitsAreRefusedNamingTheLimit() {
+        var tight = new ModuleLimits(2, 1_000, 3, 4, 100, 100, 1, 10, 10, 1024, 100);
+        var rules = new ModuleRules("kiln_handle", 16, tight);
+        StringBuilder funcs = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            funcs.append("(func $f").append(i).append(")");
+        }
+        assertThatThrownBy(
+                        () ->
+                                ModuleValidator.validate(
+                                        Wat.compile(module(funcs.toString(), "i64.const 0")),
+                                        rules))
+                .hasMessageContaining("functions; the limit is 2");
+        String locals = module("", "(local i32 i32 i32 i32) i64.const 0");
+        assertThatThrownBy(() -> ModuleValidator.validate(Wat.compile(locals), rules))
+                .hasMessageContaining("locals per function");
+        String deep = module("", "block block block block block end end end end end i64.const 0");
+        assertThatThrownBy(() -> ModuleValidator.validate(Wat.compile(deep), rules))
+                .hasMessageContaining("block nesting depth");
+        String table = module("(table 11 funcref)", "i64.const 0");
+        assertThatThrownBy(() -> ModuleValidator.validate(Wat.compile(table), rules))
+                .hasMessageContaining("table elements");
+        String data = module("(data (i32.const 0) \"" + "x".repeat(2000) + "\")", "i64.const 0");
+        assertThatThrownBy(() -> ModuleValidator.validate(Wat.compile(data), rules))
+                .hasMessageContaining("data bytes");
     }
 
     @Test
