@@ -1,0 +1,6 @@
+;; forbidden_import: a kiln-ABI module that also imports a WASI function; must be refused.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "kiln_handle") (param i32 i32) (result i64) (i64.const 0)))

@@ -1,0 +1,62 @@
+package dev.kiln.conformance;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/** Loads the case folders, runs the selected ones against a target, and collects results. */
+public final class ConformanceSuite {
+    private final List<ConformanceCase> cases;
+
+    private ConformanceSuite(List<ConformanceCase> cases) {
+        this.cases = cases;
+    }
+
+    /**
+     * @param filter a glob over case names such as {@code abi/*}, or null for all
+     */
+    public static ConformanceSuite load(Path casesDir, String filter) throws IOException {
+        List<ConformanceCase> all = CaseLoader.loadAll(casesDir);
+        if (filter == null) {
+            return new ConformanceSuite(all);
+        }
+        PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + filter);
+        return new ConformanceSuite(
+                all.stream().filter(c -> m.matches(Path.of(c.name()))).toList());
+    }
+
+    public List<String> names() {
+        return cases.stream().map(ConformanceCase::name).toList();
+    }
+
+    /** Runs every case, {@code parallel} at a time, in name order of the results. */
+    public Report run(URI target, String adminToken, int parallel) throws InterruptedException {
+        CaseRunner runner = new CaseRunner(new KilnClient(target, adminToken));
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));
+        try {
+            List<Future<CaseResult>> futures = new ArrayList<>();
+            for (ConformanceCase c : cases) {
+                futures.add(pool.submit(() -> runner.run(c)));
+            }
+            List<CaseResult> results = new ArrayList<>();
+            for (Future<CaseResult> f : futures) {
+                try {
+                    results.add(f.get());
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+            return new Report(results);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

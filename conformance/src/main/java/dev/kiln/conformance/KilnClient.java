@@ -1,0 +1,61 @@
+package dev.kiln.conformance;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/** The few HTTP calls the suite makes to a Kiln deployment. */
+final class KilnClient {
+    /** Headers java.net.http refuses to set; a case may not use them. */
+    private static final Set<String> RESTRICTED =
+            Set.of("connection", "content-length", "host", "expect", "upgrade");
+
+    private final URI target;
+    private final String token;
+    private final HttpClient http =
+            HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .build();
+
+    KilnClient(URI target, String token) {
+        this.target = target;
+        this.token = token;
+    }
+
+    HttpResponse<byte[]> send(
+            String method, String path, Map<String, String> headers, byte[] body, boolean auth)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(target.resolve(path))
+                        .timeout(Duration.ofSeconds(60))
+                        .method(
+                                method,
+                                body.length == 0 && (method.equals("GET") || method.equals("HEAD"))
+                                        ? HttpRequest.BodyPublishers.noBody()
+                                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (auth) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        for (var h : headers.entrySet()) {
+            if (RESTRICTED.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                throw new IllegalArgumentException(
+                        "header " + h.getKey() + " cannot be set by a case");
+            }
+            // Repeated headers: values separated by "\n" become separate header lines.
+            for (String v : h.getValue().split("\n")) {
+                b.header(h.getKey(), v);
+            }
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static String functionPath(String service, String function) {
+        return "/api/v1/services/" + service + "/functions/" + function;
+    }
+}
