@@ -1,0 +1,309 @@
+package dev.kiln.host.fuel;
+
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.OpCode;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rewrites a module so that it meters its own CPU use: a mutable i64 global holds the fuel left;
+ * every straight-line segment of code subtracts its cost (per {@link FuelCosts}) when it starts,
+ * and function entries, loop headers and bulk operations trap with {@code unreachable} once the
+ * fuel is below zero. No loop or recursion can run without passing a check.
+ *
+ * <p>Only bytes are inserted: function, global, type and table indices of the original module stay
+ * valid, so the instrumented module computes exactly what the original does.
+ */
+public final class FuelInjector {
+    /** Fuel the module starts with, for its start function and {@code kiln_init}. */
+    public static final long INIT_FUEL = 10_000_000_000L;
+
+    private static final int SECTION_GLOBAL = 6;
+    private static final int SECTION_CODE = 10;
+    // Canonical order of known sections (custom = 0 may appear anywhere).
+    private static final Map<Integer, Integer> ORDER =
+            Map.ofEntries(
+                    Map.entry(1, 1),
+                    Map.entry(2, 2),
+                    Map.entry(3, 3),
+                    Map.entry(4, 4),
+                    Map.entry(5, 5),
+                    Map.entry(13, 6),
+                    Map.entry(6, 7),
+                    Map.entry(7, 8),
+                    Map.entry(8, 9),
+                    Map.entry(9, 10),
+                    Map.entry(12, 11),
+                    Map.entry(10, 12),
+                    Map.entry(11, 13));
+
+    private FuelInjector() {}
+
+    /** The rewritten module and the index of its fuel global. */
+    public record Instrumented(byte[] wasm, int fuelGlobal) {}
+
+    /**
+     * @param wasm a module that already passed validation
+     */
+    public static Instrumented inject(byte[] wasm) {
+        WasmModule module = Parser.parse(wasm);
+        int fuelGlobal =
+                module.importSection().count(ExternalType.GLOBAL)
+                        + module.globalSection().globalCount();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
+        out.write(wasm, 0, 8);
+        int[] pos = {8};
+        boolean globalWritten = false;
+        while (pos[0] < wasm.length) {
+            int id = wasm[pos[0]++] & 0xff;
+            int size = (int) Leb128.readUnsigned(wasm, pos);
+            int start = pos[0];
+            int end = start + size;
+            if (!globalWritten
+                    && id != 0
+                    && ORDER.getOrDefault(id, 0) > ORDER.get(SECTION_GLOBAL)) {
+                section(out, SECTION_GLOBAL, globals(wasm, -1, -1));
+                globalWritten = true;
+            }
+            switch (id) {
+                case SECTION_GLOBAL -> {
+                    section(out, id, globals(wasm, start, end));
+                    globalWritten = true;
+                }
+                case SECTION_CODE -> section(out, id, code(wasm, start, end, module, fuelGlobal));
+                default -> {
+                    out.write(id);
+                    Leb128.writeUnsigned(out, size);
+                    out.write(wasm, start, size);
+                }
+            }
+            pos[0] = end;
+        }
+        if (!globalWritten) {
+            section(out, SECTION_GLOBAL, globals(wasm, -1, -1));
+        }
+        return new Instrumented(out.toByteArray(), fuelGlobal);
+    }
+
+    private static void section(ByteArrayOutputStream out, int id, byte[] content) {
+        out.write(id);
+        Leb128.writeUnsigned(out, content.length);
+        out.writeBytes(content);
+    }
+
+    /** The global section with the fuel global appended ({@code start < 0}: none before). */
+    private static byte[] globals(byte[] wasm, int start, int end) {
+        ByteArrayOutputStream g = new ByteArrayOutputStream();
+        long count = 0;
+        int[] pos = {start};
+        if (start >= 0) {
+            count = Leb128.readUnsigned(wasm, pos);
+        }
+        Leb128.writeUnsigned(g, count + 1);
+        if (start >= 0) {
+            g.write(wasm, pos[0], end - pos[0]);
+        }
+        g.write(0x7e); // i64
+        g.write(0x01); // mutable
+        g.write(0x42); // i64.const
+        Leb128.writeSigned(g, INIT_FUEL);
+        g.write(0x0b); // end
+        return g.toByteArray();
+    }
+
+    private static byte[] code(byte[] wasm, int start, int end, WasmModule module, int fuelGlobal) {
+        ByteArrayOutputStream c = new ByteArrayOutputStream(end - start + (end - start) / 4);
+        int[] pos = {start};
+        long count = Leb128.readUnsigned(wasm, pos);
+        Leb128.writeUnsigned(c, count);
+        for (int f = 0; f < count; f++) {
+            int bodySize = (int) Leb128.readUnsigned(wasm, pos);
+            int bodyStart = pos[0];
+            int bodyEnd = bodyStart + bodySize;
+            FunctionBody body = module.codeSection().getFunctionBody(f);
+            int params =
+                    module.functionSection()
+                            .getFunctionType(f, module.typeSection())
+                            .params()
+                            .size();
+            byte[] rewritten =
+                    new BodyRewriter(wasm, bodyStart, bodyEnd, body, params, fuelGlobal).rewrite();
+            Leb128.writeUnsigned(c, rewritten.length);
+            c.writeBytes(rewritten);
+            pos[0] = bodyEnd;
+        }
+        if (pos[0] != end) {
+            throw new IllegalArgumentException("code section does not match its declared size");
+        }
+        return c.toByteArray();
+    }
+
+    /** Rewrites one function body. */
+    private static final class BodyRewriter {
+        private final byte[] wasm;
+        private final int bodyStart;
+        private final int bodyEnd;
+        private final List<Instruction> ins;
+        private final int scratchLocal;
+        private final int fuelGlobal;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        BodyRewriter(
+                byte[] wasm,
+                int bodyStart,
+                int bodyEnd,
+                FunctionBody body,
+                int params,
+                int fuelGlobal) {
+            this.wasm = wasm;
+            this.bodyStart = bodyStart;
+            this.bodyEnd = bodyEnd;
+            this.ins = List.copyOf(body.instructions());
+            this.scratchLocal = params + body.localTypes().size();
+            this.fuelGlobal = fuelGlobal;
+        }
+
+        byte[] rewrite() {
+            int exprStart = ins.get(0).address();
+            // Locals: the original groups, plus one i32 scratch local for bulk-operation sizes.
+            int[] pos = {bodyStart};
+            long groups = Leb128.readUnsigned(wasm, pos);
+            Leb128.writeUnsigned(out, groups + 1);
+            out.write(wasm, pos[0], exprStart - pos[0]);
+            out.write(0x01);
+            out.write(0x7f);
+
+            charge(segmentCost(0));
+            check();
+            for (int i = 0; i < ins.size(); i++) {
+                OpCode op = ins.get(i).opcode();
+                chargeBulk(op);
+                int from = ins.get(i).address();
+                int to = i + 1 < ins.size() ? ins.get(i + 1).address() : bodyEnd;
+                out.write(wasm, from, to - from);
+                if (endsSegment(op) && i + 1 < ins.size()) {
+                    charge(segmentCost(i + 1));
+                    if (op == OpCode.LOOP) {
+                        check();
+                    }
+                }
+            }
+            return out.toByteArray();
+        }
+
+        /** Instructions from {@code first} up to and including the next segment end. */
+        private long segmentCost(int first) {
+            long cost = 0;
+            for (int i = first; i < ins.size(); i++) {
+                cost++;
+                if (endsSegment(ins.get(i).opcode())) {
+                    break;
+                }
+            }
+            return cost;
+        }
+
+        private static boolean endsSegment(OpCode op) {
+            return switch (op) {
+                case BLOCK,
+                        LOOP,
+                        IF,
+                        ELSE,
+                        END,
+                        BR,
+                        BR_IF,
+                        BR_TABLE,
+                        RETURN,
+                        UNREACHABLE,
+                        RETURN_CALL,
+                        RETURN_CALL_INDIRECT,
+                        RETURN_CALL_REF,
+                        THROW,
+                        THROW_REF,
+                        TRY_TABLE,
+                        BR_ON_NULL,
+                        BR_ON_NON_NULL,
+                        BR_ON_CAST,
+                        BR_ON_CAST_FAIL ->
+                        true;
+                default -> false;
+            };
+        }
+
+        /** fuel -= cost */
+        private void charge(long cost) {
+            globalGet();
+            out.write(0x42);
+            Leb128.writeSigned(out, cost);
+            out.write(0x7d); // i64.sub
+            globalSet();
+        }
+
+        /** if fuel < 0: unreachable */
+        private void check() {
+            globalGet();
+            out.write(0x42);
+            out.write(0x00);
+            out.write(0x53); // i64.lt_s
+            out.write(0x04);
+            out.write(0x40); // if (empty)
+            out.write(0x00); // unreachable
+            out.write(0x0b); // end
+        }
+
+        /**
+         * Bulk operations take their size from the top of the stack: charge it, then check, so a
+         * huge fill is refused before it runs.
+         */
+        private void chargeBulk(OpCode op) {
+            int shift;
+            long multiplier = 1;
+            switch (op) {
+                case MEMORY_FILL, MEMORY_COPY, MEMORY_INIT ->
+                        shift = FuelCosts.BYTES_PER_UNIT_SHIFT;
+                case TABLE_FILL, TABLE_COPY, TABLE_INIT, TABLE_GROW -> shift = 0;
+                case MEMORY_GROW -> {
+                    shift = 0;
+                    multiplier = FuelCosts.PER_PAGE;
+                }
+                default -> {
+                    return;
+                }
+            }
+            out.write(0x22); // local.tee scratch
+            Leb128.writeUnsigned(out, scratchLocal);
+            globalGet();
+            out.write(0x20); // local.get scratch
+            Leb128.writeUnsigned(out, scratchLocal);
+            out.write(0xad); // i64.extend_i32_u
+            if (shift > 0) {
+                out.write(0x42);
+                Leb128.writeSigned(out, shift);
+                out.write(0x88); // i64.shr_u
+            }
+            if (multiplier != 1) {
+                out.write(0x42);
+                Leb128.writeSigned(out, multiplier);
+                out.write(0x7e); // i64.mul
+            }
+            out.write(0x7d); // i64.sub
+            globalSet();
+            check();
+        }
+
+        private void globalGet() {
+            out.write(0x23);
+            Leb128.writeUnsigned(out, fuelGlobal);
+        }
+
+        private void globalSet() {
+            out.write(0x24);
+            Leb128.writeUnsigned(out, fuelGlobal);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.kiln.host.fuel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.ValType;
+import dev.kiln.host.testing.Wat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The injector must not change results, must charge deterministically, and must stop loops. */
+class FuelInjectorTest {
+    /** Exercises every control construct the segmenter cares about. */
+    static final String PROGRAMS =
+            """
+            (module
+              (memory (export "memory") 1 4)
+              (table 2 funcref)
+              (elem (i32.const 0) $sq $neg)
+              (type $un (func (param i32) (result i32)))
+              (global $g (mut i32) (i32.const 7))
+              (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+              (func $neg (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+              (func (export "fib") (param $n i32) (result i32)
+                (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+                  (then (local.get $n))
+                  (else (i32.add (call 2 (i32.sub (local.get $n) (i32.const 1)))
+                                 (call 2 (i32.sub (local.get $n) (i32.const 2)))))))
+              (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.eqz (local.get $n)))
+                    (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+                    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                    (br $next)))
+                (local.get $acc))
+              (func (export "switch") (param $k i32) (result i32)
+                (block $c (block $b (block $a
+                  (br_table $a $b $c (local.get $k)))
+                  (return (i32.const 10)))
+                  (return (i32.const 20)))
+                (i32.const 30))
+              (func (export "indirect") (param $k i32) (param $x i32) (result i32)
+                (call_indirect (type $un) (local.get $x) (local.get $k)))
+              (func (export "bulk") (param $n i32) (result i32)
+                (memory.fill (i32.const 0) (i32.const 7) (local.get $n))
+                (memory.copy (i32.const 1000) (i32.const 0) (local.get $n))
+                (i32.load8_u (i32.const 1000)))
+              (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+              (func (export "global") (result i32)
+                (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g))
+              (func (export "spin") (loop $l (br $l)))
+              (func (export "trap") (result i32) (i32.div_s (i32.const 1) (i32.const 0))))
+            """;
+
+    static Instance instantiate(byte[] wasm) {
+        WasmModule m = Parser.parse(wasm);
+        return Instance.builder(m).withMachineFactory(MachineFactoryCompiler.compile(m)).build();
+    }
+
+    static long call(Instance i, String name, long... args) {
+        long[] r = i.export(name).apply(args);
+        return r == null || r.length == 0 ? 0 : r[0];
+    }
+
+    @Test
+    void instrumentedModulesValidateAndComputeTheSame() {
+        byte[] original = Wat.compile(PROGRAMS);
+        var injected = FuelInjector.inject(original);
+        Instance plain = instantiate(original);
+        Instance metered = instantiate(injected.wasm());
+        for (String[] c :
+                new String[][] {
+                    {"fib", "20"},
+                    {"sum", "1000"},
+                    {"switch", "0"},
+                    {"switch", "1"},
+                    {"switch", "2"},
+                    {"switch", "9"},
+                    {"indirect", "0", "9"},
+                    {"indirect", "1", "9"},
+                    {"bulk", "300"},
+                    {"grow"},
+                    {"global"},
+                    {"global"}
+                }) {
+            long[] args = new long[c.length - 1];
+            for (int k = 1; k < c.length; k++) {
+                args[k - 1] = Long.parseLong(c[k]);
+            }
+            assertThat(call(metered, c[0], args))
+                    .as(String.join(" ", c))
+                    .isEqualTo(call(plain, c[0], args));
+        }
+        assertThatThrownBy(() -> call(metered, "trap")).hasMessageContaining("divide by zero");
+    }
+
+    @Test
+    void everyTestFixtureStillValidatesWhenInstrumented() {
+        for (String name :
+                List.of(
+                        "echo",
+                        "uppercase",
+                        "order_summary",
+                        "config",
+                        "context",
+                        "trap",
+                        "loop_forever",
+                        "abi_violation",
+                        "bad_result",
+                        "counter",
+                        "grows")) {
+            byte[] wasm = FuelInjector.inject(Wat.fixture(name)).wasm();
+            assertThat(Parser.parse(wasm)).as(name).isNotNull();
+        }
+    }
+
+    @Test
+    void fuelIsDeterministicAndGrowsWithWork() {
+        var injected = FuelInjector.inject(Wat.compile(PROGRAMS));
+        Instance i = instantiate(injected.wasm());
+        var fuel = i.global(injected.fuelGlobal());
+        long[] used = new long[3];
+        for (int run = 0; run < 3; run++) {
+            fuel.setValue(1_000_000_000L);
+            call(i, "sum", 1000);
+            used[run] = 1_000_000_000L - fuel.getValue();
+        }
+        assertThat(used[0]).isPositive().isEqualTo(used[1]).isEqualTo(used[2]);
+        fuel.setValue(1_000_000_000L);
+        call(i, "sum", 2000);
+        long double_ = 1_000_000_000L - fuel.getValue();
+        assertThat(double_).isBetween(2 * used[0] - 20, 2 * used[0] + 20);
+    }
+
+    @Test
+    void anInfiniteLoopRunsOutOfFuel() {
+        var injected = FuelInjector.inject(Wat.compile(PROGRAMS));
+        Instance i = instantiate(injected.wasm());
+        i.global(injected.fuelGlobal()).setValue(100_000);
+        assertThatThrownBy(() -> call(i, "spin")).isInstanceOf(TrapException.class);
+        assertThat(i.global(injected.fuelGlobal()).getValue()).isNegative();
+    }
+
+    @Test
+    void aHugeFillIsStoppedBeforeItRuns() {
+        var injected = FuelInjector.inject(Wat.compile(PROGRAMS));
+        Instance i = instantiate(injected.wasm());
+        i.global(injected.fuelGlobal()).setValue(1_000);
+        // 60000 bytes cost 7500 units: more than the budget, refused before filling.
+        assertThatThrownBy(() -> call(i, "bulk", 60_000)).isInstanceOf(TrapException.class);
+        assertThat(i.memory().read(0)).isZero();
+    }
+
+    @Test
+    void importsKeepTheirIndices() {
+        String wat =
+                """
+                (module
+                  (import "kiln" "log" (func $log (param i32 i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (func (export "f") (result i32)
+                    (call $log (i32.const 1) (i32.const 0) (i32.const 0))))
+                """;
+        byte[] wasm = FuelInjector.inject(Wat.compile(wat)).wasm();
+        WasmModule m = Parser.parse(wasm);
+        long[] seen = new long[1];
+        var log =
+                new HostFunction(
+                        "kiln",
+                        "log",
+                        FunctionType.of(
+                                List.of(ValType.I32, ValType.I32, ValType.I32),
+                                List.of(ValType.I32)),
+                        (inst, args) -> {
+                            seen[0] = args[0];
+                            return new long[] {42};
+                        });
+        Instance i =
+                Instance.builder(m)
+                        .withImportValues(ImportValues.builder().addFunction(log).build())
+                        .withMachineFactory(MachineFactoryCompiler.compile(m))
+                        .build();
+        assertThat(call(i, "f")).isEqualTo(42);
+        assertThat(seen[0]).isEqualTo(1);
+    }
+}
