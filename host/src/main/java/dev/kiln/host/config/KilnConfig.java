@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param workerStackBytes stack of each worker thread; bounds guest recursion depth
  * @param workerMode platform threads or virtual threads for guest code
  * @param moduleLimits caps on what an uploaded module may declare
+ * @param fuelPerMs default fuel budget per millisecond of a function's timeout
+ * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
  */
@@ -40,6 +42,8 @@ public record KilnConfig(
         long workerStackBytes,
         WorkerMode workerMode,
         ModuleLimits moduleLimits,
+        long fuelPerMs,
+        long maxFuel,
         EffectLimits effectLimits,
         int recordsPerFunction,
         Duration recordMaxAge) {
@@ -59,6 +63,8 @@ public record KilnConfig(
         requirePositive(workerThreads, "workerThreads");
         requirePositive(workerQueue, "workerQueue");
         requirePositive(recordsPerFunction, "recordsPerFunction");
+        requirePositive(fuelPerMs, "fuelPerMs");
+        requirePositive(maxFuel, "maxFuel");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
         }
@@ -93,6 +99,8 @@ public record KilnConfig(
         private long workerStackBytes = 4L * 1024 * 1024;
         private WorkerMode workerMode = WorkerMode.PLATFORM;
         private ModuleLimits moduleLimits = ModuleLimits.DEFAULTS;
+        private long fuelPerMs = 1_000_000;
+        private long maxFuel = 1_000_000_000_000L;
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
@@ -169,6 +177,16 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder fuelPerMs(long v) {
+            fuelPerMs = v;
+            return this;
+        }
+
+        public Builder maxFuel(long v) {
+            maxFuel = v;
+            return this;
+        }
+
         public Builder effectLimits(EffectLimits v) {
             effectLimits = v;
             return this;
@@ -200,6 +218,8 @@ public record KilnConfig(
                     workerStackBytes,
                     workerMode,
                     moduleLimits,
+                    fuelPerMs,
+                    maxFuel,
                     effectLimits,
                     recordsPerFunction,
                     recordMaxAge);

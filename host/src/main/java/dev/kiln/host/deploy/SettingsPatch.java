@@ -21,12 +21,14 @@ public record SettingsPatch(
         Integer timeoutMs,
         Integer memoryMiB,
         Map<String, String> env,
-        String description) {
+        String description,
+        Long fuel) {
 
-    public static final SettingsPatch EMPTY = new SettingsPatch(null, null, null, null, null, null);
+    public static final SettingsPatch EMPTY =
+            new SettingsPatch(null, null, null, null, null, null, null);
 
     private static final Set<String> FIELDS =
-            Set.of("handler", "abi", "timeoutMs", "memoryMiB", "env", "description");
+            Set.of("handler", "abi", "timeoutMs", "memoryMiB", "env", "description", "fuel");
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -63,7 +65,18 @@ public record SettingsPatch(
                 integer(json, "timeoutMs", where),
                 integer(json, "memoryMiB", where),
                 env,
-                text(json, "description", where));
+                text(json, "description", where),
+                json.has("fuel") && !json.get("fuel").isNull()
+                        ? longValue(json, "fuel", where)
+                        : null);
+    }
+
+    private static long longValue(JsonNode json, String field, String where) {
+        JsonNode n = json.get(field);
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw bad(where + ": '" + field + "' must be an integer");
+        }
+        return n.asLong();
     }
 
     /** Applies this patch on top of {@code base}. */
@@ -87,7 +100,8 @@ public record SettingsPatch(
                 timeoutMs != null ? timeoutMs : base.timeoutMs(),
                 memoryMiB != null ? memoryMiB : base.memoryMiB(),
                 mergedEnv,
-                description != null ? description : base.description());
+                description != null ? description : base.description(),
+                fuel != null ? fuel : base.fuel());
     }
 
     private static String text(JsonNode json, String field, String where) {

@@ -39,6 +39,9 @@ final class SettingsRules {
         if (s.description().length() > MAX_DESCRIPTION) {
             throw bad("description is longer than " + MAX_DESCRIPTION + " characters");
         }
+        if (s.fuel() < 0 || s.fuel() > config.maxFuel()) {
+            throw bad("fuel must be between 0 (derived from the timeout) and " + config.maxFuel());
+        }
         checkEnv(s.env());
     }
 

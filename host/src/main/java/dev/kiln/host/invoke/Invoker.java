@@ -109,6 +109,15 @@ public final class Invoker implements AutoCloseable {
                 });
     }
 
+    /** The function's fuel setting, or one derived from its timeout; capped host-wide. */
+    private long fuelBudget(FunctionSettings settings, long timeoutMs) {
+        long derived =
+                timeoutMs > Long.MAX_VALUE / config.fuelPerMs()
+                        ? Long.MAX_VALUE
+                        : timeoutMs * config.fuelPerMs();
+        return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
+    }
+
     /** Guest code may raise StackOverflowError (an outcome); other VM errors are the host's. */
     private static void rethrowFatal(Throwable t) {
         if (t instanceof VirtualMachineError e
@@ -159,7 +168,12 @@ public final class Invoker implements AutoCloseable {
                                         pool.acquire(key, () -> registry.readModule(sha));
                                 startKind[0] = lease.startKind();
                                 SandboxResult r =
-                                        lease.instance().invoke(context, request.payload(), limits);
+                                        lease.instance()
+                                                .invoke(
+                                                        context,
+                                                        request.payload(),
+                                                        limits,
+                                                        fuelBudget(settings, timeoutMs));
                                 pool.release(lease);
                                 return r;
                             } catch (Throwable t) { // guest start/init code or the deadline

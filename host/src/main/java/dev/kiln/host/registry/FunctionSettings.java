@@ -10,6 +10,7 @@ import java.util.TreeMap;
  * @param handler the export called per invocation
  * @param abi {@code kiln} (later also {@code wasi-cgi})
  * @param env config values the guest reads with {@code kiln.config_get}; kept sorted
+ * @param fuel fuel budget per invocation; 0 means derived from the timeout
  */
 public record FunctionSettings(
         String handler,
@@ -17,10 +18,11 @@ public record FunctionSettings(
         int timeoutMs,
         int memoryMiB,
         Map<String, String> env,
-        String description) {
+        String description,
+        long fuel) {
 
     public static final FunctionSettings DEFAULTS =
-            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "");
+            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0);
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");

@@ -5,6 +5,7 @@ import com.dylibso.chicory.runtime.ImportFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.WasmModule;
 import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.HostCall;
 import dev.kiln.abi.HostCalls;
@@ -17,7 +18,9 @@ import java.util.function.Function;
 /** A module compiled to JVM bytecode, ready to be instantiated any number of times. */
 public final class CompiledModule {
     private final ValidatedModule validated;
+    private final WasmModule metered;
     private final Function<Instance, Machine> machineFactory;
+    private final int fuelGlobal;
 
     /**
      * Taken from the first instance after init and shared: every reset instance starts from the
@@ -26,9 +29,15 @@ public final class CompiledModule {
      */
     private volatile InstanceSnapshot snapshot;
 
-    CompiledModule(ValidatedModule validated, Function<Instance, Machine> machineFactory) {
+    CompiledModule(
+            ValidatedModule validated,
+            WasmModule metered,
+            Function<Instance, Machine> machineFactory,
+            int fuelGlobal) {
         this.validated = validated;
+        this.metered = metered;
         this.machineFactory = machineFactory;
+        this.fuelGlobal = fuelGlobal;
     }
 
     /**
@@ -55,7 +64,7 @@ public final class CompiledModule {
                             }));
         }
         Instance instance =
-                Instance.builder(validated.module)
+                Instance.builder(metered)
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
                         .withMemoryLimits(validated.memoryLimits)
@@ -83,6 +92,7 @@ public final class CompiledModule {
                 snapshot = shared;
             }
         }
-        return new GuestInstance(instance, memory[0], calls, validated.rules.handler(), shared);
+        return new GuestInstance(
+                instance, memory[0], calls, validated.rules.handler(), shared, fuelGlobal);
     }
 }

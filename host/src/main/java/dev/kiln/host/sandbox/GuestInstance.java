@@ -1,6 +1,7 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.GuestEffects;
@@ -17,6 +18,7 @@ public final class GuestInstance {
     private final Instance instance;
     private final InstanceSnapshot snapshot;
     private final ChicoryMemory memory;
+    private final GlobalInstance fuel;
     private final HostCalls calls;
     private final ExportFunction alloc;
     private final ExportFunction handle;
@@ -27,7 +29,9 @@ public final class GuestInstance {
             ChicoryMemory memory,
             HostCalls calls,
             String handler,
-            InstanceSnapshot snapshot) {
+            InstanceSnapshot snapshot,
+            int fuelGlobal) {
+        this.fuel = instance.global(fuelGlobal);
         this.instance = instance;
         this.snapshot = snapshot;
         this.memory = memory;
@@ -55,8 +59,9 @@ public final class GuestInstance {
      * deadline interrupt surfaces as a {@code Timeout} outcome.
      */
     public SandboxResult invoke(
-            InvocationContext context, byte[] payload, InvocationLimits limits) {
+            InvocationContext context, byte[] payload, InvocationLimits limits, long fuelBudget) {
         GuestEffects effects = calls.begin(context, limits.effects());
+        fuel.setValue(fuelBudget);
         InvocationOutcome outcome;
         try {
             outcome = run(payload, effects, limits);
@@ -71,10 +76,19 @@ public final class GuestInstance {
         } finally {
             calls.end();
         }
+        long remaining = fuel.getValue();
+        // A check that found the fuel spent traps; whatever the guest did after the last check
+        // still counts: below zero is out of fuel whatever the outcome.
+        if (remaining < 0 && !(outcome instanceof InvocationOutcome.Timeout)) {
+            outcome =
+                    new InvocationOutcome.OutOfFuel(
+                            "the function used up its fuel budget of " + fuelBudget);
+        }
         if (outcome instanceof InvocationOutcome.Failure) {
             reusable = false;
         }
-        return new SandboxResult(outcome, effects.logs(), effects.logTruncated(), 0L);
+        long used = Math.min(fuelBudget, fuelBudget - remaining);
+        return new SandboxResult(outcome, effects.logs(), effects.logTruncated(), used);
     }
 
     private InvocationOutcome run(byte[] payload, GuestEffects effects, InvocationLimits limits) {

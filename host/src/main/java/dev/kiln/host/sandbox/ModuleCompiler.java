@@ -1,6 +1,9 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import dev.kiln.host.fuel.FuelInjector;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -20,8 +23,14 @@ public final class ModuleCompiler {
         }
     }
 
+    /**
+     * Instruments the module with fuel metering, then compiles the instrumented module: that is
+     * what runs and what the code cache holds; the registry keeps the original.
+     */
     public CompiledModule compile(ValidatedModule module) {
-        var factory = MachineFactoryCompiler.builder(module.module).withCache(cache).compile();
-        return new CompiledModule(module, factory);
+        FuelInjector.Instrumented metered = FuelInjector.inject(module.wasm);
+        WasmModule parsed = Parser.parse(metered.wasm());
+        var factory = MachineFactoryCompiler.builder(parsed).withCache(cache).compile();
+        return new CompiledModule(module, parsed, factory, metered.fuelGlobal());
     }
 }

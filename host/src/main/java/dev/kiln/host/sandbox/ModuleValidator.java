@@ -45,7 +45,7 @@ public final class ModuleValidator {
         boolean hasInit = optionalExport(module, AbiV1.EXPORT_INIT, INIT_TYPE);
         boolean hasAbiVersion = optionalExport(module, AbiV1.EXPORT_ABI_VERSION, ABI_VERSION_TYPE);
         return new ValidatedModule(
-                module, rules, memory, hasInit, hasAbiVersion, resettable(module));
+                wasm, module, rules, memory, hasInit, hasAbiVersion, resettable(module));
     }
 
     private static WasmModule parse(byte[] wasm) {

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * One invocation's outcome plus what the guest logged on the way, kept whatever the outcome.
  *
- * @param fuel fuel consumed; 0 until modules are fuel-instrumented
+ * @param fuel fuel consumed, at most the budget
  */
 public record SandboxResult(
         InvocationOutcome outcome, List<GuestLogLine> logs, boolean logTruncated, long fuel) {

@@ -5,6 +5,7 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 
 /** A module that passed {@link ModuleValidator}, with the facts the sandbox needs to run it. */
 public final class ValidatedModule {
+    final byte[] wasm;
     final WasmModule module;
     final ModuleRules rules;
     final MemoryLimits memoryLimits;
@@ -13,12 +14,14 @@ public final class ValidatedModule {
     final boolean resettable;
 
     ValidatedModule(
+            byte[] wasm,
             WasmModule module,
             ModuleRules rules,
             MemoryLimits memoryLimits,
             boolean hasInit,
             boolean hasAbiVersion,
             boolean resettable) {
+        this.wasm = wasm;
         this.module = module;
         this.rules = rules;
         this.memoryLimits = memoryLimits;

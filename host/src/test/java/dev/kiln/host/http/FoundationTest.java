@@ -329,7 +329,8 @@ class FoundationTest {
     @Test
     void aGuestPastItsDeadlineTimesOutAndTheWorkerRecovers() {
         kiln.deploy("demo", "spin", Wat.fixture("loop_forever"));
-        kiln.patch("demo", "spin", "{\"timeoutMs\":200}");
+        // A fuel budget far beyond what 200 ms can burn, so the deadline is what stops it.
+        kiln.patch("demo", "spin", "{\"timeoutMs\":200,\"fuel\":1000000000000}");
         var r = kiln.invoke("demo", "spin", "x");
         assertThat(r.statusCode()).isEqualTo(504);
         assertThat(errorCode(r)).isEqualTo("timeout");
@@ -337,6 +338,34 @@ class FoundationTest {
         for (int i = 0; i < 20; i++) {
             assertThat(text(kiln.invoke("demo", "echo", "next " + i))).isEqualTo("next " + i);
         }
+    }
+
+    @Test
+    void fuelIsMeteredDeterministicallyAndRecorded() {
+        kiln.deploy("demo", "orders", Wat.fixture("order_summary"));
+        String event = "{\"orderId\":\"A-1\"}";
+        var first = kiln.invoke("demo", "orders", event);
+        long fuel = Long.parseLong(first.headers().firstValue("X-Kiln-Fuel").orElseThrow());
+        assertThat(fuel).isPositive();
+        for (int i = 0; i < 5; i++) {
+            assertThat(kiln.invoke("demo", "orders", event).headers().firstValue("X-Kiln-Fuel"))
+                    .hasValue(Long.toString(fuel));
+        }
+        kiln.host().flushRecords();
+        String id = first.headers().firstValue("X-Kiln-Request-Id").orElseThrow();
+        assertThat(
+                        json(kiln.get("/api/v1/services/demo/functions/orders/invocations/" + id))
+                                .path("fuel")
+                                .asLong())
+                .isEqualTo(fuel);
+
+        kiln.deploy("demo", "spin", Wat.fixture("loop_forever"));
+        kiln.patch("demo", "spin", "{\"fuel\":50000,\"timeoutMs\":60000}");
+        var spun = kiln.invoke("demo", "spin", "x");
+        assertThat(spun.statusCode()).isEqualTo(500);
+        assertThat(errorCode(spun)).isEqualTo("fuel_exhausted");
+        assertThat(spun.headers().firstValue("X-Kiln-Fuel")).hasValue("50000");
+        assertThat(errorCode(kiln.patch("demo", "spin", "{\"fuel\":-1}"))).isEqualTo("bad_request");
     }
 
     @Test

@@ -58,7 +58,13 @@ class RegistryTest {
     void everythingSurvivesReopening() {
         var settings =
                 new FunctionSettings(
-                        "main", "kiln", 1234, 32, Map.of("GREETING", "Grüß dich ✓", "B", ""), "d");
+                        "main",
+                        "kiln",
+                        1234,
+                        32,
+                        Map.of("GREETING", "Grüß dich ✓", "B", ""),
+                        "d",
+                        5);
         try (Registry r = Registry.open(data)) {
             r.deploy("shop", "orders", bytes("x"), settings);
         }
@@ -78,7 +84,7 @@ class RegistryTest {
             r.deploy("s", "keep", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("own"), FunctionSettings.DEFAULTS);
-            var changed = new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new");
+            var changed = new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0);
             assertThat(r.updateSettings("s", "keep", changed).settings()).isEqualTo(changed);
             assertThat(r.delete("s", "gone")).isTrue();
             assertThat(r.delete("s", "gone")).isFalse();

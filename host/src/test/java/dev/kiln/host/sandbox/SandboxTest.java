@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SandboxTest {
+    static final long BUDGET = 1_000_000_000L;
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 16, ModuleLimits.DEFAULTS);
 
     /** A minimal kiln-ABI module; {@code body} is the code of kiln_handle(ptr, len) -> i64. */
@@ -72,7 +73,8 @@ class SandboxTest {
                         .invoke(
                                 context(),
                                 "hello".getBytes(StandardCharsets.UTF_8),
-                                InvocationLimits.DEFAULTS);
+                                InvocationLimits.DEFAULTS,
+                                BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
         assertThat(new String(((InvocationOutcome.Ok) r.outcome()).body(), StandardCharsets.UTF_8))
                 .isEqualTo("hello");
@@ -81,14 +83,14 @@ class SandboxTest {
     @Test
     void outputOverTheCapIsOutputLimit() {
         var limits = new InvocationLimits(InvocationLimits.DEFAULTS.effects(), 4);
-        SandboxResult r = instantiate(ECHO).invoke(context(), new byte[5], limits);
+        SandboxResult r = instantiate(ECHO).invoke(context(), new byte[5], limits, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.OutputLimit.class);
     }
 
     @Test
     void unreachableIsATrapAndTheInstanceIsRetired() {
         GuestInstance g = instantiate(module("", "unreachable"));
-        SandboxResult r = g.invoke(context(), new byte[0], InvocationLimits.DEFAULTS);
+        SandboxResult r = g.invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Trap.class);
         assertThat(((InvocationOutcome.Failure) r.outcome()).message()).contains("unreachable");
         assertThat(g.reusable()).isFalse();
@@ -98,7 +100,7 @@ class SandboxTest {
     void divideByZeroIsATrapWithTheSpecPhrase() {
         SandboxResult r =
                 instantiate(module("", "i32.const 1\ni32.const 0\ni32.div_s\ndrop\ni64.const 0"))
-                        .invoke(context(), new byte[0], InvocationLimits.DEFAULTS);
+                        .invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(((InvocationOutcome.Failure) r.outcome()).message())
                 .isEqualTo("wasm trap: integer divide by zero");
     }
@@ -107,7 +109,7 @@ class SandboxTest {
     void resultOutsideMemoryIsAnAbiViolation() {
         SandboxResult r =
                 instantiate(module("", "i64.const 0x0000FFFF00000010"))
-                        .invoke(context(), new byte[0], InvocationLimits.DEFAULTS);
+                        .invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.AbiViolation.class);
     }
 
@@ -123,7 +125,7 @@ class SandboxTest {
                     i32.const 0 call $r i64.extend_i32_u))
                 """;
         SandboxResult r =
-                instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS);
+                instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.StackExhausted.class);
     }
 
@@ -215,7 +217,7 @@ class SandboxTest {
                         "i32.const 300\nmemory.grow\ni32.const -1\ni32.eq\n"
                                 + "if (result i64) i64.const 0 else unreachable end");
         SandboxResult r =
-                instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS);
+                instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
     }
 }
