@@ -11,6 +11,10 @@ final class ChicoryMemory implements GuestMemory {
         this.memory = memory;
     }
 
+    int pages() {
+        return memory.pages();
+    }
+
     @Override
     public long size() {
         return (long) memory.pages() * Memory.PAGE_SIZE;

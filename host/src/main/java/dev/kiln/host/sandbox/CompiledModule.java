@@ -93,6 +93,12 @@ public final class CompiledModule {
             }
         }
         return new GuestInstance(
-                instance, memory[0], calls, validated.rules.handler(), shared, fuelGlobal);
+                instance,
+                memory[0],
+                calls,
+                validated.rules.handler(),
+                shared,
+                fuelGlobal,
+                validated.memoryLimits.maximumPages());
     }
 }

@@ -19,6 +19,7 @@ public final class GuestInstance {
     private final InstanceSnapshot snapshot;
     private final ChicoryMemory memory;
     private final GlobalInstance fuel;
+    private final int maxPages;
     private final HostCalls calls;
     private final ExportFunction alloc;
     private final ExportFunction handle;
@@ -30,8 +31,10 @@ public final class GuestInstance {
             HostCalls calls,
             String handler,
             InstanceSnapshot snapshot,
-            int fuelGlobal) {
+            int fuelGlobal,
+            int maxPages) {
         this.fuel = instance.global(fuelGlobal);
+        this.maxPages = maxPages;
         this.instance = instance;
         this.snapshot = snapshot;
         this.memory = memory;
@@ -83,6 +86,15 @@ public final class GuestInstance {
             outcome =
                     new InvocationOutcome.OutOfFuel(
                             "the function used up its fuel budget of " + fuelBudget);
+        }
+        // A trap with memory at its cap is most likely an allocation the cap refused (Rust and C
+        // runtimes abort with unreachable when memory.grow returns -1).
+        if (outcome instanceof InvocationOutcome.Trap && memory.pages() >= maxPages) {
+            outcome =
+                    new InvocationOutcome.MemoryLimit(
+                            "the function trapped with its memory at the memoryMiB cap ("
+                                    + (maxPages / 16)
+                                    + " MiB)");
         }
         if (outcome instanceof InvocationOutcome.Failure) {
             reusable = false;
