@@ -89,9 +89,15 @@ public final class GuestEffects {
         if (nameBytes.length + valueBytes.length > limits.maxHeaderBytes()) {
             return AbiV1.ERR_INVALID;
         }
-        String name = new String(nameBytes, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+        String raw = new String(nameBytes, StandardCharsets.UTF_8);
         String value = new String(valueBytes, StandardCharsets.UTF_8);
-        if (!isToken(name) || !isFieldValue(value) || isReserved(name)) {
+        // Validate before case-folding: Unicode lower-casing maps some non-ASCII letters (the
+        // Kelvin sign) to ASCII ones, which would smuggle a non-token name through.
+        if (!isToken(raw) || !isFieldValue(value)) {
+            return AbiV1.ERR_INVALID;
+        }
+        String name = raw.toLowerCase(Locale.ROOT);
+        if (isReserved(name)) {
             return AbiV1.ERR_INVALID;
         }
         if (replace) {
@@ -131,6 +137,12 @@ public final class GuestEffects {
 
     void fail(byte[] message) {
         int len = Math.min(message.length, limits.maxFailMessageBytes());
+        // Cut on a character boundary: never leave half a UTF-8 sequence at the end.
+        if (len < message.length) {
+            while (len > 0 && (message[len] & 0xC0) == 0x80) {
+                len--;
+            }
+        }
         failure = new String(message, 0, len, StandardCharsets.UTF_8);
     }
 
@@ -146,6 +158,7 @@ public final class GuestEffects {
             char c = s.charAt(i);
             boolean ok =
                     (c >= 'a' && c <= 'z')
+                            || (c >= 'A' && c <= 'Z')
                             || (c >= '0' && c <= '9')
                             || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
             if (!ok) {

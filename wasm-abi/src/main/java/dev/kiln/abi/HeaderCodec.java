@@ -12,9 +12,15 @@ import java.util.List;
 public final class HeaderCodec {
     private HeaderCodec() {}
 
+    /**
+     * @throws IllegalArgumentException when a name or value holds NUL (HTTP forbids it)
+     */
     public static byte[] encode(List<Header> headers) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Header h : headers) {
+            if (h.name().indexOf('\0') >= 0 || h.value().indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("header " + h.name() + " contains NUL");
+            }
             out.writeBytes(h.name().getBytes(StandardCharsets.UTF_8));
             out.write(0);
             out.writeBytes(h.value().getBytes(StandardCharsets.UTF_8));

@@ -3,7 +3,6 @@ package dev.kiln.abi;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The semantics of every {@code kiln} host function, independent of any Wasm runtime. A runtime
@@ -40,6 +39,7 @@ public final class HostCalls {
      * @throws HostCallLimitException when the guest exceeded its host-call budget
      */
     public long call(HostCall call, GuestMemory memory, long[] args) {
+        checkOutputBuffer(call, memory, args);
         if (context == null) {
             // kiln_init and kiln_alloc run outside an invocation: context is not available.
             return callOutsideInvocation(call, memory, args);
@@ -113,11 +113,31 @@ public final class HostCalls {
             case RANDOM_FILL -> randomFill(memory, args[0], args[1], effects.maxRandomBytes());
             case FAIL -> {
                 memory.checkRange(args[0], args[1], "fail message");
-                int keep = (int) Math.min(args[1] & 0xFFFF_FFFFL, effects.maxFailMessageBytes());
+                // A few bytes past the cap let fail() see where the last whole character ends.
+                int keep =
+                        (int) Math.min(args[1] & 0xFFFF_FFFFL, effects.maxFailMessageBytes() + 4L);
                 effects.fail(memory.read((int) args[0], keep));
                 yield AbiV1.OK;
             }
         };
+    }
+
+    /**
+     * Every call that fills a caller buffer checks it first, so a bad buffer is an ABI violation
+     * whether or not the value exists.
+     */
+    private static void checkOutputBuffer(HostCall call, GuestMemory memory, long[] args) {
+        int at =
+                switch (call) {
+                    case CONTEXT_GET, REQUEST_GET -> 1;
+                    case REQUEST_HEADER -> 3;
+                    case REQUEST_HEADERS -> 0;
+                    case CONFIG_GET -> 2;
+                    default -> -1;
+                };
+        if (at >= 0) {
+            memory.checkRange(args[at], args[at + 1], "output buffer");
+        }
     }
 
     private long callOutsideInvocation(HostCall call, GuestMemory memory, long[] args) {
@@ -157,7 +177,7 @@ public final class HostCalls {
         if (http == null || index < 0) {
             return AbiV1.ERR_NOT_FOUND;
         }
-        String lower = name.toLowerCase(Locale.ROOT);
+        String lower = asciiLower(name);
         long seen = 0;
         List<Header> headers = http.headers();
         for (Header h : headers) {
@@ -166,6 +186,16 @@ public final class HostCalls {
             }
         }
         return AbiV1.ERR_NOT_FOUND;
+    }
+
+    /** Lower-cases ASCII letters only: request header names are ASCII tokens. */
+    private static String asciiLower(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            b.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+        }
+        return b.toString();
     }
 
     private byte[] contextValue(ContextField field) {
