@@ -4,10 +4,9 @@ import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
-import java.nio.file.Files;
+import dev.kiln.host.storage.SqliteFiles;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -55,13 +54,9 @@ public final class InvocationStore implements AutoCloseable {
 
     public static InvocationStore open(Path dataDir, RecordRetention retention) {
         try {
-            Files.createDirectories(dataDir);
             Connection db =
-                    DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("records.db"));
+                    SqliteFiles.open(dataDir.resolve("records.db"), SqliteFiles.Durability.NORMAL);
             try (Statement st = db.createStatement()) {
-                st.execute("PRAGMA journal_mode=WAL");
-                st.execute("PRAGMA synchronous=NORMAL");
-                st.execute("PRAGMA busy_timeout=5000");
                 st.execute(
                         "CREATE TABLE IF NOT EXISTS invocations ("
                                 + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"

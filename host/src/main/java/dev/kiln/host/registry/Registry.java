@@ -4,12 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.SqliteFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -54,15 +53,8 @@ public final class Registry implements AutoCloseable {
     /** Opens (creating if needed) the registry in {@code dataDir}. */
     public static Registry open(Path dataDir) {
         try {
-            Files.createDirectories(dataDir);
             Connection db =
-                    DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("kiln.db"));
-            try (Statement st = db.createStatement()) {
-                st.execute("PRAGMA journal_mode=WAL");
-                st.execute("PRAGMA synchronous=FULL");
-                st.execute("PRAGMA busy_timeout=5000");
-                st.execute("PRAGMA foreign_keys=ON");
-            }
+                    SqliteFiles.open(dataDir.resolve("kiln.db"), SqliteFiles.Durability.FULL);
             migrate(db);
             Registry registry =
                     new Registry(db, new BlobStore(dataDir.resolve("modules").resolve("sha256")));
