@@ -53,9 +53,16 @@ public final class Deployer {
         rules.check(settings);
         String sha = sha256(upload.wasm());
         VersionKey key = new VersionKey(sha, rulesOf(settings));
-        check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
-        FunctionInfo stored = registry.deploy(service, function, upload.wasm(), settings);
-        existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+        InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
+        FunctionInfo stored;
+        // Storing and evicting share one lock, so a concurrent delete of another function with
+        // the same code cannot evict it between our check and our registration.
+        synchronized (this) {
+            stored = registry.deploy(service, function, upload.wasm(), settings);
+            pool.prepare(key, upload::wasm); // again, in case an eviction won the race
+            pool.release(trial); // the checked instance serves the first invocation
+            existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+        }
         log.info(
                 "deployed {}/{} version {} ({} bytes, sha256 {})",
                 service,
@@ -73,32 +80,44 @@ public final class Deployer {
         String sha = current.latest().sha256();
         VersionKey key = new VersionKey(sha, rulesOf(settings));
         // New handler or memory cap: the stored module must still satisfy them.
-        check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
-        return registry.updateSettings(service, function, settings);
+        InstancePool.Lease trial =
+                check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
+        synchronized (this) {
+            FunctionInfo updated = registry.updateSettings(service, function, settings);
+            pool.release(trial);
+            return updated;
+        }
     }
 
     public void delete(String service, String function) {
         FunctionInfo current = registry.require(service, function);
-        registry.delete(service, function);
-        evictIfUnused(current.latest().sha256());
+        synchronized (this) {
+            registry.delete(service, function);
+            evictIfUnused(current.latest().sha256());
+        }
         log.info("deleted {}/{}", service, function);
     }
 
-    /** Validates, compiles and trial-instantiates; failures become {@code code}. */
-    private void check(VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {
+    /**
+     * Validates, compiles and trial-instantiates; failures become {@code code}. Returns the trial
+     * instance, to be released into the pool once the function is stored.
+     */
+    private InstancePool.Lease check(
+            VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {
         try {
             pool.prepare(key, () -> wasm);
         } catch (KilnException e) {
             throw new KilnException(code, e.getMessage());
         }
-        invoker.tryInstantiate(key, wasm, settings.timeoutMs())
-                .ifPresent(
-                        failure -> {
-                            throw new KilnException(
-                                    code, "module failed to instantiate: " + failure.message());
-                        });
+        var trial = invoker.tryInstantiate(key, wasm, settings.timeoutMs());
+        if (trial.failure() != null) {
+            throw new KilnException(
+                    code, "module failed to instantiate: " + trial.failure().message());
+        }
+        return trial.lease();
     }
 
+    /** Call with this object's lock held. */
     private void evictIfUnused(String sha) {
         for (String service : registry.services()) {
             for (FunctionInfo f : registry.functions(service)) {

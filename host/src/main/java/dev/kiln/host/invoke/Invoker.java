@@ -18,7 +18,6 @@ import dev.kiln.host.sandbox.ModuleRules;
 import dev.kiln.host.sandbox.SandboxResult;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -90,24 +89,28 @@ public final class Invoker implements AutoCloseable {
      * Instantiates {@code key}'s module once, under {@code timeoutMs}, as an upload check: start
      * code, {@code kiln_init} and the ABI version must all succeed.
      */
-    public Optional<InvocationOutcome.Failure> tryInstantiate(
-            VersionKey key, byte[] wasm, long timeoutMs) {
+    public Either tryInstantiate(VersionKey key, byte[] wasm, long timeoutMs) {
         long capped = Math.min(timeoutMs, config.maxTimeout().toMillis());
         return DeadlineGuard.call(
                 deadlines,
                 capped * 1_000_000L,
                 () -> {
                     try {
-                        pool.release(pool.acquire(key, () -> wasm));
-                        return Optional.empty();
+                        return new Either(pool.acquire(key, () -> wasm), null);
                     } catch (KilnException e) {
-                        return Optional.of(new InvocationOutcome.Trap(e.getMessage()));
+                        return new Either(null, new InvocationOutcome.Trap(e.getMessage()));
                     } catch (Throwable t) {
                         rethrowFatal(t);
-                        return Optional.of(GuestFailures.classify(t));
+                        return new Either(null, GuestFailures.classify(t));
                     }
                 });
     }
+
+    /**
+     * A trial instantiation's result: the instance (for the caller to release into the pool once
+     * the function is stored) or why it failed.
+     */
+    public record Either(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
 
     /** The function's fuel setting, or one derived from its timeout; capped host-wide. */
     private long fuelBudget(FunctionSettings settings, long timeoutMs) {
