@@ -173,13 +173,20 @@ public final class FuelInjector {
             // Locals: the original groups, plus one i32 scratch local for bulk-operation sizes.
             int[] pos = {bodyStart};
             long groups = Leb128.readUnsigned(wasm, pos);
-            Leb128.writeUnsigned(out, groups + 1);
+            Leb128.writeUnsigned(out, groups + 2);
             out.write(wasm, pos[0], exprStart - pos[0]);
             out.write(0x01);
-            out.write(0x7f);
+            out.write(0x7f); // i32 scratch: bulk operation sizes
+            out.write(0x01);
+            out.write(0x7e); // i64 scratch: fuel left, to check without re-reading the global
 
-            charge(segmentCost(0));
-            check();
+            // A function that neither loops nor calls runs a bounded number of instructions:
+            // its charge is enough, the check can wait for the next entry or loop header.
+            if (loopsOrCalls()) {
+                chargeAndCheck(segmentCost(0));
+            } else {
+                charge(segmentCost(0));
+            }
             for (int i = 0; i < ins.size(); i++) {
                 OpCode op = ins.get(i).opcode();
                 chargeBulk(op);
@@ -187,9 +194,10 @@ public final class FuelInjector {
                 int to = i + 1 < ins.size() ? ins.get(i + 1).address() : bodyEnd;
                 out.write(wasm, from, to - from);
                 if (endsSegment(op) && i + 1 < ins.size()) {
-                    charge(segmentCost(i + 1));
                     if (op == OpCode.LOOP) {
-                        check();
+                        chargeAndCheck(segmentCost(i + 1));
+                    } else {
+                        charge(segmentCost(i + 1));
                     }
                 }
             }
@@ -233,6 +241,44 @@ public final class FuelInjector {
                         true;
                 default -> false;
             };
+        }
+
+        private boolean loopsOrCalls() {
+            for (Instruction i : ins) {
+                switch (i.opcode()) {
+                    case LOOP,
+                            CALL,
+                            CALL_INDIRECT,
+                            CALL_REF,
+                            RETURN_CALL,
+                            RETURN_CALL_INDIRECT,
+                            RETURN_CALL_REF -> {
+                        return true;
+                    }
+                    default -> {}
+                }
+            }
+            return false;
+        }
+
+        /** fuel -= cost; if fuel < 0: unreachable — reading the global once. */
+        private void chargeAndCheck(long cost) {
+            globalGet();
+            out.write(0x42);
+            Leb128.writeSigned(out, cost);
+            out.write(0x7d); // i64.sub
+            out.write(0x22); // local.tee fuel scratch
+            Leb128.writeUnsigned(out, scratchLocal + 1);
+            globalSet();
+            out.write(0x20); // local.get fuel scratch
+            Leb128.writeUnsigned(out, scratchLocal + 1);
+            out.write(0x42);
+            out.write(0x00);
+            out.write(0x53); // i64.lt_s
+            out.write(0x04);
+            out.write(0x40);
+            out.write(0x00); // unreachable
+            out.write(0x0b);
         }
 
         /** fuel -= cost */
