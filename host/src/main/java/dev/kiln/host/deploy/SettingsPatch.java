@@ -22,13 +22,22 @@ public record SettingsPatch(
         Integer memoryMiB,
         Map<String, String> env,
         String description,
-        Long fuel) {
+        Long fuel,
+        Integer maxConcurrency) {
 
     public static final SettingsPatch EMPTY =
-            new SettingsPatch(null, null, null, null, null, null, null);
+            new SettingsPatch(null, null, null, null, null, null, null, null);
 
     private static final Set<String> FIELDS =
-            Set.of("handler", "abi", "timeoutMs", "memoryMiB", "env", "description", "fuel");
+            Set.of(
+                    "handler",
+                    "abi",
+                    "timeoutMs",
+                    "memoryMiB",
+                    "env",
+                    "description",
+                    "fuel",
+                    "maxConcurrency");
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -68,7 +77,8 @@ public record SettingsPatch(
                 text(json, "description", where),
                 json.has("fuel") && !json.get("fuel").isNull()
                         ? longValue(json, "fuel", where)
-                        : null);
+                        : null,
+                integer(json, "maxConcurrency", where));
     }
 
     private static long longValue(JsonNode json, String field, String where) {
@@ -101,7 +111,8 @@ public record SettingsPatch(
                 memoryMiB != null ? memoryMiB : base.memoryMiB(),
                 mergedEnv,
                 description != null ? description : base.description(),
-                fuel != null ? fuel : base.fuel());
+                fuel != null ? fuel : base.fuel(),
+                maxConcurrency != null ? maxConcurrency : base.maxConcurrency());
     }
 
     private static String text(JsonNode json, String field, String where) {

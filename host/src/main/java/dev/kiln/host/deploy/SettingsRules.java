@@ -14,6 +14,7 @@ final class SettingsRules {
     static final int MAX_ENV_BYTES = 64 * 1024;
     static final int MAX_DESCRIPTION = 1024;
     static final int MAX_HANDLER = 128;
+    static final int MAX_CONCURRENCY = 100_000;
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
     private final KilnConfig config;
@@ -41,6 +42,9 @@ final class SettingsRules {
         }
         if (s.fuel() < 0 || s.fuel() > config.maxFuel()) {
             throw bad("fuel must be between 0 (derived from the timeout) and " + config.maxFuel());
+        }
+        if (s.maxConcurrency() < 0 || s.maxConcurrency() > MAX_CONCURRENCY) {
+            throw bad("maxConcurrency must be between 0 (no limit) and " + MAX_CONCURRENCY);
         }
         checkEnv(s.env());
     }

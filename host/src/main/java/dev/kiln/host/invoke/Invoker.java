@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,7 @@ public final class Invoker implements AutoCloseable {
     private final InvocationStore records;
     private final InvocationLimits limits;
     private final GuestExecutor workers;
+    private final ConcurrencyLimits concurrency = new ConcurrencyLimits();
     private final ScheduledExecutorService deadlines;
 
     public Invoker(
@@ -70,19 +72,42 @@ public final class Invoker implements AutoCloseable {
      */
     public void submit(InvocationRequest request, Consumer<InvocationResult> done) {
         FunctionInfo function = registry.require(request.service(), request.function());
-        try {
-            workers.execute(() -> done.accept(run(request, function)));
-        } catch (RejectedExecutionException e) {
+        Semaphore slots = concurrency.slotsFor(function);
+        // Like Lambda's reserved concurrency: over the function's limit is throttled at once.
+        if (slots != null && !slots.tryAcquire()) {
             done.accept(
-                    new InvocationResult(
-                            request.requestId(),
-                            new InvocationOutcome.Overloaded(
-                                    "too many invocations are waiting; retry later"),
-                            0,
-                            0,
-                            0,
-                            null));
+                    overloaded(
+                            request,
+                            "function "
+                                    + function.service()
+                                    + "/"
+                                    + function.name()
+                                    + " is at its maxConcurrency of "
+                                    + function.settings().maxConcurrency()));
+            return;
         }
+        try {
+            workers.execute(
+                    () -> {
+                        try {
+                            done.accept(run(request, function));
+                        } finally {
+                            if (slots != null) {
+                                slots.release();
+                            }
+                        }
+                    });
+        } catch (RejectedExecutionException e) {
+            if (slots != null) {
+                slots.release();
+            }
+            done.accept(overloaded(request, "too many invocations are waiting; retry later"));
+        }
+    }
+
+    private static InvocationResult overloaded(InvocationRequest request, String message) {
+        return new InvocationResult(
+                request.requestId(), new InvocationOutcome.Overloaded(message), 0, 0, 0, null);
     }
 
     /**

@@ -11,6 +11,8 @@ import java.util.TreeMap;
  * @param abi {@code kiln} (later also {@code wasi-cgi})
  * @param env config values the guest reads with {@code kiln.config_get}; kept sorted
  * @param fuel fuel budget per invocation; 0 means derived from the timeout
+ * @param maxConcurrency invocations of this function in flight at once; 0 means no limit of its own
+ *     (the host's worker pool and queue still apply)
  */
 public record FunctionSettings(
         String handler,
@@ -19,10 +21,11 @@ public record FunctionSettings(
         int memoryMiB,
         Map<String, String> env,
         String description,
-        long fuel) {
+        long fuel,
+        int maxConcurrency) {
 
     public static final FunctionSettings DEFAULTS =
-            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0);
+            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0);
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");

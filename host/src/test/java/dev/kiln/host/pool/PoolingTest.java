@@ -53,6 +53,34 @@ class PoolingTest {
     }
 
     @Test
+    void aFunctionAtItsMaxConcurrencyIsThrottledWithRetryAfter() throws Exception {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "slow", Wat.fixture("loop_forever"));
+            kiln.patch(
+                    "p",
+                    "slow",
+                    "{\"maxConcurrency\":1,\"timeoutMs\":1500,\"fuel\":1000000000000}");
+            ExecutorService client = Executors.newSingleThreadExecutor();
+            try {
+                Future<java.net.http.HttpResponse<byte[]>> first =
+                        client.submit(() -> kiln.invoke("p", "slow", "x"));
+                Thread.sleep(300); // the first one now holds the only slot until its deadline
+                var second = kiln.invoke("p", "slow", "x");
+                assertThat(second.statusCode()).isEqualTo(429);
+                assertThat(dev.kiln.host.testing.TestHost.errorCode(second))
+                        .isEqualTo("overloaded");
+                assertThat(second.headers().firstValue("Retry-After")).isPresent();
+                assertThat(first.get().statusCode()).isEqualTo(504);
+                // The slot came back: the next call runs (and times out) instead of being
+                // throttled.
+                assertThat(kiln.invoke("p", "slow", "x").statusCode()).isEqualTo(504);
+            } finally {
+                client.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void anInstanceWhoseMemoryGrewIsNotReused() {
         try (TestHost kiln = TestHost.start(data)) {
             kiln.deploy("p", "grows", Wat.fixture("grows"));
