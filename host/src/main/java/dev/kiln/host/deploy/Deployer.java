@@ -3,6 +3,7 @@ package dev.kiln.host.deploy;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.Sha256;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.VersionKey;
@@ -11,9 +12,6 @@ import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +49,7 @@ public final class Deployer {
                                 existing.map(FunctionInfo::settings)
                                         .orElse(FunctionSettings.DEFAULTS));
         rules.check(settings);
-        String sha = sha256(upload.wasm());
+        String sha = Sha256.hex(upload.wasm());
         VersionKey key = new VersionKey(sha, rulesOf(settings));
         InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
         FunctionInfo stored;
@@ -131,13 +129,5 @@ public final class Deployer {
 
     private ModuleRules rulesOf(FunctionSettings s) {
         return new ModuleRules(s.handler(), s.memoryMiB(), moduleLimits);
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.host.registry;
 
+import dev.kiln.host.core.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -8,9 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -23,14 +21,6 @@ final class BlobStore {
         this.root = Files.createDirectories(root);
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     Path pathOf(String sha) {
         return root.resolve(sha.substring(0, 2)).resolve(sha + ".wasm");
     }
@@ -38,7 +28,7 @@ final class BlobStore {
     /** Stores {@code bytes} under {@code sha} unless an intact copy is already there. */
     void put(String sha, byte[] bytes) throws IOException {
         Path target = pathOf(sha);
-        if (Files.exists(target) && sha.equals(sha256(Files.readAllBytes(target)))) {
+        if (Files.exists(target) && sha.equals(Sha256.hex(Files.readAllBytes(target)))) {
             return;
         }
         Path dir = Files.createDirectories(target.getParent());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.Sha256;
 import dev.kiln.host.storage.SqliteFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -141,7 +142,7 @@ public final class Registry implements AutoCloseable {
             String service, String function, byte[] module, FunctionSettings settings) {
         checkName("service", service);
         checkName("function", function);
-        String sha = BlobStore.sha256(module);
+        String sha = Sha256.hex(module);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         try {
             blobs.put(
@@ -304,7 +305,7 @@ public final class Registry implements AutoCloseable {
         } catch (IOException e) {
             throw storageFailure(e);
         }
-        if (bytes == null || !BlobStore.sha256(bytes).equals(sha256)) {
+        if (bytes == null || !Sha256.hex(bytes).equals(sha256)) {
             log.error("module file {} is missing or corrupt", sha256);
             throw new KilnException(
                     ErrorCode.INTERNAL, "the stored module of this function is unavailable");

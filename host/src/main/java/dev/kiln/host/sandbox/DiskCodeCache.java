@@ -1,17 +1,14 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.compiler.Cache;
+import dev.kiln.host.core.Sha256;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Chicory's compiled-code cache kept on disk, so a restart does not recompile every function.
@@ -53,13 +50,6 @@ final class DiskCodeCache implements Cache {
 
     /** Keys are Chicory's own strings; hash them so any key is a safe file name. */
     private Path fileFor(String key) {
-        try {
-            byte[] digest =
-                    MessageDigest.getInstance("SHA-256")
-                            .digest(key.getBytes(StandardCharsets.UTF_8));
-            return dir.resolve(HexFormat.of().formatHex(digest) + ".bin");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dir.resolve(Sha256.hex(key) + ".bin");
     }
 }
