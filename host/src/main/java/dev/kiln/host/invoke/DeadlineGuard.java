@@ -43,10 +43,6 @@ final class DeadlineGuard implements AutoCloseable {
         }
     }
 
-    boolean fired() {
-        return state.get() >= FIRING;
-    }
-
     /** Ends the guarded region and clears any interrupt the deadline delivered. */
     @Override
     public void close() {

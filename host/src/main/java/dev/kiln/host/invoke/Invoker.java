@@ -114,19 +114,19 @@ public final class Invoker implements AutoCloseable {
      * Instantiates {@code key}'s module once, under {@code timeoutMs}, as an upload check: start
      * code, {@code kiln_init} and the ABI version must all succeed.
      */
-    public Either tryInstantiate(VersionKey key, byte[] wasm, long timeoutMs) {
+    public Trial tryInstantiate(VersionKey key, byte[] wasm, long timeoutMs) {
         long capped = Math.min(timeoutMs, config.maxTimeout().toMillis());
         return DeadlineGuard.call(
                 deadlines,
                 capped * 1_000_000L,
                 () -> {
                     try {
-                        return new Either(pool.acquire(key, () -> wasm), null);
+                        return new Trial(pool.acquire(key, () -> wasm), null);
                     } catch (KilnException e) {
-                        return new Either(null, new InvocationOutcome.Trap(e.getMessage()));
+                        return new Trial(null, new InvocationOutcome.Trap(e.getMessage()));
                     } catch (Throwable t) {
-                        rethrowFatal(t);
-                        return new Either(null, GuestFailures.classify(t));
+                        GuestFailures.rethrowIfHostFatal(t);
+                        return new Trial(null, GuestFailures.classify(t));
                     }
                 });
     }
@@ -135,7 +135,7 @@ public final class Invoker implements AutoCloseable {
      * A trial instantiation's result: the instance (for the caller to release into the pool once
      * the function is stored) or why it failed.
      */
-    public record Either(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
+    public record Trial(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
 
     /** The function's fuel setting, or one derived from its timeout; capped host-wide. */
     private long fuelBudget(FunctionSettings settings, long timeoutMs) {
@@ -144,15 +144,6 @@ public final class Invoker implements AutoCloseable {
                         ? Long.MAX_VALUE
                         : timeoutMs * config.fuelPerMs();
         return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
-    }
-
-    /** Guest code may raise StackOverflowError (an outcome); other VM errors are the host's. */
-    private static void rethrowFatal(Throwable t) {
-        if (t instanceof VirtualMachineError e
-                && !(t instanceof StackOverflowError)
-                && !(t instanceof OutOfMemoryError)) {
-            throw e;
-        }
     }
 
     private InvocationResult run(InvocationRequest request, FunctionInfo function) {
@@ -205,7 +196,7 @@ public final class Invoker implements AutoCloseable {
                                 pool.release(lease);
                                 return r;
                             } catch (Throwable t) { // guest start/init code or the deadline
-                                rethrowFatal(t);
+                                GuestFailures.rethrowIfHostFatal(t);
                                 return new SandboxResult(
                                         GuestFailures.classify(t), List.of(), false, 0);
                             }

@@ -17,6 +17,18 @@ public final class GuestFailures {
     private GuestFailures() {}
 
     /**
+     * Rethrows {@code t} if it is the host's problem rather than the guest's: a VM error other than
+     * StackOverflowError (deep guest recursion) or OutOfMemoryError (an outcome too).
+     */
+    public static void rethrowIfHostFatal(Throwable t) {
+        if (t instanceof VirtualMachineError e
+                && !(t instanceof StackOverflowError)
+                && !(t instanceof OutOfMemoryError)) {
+            throw e;
+        }
+    }
+
+    /**
      * Classifies {@code t}; also clears the thread's interrupt flag, which Chicory leaves set, so
      * the worker thread can serve the next invocation.
      */

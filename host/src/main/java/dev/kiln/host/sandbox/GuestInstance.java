@@ -69,12 +69,7 @@ public final class GuestInstance {
         try {
             outcome = run(payload, effects, limits);
         } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
-            if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
-                reusable = false;
-                if (!(t instanceof OutOfMemoryError)) {
-                    throw (VirtualMachineError) t;
-                }
-            }
+            GuestFailures.rethrowIfHostFatal(t);
             outcome = GuestFailures.classify(t);
         } finally {
             calls.end();
