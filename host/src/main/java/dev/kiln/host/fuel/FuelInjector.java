@@ -51,7 +51,14 @@ public final class FuelInjector {
      * @param wasm a module that already passed validation
      */
     public static Instrumented inject(byte[] wasm) {
-        WasmModule module = Parser.parse(wasm);
+        return inject(wasm, Parser.parse(wasm));
+    }
+
+    /**
+     * @param wasm a module that already passed validation
+     * @param module {@code wasm} as Chicory parsed it, so the caller's parse is not repeated
+     */
+    public static Instrumented inject(byte[] wasm, WasmModule module) {
         int fuelGlobal =
                 module.importSection().count(ExternalType.GLOBAL)
                         + module.globalSection().globalCount();

@@ -28,7 +28,7 @@ public final class ModuleCompiler {
      * what runs and what the code cache holds; the registry keeps the original.
      */
     public CompiledModule compile(ValidatedModule module) {
-        FuelInjector.Instrumented metered = FuelInjector.inject(module.wasm);
+        FuelInjector.Instrumented metered = FuelInjector.inject(module.wasm, module.module);
         WasmModule parsed = Parser.parse(metered.wasm());
         var factory = MachineFactoryCompiler.builder(parsed).withCache(cache).compile();
         return new CompiledModule(module, parsed, factory, metered.fuelGlobal());
