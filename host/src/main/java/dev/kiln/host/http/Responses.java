@@ -15,7 +15,10 @@ import java.util.Map;
 /** Writes JSON bodies and the stable error envelope {@code {"error":{code,message,requestId}}}. */
 final class Responses {
     static final ObjectMapper JSON =
-            new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+            new ObjectMapper()
+                    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                    // Stable output for maps such as env, whatever their in-memory order.
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     static final AttachmentKey<String> REQUEST_ID = AttachmentKey.create(String.class);
     static final HttpString X_REQUEST_ID = new HttpString("X-Kiln-Request-Id");
 

@@ -2,14 +2,13 @@ package dev.kiln.host.registry;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * A function's settings. They belong to the function (not to a version) and persist across uploads.
  *
  * @param handler the export called per invocation
  * @param abi {@code kiln} (later also {@code wasi-cgi})
- * @param env config values the guest reads with {@code kiln.config_get}; kept sorted
+ * @param env config values the guest reads with {@code kiln.config_get}
  * @param fuel fuel budget per invocation; 0 means derived from the timeout
  * @param maxConcurrency invocations of this function in flight at once; 0 means no limit of its own
  *     (the host's worker pool and queue still apply)
@@ -31,6 +30,7 @@ public record FunctionSettings(
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(abi, "abi");
         Objects.requireNonNull(description, "description");
-        env = java.util.Collections.unmodifiableMap(new TreeMap<>(env));
+        // Immutable already, so InvocationContext's defensive copy on every invocation is free.
+        env = Map.copyOf(env);
     }
 }
