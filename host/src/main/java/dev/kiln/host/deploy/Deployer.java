@@ -11,7 +11,6 @@ import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleLimits;
-import dev.kiln.host.sandbox.ModuleRules;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,7 @@ public final class Deployer {
                                         .orElse(FunctionSettings.DEFAULTS));
         rules.check(settings);
         String sha = Sha256.hex(upload.wasm());
-        VersionKey key = new VersionKey(sha, rulesOf(settings));
+        VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
         FunctionInfo stored;
         // Storing and evicting share one lock, so a concurrent delete of another function with
@@ -76,7 +75,7 @@ public final class Deployer {
         FunctionSettings settings = patch.applyTo(current.settings());
         rules.check(settings);
         String sha = current.latest().sha256();
-        VersionKey key = new VersionKey(sha, rulesOf(settings));
+        VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         // New handler or memory cap: the stored module must still satisfy them.
         InstancePool.Lease trial =
                 check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
@@ -125,9 +124,5 @@ public final class Deployer {
             }
         }
         pool.evict(sha);
-    }
-
-    private ModuleRules rulesOf(FunctionSettings s) {
-        return new ModuleRules(s.handler(), s.memoryMiB(), moduleLimits);
     }
 }

@@ -14,7 +14,6 @@ import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
-import dev.kiln.host.sandbox.ModuleRules;
 import dev.kiln.host.sandbox.SandboxResult;
 import java.time.Instant;
 import java.util.List;
@@ -161,11 +160,7 @@ public final class Invoker implements AutoCloseable {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         String sha = function.latest().sha256();
-        var key =
-                new VersionKey(
-                        sha,
-                        new ModuleRules(
-                                settings.handler(), settings.memoryMiB(), config.moduleLimits()));
+        var key = VersionKey.of(sha, settings, config.moduleLimits());
         var context =
                 new InvocationContext(
                         request.requestId(),

@@ -1,9 +1,21 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
 
 /**
  * Identifies compiled code: the module's content hash plus the rules it was validated under
  * (handler and memory cap change what an instance looks like, so they are part of the key).
  */
-public record VersionKey(String sha256, ModuleRules rules) {}
+public record VersionKey(String sha256, ModuleRules rules) {
+
+    /**
+     * The key of a function's code under its settings. Deploy and invoke both derive keys here, so
+     * the code compiled at upload is the code invocations find.
+     */
+    public static VersionKey of(String sha256, FunctionSettings settings, ModuleLimits limits) {
+        return new VersionKey(
+                sha256, new ModuleRules(settings.handler(), settings.memoryMiB(), limits));
+    }
+}
