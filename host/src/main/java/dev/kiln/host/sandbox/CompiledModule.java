@@ -21,11 +21,13 @@ public final class CompiledModule {
     private final WasmModule metered;
     private final Function<Instance, Machine> machineFactory;
     private final int fuelGlobal;
+    private final ResetStrategy resetStrategy;
+    private final String cacheKey;
+    private final boolean loadedFromDiskCache;
 
     /**
-     * Taken from the first instance after init and shared: every reset instance starts from the
-     * same state, the way a Wizer snapshot would. Null until then, or for modules that cannot be
-     * reset.
+     * Taken from the first instance after init and shared: every later instance starts from it
+     * instead of running data segments and init again. Null until then.
      */
     private volatile InstanceSnapshot snapshot;
 
@@ -33,16 +35,34 @@ public final class CompiledModule {
             ValidatedModule validated,
             WasmModule metered,
             Function<Instance, Machine> machineFactory,
-            int fuelGlobal) {
+            int fuelGlobal,
+            ResetStrategy resetStrategy,
+            String cacheKey,
+            boolean loadedFromDiskCache) {
         this.validated = validated;
         this.metered = metered;
         this.machineFactory = machineFactory;
         this.fuelGlobal = fuelGlobal;
+        this.resetStrategy = resetStrategy;
+        this.cacheKey = cacheKey;
+        this.loadedFromDiskCache = loadedFromDiskCache;
+    }
+
+    /** Whether the bytecode came from the disk cache of an earlier run instead of the compiler. */
+    public boolean loadedFromDiskCache() {
+        return loadedFromDiskCache;
+    }
+
+    /** The key of this module's code in the disk cache, or null when it is not cached. */
+    String cacheKey() {
+        return cacheKey;
     }
 
     /**
-     * Creates an instance, runs the module's start function and {@code kiln_init}, and checks its
-     * ABI version. Run it under a deadline: guest code executes here.
+     * Creates an instance in the module's post-init state. The first instance runs the start
+     * function, checks the ABI version and runs {@code kiln_init}, and its state becomes the
+     * snapshot; later ones start from that snapshot (only a start function, if the module has one,
+     * runs again). Run it under a deadline: guest code may execute here.
      *
      * @throws KilnException {@code invalid_module} when the guest declares another ABI version
      * @throws RuntimeException whatever the guest's start or init code raised (classify with {@link
@@ -63,13 +83,39 @@ public final class CompiledModule {
                                 return call.signature().results().isEmpty() ? null : new long[] {r};
                             }));
         }
+        InstanceSnapshot existing = snapshot;
+        boolean fromSnapshot = existing != null && !validated.traits.hasStart();
+        ResettableMemory[] linear = new ResettableMemory[1];
         Instance instance =
                 Instance.builder(metered)
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
                         .withMemoryLimits(validated.memoryLimits)
+                        .withMemoryFactory(
+                                limits -> {
+                                    linear[0] = new ResettableMemory(limits, resetStrategy);
+                                    if (fromSnapshot) {
+                                        linear[0].skipActiveSegments();
+                                    }
+                                    return linear[0];
+                                })
                         .build();
         memory[0] = new ChicoryMemory(instance.memory());
+        InstanceSnapshot shared = existing != null ? existing : initialise(instance, linear[0]);
+        shared.applyTo(instance, linear[0]);
+        return new GuestInstance(
+                instance,
+                linear[0],
+                memory[0],
+                calls,
+                validated.rules.handler(),
+                shared,
+                fuelGlobal,
+                validated.memoryLimits.maximumPages());
+    }
+
+    /** Runs the ABI checks and init on the first instance, and takes the snapshot. */
+    private InstanceSnapshot initialise(Instance instance, ResettableMemory linear) {
         if (validated.hasAbiVersion) {
             long version = instance.export(AbiV1.EXPORT_ABI_VERSION).apply()[0];
             if (version != AbiV1.VERSION) {
@@ -84,21 +130,19 @@ public final class CompiledModule {
         if (validated.hasInit) {
             instance.export(AbiV1.EXPORT_INIT).apply();
         }
-        InstanceSnapshot shared = null;
-        if (validated.resettable) {
-            shared = snapshot;
-            if (shared == null) {
-                shared = InstanceSnapshot.of(instance);
-                snapshot = shared;
+        InstanceSnapshot taken = InstanceSnapshot.capture(instance, linear, validated.traits);
+        synchronized (this) {
+            // Two first instances may race: all instances share whichever snapshot won.
+            if (snapshot == null) {
+                snapshot = taken;
             }
+            return snapshot;
         }
-        return new GuestInstance(
-                instance,
-                memory[0],
-                calls,
-                validated.rules.handler(),
-                shared,
-                fuelGlobal,
-                validated.memoryLimits.maximumPages());
+    }
+
+    /** Heap bytes of the post-init memory image, 0 before the first instance. */
+    public long snapshotBytes() {
+        InstanceSnapshot s = snapshot;
+        return s == null ? 0 : s.imageBytes();
     }
 }

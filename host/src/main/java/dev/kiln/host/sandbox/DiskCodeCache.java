@@ -48,6 +48,19 @@ final class DiskCodeCache implements Cache {
         }
     }
 
+    boolean contains(String key) {
+        return Files.isRegularFile(fileFor(key));
+    }
+
+    /** Deletes the entry for {@code key}, if any; failures only leave a stale cache file. */
+    void remove(String key) {
+        try {
+            Files.deleteIfExists(fileFor(key));
+        } catch (IOException e) {
+            // A leftover entry is only disk space: the key is a content hash, never wrong code.
+        }
+    }
+
     /** Keys are Chicory's own strings; hash them so any key is a safe file name. */
     private Path fileFor(String key) {
         return dir.resolve(Sha256.hex(key) + ".bin");

@@ -16,6 +16,7 @@ import java.util.List;
  */
 public final class GuestInstance {
     private final Instance instance;
+    private final ResettableMemory linear;
     private final InstanceSnapshot snapshot;
     private final ChicoryMemory memory;
     private final GlobalInstance fuel;
@@ -27,6 +28,7 @@ public final class GuestInstance {
 
     GuestInstance(
             Instance instance,
+            ResettableMemory linear,
             ChicoryMemory memory,
             HostCalls calls,
             String handler,
@@ -36,6 +38,7 @@ public final class GuestInstance {
         this.fuel = instance.global(fuelGlobal);
         this.maxPages = maxPages;
         this.instance = instance;
+        this.linear = linear;
         this.snapshot = snapshot;
         this.memory = memory;
         this.calls = calls;
@@ -50,11 +53,19 @@ public final class GuestInstance {
 
     /**
      * Restores the post-init snapshot so the next invocation sees a fresh instance. Returns false
-     * when this instance must be discarded instead: it failed, its memory grew, or its module
-     * changes state a snapshot does not cover.
+     * when this instance must be discarded instead: it failed, or a table grew (tables cannot be
+     * shrunk back). Memory that grew is taken back to its snapshot size.
      */
     public boolean resetForReuse() {
-        return reusable && snapshot != null && snapshot.restore(instance);
+        return reusable && snapshot.restore(instance, linear);
+    }
+
+    /**
+     * Heap bytes of memory this instance holds for itself: chunks it wrote (the rest is shared with
+     * the snapshot).
+     */
+    public long privateMemoryBytes() {
+        return linear.privateBytes();
     }
 
     /**

@@ -45,7 +45,7 @@ public final class ModuleValidator {
         boolean hasInit = optionalExport(module, AbiV1.EXPORT_INIT, INIT_TYPE);
         boolean hasAbiVersion = optionalExport(module, AbiV1.EXPORT_ABI_VERSION, ABI_VERSION_TYPE);
         return new ValidatedModule(
-                wasm, module, rules, memory, hasInit, hasAbiVersion, resettable(module));
+                wasm, module, rules, memory, hasInit, hasAbiVersion, ModuleTraits.of(module));
     }
 
     private static WasmModule parse(byte[] wasm) {
@@ -163,30 +163,6 @@ public final class ModuleValidator {
         }
         int max = Math.min(declared.maximumPages(), rules.maxPages());
         return new MemoryLimits(declared.initialPages(), max);
-    }
-
-    /**
-     * Whether restoring memory and globals is enough to make a used instance fresh: not when the
-     * code drops segments or changes tables, state a snapshot does not hold.
-     */
-    private static boolean resettable(WasmModule module) {
-        for (var body : module.codeSection().functionBodies()) {
-            for (var ins : body.instructions()) {
-                switch (ins.opcode()) {
-                    case DATA_DROP,
-                            ELEM_DROP,
-                            TABLE_SET,
-                            TABLE_GROW,
-                            TABLE_FILL,
-                            TABLE_COPY,
-                            TABLE_INIT -> {
-                        return false;
-                    }
-                    default -> {}
-                }
-            }
-        }
-        return true;
     }
 
     private static void requireExport(WasmModule module, String name, FunctionType type) {

@@ -11,7 +11,7 @@ public final class ValidatedModule {
     final MemoryLimits memoryLimits;
     final boolean hasInit;
     final boolean hasAbiVersion;
-    final boolean resettable;
+    final ModuleTraits traits;
 
     ValidatedModule(
             byte[] wasm,
@@ -20,14 +20,14 @@ public final class ValidatedModule {
             MemoryLimits memoryLimits,
             boolean hasInit,
             boolean hasAbiVersion,
-            boolean resettable) {
+            ModuleTraits traits) {
         this.wasm = wasm;
         this.module = module;
         this.rules = rules;
         this.memoryLimits = memoryLimits;
         this.hasInit = hasInit;
         this.hasAbiVersion = hasAbiVersion;
-        this.resettable = resettable;
+        this.traits = traits;
     }
 
     public ModuleRules rules() {

@@ -1,0 +1,609 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.ConstantEvaluators;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmRuntimeException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.UninstantiableException;
+import com.dylibso.chicory.wasm.types.ActiveDataSegment;
+import com.dylibso.chicory.wasm.types.DataSegment;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * A guest's linear memory, kept in 4 KiB chunks so that it can be put back to a {@link MemoryImage}
+ * cheaply: writes record which chunks they touched, and a reset only deals with those (docs/adr/
+ * 0008-instance-reset.md).
+ *
+ * <p>Chunks start out shared with the image (or with one all-zero chunk) and are copied the first
+ * time they are written, like a copy-on-write mapping of a heap image. How a reset treats the
+ * chunks an invocation wrote is the {@link ResetStrategy}. Not thread-safe: an instance runs one
+ * invocation at a time.
+ */
+final class ResettableMemory implements Memory {
+    static final int CHUNK_SHIFT = 12;
+    static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;
+    static final int CHUNKS_PER_PAGE = PAGE_SIZE / CHUNK_SIZE;
+    private static final int CHUNK_MASK = CHUNK_SIZE - 1;
+
+    /** The all-zero chunk every untouched zero chunk reads from. Never written. */
+    static final byte[] ZERO = new byte[CHUNK_SIZE];
+
+    private static final VarHandle SHORT =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOAT =
+            MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle DOUBLE =
+            MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Private chunks kept for reuse after a copy-on-write reset, so resets allocate nothing. */
+    private static final int MAX_SPARE_CHUNKS = 256;
+
+    private final MemoryLimits limits;
+    private final ResetStrategy strategy;
+
+    /** What reads see; exactly {@code pages * CHUNKS_PER_PAGE} long, so a bad index throws. */
+    private byte[][] chunks;
+
+    /** Chunk i if this invocation may write it directly (it is private and marked), else null. */
+    private byte[][] writable;
+
+    private int pages;
+    private MemoryImage image;
+
+    /** Indices of the chunks marked writable since the last reset. */
+    private int[] dirty = new int[16];
+
+    private int dirtyCount;
+    private byte[][] spare = new byte[8][];
+    private int spareCount;
+
+    /** The instance's data segments (shared with the instance: data.drop empties entries). */
+    private DataSegment[] segments;
+
+    private boolean segmentsFromImage;
+
+    ResettableMemory(MemoryLimits limits, ResetStrategy strategy) {
+        this.limits = limits;
+        this.strategy = strategy;
+        this.pages = limits.initialPages();
+        this.chunks = new byte[pages * CHUNKS_PER_PAGE][];
+        Arrays.fill(chunks, ZERO);
+        this.writable = new byte[chunks.length][];
+    }
+
+    /**
+     * Makes the next {@link #initialize} skip active data segments: the image this memory will be
+     * {@linkplain #attach attached} to holds their effect already.
+     */
+    void skipActiveSegments() {
+        segmentsFromImage = true;
+    }
+
+    /** Makes this memory's content {@code image}'s, without copying (chunks are shared). */
+    void attach(MemoryImage image) {
+        this.image = image;
+        for (int k = 0; k < dirtyCount; k++) {
+            keepSpare(writable[dirty[k]]);
+        }
+        dirtyCount = 0;
+        pages = image.pages();
+        chunks = new byte[image.chunkCount()][];
+        writable = new byte[chunks.length][];
+        for (int i = 0; i < chunks.length; i++) {
+            chunks[i] = image.chunk(i);
+        }
+        if (strategy == ResetStrategy.COPY_ALL) {
+            for (int i = 0; i < chunks.length; i++) {
+                byte[] c = chunks[i].clone();
+                chunks[i] = c;
+                writable[i] = c;
+            }
+        }
+        image.restoreSegments(segments);
+    }
+
+    /**
+     * Puts this memory back to its image. Returns false, changing nothing, if there is no image
+     * yet.
+     */
+    boolean reset() {
+        MemoryImage img = image;
+        if (img == null) {
+            return false;
+        }
+        int imageChunks = img.chunkCount();
+        if (strategy == ResetStrategy.COPY_ALL) {
+            if (pages != img.pages()) {
+                attach(img);
+            } else {
+                for (int i = 0; i < imageChunks; i++) {
+                    System.arraycopy(img.chunk(i), 0, chunks[i], 0, CHUNK_SIZE);
+                }
+            }
+            img.restoreSegments(segments);
+            return true;
+        }
+        for (int k = 0; k < dirtyCount; k++) {
+            int i = dirty[k];
+            byte[] c = writable[i];
+            writable[i] = null;
+            if (i >= imageChunks) {
+                keepSpare(c); // grown past the image: dropped below
+            } else if (strategy == ResetStrategy.COPY_DIRTY) {
+                System.arraycopy(img.chunk(i), 0, c, 0, CHUNK_SIZE);
+            } else {
+                chunks[i] = img.chunk(i);
+                keepSpare(c);
+            }
+        }
+        dirtyCount = 0;
+        if (pages != img.pages()) { // Wasm memory only grows; a reset may take it back
+            pages = img.pages();
+            chunks = Arrays.copyOf(chunks, imageChunks);
+            writable = Arrays.copyOf(writable, imageChunks);
+        }
+        img.restoreSegments(segments);
+        return true;
+    }
+
+    /** Bytes this memory holds privately (not shared with its image): chunks it copied. */
+    long privateBytes() {
+        long n = (long) spareCount * CHUNK_SIZE;
+        MemoryImage img = image;
+        for (int i = 0; i < chunks.length; i++) {
+            byte[] c = chunks[i];
+            if (c != ZERO && (img == null || i >= img.chunkCount() || c != img.chunk(i))) {
+                n += CHUNK_SIZE;
+            }
+        }
+        return n;
+    }
+
+    /** The chunks as reads see them; for {@link MemoryImage#capture}. */
+    byte[] chunkForCapture(int i) {
+        return chunks[i];
+    }
+
+    int chunkCount() {
+        return chunks.length;
+    }
+
+    DataSegment[] segments() {
+        return segments;
+    }
+
+    private void keepSpare(byte[] c) {
+        if (spareCount < MAX_SPARE_CHUNKS) {
+            if (spareCount == spare.length) {
+                spare = Arrays.copyOf(spare, spare.length * 2);
+            }
+            spare[spareCount++] = c;
+        }
+    }
+
+    /** Makes chunk {@code i} private and writable, recording it as dirty. */
+    private byte[] own(int i, int addr, int size) {
+        if (i < 0 || i >= chunks.length) {
+            throw outOfBounds(addr, size);
+        }
+        byte[] current = chunks[i];
+        byte[] c;
+        if (isShared(current, i)) {
+            if (spareCount > 0) {
+                c = spare[--spareCount];
+                spare[spareCount] = null;
+                System.arraycopy(current, 0, c, 0, CHUNK_SIZE);
+            } else {
+                c = current == ZERO ? new byte[CHUNK_SIZE] : current.clone();
+            }
+            chunks[i] = c;
+        } else {
+            c = current;
+        }
+        writable[i] = c;
+        if (dirtyCount == dirty.length) {
+            dirty = Arrays.copyOf(dirty, dirty.length * 2);
+        }
+        dirty[dirtyCount++] = i;
+        return c;
+    }
+
+    private boolean isShared(byte[] chunk, int i) {
+        MemoryImage img = image;
+        return chunk == ZERO || (img != null && i < img.chunkCount() && chunk == img.chunk(i));
+    }
+
+    private byte[] writableChunk(int addr, int size) {
+        int i = addr >>> CHUNK_SHIFT;
+        byte[] c;
+        try {
+            c = writable[i];
+        } catch (ArrayIndexOutOfBoundsException e) {
+            throw outOfBounds(addr, size);
+        }
+        return c != null ? c : own(i, addr, size);
+    }
+
+    private static WasmRuntimeException outOfBounds(int addr, int size) {
+        return new WasmRuntimeException(
+                "out of bounds memory access: attempted to access address: "
+                        + Integer.toUnsignedString(addr)
+                        + " and size: "
+                        + size);
+    }
+
+    private long sizeInBytes() {
+        return (long) pages * PAGE_SIZE;
+    }
+
+    private void checkRange(int addr, int size) {
+        if (addr < 0 || size < 0 || (long) addr + size > sizeInBytes()) {
+            throw outOfBounds(addr, size);
+        }
+    }
+
+    // --- size -------------------------------------------------------------------------------
+
+    @Override
+    public int pages() {
+        return pages;
+    }
+
+    @Override
+    public int grow(int size) {
+        int previous = pages;
+        long wanted = (long) previous + size;
+        if (size < 0 || wanted > maximumPages()) {
+            return -1;
+        }
+        int newChunks = (int) wanted * CHUNKS_PER_PAGE;
+        int old = chunks.length;
+        chunks = Arrays.copyOf(chunks, newChunks);
+        writable = Arrays.copyOf(writable, newChunks);
+        Arrays.fill(chunks, old, newChunks, ZERO);
+        pages = (int) wanted;
+        return previous;
+    }
+
+    @Override
+    public int initialPages() {
+        return limits.initialPages();
+    }
+
+    @Override
+    public int maximumPages() {
+        return Math.min(limits.maximumPages(), RUNTIME_MAX_PAGES);
+    }
+
+    @Override
+    public boolean shared() {
+        return false;
+    }
+
+    // Shared memory is refused at upload: the wait/notify family only ever sees one thread.
+
+    @Override
+    @SuppressWarnings("removal")
+    public Object lock(int address) {
+        return this;
+    }
+
+    @Override
+    @SuppressWarnings("removal")
+    public int waitOn(int address, int expected, long timeout) {
+        throw new ChicoryException("Attempt to wait on a non-shared memory, not supported.");
+    }
+
+    @Override
+    @SuppressWarnings("removal")
+    public int waitOn(int address, long expected, long timeout) {
+        throw new ChicoryException("Attempt to wait on a non-shared memory, not supported.");
+    }
+
+    @Override
+    @SuppressWarnings("removal")
+    public int notify(int address, int maxThreads) {
+        return 0;
+    }
+
+    // --- data segments ----------------------------------------------------------------------
+
+    @Override
+    public void initialize(Instance instance, DataSegment[] dataSegments) {
+        initialize(instance, dataSegments, 0);
+    }
+
+    @Override
+    public void initialize(Instance instance, DataSegment[] dataSegments, int memoryIndex) {
+        this.segments = dataSegments;
+        if (dataSegments == null || segmentsFromImage) {
+            return;
+        }
+        for (DataSegment s : dataSegments) {
+            if (s instanceof ActiveDataSegment segment && segment.index() == memoryIndex) {
+                int offset =
+                        (int)
+                                ConstantEvaluators.computeConstantValue(
+                                        instance, segment.offsetInstructions())[0];
+                byte[] data = segment.data();
+                if (offset < 0 || (long) offset + data.length > sizeInBytes()) {
+                    throw new UninstantiableException("out of bounds memory access");
+                }
+                write(offset, data, 0, data.length);
+            }
+        }
+    }
+
+    @Override
+    public void initPassiveSegment(int segmentId, int dest, int offset, int size) {
+        write(dest, segments[segmentId].data(), offset, size);
+    }
+
+    @Override
+    public void drop(int segment) {
+        segments[segment] = com.dylibso.chicory.wasm.types.PassiveDataSegment.EMPTY;
+    }
+
+    // --- bulk -------------------------------------------------------------------------------
+
+    @Override
+    public void write(int addr, byte[] data, int offset, int size) {
+        if (offset < 0 || size < 0 || (long) offset + size > data.length) {
+            throw outOfBounds(offset, size);
+        }
+        checkRange(addr, size);
+        while (size > 0) {
+            int inChunk = addr & CHUNK_MASK;
+            int n = Math.min(size, CHUNK_SIZE - inChunk);
+            System.arraycopy(data, offset, writableChunk(addr, n), inChunk, n);
+            addr += n;
+            offset += n;
+            size -= n;
+        }
+    }
+
+    @Override
+    public byte[] readBytes(int addr, int len) {
+        checkRange(addr, len);
+        byte[] out = new byte[len];
+        int at = 0;
+        while (at < len) {
+            int inChunk = addr & CHUNK_MASK;
+            int n = Math.min(len - at, CHUNK_SIZE - inChunk);
+            System.arraycopy(chunks[addr >>> CHUNK_SHIFT], inChunk, out, at, n);
+            addr += n;
+            at += n;
+        }
+        return out;
+    }
+
+    @Override
+    public void zero() {
+        for (int i = 0; i < chunks.length; i++) {
+            byte[] c = writable[i];
+            if (c != null) {
+                Arrays.fill(c, (byte) 0);
+            } else if (chunks[i] != ZERO) {
+                Arrays.fill(own(i, i << CHUNK_SHIFT, CHUNK_SIZE), (byte) 0);
+            }
+        }
+    }
+
+    @Override
+    public void fill(byte value, int fromIndex, int toIndex) {
+        int addr = fromIndex;
+        int size = toIndex - fromIndex;
+        checkRange(addr, size);
+        while (size > 0) {
+            int inChunk = addr & CHUNK_MASK;
+            int n = Math.min(size, CHUNK_SIZE - inChunk);
+            Arrays.fill(writableChunk(addr, n), inChunk, inChunk + n, value);
+            addr += n;
+            size -= n;
+        }
+    }
+
+    @Override
+    public void copy(int dest, int src, int size) {
+        checkRange(dest, size);
+        checkRange(src, size);
+        if (dest > src && dest < src + size) { // overlapping, dest after src: copy backwards
+            while (size > 0) {
+                int d = dest + size;
+                int s = src + size;
+                int dIn = ((d - 1) & CHUNK_MASK) + 1;
+                int sIn = ((s - 1) & CHUNK_MASK) + 1;
+                int n = Math.min(size, Math.min(dIn, sIn));
+                byte[] to = writableChunk(d - n, n);
+                System.arraycopy(
+                        chunks[(s - n) >>> CHUNK_SHIFT], (s - n) & CHUNK_MASK, to, dIn - n, n);
+                size -= n;
+            }
+        } else {
+            while (size > 0) {
+                int dIn = dest & CHUNK_MASK;
+                int sIn = src & CHUNK_MASK;
+                int n = Math.min(size, CHUNK_SIZE - Math.max(dIn, sIn));
+                byte[] to = writableChunk(dest, n);
+                System.arraycopy(chunks[src >>> CHUNK_SHIFT], sIn, to, dIn, n);
+                dest += n;
+                src += n;
+                size -= n;
+            }
+        }
+    }
+
+    // --- scalar reads -----------------------------------------------------------------------
+
+    @Override
+    public byte read(int addr) {
+        try {
+            return chunks[addr >>> CHUNK_SHIFT][addr & CHUNK_MASK];
+        } catch (ArrayIndexOutOfBoundsException e) {
+            throw outOfBounds(addr, 1);
+        }
+    }
+
+    @Override
+    public short readShort(int addr) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 2) {
+            try {
+                return (short) SHORT.get(chunks[addr >>> CHUNK_SHIFT], off);
+            } catch (ArrayIndexOutOfBoundsException e) {
+                throw outOfBounds(addr, 2);
+            }
+        }
+        return (short) readStraddling(addr, 2);
+    }
+
+    @Override
+    public long readU16(int addr) {
+        return readShort(addr) & 0xFFFFL;
+    }
+
+    @Override
+    public int readInt(int addr) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 4) {
+            try {
+                return (int) INT.get(chunks[addr >>> CHUNK_SHIFT], off);
+            } catch (ArrayIndexOutOfBoundsException e) {
+                throw outOfBounds(addr, 4);
+            }
+        }
+        return (int) readStraddling(addr, 4);
+    }
+
+    @Override
+    public long readLong(int addr) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 8) {
+            try {
+                return (long) LONG.get(chunks[addr >>> CHUNK_SHIFT], off);
+            } catch (ArrayIndexOutOfBoundsException e) {
+                throw outOfBounds(addr, 8);
+            }
+        }
+        return readStraddling(addr, 8);
+    }
+
+    @Override
+    public float readFloat(int addr) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 4) {
+            try {
+                return (float) FLOAT.get(chunks[addr >>> CHUNK_SHIFT], off);
+            } catch (ArrayIndexOutOfBoundsException e) {
+                throw outOfBounds(addr, 4);
+            }
+        }
+        return Float.intBitsToFloat((int) readStraddling(addr, 4));
+    }
+
+    @Override
+    public double readDouble(int addr) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 8) {
+            try {
+                return (double) DOUBLE.get(chunks[addr >>> CHUNK_SHIFT], off);
+            } catch (ArrayIndexOutOfBoundsException e) {
+                throw outOfBounds(addr, 8);
+            }
+        }
+        return Double.longBitsToDouble(readStraddling(addr, 8));
+    }
+
+    @Override
+    public long readF32(int addr) {
+        return readInt(addr);
+    }
+
+    @Override
+    public long readF64(int addr) {
+        return readLong(addr);
+    }
+
+    /** A little-endian value whose bytes span two chunks. */
+    private long readStraddling(int addr, int size) {
+        checkRange(addr, size);
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (read(addr + i) & 0xFFL);
+        }
+        return v;
+    }
+
+    // --- scalar writes ----------------------------------------------------------------------
+
+    @Override
+    public void writeByte(int addr, byte data) {
+        writableChunk(addr, 1)[addr & CHUNK_MASK] = data;
+    }
+
+    @Override
+    public void writeShort(int addr, short data) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 2) {
+            SHORT.set(writableChunk(addr, 2), off, data);
+        } else {
+            writeStraddling(addr, data, 2);
+        }
+    }
+
+    @Override
+    public void writeI32(int addr, int data) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 4) {
+            INT.set(writableChunk(addr, 4), off, data);
+        } else {
+            writeStraddling(addr, data, 4);
+        }
+    }
+
+    @Override
+    public void writeLong(int addr, long data) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 8) {
+            LONG.set(writableChunk(addr, 8), off, data);
+        } else {
+            writeStraddling(addr, data, 8);
+        }
+    }
+
+    @Override
+    public void writeF32(int addr, float data) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 4) {
+            FLOAT.set(writableChunk(addr, 4), off, data);
+        } else {
+            writeStraddling(addr, Float.floatToRawIntBits(data), 4);
+        }
+    }
+
+    @Override
+    public void writeF64(int addr, double data) {
+        int off = addr & CHUNK_MASK;
+        if (off <= CHUNK_SIZE - 8) {
+            DOUBLE.set(writableChunk(addr, 8), off, data);
+        } else {
+            writeStraddling(addr, Double.doubleToRawLongBits(data), 8);
+        }
+    }
+
+    private void writeStraddling(int addr, long value, int size) {
+        checkRange(addr, size); // all or nothing: a trapping store writes no byte
+        for (int i = 0; i < size; i++) {
+            writeByte(addr + i, (byte) (value >>> (8 * i)));
+        }
+    }
+}
