@@ -7,35 +7,47 @@ import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.observability.RecordRetention;
 import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.PoolLimits;
+import dev.kiln.host.pool.PoolSpec;
+import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 
 /** A running Kiln host: wires storage, sandbox, pool, invoker and HTTP server together. */
 public final class KilnHost implements AutoCloseable {
     private final Registry registry;
     private final InvocationStore records;
+    private final InstancePool pool;
     private final Invoker invoker;
     private final KilnServer server;
+    private final Metrics metrics;
     private final AdminTokens.Resolved token;
     private final DataDirLock lock;
+    private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
             DataDirLock lock,
             Registry registry,
             InvocationStore records,
+            InstancePool pool,
             Invoker invoker,
             KilnServer server,
+            Metrics metrics,
             AdminTokens.Resolved token) {
         this.registry = registry;
         this.records = records;
+        this.pool = pool;
         this.invoker = invoker;
         this.server = server;
+        this.metrics = metrics;
         this.token = token;
         this.lock = lock;
     }
@@ -60,16 +72,22 @@ public final class KilnHost implements AutoCloseable {
                                     RecordRetention.DEFAULTS.maxBatch(),
                                     RecordRetention.DEFAULTS.flushInterval()));
             opened.push(records);
+            Metrics metrics = new Metrics();
             InstancePool pool =
                     new InstancePool(
-                            new ModuleCompiler(config.dataDir().resolve("compiled")),
-                            config.workerThreads());
-            Invoker invoker = new Invoker(config, registry, pool, records);
+                            new ModuleCompiler(
+                                    config.dataDir().resolve("compiled"), config.resetStrategy()),
+                            new PoolLimits(config.maxInstances(), config.instanceIdleTtl()),
+                            metrics);
+            opened.push(pool::shutdown);
+            Invoker invoker = new Invoker(config, registry, pool, records, metrics);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker);
+            warmProvisioned(config, registry, pool);
             KilnServer server =
-                    KilnServer.start(config, token.token(), registry, deployer, invoker, records);
-            return new KilnHost(lock, registry, records, invoker, server, token);
+                    KilnServer.start(
+                            config, token.token(), registry, deployer, invoker, records, metrics);
+            return new KilnHost(lock, registry, records, pool, invoker, server, metrics, token);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -79,6 +97,22 @@ public final class KilnHost implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * Functions with minInstances get their instances back after a restart, in the background
+     * (compiled code comes from the disk cache).
+     */
+    private static void warmProvisioned(KilnConfig config, Registry registry, InstancePool pool) {
+        for (String service : registry.services()) {
+            for (FunctionInfo f : registry.functions(service)) {
+                if (f.settings().minInstances() > 0) {
+                    String sha = f.latest().sha256();
+                    pool.activate(
+                            PoolSpec.of(f, config.moduleLimits()), () -> registry.readModule(sha));
+                }
+            }
         }
     }
 
@@ -95,10 +129,28 @@ public final class KilnHost implements AutoCloseable {
         records.flush();
     }
 
+    /** The host's instance pools (for inspection: counts and limits). */
+    public InstancePool pool() {
+        return pool;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * After {@link #close}: instances that were leased and never returned, by function. Empty when
+     * every instance came back, as it must.
+     */
+    public Map<String, Integer> leakedInstances() {
+        return leakedInstances;
+    }
+
     @Override
     public void close() {
         server.close();
         invoker.close();
+        leakedInstances = pool.shutdown();
         records.close();
         registry.close();
         try {

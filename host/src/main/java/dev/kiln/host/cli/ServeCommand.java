@@ -1,6 +1,7 @@
 package dev.kiln.host.cli;
 
 import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.WorkerMode;
 import java.nio.file.Path;
@@ -70,6 +71,41 @@ final class ServeCommand implements Callable<Integer> {
                     "Threads for guest code: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     WorkerMode workerMode = WorkerMode.PLATFORM;
 
+    @Option(
+            names = "--max-instances",
+            description =
+                    "Guest instances alive at once on this host, all functions together (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int maxInstances = 4096;
+
+    @Option(
+            names = "--instance-idle-ttl-ms",
+            description =
+                    "Idle instances beyond a function's minInstances are closed after this long"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long instanceIdleTtlMs = 300_000;
+
+    @Option(
+            names = "--queue-wait-ms",
+            description =
+                    "Longest an invocation waits for a worker or at its function's concurrency"
+                            + " limit before 429 (default: ${DEFAULT-VALUE}).")
+    long queueWaitMs = 1000;
+
+    @Option(
+            names = "--function-queue",
+            description =
+                    "Invocations of one function that may wait at its concurrency limit (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int functionQueue = 100;
+
+    @Option(
+            names = "--compile-at",
+            description =
+                    "When modules are compiled and initialised: ${COMPLETION-CANDIDATES}"
+                            + " (default: ${DEFAULT-VALUE}).")
+    CompileAt compileAt = CompileAt.UPLOAD;
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -84,7 +120,12 @@ final class ServeCommand implements Callable<Integer> {
                         .maxTimeout(Duration.ofMillis(maxTimeoutMs))
                         .maxMemoryMiB(maxMemoryMiB)
                         .workerQueue(queue)
-                        .workerMode(workerMode);
+                        .workerMode(workerMode)
+                        .maxInstances(maxInstances)
+                        .instanceIdleTtl(Duration.ofMillis(instanceIdleTtlMs))
+                        .queueWait(Duration.ofMillis(queueWaitMs))
+                        .functionQueue(functionQueue)
+                        .compileAt(compileAt);
         if (workers != null) {
             builder.workerThreads(workers);
         }

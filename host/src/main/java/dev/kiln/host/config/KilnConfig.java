@@ -2,6 +2,7 @@ package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.sandbox.ResetStrategy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,6 +27,13 @@ import java.util.Objects;
  * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
+ * @param maxInstances guest instances alive at once on this host, all functions together
+ * @param instanceIdleTtl idle instances beyond a function's minInstances are closed after this
+ * @param queueWait longest an invocation waits for a worker or for its function's concurrency limit
+ *     before {@code overloaded}
+ * @param functionQueue invocations of one function that may wait at its concurrency limit
+ * @param compileAt whether modules are compiled (and initialised once) at upload or at first use
+ * @param resetStrategy how a used instance's memory goes back to its snapshot
  */
 public record KilnConfig(
         String host,
@@ -46,7 +54,13 @@ public record KilnConfig(
         long maxFuel,
         EffectLimits effectLimits,
         int recordsPerFunction,
-        Duration recordMaxAge) {
+        Duration recordMaxAge,
+        int maxInstances,
+        Duration instanceIdleTtl,
+        Duration queueWait,
+        int functionQueue,
+        CompileAt compileAt,
+        ResetStrategy resetStrategy) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -56,6 +70,16 @@ public record KilnConfig(
         Objects.requireNonNull(workerMode, "workerMode");
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        Objects.requireNonNull(instanceIdleTtl, "instanceIdleTtl");
+        Objects.requireNonNull(queueWait, "queueWait");
+        Objects.requireNonNull(compileAt, "compileAt");
+        Objects.requireNonNull(resetStrategy, "resetStrategy");
+        requirePositive(maxInstances, "maxInstances");
+        requirePositive(instanceIdleTtl.toMillis(), "instanceIdleTtl");
+        requirePositive(functionQueue, "functionQueue");
+        if (queueWait.isNegative()) {
+            throw new IllegalArgumentException("queueWait must not be negative");
+        }
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
         requirePositive(maxResponseBytes, "maxResponseBytes");
@@ -104,6 +128,12 @@ public record KilnConfig(
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
+        private int maxInstances = 4096;
+        private Duration instanceIdleTtl = Duration.ofMinutes(5);
+        private Duration queueWait = Duration.ofSeconds(1);
+        private int functionQueue = 100;
+        private CompileAt compileAt = CompileAt.UPLOAD;
+        private ResetStrategy resetStrategy = ResetStrategy.COPY_ON_WRITE;
 
         private Builder() {}
 
@@ -202,6 +232,36 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder maxInstances(int v) {
+            maxInstances = v;
+            return this;
+        }
+
+        public Builder instanceIdleTtl(Duration v) {
+            instanceIdleTtl = v;
+            return this;
+        }
+
+        public Builder queueWait(Duration v) {
+            queueWait = v;
+            return this;
+        }
+
+        public Builder functionQueue(int v) {
+            functionQueue = v;
+            return this;
+        }
+
+        public Builder compileAt(CompileAt v) {
+            compileAt = v;
+            return this;
+        }
+
+        public Builder resetStrategy(ResetStrategy v) {
+            resetStrategy = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -222,7 +282,13 @@ public record KilnConfig(
                     maxFuel,
                     effectLimits,
                     recordsPerFunction,
-                    recordMaxAge);
+                    recordMaxAge,
+                    maxInstances,
+                    instanceIdleTtl,
+                    queueWait,
+                    functionQueue,
+                    compileAt,
+                    resetStrategy);
         }
     }
 }

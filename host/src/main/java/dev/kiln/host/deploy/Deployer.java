@@ -1,16 +1,21 @@
 package dev.kiln.host.deploy;
 
+import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.Isolation;
+import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.sandbox.ModuleValidator;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +34,8 @@ public final class Deployer {
     private final UploadReader uploads;
     private final SettingsRules rules;
     private final ModuleLimits moduleLimits;
+    private final CompileAt compileAt;
+    private final int minInstancesBudget;
 
     public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
         this.registry = registry;
@@ -37,6 +44,10 @@ public final class Deployer {
         this.uploads = new UploadReader(config.maxUploadBytes());
         this.rules = new SettingsRules(config);
         this.moduleLimits = config.moduleLimits();
+        this.compileAt = config.compileAt();
+        // Like an account's unreserved concurrency: provisioned instances may not take the slots
+        // every worker needs for on-demand instances.
+        this.minInstancesBudget = Math.max(0, config.maxInstances() - config.workerThreads());
     }
 
     public Deployment deploy(String service, String function, String contentType, byte[] body) {
@@ -48,41 +59,94 @@ public final class Deployer {
                                 existing.map(FunctionInfo::settings)
                                         .orElse(FunctionSettings.DEFAULTS));
         rules.check(settings);
+        checkMinInstances(service, function, settings);
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
-        InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
-        FunctionInfo stored;
-        // Storing and evicting share one lock, so a concurrent delete of another function with
-        // the same code cannot evict it between our check and our registration.
-        synchronized (this) {
-            stored = registry.deploy(service, function, upload.wasm(), settings);
-            pool.prepare(key, upload::wasm); // again, in case an eviction won the race
-            pool.release(trial); // the checked instance serves the first invocation
-            existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+        PoolSpec spec = spec(service, function, key, settings);
+        InstancePool.Lease trial = null;
+        try {
+            if (compileAt == CompileAt.UPLOAD) {
+                trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
+            } else {
+                ModuleValidator.validate(upload.wasm(), key.rules());
+            }
+            // With minInstances, the new code is warm before it takes any traffic.
+            if (settings.minInstances() > 0) {
+                pool.prepare(key, upload::wasm);
+                pool.warm(spec, () -> registry.readModule(sha));
+            }
+            FunctionInfo stored;
+            // Storing and evicting share one lock, so a concurrent delete of another function
+            // with the same code cannot evict it between our check and our registration.
+            synchronized (this) {
+                stored = registry.deploy(service, function, upload.wasm(), settings);
+                if (compileAt == CompileAt.UPLOAD) {
+                    pool.prepare(key, upload::wasm); // again, in case an eviction won the race
+                }
+                // The old version's pool drains: in-flight invocations finish on its instances.
+                pool.activate(spec, () -> registry.readModule(sha));
+                if (trial != null) {
+                    pool.adopt(spec, () -> registry.readModule(sha), trial);
+                    trial = null; // the checked instance serves the first invocation
+                }
+                existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+            }
+            log.info(
+                    "deployed {}/{} version {} ({} bytes, sha256 {})",
+                    service,
+                    function,
+                    stored.latest().number(),
+                    upload.wasm().length,
+                    sha);
+            return new Deployment(stored, existing.isEmpty());
+        } finally {
+            if (trial != null) {
+                pool.release(trial); // refused or failed: close the checked instance
+            }
         }
-        log.info(
-                "deployed {}/{} version {} ({} bytes, sha256 {})",
-                service,
-                function,
-                stored.latest().number(),
-                upload.wasm().length,
-                sha);
-        return new Deployment(stored, existing.isEmpty());
     }
 
     public FunctionInfo patch(String service, String function, SettingsPatch patch) {
         FunctionInfo current = registry.require(service, function);
         FunctionSettings settings = patch.applyTo(current.settings());
         rules.check(settings);
+        checkMinInstances(service, function, settings);
         String sha = current.latest().sha256();
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
-        // New handler or memory cap: the stored module must still satisfy them.
-        InstancePool.Lease trial =
-                check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
-        synchronized (this) {
-            FunctionInfo updated = registry.updateSettings(service, function, settings);
-            pool.release(trial);
-            return updated;
+        VersionKey oldKey = VersionKey.of(sha, current.settings(), moduleLimits);
+        PoolSpec spec = spec(service, function, key, settings);
+        InstancePool.Lease trial = null;
+        try {
+            // New handler or memory cap: the stored module must still satisfy them.
+            if (!key.equals(oldKey)) {
+                byte[] wasm = registry.readModule(sha);
+                if (compileAt == CompileAt.UPLOAD) {
+                    trial = check(key, wasm, settings, ErrorCode.BAD_REQUEST);
+                } else {
+                    try {
+                        ModuleValidator.validate(wasm, key.rules());
+                    } catch (KilnException e) {
+                        throw new KilnException(ErrorCode.BAD_REQUEST, e.getMessage());
+                    }
+                }
+            }
+            if (settings.minInstances() > 0) {
+                pool.prepare(key, () -> registry.readModule(sha));
+                pool.warm(spec, () -> registry.readModule(sha));
+            }
+            synchronized (this) {
+                FunctionInfo updated = registry.updateSettings(service, function, settings);
+                pool.activate(spec, () -> registry.readModule(sha));
+                if (trial != null) {
+                    pool.adopt(spec, () -> registry.readModule(sha), trial);
+                    trial = null;
+                }
+                return updated;
+            }
+        } finally {
+            if (trial != null) {
+                pool.release(trial);
+            }
         }
     }
 
@@ -90,14 +154,51 @@ public final class Deployer {
         FunctionInfo current = registry.require(service, function);
         synchronized (this) {
             registry.delete(service, function);
+            pool.retire(service + "/" + function);
             evictIfUnused(current.latest().sha256());
         }
         log.info("deleted {}/{}", service, function);
     }
 
+    private static PoolSpec spec(
+            String service, String function, VersionKey key, FunctionSettings settings) {
+        return new PoolSpec(
+                service + "/" + function,
+                key,
+                Isolation.fromWire(settings.isolation()).orElseThrow(),
+                settings.minInstances(),
+                settings.maxInstances());
+    }
+
+    /** All functions' minInstances together must leave room for on-demand instances. */
+    private void checkMinInstances(String service, String function, FunctionSettings settings) {
+        if (settings.minInstances() == 0) {
+            return;
+        }
+        long others = 0;
+        for (String s : registry.services()) {
+            for (FunctionInfo f : registry.functions(s)) {
+                if (!(f.service().equals(service) && f.name().equals(function))) {
+                    others += f.settings().minInstances();
+                }
+            }
+        }
+        if (others + settings.minInstances() > minInstancesBudget) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    "minInstances of "
+                            + settings.minInstances()
+                            + " does not fit: other functions keep "
+                            + others
+                            + " and the host allows "
+                            + minInstancesBudget
+                            + " in all (its instance limit minus one per worker)");
+        }
+    }
+
     /**
      * Validates, compiles and trial-instantiates; failures become {@code code}. Returns the trial
-     * instance, to be released into the pool once the function is stored.
+     * instance, to be adopted by the function's pool once the function is stored.
      */
     private InstancePool.Lease check(
             VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {
@@ -107,6 +208,9 @@ public final class Deployer {
             throw new KilnException(code, e.getMessage());
         }
         var trial = invoker.tryInstantiate(key, wasm, settings.timeoutMs());
+        if (trial.failure() instanceof InvocationOutcome.Overloaded o) {
+            throw new KilnException(ErrorCode.OVERLOADED, o.message());
+        }
         if (trial.failure() != null) {
             throw new KilnException(
                     code, "module failed to instantiate: " + trial.failure().message());

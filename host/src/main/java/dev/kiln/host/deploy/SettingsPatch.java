@@ -23,10 +23,13 @@ public record SettingsPatch(
         Map<String, String> env,
         String description,
         Long fuel,
-        Integer maxConcurrency) {
+        Integer maxConcurrency,
+        String isolation,
+        Integer minInstances,
+        Integer maxInstances) {
 
     public static final SettingsPatch EMPTY =
-            new SettingsPatch(null, null, null, null, null, null, null, null);
+            new SettingsPatch(null, null, null, null, null, null, null, null, null, null, null);
 
     private static final Set<String> FIELDS =
             Set.of(
@@ -37,7 +40,10 @@ public record SettingsPatch(
                     "env",
                     "description",
                     "fuel",
-                    "maxConcurrency");
+                    "maxConcurrency",
+                    "isolation",
+                    "minInstances",
+                    "maxInstances");
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -78,7 +84,10 @@ public record SettingsPatch(
                 json.has("fuel") && !json.get("fuel").isNull()
                         ? longValue(json, "fuel", where)
                         : null,
-                integer(json, "maxConcurrency", where));
+                integer(json, "maxConcurrency", where),
+                text(json, "isolation", where),
+                integer(json, "minInstances", where),
+                integer(json, "maxInstances", where));
     }
 
     private static long longValue(JsonNode json, String field, String where) {
@@ -112,7 +121,10 @@ public record SettingsPatch(
                 mergedEnv,
                 description != null ? description : base.description(),
                 fuel != null ? fuel : base.fuel(),
-                maxConcurrency != null ? maxConcurrency : base.maxConcurrency());
+                maxConcurrency != null ? maxConcurrency : base.maxConcurrency(),
+                isolation != null ? isolation : base.isolation(),
+                minInstances != null ? minInstances : base.minInstances(),
+                maxInstances != null ? maxInstances : base.maxInstances());
     }
 
     private static String text(JsonNode json, String field, String where) {

@@ -6,6 +6,7 @@ import dev.kiln.host.core.KilnException;
 import dev.kiln.host.registry.FunctionSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /** Checks function settings against the host's limits before anything is stored. */
@@ -15,6 +16,7 @@ final class SettingsRules {
     static final int MAX_DESCRIPTION = 1024;
     static final int MAX_HANDLER = 128;
     static final int MAX_CONCURRENCY = 100_000;
+    static final Set<String> ISOLATION = Set.of("fresh", "reuse");
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
     private final KilnConfig config;
@@ -45,6 +47,22 @@ final class SettingsRules {
         }
         if (s.maxConcurrency() < 0 || s.maxConcurrency() > MAX_CONCURRENCY) {
             throw bad("maxConcurrency must be between 0 (no limit) and " + MAX_CONCURRENCY);
+        }
+        if (!ISOLATION.contains(s.isolation())) {
+            throw bad("isolation must be fresh or reuse");
+        }
+        int maxInstances = config.maxInstances();
+        if (s.maxInstances() < 0 || s.maxInstances() > maxInstances) {
+            throw bad(
+                    "maxInstances must be between 0 (the host limit only) and the host's instance"
+                            + " limit of "
+                            + maxInstances);
+        }
+        if (s.minInstances() < 0 || s.minInstances() > maxInstances) {
+            throw bad("minInstances must be between 0 and " + maxInstances);
+        }
+        if (s.maxInstances() > 0 && s.minInstances() > s.maxInstances()) {
+            throw bad("minInstances must not exceed maxInstances");
         }
         checkEnv(s.env());
     }

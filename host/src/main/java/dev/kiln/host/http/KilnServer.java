@@ -6,6 +6,7 @@ import dev.kiln.host.core.KilnException;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.Registry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -27,7 +28,8 @@ public final class KilnServer implements AutoCloseable {
             Registry registry,
             Deployer deployer,
             Invoker invoker,
-            InvocationStore records) {
+            InvocationStore records,
+            Metrics metrics) {
         var invoke = new InvokeHandler(invoker, config.maxPayloadBytes());
         var api =
                 new AdminAuth(
@@ -35,6 +37,7 @@ public final class KilnServer implements AutoCloseable {
                         new ManagementApi(registry, deployer, records, config.maxUploadBytes())
                                 .routes(invoke));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
+        var metricsEndpoint = new AdminAuth(adminToken, new MetricsHandler(metrics));
         HttpHandler root =
                 new ErrorBoundary(
                         exchange -> {
@@ -43,6 +46,8 @@ public final class KilnServer implements AutoCloseable {
                                 trigger.handleRequest(exchange);
                             } else if (path.equals("/healthz")) {
                                 Responses.json(exchange, 200, Map.of("status", "ok"));
+                            } else if (path.equals("/metrics")) {
+                                metricsEndpoint.handleRequest(exchange);
                             } else if (path.startsWith("/api/")) {
                                 api.handleRequest(exchange);
                             } else {

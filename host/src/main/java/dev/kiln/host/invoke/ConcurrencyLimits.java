@@ -1,31 +1,143 @@
 package dev.kiln.host.invoke;
 
-import dev.kiln.host.registry.FunctionInfo;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
-/** Per-function caps on invocations in flight (queued or running), from maxConcurrency. */
+/**
+ * Per-function caps on invocations running at once (the smaller of maxConcurrency and
+ * maxInstances). An invocation over the cap waits in the function's bounded queue until a running
+ * one finishes or its queue deadline passes; then, or when the queue is full, it is refused.
+ */
 final class ConcurrencyLimits {
-    /** A function's permits, keyed by its limit so a changed setting gets a fresh semaphore. */
-    private record Slots(int limit, Semaphore semaphore) {}
+    private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final int queueLength;
 
-    private final Map<String, Slots> slots = new ConcurrentHashMap<>();
+    ConcurrencyLimits(ScheduledExecutorService timer, int queueLength) {
+        this.timer = timer;
+        this.queueLength = queueLength;
+    }
 
-    /** The function's semaphore, or {@code null} when it has no limit of its own. */
-    Semaphore slotsFor(FunctionInfo function) {
-        int limit = function.settings().maxConcurrency();
-        String key = function.service() + "/" + function.name();
+    /** Why an invocation was not admitted. */
+    enum Refusal {
+        QUEUE_FULL,
+        QUEUE_TIMEOUT
+    }
+
+    /**
+     * The gate of {@code function} under {@code limit}, or null when the function has no limit of
+     * its own (0). An admitted invocation calls {@link Gate#exit} when it is done.
+     */
+    Gate gate(String function, int limit) {
         if (limit <= 0) {
-            slots.remove(key);
+            gates.remove(function);
             return null;
         }
-        return slots.compute(
-                        key,
-                        (k, old) ->
-                                old != null && old.limit() == limit
-                                        ? old
-                                        : new Slots(limit, new Semaphore(limit)))
-                .semaphore();
+        return gates.computeIfAbsent(function, k -> new Gate());
+    }
+
+    /** Invocations waiting at any function's limit. */
+    int waiting() {
+        int n = 0;
+        for (Gate g : gates.values()) {
+            n += g.waitingCount();
+        }
+        return n;
+    }
+
+    /** One function's running count and waiting line. */
+    final class Gate {
+        private int limit;
+        private int running;
+        private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+
+        private final class Waiter {
+            final Runnable start;
+            final Consumer<Refusal> refuse;
+            ScheduledFuture<?> timeout;
+
+            Waiter(Runnable start, Consumer<Refusal> refuse) {
+                this.start = start;
+                this.refuse = refuse;
+            }
+        }
+
+        /**
+         * Admits an invocation under {@code newLimit}: calls {@code start} now or once a slot frees
+         * (from the thread that freed it), or {@code refuse} when the queue is full or the deadline
+         * passes first.
+         */
+        void enter(int newLimit, long deadlineNanos, Runnable start, Consumer<Refusal> refuse) {
+            Refusal refused = null;
+            boolean runNow = false;
+            List<Waiter> promoted = new ArrayList<>();
+            synchronized (this) {
+                limit = newLimit;
+                while (running < limit && !waiting.isEmpty()) { // the limit was raised
+                    promoted.add(waiting.pollFirst());
+                    running++;
+                }
+                if (running < limit) {
+                    running++;
+                    runNow = true;
+                } else if (waiting.size() >= queueLength) {
+                    refused = Refusal.QUEUE_FULL;
+                } else {
+                    long delay = deadlineNanos - System.nanoTime();
+                    if (delay <= 0) {
+                        refused = Refusal.QUEUE_TIMEOUT;
+                    } else {
+                        Waiter w = new Waiter(start, refuse);
+                        waiting.addLast(w);
+                        w.timeout = timer.schedule(() -> expire(w), delay, TimeUnit.NANOSECONDS);
+                    }
+                }
+            }
+            for (Waiter w : promoted) {
+                w.timeout.cancel(false);
+                w.start.run();
+            }
+            if (runNow) {
+                start.run();
+            } else if (refused != null) {
+                refuse.accept(refused);
+            }
+        }
+
+        private void expire(Waiter w) {
+            boolean removed;
+            synchronized (this) {
+                removed = waiting.remove(w);
+            }
+            if (removed) {
+                w.refuse.accept(Refusal.QUEUE_TIMEOUT);
+            }
+        }
+
+        /** Frees the slot of a finished invocation, handing it to the next waiter if any. */
+        void exit() {
+            Waiter next;
+            synchronized (this) {
+                next = running <= limit ? waiting.pollFirst() : null;
+                if (next == null) {
+                    running--;
+                }
+            }
+            if (next != null) {
+                next.timeout.cancel(false);
+                next.start.run();
+            }
+        }
+
+        private synchronized int waitingCount() {
+            return waiting.size();
+        }
     }
 }

@@ -6,7 +6,10 @@ import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.pool.InstanceLimitException;
 import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.StartKind;
 import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
@@ -21,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,11 +42,23 @@ public final class Invoker implements AutoCloseable {
     private final InvocationStore records;
     private final InvocationLimits limits;
     private final GuestExecutor workers;
-    private final ConcurrencyLimits concurrency = new ConcurrencyLimits();
+    private final ConcurrencyLimits concurrency;
     private final ScheduledExecutorService deadlines;
+    private final Metrics.Counter invocations;
+    private final Metrics.Counter starts;
+    private final Metrics.Counter overloads;
 
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
+        this(config, registry, pool, records, new Metrics());
+    }
+
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics) {
         this.config = config;
         this.registry = registry;
         this.pool = pool;
@@ -61,50 +75,141 @@ public final class Invoker implements AutoCloseable {
                         });
         timer.setRemoveOnCancelPolicy(true);
         this.deadlines = Executors.unconfigurableScheduledExecutorService(timer);
+        this.concurrency = new ConcurrencyLimits(deadlines, config.functionQueue());
+        this.invocations =
+                metrics.counter(
+                        "kiln_invocations_total",
+                        "Invocations that ran, by outcome (ok or an error code).",
+                        "service",
+                        "function",
+                        "outcome");
+        this.starts =
+                metrics.counter(
+                        "kiln_invocation_starts_total",
+                        "Invocations by how their instance was obtained (X-Kiln-Start): pool (a"
+                                + " ready instance), warm (instantiated now), cold (code compiled"
+                                + " or loaded now).",
+                        "service",
+                        "function",
+                        "start");
+        this.overloads =
+                metrics.counter(
+                        "kiln_overloaded_total",
+                        "Invocations refused with overloaded, by why: queue_full, queue_timeout"
+                                + " (waited queueWait at a concurrency limit or for a worker),"
+                                + " workers_busy (host queue full), instance_limit.",
+                        "service",
+                        "function",
+                        "reason");
+        metrics.gauge(
+                "kiln_invocations_waiting",
+                "Invocations waiting at their function's concurrency limit.",
+                java.util.List.of(),
+                sink -> sink.add(concurrency.waiting()));
     }
 
     /**
      * Queues {@code request}; {@code done} receives the result on a worker thread, or at once on
-     * the caller's thread when the queue is full.
+     * the caller's thread when it is refused.
+     *
+     * <p>An invocation runs when its function is under its concurrency limit (the smaller of
+     * maxConcurrency and maxInstances) and a worker is free. Until then it waits, at most {@code
+     * queueWait} in all, in a bounded queue; past that it is answered {@code overloaded}.
      *
      * @throws KilnException {@code function_not_found} when no such function exists
      */
     public void submit(InvocationRequest request, Consumer<InvocationResult> done) {
         FunctionInfo function = registry.require(request.service(), request.function());
-        Semaphore slots = concurrency.slotsFor(function);
-        // Like Lambda's reserved concurrency: over the function's limit is throttled at once.
-        if (slots != null && !slots.tryAcquire()) {
-            done.accept(
-                    overloaded(
-                            request,
-                            "function "
-                                    + function.service()
-                                    + "/"
-                                    + function.name()
-                                    + " is at its maxConcurrency of "
-                                    + function.settings().maxConcurrency()));
+        long deadline = System.nanoTime() + config.queueWait().toNanos();
+        int limit = concurrencyLimit(function.settings());
+        ConcurrencyLimits.Gate gate =
+                concurrency.gate(function.service() + "/" + function.name(), limit);
+        Runnable start = () -> dispatch(request, function, deadline, gate, done);
+        if (gate == null) {
+            start.run();
             return;
         }
+        gate.enter(
+                limit,
+                deadline,
+                start,
+                refusal ->
+                        done.accept(
+                                overloaded(
+                                        request,
+                                        function,
+                                        refusal == ConcurrencyLimits.Refusal.QUEUE_FULL
+                                                ? "queue_full"
+                                                : "queue_timeout",
+                                        limitMessage(function, refusal))));
+    }
+
+    /** The smaller of maxConcurrency and maxInstances that is set, else 0 (no limit). */
+    private static int concurrencyLimit(FunctionSettings s) {
+        int a = s.maxConcurrency();
+        int b = s.maxInstances();
+        return a <= 0 ? Math.max(b, 0) : b <= 0 ? a : Math.min(a, b);
+    }
+
+    private String limitMessage(FunctionInfo f, ConcurrencyLimits.Refusal refusal) {
+        String limit =
+                "function "
+                        + f.service()
+                        + "/"
+                        + f.name()
+                        + " is at its concurrency limit of "
+                        + concurrencyLimit(f.settings());
+        return refusal == ConcurrencyLimits.Refusal.QUEUE_FULL
+                ? limit + " and " + config.functionQueue() + " invocations are waiting"
+                : limit + " and no slot freed within " + config.queueWait().toMillis() + " ms";
+    }
+
+    private void dispatch(
+            InvocationRequest request,
+            FunctionInfo function,
+            long deadline,
+            ConcurrencyLimits.Gate gate,
+            Consumer<InvocationResult> done) {
         try {
             workers.execute(
                     () -> {
                         try {
-                            done.accept(run(request, function));
-                        } finally {
-                            if (slots != null) {
-                                slots.release();
+                            if (System.nanoTime() - deadline > 0) {
+                                done.accept(
+                                        overloaded(
+                                                request,
+                                                function,
+                                                "queue_timeout",
+                                                "no worker was free within "
+                                                        + config.queueWait().toMillis()
+                                                        + " ms"));
+                                return;
                             }
+                            run(request, function, done);
+                        } finally {
+                            exit(gate);
                         }
                     });
         } catch (RejectedExecutionException e) {
-            if (slots != null) {
-                slots.release();
-            }
-            done.accept(overloaded(request, "too many invocations are waiting; retry later"));
+            exit(gate);
+            done.accept(
+                    overloaded(
+                            request,
+                            function,
+                            "workers_busy",
+                            "too many invocations are waiting; retry later"));
         }
     }
 
-    private static InvocationResult overloaded(InvocationRequest request, String message) {
+    private static void exit(ConcurrencyLimits.Gate gate) {
+        if (gate != null) {
+            gate.exit();
+        }
+    }
+
+    private InvocationResult overloaded(
+            InvocationRequest request, FunctionInfo function, String reason, String message) {
+        overloads.inc(function.service(), function.name(), reason);
         return new InvocationResult(
                 request.requestId(), new InvocationOutcome.Overloaded(message), 0, 0, 0, null);
     }
@@ -120,9 +225,11 @@ public final class Invoker implements AutoCloseable {
                 capped * 1_000_000L,
                 () -> {
                     try {
-                        return new Trial(pool.acquire(key, () -> wasm), null);
+                        return new Trial(pool.instantiateDetached(key, () -> wasm), null);
                     } catch (KilnException e) {
                         return new Trial(null, new InvocationOutcome.Trap(e.getMessage()));
+                    } catch (InstanceLimitException e) {
+                        return new Trial(null, new InvocationOutcome.Overloaded(e.getMessage()));
                     } catch (Throwable t) {
                         GuestFailures.rethrowIfHostFatal(t);
                         return new Trial(null, GuestFailures.classify(t));
@@ -145,10 +252,11 @@ public final class Invoker implements AutoCloseable {
         return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
     }
 
-    private InvocationResult run(InvocationRequest request, FunctionInfo function) {
+    private void run(
+            InvocationRequest request, FunctionInfo function, Consumer<InvocationResult> done) {
         MDC.put("requestId", request.requestId());
         try {
-            return runWithDeadline(request, function);
+            done.accept(runWithDeadline(request, function));
         } finally {
             MDC.remove("requestId");
         }
@@ -160,7 +268,7 @@ public final class Invoker implements AutoCloseable {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         String sha = function.latest().sha256();
-        var key = VersionKey.of(sha, settings, config.moduleLimits());
+        PoolSpec spec = PoolSpec.of(function, config.moduleLimits());
         var context =
                 new InvocationContext(
                         request.requestId(),
@@ -177,26 +285,40 @@ public final class Invoker implements AutoCloseable {
                         deadlines,
                         timeoutMs * 1_000_000L,
                         () -> {
+                            InstancePool.Lease lease = null;
                             try {
-                                InstancePool.Lease lease =
-                                        pool.acquire(key, () -> registry.readModule(sha));
+                                lease = pool.acquire(spec, () -> registry.readModule(sha));
                                 startKind[0] = lease.startKind();
-                                SandboxResult r =
-                                        lease.instance()
-                                                .invoke(
-                                                        context,
-                                                        request.payload(),
-                                                        limits,
-                                                        fuelBudget(settings, timeoutMs));
-                                pool.release(lease);
-                                return r;
+                                return lease.instance()
+                                        .invoke(
+                                                context,
+                                                request.payload(),
+                                                limits,
+                                                fuelBudget(settings, timeoutMs));
+                            } catch (InstanceLimitException e) {
+                                overloads.inc(
+                                        function.service(), function.name(), "instance_limit");
+                                return new SandboxResult(
+                                        new InvocationOutcome.Overloaded(e.getMessage()),
+                                        List.of(),
+                                        false,
+                                        0);
                             } catch (Throwable t) { // guest start/init code or the deadline
                                 GuestFailures.rethrowIfHostFatal(t);
                                 return new SandboxResult(
                                         GuestFailures.classify(t), List.of(), false, 0);
+                            } finally {
+                                // Before the answer goes out: a resetting instance is back in the
+                                // pool by the time the client can send its next request.
+                                if (lease != null) {
+                                    pool.release(lease);
+                                }
                             }
                         });
         long micros = (System.nanoTime() - start) / 1_000;
+        if (startKind[0] != null) {
+            starts.inc(function.service(), function.name(), startKind[0].wire());
+        }
         InvocationResult outcome =
                 new InvocationResult(
                         request.requestId(),
@@ -221,11 +343,13 @@ public final class Invoker implements AutoCloseable {
         String message = null;
         if (result.outcome() instanceof InvocationOutcome.Ok ok) {
             code = "ok";
+            invocations.inc(function.service(), function.name(), code);
             status = "http".equals(request.trigger()) ? ok.status() : 200;
             bytesOut = ok.body().length;
         } else {
             var failure = (InvocationOutcome.Failure) result.outcome();
             code = failure.code().wire();
+            invocations.inc(function.service(), function.name(), code);
             status = failure.code().httpStatus();
             message = failure.message();
             MDC.put("outcome", code);

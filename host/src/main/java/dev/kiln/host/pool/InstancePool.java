@@ -1,45 +1,195 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.sandbox.ModuleValidator;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Hands out guest instances per function version, compiling each version at most once and keeping
- * used instances, reset to their post-init snapshot, ready for the next invocation.
+ * Hands out guest instances: compiles each version's code at most once, and keeps a pool of ready
+ * instances per function (docs/adr/0009-instance-pools.md).
  *
- * <p>Isolation is {@code fresh}: an instance comes back only if its state could be restored (it did
- * not fail, its memory did not grow, its module has no state a snapshot misses); otherwise it is
- * dropped and the next invocation instantiates anew.
+ * <p>Each function has one active pool ({@link PoolSpec}); when its code or instance-shaping
+ * settings change, the old pool drains: its idle instances close at once, its leased ones when they
+ * come back, and in-flight invocations never notice. Isolation {@code fresh} resets an instance to
+ * its post-init snapshot when it comes back; {@code reuse} keeps its state. A pool keeps {@code
+ * minInstances} alive at all times (refilled off the request path), closes idle instances beyond
+ * that after the idle TTL, and never lets the host exceed its instance limit: at the limit, the
+ * instance idle the longest anywhere (beyond its pool's minimum) makes room.
  */
 public final class InstancePool {
-    private final ModuleCompiler compiler;
-    private final int maxIdlePerVersion;
-    private final Map<VersionKey, CompiledModule> compiled = new ConcurrentHashMap<>();
-    private final Map<VersionKey, Deque<GuestInstance>> idle = new ConcurrentHashMap<>();
+    private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
+    private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
-    /**
-     * @param maxIdlePerVersion ready instances kept per version
-     */
-    public InstancePool(ModuleCompiler compiler, int maxIdlePerVersion) {
-        this.compiler = compiler;
-        this.maxIdlePerVersion = maxIdlePerVersion;
+    private final ModuleCompiler compiler;
+    private final PoolLimits limits;
+    private final Map<VersionKey, CompiledModule> compiled = new ConcurrentHashMap<>();
+    private final Map<String, FunctionPools> functions = new ConcurrentHashMap<>();
+
+    /** Deleted functions, and when: late invocations of them get instances that are not kept. */
+    private final Map<String, Long> retired = new ConcurrentHashMap<>();
+
+    private final Set<Lease> outstanding = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger liveTotal = new AtomicInteger();
+    private final ScheduledExecutorService maintenance;
+    private final Metrics.Counter created;
+    private final Metrics.Counter discarded;
+    private final Metrics.Counter compilations;
+    private final LongAdder refillFailures = new LongAdder();
+    private volatile boolean shutDown;
+
+    /** The pools of one function: the active one, and identities it has left behind. */
+    private static final class FunctionPools {
+        final Map<Identity, VersionPool> pools = new HashMap<>();
+        final Set<Identity> retired = new HashSet<>();
+        Identity active;
     }
 
-    /** A leased instance, the version it belongs to, and how it was obtained. */
-    public record Lease(VersionKey key, GuestInstance instance, StartKind startKind) {}
+    /** What makes instances interchangeable: the same code, rules and isolation. */
+    private record Identity(VersionKey key, Isolation isolation) {
+        static Identity of(PoolSpec s) {
+            return new Identity(s.key(), s.isolation());
+        }
+    }
+
+    public InstancePool(ModuleCompiler compiler, PoolLimits limits, Metrics metrics) {
+        this.compiler = compiler;
+        this.limits = limits;
+        this.created =
+                metrics.counter(
+                        "kiln_instances_created_total",
+                        "Guest instances created, by why: request (no idle instance), refill"
+                                + " (keeping minInstances), trial (upload check).",
+                        "reason");
+        this.discarded =
+                metrics.counter(
+                        "kiln_instances_discarded_total",
+                        "Guest instances closed, by why: failed, not_resettable, drained,"
+                                + " idle_ttl, evicted (host instance limit), over_limit.",
+                        "reason");
+        this.compilations =
+                metrics.counter(
+                        "kiln_compilations_total",
+                        "Modules compiled to JVM bytecode, by where the code came from:"
+                                + " compiled, or disk (the compiled-code cache of an earlier run).",
+                        "source");
+        metrics.gauge(
+                "kiln_pool_instances",
+                "Instances of each function's active pool, by state (idle, busy).",
+                List.of("service", "function", "state"),
+                sink -> {
+                    for (var e : functions.entrySet()) {
+                        String[] name = splitName(e.getKey());
+                        int idle = 0;
+                        int busy = 0;
+                        synchronized (e.getValue()) {
+                            for (VersionPool p : e.getValue().pools.values()) {
+                                idle += p.idleCount();
+                                busy += p.leasedCount();
+                            }
+                        }
+                        sink.add(idle, name[0], name[1], "idle");
+                        sink.add(busy, name[0], name[1], "busy");
+                    }
+                });
+        metrics.gauge(
+                "kiln_instances",
+                "Guest instances alive on this host (idle, busy or being created).",
+                List.of(),
+                sink -> sink.add(liveTotal.get()));
+        metrics.gauge(
+                "kiln_instances_limit",
+                "The host-wide instance limit.",
+                List.of(),
+                sink -> sink.add(limits.maxInstances()));
+        metrics.gauge(
+                "kiln_instances_leased",
+                "Instances out on lease to an invocation, including those of draining pools.",
+                List.of(),
+                sink -> sink.add(outstanding.size()));
+        metrics.gauge(
+                "kiln_compiled_modules",
+                "Compiled modules held in memory.",
+                List.of(),
+                sink -> sink.add(compiled.size()));
+        metrics.gauge(
+                "kiln_snapshot_bytes",
+                "Heap bytes of post-init memory snapshots (zero pages are not stored).",
+                List.of(),
+                sink -> {
+                    long n = 0;
+                    for (CompiledModule m : compiled.values()) {
+                        n += m.snapshotBytes();
+                    }
+                    sink.add(n);
+                });
+        this.maintenance =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "kiln-pool");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        long sweep = Math.max(10, Math.min(1000, limits.idleTtl().toMillis() / 4));
+        maintenance.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A leased instance, the code it runs, and how it was obtained. Give it back with {@link
+     * #release} exactly once.
+     */
+    public static final class Lease {
+        private final VersionKey key;
+        private final GuestInstance instance;
+        private final StartKind startKind;
+        private final VersionPool owner;
+        private final AtomicBoolean returned = new AtomicBoolean();
+
+        Lease(VersionKey key, GuestInstance instance, StartKind startKind, VersionPool owner) {
+            this.key = key;
+            this.instance = instance;
+            this.startKind = startKind;
+            this.owner = owner;
+        }
+
+        public VersionKey key() {
+            return key;
+        }
+
+        public GuestInstance instance() {
+            return instance;
+        }
+
+        public StartKind startKind() {
+            return startKind;
+        }
+    }
+
+    // --- compiled code ----------------------------------------------------------------------
 
     /**
      * Compiles {@code key}'s module if no code exists for it yet. Concurrent callers for the same
      * key wait for one compilation.
      *
-     * @return true when this call compiled the code
+     * @return true when this call compiled the code (or loaded it from the disk cache)
      */
     public boolean prepare(VersionKey key, Supplier<byte[]> wasm) {
         boolean[] compiledNow = {false};
@@ -47,60 +197,492 @@ public final class InstancePool {
                 key,
                 k -> {
                     compiledNow[0] = true;
-                    return compiler.compile(ModuleValidator.validate(wasm.get(), k.rules()));
+                    return compile(k, wasm);
                 });
         return compiledNow[0];
     }
 
-    /**
-     * Creates an instance of {@code key}'s module; guest code (start, {@code kiln_init}) runs on
-     * the calling thread, so call it under the invocation's deadline.
-     */
-    public Lease acquire(VersionKey key, Supplier<byte[]> wasm) {
-        Deque<GuestInstance> ready = idle.get(key);
-        GuestInstance pooled = ready == null ? null : ready.pollFirst();
-        if (pooled != null) {
-            return new Lease(key, pooled, StartKind.POOL);
+    private CompiledModule compile(VersionKey key, Supplier<byte[]> wasm) {
+        CompiledModule m = compiler.compile(ModuleValidator.validate(wasm.get(), key.rules()));
+        compilations.inc(m.loadedFromDiskCache() ? "disk" : "compiled");
+        return m;
+    }
+
+    /** The pool's code, compiling it if needed; true in {@code cold} if this call compiled. */
+    private CompiledModule codeFor(VersionPool pool, boolean[] cold) {
+        CompiledModule m = pool.module();
+        if (m != null) {
+            return m;
         }
-        boolean cold = prepare(key, wasm);
-        CompiledModule module = compiled.get(key);
-        if (module == null) { // evicted between prepare and here: compile again
-            cold = prepare(key, wasm);
-            module = compiled.get(key);
+        VersionKey key = pool.spec().key();
+        if (pool.draining()) { // never re-fill the shared map for code that was let go
+            m = compiled.get(key);
+            if (m == null) {
+                cold[0] = true;
+                m = compile(key, pool.wasm());
+            }
+        } else {
+            cold[0] = prepare(key, pool.wasm());
+            m = compiled.get(key);
+            if (m == null) { // evicted between prepare and here
+                cold[0] = true;
+                m = compile(key, pool.wasm());
+            }
         }
-        return new Lease(key, module.instantiate(), cold ? StartKind.COLD : StartKind.WARM);
+        pool.module(m);
+        return m;
     }
 
     /**
-     * Takes an instance back after its invocation. It is reset and kept if it can be, otherwise
-     * dropped. Never call it twice for one lease.
+     * Drops compiled code (in memory and in the disk cache) of every version with this content
+     * hash. Pools still draining keep their own reference until their instances are gone.
      */
-    public void release(Lease lease) {
-        if (!compiled.containsKey(lease.key()) || !lease.instance().resetForReuse()) {
-            return;
-        }
-        Deque<GuestInstance> ready =
-                idle.computeIfAbsent(lease.key(), k -> new ConcurrentLinkedDeque<>());
-        // size() is O(n) on this deque but n is at most maxIdlePerVersion.
-        if (ready.size() < maxIdlePerVersion) {
-            ready.offerFirst(lease.instance());
-        }
-    }
-
-    /** Drops compiled code and ready instances of every version with this content hash. */
     public void evict(String sha256) {
-        compiled.keySet().removeIf(k -> k.sha256().equals(sha256));
-        idle.keySet().removeIf(k -> k.sha256().equals(sha256));
-    }
-
-    /** Ready instances held for {@code key}. */
-    public int idleCount(VersionKey key) {
-        Deque<GuestInstance> ready = idle.get(key);
-        return ready == null ? 0 : ready.size();
+        List<VersionKey> gone = new ArrayList<>();
+        for (VersionKey k : compiled.keySet()) {
+            if (k.sha256().equals(sha256)) {
+                gone.add(k);
+            }
+        }
+        for (VersionKey k : gone) {
+            CompiledModule m = compiled.remove(k);
+            if (m != null) {
+                compiler.discard(m);
+            }
+        }
     }
 
     /** Number of compiled versions held. */
     public int compiledCount() {
         return compiled.size();
+    }
+
+    // --- leasing ----------------------------------------------------------------------------
+
+    /**
+     * Leases an instance from {@code spec}'s pool: an idle one ({@code pool}), else a new one
+     * ({@code warm}, or {@code cold} if the code had to be compiled). Guest code (start, {@code
+     * kiln_init}) may run on the calling thread, so call it under the invocation's deadline.
+     *
+     * @throws InstanceLimitException when the function or the host is at its instance limit
+     */
+    public Lease acquire(PoolSpec spec, Supplier<byte[]> wasm) {
+        VersionPool pool = poolFor(spec, wasm);
+        GuestInstance ready = pool.takeIdle();
+        if (ready != null) {
+            return lease(pool, ready, StartKind.POOL);
+        }
+        if (!pool.reserve(true)) {
+            throw new InstanceLimitException(
+                    "function "
+                            + spec.function()
+                            + " is at its maxInstances of "
+                            + spec.maxInstances());
+        }
+        boolean hostSlot = false;
+        try {
+            reserveHostSlot(spec.function());
+            hostSlot = true;
+            boolean[] cold = {false};
+            GuestInstance instance = codeFor(pool, cold).instantiate();
+            created.inc("request");
+            return lease(pool, instance, cold[0] ? StartKind.COLD : StartKind.WARM);
+        } catch (RuntimeException | Error e) {
+            pool.unreserve(true);
+            if (hostSlot) {
+                liveTotal.decrementAndGet();
+            }
+            throw e;
+        }
+    }
+
+    private Lease lease(VersionPool pool, GuestInstance instance, StartKind kind) {
+        Lease l = new Lease(pool.spec().key(), instance, kind, pool);
+        outstanding.add(l);
+        return l;
+    }
+
+    /**
+     * Creates an instance that belongs to no pool yet: the upload check. Give it to {@link #adopt}
+     * once the function is stored, or to {@link #release} to close it.
+     *
+     * @throws InstanceLimitException when the host is at its instance limit
+     */
+    public Lease instantiateDetached(VersionKey key, Supplier<byte[]> wasm) {
+        reserveHostSlot(null);
+        try {
+            boolean cold = prepare(key, wasm);
+            CompiledModule m = compiled.get(key);
+            if (m == null) {
+                cold = true;
+                m = compile(key, wasm);
+            }
+            GuestInstance instance = m.instantiate();
+            created.inc("trial");
+            Lease l = new Lease(key, instance, cold ? StartKind.COLD : StartKind.WARM, null);
+            outstanding.add(l);
+            return l;
+        } catch (RuntimeException | Error e) {
+            liveTotal.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /**
+     * Takes an instance back after its invocation. With isolation {@code fresh} it is reset to its
+     * snapshot; it is kept for the next invocation unless it failed, could not be reset, or its
+     * pool is draining or over its size.
+     *
+     * @throws IllegalStateException when the lease was already returned
+     */
+    public void release(Lease lease) {
+        if (!lease.returned.compareAndSet(false, true)) {
+            throw new IllegalStateException("an instance lease was returned twice");
+        }
+        outstanding.remove(lease);
+        VersionPool pool = lease.owner;
+        GuestInstance instance = lease.instance();
+        if (pool == null) {
+            close(instance, "drained");
+            return;
+        }
+        String why = null;
+        if (!instance.reusable()) {
+            why = "failed";
+        } else if (pool.spec().isolation() == Isolation.FRESH && !instance.resetForReuse()) {
+            why = "not_resettable";
+        }
+        if (!pool.offer(instance, true, why == null, System.nanoTime())) {
+            close(instance, why != null ? why : pool.draining() ? "drained" : "over_limit");
+            if (pool.wantsRefill()) {
+                scheduleRefill(pool);
+            }
+        }
+    }
+
+    /** Puts a detached instance (from {@link #instantiateDetached}) into {@code spec}'s pool. */
+    public void adopt(PoolSpec spec, Supplier<byte[]> wasm, Lease lease) {
+        if (lease.owner != null || !lease.returned.compareAndSet(false, true)) {
+            throw new IllegalStateException("only an unreturned detached lease can be adopted");
+        }
+        outstanding.remove(lease);
+        VersionPool pool = poolFor(spec, wasm);
+        if (!pool.adopt(lease.instance(), System.nanoTime())) {
+            close(lease.instance(), "over_limit");
+        }
+    }
+
+    private void close(GuestInstance instance, String reason) {
+        liveTotal.decrementAndGet();
+        discarded.inc(reason);
+        // Nothing to free explicitly: the instance's memory and objects go with the last reference.
+    }
+
+    private void closeAll(List<GuestInstance> instances, String reason) {
+        for (GuestInstance i : instances) {
+            close(i, reason);
+        }
+    }
+
+    // --- which pool -------------------------------------------------------------------------
+
+    private VersionPool poolFor(PoolSpec spec, Supplier<byte[]> wasm) {
+        if (retired.containsKey(spec.function())) {
+            return new VersionPool(spec, wasm, true); // a late invocation of a deleted function
+        }
+        FunctionPools fp = functions.computeIfAbsent(spec.function(), k -> new FunctionPools());
+        Identity id = Identity.of(spec);
+        List<GuestInstance> excess;
+        VersionPool pool;
+        synchronized (fp) {
+            pool = fp.pools.get(id);
+            if (pool == null) {
+                if (fp.retired.contains(id)) {
+                    return new VersionPool(spec, wasm, true); // a late invocation of old code
+                }
+                pool = new VersionPool(spec, wasm, false);
+                fp.pools.put(id, pool);
+                if (fp.active == null) {
+                    fp.active = id;
+                }
+                excess = List.of();
+            } else {
+                excess = pool.resize(spec);
+            }
+        }
+        closeAll(excess, "over_limit");
+        if (pool.wantsRefill()) {
+            scheduleRefill(pool);
+        }
+        return pool;
+    }
+
+    /**
+     * Makes {@code spec} the function's active pool: every other pool of the function drains
+     * (in-flight invocations finish on their instances), and the active one is refilled to
+     * minInstances in the background. Call it once a function's new code or settings are stored.
+     */
+    public void activate(PoolSpec spec, Supplier<byte[]> wasm) {
+        retired.remove(spec.function());
+        FunctionPools fp = functions.computeIfAbsent(spec.function(), k -> new FunctionPools());
+        Identity id = Identity.of(spec);
+        List<VersionPool> old = new ArrayList<>();
+        VersionPool pool;
+        List<GuestInstance> excess;
+        synchronized (fp) {
+            for (var e : fp.pools.entrySet()) {
+                if (!e.getKey().equals(id)) {
+                    old.add(e.getValue());
+                    fp.retired.add(e.getKey());
+                }
+            }
+            fp.pools.keySet().retainAll(Set.of(id));
+            fp.retired.remove(id);
+            fp.active = id;
+            pool = fp.pools.computeIfAbsent(id, k -> new VersionPool(spec, wasm, false));
+            excess = pool.resize(spec);
+        }
+        closeAll(excess, "over_limit");
+        for (VersionPool p : old) {
+            closeAll(p.drain(), "drained");
+        }
+        if (pool.wantsRefill()) {
+            scheduleRefill(pool);
+        }
+    }
+
+    /**
+     * Fills {@code spec}'s pool to its minInstances on the calling thread, before the function
+     * takes traffic on it (the pool is not made active: see {@link #activate}).
+     */
+    public void warm(PoolSpec spec, Supplier<byte[]> wasm) {
+        retired.remove(spec.function());
+        VersionPool pool = poolFor(spec, wasm);
+        fill(pool, "refill");
+    }
+
+    /** Drains every pool of a deleted function; late invocations get instances that are closed. */
+    public void retire(String function) {
+        retired.put(function, System.nanoTime());
+        FunctionPools fp = functions.remove(function);
+        if (fp == null) {
+            return;
+        }
+        List<VersionPool> pools;
+        synchronized (fp) {
+            pools = new ArrayList<>(fp.pools.values());
+            fp.pools.clear();
+        }
+        for (VersionPool p : pools) {
+            closeAll(p.drain(), "drained");
+        }
+    }
+
+    // --- background: refill, idle TTL, host limit -------------------------------------------
+
+    private void scheduleRefill(VersionPool pool) {
+        if (shutDown || !pool.queueRefill()) {
+            return;
+        }
+        try {
+            maintenance.execute(
+                    () -> {
+                        pool.refillDone();
+                        fill(pool, "refill");
+                    });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            pool.refillDone(); // shutting down
+        }
+    }
+
+    /** Creates instances until the pool holds its minimum; stops at the first failure. */
+    private void fill(VersionPool pool, String reason) {
+        while (!shutDown && pool.wantsRefill()) {
+            if (!pool.reserve(false)) {
+                return;
+            }
+            try {
+                reserveHostSlot(pool.spec().function());
+            } catch (InstanceLimitException e) {
+                pool.unreserve(false);
+                refillFailures.increment();
+                log.warn(
+                        "cannot keep minInstances of {}: {}",
+                        pool.spec().function(),
+                        e.getMessage());
+                return;
+            }
+            GuestInstance instance;
+            try {
+                instance = codeFor(pool, new boolean[1]).instantiate();
+            } catch (RuntimeException | StackOverflowError e) {
+                pool.unreserve(false);
+                liveTotal.decrementAndGet();
+                refillFailures.increment();
+                log.warn(
+                        "could not create an instance of {} to keep warm: {}",
+                        pool.spec().function(),
+                        e.toString());
+                return;
+            }
+            created.inc(reason);
+            if (!pool.offer(instance, false, true, System.nanoTime())) {
+                close(instance, "drained");
+                return;
+            }
+        }
+    }
+
+    /**
+     * Counts one more instance against the host-wide limit, closing the instance idle the longest
+     * (beyond its pool's minimum) anywhere on the host if the limit is reached.
+     */
+    private void reserveHostSlot(String forFunction) {
+        while (true) {
+            int now = liveTotal.get();
+            if (now < limits.maxInstances()) {
+                if (liveTotal.compareAndSet(now, now + 1)) {
+                    return;
+                }
+                continue;
+            }
+            if (!evictOldestIdle()) {
+                throw new InstanceLimitException(
+                        "the host is at its limit of "
+                                + limits.maxInstances()
+                                + " instances"
+                                + (forFunction == null ? "" : " (wanted by " + forFunction + ")"));
+            }
+        }
+    }
+
+    private boolean evictOldestIdle() {
+        VersionPool oldest = null;
+        long since = Long.MAX_VALUE;
+        for (FunctionPools fp : functions.values()) {
+            synchronized (fp) {
+                for (VersionPool p : fp.pools.values()) {
+                    long s = p.oldestEvictableSince();
+                    if (s != Long.MAX_VALUE && (oldest == null || s - since < 0)) {
+                        oldest = p;
+                        since = s;
+                    }
+                }
+            }
+        }
+        if (oldest == null) {
+            return false;
+        }
+        GuestInstance victim = oldest.evictOldest();
+        if (victim == null) {
+            return true; // it went meanwhile; look again
+        }
+        close(victim, "evicted");
+        return true;
+    }
+
+    /**
+     * Closes instances idle past the TTL, refills pools below their minimum, forgets tombstones.
+     */
+    private void sweep() {
+        try {
+            long now = System.nanoTime();
+            long cutoff = now - limits.idleTtl().toNanos();
+            for (FunctionPools fp : functions.values()) {
+                List<VersionPool> pools;
+                synchronized (fp) {
+                    pools = new ArrayList<>(fp.pools.values());
+                }
+                for (VersionPool p : pools) {
+                    closeAll(p.expire(cutoff), "idle_ttl");
+                    if (p.wantsRefill()) {
+                        fill(p, "refill");
+                    }
+                }
+            }
+            retired.values().removeIf(t -> now - t > TOMBSTONE_NANOS);
+        } catch (RuntimeException e) {
+            log.error("pool maintenance failed", e);
+        }
+    }
+
+    // --- inspection and shutdown ------------------------------------------------------------
+
+    /** Instance counts of a function's pools. */
+    public record Stats(int idle, int leased, int live) {}
+
+    public Stats stats(String function) {
+        FunctionPools fp = functions.get(function);
+        if (fp == null) {
+            return new Stats(0, 0, 0);
+        }
+        int idle = 0;
+        int leased = 0;
+        int live = 0;
+        synchronized (fp) {
+            for (VersionPool p : fp.pools.values()) {
+                idle += p.idleCount();
+                leased += p.leasedCount();
+                live += p.liveCount();
+            }
+        }
+        return new Stats(idle, leased, live);
+    }
+
+    /** Instances alive on the host. */
+    public int liveInstances() {
+        return liveTotal.get();
+    }
+
+    /** Heap bytes held privately by idle instances, per function: for density measurements. */
+    public long idlePrivateBytes() {
+        long n = 0;
+        for (FunctionPools fp : functions.values()) {
+            synchronized (fp) {
+                for (VersionPool p : fp.pools.values()) {
+                    n += p.idlePrivateBytes();
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Stops background work and closes every idle instance, then checks that every leased instance
+     * came back. Call it after the invocations have stopped.
+     *
+     * @return leases never returned, by function (empty when every instance came back)
+     */
+    public Map<String, Integer> shutdown() {
+        shutDown = true;
+        maintenance.shutdownNow();
+        for (String f : new ArrayList<>(functions.keySet())) {
+            FunctionPools fp = functions.remove(f);
+            if (fp != null) {
+                List<VersionPool> pools;
+                synchronized (fp) {
+                    pools = new ArrayList<>(fp.pools.values());
+                }
+                for (VersionPool p : pools) {
+                    closeAll(p.drain(), "drained");
+                }
+            }
+        }
+        Map<String, Integer> leaks = new TreeMap<>();
+        for (Lease l : outstanding) {
+            String f = l.owner == null ? "(upload check)" : l.owner.spec().function();
+            leaks.merge(f, 1, Integer::sum);
+        }
+        if (!leaks.isEmpty()) {
+            log.error("instances never returned to their pool: {}", leaks);
+        }
+        return leaks;
+    }
+
+    private static String[] splitName(String function) {
+        int slash = function.indexOf('/');
+        return slash < 0
+                ? new String[] {function, ""}
+                : new String[] {function.substring(0, slash), function.substring(slash + 1)};
     }
 }

@@ -12,6 +12,10 @@ import java.util.Objects;
  * @param fuel fuel budget per invocation; 0 means derived from the timeout
  * @param maxConcurrency invocations of this function in flight at once; 0 means no limit of its own
  *     (the host's worker pool and queue still apply)
+ * @param isolation {@code fresh} (every invocation sees the post-init snapshot) or {@code reuse}
+ *     (state carries over between invocations of one instance)
+ * @param minInstances instances kept ready at all times, like provisioned concurrency
+ * @param maxInstances most instances alive at once; 0 means no limit of its own
  */
 public record FunctionSettings(
         String handler,
@@ -21,15 +25,22 @@ public record FunctionSettings(
         Map<String, String> env,
         String description,
         long fuel,
-        int maxConcurrency) {
+        int maxConcurrency,
+        String isolation,
+        int minInstances,
+        int maxInstances) {
 
     public static final FunctionSettings DEFAULTS =
-            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0);
+            new FunctionSettings(
+                    "kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0, "fresh", 0, 0);
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(abi, "abi");
         Objects.requireNonNull(description, "description");
+        if (isolation == null) { // settings stored before isolation existed
+            isolation = "fresh";
+        }
         // Immutable already, so InvocationContext's defensive copy on every invocation is free.
         env = Map.copyOf(env);
     }

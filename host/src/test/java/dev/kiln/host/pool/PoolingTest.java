@@ -1,82 +1,301 @@
 package dev.kiln.host.pool;
 
+import static dev.kiln.host.testing.TestHost.errorCode;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Instances are reused, one invocation at a time, and every invocation sees fresh state. */
+/** Pools through the HTTP surface: isolation, start kinds, queueing, updates, deletes. */
 class PoolingTest {
+    static final int THREADS = 16;
+    static final int CALLS = 50;
+
     @TempDir Path data;
 
-    @Test
-    void freshIsolationUnderConcurrencyAndPoolHits() throws Exception {
-        try (TestHost kiln = TestHost.start(data)) {
-            kiln.deploy("p", "counter", Wat.fixture("counter"));
-            Map<String, Integer> starts = new ConcurrentHashMap<>();
-            ExecutorService clients = Executors.newFixedThreadPool(8);
-            try {
-                List<Future<String>> results = new ArrayList<>();
-                for (int i = 0; i < 400; i++) {
-                    results.add(
-                            clients.submit(
-                                    () -> {
-                                        var r = kiln.invoke("p", "counter", "x");
-                                        starts.merge(
-                                                r.headers().firstValue("X-Kiln-Start").orElse("?"),
-                                                1,
-                                                Integer::sum);
-                                        return r.statusCode() + " " + text(r);
-                                    }));
-                }
-                for (Future<String> f : results) {
-                    // A trap here would mean two invocations shared an instance at once.
-                    assertThat(f.get()).isEqualTo("200 1,1");
-                }
-            } finally {
-                clients.shutdownNow();
+    private static String start(HttpResponse<byte[]> r) {
+        return r.headers().firstValue("X-Kiln-Start").orElse("?");
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - until).as("condition not met in time").isNegative();
+            Thread.sleep(5);
+        }
+    }
+
+    /** Runs {@code THREADS × CALLS} invocations at once and returns every answer. */
+    private static List<HttpResponse<byte[]>> hammer(TestHost kiln, String fn) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(THREADS);
+        try {
+            List<Future<List<HttpResponse<byte[]>>>> futures = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                futures.add(
+                        clients.submit(
+                                () -> {
+                                    List<HttpResponse<byte[]>> out = new ArrayList<>();
+                                    for (int i = 0; i < CALLS; i++) {
+                                        out.add(kiln.invoke("p", fn, "x"));
+                                    }
+                                    return out;
+                                }));
             }
-            assertThat(starts.getOrDefault("pool", 0)).isGreaterThan(300);
-            assertThat(starts).doesNotContainKey("cold");
+            List<HttpResponse<byte[]>> all = new ArrayList<>();
+            for (var f : futures) {
+                all.addAll(f.get());
+            }
+            return all;
+        } finally {
+            clients.shutdownNow();
         }
     }
 
     @Test
-    void aFunctionAtItsMaxConcurrencyIsThrottledWithRetryAfter() throws Exception {
-        try (TestHost kiln = TestHost.start(data)) {
-            kiln.deploy("p", "slow", Wat.fixture("loop_forever"));
-            kiln.patch(
-                    "p",
-                    "slow",
-                    "{\"maxConcurrency\":1,\"timeoutMs\":1500,\"fuel\":1000000000000}");
-            ExecutorService client = Executors.newSingleThreadExecutor();
-            try {
-                Future<java.net.http.HttpResponse<byte[]>> first =
-                        client.submit(() -> kiln.invoke("p", "slow", "x"));
-                Thread.sleep(300); // the first one now holds the only slot until its deadline
-                var second = kiln.invoke("p", "slow", "x");
-                assertThat(second.statusCode()).isEqualTo(429);
-                assertThat(dev.kiln.host.testing.TestHost.errorCode(second))
-                        .isEqualTo("overloaded");
-                assertThat(second.headers().firstValue("Retry-After")).isPresent();
-                assertThat(first.get().statusCode()).isEqualTo(504);
-                // The slot came back: the next call runs (and times out) instead of being
-                // throttled.
-                assertThat(kiln.invoke("p", "slow", "x").statusCode()).isEqualTo(504);
-            } finally {
-                client.shutdownNow();
+    void freshIsolationUnderConcurrencyAlwaysSeesTheSnapshot() throws Exception {
+        TestHost kiln = TestHost.start(data, b -> b.functionQueue(THREADS * 2));
+        try (kiln) {
+            kiln.deploy("p", "counter", Wat.fixture("counter"));
+            Map<String, Integer> starts = new ConcurrentHashMap<>();
+            for (var r : hammer(kiln, "counter")) {
+                // A trap here would mean two invocations shared an instance at once.
+                assertThat(r.statusCode() + " " + text(r)).isEqualTo("200 1,1");
+                starts.merge(start(r), 1, Integer::sum);
             }
+            assertThat(starts.getOrDefault("pool", 0)).isGreaterThan(THREADS * CALLS / 2);
+            assertThat(starts).doesNotContainKey("cold");
+        }
+        assertThat(kiln.host().leakedInstances()).isEmpty();
+    }
+
+    @Test
+    void reuseCountsUpPerInstanceAndNeverSharesOne() throws Exception {
+        TestHost kiln = TestHost.start(data, b -> b.functionQueue(THREADS * 2));
+        try (kiln) {
+            kiln.deploy("p", "tally", Wat.fixture("tally"));
+            assertThat(kiln.patch("p", "tally", "{\"isolation\":\"reuse\"}").statusCode())
+                    .isEqualTo(200);
+            Map<String, Set<Integer>> countsById = new ConcurrentHashMap<>();
+            int total = 0;
+            for (var r : hammer(kiln, "tally")) {
+                assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+                String[] idAndCount = text(r).split(":");
+                boolean fresh =
+                        countsById
+                                .computeIfAbsent(idAndCount[0], k -> new TreeSet<>())
+                                .add(Integer.parseInt(idAndCount[1]));
+                assertThat(fresh).as("count seen twice on one instance: " + text(r)).isTrue();
+                total++;
+            }
+            // Each instance answered 1, 2, …, n: its state carried over, one call at a time.
+            for (Set<Integer> counts : countsById.values()) {
+                assertThat(counts).startsWith(1).hasSize(((TreeSet<Integer>) counts).last());
+            }
+            assertThat(countsById.size()).isLessThan(total / 4); // instances were reused
+        }
+        assertThat(kiln.host().leakedInstances()).isEmpty();
+    }
+
+    @Test
+    void freshIsolationDrawsANewIdEveryCall() {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "tally", Wat.fixture("tally"));
+            Set<String> ids = new TreeSet<>();
+            for (int i = 0; i < 5; i++) {
+                var r = kiln.invoke("p", "tally", "x");
+                assertThat(text(r)).endsWith(":1");
+                ids.add(text(r));
+                assertThat(start(r)).isEqualTo("pool");
+            }
+            assertThat(ids).hasSize(5);
+        }
+    }
+
+    @Test
+    void startKindsWhenCompilingAtFirstUse() throws Exception {
+        try (TestHost kiln = TestHost.start(data, b -> b.compileAt(CompileAt.FIRST_USE))) {
+            assertThat(kiln.deploy("p", "sleepy", Wat.fixture("sleepy")).statusCode())
+                    .isEqualTo(201);
+            assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("cold");
+            assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("pool");
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                var busy = other.submit(() -> kiln.invoke("p", "sleepy", "2000"));
+                // The only instance is busy: the next one is made now.
+                await(() -> kiln.host().pool().stats("p/sleepy").leased() == 1);
+                assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("warm");
+                assertThat(start(busy.get())).isEqualTo("pool");
+            } finally {
+                other.shutdownNow();
+            }
+            // Records carry the start kind too.
+            kiln.host().flushRecords();
+            var records =
+                    TestHost.json(kiln.get("/api/v1/services/p/functions/sleepy/invocations"));
+            List<String> kinds = new ArrayList<>();
+            records.path("invocations").forEach(n -> kinds.add(n.path("start").asText()));
+            assertThat(kinds).contains("cold", "pool", "warm");
+            String metrics = text(kiln.get("/metrics"));
+            assertThat(metrics)
+                    .contains(
+                            "kiln_invocation_starts_total{service=\"p\",function=\"sleepy\","
+                                    + "start=\"cold\"} 1");
+        }
+    }
+
+    /** A gauge or counter's value in the host's metrics (0 when the series is absent). */
+    private static double metric(TestHost kiln, String series) {
+        for (String line : kiln.host().metrics().scrape().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void overTheConcurrencyLimitInvocationsQueueThenGetOverloaded() throws Exception {
+        try (TestHost kiln =
+                TestHost.start(data, b -> b.queueWait(Duration.ofMillis(600)).functionQueue(1))) {
+            kiln.deploy("p", "sleepy", Wat.fixture("sleepy"));
+            kiln.patch("p", "sleepy", "{\"maxConcurrency\":1}");
+            ExecutorService clients = Executors.newFixedThreadPool(3);
+            try {
+                var first = clients.submit(() -> kiln.invoke("p", "sleepy", "300"));
+                await(() -> kiln.host().pool().stats("p/sleepy").leased() == 1);
+                // Waits in the queue until the first finishes, then runs.
+                var queued = clients.submit(() -> kiln.invoke("p", "sleepy", "3000"));
+                await(() -> metric(kiln, "kiln_invocations_waiting") == 1);
+                // The queue (length 1) is full: refused at once, not after queueWait.
+                long t0 = System.nanoTime();
+                var full = kiln.invoke("p", "sleepy", "0");
+                assertThat(full.statusCode()).isEqualTo(429);
+                assertThat(errorCode(full)).isEqualTo("overloaded");
+                assertThat(full.headers().firstValue("Retry-After")).isPresent();
+                assertThat(TestHost.json(full).path("error").path("message").asText())
+                        .contains("1 invocations are waiting");
+                assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(550);
+                assertThat(first.get().statusCode()).as(text(first.get())).isEqualTo(200);
+                // The queued one got the slot and now holds it for 3 s: a waiter gives up
+                // after queueWait.
+                await(() -> metric(kiln, "kiln_invocations_waiting") == 0);
+                t0 = System.nanoTime();
+                var timedOut = kiln.invoke("p", "sleepy", "0");
+                long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+                assertThat(timedOut.statusCode()).isEqualTo(429);
+                assertThat(TestHost.json(timedOut).path("error").path("message").asText())
+                        .contains("no slot freed within 600 ms");
+                assertThat(waitedMs).isBetween(550L, 2900L);
+                assertThat(queued.get().statusCode()).as(text(queued.get())).isEqualTo(200);
+            } finally {
+                clients.shutdownNow();
+            }
+            // The host still serves, and counted why it refused.
+            assertThat(kiln.invoke("p", "sleepy", "0").statusCode()).isEqualTo(200);
+            String metrics = text(kiln.get("/metrics"));
+            assertThat(metrics).contains("reason=\"queue_full\"} 1", "reason=\"queue_timeout\"} 1");
+        }
+    }
+
+    @Test
+    void anUpdateDrainsTheOldVersionWithoutFailingInFlightCalls() throws Exception {
+        try (TestHost kiln = TestHost.start(data)) {
+            byte[] v1 = Wat.fixture("sleepy");
+            byte[] v2 =
+                    Wat.compile(
+                            new String(
+                                            getClass()
+                                                    .getResourceAsStream("/wat/sleepy.wat")
+                                                    .readAllBytes(),
+                                            StandardCharsets.UTF_8)
+                                    .replace("\"v1\"", "\"v2\""));
+            kiln.deploy("p", "f", v1);
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<HttpResponse<byte[]>>> inFlight = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    inFlight.add(clients.submit(() -> kiln.invoke("p", "f", "400")));
+                }
+                await(() -> kiln.host().pool().stats("p/f").leased() == 4);
+                assertThat(kiln.deploy("p", "f", v2).statusCode()).isEqualTo(200);
+                for (var f : inFlight) {
+                    assertThat(f.get().statusCode()).as(text(f.get())).isEqualTo(200);
+                    assertThat(text(f.get())).isEqualTo("v1");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            var after = kiln.invoke("p", "f", "");
+            assertThat(text(after)).isEqualTo("v2");
+            assertThat(start(after)).isEqualTo("pool"); // the upload's checked instance
+            // The old version's instances are gone; only the new one is kept.
+            assertThat(kiln.host().pool().stats("p/f").live()).isEqualTo(1);
+            assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void minInstancesAreWarmBeforeTrafficAndAfterARestart() throws Exception {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "f", Wat.fixture("sleepy"));
+            assertThat(kiln.patch("p", "f", "{\"minInstances\":3}").statusCode()).isEqualTo(200);
+            assertThat(kiln.host().pool().stats("p/f").idle()).isEqualTo(3);
+            // A new version is warmed before it is stored: ready as soon as the PUT answers.
+            byte[] v2 =
+                    Wat.compile(
+                            new String(
+                                            getClass()
+                                                    .getResourceAsStream("/wat/sleepy.wat")
+                                                    .readAllBytes(),
+                                            StandardCharsets.UTF_8)
+                                    .replace("\"v1\"", "\"v2\""));
+            kiln.deploy("p", "f", v2);
+            assertThat(kiln.host().pool().stats("p/f").idle()).isGreaterThanOrEqualTo(3);
+            assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
+        }
+        try (TestHost kiln = TestHost.start(data)) {
+            // After a restart the minimum comes back in the background, from the disk cache.
+            await(() -> kiln.host().pool().stats("p/f").idle() == 3);
+            var r = kiln.invoke("p", "f", "");
+            assertThat(text(r)).isEqualTo("v2");
+            assertThat(start(r)).isEqualTo("pool");
+            assertThat(text(kiln.get("/metrics")))
+                    .contains("kiln_compilations_total{source=\"disk\"} 1");
+        }
+    }
+
+    @Test
+    void deletingAFunctionFreesItsInstancesAndCode() {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "f", Wat.fixture("counter"));
+            kiln.deploy("p", "g", Wat.fixture("echo"));
+            kiln.invoke("p", "f", "");
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(2);
+            var deleted = kiln.send(kiln.admin("/api/v1/services/p/functions/f").DELETE().build());
+            assertThat(deleted.statusCode()).isEqualTo(204);
+            assertThat(kiln.host().pool().stats("p/f").live()).isZero();
+            assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+            assertThat(kiln.invoke("p", "g", "hi").statusCode()).isEqualTo(200);
         }
     }
 
@@ -87,8 +306,7 @@ class PoolingTest {
             for (int i = 0; i < 5; i++) {
                 var r = kiln.invoke("p", "grows", "");
                 assertThat(text(r)).isEqualTo("2");
-                // A reset takes memory back to its snapshot size, so the instance stays.
-                assertThat(r.headers().firstValue("X-Kiln-Start")).hasValue("pool");
+                assertThat(start(r)).isEqualTo("pool");
             }
         }
     }
@@ -98,13 +316,54 @@ class PoolingTest {
         try (TestHost kiln = TestHost.start(data)) {
             kiln.deploy("p", "orders", Wat.fixture("order_summary"));
             var ok = kiln.invoke("p", "orders", "{\"orderId\":\"A\"}");
-            assertThat(ok.headers().firstValue("X-Kiln-Start")).hasValue("pool");
+            assertThat(start(ok)).isEqualTo("pool");
             var failed = kiln.invoke("p", "orders", "{}");
             assertThat(failed.statusCode()).isEqualTo(500);
             // The failed instance was dropped; the pool had only that one, so this one is new.
             var next = kiln.invoke("p", "orders", "{\"orderId\":\"B\"}");
-            assertThat(next.headers().firstValue("X-Kiln-Start")).hasValue("warm");
+            assertThat(start(next)).isEqualTo("warm");
             assertThat(text(next)).contains("\"B\"");
+        }
+    }
+
+    @Test
+    void badPoolSettingsAreRefusedAndTheHostKeepsServing() {
+        try (TestHost kiln = TestHost.start(data, b -> b.maxInstances(20).workerThreads(4))) {
+            kiln.deploy("p", "f", Wat.fixture("echo"));
+            for (String bad :
+                    List.of(
+                            "{\"isolation\":\"shared\"}",
+                            "{\"isolation\":7}",
+                            "{\"minInstances\":-1}",
+                            "{\"maxInstances\":21}",
+                            "{\"minInstances\":3,\"maxInstances\":2}",
+                            "{\"minInstances\":\"many\"}",
+                            "{\"minInstances\":17}")) {
+                var r = kiln.patch("p", "f", bad);
+                assertThat(r.statusCode()).as(bad + " → " + text(r)).isEqualTo(400);
+                assertThat(errorCode(r)).isEqualTo("bad_request");
+            }
+            // 16 = 20 instances minus one per worker: the most all functions may keep warm.
+            assertThat(kiln.patch("p", "f", "{\"minInstances\":16}").statusCode()).isEqualTo(200);
+            kiln.deploy("p", "g", Wat.fixture("echo"));
+            var r = kiln.patch("p", "g", "{\"minInstances\":1}");
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(text(r)).contains("other functions keep 16");
+            assertThat(kiln.invoke("p", "g", "still here").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void metricsNeedTheAdminToken() {
+        try (TestHost kiln = TestHost.start(data)) {
+            var r = kiln.send(kiln.request("/metrics").GET().build());
+            assertThat(r.statusCode()).isEqualTo(401);
+            var ok = kiln.get("/metrics");
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThat(ok.headers().firstValue("Content-Type").orElse(""))
+                    .startsWith("text/plain; version=0.0.4");
+            assertThat(text(ok))
+                    .contains("# TYPE kiln_instances gauge", "kiln_instances_limit 4096");
         }
     }
 }

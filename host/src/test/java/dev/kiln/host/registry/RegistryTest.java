@@ -65,7 +65,10 @@ class RegistryTest {
                         Map.of("GREETING", "Grüß dich ✓", "B", ""),
                         "d",
                         5,
-                        3);
+                        3,
+                        "reuse",
+                        2,
+                        7);
         try (Registry r = Registry.open(data)) {
             r.deploy("shop", "orders", bytes("x"), settings);
         }
@@ -85,7 +88,8 @@ class RegistryTest {
             r.deploy("s", "keep", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("own"), FunctionSettings.DEFAULTS);
-            var changed = new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0, 0);
+            var changed =
+                    new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0, 0, "fresh", 0, 0);
             assertThat(r.updateSettings("s", "keep", changed).settings()).isEqualTo(changed);
             assertThat(r.delete("s", "gone")).isTrue();
             assertThat(r.delete("s", "gone")).isFalse();

@@ -1,0 +1,302 @@
+package dev.kiln.host.observability;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The host's counters and gauges, each a family of series told apart by label values, written in
+ * the Prometheus text format ({@code GET /metrics}).
+ *
+ * <p>Any part of Kiln registers its metrics here once, at start, and keeps the returned family. Hot
+ * paths {@linkplain Counter#bind bind} a series once and then only add to it. The format for
+ * counters and gauges is a few lines, so this is written here rather than pulled in with a client
+ * library and its own registry model.
+ */
+public final class Metrics {
+    private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
+
+    private final Map<String, Family> families = new ConcurrentSkipListMap<>();
+
+    /**
+     * Registers a counter: a value that only goes up. By convention its name ends in {@code
+     * _total}.
+     *
+     * @throws IllegalArgumentException for a bad or already registered name
+     */
+    public Counter counter(String name, String help, String... labelNames) {
+        Counter c = new Counter(name, help, labelNames);
+        register(c);
+        return c;
+    }
+
+    /**
+     * Registers a gauge: a value that is set, or goes up and down.
+     *
+     * @throws IllegalArgumentException for a bad or already registered name
+     */
+    public Gauge gauge(String name, String help, String... labelNames) {
+        Gauge g = new Gauge(name, help, labelNames);
+        register(g);
+        return g;
+    }
+
+    /**
+     * Registers a gauge whose series are computed when metrics are read: {@code collect} adds each
+     * series to the sink it is given. Use it for values another component already keeps (counts of
+     * things held in a map), so nothing has to be kept in step.
+     */
+    public void gauge(String name, String help, List<String> labelNames, Consumer<Sink> collect) {
+        register(new ComputedGauge(name, help, labelNames.toArray(String[]::new), collect));
+    }
+
+    private void register(Family family) {
+        if (families.putIfAbsent(family.name, family) != null) {
+            throw new IllegalArgumentException("metric " + family.name + " is registered twice");
+        }
+    }
+
+    /** Every family in the Prometheus text exposition format (version 0.0.4), sorted by name. */
+    public String scrape() {
+        StringBuilder out = new StringBuilder(4096);
+        for (Family f : families.values()) {
+            f.write(out);
+        }
+        return out.toString();
+    }
+
+    /** Receives the series of a computed gauge. */
+    @FunctionalInterface
+    public interface Sink {
+        void add(double value, String... labelValues);
+    }
+
+    /** A family of series sharing a name, help text and label names. */
+    public abstract static sealed class Family permits Counter, Gauge, ComputedGauge {
+        final String name;
+        final String help;
+        final String[] labelNames;
+        private final String type;
+
+        Family(String name, String help, String[] labelNames, String type) {
+            if (!METRIC_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("bad metric name " + name);
+            }
+            for (String l : labelNames) {
+                if (!LABEL_NAME.matcher(l).matches() || l.startsWith("__")) {
+                    throw new IllegalArgumentException("bad label name " + l + " in " + name);
+                }
+            }
+            this.name = name;
+            this.help = Objects.requireNonNull(help);
+            this.labelNames = labelNames.clone();
+            this.type = type;
+        }
+
+        final void write(StringBuilder out) {
+            out.append("# HELP ").append(name).append(' ');
+            escape(out, help, false);
+            out.append("\n# TYPE ").append(name).append(' ').append(type).append('\n');
+            writeSeries(out);
+        }
+
+        abstract void writeSeries(StringBuilder out);
+
+        final void sample(StringBuilder out, List<String> labelValues, double value) {
+            out.append(name);
+            if (labelNames.length > 0) {
+                out.append('{');
+                for (int i = 0; i < labelNames.length; i++) {
+                    if (i > 0) {
+                        out.append(',');
+                    }
+                    out.append(labelNames[i]).append("=\"");
+                    escape(out, labelValues.get(i), true);
+                    out.append('"');
+                }
+                out.append('}');
+            }
+            out.append(' ');
+            if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+                out.append((long) value);
+            } else if (Double.isNaN(value)) {
+                out.append("NaN");
+            } else if (Double.isInfinite(value)) {
+                out.append(value > 0 ? "+Inf" : "-Inf");
+            } else {
+                out.append(value);
+            }
+            out.append('\n');
+        }
+
+        final List<String> key(String[] labelValues) {
+            if (labelValues.length != labelNames.length) {
+                throw new IllegalArgumentException(
+                        name
+                                + " has labels "
+                                + Arrays.toString(labelNames)
+                                + ", got "
+                                + labelValues.length
+                                + " values");
+            }
+            for (String v : labelValues) {
+                Objects.requireNonNull(v, "label value");
+            }
+            return List.of(labelValues);
+        }
+
+        private static void escape(StringBuilder out, String s, boolean quotes) {
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '\\' -> out.append("\\\\");
+                    case '\n' -> out.append("\\n");
+                    case '"' -> out.append(quotes ? "\\\"" : "\"");
+                    default -> out.append(c);
+                }
+            }
+        }
+    }
+
+    /** A family of counters. */
+    public static final class Counter extends Family {
+        private final Map<List<String>, LongAdder> series = new ConcurrentHashMap<>();
+
+        Counter(String name, String help, String[] labelNames) {
+            super(name, help, labelNames, "counter");
+        }
+
+        /** The series for these label values, created at 0 if new; keep it for hot paths. */
+        public LongAdder bind(String... labelValues) {
+            return series.computeIfAbsent(key(labelValues), k -> new LongAdder());
+        }
+
+        public void inc(String... labelValues) {
+            bind(labelValues).increment();
+        }
+
+        public void add(long n, String... labelValues) {
+            if (n < 0) {
+                throw new IllegalArgumentException("a counter only goes up");
+            }
+            bind(labelValues).add(n);
+        }
+
+        /** Drops a series, for label values that stopped existing (a deleted function). */
+        public void remove(String... labelValues) {
+            series.remove(key(labelValues));
+        }
+
+        /** Drops every series whose label {@code labelName} has {@code value}. */
+        public void removeWhere(String labelName, String value) {
+            int i = Arrays.asList(labelNames).indexOf(labelName);
+            series.keySet().removeIf(k -> i >= 0 && k.get(i).equals(value));
+        }
+
+        /** The current value of a series, 0 if it does not exist. */
+        public long value(String... labelValues) {
+            LongAdder a = series.get(key(labelValues));
+            return a == null ? 0 : a.sum();
+        }
+
+        @Override
+        void writeSeries(StringBuilder out) {
+            for (var e : sorted(series)) {
+                sample(out, e.getKey(), e.getValue().sum());
+            }
+        }
+    }
+
+    /** A family of gauges that are set (or moved up and down) by their owner. */
+    public static final class Gauge extends Family {
+        private final Map<List<String>, double[]> series = new ConcurrentHashMap<>();
+
+        Gauge(String name, String help, String[] labelNames) {
+            super(name, help, labelNames, "gauge");
+        }
+
+        /** Adds {@code delta} (negative to lower) to a series, creating it at 0 if new. */
+        public void add(double delta, String... labelValues) {
+            double[] v = series.computeIfAbsent(key(labelValues), k -> new double[1]);
+            synchronized (v) {
+                v[0] += delta;
+            }
+        }
+
+        /** Sets a series to {@code value}. */
+        public void set(double value, String... labelValues) {
+            double[] v = series.computeIfAbsent(key(labelValues), k -> new double[1]);
+            synchronized (v) {
+                v[0] = value;
+            }
+        }
+
+        public void remove(String... labelValues) {
+            series.remove(key(labelValues));
+        }
+
+        public double value(String... labelValues) {
+            double[] v = series.get(key(labelValues));
+            if (v == null) {
+                return 0;
+            }
+            synchronized (v) {
+                return v[0];
+            }
+        }
+
+        @Override
+        void writeSeries(StringBuilder out) {
+            for (var e : sorted(series)) {
+                double[] v = e.getValue();
+                double value;
+                synchronized (v) {
+                    value = v[0];
+                }
+                sample(out, e.getKey(), value);
+            }
+        }
+    }
+
+    static final class ComputedGauge extends Family {
+        private final Consumer<Sink> collect;
+
+        ComputedGauge(String name, String help, String[] labelNames, Consumer<Sink> collect) {
+            super(name, help, labelNames, "gauge");
+            this.collect = collect;
+        }
+
+        @Override
+        void writeSeries(StringBuilder out) {
+            Map<List<String>, Double> values = new ConcurrentSkipListMap<>(Metrics::compare);
+            collect.accept((v, labels) -> values.merge(key(labels), v, Double::sum));
+            for (var e : values.entrySet()) {
+                sample(out, e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private static <V> List<Map.Entry<List<String>, V>> sorted(Map<List<String>, V> series) {
+        List<Map.Entry<List<String>, V>> entries = new ArrayList<>(series.entrySet());
+        entries.sort((a, b) -> compare(a.getKey(), b.getKey()));
+        return entries;
+    }
+
+    private static int compare(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = a.get(i).compareTo(b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
+    }
+}
