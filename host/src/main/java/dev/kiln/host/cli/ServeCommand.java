@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
             description =
                     "Longest an invocation waits for a worker or at its function's concurrency"
                             + " limit before 429 (default: ${DEFAULT-VALUE}).")
-    long queueWaitMs = 1000;
+    long queueWaitMs = 5000;
 
     @Option(
             names = "--function-queue",

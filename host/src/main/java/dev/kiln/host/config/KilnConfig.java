@@ -130,7 +130,7 @@ public record KilnConfig(
         private Duration recordMaxAge = Duration.ofDays(7);
         private int maxInstances = 4096;
         private Duration instanceIdleTtl = Duration.ofMinutes(5);
-        private Duration queueWait = Duration.ofSeconds(1);
+        private Duration queueWait = Duration.ofSeconds(5);
         private int functionQueue = 100;
         private CompileAt compileAt = CompileAt.UPLOAD;
         private ResetStrategy resetStrategy = ResetStrategy.COPY_ON_WRITE;
