@@ -87,6 +87,8 @@ final class CaseLoader {
                 bytes(s),
                 s.path("auth").asBoolean(true),
                 Math.max(1, s.path("repeat").asInt(1)),
+                Math.max(0, s.path("delayMs").asInt(0)),
+                s.path("background").asBoolean(false),
                 expectation(s.path("expect")));
     }
 

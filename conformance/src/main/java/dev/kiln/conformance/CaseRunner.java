@@ -3,10 +3,14 @@ package dev.kiln.conformance;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -83,28 +87,69 @@ final class CaseRunner {
             }
         }
         int i = 0;
-        for (Step step : c.steps()) {
-            i++;
-            String path =
-                    switch (step.kind()) {
-                        case "invoke" -> fnPath + "/invoke";
-                        case "http" -> "/fn/" + service + "/" + FUNCTION + step.path();
-                        default ->
-                                step.path()
-                                        .replace("{service}", service)
-                                        .replace("{function}", FUNCTION);
-                    };
-            boolean auth = step.auth() && !step.kind().equals("http");
-            for (int r = 0; r < step.repeat(); r++) {
-                var response = client.send(step.method(), path, step.headers(), step.body(), auth);
-                String f =
-                        check(
-                                "request " + i + (step.repeat() > 1 ? " #" + (r + 1) : ""),
-                                response,
-                                step.expect());
+        List<Map.Entry<String, Future<String>>> background = new ArrayList<>();
+        try {
+            for (Step step : c.steps()) {
+                i++;
+                String f = runStep(step, i, service, fnPath, background);
                 if (f != null) {
                     return f;
                 }
+            }
+            for (var b : background) {
+                String f = b.getValue().get();
+                if (f != null) {
+                    return f;
+                }
+            }
+            return null;
+        } finally {
+            for (var b : background) {
+                b.getValue().cancel(true);
+            }
+        }
+    }
+
+    /** Sends one step (or starts it in the background); null when its answers matched. */
+    private String runStep(
+            Step step,
+            int i,
+            String service,
+            String fnPath,
+            List<Map.Entry<String, Future<String>>> background)
+            throws Exception {
+        if (step.delayMs() > 0) {
+            Thread.sleep(step.delayMs());
+        }
+        if (step.background()) {
+            var task = new FutureTask<String>(() -> sendStep(step, i, service, fnPath));
+            Thread.ofVirtual().name("conformance-background").start(task);
+            background.add(Map.entry("request " + i, task));
+            return null;
+        }
+        return sendStep(step, i, service, fnPath);
+    }
+
+    private String sendStep(Step step, int i, String service, String fnPath) throws Exception {
+        String path =
+                switch (step.kind()) {
+                    case "invoke" -> fnPath + "/invoke";
+                    case "http" -> "/fn/" + service + "/" + FUNCTION + step.path();
+                    default ->
+                            step.path()
+                                    .replace("{service}", service)
+                                    .replace("{function}", FUNCTION);
+                };
+        boolean auth = step.auth() && !step.kind().equals("http");
+        for (int r = 0; r < step.repeat(); r++) {
+            var response = client.send(step.method(), path, step.headers(), step.body(), auth);
+            String f =
+                    check(
+                            "request " + i + (step.repeat() > 1 ? " #" + (r + 1) : ""),
+                            response,
+                            step.expect());
+            if (f != null) {
+                return f;
             }
         }
         return null;

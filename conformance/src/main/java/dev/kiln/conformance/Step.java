@@ -10,6 +10,9 @@ import java.util.Map;
  *     may use {@code {service}} and {@code {function}})
  * @param auth whether to send the admin token ({@code api} and {@code invoke} only)
  * @param repeat how many times to send it; every answer must match
+ * @param delayMs how long to wait before sending it
+ * @param background send it without waiting for the answer (the next step goes at once); its answer
+ *     is checked when the case's other steps are done
  */
 record Step(
         String kind,
@@ -19,4 +22,6 @@ record Step(
         byte[] body,
         boolean auth,
         int repeat,
+        int delayMs,
+        boolean background,
         Expectation expect) {}

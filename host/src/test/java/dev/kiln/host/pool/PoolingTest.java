@@ -176,7 +176,7 @@ class PoolingTest {
         try (TestHost kiln =
                 TestHost.start(data, b -> b.queueWait(Duration.ofMillis(2000)).functionQueue(1))) {
             kiln.deploy("p", "sleepy", Wat.fixture("sleepy"));
-            kiln.patch("p", "sleepy", "{\"maxConcurrency\":1}");
+            kiln.patch("p", "sleepy", "{\"maxConcurrency\":1,\"fuel\":1000000000000}");
             ExecutorService clients = Executors.newFixedThreadPool(3);
             try {
                 var first = clients.submit(() -> kiln.invoke("p", "sleepy", "200"));
