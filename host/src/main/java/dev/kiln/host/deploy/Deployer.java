@@ -64,44 +64,49 @@ public final class Deployer {
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         PoolSpec spec = spec(service, function, key, settings);
         InstancePool.Lease trial = null;
+        boolean stored = false;
         try {
             if (compileAt == CompileAt.UPLOAD) {
                 trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
             } else {
                 ModuleValidator.validate(upload.wasm(), key.rules());
             }
+            if (trial != null) { // the checked instance serves the first invocation
+                pool.adopt(spec, () -> registry.readModule(sha), trial);
+                trial = null;
+            }
             // With minInstances, the new code is warm before it takes any traffic.
             if (settings.minInstances() > 0) {
                 pool.prepare(key, upload::wasm);
                 pool.warm(spec, () -> registry.readModule(sha));
             }
-            FunctionInfo stored;
+            FunctionInfo info;
             // Storing and evicting share one lock, so a concurrent delete of another function
             // with the same code cannot evict it between our check and our registration.
             synchronized (this) {
-                stored = registry.deploy(service, function, upload.wasm(), settings);
+                info = registry.deploy(service, function, upload.wasm(), settings);
+                stored = true;
                 if (compileAt == CompileAt.UPLOAD) {
                     pool.prepare(key, upload::wasm); // again, in case an eviction won the race
                 }
                 // The old version's pool drains: in-flight invocations finish on its instances.
                 pool.activate(spec, () -> registry.readModule(sha));
-                if (trial != null) {
-                    pool.adopt(spec, () -> registry.readModule(sha), trial);
-                    trial = null; // the checked instance serves the first invocation
-                }
                 existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
             }
             log.info(
                     "deployed {}/{} version {} ({} bytes, sha256 {})",
                     service,
                     function,
-                    stored.latest().number(),
+                    info.latest().number(),
                     upload.wasm().length,
                     sha);
-            return new Deployment(stored, existing.isEmpty());
+            return new Deployment(info, existing.isEmpty());
         } finally {
             if (trial != null) {
-                pool.release(trial); // refused or failed: close the checked instance
+                pool.release(trial); // refused: close the checked instance
+            }
+            if (!stored) {
+                pool.discardStaged(spec);
             }
         }
     }
@@ -116,6 +121,7 @@ public final class Deployer {
         VersionKey oldKey = VersionKey.of(sha, current.settings(), moduleLimits);
         PoolSpec spec = spec(service, function, key, settings);
         InstancePool.Lease trial = null;
+        boolean stored = false;
         try {
             // New handler or memory cap: the stored module must still satisfy them.
             if (!key.equals(oldKey)) {
@@ -130,22 +136,26 @@ public final class Deployer {
                     }
                 }
             }
+            if (trial != null) {
+                pool.adopt(spec, () -> registry.readModule(sha), trial);
+                trial = null;
+            }
             if (settings.minInstances() > 0) {
                 pool.prepare(key, () -> registry.readModule(sha));
                 pool.warm(spec, () -> registry.readModule(sha));
             }
             synchronized (this) {
                 FunctionInfo updated = registry.updateSettings(service, function, settings);
+                stored = true;
                 pool.activate(spec, () -> registry.readModule(sha));
-                if (trial != null) {
-                    pool.adopt(spec, () -> registry.readModule(sha), trial);
-                    trial = null;
-                }
                 return updated;
             }
         } finally {
             if (trial != null) {
                 pool.release(trial);
+            }
+            if (!stored) {
+                pool.discardStaged(spec);
             }
         }
     }

@@ -366,7 +366,7 @@ public final class InstancePool {
             throw new IllegalStateException("only an unreturned detached lease can be adopted");
         }
         outstanding.remove(lease);
-        VersionPool pool = poolFor(spec, wasm);
+        VersionPool pool = poolFor(spec, wasm, false);
         if (!pool.adopt(lease.instance(), System.nanoTime())) {
             close(lease.instance(), "over_limit");
         }
@@ -387,6 +387,15 @@ public final class InstancePool {
     // --- which pool -------------------------------------------------------------------------
 
     private VersionPool poolFor(PoolSpec spec, Supplier<byte[]> wasm) {
+        return poolFor(spec, wasm, true);
+    }
+
+    /**
+     * The pool for {@code spec}, created if needed. A function's first pool becomes its active one
+     * if {@code activateIfFirst} (an invocation after a restart); an upload stages its pool
+     * without, and {@link #activate}s it once stored.
+     */
+    private VersionPool poolFor(PoolSpec spec, Supplier<byte[]> wasm, boolean activateIfFirst) {
         if (retired.containsKey(spec.function())) {
             return new VersionPool(spec, wasm, true); // a late invocation of a deleted function
         }
@@ -402,7 +411,7 @@ public final class InstancePool {
                 }
                 pool = new VersionPool(spec, wasm, false);
                 fp.pools.put(id, pool);
-                if (fp.active == null) {
+                if (fp.active == null && activateIfFirst) {
                     fp.active = id;
                 }
                 excess = List.of();
@@ -457,8 +466,32 @@ public final class InstancePool {
      */
     public void warm(PoolSpec spec, Supplier<byte[]> wasm) {
         retired.remove(spec.function());
-        VersionPool pool = poolFor(spec, wasm);
+        VersionPool pool = poolFor(spec, wasm, false);
         fill(pool, "refill");
+    }
+
+    /**
+     * Drops {@code spec}'s pool unless it is the function's active one: for an upload that staged
+     * instances (with {@link #adopt} or {@link #warm}) and then failed.
+     */
+    public void discardStaged(PoolSpec spec) {
+        FunctionPools fp = functions.get(spec.function());
+        if (fp == null) {
+            return;
+        }
+        Identity id = Identity.of(spec);
+        VersionPool staged = null;
+        synchronized (fp) {
+            if (!id.equals(fp.active)) {
+                staged = fp.pools.remove(id);
+            }
+            if (fp.pools.isEmpty() && fp.active == null) {
+                functions.remove(spec.function(), fp);
+            }
+        }
+        if (staged != null) {
+            closeAll(staged.drain(), "drained");
+        }
     }
 
     /** Drains every pool of a deleted function; late invocations get instances that are closed. */

@@ -6,6 +6,7 @@ import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.HostCall;
 import dev.kiln.abi.HostCalls;
@@ -17,7 +18,13 @@ import java.util.function.Function;
 
 /** A module compiled to JVM bytecode, ready to be instantiated any number of times. */
 public final class CompiledModule {
-    private final ValidatedModule validated;
+    // What instantiation needs of the validated module; the module itself (its parse tree and
+    // bytes) is not kept: with thousands of functions it would be a large share of the heap.
+    private final MemoryLimits memoryLimits;
+    private final ModuleTraits traits;
+    private final String handler;
+    private final boolean hasInit;
+    private final boolean hasAbiVersion;
     private final WasmModule metered;
     private final Function<Instance, Machine> machineFactory;
     private final int fuelGlobal;
@@ -39,7 +46,11 @@ public final class CompiledModule {
             ResetStrategy resetStrategy,
             String cacheKey,
             boolean loadedFromDiskCache) {
-        this.validated = validated;
+        this.memoryLimits = validated.memoryLimits;
+        this.traits = validated.traits;
+        this.handler = validated.rules.handler();
+        this.hasInit = validated.hasInit;
+        this.hasAbiVersion = validated.hasAbiVersion;
         this.metered = metered;
         this.machineFactory = machineFactory;
         this.fuelGlobal = fuelGlobal;
@@ -84,13 +95,13 @@ public final class CompiledModule {
                             }));
         }
         InstanceSnapshot existing = snapshot;
-        boolean fromSnapshot = existing != null && !validated.traits.hasStart();
+        boolean fromSnapshot = existing != null && !traits.hasStart();
         ResettableMemory[] linear = new ResettableMemory[1];
         Instance instance =
                 Instance.builder(metered)
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
-                        .withMemoryLimits(validated.memoryLimits)
+                        .withMemoryLimits(memoryLimits)
                         .withMemoryFactory(
                                 limits -> {
                                     linear[0] = new ResettableMemory(limits, resetStrategy);
@@ -108,15 +119,15 @@ public final class CompiledModule {
                 linear[0],
                 memory[0],
                 calls,
-                validated.rules.handler(),
+                handler,
                 shared,
                 fuelGlobal,
-                validated.memoryLimits.maximumPages());
+                memoryLimits.maximumPages());
     }
 
     /** Runs the ABI checks and init on the first instance, and takes the snapshot. */
     private InstanceSnapshot initialise(Instance instance, ResettableMemory linear) {
-        if (validated.hasAbiVersion) {
+        if (hasAbiVersion) {
             long version = instance.export(AbiV1.EXPORT_ABI_VERSION).apply()[0];
             if (version != AbiV1.VERSION) {
                 throw new KilnException(
@@ -127,10 +138,10 @@ public final class CompiledModule {
                                 + AbiV1.VERSION);
             }
         }
-        if (validated.hasInit) {
+        if (hasInit) {
             instance.export(AbiV1.EXPORT_INIT).apply();
         }
-        InstanceSnapshot taken = InstanceSnapshot.capture(instance, linear, validated.traits);
+        InstanceSnapshot taken = InstanceSnapshot.capture(instance, linear, traits);
         synchronized (this) {
             // Two first instances may race: all instances share whichever snapshot won.
             if (snapshot == null) {
