@@ -268,6 +268,9 @@ public final class InstancePool {
      */
     public Lease acquire(PoolSpec spec, Supplier<byte[]> wasm) {
         VersionPool pool = poolFor(spec, wasm);
+        if (pool.wantsRefill()) {
+            scheduleRefill(pool); // minInstances raised, or first use after a restart
+        }
         GuestInstance ready = pool.takeIdle();
         if (ready != null) {
             return lease(pool, ready, StartKind.POOL);
@@ -370,6 +373,9 @@ public final class InstancePool {
         if (!pool.adopt(lease.instance(), System.nanoTime())) {
             close(lease.instance(), "over_limit");
         }
+        if (pool.wantsRefill()) {
+            scheduleRefill(pool);
+        }
     }
 
     private void close(GuestInstance instance, String reason) {
@@ -420,9 +426,7 @@ public final class InstancePool {
             }
         }
         closeAll(excess, "over_limit");
-        if (pool.wantsRefill()) {
-            scheduleRefill(pool);
-        }
+        // No refill from here: a caller about to add an instance (adopt) would race with it.
         return pool;
     }
 
