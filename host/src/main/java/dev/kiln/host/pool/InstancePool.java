@@ -369,6 +369,7 @@ public final class InstancePool {
             throw new IllegalStateException("only an unreturned detached lease can be adopted");
         }
         outstanding.remove(lease);
+        retired.remove(spec.function()); // an upload re-creating a deleted function
         VersionPool pool = poolFor(spec, wasm, false);
         if (!pool.adopt(lease.instance(), System.nanoTime())) {
             close(lease.instance(), "over_limit");

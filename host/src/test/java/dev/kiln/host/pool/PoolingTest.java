@@ -296,6 +296,9 @@ class PoolingTest {
             assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
             assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
             assertThat(kiln.invoke("p", "g", "hi").statusCode()).isEqualTo(200);
+            // Created again under the same name: its checked instance serves at once.
+            kiln.deploy("p", "f", Wat.fixture("counter"));
+            assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
         }
     }
 

@@ -83,6 +83,20 @@ class RegistryTest {
     }
 
     @Test
+    void settingsStoredBeforePoolSettingsExistedReadWithDefaults() throws Exception {
+        String old =
+                "{\"handler\":\"h\",\"abi\":\"kiln\",\"timeoutMs\":5,\"memoryMiB\":1,"
+                        + "\"env\":{},\"description\":\"\",\"fuel\":0,\"maxConcurrency\":2}";
+        var s =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readValue(old, FunctionSettings.class);
+        assertThat(s.isolation()).isEqualTo("fresh");
+        assertThat(s.minInstances()).isZero();
+        assertThat(s.maxInstances()).isZero();
+        assertThat(s.maxConcurrency()).isEqualTo(2);
+    }
+
+    @Test
     void updateSettingsAndDelete() throws IOException {
         try (Registry r = Registry.open(data)) {
             r.deploy("s", "keep", bytes("shared"), FunctionSettings.DEFAULTS);

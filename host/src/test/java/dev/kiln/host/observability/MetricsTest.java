@@ -1,0 +1,70 @@
+package dev.kiln.host.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The Prometheus text format: families sorted, series sorted, labels escaped, names checked. */
+class MetricsTest {
+    @Test
+    void countersAndGaugesInTheTextFormat() {
+        Metrics m = new Metrics();
+        var calls = m.counter("kiln_calls_total", "Calls, by\nkind.", "fn", "kind");
+        var level = m.gauge("kiln_level", "A level.");
+        m.gauge(
+                "kiln_computed",
+                "Computed \\ on scrape.",
+                List.of("fn"),
+                sink -> {
+                    sink.add(2, "b");
+                    sink.add(1.5, "a");
+                });
+        calls.inc("z", "pool");
+        calls.add(3, "a", "cold");
+        calls.bind("a", "cold").increment();
+        level.set(7);
+        level.add(-2.5);
+        assertThat(m.scrape())
+                .isEqualTo(
+                        """
+                        # HELP kiln_calls_total Calls, by\\nkind.
+                        # TYPE kiln_calls_total counter
+                        kiln_calls_total{fn="a",kind="cold"} 4
+                        kiln_calls_total{fn="z",kind="pool"} 1
+                        # HELP kiln_computed Computed \\\\ on scrape.
+                        # TYPE kiln_computed gauge
+                        kiln_computed{fn="a"} 1.5
+                        kiln_computed{fn="b"} 2
+                        # HELP kiln_level A level.
+                        # TYPE kiln_level gauge
+                        kiln_level 4.5
+                        """);
+        assertThat(calls.value("a", "cold")).isEqualTo(4);
+    }
+
+    @Test
+    void labelValuesFromUsersAreEscaped() {
+        Metrics m = new Metrics();
+        var c = m.counter("kiln_x_total", "x", "fn");
+        c.inc("a\"b\\c\nd");
+        assertThat(m.scrape()).contains("kiln_x_total{fn=\"a\\\"b\\\\c\\nd\"} 1");
+        c.removeWhere("fn", "a\"b\\c\nd");
+        assertThat(m.scrape()).doesNotContain("kiln_x_total{");
+    }
+
+    @Test
+    void badNamesAndMisuseAreRefused() {
+        Metrics m = new Metrics();
+        assertThatThrownBy(() -> m.counter("kiln-bad", "x"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> m.gauge("kiln_ok", "x", "__reserved"))
+                .isInstanceOf(IllegalArgumentException.class);
+        var c = m.counter("kiln_ok_total", "x", "fn");
+        assertThatThrownBy(() -> m.counter("kiln_ok_total", "again"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> c.inc("a", "b")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> c.add(-1, "a")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
