@@ -72,7 +72,8 @@ final class Views {
             String start,
             String error,
             List<LogLine> logs,
-            boolean logTruncated) {
+            boolean logTruncated,
+            int attempt) {
         static Invocation of(InvocationRecord r) {
             return new Invocation(
                     r.requestId(),
@@ -91,7 +92,8 @@ final class Views {
                     r.startKind(),
                     r.errorMessage(),
                     r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
-                    r.logTruncated());
+                    r.logTruncated(),
+                    r.attempt());
         }
     }
 
