@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
+ * @param eventLimits asynchronous invocation: event size, queue bound, attempts, event age, retry
+ *     delays, async workers, triggers
  */
 public record KilnConfig(
         String host,
@@ -46,7 +49,8 @@ public record KilnConfig(
         long maxFuel,
         EffectLimits effectLimits,
         int recordsPerFunction,
-        Duration recordMaxAge) {
+        Duration recordMaxAge,
+        EventLimits eventLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -56,6 +60,7 @@ public record KilnConfig(
         Objects.requireNonNull(workerMode, "workerMode");
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        Objects.requireNonNull(eventLimits, "eventLimits");
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
         requirePositive(maxResponseBytes, "maxResponseBytes");
@@ -104,6 +109,7 @@ public record KilnConfig(
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
+        private EventLimits eventLimits = EventLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -202,6 +208,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder eventLimits(EventLimits v) {
+            eventLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -222,7 +233,8 @@ public record KilnConfig(
                     maxFuel,
                     effectLimits,
                     recordsPerFunction,
-                    recordMaxAge);
+                    recordMaxAge,
+                    eventLimits);
         }
     }
 }
