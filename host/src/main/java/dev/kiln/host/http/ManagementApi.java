@@ -29,6 +29,12 @@ final class ManagementApi {
     private final Deployer deployer;
     private final InvocationStore records;
     private final long maxUploadBytes;
+    private DeletionListener afterDelete = (service, function) -> {};
+
+    /** Told after a function was deleted, so state kept elsewhere about it goes too. */
+    interface DeletionListener {
+        void deleted(String service, String function) throws Exception;
+    }
 
     ManagementApi(
             Registry registry, Deployer deployer, InvocationStore records, long maxUploadBytes) {
@@ -36,6 +42,11 @@ final class ManagementApi {
         this.deployer = deployer;
         this.records = records;
         this.maxUploadBytes = maxUploadBytes;
+    }
+
+    ManagementApi afterDelete(DeletionListener listener) {
+        this.afterDelete = listener;
+        return this;
     }
 
     RoutingHandler routes(HttpHandler invoke) {
@@ -93,8 +104,11 @@ final class ManagementApi {
         Responses.json(ex, 200, Map.of("versions", versions));
     }
 
-    private void deleteFunction(HttpServerExchange ex) {
-        deployer.delete(PathParams.get(ex, "service"), PathParams.get(ex, "function"));
+    private void deleteFunction(HttpServerExchange ex) throws Exception {
+        String service = PathParams.get(ex, "service");
+        String function = PathParams.get(ex, "function");
+        deployer.delete(service, function);
+        afterDelete.deleted(service, function);
         ex.setStatusCode(204);
         ex.endExchange();
     }
