@@ -61,7 +61,6 @@ public final class SqliteEventQueue implements EventQueue {
         this.writer = writer;
         this.reader = reader;
         this.maxQueuedOf = maxQueued;
-        writer.setAutoCommit(false);
         try (Statement st = reader.createStatement();
                 ResultSet rs =
                         st.executeQuery(
@@ -568,18 +567,30 @@ public final class SqliteEventQueue implements EventQueue {
 
     private void runBatch(List<Op<?>> batch) {
         Batch b = new Batch();
-        try {
-            for (Op<?> op : batch) {
-                runInSavepoint(op, b);
-            }
-            writer.commit();
-        } catch (SQLException | RuntimeException e) {
-            log.error("event queue transaction of {} changes failed", batch.size(), e);
+        boolean began = false;
+        try (Statement tx = writer.createStatement()) {
             try {
-                writer.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
+                // IMMEDIATE takes the write lock up front (waiting out the busy timeout): a
+                // deferred transaction that read first could not upgrade while the trigger and
+                // settings tables of the same file are being written, and would fail at once.
+                tx.execute("BEGIN IMMEDIATE");
+                began = true;
+                for (Op<?> op : batch) {
+                    runInSavepoint(op, b);
+                }
+                tx.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                log.error("event queue transaction of {} changes failed", batch.size(), e);
+                if (began) {
+                    try {
+                        tx.execute("ROLLBACK");
+                    } catch (SQLException r) {
+                        e.addSuppressed(r);
+                    }
+                }
+                throw e;
             }
+        } catch (SQLException | RuntimeException e) {
             var failure =
                     new KilnException(
                             ErrorCode.INTERNAL, "the event queue could not store the change");

@@ -248,6 +248,42 @@ class SqliteEventQueueTest {
     }
 
     @Test
+    void writesToOtherTablesOfTheSameFileDoNotFailQueueChanges() throws Exception {
+        try (var q = open(data, 100_000);
+                var other =
+                        dev.kiln.host.storage.DocumentTable.open(
+                                data.resolve("events.db"), "triggers")) {
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer =
+                    new Thread(
+                            () -> {
+                                for (int i = 0; !stop.get(); i++) {
+                                    other.put("svc/f", "t" + (i % 10), "{\"n\":" + i + "}");
+                                    try {
+                                        Thread.sleep(2); // settings writes are occasional
+                                    } catch (InterruptedException e) {
+                                        return;
+                                    }
+                                }
+                            });
+            writer.start();
+            try {
+                for (int i = 0; i < 60; i++) {
+                    q.enqueue(List.of(event("e" + i, "f")), null, EventQueue.Overflow.REJECT)
+                            .join();
+                    for (var e : q.lease(5, Instant.now(), k -> 0).join()) {
+                        q.complete(e, new Completion.Done(List.of())).join();
+                    }
+                }
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(q.stats("svc", "f").depth()).isZero();
+        }
+    }
+
+    @Test
     void purgeForgetsAFunction() {
         try (var q = open(data, 100)) {
             q.enqueue(List.of(event("a", "f"), event("b", "g")), null, EventQueue.Overflow.REJECT)
