@@ -87,7 +87,8 @@ final class CaseLoader {
                 bytes(s),
                 s.path("auth").asBoolean(true),
                 Math.max(1, s.path("repeat").asInt(1)),
-                expectation(s.path("expect")));
+                expectation(s.path("expect")),
+                Math.max(0, s.path("retryForMs").asInt(0)));
     }
 
     private static Expectation expectation(JsonNode e) {

@@ -10,6 +10,8 @@ import java.util.Map;
  *     may use {@code {service}} and {@code {function}})
  * @param auth whether to send the admin token ({@code api} and {@code invoke} only)
  * @param repeat how many times to send it; every answer must match
+ * @param retryForMs for effects that happen later (queued events, timers): send again every 50 ms
+ *     until the answer matches or this many milliseconds have passed; 0 sends once
  */
 record Step(
         String kind,
@@ -19,4 +21,5 @@ record Step(
         byte[] body,
         boolean auth,
         int repeat,
-        Expectation expect) {}
+        Expectation expect,
+        int retryForMs) {}

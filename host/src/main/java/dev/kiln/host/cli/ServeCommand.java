@@ -72,6 +72,11 @@ final class ServeCommand implements Callable<Integer> {
     WorkerMode workerMode = WorkerMode.PLATFORM;
 
     @Option(
+            names = "--records-per-function",
+            description = "Invocation records kept per function (default: ${DEFAULT-VALUE}).")
+    int recordsPerFunction = 1000;
+
+    @Option(
             names = "--max-event-bytes",
             description =
                     "Largest asynchronous invoke or published event (default: ${DEFAULT-VALUE}).")
@@ -129,6 +134,7 @@ final class ServeCommand implements Callable<Integer> {
                         .maxTimeout(Duration.ofMillis(maxTimeoutMs))
                         .maxMemoryMiB(maxMemoryMiB)
                         .workerQueue(queue)
+                        .recordsPerFunction(recordsPerFunction)
                         .workerMode(workerMode);
         if (workers != null) {
             builder.workerThreads(workers);
