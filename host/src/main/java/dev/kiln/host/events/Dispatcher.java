@@ -12,6 +12,7 @@ import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,7 +44,15 @@ final class Dispatcher implements AutoCloseable {
     private final EventCounters counters;
     private final RetryPolicy retries;
 
+    // Leased and not yet completed in the queue; of those, runningAttempts occupy a worker.
+    // An attempt that has run but waits for its record flush and queue commit does not, so the
+    // next events may start meanwhile (bounded by maxInFlight).
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger runningAttempts = new AtomicInteger();
+    private final int maxInFlight;
+    private final int prefetch;
+    // Leased ahead, not started yet; touched only by the leasing thread (and by stop after it).
+    private final ArrayDeque<QueuedEvent> ready = new ArrayDeque<>();
     private final BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
     private final Object signal = new Object();
     private boolean signalled; // guarded by signal
@@ -71,6 +80,8 @@ final class Dispatcher implements AutoCloseable {
         this.limits = limits;
         this.counters = counters;
         this.retries = retries;
+        this.prefetch = limits.asyncWorkers() * 4;
+        this.maxInFlight = limits.asyncWorkers() * 8;
         queue.onChange(this::wake);
         this.leaser = new Thread(this::leaseLoop, "kiln-event-dispatcher");
         this.leaser.setDaemon(true);
@@ -97,7 +108,13 @@ final class Dispatcher implements AutoCloseable {
 
     private void leaseLoop() {
         while (running) {
-            int free = limits.asyncWorkers() - inFlight.get();
+            // Start what was leased ahead while workers are free.
+            while (!ready.isEmpty() && runningAttempts.get() < limits.asyncWorkers()) {
+                runningAttempts.incrementAndGet();
+                start(ready.poll());
+            }
+            // Lease ahead in batches: one commit covers many leases.
+            int free = Math.min(prefetch - ready.size(), maxInFlight - inFlight.get());
             List<QueuedEvent> leased = List.of();
             if (free > 0) {
                 try {
@@ -110,12 +127,10 @@ final class Dispatcher implements AutoCloseable {
                     return;
                 }
             }
-            for (QueuedEvent e : leased) {
-                inFlight.incrementAndGet();
-                start(e);
-            }
-            if (!leased.isEmpty() && leased.size() == free) {
-                continue; // there may be more due right now
+            inFlight.addAndGet(leased.size());
+            ready.addAll(leased);
+            if (!leased.isEmpty()) {
+                continue; // start them, and there may be more due right now
             }
             long waitMs = IDLE_WAIT_MS;
             try {
@@ -145,6 +160,21 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives back events leased ahead that never started, without counting the attempt their lease
+     * counted.
+     */
+    private void releaseReady() {
+        for (QueuedEvent e : ready) {
+            queue.complete(
+                            e,
+                            new Completion.Retry(
+                                    Instant.now(), e.lastError(), e.lastMessage(), false))
+                    .whenComplete((v, x) -> inFlight.decrementAndGet());
+        }
+        ready.clear();
+    }
+
     private int inFlightCap(String functionKey) {
         int slash = functionKey.indexOf('/');
         return registry.find(functionKey.substring(0, slash), functionKey.substring(slash + 1))
@@ -156,7 +186,7 @@ final class Dispatcher implements AutoCloseable {
         AsyncConfig config = configs.of(e.service(), e.function());
         Instant now = Instant.now();
         if (now.isAfter(e.createdAt().plusSeconds(config.maxEventAgeSeconds()))) {
-            finished.add(
+            ended(
                     new Finished(
                             e,
                             null,
@@ -179,12 +209,12 @@ final class Dispatcher implements AutoCloseable {
                         null,
                         e.attempts());
         try {
-            invoker.submit(request, result -> finished.add(new Finished(e, result, null)));
+            invoker.submit(request, result -> ended(new Finished(e, result, null)));
         } catch (KilnException x) {
             if (x.code() == ErrorCode.FUNCTION_NOT_FOUND) {
-                finished.add(new Finished(e, null, new Completion.Discarded(x.getMessage())));
+                ended(new Finished(e, null, new Completion.Discarded(x.getMessage())));
             } else {
-                finished.add(
+                ended(
                         new Finished(
                                 e,
                                 null,
@@ -198,7 +228,7 @@ final class Dispatcher implements AutoCloseable {
             }
         } catch (RuntimeException x) {
             log.error("starting event {} failed", e.requestId(), x);
-            finished.add(
+            ended(
                     new Finished(
                             e,
                             null,
@@ -208,6 +238,13 @@ final class Dispatcher implements AutoCloseable {
                                     "the event could not be started",
                                     true)));
         }
+    }
+
+    /** An attempt stopped occupying a worker: hand it to the completer, let the next one start. */
+    private void ended(Finished f) {
+        runningAttempts.decrementAndGet();
+        finished.add(f);
+        wake();
     }
 
     private void completeLoop() {
@@ -437,6 +474,9 @@ final class Dispatcher implements AutoCloseable {
         long deadline = System.nanoTime() + grace.toNanos();
         try {
             leaser.join(Math.max(1, grace.toMillis()));
+            if (!leaser.isAlive()) {
+                releaseReady();
+            }
             while (inFlight.get() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
