@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stored triggers ({@code triggers} table of {@code events.db}), parsed once and kept in memory
  * with an index of enabled subscriptions by topic, so a publish never touches disk to find them.
  */
 final class TriggerStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TriggerStore.class);
     private final DocumentTable table;
     private final Map<String, Trigger> byKey = new ConcurrentHashMap<>();
     private volatile Map<String, List<Trigger>> subscribers = Map.of();
@@ -22,13 +25,18 @@ final class TriggerStore implements AutoCloseable {
         this.table = table;
         for (DocumentTable.Document d : table.all()) {
             int slash = d.owner().indexOf('/');
-            Trigger t =
-                    Trigger.fromStored(
-                            d.owner().substring(0, slash),
-                            d.owner().substring(slash + 1),
-                            d.id(),
-                            d.body());
-            byKey.put(key(t.functionKey(), t.id()), t);
+            try {
+                Trigger t =
+                        Trigger.fromStored(
+                                d.owner().substring(0, slash),
+                                d.owner().substring(slash + 1),
+                                d.id(),
+                                d.body());
+                byKey.put(key(t.functionKey(), t.id()), t);
+            } catch (RuntimeException e) {
+                // Kept on disk, left out of service: one unreadable trigger must not stop Kiln.
+                log.error("stored trigger {} of {} is not readable; ignored", d.id(), d.owner(), e);
+            }
         }
         reindex();
     }
