@@ -95,7 +95,7 @@ if [ "$with_go" -eq 1 ]; then
   for src in "$here"/go/*.go; do
     name="$(basename "$src" .go)"
     fresh "$out/go/$name.zip" "$src" && { report go "$name" "$out/go/$name.wasm"; continue; }
-    (cd "$here/go" && GOOS=wasip1 GOARCH=wasm GOFLAGS=-mod=mod GOCACHE="$out/go/.cache" \
+    (cd "$here/go" && GOOS=wasip1 GOARCH=wasm GOCACHE="$out/go/.cache" \
       "$GO" build -ldflags=-s -o "$out/go/$name.wasm" "$src")
     package "$out/go" "$name"
     report go "$name" "$out/go/$name.wasm"

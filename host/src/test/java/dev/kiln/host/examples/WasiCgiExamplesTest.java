@@ -4,6 +4,7 @@ import static dev.kiln.host.testing.TestHost.errorCode;
 import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.testing.TestHost;
@@ -13,32 +14,40 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Builds guest-sdks/wasi-cgi with its own build.sh (C with wasi-libc, Rust with Debian's rustc),
- * uploads every example's zip to a real host and checks its answers.
+ * Builds guest-sdks/wasi-cgi with its own build.sh (C with wasi-libc, Rust with Debian's rustc; Go
+ * too where Go 1.23 is installed), uploads every example's zip to a real host and checks its
+ * answers.
  */
 class WasiCgiExamplesTest {
     static final Path SDK = Path.of("..", "guest-sdks", "wasi-cgi").toAbsolutePath().normalize();
     static final Path OUT = Path.of("target", "wasi-cgi-examples").toAbsolutePath();
+
+    /** Go is optional (bookworm-backports); CI does not install it. */
+    static final boolean GO = Files.isExecutable(Path.of("/usr/lib/go-1.23/bin/go"));
 
     @TempDir static Path data;
     static TestHost kiln;
 
     @BeforeAll
     static void buildAndStart() throws Exception {
-        Process build =
-                new ProcessBuilder(
-                                "bash", SDK.resolve("build.sh").toString(), "--out", OUT.toString())
-                        .redirectErrorStream(true)
-                        .start();
+        var command = new ArrayList<>(List.of("bash", SDK.resolve("build.sh").toString()));
+        command.addAll(List.of("--out", OUT.toString()));
+        if (GO) {
+            command.add("--go");
+        }
+        Process build = new ProcessBuilder(command).redirectErrorStream(true).start();
         String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
         assertThat(build.exitValue()).as("guest-sdks/wasi-cgi/build.sh:\n" + log).isZero();
@@ -48,6 +57,13 @@ class WasiCgiExamplesTest {
             for (String name : new String[] {"hello", "echo", "env", "fail", "logs"}) {
                 var r = upload(name + "-" + lang, OUT.resolve(lang).resolve(name + ".zip"));
                 assertThat(r.statusCode()).as(name + "-" + lang + ": " + text(r)).isEqualTo(201);
+            }
+        }
+        if (GO) {
+            // Go modules are 2 MB: compiling each takes seconds, so only two of them.
+            for (String name : new String[] {"hello", "fail"}) {
+                var r = upload(name + "-go", OUT.resolve("go").resolve(name + ".zip"));
+                assertThat(r.statusCode()).as(name + "-go: " + text(r)).isEqualTo(201);
             }
         }
     }
@@ -72,7 +88,25 @@ class WasiCgiExamplesTest {
     }
 
     private static String who(String lang) {
-        return lang.equals("c") ? "C" : "Rust";
+        return switch (lang) {
+            case "c" -> "C";
+            case "go" -> "Go";
+            default -> "Rust";
+        };
+    }
+
+    @Test
+    void goExamplesRunToo() {
+        assumeTrue(GO, "Go 1.23 (bookworm-backports) is not installed");
+        var r = get("/fn/examples/hello-go/?Kiln");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("x-hello")).hasValue("go");
+        assertThat(text(r)).isEqualTo("Hello from Go, Kiln!\n");
+        var fail = kiln.invoke("examples", "fail-go", "");
+        assertThat(errorCode(fail)).isEqualTo("guest_error");
+        assertThat(json(fail).path("error").path("message").asText())
+                .isEqualTo(
+                        "the function exited with code 3: fail: the order service is unreachable");
     }
 
     @ParameterizedTest
