@@ -83,11 +83,7 @@ final class SettingsRules {
                             + " wasiReadOnlyDirs");
         }
         for (var e : dirs.entrySet()) {
-            if (!GUEST_DIR.matcher(e.getKey()).matches()
-                    || e.getKey().contains("/../")
-                    || e.getKey().endsWith("/..")
-                    || e.getKey().contains("/./")
-                    || e.getKey().endsWith("/.")) {
+            if (!isGuestDir(e.getKey())) {
                 throw bad(
                         "wasiReadOnlyDirs key '"
                                 + printable(e.getKey())
@@ -96,10 +92,13 @@ final class SettingsRules {
             Path real = realDirectory(e.getValue());
             boolean allowed = false;
             for (Path root : config.wasiDirRoots()) {
-                Path realRoot = realDirectory(root.toString());
-                if (real.startsWith(realRoot)) {
-                    allowed = true;
-                    break;
+                try {
+                    if (real.startsWith(root.toRealPath())) {
+                        allowed = true;
+                        break;
+                    }
+                } catch (IOException ex) {
+                    // A root that does not exist (any more) allows nothing.
                 }
             }
             if (!allowed) {
@@ -109,6 +108,19 @@ final class SettingsRules {
                                 + "' is not inside a directory this host allows (--wasi-dir-root)");
             }
         }
+    }
+
+    /** {@code /data} or {@code /srv/site}: absolute, no {@code .} or {@code ..} segments. */
+    private static boolean isGuestDir(String path) {
+        if (!GUEST_DIR.matcher(path).matches()) {
+            return false;
+        }
+        for (String segment : path.substring(1).split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Path realDirectory(String path) {

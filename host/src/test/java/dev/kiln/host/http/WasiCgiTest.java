@@ -293,9 +293,14 @@ class WasiCgiTest {
         var outside = kiln.patch("cgi", "files", "{\"wasiReadOnlyDirs\":{\"/etc\":\"/etc\"}}");
         assertThat(errorCode(outside)).isEqualTo("bad_request");
         assertThat(text(outside)).contains("--wasi-dir-root");
-        var badGuestPath =
-                kiln.patch("cgi", "files", "{\"wasiReadOnlyDirs\":{\"../x\":\"" + site + "\"}}");
-        assertThat(errorCode(badGuestPath)).isEqualTo("bad_request");
+        for (String guest : List.of("../x", "data", "/a/../b", "/a/.", "/")) {
+            var badGuestPath =
+                    kiln.patch(
+                            "cgi",
+                            "files",
+                            "{\"wasiReadOnlyDirs\":{\"" + guest + "\":\"" + site + "\"}}");
+            assertThat(errorCode(badGuestPath)).as(guest).isEqualTo("bad_request");
+        }
         kiln.deploy("cgi", "kilnfn", Wat.fixture("echo"));
         assertThat(errorCode(kiln.patch("cgi", "kilnfn", grant))).isEqualTo("bad_request");
 
