@@ -1,6 +1,5 @@
 package dev.kiln.host.sandbox;
 
-import com.dylibso.chicory.runtime.ExecutionCompletedException;
 import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -70,9 +69,7 @@ public final class WasiCgiRun {
             instance.export(ModuleValidator.WASI_START).apply();
         } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
             GuestFailures.rethrowIfHostFatal(t);
-            if (causedBy(t, ExecutionCompletedException.class) != null) {
-                exitCode = 0; // proc_exit(0)
-            } else if (causedBy(t, WasiExitException.class) instanceof WasiExitException e) {
+            if (causedBy(t, WasiExitException.class) instanceof WasiExitException e) {
                 exitCode = e.exitCode();
             } else if (causedBy(t, CappedOutput.Exceeded.class) != null) {
                 failure =
@@ -142,7 +139,10 @@ public final class WasiCgiRun {
                 .withStderr(stderr == null ? OutputStream.nullOutputStream() : stderr, false)
                 .withRandom(RANDOM)
                 .withClock(Clock.systemUTC())
-                .withThrowOnExit0(false);
+                // proc_exit(0) then throws WasiExitException too, which skips filling in a stack
+                // trace; Chicory's default for it (ExecutionCompletedException) walks the whole
+                // guest stack, and C programs exit that way on every request.
+                .withThrowOnExit0(true);
     }
 
     private static WasiPreview1 wasi(WasiOptions.Builder options) {
