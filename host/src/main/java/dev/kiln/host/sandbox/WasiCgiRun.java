@@ -141,7 +141,7 @@ public final class WasiCgiRun {
                 .withClock(Clock.systemUTC())
                 // proc_exit(0) then throws WasiExitException too, which skips filling in a stack
                 // trace; Chicory's default for it (ExecutionCompletedException) walks the whole
-                // guest stack, and C programs exit that way on every request.
+                // guest stack. Go's runtime calls exit(0) after every main.
                 .withThrowOnExit0(true);
     }
 
