@@ -22,7 +22,4 @@ fi
 ln -sfn .. node_modules/kiln-sdk
 
 mkdir -p build
-for name in hello echo order sha256 config; do
-  node_modules/.bin/asc "examples/$name.ts" --config asconfig.json -o "build/$name.wasm"
-  echo "built build/$name.wasm ($(wc -c <"build/$name.wasm") bytes)"
-done
+node build-examples.mjs
