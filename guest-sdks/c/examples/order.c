@@ -5,12 +5,18 @@
 #define KILN_IMPLEMENTATION
 #include "kiln.h"
 
-static int fail_item(kiln_str id, int64_t index, const char *what) {
+/* Fails with "order <id>: item <index> [(<sku>)]<what>". */
+static int fail_item(kiln_str id, int64_t index, kiln_str sku, const char *what) {
     kiln_buf msg = {0};
     kiln_buf_puts(&msg, "order ");
     kiln_buf_put_str(&msg, id);
     kiln_buf_puts(&msg, ": item ");
     kiln_buf_put_i64(&msg, index);
+    if (sku.ptr) {
+        kiln_buf_puts(&msg, " (");
+        kiln_buf_put_str(&msg, sku);
+        kiln_buf_putc(&msg, ')');
+    }
     kiln_buf_puts(&msg, what);
     int r = kiln_fail_str(kiln_buf_str(&msg));
     kiln_buf_free(&msg);
@@ -50,13 +56,13 @@ static int handle(kiln_str event, kiln_buf *out) {
         int64_t q = 1, price = 0;
         if (!kiln_json_string(kiln_json_get(item, "sku"), &sku)) {
             kiln_buf_free(&log);
-            return fail_item(id, index, " has no sku");
+            return fail_item(id, index, (kiln_str){NULL, 0}, " has no sku");
         }
         kiln_str qv = kiln_json_get(item, "quantity"), pv = kiln_json_get(item, "priceCents");
         if ((qv.ptr && !kiln_json_int(qv, &q)) || (pv.ptr && !kiln_json_int(pv, &price)) ||
             q < 1 || price < 0) {
             kiln_buf_free(&log);
-            return fail_item(id, index, " has a bad quantity or price");
+            return fail_item(id, index, sku, " has a bad quantity or price");
         }
         log.len = 0;
         kiln_buf_puts(&log, "item ");
