@@ -98,7 +98,7 @@ export class Request {
 
   /** The first value of header `name` (case-insensitive), or null. */
   header(name: string): string | null {
-    let lower = name.toLowerCase();
+    let lower = asciiLower(name);
     let all = this.headers();
     for (let i = 0; i < all.length; i++) {
       if (all[i].name == lower) return all[i].value;
@@ -132,6 +132,18 @@ export class Request {
     }
     return list;
   }
+}
+
+/** Header names are ASCII tokens: String#toLowerCase would pull in Unicode case tables. */
+function asciiLower(s: string): string {
+  let out = s;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) {
+      out = out.substring(0, i) + String.fromCharCode(c + 32) + out.substring(i + 1);
+    }
+  }
+  return out;
 }
 
 function hexDigit(c: i32): i32 {

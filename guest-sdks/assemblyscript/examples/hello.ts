@@ -1,5 +1,6 @@
 // hello: an HTTP function. GET /fn/{service}/{function}/greet?name=Kiln answers
-// "Hello, Kiln! (GET /greet)"; other methods get 405 with an allow header.
+// "Hello, Kiln! (GET /greet)" (the name can also come in an x-name header); other methods get
+// 405 with an allow header.
 import { Request, Response, http, log } from "kiln-sdk/assembly";
 export * from "kiln-sdk/assembly/exports";
 
@@ -8,6 +9,7 @@ http((req: Request): Response => {
     return Response.text("only GET and HEAD\n", 405).setHeader("allow", "GET, HEAD");
   }
   let param = req.queryParam("name");
+  if (param === null) param = req.header("x-name");
   let name = param !== null ? param : "world";
   log.info("hello " + name + " from " + req.path);
   return Response.text("Hello, " + name + "! (" + req.method + " " + req.path + ")\n")

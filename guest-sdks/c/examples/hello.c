@@ -1,5 +1,6 @@
 /* hello: an HTTP function. GET /fn/{service}/{function}/greet?name=Kiln answers
- * "Hello, Kiln! (GET /greet)"; other methods get 405 with an allow header. */
+ * "Hello, Kiln! (GET /greet)" (the name can also come in an x-name header); other methods
+ * get 405 with an allow header. */
 #define KILN_IMPLEMENTATION
 #include "kiln.h"
 
@@ -11,6 +12,7 @@ static int handle(const kiln_request *req, kiln_response *res) {
         return KILN_OK;
     }
     kiln_str name = kiln_request_query_param(req, "name");
+    if (!name.ptr) name = kiln_request_header(req, "x-name");
     if (!name.ptr) name = KILN_STR("world");
 
     kiln_buf line = {0};

@@ -1,5 +1,6 @@
 //! hello: an HTTP function. `GET /fn/{service}/{function}/greet?name=Kiln` answers
-//! `Hello, Kiln! (GET /greet)`; other methods get 405 with an `allow` header.
+//! `Hello, Kiln! (GET /greet)` (the name can also come in an `x-name` header); other methods
+//! get 405 with an `allow` header.
 use kiln::{Request, Response};
 
 fn handle(req: Request) -> kiln::Result<Response> {
@@ -9,7 +10,10 @@ fn handle(req: Request) -> kiln::Result<Response> {
             .header("allow", "GET, HEAD")
             .body("only GET and HEAD\n"));
     }
-    let name = req.query_param("name").unwrap_or_else(|| "world".into());
+    let name = req
+        .query_param("name")
+        .or_else(|| req.header("x-name").map(String::from))
+        .unwrap_or_else(|| "world".into());
     kiln::info!("hello {} from {}", name, req.path());
     Ok(Response::builder()
         .status(200)

@@ -77,6 +77,14 @@ abstract class SdkExamplesContract {
         assertThat(header(r, "content-type")).isEqualTo("text/plain; charset=utf-8");
         assertThat(header(r, "x-sdk")).isEqualTo(sdkHeader());
 
+        var named =
+                kiln.send(
+                        kiln.request("/fn/" + service() + "/hello/greet")
+                                .header("X-Name", "Header")
+                                .GET()
+                                .build());
+        assertThat(text(named)).isEqualTo("Hello, Header! (GET /greet)\n");
+
         var root = kiln.http("GET", service(), "hello", "", new byte[0]);
         assertThat(text(root)).isEqualTo("Hello, world! (GET /)\n");
 
