@@ -40,9 +40,9 @@ final class SdkBuild {
 
     /**
      * Runs {@code command} in {@code dir}; output goes to target/build-logs/{@code logName}.log.
-     * Fails the test with the end of that log on a non-zero exit or a timeout.
+     * Fails the test with the end of that log on a non-zero exit or a timeout; returns the output.
      */
-    static void run(Path dir, String logName, List<String> command) {
+    static String run(Path dir, String logName, List<String> command) {
         Path log = Path.of("target", "build-logs", logName + ".log").toAbsolutePath();
         try {
             Files.createDirectories(log.getParent());
@@ -64,6 +64,7 @@ final class SdkBuild {
                                 + " installable?); output:%n%s",
                         command, dir, p.exitValue(), tail(log));
             }
+            return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new AssertionError("could not run " + command + " in " + dir, e);
         } catch (InterruptedException e) {
