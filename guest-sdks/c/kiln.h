@@ -937,8 +937,12 @@ kiln_str kiln_json_get(kiln_str object, const char *key) {
         if (j.p >= j.end || *j.p++ != ':') return (kiln_str){NULL, 0};
         kiln_str value = kiln__json_value(&j);
         if (!value.ptr) return value;
-        if (kiln_json_string(name, &decoded) && decoded.len == key_len &&
-            memcmp(decoded.ptr, key, key_len) == 0)
+        /* Compare the raw name; decode (temp memory) only names with escapes in them. */
+        bool escaped = false;
+        for (size_t i = 1; i + 1 < name.len; i++) escaped |= name.ptr[i] == '\\';
+        if (!escaped ? name.len - 2 == key_len && memcmp(name.ptr + 1, key, key_len) == 0
+                     : kiln_json_string(name, &decoded) && decoded.len == key_len &&
+                           memcmp(decoded.ptr, key, key_len) == 0)
             return value;
         kiln__json_ws(&j);
         if (j.p >= j.end || *j.p++ != ',') return (kiln_str){NULL, 0};

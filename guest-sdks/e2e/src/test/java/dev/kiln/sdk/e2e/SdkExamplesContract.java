@@ -144,6 +144,15 @@ abstract class SdkExamplesContract {
                         "order A-1001 accepted: 3 units, 1250 cents");
         assertThat(record.path("logs").get(1).path("level").asText()).isEqualTo("debug");
         assertThat(record.path("outcome").asText()).isEqualTo("ok");
+
+        // Escapes in names and values, non-ASCII text, no items.
+        var escaped =
+                kiln.invoke(
+                        service(), "order", "{\"order\\u0049d\": \"E-\\u00e9\", \"items\": []}");
+        assertThat(text(escaped))
+                .isEqualTo(
+                        "{\"orderId\":\"E-é\",\"lines\":0,\"quantity\":0,\"totalCents\":0,"
+                                + "\"status\":\"accepted\"}");
     }
 
     @Test
