@@ -93,13 +93,17 @@ public final class Invoker implements AutoCloseable {
         try {
             workers.execute(
                     () -> {
+                        InvocationResult result;
                         try {
-                            done.accept(run(request, function));
+                            result = run(request, function);
                         } finally {
+                            // Before answering: a client that sends its next call as soon as it
+                            // has this answer must find the slot free.
                             if (slots != null) {
                                 slots.release();
                             }
                         }
+                        done.accept(result);
                     });
         } catch (RejectedExecutionException e) {
             if (slots != null) {
