@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 
 /**
  * Reads case folders: {@code module.wat} or {@code module.wasm}, {@code function.json}, {@code
- * case.json}.
+ * kiln.json}, {@code case.json}.
  */
 final class CaseLoader {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -54,7 +54,10 @@ final class CaseLoader {
             steps.add(step(s));
         }
         Expectation deploy = spec.has("deploy") ? expectation(spec.get("deploy")) : null;
-        return new ConformanceCase(name, dir, module(dir), settings, deploy, steps);
+        Path manifestFile = dir.resolve("kiln.json");
+        JsonNode manifest =
+                Files.exists(manifestFile) ? JSON.readTree(manifestFile.toFile()) : null;
+        return new ConformanceCase(name, dir, module(dir), settings, deploy, steps, manifest);
     }
 
     private static byte[] module(Path dir) throws IOException {

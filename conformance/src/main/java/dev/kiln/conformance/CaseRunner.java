@@ -1,6 +1,8 @@
 package dev.kiln.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -8,6 +10,8 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 /**
  * Runs one case in a service of its own (so cases never share state), then deletes what it created.
@@ -56,12 +60,19 @@ final class CaseRunner {
     private String runSteps(ConformanceCase c, String service) throws Exception {
         String fnPath = KilnClient.functionPath(service, FUNCTION);
         var deployed =
-                client.send(
-                        "PUT",
-                        fnPath,
-                        Map.of("Content-Type", "application/wasm"),
-                        c.module(),
-                        true);
+                c.manifest() == null
+                        ? client.send(
+                                "PUT",
+                                fnPath,
+                                Map.of("Content-Type", "application/wasm"),
+                                c.module(),
+                                true)
+                        : client.send(
+                                "PUT",
+                                fnPath,
+                                Map.of("Content-Type", "application/zip"),
+                                zip(c.manifest(), c.module()),
+                                true);
         if (c.deploy() != null) {
             String f = check("upload", deployed, c.deploy());
             if (f != null) {
@@ -113,6 +124,23 @@ final class CaseRunner {
         return null;
     }
 
+    /**
+     * A zip upload: {@code kiln.json} (the case's manifest naming {@code module.wasm}) and the
+     * module, for settings the upload itself depends on, such as {@code abi}.
+     */
+    static byte[] zip(JsonNode manifest, byte[] module) throws java.io.IOException {
+        var withModule = ((ObjectNode) manifest.deepCopy()).put("module", "module.wasm");
+        var out = new ByteArrayOutputStream();
+        try (var zip = new ZipOutputStream(out)) {
+            zip.putNextEntry(new ZipEntry("kiln.json"));
+            zip.write(CaseLoader.JSON.writeValueAsBytes(withModule));
+            zip.putNextEntry(new ZipEntry("module.wasm"));
+            zip.write(module);
+            zip.closeEntry();
+        }
+        return out.toByteArray();
+    }
+
     /** Null when {@code response} meets {@code e}, else what differed. */
     static String check(String what, HttpResponse<byte[]> response, Expectation e) {
         if (e.status() != null && response.statusCode() != e.status()) {
@@ -157,7 +185,7 @@ final class CaseRunner {
         if (e.body() != null && !Arrays.equals(e.body(), response.body())) {
             return what + ": body " + preview(response.body()) + ", expected " + preview(e.body());
         }
-        // The whole body: text() is a preview, cut at 200 characters.
+        // The whole body: text() is a preview cut at 200 characters.
         String body = new String(response.body(), StandardCharsets.UTF_8);
         for (String part : e.bodyContains()) {
             if (!body.contains(part)) {

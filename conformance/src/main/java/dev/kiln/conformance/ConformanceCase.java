@@ -10,6 +10,8 @@ import java.util.List;
  * @param name {@code <area>/<name>}, the folder's path below the cases directory
  * @param settings the {@code function.json} settings applied with PATCH after upload, or null
  * @param deploy what the upload must answer; null means it must succeed
+ * @param manifest the {@code kiln.json} settings the upload itself carries (as a zip), or null for
+ *     a bare module upload
  */
 record ConformanceCase(
         String name,
@@ -17,4 +19,5 @@ record ConformanceCase(
         byte[] module,
         JsonNode settings,
         Expectation deploy,
-        List<Step> steps) {}
+        List<Step> steps,
+        JsonNode manifest) {}

@@ -6,6 +6,8 @@ import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.events.EventLimits;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -120,6 +122,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "Cap on the delay between two attempts (default: ${DEFAULT-VALUE}).")
     long retryMaxDelayMs = EventLimits.DEFAULTS.retryMaxDelay().toMillis();
 
+    @Option(
+            names = "--wasi-dir-root",
+            description =
+                    "A host directory under which wasi-cgi functions may be granted read-only"
+                            + " directories (wasiReadOnlyDirs); repeatable (default: none, no"
+                            + " grants).")
+    List<Path> wasiDirRoots = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -135,7 +145,8 @@ final class ServeCommand implements Callable<Integer> {
                         .maxMemoryMiB(maxMemoryMiB)
                         .workerQueue(queue)
                         .recordsPerFunction(recordsPerFunction)
-                        .workerMode(workerMode);
+                        .workerMode(workerMode)
+                        .wasiDirRoots(wasiDirRoots);
         if (workers != null) {
             builder.workerThreads(workers);
         }

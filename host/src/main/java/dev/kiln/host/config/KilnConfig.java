@@ -5,6 +5,7 @@ import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -27,6 +28,8 @@ import java.util.Objects;
  * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
+ * @param wasiDirRoots host directories under which an administrator may grant wasi-cgi functions
+ *     read-only directories ({@code wasiReadOnlyDirs}); empty (the default) allows no grants
  * @param eventLimits asynchronous invocation: event size, queue bound, attempts, event age, retry
  *     delays, async workers, triggers
  */
@@ -50,6 +53,7 @@ public record KilnConfig(
         EffectLimits effectLimits,
         int recordsPerFunction,
         Duration recordMaxAge,
+        List<Path> wasiDirRoots,
         EventLimits eventLimits) {
 
     public KilnConfig {
@@ -61,6 +65,7 @@ public record KilnConfig(
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
         Objects.requireNonNull(eventLimits, "eventLimits");
+        wasiDirRoots = List.copyOf(wasiDirRoots);
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
         requirePositive(maxResponseBytes, "maxResponseBytes");
@@ -109,6 +114,7 @@ public record KilnConfig(
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
+        private List<Path> wasiDirRoots = List.of();
         private EventLimits eventLimits = EventLimits.DEFAULTS;
 
         private Builder() {}
@@ -208,6 +214,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder wasiDirRoots(List<Path> v) {
+            wasiDirRoots = v;
+            return this;
+        }
+
         public Builder eventLimits(EventLimits v) {
             eventLimits = v;
             return this;
@@ -234,6 +245,7 @@ public record KilnConfig(
                     effectLimits,
                     recordsPerFunction,
                     recordMaxAge,
+                    wasiDirRoots,
                     eventLimits);
         }
     }

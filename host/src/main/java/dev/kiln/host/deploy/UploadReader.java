@@ -111,6 +111,15 @@ public final class UploadReader {
         } catch (KilnException e) {
             throw invalid(e.getMessage());
         }
+        if (settings.wasiReadOnlyDirs() != null) {
+            // Code packages must not grant themselves host directories: that is the operator's
+            // decision, made with PATCH.
+            throw invalid(
+                    MANIFEST
+                            + " may not set "
+                            + SettingsPatch.WASI_READ_ONLY_DIRS
+                            + "; an administrator grants directories with PATCH");
+        }
         JsonNode moduleNode = manifest.get("module");
         if (moduleNode == null || !moduleNode.isTextual()) {
             throw invalid(MANIFEST + " must name the module file in 'module'");
