@@ -10,11 +10,11 @@ import java.util.regex.Pattern;
 
 /** Checks function settings against the host's limits before anything is stored. */
 final class SettingsRules {
-    static final int MAX_ENV_ENTRIES = 256;
-    static final int MAX_ENV_BYTES = 64 * 1024;
-    static final int MAX_DESCRIPTION = 1024;
-    static final int MAX_HANDLER = 128;
-    static final int MAX_CONCURRENCY = 100_000;
+    static final int MAX_ENV_ENTRIES = SettingsLimits.FIXED.maxEnvEntries();
+    static final int MAX_ENV_BYTES = SettingsLimits.FIXED.maxEnvBytes();
+    static final int MAX_DESCRIPTION = SettingsLimits.FIXED.maxDescriptionChars();
+    static final int MAX_HANDLER = SettingsLimits.FIXED.maxHandlerChars();
+    static final int MAX_CONCURRENCY = SettingsLimits.FIXED.maxConcurrency();
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
     private final KilnConfig config;
@@ -27,8 +27,12 @@ final class SettingsRules {
         if (s.handler().isEmpty() || s.handler().length() > MAX_HANDLER) {
             throw bad("handler must be 1.." + MAX_HANDLER + " characters");
         }
-        if (!"kiln".equals(s.abi())) {
-            throw bad("abi '" + s.abi() + "' is not supported by this host; supported: kiln");
+        if (!SettingsLimits.FIXED.abis().contains(s.abi())) {
+            throw bad(
+                    "abi '"
+                            + s.abi()
+                            + "' is not supported by this host; supported: "
+                            + String.join(", ", SettingsLimits.FIXED.abis()));
         }
         long maxTimeout = config.maxTimeout().toMillis();
         if (s.timeoutMs() < 1 || s.timeoutMs() > maxTimeout) {

@@ -32,8 +32,7 @@ public final class KilnServer implements AutoCloseable {
         var api =
                 new AdminAuth(
                         adminToken,
-                        new ManagementApi(registry, deployer, records, config.maxUploadBytes())
-                                .routes(invoke));
+                        new ManagementApi(registry, deployer, records, config).routes(invoke));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
         HttpHandler root =
                 new ErrorBoundary(
