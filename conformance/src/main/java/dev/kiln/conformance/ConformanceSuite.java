@@ -37,9 +37,19 @@ public final class ConformanceSuite {
         return cases.stream().map(ConformanceCase::name).toList();
     }
 
-    /** Runs every case, {@code parallel} at a time, in name order of the results. */
+    /**
+     * Runs every case, {@code parallel} at a time, in name order of the results. First asks the
+     * target for its limits and features ({@code GET /api/v1/limits}).
+     */
     public Report run(URI target, String adminToken, int parallel) throws InterruptedException {
-        CaseRunner runner = new CaseRunner(new KilnClient(target, adminToken));
+        KilnClient client = new KilnClient(target, adminToken);
+        TargetInfo info;
+        try {
+            info = TargetInfo.probe(client);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot reach " + target + ": " + e.getMessage(), e);
+        }
+        CaseRunner runner = new CaseRunner(client, info);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));
         try {
             List<Future<CaseResult>> futures = new ArrayList<>();

@@ -6,8 +6,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** The few HTTP calls the suite makes to a Kiln deployment. */
 final class KilnClient {
@@ -31,6 +33,20 @@ final class KilnClient {
     HttpResponse<byte[]> send(
             String method, String path, Map<String, String> headers, byte[] body, boolean auth)
             throws IOException, InterruptedException {
+        return http.send(
+                request(method, path, headers, body, auth),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    CompletableFuture<HttpResponse<byte[]>> sendAsync(
+            String method, String path, Map<String, String> headers, byte[] body, boolean auth) {
+        return http.sendAsync(
+                request(method, path, headers, body, auth),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private HttpRequest request(
+            String method, String path, Map<String, String> headers, byte[] body, boolean auth) {
         HttpRequest.Builder b =
                 HttpRequest.newBuilder(target.resolve(path))
                         .timeout(Duration.ofSeconds(60))
@@ -43,16 +59,16 @@ final class KilnClient {
             b.header("Authorization", "Bearer " + token);
         }
         for (var h : headers.entrySet()) {
-            if (RESTRICTED.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+            if (RESTRICTED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
                 throw new IllegalArgumentException(
                         "header " + h.getKey() + " cannot be set by a case");
             }
             // Repeated headers: values separated by "\n" become separate header lines.
-            for (String v : h.getValue().split("\n")) {
+            for (String v : h.getValue().split("\n", -1)) {
                 b.header(h.getKey(), v);
             }
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return b.build();
     }
 
     static String functionPath(String service, String function) {
