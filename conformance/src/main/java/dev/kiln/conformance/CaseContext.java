@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * {function}} and captured values), and the target's limits; resolves body forms and substitutions.
  */
 final class CaseContext {
-    private static final Pattern VARIABLE = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)\\}");
+    private static final Pattern VARIABLE =
+            Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*|\\$[A-Za-z][A-Za-z0-9.]*(?:[+-]\\d+)?)\\}");
 
     private final ConformanceCase c;
     private final TargetInfo target;
@@ -40,7 +41,10 @@ final class CaseContext {
         vars.put(name, value);
     }
 
-    /** Replaces {@code {name}} for every known variable; other braces are left alone. */
+    /**
+     * Replaces {@code {name}} for every known variable and {@code {$limit±N}} with the number;
+     * other braces are left alone.
+     */
     String substitute(String s) {
         if (s == null || s.indexOf('{') < 0) {
             return s;
@@ -48,7 +52,11 @@ final class CaseContext {
         Matcher m = VARIABLE.matcher(s);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String v = vars.get(m.group(1));
+            String v =
+                    m.group(1).startsWith("$")
+                            ? String.valueOf(
+                                    quantity(CaseLoader.JSON.getNodeFactory().textNode(m.group(1))))
+                            : vars.get(m.group(1));
             m.appendReplacement(out, Matcher.quoteReplacement(v != null ? v : m.group()));
         }
         m.appendTail(out);

@@ -41,6 +41,7 @@ final class CaseLoader {
                             "concurrent",
                             "retryMs",
                             "capture",
+                            "chunked",
                             "expect"));
     private static final Set<String> UPLOAD_FIELDS =
             union(REQUEST_BODY_FORMS, Set.of("comment", "headers"));
@@ -139,6 +140,12 @@ final class CaseLoader {
         if (expect.size() > 1 && concurrent == 1) {
             throw new IllegalArgumentException("several expectations need \"concurrent\"");
         }
+        for (String source : strings(s.path("capture")).values()) {
+            if (!source.startsWith("header:") && !source.startsWith("json:")) {
+                throw new IllegalArgumentException(
+                        "capture source must be header:<name> or json:<pointer>, not " + source);
+            }
+        }
         return new Step(
                 kind,
                 s.path("method").asText(kind.equals("invoke") ? "POST" : "GET"),
@@ -149,6 +156,7 @@ final class CaseLoader {
                 Math.max(1, s.path("repeat").asInt(1)),
                 concurrent,
                 s.path("retryMs").asLong(0),
+                s.path("chunked").asBoolean(false),
                 strings(s.path("capture")),
                 expect);
     }

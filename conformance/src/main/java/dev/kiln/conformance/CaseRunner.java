@@ -140,10 +140,14 @@ final class CaseRunner {
             String label = what + (step.repeat() > 1 ? " #" + (r + 1) : "");
             long deadline = System.nanoTime() + step.retryMs() * 1_000_000;
             while (true) {
-                var response = client.send(step.method(), path, headers, body, auth);
-                String f = check.check(label, response, step.expect().get(0), same);
+                var response =
+                        client.send(step.method(), path, headers, body, auth, step.chunked());
+                // Captured first, so the same answer's expectations may refer to the values.
+                String f = capture(label, step, response, ctx);
                 if (f == null) {
-                    capture(step, response, ctx);
+                    f = check.check(label, response, step.expect().get(0), same);
+                }
+                if (f == null) {
                     break;
                 }
                 if (System.nanoTime() >= deadline) {
@@ -168,7 +172,7 @@ final class CaseRunner {
             throws Exception {
         List<CompletableFuture<HttpResponse<byte[]>>> futures = new ArrayList<>();
         for (int n = 0; n < step.concurrent(); n++) {
-            futures.add(client.sendAsync(step.method(), path, headers, body, auth));
+            futures.add(client.sendAsync(step.method(), path, headers, body, auth, step.chunked()));
         }
         int[] matched = new int[step.expect().size()];
         List<String> misses = new ArrayList<>();
@@ -217,25 +221,34 @@ final class CaseRunner {
         return null;
     }
 
-    private static void capture(Step step, HttpResponse<byte[]> response, CaseContext ctx)
-            throws IOException {
+    /** Sets the step's captured variables from {@code response}; null, or what was missing. */
+    private static String capture(
+            String what, Step step, HttpResponse<byte[]> response, CaseContext ctx) {
         for (var e : step.capture().entrySet()) {
             String source = e.getValue();
-            String value;
+            String value = null;
             if (source.startsWith("header:")) {
                 value = response.headers().firstValue(source.substring(7)).orElse(null);
-            } else if (source.startsWith("json:")) {
-                JsonNode n = CaseLoader.JSON.readTree(response.body()).at(source.substring(5));
-                value = n.isMissingNode() ? null : n.asText();
             } else {
-                throw new IllegalArgumentException(
-                        "capture source must be header:<name> or json:<pointer>, not " + source);
+                try {
+                    JsonNode n = CaseLoader.JSON.readTree(response.body()).at(source.substring(5));
+                    value = n.isMissingNode() || n.isNull() ? null : n.asText();
+                } catch (IOException x) {
+                    // Not JSON: nothing to capture.
+                }
             }
             if (value == null) {
-                throw new IllegalStateException("nothing to capture at " + source);
+                return what
+                        + ": nothing to capture at "
+                        + source
+                        + "; status "
+                        + response.statusCode()
+                        + ", body "
+                        + ResponseCheck.preview(response.body());
             }
             ctx.set(e.getKey(), value);
         }
+        return null;
     }
 
     private static long millisSince(long start) {

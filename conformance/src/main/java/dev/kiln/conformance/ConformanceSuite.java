@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,17 @@ public final class ConformanceSuite {
         PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + filter);
         return new ConformanceSuite(
                 all.stream().filter(c -> m.matches(Path.of(c.name()))).toList());
+    }
+
+    /** The cases whose area (the first folder of the name) is or is not in {@code areas}. */
+    public ConformanceSuite areas(Set<String> areas, boolean included) {
+        return new ConformanceSuite(
+                cases.stream().filter(c -> areas.contains(area(c.name())) == included).toList());
+    }
+
+    static String area(String caseName) {
+        int slash = caseName.indexOf('/');
+        return slash < 0 ? "" : caseName.substring(0, slash);
     }
 
     public List<String> names() {

@@ -16,10 +16,10 @@ import java.util.function.ToLongFunction;
  * <p>Fields (each a number or a {@code $limit±N} quantity; all default to 0): {@code functions},
  * {@code types}, {@code globals}, {@code exports} (extra names for {@code kiln_alloc}), {@code
  * tables} with {@code tableMin} elements each, {@code memoryMin} (pages, default 1) and {@code
- * memoryMax}, {@code locals} (of {@code kiln_handle}), {@code nesting} (blocks around its body),
- * {@code dataSegments} (one byte each), {@code dataBytes} (one segment), {@code handleBody} (hex of
- * the body's instructions, replacing the echo; the final {@code end} is added), {@code padTo} (a
- * custom section makes the module exactly this many bytes).
+ * memoryMax}, {@code locals} (of {@code kiln_handle}), {@code nesting} (empty blocks before its
+ * body), {@code dataSegments} (one byte each), {@code dataBytes} (one segment), {@code handleBody}
+ * (hex of the body's instructions, replacing the echo; the final {@code end} is added), {@code
+ * padTo} (a custom section makes the module exactly this many bytes).
  */
 final class ModuleGenerator {
     private static final Set<String> FIELDS =
@@ -35,6 +35,7 @@ final class ModuleGenerator {
                     "memoryMax",
                     "locals",
                     "nesting",
+                    "nops",
                     "dataSegments",
                     "dataBytes",
                     "handleBody",
@@ -65,6 +66,7 @@ final class ModuleGenerator {
         long memoryMin = spec.has("memoryMin") ? quantity.applyAsLong(spec.get("memoryMin")) : 1;
         int locals = count(spec, "locals", quantity);
         int nesting = count(spec, "nesting", quantity);
+        int nops = count(spec, "nops", quantity);
         int dataSegments = count(spec, "dataSegments", quantity);
         int dataBytes = count(spec, "dataBytes", quantity);
 
@@ -139,17 +141,21 @@ final class ModuleGenerator {
         } else {
             handle.u32(0);
         }
+        // Empty blocks nested `nesting` deep, then nops, then the body (by default the echo).
         for (int i = 0; i < nesting; i++) {
             handle.bytes(new byte[] {0x02, 0x40}); // block (empty type)
         }
+        for (int i = 0; i < nesting; i++) {
+            handle.bytes(new byte[] {0x0b});
+        }
+        byte[] nop = new byte[nops];
+        java.util.Arrays.fill(nop, (byte) 0x01);
+        handle.bytes(nop);
         handle.bytes(
                 spec.has("handleBody")
                         ? HexFormat.of()
                                 .parseHex(spec.get("handleBody").asText().replaceAll("\\s+", ""))
                         : ECHO);
-        for (int i = 0; i < nesting; i++) {
-            handle.bytes(new byte[] {0x0b});
-        }
         handle.bytes(new byte[] {0x0b});
         code.body(handle.toByteArray());
         for (int i = 0; i < functions; i++) {

@@ -15,6 +15,11 @@ public final class Report {
         this.results = List.copyOf(results);
     }
 
+    /** Every case's result, in name order. */
+    public List<CaseResult> results() {
+        return results;
+    }
+
     public long passed() {
         return count(CaseResult.Status.PASS);
     }
@@ -80,7 +85,9 @@ public final class Report {
             xml.append(
                     String.format(
                             "  <testcase classname=\"conformance.%s\" name=\"%s\" time=\"%.3f\"",
-                            escape(area(r.name())), escape(r.name()), r.millis() / 1000.0));
+                            escape(ConformanceSuite.area(r.name())),
+                            escape(r.name()),
+                            r.millis() / 1000.0));
             switch (r.status()) {
                 case PASS -> xml.append("/>\n");
                 case SKIP ->
@@ -98,11 +105,6 @@ public final class Report {
             Files.createDirectories(file.getParent());
         }
         Files.writeString(file, xml, StandardCharsets.UTF_8);
-    }
-
-    private static String area(String caseName) {
-        int slash = caseName.indexOf('/');
-        return slash < 0 ? "cases" : caseName.substring(0, slash);
     }
 
     private static String escape(String s) {

@@ -150,6 +150,11 @@ final class ResponseCheck {
     /** Null when {@code actual} matches {@code expected}, else where it differs. */
     private String jsonMatches(String at, JsonNode expected, JsonNode actual) {
         String where = at.isEmpty() ? "(root)" : at;
+        if (expected.isNull()) {
+            return actual == null || actual.isNull()
+                    ? null
+                    : where + " is " + actual + ", expected none";
+        }
         if (expected.isObject() && expected.has("$contains")) {
             if (actual == null || !actual.isArray()) {
                 return where + " is " + actual + ", expected an array";
@@ -219,7 +224,21 @@ final class ResponseCheck {
         }
     }
 
+    /** The start of a body for a failure message: text as text, anything else as hex. */
     static String preview(byte[] body) {
+        boolean text = true;
+        for (byte b : body) {
+            if ((b >= 0 && b < 0x20 && b != '\n' && b != '\t') || b == 0x7f) {
+                text = false;
+                break;
+            }
+        }
+        if (!text) {
+            int n = Math.min(body.length, 64);
+            return "hex "
+                    + java.util.HexFormat.of().formatHex(body, 0, n)
+                    + (n < body.length ? "…(" + body.length + " bytes)" : "");
+        }
         String s = new String(body, StandardCharsets.UTF_8);
         return s.length() > 200 ? s.substring(0, 200) + "…(" + body.length + " bytes)" : s;
     }

@@ -16,6 +16,7 @@ import java.util.Map;
  * @param concurrent how many copies to send at once; each answer must match one of {@code expect}
  * @param retryMs resend until the answer matches or this many milliseconds passed (for records the
  *     host writes off the request path)
+ * @param chunked send the body without a Content-Length (chunked), as streaming clients do
  * @param capture variables to set from the answer: {@code header:<name>} or {@code json:<pointer>}
  * @param expect what the answer must look like; several only for concurrent steps
  */
@@ -29,5 +30,6 @@ record Step(
         int repeat,
         int concurrent,
         long retryMs,
+        boolean chunked,
         Map<String, String> capture,
         List<Expectation> expect) {}
