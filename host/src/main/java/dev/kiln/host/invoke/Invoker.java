@@ -88,13 +88,17 @@ public final class Invoker implements AutoCloseable {
         try {
             workers.execute(
                     () -> {
+                        InvocationResult result;
                         try {
-                            done.accept(run(request, function));
+                            result = run(request, function);
                         } finally {
+                            // Before answering: a client that calls again as soon as it has
+                            // the answer must find the slot free.
                             if (slots != null) {
                                 slots.release();
                             }
                         }
+                        done.accept(result);
                     });
         } catch (RejectedExecutionException e) {
             if (slots != null) {
