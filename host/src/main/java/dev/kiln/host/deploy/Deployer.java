@@ -47,7 +47,12 @@ public final class Deployer {
                         .applyTo(
                                 existing.map(FunctionInfo::settings)
                                         .orElse(FunctionSettings.DEFAULTS));
-        rules.check(settings);
+        try {
+            rules.check(settings);
+        } catch (KilnException e) {
+            // Only kiln.json can have changed the settings: the upload is what is invalid.
+            throw new KilnException(ErrorCode.INVALID_MODULE, "kiln.json: " + e.getMessage());
+        }
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);

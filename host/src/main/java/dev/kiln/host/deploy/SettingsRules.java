@@ -15,11 +15,11 @@ import java.util.regex.Pattern;
 
 /** Checks function settings against the host's limits before anything is stored. */
 final class SettingsRules {
-    static final int MAX_ENV_ENTRIES = 256;
-    static final int MAX_ENV_BYTES = 64 * 1024;
-    static final int MAX_DESCRIPTION = 1024;
-    static final int MAX_HANDLER = 128;
-    static final int MAX_CONCURRENCY = 100_000;
+    static final int MAX_ENV_ENTRIES = SettingsLimits.FIXED.maxEnvEntries();
+    static final int MAX_ENV_BYTES = SettingsLimits.FIXED.maxEnvBytes();
+    static final int MAX_DESCRIPTION = SettingsLimits.FIXED.maxDescriptionChars();
+    static final int MAX_HANDLER = SettingsLimits.FIXED.maxHandlerChars();
+    static final int MAX_CONCURRENCY = SettingsLimits.FIXED.maxConcurrency();
     static final int MAX_DIRS = 8;
     private static final Pattern GUEST_DIR = Pattern.compile("(/[A-Za-z0-9._-]{1,64}){1,8}");
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
@@ -42,7 +42,10 @@ final class SettingsRules {
                                                 "abi '"
                                                         + s.abi()
                                                         + "' is not supported by this host;"
-                                                        + " supported: kiln, wasi-cgi"));
+                                                        + " supported: "
+                                                        + String.join(
+                                                                ", ",
+                                                                SettingsLimits.FIXED.abis())));
         long maxTimeout = config.maxTimeout().toMillis();
         if (s.timeoutMs() < 1 || s.timeoutMs() > maxTimeout) {
             throw bad("timeoutMs must be between 1 and " + maxTimeout);

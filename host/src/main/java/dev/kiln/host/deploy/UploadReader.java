@@ -22,7 +22,7 @@ import java.util.zip.ZipInputStream;
  */
 public final class UploadReader {
     static final String MANIFEST = "kiln.json";
-    static final int MAX_ZIP_ENTRIES = 64;
+    static final int MAX_ZIP_ENTRIES = SettingsLimits.FIXED.maxZipEntries();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int maxInflatedBytes;
