@@ -4,6 +4,7 @@ import dev.kiln.host.config.AdminTokens;
 import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
@@ -15,8 +16,10 @@ import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.triggers.Triggers;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -27,6 +30,8 @@ public final class KilnHost implements AutoCloseable {
     private final InvocationStore records;
     private final InstancePool pool;
     private final Invoker invoker;
+    private final Events events;
+    private final Triggers triggers;
     private final KilnServer server;
     private final Metrics metrics;
     private final AdminTokens.Resolved token;
@@ -39,6 +44,8 @@ public final class KilnHost implements AutoCloseable {
             InvocationStore records,
             InstancePool pool,
             Invoker invoker,
+            Events events,
+            Triggers triggers,
             KilnServer server,
             Metrics metrics,
             AdminTokens.Resolved token) {
@@ -46,6 +53,8 @@ public final class KilnHost implements AutoCloseable {
         this.records = records;
         this.pool = pool;
         this.invoker = invoker;
+        this.events = events;
+        this.triggers = triggers;
         this.server = server;
         this.metrics = metrics;
         this.token = token;
@@ -84,10 +93,26 @@ public final class KilnHost implements AutoCloseable {
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker);
             warmProvisioned(config, registry, pool);
+            Events events =
+                    Events.start(
+                            config.dataDir(), config.eventLimits(), registry, invoker, records);
+            opened.push(events);
+            Triggers triggers = Triggers.start(config.dataDir(), events, registry);
+            opened.push(triggers);
             KilnServer server =
                     KilnServer.start(
-                            config, token.token(), registry, deployer, invoker, records, metrics);
-            return new KilnHost(lock, registry, records, pool, invoker, server, metrics, token);
+                            config,
+                            token.token(),
+                            registry,
+                            deployer,
+                            invoker,
+                            records,
+                            events,
+                            triggers,
+                            metrics);
+            return new KilnHost(
+                    lock, registry, records, pool, invoker, events, triggers, server, metrics,
+                    token);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -146,11 +171,19 @@ public final class KilnHost implements AutoCloseable {
         return leakedInstances;
     }
 
+    /**
+     * Stops in dependency order: no new requests, no new timer fires, running events finish (up to
+     * a grace period; the rest stay queued), then workers, the pools (checking that every instance
+     * came back) and storage.
+     */
     @Override
     public void close() {
         server.close();
+        triggers.close();
+        events.stopDispatching(Duration.ofSeconds(10));
         invoker.close();
         leakedInstances = pool.shutdown();
+        events.close();
         records.close();
         registry.close();
         try {

@@ -1,10 +1,12 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -27,6 +29,10 @@ import java.util.Objects;
  * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
+ * @param wasiDirRoots host directories under which an administrator may grant wasi-cgi functions
+ *     read-only directories ({@code wasiReadOnlyDirs}); empty (the default) allows no grants
+ * @param eventLimits asynchronous invocation: event size, queue bound, attempts, event age, retry
+ *     delays, async workers, triggers
  * @param maxInstances guest instances alive at once on this host, all functions together
  * @param instanceIdleTtl idle instances beyond a function's minInstances are closed after this
  * @param queueWait longest an invocation waits for a worker or for its function's concurrency limit
@@ -55,6 +61,8 @@ public record KilnConfig(
         EffectLimits effectLimits,
         int recordsPerFunction,
         Duration recordMaxAge,
+        List<Path> wasiDirRoots,
+        EventLimits eventLimits,
         int maxInstances,
         Duration instanceIdleTtl,
         Duration queueWait,
@@ -70,6 +78,8 @@ public record KilnConfig(
         Objects.requireNonNull(workerMode, "workerMode");
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        Objects.requireNonNull(eventLimits, "eventLimits");
+        wasiDirRoots = List.copyOf(wasiDirRoots);
         Objects.requireNonNull(instanceIdleTtl, "instanceIdleTtl");
         Objects.requireNonNull(queueWait, "queueWait");
         Objects.requireNonNull(compileAt, "compileAt");
@@ -95,6 +105,14 @@ public record KilnConfig(
         if (maxMemoryMiB > 4096) {
             throw new IllegalArgumentException("maxMemoryMiB is at most 4096 (wasm32)");
         }
+    }
+
+    /**
+     * What all functions' minInstances may add up to: the instance limit minus one instance per
+     * worker, so on-demand invocations always find room (like an account's unreserved concurrency).
+     */
+    public int minInstancesBudget() {
+        return Math.max(0, maxInstances - workerThreads);
     }
 
     private static void requirePositive(long value, String name) {
@@ -128,6 +146,8 @@ public record KilnConfig(
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
+        private List<Path> wasiDirRoots = List.of();
+        private EventLimits eventLimits = EventLimits.DEFAULTS;
         private int maxInstances = 4096;
         private Duration instanceIdleTtl = Duration.ofMinutes(5);
         private Duration queueWait = Duration.ofSeconds(5);
@@ -232,6 +252,16 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder wasiDirRoots(List<Path> v) {
+            wasiDirRoots = v;
+            return this;
+        }
+
+        public Builder eventLimits(EventLimits v) {
+            eventLimits = v;
+            return this;
+        }
+
         public Builder maxInstances(int v) {
             maxInstances = v;
             return this;
@@ -283,6 +313,8 @@ public record KilnConfig(
                     effectLimits,
                     recordsPerFunction,
                     recordMaxAge,
+                    wasiDirRoots,
+                    eventLimits,
                     maxInstances,
                     instanceIdleTtl,
                     queueWait,

@@ -45,9 +45,7 @@ public final class Deployer {
         this.rules = new SettingsRules(config);
         this.moduleLimits = config.moduleLimits();
         this.compileAt = config.compileAt();
-        // Like an account's unreserved concurrency: provisioned instances may not take the slots
-        // every worker needs for on-demand instances.
-        this.minInstancesBudget = Math.max(0, config.maxInstances() - config.workerThreads());
+        this.minInstancesBudget = config.minInstancesBudget();
     }
 
     public Deployment deploy(String service, String function, String contentType, byte[] body) {
@@ -58,7 +56,12 @@ public final class Deployer {
                         .applyTo(
                                 existing.map(FunctionInfo::settings)
                                         .orElse(FunctionSettings.DEFAULTS));
-        rules.check(settings);
+        try {
+            rules.check(settings);
+        } catch (KilnException e) {
+            // Only kiln.json can have changed the settings: the upload is what is invalid.
+            throw new KilnException(ErrorCode.INVALID_MODULE, "kiln.json: " + e.getMessage());
+        }
         checkMinInstances(service, function, settings);
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
@@ -71,7 +74,8 @@ public final class Deployer {
             } else {
                 ModuleValidator.validate(upload.wasm(), key.rules());
             }
-            if (trial != null) { // the checked instance serves the first invocation
+            // The checked instance serves the first invocation (wasi-cgi has none: it never pools).
+            if (trial != null) {
                 pool.adopt(spec, () -> registry.readModule(sha), trial);
                 trial = null;
             }
@@ -208,7 +212,8 @@ public final class Deployer {
 
     /**
      * Validates, compiles and trial-instantiates; failures become {@code code}. Returns the trial
-     * instance, to be adopted by the function's pool once the function is stored.
+     * instance, to be adopted by the function's pool once the function is stored, or null for ABIs
+     * that do not pool instances (wasi-cgi).
      */
     private InstancePool.Lease check(
             VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {

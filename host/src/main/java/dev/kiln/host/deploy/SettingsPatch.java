@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * A partial change of function settings, as sent by {@code PATCH} or carried in {@code kiln.json}.
  * Absent fields keep their value; {@code env} is merged like a JSON merge patch (a {@code null}
- * value removes the key).
+ * value removes the key); {@code wasiReadOnlyDirs} is replaced as a whole ({@code {}} clears it).
  */
 public record SettingsPatch(
         String handler,
@@ -24,12 +24,17 @@ public record SettingsPatch(
         String description,
         Long fuel,
         Integer maxConcurrency,
+        Map<String, String> wasiReadOnlyDirs,
         String isolation,
         Integer minInstances,
         Integer maxInstances) {
 
     public static final SettingsPatch EMPTY =
-            new SettingsPatch(null, null, null, null, null, null, null, null, null, null, null);
+            new SettingsPatch(
+                    null, null, null, null, null, null, null, null, null, null, null, null);
+
+    /** The setting that grants host directories: an administrator's PATCH only. */
+    static final String WASI_READ_ONLY_DIRS = "wasiReadOnlyDirs";
 
     private static final Set<String> FIELDS =
             Set.of(
@@ -41,6 +46,7 @@ public record SettingsPatch(
                     "description",
                     "fuel",
                     "maxConcurrency",
+                    WASI_READ_ONLY_DIRS,
                     "isolation",
                     "minInstances",
                     "maxInstances");
@@ -85,9 +91,29 @@ public record SettingsPatch(
                         ? longValue(json, "fuel", where)
                         : null,
                 integer(json, "maxConcurrency", where),
+                stringMap(json, WASI_READ_ONLY_DIRS, where),
                 text(json, "isolation", where),
                 integer(json, "minInstances", where),
                 integer(json, "maxInstances", where));
+    }
+
+    /** An object of strings, or null when absent. */
+    private static Map<String, String> stringMap(JsonNode json, String field, String where) {
+        JsonNode n = json.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            throw bad(where + ": '" + field + "' must be an object of strings");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : n.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw bad(where + ": " + field + " value of '" + e.getKey() + "' must be a string");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return out;
     }
 
     private static long longValue(JsonNode json, String field, String where) {
@@ -122,6 +148,7 @@ public record SettingsPatch(
                 description != null ? description : base.description(),
                 fuel != null ? fuel : base.fuel(),
                 maxConcurrency != null ? maxConcurrency : base.maxConcurrency(),
+                wasiReadOnlyDirs != null ? wasiReadOnlyDirs : base.wasiReadOnlyDirs(),
                 isolation != null ? isolation : base.isolation(),
                 minInstances != null ? minInstances : base.minInstances(),
                 maxInstances != null ? maxInstances : base.maxInstances());

@@ -4,10 +4,12 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.triggers.Triggers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
@@ -29,13 +31,18 @@ public final class KilnServer implements AutoCloseable {
             Deployer deployer,
             Invoker invoker,
             InvocationStore records,
+            Events events,
+            Triggers triggers,
             Metrics metrics) {
-        var invoke = new InvokeHandler(invoker, config.maxPayloadBytes());
+        var invoke = new InvokeHandler(invoker, events, config.maxPayloadBytes());
+        var eventsApi = new EventsApi(events, triggers);
         var api =
                 new AdminAuth(
                         adminToken,
-                        new ManagementApi(registry, deployer, records, config.maxUploadBytes())
-                                .routes(invoke));
+                        eventsApi.addTo(
+                                new ManagementApi(registry, deployer, records, config)
+                                        .afterDelete(eventsApi::functionDeleted)
+                                        .routes(invoke)));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
         var metricsEndpoint = new AdminAuth(adminToken, new MetricsHandler(metrics));
         HttpHandler root =
@@ -57,8 +64,12 @@ public final class KilnServer implements AutoCloseable {
         Undertow undertow =
                 Undertow.builder()
                         .addHttpListener(config.port(), config.host())
+                        // Bodies enforces each endpoint's cap with a 413; this backstop only has
+                        // to stay above every one of them.
                         .setServerOption(
-                                UndertowOptions.MAX_ENTITY_SIZE, (long) config.maxUploadBytes())
+                                UndertowOptions.MAX_ENTITY_SIZE,
+                                Math.max(config.maxUploadBytes(), config.maxPayloadBytes())
+                                        + Bodies.ENTITY_SLACK)
                         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
                         .setHandler(root)
                         .build();

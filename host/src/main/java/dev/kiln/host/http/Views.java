@@ -1,10 +1,16 @@
 package dev.kiln.host.http;
 
+import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestLogLine;
+import dev.kiln.abi.HostCalls;
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.SettingsLimits;
+import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.VersionInfo;
+import dev.kiln.host.sandbox.ModuleLimits;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -72,7 +78,8 @@ final class Views {
             String start,
             String error,
             List<LogLine> logs,
-            boolean logTruncated) {
+            boolean logTruncated,
+            int attempt) {
         static Invocation of(InvocationRecord r) {
             return new Invocation(
                     r.requestId(),
@@ -91,7 +98,112 @@ final class Views {
                     r.startKind(),
                     r.errorMessage(),
                     r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
-                    r.logTruncated());
+                    r.logTruncated(),
+                    r.attempt());
+        }
+    }
+
+    /**
+     * {@code GET /api/v1/limits}: every limit a client can run into, so tools (the conformance
+     * runner first) can aim at a cap and one byte over it without knowing the host's settings.
+     */
+    record Limits(
+            long maxUploadBytes,
+            long maxPayloadBytes,
+            long maxResponseBytes,
+            long maxPatchBytes,
+            long maxTimeoutMs,
+            int maxMemoryMiB,
+            long fuelPerMs,
+            long maxFuel,
+            int workerThreads,
+            int workerQueue,
+            long workerStackBytes,
+            int recordsPerFunction,
+            long recordMaxAgeSeconds,
+            int maxPageSize,
+            int maxKeyBytes,
+            EffectLimits effects,
+            ModuleLimits module,
+            SettingsLimits settings,
+            EventLimitsView events,
+            PoolLimitsView pools) {
+        static Limits of(KilnConfig c) {
+            return new Limits(
+                    c.maxUploadBytes(),
+                    c.maxPayloadBytes(),
+                    c.maxResponseBytes(),
+                    ManagementApi.MAX_PATCH_BYTES,
+                    c.maxTimeout().toMillis(),
+                    c.maxMemoryMiB(),
+                    c.fuelPerMs(),
+                    c.maxFuel(),
+                    c.workerThreads(),
+                    c.workerQueue(),
+                    c.workerStackBytes(),
+                    c.recordsPerFunction(),
+                    c.recordMaxAge().toSeconds(),
+                    ManagementApi.MAX_PAGE,
+                    HostCalls.MAX_KEY_BYTES,
+                    c.effectLimits(),
+                    c.moduleLimits(),
+                    SettingsLimits.FIXED,
+                    EventLimitsView.of(c.eventLimits()),
+                    PoolLimitsView.of(c));
+        }
+    }
+
+    /**
+     * Instances and queueing (docs/adr/0009-instance-pools.md).
+     *
+     * @param minInstancesBudget what all functions' {@code minInstances} may add up to
+     */
+    record PoolLimitsView(
+            int maxInstances,
+            int minInstancesBudget,
+            long instanceIdleTtlMs,
+            long queueWaitMs,
+            int functionQueue,
+            String compileAt) {
+        static PoolLimitsView of(KilnConfig c) {
+            return new PoolLimitsView(
+                    c.maxInstances(),
+                    c.minInstancesBudget(),
+                    c.instanceIdleTtl().toMillis(),
+                    c.queueWait().toMillis(),
+                    c.functionQueue(),
+                    c.compileAt().name());
+        }
+    }
+
+    /** {@link EventLimits} with durations as numbers. */
+    record EventLimitsView(
+            int maxEventBytes,
+            int maxQueuedEvents,
+            int asyncWorkers,
+            int defaultMaxAttempts,
+            int maxAttemptsCap,
+            long defaultMaxEventAgeSeconds,
+            long maxEventAgeCapSeconds,
+            long retryBaseDelayMs,
+            long retryMaxDelayMs,
+            long throttleDelayMs,
+            int maxTriggersPerFunction,
+            int maxSubscribersPerTopic) {
+        static EventLimitsView of(EventLimits l) {
+            return new EventLimitsView(
+                    l.maxEventBytes(),
+                    l.maxQueuedEvents(),
+                    l.asyncWorkers(),
+                    l.defaultMaxAttempts(),
+                    l.maxAttemptsCap(),
+                    l.defaultMaxEventAge().toSeconds(),
+                    l.maxEventAgeCap().toSeconds(),
+                    l.retryBaseDelay().toMillis(),
+                    l.retryMaxDelay().toMillis(),
+                    l.throttleDelay().toMillis(),
+                    l.maxTriggersPerFunction(),
+                    l.maxSubscribersPerTopic());
         }
     }
 

@@ -15,11 +15,16 @@ import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
 import dev.kiln.host.sandbox.SandboxResult;
+import dev.kiln.host.sandbox.WasiCgiRun;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -173,22 +178,24 @@ public final class Invoker implements AutoCloseable {
         try {
             workers.execute(
                     () -> {
+                        InvocationResult result;
                         try {
-                            if (System.nanoTime() - deadline > 0) {
-                                done.accept(
-                                        overloaded(
-                                                request,
-                                                function,
-                                                "queue_timeout",
-                                                "no worker was free within "
-                                                        + config.queueWait().toMillis()
-                                                        + " ms"));
-                                return;
-                            }
-                            run(request, function, done);
+                            result =
+                                    System.nanoTime() - deadline > 0
+                                            ? overloaded(
+                                                    request,
+                                                    function,
+                                                    "queue_timeout",
+                                                    "no worker was free within "
+                                                            + config.queueWait().toMillis()
+                                                            + " ms")
+                                            : run(request, function);
                         } finally {
+                            // Before answering: a client that sends its next call as soon as it
+                            // has this answer must find the slot free.
                             exit(gate);
                         }
+                        done.accept(result);
                     });
         } catch (RejectedExecutionException e) {
             exit(gate);
@@ -225,6 +232,10 @@ public final class Invoker implements AutoCloseable {
                 capped * 1_000_000L,
                 () -> {
                     try {
+                        if (key.rules().abi() == Abi.WASI_CGI) {
+                            WasiCgiRun.trial(pool.code(key, () -> wasm).module());
+                            return new Trial(null, null);
+                        }
                         return new Trial(pool.instantiateDetached(key, () -> wasm), null);
                     } catch (KilnException e) {
                         return new Trial(null, new InvocationOutcome.Trap(e.getMessage()));
@@ -239,7 +250,7 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * A trial instantiation's result: the instance (for the caller to release into the pool once
-     * the function is stored) or why it failed.
+     * the function is stored; null for wasi-cgi, which never pools) or why it failed.
      */
     public record Trial(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
 
@@ -252,11 +263,20 @@ public final class Invoker implements AutoCloseable {
         return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
     }
 
-    private void run(
-            InvocationRequest request, FunctionInfo function, Consumer<InvocationResult> done) {
+    /** Directories a wasi-cgi function may read, by guest path. */
+    private static Map<String, Path> grants(FunctionSettings settings) {
+        if (settings.wasiReadOnlyDirs().isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Path> out = new LinkedHashMap<>();
+        settings.wasiReadOnlyDirs().forEach((guest, host) -> out.put(guest, Path.of(host)));
+        return out;
+    }
+
+    private InvocationResult run(InvocationRequest request, FunctionInfo function) {
         MDC.put("requestId", request.requestId());
         try {
-            done.accept(runWithDeadline(request, function));
+            return runWithDeadline(request, function);
         } finally {
             MDC.remove("requestId");
         }
@@ -287,6 +307,19 @@ public final class Invoker implements AutoCloseable {
                         () -> {
                             InstancePool.Lease lease = null;
                             try {
+                                if (spec.key().rules().abi() == Abi.WASI_CGI) {
+                                    // A new instance per invocation: nothing is pooled or reset.
+                                    var code =
+                                            pool.code(spec.key(), () -> registry.readModule(sha));
+                                    startKind[0] = code.startKind();
+                                    return WasiCgiRun.run(
+                                            code.module(),
+                                            context,
+                                            request.payload(),
+                                            limits,
+                                            fuelBudget(settings, timeoutMs),
+                                            grants(settings));
+                                }
                                 lease = pool.acquire(spec, () -> registry.readModule(sha));
                                 startKind[0] = lease.startKind();
                                 return lease.instance()
@@ -379,7 +412,8 @@ public final class Invoker implements AutoCloseable {
                                 outcome.startKind() == null ? null : outcome.startKind().wire(),
                                 message,
                                 result.logs(),
-                                result.logTruncated()));
+                                result.logTruncated(),
+                                request.attempt()));
         if (!accepted) {
             log.warn("invocation record dropped: the record queue is full");
         }

@@ -233,6 +233,23 @@ public final class InstancePool {
         return m;
     }
 
+    /** Compiled code and whether it had to be compiled for this request. */
+    public record Code(CompiledModule module, StartKind startKind) {}
+
+    /**
+     * The compiled code of {@code key}, compiled now if needed ({@code COLD}, else {@code WARM}).
+     * For ABIs that instantiate per invocation and never pool instances (wasi-cgi).
+     */
+    public Code code(VersionKey key, Supplier<byte[]> wasm) {
+        boolean cold = prepare(key, wasm);
+        CompiledModule module = compiled.get(key);
+        if (module == null) { // evicted between prepare and here: compile again
+            cold = prepare(key, wasm);
+            module = compiled.get(key);
+        }
+        return new Code(module, cold ? StartKind.COLD : StartKind.WARM);
+    }
+
     /**
      * Drops compiled code (in memory and in the disk cache) of every version with this content
      * hash. Pools still draining keep their own reference until their instances are gone.

@@ -23,6 +23,7 @@ public final class CompiledModule {
     private final MemoryLimits memoryLimits;
     private final ModuleTraits traits;
     private final String handler;
+    private final Abi abi;
     private final boolean hasInit;
     private final boolean hasAbiVersion;
     private final WasmModule metered;
@@ -49,6 +50,7 @@ public final class CompiledModule {
         this.memoryLimits = validated.memoryLimits;
         this.traits = validated.traits;
         this.handler = validated.rules.handler();
+        this.abi = validated.rules.abi();
         this.hasInit = validated.hasInit;
         this.hasAbiVersion = validated.hasAbiVersion;
         this.metered = metered;
@@ -67,6 +69,35 @@ public final class CompiledModule {
     /** The key of this module's code in the disk cache, or null when it is not cached. */
     String cacheKey() {
         return cacheKey;
+    }
+
+    /** The ABI the module was validated for. */
+    public Abi abi() {
+        return abi;
+    }
+
+    /**
+     * A bare instance bound to {@code imports}, its start function run but not its {@code _start}
+     * export (Chicory would run that too unless told not to); for ABIs that take one instance per
+     * invocation and bind their own imports (wasi-cgi).
+     */
+    Instance newInstance(ImportValues imports) {
+        return Instance.builder(metered)
+                .withImportValues(imports)
+                .withMachineFactory(machineFactory)
+                .withMemoryLimits(memoryLimits)
+                .withStart(false)
+                .build();
+    }
+
+    /** Index of the fuel global the injector added. */
+    int fuelGlobal() {
+        return fuelGlobal;
+    }
+
+    /** Pages the function's memory may grow to. */
+    int maxPages() {
+        return memoryLimits.maximumPages();
     }
 
     /**

@@ -66,6 +66,7 @@ class RegistryTest {
                         "d",
                         5,
                         3,
+                        Map.of(),
                         "reuse",
                         2,
                         7);
@@ -83,27 +84,12 @@ class RegistryTest {
     }
 
     @Test
-    void settingsStoredBeforePoolSettingsExistedReadWithDefaults() throws Exception {
-        String old =
-                "{\"handler\":\"h\",\"abi\":\"kiln\",\"timeoutMs\":5,\"memoryMiB\":1,"
-                        + "\"env\":{},\"description\":\"\",\"fuel\":0,\"maxConcurrency\":2}";
-        var s =
-                new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readValue(old, FunctionSettings.class);
-        assertThat(s.isolation()).isEqualTo("fresh");
-        assertThat(s.minInstances()).isZero();
-        assertThat(s.maxInstances()).isZero();
-        assertThat(s.maxConcurrency()).isEqualTo(2);
-    }
-
-    @Test
     void updateSettingsAndDelete() throws IOException {
         try (Registry r = Registry.open(data)) {
             r.deploy("s", "keep", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("own"), FunctionSettings.DEFAULTS);
-            var changed =
-                    new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0, 0, "fresh", 0, 0);
+            var changed = new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0, 0);
             assertThat(r.updateSettings("s", "keep", changed).settings()).isEqualTo(changed);
             assertThat(r.delete("s", "gone")).isTrue();
             assertThat(r.delete("s", "gone")).isFalse();
