@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,7 +34,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * an invocation that finds a ready instance. With {@code compileAt=UPLOAD} the upload compiles and
  * initialises, so the first invocation is a pool hit; with {@code FIRST_USE} it pays for it.
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 200)
@@ -42,66 +42,75 @@ import org.openjdk.jmh.annotations.Warmup;
 public class FirstRequestBenchmark {
     private static final String TOKEN = "bench-token";
 
-    @Param({"UPLOAD", "FIRST_USE"})
-    public CompileAt compileAt;
+    /** A host on a free port and an HTTP client for it. */
+    @State(Scope.Benchmark)
+    public static class Host {
+        @Param({"UPLOAD", "FIRST_USE"})
+        public CompileAt compileAt;
 
-    private Path data;
-    private KilnHost host;
-    private HttpClient http;
-    private String base;
-    private int next;
+        private Path data;
+        private KilnHost host;
+        private HttpClient http;
+        private String base;
+        private final AtomicInteger next = new AtomicInteger();
 
-    @Setup(Level.Trial)
-    public void start() throws IOException {
-        data = Files.createTempDirectory("kiln-first-request");
-        host =
-                KilnHost.start(
-                        KilnConfig.builder()
-                                .port(0)
-                                .dataDir(data)
-                                .adminToken(TOKEN)
-                                .compileAt(compileAt)
-                                .build());
-        http = HttpClient.newHttpClient();
-        base = "http://127.0.0.1:" + host.port() + "/api/v1/services/bench/functions/";
-    }
-
-    @TearDown(Level.Trial)
-    public void stop() throws IOException {
-        host.close();
-        try (var files = Files.walk(data)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        @Setup(Level.Trial)
+        public void start() throws IOException {
+            data = Files.createTempDirectory("kiln-first-request");
+            host =
+                    KilnHost.start(
+                            KilnConfig.builder()
+                                    .port(0)
+                                    .dataDir(data)
+                                    .adminToken(TOKEN)
+                                    .compileAt(compileAt)
+                                    .build());
+            http = HttpClient.newHttpClient();
+            base = "http://127.0.0.1:" + host.port() + "/api/v1/services/bench/functions/";
         }
-    }
 
-    private void put(String fn) throws Exception {
-        var r =
-                http.send(
-                        HttpRequest.newBuilder(URI.create(base + fn))
-                                .header("Authorization", "Bearer " + TOKEN)
-                                .header("Content-Type", "application/wasm")
-                                .PUT(
-                                        HttpRequest.BodyPublishers.ofByteArray(
-                                                GeneratedModules.smallFunction(next + 1_000_000)))
-                                .build(),
-                        HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() != 201) {
-            throw new IllegalStateException("upload answered " + r.statusCode());
+        @TearDown(Level.Trial)
+        public void stop() throws IOException {
+            host.close();
+            try (var files = Files.walk(data)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
-    }
 
-    private int invoke(String fn) throws Exception {
-        var r =
-                http.send(
-                        HttpRequest.newBuilder(URI.create(base + fn + "/invoke"))
-                                .header("Authorization", "Bearer " + TOKEN)
-                                .POST(HttpRequest.BodyPublishers.ofString("bench"))
-                                .build(),
-                        HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("invoke answered " + r.statusCode());
+        /** Uploads a brand-new function (its own code, so nothing is cached); returns its name. */
+        String upload(String prefix) throws Exception {
+            int n = next.incrementAndGet();
+            String fn = prefix + n;
+            var r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(base + fn))
+                                    .header("Authorization", "Bearer " + TOKEN)
+                                    .header("Content-Type", "application/wasm")
+                                    .PUT(
+                                            HttpRequest.BodyPublishers.ofByteArray(
+                                                    GeneratedModules.smallFunction(n + 1_000_000)))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 201) {
+                throw new IllegalStateException("upload answered " + r.statusCode() + r.body());
+            }
+            return fn;
         }
-        return r.statusCode();
+
+        int invoke(String fn) throws Exception {
+            var r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(base + fn + "/invoke"))
+                                    .header("Authorization", "Bearer " + TOKEN)
+                                    .POST(HttpRequest.BodyPublishers.ofString("bench"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException(
+                        "invoke of " + fn + " answered " + r.statusCode() + ": " + r.body());
+            }
+            return r.statusCode();
+        }
     }
 
     /** A function uploaded just now, never invoked. */
@@ -110,9 +119,8 @@ public class FirstRequestBenchmark {
         String name;
 
         @Setup(Level.Invocation)
-        public void upload(FirstRequestBenchmark b) throws Exception {
-            name = "f" + b.next++;
-            b.put(name);
+        public void upload(Host h) throws Exception {
+            name = h.upload("f");
         }
     }
 
@@ -122,28 +130,25 @@ public class FirstRequestBenchmark {
         String name;
 
         @Setup(Level.Invocation)
-        public void uploadAndInvoke(FirstRequestBenchmark b) throws Exception {
-            name = "s" + b.next++;
-            b.put(name);
-            b.invoke(name);
+        public void uploadAndInvoke(Host h) throws Exception {
+            name = h.upload("s");
+            h.invoke(name);
         }
     }
 
     @Benchmark
-    public int firstInvoke(Uploaded u) throws Exception {
-        return invoke(u.name);
+    public int firstInvoke(Host h, Uploaded u) throws Exception {
+        return h.invoke(u.name);
     }
 
     @Benchmark
-    public int uploadAndFirstInvoke() throws Exception {
-        String fn = "u" + next++;
-        put(fn);
-        return invoke(fn);
+    public int uploadAndFirstInvoke(Host h) throws Exception {
+        return h.invoke(h.upload("u"));
     }
 
     /** Baseline: an invocation that finds a ready instance. */
     @Benchmark
-    public int secondInvoke(Invoked i) throws Exception {
-        return invoke(i.name);
+    public int secondInvoke(Host h, Invoked i) throws Exception {
+        return h.invoke(i.name);
     }
 }

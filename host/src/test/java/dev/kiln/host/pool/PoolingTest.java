@@ -366,6 +366,16 @@ class PoolingTest {
             assertThat(r.statusCode()).isEqualTo(400);
             assertThat(text(r)).contains("other functions keep 16");
             assertThat(kiln.invoke("p", "g", "still here").statusCode()).isEqualTo(200);
+            // wasi-cgi runs a new instance per request: nothing to keep warm or reuse.
+            var wasi =
+                    dev.kiln.host.testing.WasiCgiUpload.deploy(
+                            kiln, "p", "cgi", Wat.fixture("wasi/hello"));
+            assertThat(wasi.statusCode()).as(text(wasi)).isEqualTo(201);
+            for (String bad : List.of("{\"minInstances\":1}", "{\"isolation\":\"reuse\"}")) {
+                var refused = kiln.patch("p", "cgi", bad);
+                assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
+                assertThat(text(refused)).contains("kiln ABI only");
+            }
         }
     }
 
