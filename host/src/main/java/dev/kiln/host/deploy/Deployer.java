@@ -171,6 +171,7 @@ public final class Deployer {
             pool.retire(service + "/" + function);
             evictIfUnused(current.latest().sha256());
         }
+        invoker.forget(service, function);
         log.info("deleted {}/{}", service, function);
     }
 

@@ -149,6 +149,14 @@ public final class Invoker implements AutoCloseable {
                                         limitMessage(function, refusal))));
     }
 
+    /** Drops a deleted function's metric series. */
+    public void forget(String service, String function) {
+        var labels = Map.of("service", service, "function", function);
+        invocations.removeWhere(labels);
+        starts.removeWhere(labels);
+        overloads.removeWhere(labels);
+    }
+
     /** The smaller of maxConcurrency and maxInstances that is set, else 0 (no limit). */
     private static int concurrencyLimit(FunctionSettings s) {
         int a = s.maxConcurrency();

@@ -195,10 +195,22 @@ public final class Metrics {
             series.remove(key(labelValues));
         }
 
-        /** Drops every series whose label {@code labelName} has {@code value}. */
-        public void removeWhere(String labelName, String value) {
-            int i = Arrays.asList(labelNames).indexOf(labelName);
-            series.keySet().removeIf(k -> i >= 0 && k.get(i).equals(value));
+        /**
+         * Drops every series whose labels have all the given values (a deleted function's series,
+         * whatever their other labels).
+         */
+        public void removeWhere(Map<String, String> labels) {
+            List<String> names = Arrays.asList(labelNames);
+            series.keySet()
+                    .removeIf(
+                            k ->
+                                    labels.entrySet().stream()
+                                            .allMatch(
+                                                    e -> {
+                                                        int i = names.indexOf(e.getKey());
+                                                        return i >= 0
+                                                                && k.get(i).equals(e.getValue());
+                                                    }));
         }
 
         /** The current value of a series, 0 if it does not exist. */

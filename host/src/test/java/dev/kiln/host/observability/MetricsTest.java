@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The Prometheus text format: families sorted, series sorted, labels escaped, names checked. */
@@ -50,7 +51,7 @@ class MetricsTest {
         var c = m.counter("kiln_x_total", "x", "fn");
         c.inc("a\"b\\c\nd");
         assertThat(m.scrape()).contains("kiln_x_total{fn=\"a\\\"b\\\\c\\nd\"} 1");
-        c.removeWhere("fn", "a\"b\\c\nd");
+        c.removeWhere(Map.of("fn", "a\"b\\c\nd"));
         assertThat(m.scrape()).doesNotContain("kiln_x_total{");
     }
 

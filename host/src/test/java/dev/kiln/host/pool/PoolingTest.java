@@ -296,6 +296,9 @@ class PoolingTest {
             assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
             assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
             assertThat(kiln.invoke("p", "g", "hi").statusCode()).isEqualTo(200);
+            // Its metric series went too; the other function's stay.
+            String metrics = text(kiln.get("/metrics"));
+            assertThat(metrics).doesNotContain("function=\"f\"").contains("function=\"g\"");
             // Created again under the same name: its checked instance serves at once.
             kiln.deploy("p", "f", Wat.fixture("counter"));
             assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
