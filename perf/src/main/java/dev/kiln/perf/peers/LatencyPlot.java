@@ -19,7 +19,7 @@ final class LatencyPlot {
     private static final int WIDTH = 760;
     private static final int HEIGHT = 420;
     private static final int LEFT = 70;
-    private static final int RIGHT = 20;
+    private static final int RIGHT = 50;
     private static final int TOP = 20;
     private static final int BOTTOM = 50;
     private static final String[] COLORS = {"#222222", "#2a9d8f", "#e9a23b", "#d1495b", "#6a4c93"};
@@ -128,7 +128,7 @@ final class LatencyPlot {
         for (int d = (int) yMin; d <= (int) yMax; d++) {
             double y = TOP + plotH - plotH * (d - yMin) / (yMax - yMin);
             b.append(line(LEFT, y, LEFT + plotW, y, "#ddd"));
-            b.append(text(LEFT - 6, y + 4, "end", LatencyReport.duration(Math.pow(10, d) * 1e3)));
+            b.append(text(LEFT - 6, y + 4, "end", decade(d)));
         }
         b.append(text(LEFT + plotW / 2, TOP + plotH + 36, "middle", "percentile"));
         int i = 0;
@@ -155,6 +155,20 @@ final class LatencyPlot {
         }
         b.append("</svg>\n");
         return b.toString();
+    }
+
+    /**
+     * Axis label of 10^d milliseconds: {@code 10 µs}, {@code 1 ms}, {@code 100 ms}, {@code 1 s}.
+     */
+    static String decade(int d) {
+        int micros = d + 3; // 10^micros µs
+        String[] units = {"µs", "ms", "s"};
+        int unit = Math.min(2, Math.max(0, Math.floorDiv(micros, 3)));
+        int exponent = micros - 3 * unit;
+        if (exponent < 0) {
+            return String.format(Locale.ROOT, "%s µs", 1 / Math.pow(10, -exponent));
+        }
+        return (long) Math.pow(10, exponent) + " " + units[unit];
     }
 
     private static String line(double x1, double y1, double x2, double y2, String color) {

@@ -50,25 +50,33 @@ final class MarkdownReport {
                 .append("-byte POST body over keep-alive HTTP/1.1. Max: closed loop, best of ")
                 .append(report.settings().connections())
                 .append(
-                        " connections. Latency: open loop at a fraction of that max, from each"
-                                + " request's intended send time; p50 / p99 / p99.9.\n\n");
-        b.append("| target | max req/s (connections)");
+                        " connections. Server CPU: the server process's user + system time per"
+                                + " request in that run. Latency: open loop at a fraction of that"
+                                + " max, from each request's intended send time; p50 / p99 /"
+                                + " p99.9.\n\n");
+        b.append("| target | max req/s (connections) | server CPU per request");
         for (double f : fractions) {
             b.append(" | latency at ").append(percent(f));
         }
-        b.append(" |\n| --- | ---:");
+        b.append(" |\n| --- | ---: | ---:");
         b.append(" | ---".repeat(fractions.size())).append(" |\n");
         for (TargetResult t : report.targets()) {
             b.append("| ").append(t.id());
             if (t.status() != Status.MEASURED) {
                 b.append(" | ").append(t.status().name().toLowerCase(Locale.ROOT)).append(": ");
                 b.append(escape(t.note()));
-                b.append(" |".repeat(fractions.size())).append(" |\n");
+                b.append(" |".repeat(fractions.size() + 1)).append(" |\n");
                 continue;
             }
             b.append(
                     String.format(
-                            Locale.ROOT, " | %,.0f (%d)", t.maxThroughput(), t.connections()));
+                            Locale.ROOT,
+                            " | %,.0f (%d) | %s",
+                            t.maxThroughput(),
+                            t.connections(),
+                            t.serverCpuMicros() > 0
+                                    ? String.format(Locale.ROOT, "%.1f µs", t.serverCpuMicros())
+                                    : "–"));
             for (double f : fractions) {
                 Level l = t.level(f);
                 b.append(" | ").append(l == null ? "–" : triple(l.latency()));
@@ -104,8 +112,8 @@ final class MarkdownReport {
                         + at
                         + " ÷ Undertow worker's [≤ 1.5] | p99 at "
                         + at
-                        + " ÷ workerd wasm's |\n");
-        b.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+                        + " ÷ workerd wasm's | CPU per request ÷ Undertow worker's |\n");
+        b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (String id : List.of(KilnPeer.INVOKE, KilnPeer.HTTP, KilnPeer.WASI_CGI)) {
             TargetResult k = find(report, id);
             if (k == null || k.status() != Status.MEASURED) {
@@ -117,6 +125,11 @@ final class MarkdownReport {
             b.append(" | ").append(ratio(k.maxThroughput(), throughput(workerd)));
             b.append(" | ").append(ratio(p99(k, goalFraction), p99(undertow, goalFraction)));
             b.append(" | ").append(ratio(p99(k, goalFraction), p99(workerd, goalFraction)));
+            b.append(" | ")
+                    .append(
+                            ratio(
+                                    k.serverCpuMicros(),
+                                    undertow == null ? 0 : undertow.serverCpuMicros()));
             b.append(" |\n");
         }
         b.append('\n');

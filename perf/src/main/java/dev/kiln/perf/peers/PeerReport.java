@@ -45,6 +45,8 @@ public record PeerReport(
      * @param note why it was skipped or failed, or warnings (errors seen under load)
      * @param maxThroughput responses per second at the best connection count, closed loop
      * @param connections the connection count that gave {@code maxThroughput}
+     * @param serverCpuMicros the server process's CPU time (user + system) per request in that run;
+     *     0 when unknown. Less sensitive to other work on the machine than throughput
      * @param atMax latency percentiles (µs) of that closed-loop run (queueing hidden: not
      *     comparable with the open-loop levels)
      * @param levels open-loop runs at fractions of the maximum
@@ -56,10 +58,11 @@ public record PeerReport(
             String note,
             double maxThroughput,
             int connections,
+            double serverCpuMicros,
             LoadResult.Percentiles atMax,
             List<Level> levels) {
         static TargetResult notMeasured(String id, Status status, String note) {
-            return new TargetResult(id, id, status, note, 0, 0, null, List.of());
+            return new TargetResult(id, id, status, note, 0, 0, 0, null, List.of());
         }
 
         /** The level run at {@code fraction}, or null. */

@@ -229,7 +229,7 @@ public final class PeerRun implements Callable<Integer> {
                         targets.add(TargetResult.notMeasured(id, Status.SKIPPED, why));
                         continue;
                     }
-                    TargetBench.Measured m = bench.measure(target);
+                    TargetBench.Measured m = bench.measure(target, running.server()::cpuNanos);
                     targets.add(m.result());
                     if (m.result().status() == Status.MEASURED) {
                         Files.writeString(

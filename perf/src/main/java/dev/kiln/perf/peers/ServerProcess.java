@@ -70,6 +70,25 @@ final class ServerProcess implements AutoCloseable {
         return log;
     }
 
+    /**
+     * CPU time the server and its children have used so far (user + system), or -1 when the
+     * platform does not say. Ticks of 10 ms on Linux: meaningful over runs of seconds.
+     */
+    long cpuNanos() {
+        long total = cpu(process.toHandle());
+        if (total < 0) {
+            return -1;
+        }
+        for (ProcessHandle child : process.descendants().toList()) {
+            total += Math.max(0, cpu(child));
+        }
+        return total;
+    }
+
+    private static long cpu(ProcessHandle handle) {
+        return handle.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    }
+
     @Override
     public void close() {
         List<ProcessHandle> children = process.descendants().toList();

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -43,7 +44,11 @@ final class TargetBench {
         this.payload = settings.payload().getBytes(StandardCharsets.UTF_8);
     }
 
-    Measured measure(Target target) throws InterruptedException {
+    /**
+     * @param serverCpuNanos the server's CPU time so far, -1 if unknown (see {@link
+     *     ServerProcess#cpuNanos})
+     */
+    Measured measure(Target target, LongSupplier serverCpuNanos) throws InterruptedException {
         String probe = probe(target);
         if (probe != null) {
             log.printf("[%s] failed its probe: %s%n", target.id(), probe);
@@ -51,7 +56,7 @@ final class TargetBench {
                     TargetResult.notMeasured(target.id(), Status.FAILED, probe), Map.of());
         }
         try {
-            return run(target);
+            return run(target, serverCpuNanos);
         } catch (IOException e) {
             log.printf("[%s] failed: %s%n", target.id(), e.getMessage());
             return new Measured(
@@ -59,25 +64,37 @@ final class TargetBench {
         }
     }
 
-    private Measured run(Target target) throws IOException, InterruptedException {
+    private Measured run(Target target, LongSupplier serverCpuNanos)
+            throws IOException, InterruptedException {
         Map<String, Histogram> curves = new LinkedHashMap<>();
         List<String> warnings = new ArrayList<>();
         log.printf("[%s] %s: warming up %s%n", target.id(), target.label(), settings.warmup());
         load(target, settings.connections().get(0), 0, Duration.ZERO, settings.warmup());
 
         LoadResult best = null;
+        double bestCpu = 0;
         for (int connections : settings.connections()) {
+            long cpuBefore = serverCpuNanos.getAsLong();
             LoadResult r = load(target, connections, 0, Duration.ZERO, settings.maxDuration());
+            long cpuAfter = serverCpuNanos.getAsLong();
+            // CPU time per request holds up on a busy machine far better than throughput does.
+            double cpuPerRequest =
+                    cpuBefore < 0 || r.latency().getTotalCount() == 0
+                            ? 0
+                            : (cpuAfter - cpuBefore) / 1e3 / r.latency().getTotalCount();
             log.printf(
                     Locale.ROOT,
-                    "[%s] closed loop, %d connections: %.0f req/s, p99 %s%n",
+                    "[%s] closed loop, %d connections: %.0f req/s, p99 %s, server CPU %.1f µs"
+                            + " per request%n",
                     target.id(),
                     connections,
                     r.throughput(),
-                    LatencyReport.duration(r.percentiles().p99()));
+                    LatencyReport.duration(r.percentiles().p99()),
+                    cpuPerRequest);
             warn(warnings, "closed loop with " + connections + " connections", r);
             if (best == null || r.throughput() > best.throughput()) {
                 best = r;
+                bestCpu = cpuPerRequest;
             }
         }
         String maxFile = target.id() + "-max.hgrm";
@@ -124,6 +141,7 @@ final class TargetBench {
                         warnings.isEmpty() ? null : String.join("; ", warnings),
                         best.throughput(),
                         best.spec().connections(),
+                        bestCpu,
                         best.percentiles(),
                         levels);
         return new Measured(result, curves);
