@@ -7,7 +7,18 @@ import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.abi.AbiV1;
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.fuel.FuelInjector;
+import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.InvocationLimits;
+import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.sandbox.ModuleRules;
+import dev.kiln.host.sandbox.ModuleValidator;
+import dev.kiln.host.sandbox.SandboxResult;
+import dev.kiln.host.sandbox.ValidatedModule;
 import dev.kiln.perf.compute.ComputeReport.Timing;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Times perf/workloads' {@code run(n)} in Chicory's compiler mode (plain, and instrumented by
@@ -68,13 +80,16 @@ public final class ComputeBench {
         List<ComputeReport.Workload> results = new ArrayList<>();
         for (Spec w : WORKLOADS) {
             byte[] wasm = Files.readAllBytes(workloadsDir.resolve(w.name() + ".wasm"));
-            log.printf("[compute] Chicory: %s(%d)%n", w.name(), w.n());
+            log.printf("[compute] Chicory, plain and with fuel: %s(%d)%n", w.name(), w.n());
             Timing plain = timeInChicory(wasm, false, w.n(), settings);
             Timing metered = timeInChicory(wasm, true, w.n(), settings);
+            log.printf("[compute] Kiln: %s(%d)%n", w.name(), w.n());
+            Timing kiln = timeInKiln(wasm, w.name(), w.n(), settings, workDir.resolve("compiled"));
             Timing inV8 = v8.get(w.name());
             List<String> wrong = new ArrayList<>();
             check(wrong, "Chicory", plain, w);
             check(wrong, "Chicory with fuel", metered, w);
+            check(wrong, "Kiln", kiln, w);
             if (inV8 != null) {
                 check(wrong, "V8", inV8, w);
             }
@@ -85,6 +100,7 @@ public final class ComputeBench {
                             inV8,
                             plain,
                             metered,
+                            kiln,
                             wrong.isEmpty() ? null : String.join("; ", wrong)));
         }
         return new ComputeReport(results, v8Note);
@@ -117,24 +133,58 @@ public final class ComputeBench {
                         .build();
         ExportFunction run = instance.export("run");
         int global = fuelGlobal;
-        Runnable refuel =
-                global < 0 ? () -> {} : () -> instance.global(global).setValue(Long.MAX_VALUE / 2);
-        long[] result = {0};
+        return time(
+                () -> {
+                    if (global >= 0) {
+                        instance.global(global).setValue(Long.MAX_VALUE / 2);
+                    }
+                    return Long.toString(run.apply(n)[0]);
+                },
+                settings);
+    }
+
+    /**
+     * Times the module as Kiln runs a deployed function: validated, fuel-instrumented and compiled
+     * by {@link ModuleCompiler}, instantiated by the sandbox, called through {@code kiln_handle}
+     * with n as the event (the workload's ABI glue parses it and prints the result).
+     */
+    static Timing timeInKiln(
+            byte[] wasm, String name, int n, ComputeSettings settings, Path cache) {
+        ValidatedModule validated =
+                ModuleValidator.validate(
+                        wasm, new ModuleRules(AbiV1.EXPORT_HANDLE, 64, ModuleLimits.DEFAULTS));
+        GuestInstance instance = new ModuleCompiler(cache).compile(validated).instantiate();
+        byte[] event = Integer.toString(n).getBytes(StandardCharsets.UTF_8);
+        InvocationContext context =
+                new InvocationContext(
+                        "perf", "perf", name, "0", "invoke", Long.MAX_VALUE, null, Map.of());
+        return time(
+                () -> {
+                    SandboxResult r =
+                            instance.invoke(
+                                    context, event, InvocationLimits.DEFAULTS, Long.MAX_VALUE / 2);
+                    if (!(r.outcome() instanceof InvocationOutcome.Ok ok)) {
+                        throw new IllegalStateException(name + " failed in Kiln: " + r.outcome());
+                    }
+                    return new String(ok.body(), StandardCharsets.UTF_8);
+                },
+                settings);
+    }
+
+    /** Warm-up by time (at least 3 runs), then single timed runs; the median and the fastest. */
+    private static Timing time(Supplier<String> run, ComputeSettings settings) {
+        String result = null;
         long warmupEnd = System.nanoTime() + settings.warmup().toNanos();
-        int warm = 0;
-        while (System.nanoTime() < warmupEnd || warm < 3) {
-            refuel.run();
-            result[0] = run.apply(n)[0];
-            warm++;
+        for (int warm = 0; System.nanoTime() < warmupEnd || warm < 3; warm++) {
+            result = run.get();
         }
         long[] samples = new long[16];
         int count = 0;
         long measureEnd = System.nanoTime() + settings.measure().toNanos();
         while ((System.nanoTime() < measureEnd || count < settings.minIterations())
                 && count < MAX_SAMPLES) {
-            refuel.run();
             long t0 = System.nanoTime();
-            result[0] = run.apply(n)[0];
+            result = run.get();
             long t1 = System.nanoTime();
             if (count == samples.length) {
                 samples = Arrays.copyOf(samples, count * 2);
@@ -143,8 +193,7 @@ public final class ComputeBench {
         }
         long[] sorted = Arrays.copyOf(samples, count);
         Arrays.sort(sorted);
-        return new Timing(
-                sorted[count / 2] / 1e6, sorted[0] / 1e6, count, Long.toString(result[0]));
+        return new Timing(sorted[count / 2] / 1e6, sorted[0] / 1e6, count, result);
     }
 
     private static Map<String, Timing> timeInV8(

@@ -97,6 +97,7 @@ class PerfSmokeTest {
             assertThat(w.path("note").isNull()).as(w.toString()).isTrue();
             assertThat(w.path("chicory").path("medianMs").asDouble()).isPositive();
             assertThat(w.path("chicoryFuel").path("medianMs").asDouble()).isPositive();
+            assertThat(w.path("kiln").path("medianMs").asDouble()).isPositive();
             if (require != null && require.contains("node")) {
                 assertThat(w.path("v8").path("medianMs").asDouble()).isPositive();
             }
