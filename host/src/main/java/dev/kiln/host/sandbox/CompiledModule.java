@@ -1,5 +1,6 @@
 package dev.kiln.host.sandbox;
 
+import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportFunction;
 import com.dylibso.chicory.runtime.ImportValues;
@@ -67,6 +68,10 @@ public final class CompiledModule {
                 Instance.builder(metered)
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
+                        // Chicory's default (ByteBufferMemory) costs most of the time of
+                        // memory-heavy guests; its byte-array memory is several times faster
+                        // there (perf/README.md, compute table).
+                        .withMemoryFactory(ByteArrayMemory::new)
                         .withMemoryLimits(validated.memoryLimits)
                         .build();
         memory[0] = new ChicoryMemory(instance.memory());
