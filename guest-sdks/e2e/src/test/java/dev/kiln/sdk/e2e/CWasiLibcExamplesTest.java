@@ -1,0 +1,26 @@
+package dev.kiln.sdk.e2e;
+
+import java.nio.file.Path;
+
+/** guest-sdks/c's examples built with wasi-libc (libc's malloc and string functions). */
+class CWasiLibcExamplesTest extends SdkExamplesContract {
+    @Override
+    String sdk() {
+        return "c";
+    }
+
+    @Override
+    String service() {
+        return "c-libc";
+    }
+
+    @Override
+    Path module(String name) {
+        return SdkBuild.SDKS.resolve("c/build/libc/" + name + ".wasm");
+    }
+
+    @Override
+    String sdkHeader() {
+        return "c";
+    }
+}

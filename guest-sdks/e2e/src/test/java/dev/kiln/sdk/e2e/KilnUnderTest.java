@@ -1,0 +1,143 @@
+package dev.kiln.sdk.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** A real Kiln host on a free port, and the few calls the SDK tests make to it. */
+final class KilnUnderTest implements AutoCloseable {
+    static final String TOKEN = "sdk-e2e-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KilnHost host;
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private KilnUnderTest(KilnHost host) {
+        this.host = host;
+    }
+
+    /**
+     * Starts a host whose data lives in target/kiln-data/{@code name} (emptied first, kept
+     * afterwards for a look at the records when a test fails).
+     */
+    static KilnUnderTest start(String name) {
+        Path dataDir = Path.of("target", "kiln-data", name).toAbsolutePath();
+        try {
+            if (Files.exists(dataDir)) {
+                try (Stream<Path> files = Files.walk(dataDir)) {
+                    for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+            return new KilnUnderTest(
+                    KilnHost.start(
+                            KilnConfig.builder()
+                                    .port(0)
+                                    .dataDir(dataDir)
+                                    .adminToken(TOKEN)
+                                    .build()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + host.port() + path))
+                .timeout(Duration.ofSeconds(60));
+    }
+
+    HttpRequest.Builder admin(String path) {
+        return request(path).header("Authorization", "Bearer " + TOKEN);
+    }
+
+    HttpResponse<byte[]> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String functionPath(String service, String function) {
+        return "/api/v1/services/" + service + "/functions/" + function;
+    }
+
+    HttpResponse<byte[]> deploy(String service, String function, byte[] wasm) {
+        return send(
+                admin(functionPath(service, function))
+                        .header("Content-Type", "application/wasm")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(wasm))
+                        .build());
+    }
+
+    HttpResponse<byte[]> invoke(String service, String function, byte[] event) {
+        return send(
+                admin(functionPath(service, function) + "/invoke")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(event))
+                        .build());
+    }
+
+    HttpResponse<byte[]> invoke(String service, String function, String event) {
+        return invoke(service, function, event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    HttpResponse<byte[]> patch(String service, String function, String json) {
+        return send(
+                admin(functionPath(service, function))
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+                        .build());
+    }
+
+    /** Any method on the HTTP trigger {@code /fn/{service}/{function}{rest}}. */
+    HttpResponse<byte[]> http(
+            String method, String service, String function, String rest, byte[] body) {
+        return send(
+                request("/fn/" + service + "/" + function + rest)
+                        .method(method, HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build());
+    }
+
+    JsonNode getJson(String path) {
+        return json(send(admin(path).GET().build()));
+    }
+
+    static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    static JsonNode json(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + text(response), e);
+        }
+    }
+
+    static String header(HttpResponse<byte[]> response, String name) {
+        return response.headers().firstValue(name).orElse(null);
+    }
+
+    @Override
+    public void close() {
+        host.close();
+    }
+}

@@ -1,0 +1,22 @@
+package dev.kiln.sdk.e2e;
+
+import java.nio.file.Path;
+
+/** guest-sdks/rust's examples, built with Debian's rustc for wasm32-unknown-unknown. */
+class RustExamplesTest extends SdkExamplesContract {
+    @Override
+    String sdk() {
+        return "rust";
+    }
+
+    @Override
+    Path module(String name) {
+        return SdkBuild.SDKS.resolve(
+                "rust/target/wasm32-unknown-unknown/release/examples/" + name + ".wasm");
+    }
+
+    @Override
+    String sdkHeader() {
+        return "rust";
+    }
+}

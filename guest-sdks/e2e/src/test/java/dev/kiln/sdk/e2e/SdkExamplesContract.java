@@ -1,0 +1,249 @@
+package dev.kiln.sdk.e2e;
+
+import static dev.kiln.sdk.e2e.KilnUnderTest.header;
+import static dev.kiln.sdk.e2e.KilnUnderTest.json;
+import static dev.kiln.sdk.e2e.KilnUnderTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What every SDK's five examples must do on a real host. A subclass names the SDK, builds it with
+ * its build.sh and says where the modules are; the examples then behave byte for byte the same in
+ * every language.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class SdkExamplesContract {
+    static final String ORDER =
+            """
+            {"orderId": "A-1001", "customer": "Ada", "items": [
+              {"sku": "tea", "quantity": 2, "priceCents": 450},
+              {"sku": "cup", "priceCents": 350}
+            ]}\
+            """;
+    static final String ORDER_SUMMARY =
+            "{\"orderId\":\"A-1001\",\"lines\":2,\"quantity\":3,\"totalCents\":1250,"
+                    + "\"status\":\"accepted\"}";
+
+    KilnUnderTest kiln;
+
+    /** The SDK's folder under guest-sdks/, as its build.sh is found. */
+    abstract String sdk();
+
+    /** The built module of example {@code name}. */
+    abstract Path module(String name);
+
+    /** The x-sdk header value the hello example sends. */
+    abstract String sdkHeader();
+
+    /** The service the examples are deployed to (one per test class). */
+    String service() {
+        return sdk().replace('/', '-');
+    }
+
+    @BeforeAll
+    void buildAndDeploy() {
+        SdkBuild.ensureBuilt(sdk());
+        kiln = KilnUnderTest.start(getClass().getSimpleName());
+        for (String example : List.of("hello", "echo", "order", "sha256", "config")) {
+            var r = kiln.deploy(service(), example, SdkBuild.read(module(example)));
+            assertThat(r.statusCode()).as("deploy %s: %s", example, text(r)).isEqualTo(201);
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        if (kiln != null) {
+            kiln.close();
+        }
+    }
+
+    @Test
+    void helloReadsMethodPathAndQueryAndSetsStatusAndHeaders() {
+        var r = kiln.http("GET", service(), "hello", "/greet?name=Kiln%20SDK&x=1", new byte[0]);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        assertThat(text(r)).isEqualTo("Hello, Kiln SDK! (GET /greet)\n");
+        assertThat(header(r, "content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(header(r, "x-sdk")).isEqualTo(sdkHeader());
+
+        var named =
+                kiln.send(
+                        kiln.request("/fn/" + service() + "/hello/greet")
+                                .header("X-Name", "Header")
+                                .GET()
+                                .build());
+        assertThat(text(named)).isEqualTo("Hello, Header! (GET /greet)\n");
+
+        var root = kiln.http("GET", service(), "hello", "", new byte[0]);
+        assertThat(text(root)).isEqualTo("Hello, world! (GET /)\n");
+
+        var head = kiln.http("HEAD", service(), "hello", "/greet", new byte[0]);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+
+        var post = kiln.http("POST", service(), "hello", "/greet", "x".getBytes());
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(header(post, "allow")).isEqualTo("GET, HEAD");
+        assertThat(text(post)).isEqualTo("only GET and HEAD\n");
+
+        // The log line reached the invocation record.
+        JsonNode record = awaitRecord("hello", header(r, "X-Kiln-Request-Id"));
+        assertThat(messages(record)).containsExactly("hello Kiln SDK from /greet");
+    }
+
+    @Test
+    void echoReturnsItsInputOverBothTriggers() {
+        byte[] binary = new byte[100_000];
+        new Random(7).nextBytes(binary);
+        var r = kiln.invoke(service(), "echo", binary);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(binary);
+
+        assertThat(kiln.invoke(service(), "echo", new byte[0]).body()).isEmpty();
+
+        var http = kiln.http("PUT", service(), "echo", "/any", "over http".getBytes());
+        assertThat(http.statusCode()).isEqualTo(200);
+        assertThat(text(http)).isEqualTo("over http");
+    }
+
+    @Test
+    void smallInvocationsDoNotGrowMemorySoInstancesAreReused() {
+        kiln.invoke(service(), "echo", "warm up");
+        for (int i = 0; i < 5; i++) {
+            var r = kiln.invoke(service(), "echo", "small " + i);
+            assertThat(text(r)).isEqualTo("small " + i);
+            // "pool": a used instance was reset from its snapshot, which only works when the
+            // invocation before did not grow memory (the SDKs reserve heap in kiln_init).
+            assertThat(header(r, "X-Kiln-Start")).isEqualTo("pool");
+        }
+    }
+
+    @Test
+    void orderEventBecomesASummaryAndLogsAsItGoes() {
+        var r = kiln.invoke(service(), "order", ORDER);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        assertThat(text(r)).isEqualTo(ORDER_SUMMARY);
+
+        JsonNode record = awaitRecord("order", header(r, "X-Kiln-Request-Id"));
+        assertThat(messages(record))
+                .containsExactly(
+                        "order received A-1001 with 2 items",
+                        "item 0: 2 x tea at 450 cents",
+                        "item 1: 1 x cup at 350 cents",
+                        "order A-1001 accepted: 3 units, 1250 cents");
+        assertThat(record.path("logs").get(1).path("level").asText()).isEqualTo("debug");
+        assertThat(record.path("outcome").asText()).isEqualTo("ok");
+
+        // Escapes in names and values, non-ASCII text, no items.
+        var escaped =
+                kiln.invoke(
+                        service(), "order", "{\"order\\u0049d\": \"E-\\u00e9\", \"items\": []}");
+        assertThat(text(escaped))
+                .isEqualTo(
+                        "{\"orderId\":\"E-é\",\"lines\":0,\"quantity\":0,\"totalCents\":0,"
+                                + "\"status\":\"accepted\"}");
+    }
+
+    @Test
+    void badOrdersAreGuestErrorsWithTheSdkMessage() {
+        assertGuestError(kiln.invoke(service(), "order", "{\"items\": []}"), "missing orderId");
+        assertGuestError(
+                kiln.invoke(
+                        service(),
+                        "order",
+                        "{\"orderId\": \"B-7\", \"items\": [{\"sku\": \"a\"}, {\"quantity\": 1}]}"),
+                "order B-7: item 1 has no sku");
+        assertGuestError(
+                kiln.invoke(
+                        service(),
+                        "order",
+                        "{\"orderId\": \"B-8\", \"items\": [{\"sku\": \"a\", \"quantity\": 0}]}"),
+                "order B-8: item 0 (a) has a bad quantity or price");
+        var notJson = kiln.invoke(service(), "order", "{\"orderId\": ");
+        assertThat(notJson.statusCode()).isEqualTo(500);
+        assertThat(json(notJson).path("error").path("code").asText()).isEqualTo("guest_error");
+        assertThat(json(notJson).path("error").path("message").asText()).contains("invalid JSON");
+
+        // Guest errors leave the instance usable: the next order is served.
+        assertThat(text(kiln.invoke(service(), "order", ORDER))).isEqualTo(ORDER_SUMMARY);
+    }
+
+    @Test
+    void sha256MatchesJavasMessageDigest() throws Exception {
+        Random random = new Random(256);
+        // Block boundaries of the padding (55/56/64) and a payload of 1 MiB.
+        for (int size : new int[] {0, 1, 55, 56, 63, 64, 65, 1000, 1 << 20}) {
+            byte[] input = new byte[size];
+            random.nextBytes(input);
+            var r = kiln.invoke(service(), "sha256", input);
+            assertThat(r.statusCode()).as("size %d: %s", size, text(r)).isEqualTo(200);
+            String expected =
+                    HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(input));
+            assertThat(text(r)).as("size %d", size).isEqualTo(expected);
+        }
+        var http = kiln.http("POST", service(), "sha256", "", "abc".getBytes());
+        assertThat(text(http))
+                .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    @Test
+    void configComesFromTheFunctionsEnvSettings() {
+        assertThat(text(kiln.invoke(service(), "config", "Kiln"))).isEqualTo("Hello, Kiln!");
+
+        var patched = kiln.patch(service(), "config", "{\"env\": {\"GREETING\": \"Hi\"}}");
+        assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+        assertThat(text(kiln.invoke(service(), "config", "Kiln"))).isEqualTo("Hi, Kiln!");
+        assertThat(text(kiln.invoke(service(), "config", ""))).isEqualTo("Hi, world!");
+
+        kiln.patch(service(), "config", "{\"env\": {\"GREETING\": \"Grüß dich\"}}");
+        assertThat(text(kiln.invoke(service(), "config", "Kiln"))).isEqualTo("Grüß dich, Kiln!");
+
+        kiln.patch(service(), "config", "{\"env\": {\"GREETING\": null}}");
+        assertThat(text(kiln.invoke(service(), "config", "Kiln"))).isEqualTo("Hello, Kiln!");
+    }
+
+    void assertGuestError(HttpResponse<byte[]> r, String message) {
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
+        JsonNode error = json(r).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("guest_error");
+        assertThat(error.path("message").asText()).isEqualTo(message);
+    }
+
+    /** Records are written off the request path in batches: wait for this one to land. */
+    JsonNode awaitRecord(String function, String requestId) {
+        String path = KilnUnderTest.functionPath(service(), function) + "/invocations/" + requestId;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            var r = kiln.send(kiln.admin(path).GET().build());
+            if (r.statusCode() == 200) {
+                return json(r);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static List<String> messages(JsonNode record) {
+        List<String> out = new ArrayList<>();
+        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
+        return out;
+    }
+}

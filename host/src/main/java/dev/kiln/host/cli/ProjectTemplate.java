@@ -1,0 +1,174 @@
+package dev.kiln.host.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One SDK's project template for {@code kiln new}: the SDK's {@code scaffold.txt} and the files it
+ * names, copied into the host jar from {@code guest-sdks/<language>/} at build time (see
+ * host/pom.xml), so the hello example and the SDK sources are never kept twice.
+ */
+final class ProjectTemplate {
+    /** Languages with a template, in the order {@code kiln new --help} lists them. */
+    static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript");
+
+    /** Project names: what a Kiln function, a Cargo crate and an npm package all accept. */
+    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+
+    private static final String ROOT = "/dev/kiln/host/cli/templates/";
+
+    /** A file of the new project and where it comes from. */
+    record Entry(String destination, String source) {
+        /** Only files under the SDK's template/ folder carry placeholders. */
+        boolean rendered() {
+            return source.startsWith("template/");
+        }
+    }
+
+    private final String language;
+    private final String module;
+    private final List<Entry> entries;
+
+    private ProjectTemplate(String language, String module, List<Entry> entries) {
+        this.language = language;
+        this.module = module;
+        this.entries = entries;
+    }
+
+    /**
+     * Reads the template of {@code language} ({@code as} is short for assemblyscript).
+     *
+     * @throws IllegalArgumentException for a language without a template
+     */
+    static ProjectTemplate load(String language) {
+        String lang = "as".equals(language) ? "assemblyscript" : language;
+        if (!LANGUAGES.contains(lang)) {
+            throw new IllegalArgumentException(
+                    "no template for language '"
+                            + language
+                            + "'; choose one of "
+                            + String.join(", ", LANGUAGES));
+        }
+        String text = resource(lang, "scaffold.txt");
+        String module = null;
+        List<Entry> entries = new ArrayList<>();
+        for (String raw : text.split("\n")) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            if (line.startsWith("module:")) {
+                module = line.substring("module:".length()).strip();
+                continue;
+            }
+            String[] parts = line.split("\\s*<-\\s*", 2);
+            if (parts.length != 2 || !safeRelative(parts[0]) || !safeRelative(parts[1])) {
+                throw new IllegalStateException(
+                        lang + "/scaffold.txt: cannot read the line '" + line + "'");
+            }
+            entries.add(new Entry(parts[0], parts[1]));
+        }
+        if (module == null || entries.isEmpty()) {
+            throw new IllegalStateException(lang + "/scaffold.txt names no module or no files");
+        }
+        return new ProjectTemplate(lang, module, List.copyOf(entries));
+    }
+
+    String language() {
+        return language;
+    }
+
+    List<Entry> entries() {
+        return entries;
+    }
+
+    /** Where the project's build.sh puts the module, relative to the project. */
+    String modulePath(String name) {
+        return render(module, name);
+    }
+
+    /**
+     * Writes the project for function {@code name} into {@code project}, which must not exist or be
+     * an empty directory. Returns the files written.
+     *
+     * @throws IllegalArgumentException for a name {@link #NAME} refuses or a non-empty target
+     */
+    List<Path> writeTo(Path project, String name) throws IOException {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "'"
+                            + name
+                            + "' cannot name a function: use lower-case letters, digits, '-' and"
+                            + " '_', starting with a letter (at most 63)");
+        }
+        if (Files.exists(project) && !isEmptyDirectory(project)) {
+            throw new IllegalArgumentException(project + " already exists and is not empty");
+        }
+        List<Path> written = new ArrayList<>();
+        for (Entry e : entries) {
+            Path target = project.resolve(render(e.destination(), name)).normalize();
+            if (!target.startsWith(project.normalize())) {
+                throw new IllegalStateException("template file escapes the project: " + target);
+            }
+            String content = resource(language, e.source());
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, e.rendered() ? render(content, name) : content);
+            if (target.getFileName().toString().endsWith(".sh")) {
+                makeExecutable(target);
+            }
+            written.add(target);
+        }
+        return written;
+    }
+
+    private static String render(String text, String name) {
+        return text.replace("{{name_underscored}}", name.replace('-', '_'))
+                .replace("{{name}}", name);
+    }
+
+    private static boolean safeRelative(String path) {
+        return !path.isEmpty()
+                && !path.startsWith("/")
+                && !path.contains("\\")
+                && !List.of(path.split("/")).contains("..");
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var children = Files.list(dir)) {
+            return children.findAny().isEmpty();
+        }
+    }
+
+    private static void makeExecutable(Path file) throws IOException {
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            // A file system without POSIX permissions: `bash build.sh` still works.
+        }
+    }
+
+    private static String resource(String language, String path) {
+        String name = ROOT + language + "/" + path;
+        try (InputStream in = ProjectTemplate.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(
+                        "the template file " + name + " is missing from this build of Kiln");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
