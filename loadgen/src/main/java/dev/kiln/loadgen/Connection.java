@@ -23,6 +23,9 @@ final class Connection {
     /** Open loop: when this connection's next request is due. */
     long nextDue;
 
+    /** When the last response arrived (nanoTime): from then on the connection is free. */
+    long idleSince;
+
     /** A connection that failed is reopened no earlier than this (nanoTime). */
     long retryAt;
 

@@ -136,7 +136,11 @@ final class EventLoop implements Runnable {
         for (Connection c : connections) {
             if (c.open() && !c.inFlight) {
                 if (c.nextDue <= now) {
-                    sendLag.recordValue(Math.min(now - c.nextDue, HIGHEST_LATENCY_NS));
+                    // The client's own lateness: since the request was due and its connection
+                    // free, not time spent waiting for the previous response (that is the
+                    // server's, and is in the latency).
+                    long ready = Math.max(c.nextDue, c.idleSince);
+                    sendLag.recordValue(Math.min(now - ready, HIGHEST_LATENCY_NS));
                     send(c, c.nextDue);
                 } else {
                     next = Math.min(next, c.nextDue);
@@ -251,8 +255,9 @@ final class EventLoop implements Runnable {
         }
         if (interval != 0) {
             c.nextDue += interval;
+            c.idleSince = now;
             if (c.nextDue <= now && now < timeline.sendUntil()) {
-                sendLag.recordValue(Math.min(now - c.nextDue, HIGHEST_LATENCY_NS));
+                sendLag.recordValue(0); // sent the moment its connection came free
                 send(c, c.nextDue);
             }
         } else if (now < timeline.sendUntil()) {

@@ -13,8 +13,8 @@ import org.HdrHistogram.Histogram;
  * @param responses responses that arrived inside the measured window (the throughput numerator)
  * @param measured length of the measured window
  * @param latency every recorded response's latency; treat as read-only
- * @param sendLag open loop only: how late requests left the client after they were due (a large
- *     value means the client, not the target, was saturated); empty in closed loop
+ * @param sendLag open loop only: how long a due request waited for the client once its connection
+ *     was free (a large value means the client, not the target, fell behind); empty in closed loop
  * @param statuses responses per HTTP status, among the recorded ones
  * @param ioErrors connections that failed (refused, reset, malformed response) and were reopened
  * @param unfinished requests still without a response when the run ended

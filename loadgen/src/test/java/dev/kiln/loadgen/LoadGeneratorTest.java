@@ -88,6 +88,27 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void aServerSlowerThanTheRateIsChargedForTheBacklogNotTheClient() throws Exception {
+        try (var server = new RawServer(RawServer.Behaviour.SLOW)) {
+            // 2 connections, each due every 10 ms, each answered after 20 ms: the backlog grows
+            // by one request per 20 ms per connection, so late requests wait hundreds of ms.
+            LoadResult r =
+                    LoadGenerator.run(
+                            spec(server.uri("/"))
+                                    .connections(2)
+                                    .rate(200)
+                                    .duration(Duration.ofSeconds(1))
+                                    .drain(Duration.ofMillis(100))
+                                    .build());
+            // A closed-loop client would report ~20 ms; counted from the intended send times
+            // the tail shows the queue.
+            assertThat(r.percentiles().p99()).isGreaterThan(200_000);
+            // ...and the client itself was never the one behind.
+            assertThat(r.sendLag().getValueAtPercentile(99)).isLessThan(50_000_000L);
+        }
+    }
+
+    @Test
     void reconnectsWhenTheServerClosesAfterEachResponse() throws Exception {
         try (var server = new RawServer(RawServer.Behaviour.CLOSE_EACH)) {
             LoadResult r = LoadGenerator.run(spec(server.uri("/")).build());

@@ -21,6 +21,8 @@ final class RawServer implements AutoCloseable {
         ECHO_CHUNKED,
         /** Answers with Connection: close, then closes. */
         CLOSE_EACH,
+        /** Keep-alive echo that takes 20 ms per request. */
+        SLOW,
         /** Reads requests, never answers. */
         STALL,
         /** Reads a request, then closes without a response. */
@@ -87,6 +89,15 @@ final class RawServer implements AutoCloseable {
                         out.write("ok".getBytes(StandardCharsets.US_ASCII));
                         out.flush();
                         return;
+                    }
+                    case SLOW -> {
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        out.write(head("Content-Length: " + body.length));
+                        out.write(body);
                     }
                     case STALL -> {}
                     case DROP -> {
