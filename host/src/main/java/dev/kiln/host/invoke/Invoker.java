@@ -88,13 +88,17 @@ public final class Invoker implements AutoCloseable {
         try {
             workers.execute(
                     () -> {
+                        InvocationResult result;
                         try {
-                            done.accept(run(request, function));
+                            result = run(request, function);
                         } finally {
+                            // Free the slot before answering: a client that calls again the
+                            // moment it has its answer must find the slot free, not get 429.
                             if (slots != null) {
                                 slots.release();
                             }
                         }
+                        done.accept(result);
                     });
         } catch (RejectedExecutionException e) {
             if (slots != null) {
