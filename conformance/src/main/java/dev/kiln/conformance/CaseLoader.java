@@ -1,30 +1,76 @@
 package dev.kiln.conformance;
 
-import com.dylibso.chicory.wabt.Wat2Wasm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Reads case folders: {@code module.wat} or {@code module.wasm}, {@code function.json}, {@code
- * case.json}.
+ * Reads case folders: a module file, {@code function.json}, {@code kiln.json} and {@code
+ * case.json}. Unknown fields are errors, so a typo in a case fails loudly instead of silently
+ * testing less.
  */
 final class CaseLoader {
     static final ObjectMapper JSON = new ObjectMapper();
 
+    static final Set<String> REQUEST_BODY_FORMS =
+            Set.of("body", "bodyBase64", "bodyHex", "bodyRepeat", "bodyJson", "module", "zip");
+    static final Set<String> EXPECT_BODY_FORMS =
+            Set.of("body", "bodyBase64", "bodyHex", "bodyRepeat");
+
+    private static final Set<String> CASE_FIELDS =
+            Set.of("comment", "skip", "requires", "module", "upload", "deploy", "requests");
+    private static final Set<String> STEP_FIELDS =
+            union(
+                    REQUEST_BODY_FORMS,
+                    Set.of(
+                            "comment",
+                            "kind",
+                            "method",
+                            "path",
+                            "headers",
+                            "auth",
+                            "repeat",
+                            "concurrent",
+                            "retryMs",
+                            "capture",
+                            "chunked",
+                            "expect"));
+    private static final Set<String> UPLOAD_FIELDS =
+            union(REQUEST_BODY_FORMS, Set.of("comment", "headers"));
+    private static final Set<String> EXPECT_FIELDS =
+            union(
+                    EXPECT_BODY_FORMS,
+                    Set.of(
+                            "comment",
+                            "status",
+                            "error",
+                            "headers",
+                            "bodyLength",
+                            "bodyContains",
+                            "bodyMatches",
+                            "json",
+                            "fuel",
+                            "unique",
+                            "same",
+                            "atLeast"));
+
     private CaseLoader() {}
 
-    /** Every folder below {@code root} that holds a {@code case.json}, sorted by name. */
+    /**
+     * Every folder below {@code root} that holds a {@code case.json}, sorted by name. Folders whose
+     * name starts with {@code _} hold shared files, not cases.
+     */
     static List<ConformanceCase> loadAll(Path root) throws IOException {
         List<ConformanceCase> cases = new ArrayList<>();
         try (Stream<Path> files = Files.walk(root)) {
@@ -34,8 +80,11 @@ final class CaseLoader {
                             .toList()) {
                 Path dir = file.getParent();
                 String name = root.relativize(dir).toString().replace('\\', '/');
+                if (name.startsWith("_") || name.contains("/_")) {
+                    continue;
+                }
                 try {
-                    cases.add(load(name, dir));
+                    cases.add(load(name, dir, root));
                 } catch (RuntimeException e) {
                     throw new IOException("case " + name + ": " + e.getMessage(), e);
                 }
@@ -44,8 +93,9 @@ final class CaseLoader {
         return cases;
     }
 
-    static ConformanceCase load(String name, Path dir) throws IOException {
+    static ConformanceCase load(String name, Path dir, Path root) throws IOException {
         JsonNode spec = JSON.readTree(dir.resolve("case.json").toFile());
+        known(spec, CASE_FIELDS, "case.json");
         Path settingsFile = dir.resolve("function.json");
         JsonNode settings =
                 Files.exists(settingsFile) ? JSON.readTree(settingsFile.toFile()) : null;
@@ -53,77 +103,113 @@ final class CaseLoader {
         for (JsonNode s : spec.path("requests")) {
             steps.add(step(s));
         }
+        Path module =
+                spec.has("module")
+                        ? ModuleFiles.resolve(spec.get("module").asText(), dir, root)
+                        : ModuleFiles.find(dir);
+        JsonNode upload = spec.get("upload");
+        if (upload != null) {
+            known(upload, UPLOAD_FIELDS, "upload");
+        } else if (Files.exists(dir.resolve("kiln.json"))) {
+            upload = manifestZip(JSON.readTree(dir.resolve("kiln.json").toFile()));
+        }
+        List<String> requires = new ArrayList<>();
+        for (JsonNode r : spec.path("requires")) {
+            if (!TargetInfo.KNOWN_FEATURE.matcher(r.asText()).matches()) {
+                throw new IllegalArgumentException("unknown feature '" + r.asText() + "'");
+            }
+            requires.add(r.asText());
+        }
         Expectation deploy = spec.has("deploy") ? expectation(spec.get("deploy")) : null;
-        return new ConformanceCase(name, dir, module(dir), settings, deploy, steps);
+        String skip = spec.has("skip") ? spec.get("skip").asText() : null;
+        return new ConformanceCase(
+                name, dir, root, module, upload, settings, deploy, steps, skip, requires);
     }
 
-    private static byte[] module(Path dir) throws IOException {
-        Path wasm = dir.resolve("module.wasm");
-        if (Files.exists(wasm)) {
-            return Files.readAllBytes(wasm);
-        }
-        Path wat = dir.resolve("module.wat");
-        if (Files.exists(wat)) {
-            return Wat2Wasm.parse(Files.readString(wat, StandardCharsets.UTF_8));
-        }
-        Path hex = dir.resolve("module.hex");
-        if (Files.exists(hex)) {
-            // Raw bytes for malformed modules no WAT can express.
-            return java.util.HexFormat.of().parseHex(Files.readString(hex).replaceAll("\\s+", ""));
-        }
-        throw new IllegalArgumentException("needs module.wat, module.wasm or module.hex");
+    /**
+     * The upload for a folder with a {@code kiln.json}: a zip of that manifest (naming {@code
+     * module.wasm}) and the case's module, for settings the upload itself depends on, such as
+     * {@code abi}.
+     */
+    private static JsonNode manifestZip(JsonNode manifest) {
+        ObjectNode withModule = ((ObjectNode) manifest.deepCopy()).put("module", "module.wasm");
+        ObjectNode upload = JSON.createObjectNode();
+        ArrayNode zip = upload.putArray("zip");
+        zip.addObject().put("name", "kiln.json").set("json", withModule);
+        zip.addObject().put("name", "module.wasm").put("module", true);
+        return upload;
     }
 
     private static Step step(JsonNode s) {
+        known(s, STEP_FIELDS, "request");
         String kind = s.path("kind").asText("invoke");
         if (!List.of("invoke", "http", "api").contains(kind)) {
             throw new IllegalArgumentException("unknown request kind " + kind);
+        }
+        JsonNode e = s.path("expect");
+        List<Expectation> expect = new ArrayList<>();
+        if (e.isArray()) {
+            for (JsonNode alt : e) {
+                expect.add(expectation(alt));
+            }
+        } else {
+            expect.add(expectation(e));
+        }
+        int concurrent = Math.max(1, s.path("concurrent").asInt(1));
+        if (expect.size() > 1 && concurrent == 1) {
+            throw new IllegalArgumentException("several expectations need \"concurrent\"");
+        }
+        for (String source : strings(s.path("capture")).values()) {
+            if (!source.startsWith("header:") && !source.startsWith("json:")) {
+                throw new IllegalArgumentException(
+                        "capture source must be header:<name> or json:<pointer>, not " + source);
+            }
         }
         return new Step(
                 kind,
                 s.path("method").asText(kind.equals("invoke") ? "POST" : "GET"),
                 s.path("path").asText(kind.equals("http") ? "/" : ""),
                 strings(s.path("headers")),
-                bytes(s),
+                s,
                 s.path("auth").asBoolean(true),
                 Math.max(1, s.path("repeat").asInt(1)),
-                expectation(s.path("expect")));
+                concurrent,
+                s.path("retryMs").asLong(0),
+                s.path("chunked").asBoolean(false),
+                strings(s.path("capture")),
+                expect);
     }
 
     private static Expectation expectation(JsonNode e) {
-        List<String> contains = new ArrayList<>();
-        JsonNode c = e.path("bodyContains");
-        if (c.isTextual()) {
-            contains.add(c.asText());
+        if (e.isMissingNode()) {
+            e = JSON.createObjectNode();
         }
-        for (JsonNode x : c.isArray() ? c : JSON.createArrayNode()) {
-            contains.add(x.asText());
-        }
+        known(e, EXPECT_FIELDS, "expect");
+        boolean hasBody = EXPECT_BODY_FORMS.stream().anyMatch(e::has);
         return new Expectation(
                 e.has("status") ? e.get("status").asInt() : null,
                 e.has("error") ? e.get("error").asText() : null,
                 strings(e.path("headers")),
-                e.has("body") || e.has("bodyBase64") || e.has("bodyRepeat") ? bytes(e) : null,
-                contains,
-                e.has("json") ? e.get("json") : null,
-                e.has("fuel") ? e.get("fuel").asLong() : null);
+                hasBody ? e : null,
+                e.get("bodyLength"),
+                texts(e.path("bodyContains")),
+                e.has("bodyMatches") ? e.get("bodyMatches").asText() : null,
+                e.get("json"),
+                e.has("fuel") ? e.get("fuel").asLong() : null,
+                texts(e.path("unique")),
+                texts(e.path("same")),
+                e.path("atLeast").asInt(0));
     }
 
-    /**
-     * {@code body} (UTF-8 text), {@code bodyBase64}, or {@code bodyRepeat: {"text":..,"times":N}}.
-     */
-    private static byte[] bytes(JsonNode s) {
-        if (s.has("bodyBase64")) {
-            return Base64.getDecoder().decode(s.get("bodyBase64").asText());
+    private static List<String> texts(JsonNode node) {
+        List<String> out = new ArrayList<>();
+        if (node.isTextual()) {
+            out.add(node.asText());
         }
-        if (s.has("bodyRepeat")) {
-            JsonNode r = s.get("bodyRepeat");
-            return r.path("text")
-                    .asText()
-                    .repeat(r.path("times").asInt())
-                    .getBytes(StandardCharsets.UTF_8);
+        if (node.isArray()) {
+            node.forEach(x -> out.add(x.asText()));
         }
-        return s.path("body").asText("").getBytes(StandardCharsets.UTF_8);
+        return out;
     }
 
     private static Map<String, String> strings(JsonNode node) {
@@ -133,5 +219,23 @@ final class CaseLoader {
             out.put(k, node.get(k).asText());
         }
         return out;
+    }
+
+    private static void known(JsonNode node, Set<String> fields, String where) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(where + " must be a JSON object");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!fields.contains(f)) {
+                throw new IllegalArgumentException(where + ": unknown field '" + f + "'");
+            }
+        }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        var s = new java.util.HashSet<>(a);
+        s.addAll(b);
+        return Set.copyOf(s);
     }
 }

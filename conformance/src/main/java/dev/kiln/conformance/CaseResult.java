@@ -1,8 +1,8 @@
 package dev.kiln.conformance;
 
 /** How one case ended. {@code detail} says what differed, for failures. */
-record CaseResult(String name, Status status, long millis, String detail) {
-    enum Status {
+public record CaseResult(String name, Status status, long millis, String detail) {
+    public enum Status {
         PASS,
         FAIL,
         SKIP

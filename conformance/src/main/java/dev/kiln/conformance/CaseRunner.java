@@ -1,12 +1,16 @@
 package dev.kiln.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -16,34 +20,43 @@ final class CaseRunner {
     static final String FUNCTION = "fn";
 
     private final KilnClient client;
+    private final TargetInfo target;
 
-    CaseRunner(KilnClient client) {
+    CaseRunner(KilnClient client, TargetInfo target) {
         this.client = client;
+        this.target = target;
     }
 
     CaseResult run(ConformanceCase c) {
         long start = System.nanoTime();
-        String service = serviceFor(c.name());
+        if (c.skip() != null) {
+            return new CaseResult(c.name(), CaseResult.Status.SKIP, 0, c.skip());
+        }
+        String lacking = target.missing(c.requires());
+        if (lacking != null) {
+            return new CaseResult(
+                    c.name(), CaseResult.Status.SKIP, 0, "target lacks feature " + lacking);
+        }
+        var ctx = new CaseContext(c, target, serviceFor(c.name()), FUNCTION);
         try {
-            String failure = runSteps(c, service);
-            long ms = (System.nanoTime() - start) / 1_000_000;
+            String failure = runSteps(c, ctx);
             return failure == null
-                    ? new CaseResult(c.name(), CaseResult.Status.PASS, ms, "")
-                    : new CaseResult(c.name(), CaseResult.Status.FAIL, ms, failure);
+                    ? new CaseResult(c.name(), CaseResult.Status.PASS, millisSince(start), "")
+                    : new CaseResult(c.name(), CaseResult.Status.FAIL, millisSince(start), failure);
+        } catch (CaseSkipped e) {
+            return new CaseResult(
+                    c.name(), CaseResult.Status.SKIP, millisSince(start), e.getMessage());
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             return new CaseResult(
-                    c.name(),
-                    CaseResult.Status.FAIL,
-                    (System.nanoTime() - start) / 1_000_000,
-                    "error: " + e);
+                    c.name(), CaseResult.Status.FAIL, millisSince(start), "error: " + e);
         } finally {
             try {
                 client.send(
                         "DELETE",
-                        KilnClient.functionPath(service, FUNCTION),
+                        KilnClient.functionPath(ctx.service(), FUNCTION),
                         Map.of(),
                         new byte[0],
                         true);
@@ -53,168 +66,193 @@ final class CaseRunner {
         }
     }
 
-    private String runSteps(ConformanceCase c, String service) throws Exception {
-        String fnPath = KilnClient.functionPath(service, FUNCTION);
-        var deployed =
-                client.send(
-                        "PUT",
-                        fnPath,
-                        Map.of("Content-Type", "application/wasm"),
-                        c.module(),
-                        true);
-        if (c.deploy() != null) {
-            String f = check("upload", deployed, c.deploy());
-            if (f != null) {
-                return f;
+    private String runSteps(ConformanceCase c, CaseContext ctx) throws Exception {
+        var check = new ResponseCheck(ctx);
+        String fnPath = KilnClient.functionPath(ctx.service(), FUNCTION);
+        if (c.deploys()) {
+            JsonNode upload = c.upload() != null ? c.upload() : CaseLoader.JSON.createObjectNode();
+            Map<String, String> headers = new LinkedHashMap<>();
+            headers.put(
+                    "Content-Type",
+                    CaseContext.isZip(upload) ? "application/zip" : "application/wasm");
+            upload.path("headers")
+                    .properties()
+                    .forEach(h -> headers.put(h.getKey(), h.getValue().asText()));
+            headers.values().removeIf(String::isEmpty); // "" drops a default header
+            byte[] body =
+                    CaseLoader.REQUEST_BODY_FORMS.stream().anyMatch(upload::has)
+                            ? ctx.body(upload)
+                            : ctx.caseModule();
+            var deployed = client.send("PUT", fnPath, headers, body, true);
+            if (c.deploy() != null) {
+                String f = check.check("upload", deployed, c.deploy(), new HashMap<>());
+                if (f != null) {
+                    return f;
+                }
+            } else if (deployed.statusCode() != 201) {
+                return "upload answered "
+                        + deployed.statusCode()
+                        + ": "
+                        + ResponseCheck.preview(deployed.body());
             }
-        } else if (deployed.statusCode() != 201) {
-            return "upload answered " + deployed.statusCode() + ": " + text(deployed);
-        }
-        if (c.settings() != null) {
-            var patched =
-                    client.send(
-                            "PATCH",
-                            fnPath,
-                            Map.of("Content-Type", "application/json"),
-                            CaseLoader.JSON.writeValueAsBytes(c.settings()),
-                            true);
-            if (patched.statusCode() != 200) {
-                return "function.json was refused: " + text(patched);
+            if (c.settings() != null && deployed.statusCode() / 100 == 2) {
+                var patched =
+                        client.send(
+                                "PATCH",
+                                fnPath,
+                                Map.of("Content-Type", "application/json"),
+                                CaseLoader.JSON.writeValueAsBytes(c.settings()),
+                                true);
+                if (patched.statusCode() != 200) {
+                    return "function.json was refused: " + ResponseCheck.preview(patched.body());
+                }
             }
         }
         int i = 0;
         for (Step step : c.steps()) {
             i++;
-            String path =
-                    switch (step.kind()) {
-                        case "invoke" -> fnPath + "/invoke";
-                        case "http" -> "/fn/" + service + "/" + FUNCTION + step.path();
-                        default ->
-                                step.path()
-                                        .replace("{service}", service)
-                                        .replace("{function}", FUNCTION);
-                    };
-            boolean auth = step.auth() && !step.kind().equals("http");
-            for (int r = 0; r < step.repeat(); r++) {
-                var response = client.send(step.method(), path, step.headers(), step.body(), auth);
-                String f =
-                        check(
-                                "request " + i + (step.repeat() > 1 ? " #" + (r + 1) : ""),
-                                response,
-                                step.expect());
-                if (f != null) {
+            String f = runStep("request " + i, step, ctx, check);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private String runStep(String what, Step step, CaseContext ctx, ResponseCheck check)
+            throws Exception {
+        String path =
+                switch (step.kind()) {
+                    case "invoke" -> KilnClient.functionPath(ctx.service(), FUNCTION) + "/invoke";
+                    case "http" ->
+                            "/fn/" + ctx.service() + "/" + FUNCTION + ctx.substitute(step.path());
+                    default -> ctx.substitute(step.path());
+                };
+        boolean auth = step.auth() && !step.kind().equals("http");
+        Map<String, String> headers = new LinkedHashMap<>();
+        step.headers().forEach((k, v) -> headers.put(k, ctx.substitute(v)));
+        byte[] body = ctx.body(step.body());
+        Map<String, String> same = new HashMap<>();
+        if (step.concurrent() > 1) {
+            return runConcurrent(what, step, path, headers, body, auth, check, same);
+        }
+        for (int r = 0; r < step.repeat(); r++) {
+            String label = what + (step.repeat() > 1 ? " #" + (r + 1) : "");
+            long deadline = System.nanoTime() + step.retryMs() * 1_000_000;
+            while (true) {
+                var response =
+                        client.send(step.method(), path, headers, body, auth, step.chunked());
+                // Captured first, so the same answer's expectations may refer to the values.
+                String f = capture(label, step, response, ctx);
+                if (f == null) {
+                    f = check.check(label, response, step.expect().get(0), same);
+                }
+                if (f == null) {
+                    break;
+                }
+                if (System.nanoTime() >= deadline) {
                     return f;
                 }
+                Thread.sleep(50);
             }
         }
         return null;
     }
 
-    /** Null when {@code response} meets {@code e}, else what differed. */
-    static String check(String what, HttpResponse<byte[]> response, Expectation e) {
-        if (e.status() != null && response.statusCode() != e.status()) {
-            return what
-                    + ": status "
-                    + response.statusCode()
-                    + ", expected "
-                    + e.status()
-                    + "; body: "
-                    + text(response);
+    /** Sends {@code concurrent} copies at once; each answer must match some alternative. */
+    private String runConcurrent(
+            String what,
+            Step step,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            ResponseCheck check,
+            Map<String, String> same)
+            throws Exception {
+        List<CompletableFuture<HttpResponse<byte[]>>> futures = new ArrayList<>();
+        for (int n = 0; n < step.concurrent(); n++) {
+            futures.add(client.sendAsync(step.method(), path, headers, body, auth, step.chunked()));
         }
-        if (e.error() != null) {
-            String code = errorCode(response);
-            if (!e.error().equals(code)) {
-                return what
-                        + ": error code "
-                        + code
-                        + ", expected "
-                        + e.error()
-                        + "; body: "
-                        + text(response);
-            }
-        }
-        for (var h : e.headers().entrySet()) {
-            var actual = response.headers().allValues(h.getKey());
-            boolean ok =
-                    switch (h.getValue()) {
-                        case "*" -> !actual.isEmpty();
-                        case "!" -> actual.isEmpty();
-                        default -> String.join("\n", actual).equals(h.getValue());
-                    };
-            if (!ok) {
-                return what
-                        + ": header "
-                        + h.getKey()
-                        + " is "
-                        + actual
-                        + ", expected "
-                        + h.getValue();
-            }
-        }
-        if (e.body() != null && !Arrays.equals(e.body(), response.body())) {
-            return what + ": body " + preview(response.body()) + ", expected " + preview(e.body());
-        }
-        String body = text(response);
-        for (String part : e.bodyContains()) {
-            if (!body.contains(part)) {
-                return what + ": body " + preview(response.body()) + " lacks " + part;
-            }
-        }
-        if (e.json() != null) {
+        int[] matched = new int[step.expect().size()];
+        List<String> misses = new ArrayList<>();
+        for (var f : futures) {
+            HttpResponse<byte[]> response;
             try {
-                String diff = subset("", e.json(), CaseLoader.JSON.readTree(response.body()));
-                if (diff != null) {
-                    return what + ": JSON " + diff;
+                response = f.get();
+            } catch (ExecutionException e) {
+                throw new IOException(e.getCause());
+            }
+            boolean any = false;
+            List<String> diffs = new ArrayList<>();
+            for (int a = 0; a < matched.length; a++) {
+                String d =
+                        check.check(
+                                what + " (alternative " + (a + 1) + ")",
+                                response,
+                                step.expect().get(a),
+                                same);
+                if (d == null) {
+                    matched[a]++;
+                    any = true;
+                    break;
                 }
-            } catch (java.io.IOException x) {
-                return what + ": body is not JSON: " + preview(response.body());
+                diffs.add(d);
+            }
+            if (!any) {
+                misses.add(String.join("; ", diffs));
             }
         }
-        if (e.fuel() != null) {
-            String fuel = response.headers().firstValue("X-Kiln-Fuel").orElse("");
-            if (!fuel.equals(String.valueOf(e.fuel()))) {
-                return what + ": X-Kiln-Fuel " + fuel + ", expected " + e.fuel();
+        if (!misses.isEmpty()) {
+            return what + ": an answer matched no alternative: " + misses.get(0);
+        }
+        for (int a = 0; a < matched.length; a++) {
+            int need = step.expect().get(a).atLeast();
+            if (matched[a] < need) {
+                return what
+                        + ": alternative "
+                        + (a + 1)
+                        + " matched "
+                        + matched[a]
+                        + " answers, expected at least "
+                        + need;
             }
         }
         return null;
     }
 
-    private static String subset(String at, JsonNode expected, JsonNode actual) {
-        if (expected.isObject()) {
-            if (actual == null || !actual.isObject()) {
-                return at + " is not an object";
-            }
-            for (Iterator<String> it = expected.fieldNames(); it.hasNext(); ) {
-                String k = it.next();
-                String d = subset(at + "." + k, expected.get(k), actual.get(k));
-                if (d != null) {
-                    return d;
+    /** Sets the step's captured variables from {@code response}; null, or what was missing. */
+    private static String capture(
+            String what, Step step, HttpResponse<byte[]> response, CaseContext ctx) {
+        for (var e : step.capture().entrySet()) {
+            String source = e.getValue();
+            String value = null;
+            if (source.startsWith("header:")) {
+                value = response.headers().firstValue(source.substring(7)).orElse(null);
+            } else {
+                try {
+                    JsonNode n = CaseLoader.JSON.readTree(response.body()).at(source.substring(5));
+                    value = n.isMissingNode() || n.isNull() ? null : n.asText();
+                } catch (IOException x) {
+                    // Not JSON: nothing to capture.
                 }
             }
-            return null;
+            if (value == null) {
+                return what
+                        + ": nothing to capture at "
+                        + source
+                        + "; status "
+                        + response.statusCode()
+                        + ", body "
+                        + ResponseCheck.preview(response.body());
+            }
+            ctx.set(e.getKey(), value);
         }
-        return expected.equals(actual) ? null : at + " is " + actual + ", expected " + expected;
+        return null;
     }
 
-    private static String errorCode(HttpResponse<byte[]> response) {
-        try {
-            return CaseLoader.JSON
-                    .readTree(response.body())
-                    .path("error")
-                    .path("code")
-                    .asText(null);
-        } catch (java.io.IOException e) {
-            return null;
-        }
-    }
-
-    private static String text(HttpResponse<byte[]> r) {
-        return preview(r.body());
-    }
-
-    private static String preview(byte[] body) {
-        String s = new String(body, StandardCharsets.UTF_8);
-        return s.length() > 200 ? s.substring(0, 200) + "…(" + body.length + " bytes)" : s;
+    private static long millisSince(long start) {
+        return (System.nanoTime() - start) / 1_000_000;
     }
 
     /** A service name of its own per case and run: {@code cf-<case hash>-<random>}. */

@@ -11,7 +11,11 @@ import picocli.CommandLine.Option;
 @Command(
         name = "kiln-conformance",
         mixinStandardHelpOptions = true,
-        description = "Run Kiln's conformance cases against a running Kiln deployment.")
+        description = {
+            "Run Kiln's conformance cases against a running Kiln deployment.",
+            "Prints PASS, FAIL or SKIP and the time of each case, then a summary; exits 1 when any"
+                    + " case failed."
+        })
 public final class ConformanceCli implements Callable<Integer> {
     @Option(
             names = "--target",

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,13 +34,34 @@ public final class ConformanceSuite {
                 all.stream().filter(c -> m.matches(Path.of(c.name()))).toList());
     }
 
+    /** The cases whose area (the first folder of the name) is or is not in {@code areas}. */
+    public ConformanceSuite areas(Set<String> areas, boolean included) {
+        return new ConformanceSuite(
+                cases.stream().filter(c -> areas.contains(area(c.name())) == included).toList());
+    }
+
+    static String area(String caseName) {
+        int slash = caseName.indexOf('/');
+        return slash < 0 ? "" : caseName.substring(0, slash);
+    }
+
     public List<String> names() {
         return cases.stream().map(ConformanceCase::name).toList();
     }
 
-    /** Runs every case, {@code parallel} at a time, in name order of the results. */
+    /**
+     * Runs every case, {@code parallel} at a time, in name order of the results. First asks the
+     * target for its limits and features ({@code GET /api/v1/limits}).
+     */
     public Report run(URI target, String adminToken, int parallel) throws InterruptedException {
-        CaseRunner runner = new CaseRunner(new KilnClient(target, adminToken));
+        KilnClient client = new KilnClient(target, adminToken);
+        TargetInfo info;
+        try {
+            info = TargetInfo.probe(client);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot reach " + target + ": " + e.getMessage(), e);
+        }
+        CaseRunner runner = new CaseRunner(client, info);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));
         try {
             List<Future<CaseResult>> futures = new ArrayList<>();

@@ -1,13 +1,16 @@
 package dev.kiln.conformance;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** The few HTTP calls the suite makes to a Kiln deployment. */
 final class KilnClient {
@@ -15,7 +18,7 @@ final class KilnClient {
     private static final Set<String> RESTRICTED =
             Set.of("connection", "content-length", "host", "expect", "upgrade");
 
-    private final URI target;
+    private final String base;
     private final String token;
     private final HttpClient http =
             HttpClient.newBuilder()
@@ -24,35 +27,79 @@ final class KilnClient {
                     .build();
 
     KilnClient(URI target, String token) {
-        this.target = target;
+        String t = target.toString();
+        this.base = t.endsWith("/") ? t.substring(0, t.length() - 1) : t;
         this.token = token;
     }
 
     HttpResponse<byte[]> send(
             String method, String path, Map<String, String> headers, byte[] body, boolean auth)
             throws IOException, InterruptedException {
+        return send(method, path, headers, body, auth, false);
+    }
+
+    HttpResponse<byte[]> send(
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            boolean chunked)
+            throws IOException, InterruptedException {
+        return http.send(
+                request(method, path, headers, body, auth, chunked),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    CompletableFuture<HttpResponse<byte[]>> sendAsync(
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            boolean chunked) {
+        return http.sendAsync(
+                request(method, path, headers, body, auth, chunked),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private HttpRequest request(
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            boolean chunked) {
+        HttpRequest.BodyPublisher publisher;
+        if (chunked) {
+            // Unknown length: sent chunked, so the host must enforce caps while reading.
+            publisher =
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body));
+        } else if (body.length == 0 && (method.equals("GET") || method.equals("HEAD"))) {
+            publisher = HttpRequest.BodyPublishers.noBody();
+        } else {
+            publisher = HttpRequest.BodyPublishers.ofByteArray(body);
+        }
+        // The path is appended verbatim: unlike URI.resolve, dot segments and encodings reach
+        // the host as the case wrote them.
         HttpRequest.Builder b =
-                HttpRequest.newBuilder(target.resolve(path))
+                HttpRequest.newBuilder(URI.create(base + path))
                         .timeout(Duration.ofSeconds(60))
-                        .method(
-                                method,
-                                body.length == 0 && (method.equals("GET") || method.equals("HEAD"))
-                                        ? HttpRequest.BodyPublishers.noBody()
-                                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                        .method(method, publisher);
         if (auth) {
             b.header("Authorization", "Bearer " + token);
         }
         for (var h : headers.entrySet()) {
-            if (RESTRICTED.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+            if (RESTRICTED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
                 throw new IllegalArgumentException(
                         "header " + h.getKey() + " cannot be set by a case");
             }
             // Repeated headers: values separated by "\n" become separate header lines.
-            for (String v : h.getValue().split("\n")) {
+            for (String v : h.getValue().split("\n", -1)) {
                 b.header(h.getKey(), v);
             }
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return b.build();
     }
 
     static String functionPath(String service, String function) {

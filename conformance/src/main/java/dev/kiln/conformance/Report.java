@@ -15,6 +15,11 @@ public final class Report {
         this.results = List.copyOf(results);
     }
 
+    /** Every case's result, in name order. */
+    public List<CaseResult> results() {
+        return results;
+    }
+
     public long passed() {
         return count(CaseResult.Status.PASS);
     }
@@ -29,8 +34,17 @@ public final class Report {
 
     /** Failing cases with what differed, one per line. */
     public List<String> failures() {
+        return lines(CaseResult.Status.FAIL);
+    }
+
+    /** Skipped cases with the reason, one per line. */
+    public List<String> skips() {
+        return lines(CaseResult.Status.SKIP);
+    }
+
+    private List<String> lines(CaseResult.Status status) {
         return results.stream()
-                .filter(r -> r.status() == CaseResult.Status.FAIL)
+                .filter(r -> r.status() == status)
                 .map(r -> r.name() + ": " + r.detail())
                 .toList();
     }
@@ -39,26 +53,24 @@ public final class Report {
         return results.stream().filter(r -> r.status() == s).count();
     }
 
+    /** One line per case: name, PASS/FAIL/SKIP, time, and what differed or why it was skipped. */
     public void print(PrintStream out) {
         int width = results.stream().mapToInt(r -> r.name().length()).max().orElse(4);
+        out.printf("%-" + width + "s  %-6s  %9s  %s%n", "case", "result", "time", "detail");
         for (CaseResult r : results) {
             out.printf(
-                    "%-" + width + "s  %-4s  %6d ms%s%n",
+                    "%-" + width + "s  %-6s  %6d ms  %s%n",
                     r.name(),
                     r.status(),
                     r.millis(),
-                    r.detail().isEmpty() ? "" : "  " + r.detail());
+                    r.detail());
         }
         // The closing line CI runners look for.
         out.println(summary());
     }
 
     public String summary() {
-        return passed()
-                + " passed, "
-                + failed()
-                + " failed"
-                + (skipped() > 0 ? ", " + skipped() + " skipped" : "");
+        return passed() + " passed, " + failed() + " failed, " + skipped() + " skipped";
     }
 
     public void writeJUnitXml(Path file) throws IOException {
@@ -72,11 +84,16 @@ public final class Report {
         for (CaseResult r : results) {
             xml.append(
                     String.format(
-                            "  <testcase classname=\"conformance\" name=\"%s\" time=\"%.3f\"",
-                            escape(r.name()), r.millis() / 1000.0));
+                            "  <testcase classname=\"conformance.%s\" name=\"%s\" time=\"%.3f\"",
+                            escape(ConformanceSuite.area(r.name())),
+                            escape(r.name()),
+                            r.millis() / 1000.0));
             switch (r.status()) {
                 case PASS -> xml.append("/>\n");
-                case SKIP -> xml.append("><skipped/></testcase>\n");
+                case SKIP ->
+                        xml.append("><skipped message=\"")
+                                .append(escape(r.detail()))
+                                .append("\"/></testcase>\n");
                 case FAIL ->
                         xml.append("><failure message=\"")
                                 .append(escape(r.detail()))

@@ -1,22 +1,35 @@
 package dev.kiln.conformance;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import java.util.Map;
 
 /**
  * One request of a case and what it must answer.
  *
  * @param kind {@code invoke} (POST …/invoke), {@code http} (the HTTP trigger, {@code path} is
- *     appended to {@code /fn/{service}/{function}}) or {@code api} ({@code path} is absolute and
- *     may use {@code {service}} and {@code {function}})
+ *     appended to {@code /fn/{service}/{function}}) or {@code api} ({@code path} is absolute)
+ * @param body the JSON object holding the body form ({@code body}, {@code bodyHex}, {@code module},
+ *     {@code zip}…), resolved when the step runs
  * @param auth whether to send the admin token ({@code api} and {@code invoke} only)
- * @param repeat how many times to send it; every answer must match
+ * @param repeat how many times to send it, one after another; every answer must match
+ * @param concurrent how many copies to send at once; each answer must match one of {@code expect}
+ * @param retryMs resend until the answer matches or this many milliseconds passed (for records the
+ *     host writes off the request path)
+ * @param chunked send the body without a Content-Length (chunked), as streaming clients do
+ * @param capture variables to set from the answer: {@code header:<name>} or {@code json:<pointer>}
+ * @param expect what the answer must look like; several only for concurrent steps
  */
 record Step(
         String kind,
         String method,
         String path,
         Map<String, String> headers,
-        byte[] body,
+        JsonNode body,
         boolean auth,
         int repeat,
-        Expectation expect) {}
+        int concurrent,
+        long retryMs,
+        boolean chunked,
+        Map<String, String> capture,
+        List<Expectation> expect) {}

@@ -115,8 +115,18 @@ public final class GuestEffects {
         if (lvl == null) {
             return AbiV1.ERR_INVALID;
         }
+        logLine(lvl, message);
+        return AbiV1.OK;
+    }
+
+    /**
+     * Keeps one log line, under the same caps as {@code kiln.log}: the first line over the line or
+     * byte cap becomes {@link #LOG_TRUNCATED_MARKER} and later lines are dropped. For runtimes
+     * whose guests log some other way (the wasi-cgi ABI's stderr).
+     */
+    public void logLine(LogLevel lvl, byte[] message) {
         if (logTruncated) {
-            return AbiV1.OK;
+            return;
         }
         if (logs.size() >= limits.maxLogLines()
                 || logBytes + message.length > limits.maxLogBytes()) {
@@ -124,7 +134,7 @@ public final class GuestEffects {
             logs.add(
                     new GuestLogLine(
                             System.currentTimeMillis(), LogLevel.WARN, LOG_TRUNCATED_MARKER));
-            return AbiV1.OK;
+            return;
         }
         logBytes += message.length;
         logs.add(
@@ -132,7 +142,6 @@ public final class GuestEffects {
                         System.currentTimeMillis(),
                         lvl,
                         new String(message, StandardCharsets.UTF_8)));
-        return AbiV1.OK;
     }
 
     void fail(byte[] message) {
@@ -146,7 +155,13 @@ public final class GuestEffects {
         failure = new String(message, 0, len, StandardCharsets.UTF_8);
     }
 
-    static boolean isReserved(String lowerName) {
+    /**
+     * Whether a guest may not set this response header (framing and connection headers, and the
+     * host's own {@code x-kiln-*}).
+     *
+     * @param lowerName the header name in lower case
+     */
+    public static boolean isReserved(String lowerName) {
         return lowerName.startsWith("x-kiln-") || RESERVED_HEADERS.contains(lowerName);
     }
 

@@ -5,6 +5,8 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.WorkerMode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -70,6 +72,14 @@ final class ServeCommand implements Callable<Integer> {
                     "Threads for guest code: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     WorkerMode workerMode = WorkerMode.PLATFORM;
 
+    @Option(
+            names = "--wasi-dir-root",
+            description =
+                    "A host directory under which wasi-cgi functions may be granted read-only"
+                            + " directories (wasiReadOnlyDirs); repeatable (default: none, no"
+                            + " grants).")
+    List<Path> wasiDirRoots = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -84,7 +94,8 @@ final class ServeCommand implements Callable<Integer> {
                         .maxTimeout(Duration.ofMillis(maxTimeoutMs))
                         .maxMemoryMiB(maxMemoryMiB)
                         .workerQueue(queue)
-                        .workerMode(workerMode);
+                        .workerMode(workerMode)
+                        .wasiDirRoots(wasiDirRoots);
         if (workers != null) {
             builder.workerThreads(workers);
         }

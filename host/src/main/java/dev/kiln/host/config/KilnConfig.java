@@ -4,6 +4,7 @@ import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param maxFuel cap on any function's fuel budget
  * @param recordsPerFunction invocation records kept per function
  * @param recordMaxAge invocation records older than this are deleted
+ * @param wasiDirRoots host directories under which an administrator may grant wasi-cgi functions
+ *     read-only directories ({@code wasiReadOnlyDirs}); empty (the default) allows no grants
  */
 public record KilnConfig(
         String host,
@@ -46,7 +49,8 @@ public record KilnConfig(
         long maxFuel,
         EffectLimits effectLimits,
         int recordsPerFunction,
-        Duration recordMaxAge) {
+        Duration recordMaxAge,
+        List<Path> wasiDirRoots) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -56,6 +60,7 @@ public record KilnConfig(
         Objects.requireNonNull(workerMode, "workerMode");
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        wasiDirRoots = List.copyOf(wasiDirRoots);
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
         requirePositive(maxResponseBytes, "maxResponseBytes");
@@ -104,6 +109,7 @@ public record KilnConfig(
         private EffectLimits effectLimits = EffectLimits.DEFAULTS;
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
+        private List<Path> wasiDirRoots = List.of();
 
         private Builder() {}
 
@@ -202,6 +208,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder wasiDirRoots(List<Path> v) {
+            wasiDirRoots = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -222,7 +233,8 @@ public record KilnConfig(
                     maxFuel,
                     effectLimits,
                     recordsPerFunction,
-                    recordMaxAge);
+                    recordMaxAge,
+                    wasiDirRoots);
         }
     }
 }

@@ -47,7 +47,12 @@ public final class Deployer {
                         .applyTo(
                                 existing.map(FunctionInfo::settings)
                                         .orElse(FunctionSettings.DEFAULTS));
-        rules.check(settings);
+        try {
+            rules.check(settings);
+        } catch (KilnException e) {
+            // Only kiln.json can have changed the settings: the upload is what is invalid.
+            throw new KilnException(ErrorCode.INVALID_MODULE, "kiln.json: " + e.getMessage());
+        }
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         InstancePool.Lease trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
@@ -57,7 +62,9 @@ public final class Deployer {
         synchronized (this) {
             stored = registry.deploy(service, function, upload.wasm(), settings);
             pool.prepare(key, upload::wasm); // again, in case an eviction won the race
-            pool.release(trial); // the checked instance serves the first invocation
+            if (trial != null) {
+                pool.release(trial); // the checked instance serves the first invocation
+            }
             existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
         }
         log.info(
@@ -76,12 +83,14 @@ public final class Deployer {
         rules.check(settings);
         String sha = current.latest().sha256();
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
-        // New handler or memory cap: the stored module must still satisfy them.
+        // New handler, memory cap or abi: the stored module must still satisfy them.
         InstancePool.Lease trial =
                 check(key, registry.readModule(sha), settings, ErrorCode.BAD_REQUEST);
         synchronized (this) {
             FunctionInfo updated = registry.updateSettings(service, function, settings);
-            pool.release(trial);
+            if (trial != null) {
+                pool.release(trial);
+            }
             return updated;
         }
     }
@@ -97,7 +106,8 @@ public final class Deployer {
 
     /**
      * Validates, compiles and trial-instantiates; failures become {@code code}. Returns the trial
-     * instance, to be released into the pool once the function is stored.
+     * instance, to be released into the pool once the function is stored, or null for ABIs that do
+     * not pool instances (wasi-cgi).
      */
     private InstancePool.Lease check(
             VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {

@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * A partial change of function settings, as sent by {@code PATCH} or carried in {@code kiln.json}.
  * Absent fields keep their value; {@code env} is merged like a JSON merge patch (a {@code null}
- * value removes the key).
+ * value removes the key); {@code wasiReadOnlyDirs} is replaced as a whole ({@code {}} clears it).
  */
 public record SettingsPatch(
         String handler,
@@ -23,10 +23,14 @@ public record SettingsPatch(
         Map<String, String> env,
         String description,
         Long fuel,
-        Integer maxConcurrency) {
+        Integer maxConcurrency,
+        Map<String, String> wasiReadOnlyDirs) {
 
     public static final SettingsPatch EMPTY =
-            new SettingsPatch(null, null, null, null, null, null, null, null);
+            new SettingsPatch(null, null, null, null, null, null, null, null, null);
+
+    /** The setting that grants host directories: an administrator's PATCH only. */
+    static final String WASI_READ_ONLY_DIRS = "wasiReadOnlyDirs";
 
     private static final Set<String> FIELDS =
             Set.of(
@@ -37,7 +41,8 @@ public record SettingsPatch(
                     "env",
                     "description",
                     "fuel",
-                    "maxConcurrency");
+                    "maxConcurrency",
+                    WASI_READ_ONLY_DIRS);
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -78,7 +83,27 @@ public record SettingsPatch(
                 json.has("fuel") && !json.get("fuel").isNull()
                         ? longValue(json, "fuel", where)
                         : null,
-                integer(json, "maxConcurrency", where));
+                integer(json, "maxConcurrency", where),
+                stringMap(json, WASI_READ_ONLY_DIRS, where));
+    }
+
+    /** An object of strings, or null when absent. */
+    private static Map<String, String> stringMap(JsonNode json, String field, String where) {
+        JsonNode n = json.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            throw bad(where + ": '" + field + "' must be an object of strings");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : n.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw bad(where + ": " + field + " value of '" + e.getKey() + "' must be a string");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return out;
     }
 
     private static long longValue(JsonNode json, String field, String where) {
@@ -112,7 +137,8 @@ public record SettingsPatch(
                 mergedEnv,
                 description != null ? description : base.description(),
                 fuel != null ? fuel : base.fuel(),
-                maxConcurrency != null ? maxConcurrency : base.maxConcurrency());
+                maxConcurrency != null ? maxConcurrency : base.maxConcurrency(),
+                wasiReadOnlyDirs != null ? wasiReadOnlyDirs : base.wasiReadOnlyDirs());
     }
 
     private static String text(JsonNode json, String field, String where) {

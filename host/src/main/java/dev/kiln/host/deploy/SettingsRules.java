@@ -4,17 +4,24 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.sandbox.Abi;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /** Checks function settings against the host's limits before anything is stored. */
 final class SettingsRules {
-    static final int MAX_ENV_ENTRIES = 256;
-    static final int MAX_ENV_BYTES = 64 * 1024;
-    static final int MAX_DESCRIPTION = 1024;
-    static final int MAX_HANDLER = 128;
-    static final int MAX_CONCURRENCY = 100_000;
+    static final int MAX_ENV_ENTRIES = SettingsLimits.FIXED.maxEnvEntries();
+    static final int MAX_ENV_BYTES = SettingsLimits.FIXED.maxEnvBytes();
+    static final int MAX_DESCRIPTION = SettingsLimits.FIXED.maxDescriptionChars();
+    static final int MAX_HANDLER = SettingsLimits.FIXED.maxHandlerChars();
+    static final int MAX_CONCURRENCY = SettingsLimits.FIXED.maxConcurrency();
+    static final int MAX_DIRS = 8;
+    private static final Pattern GUEST_DIR = Pattern.compile("(/[A-Za-z0-9._-]{1,64}){1,8}");
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
     private final KilnConfig config;
@@ -27,9 +34,18 @@ final class SettingsRules {
         if (s.handler().isEmpty() || s.handler().length() > MAX_HANDLER) {
             throw bad("handler must be 1.." + MAX_HANDLER + " characters");
         }
-        if (!"kiln".equals(s.abi())) {
-            throw bad("abi '" + s.abi() + "' is not supported by this host; supported: kiln");
-        }
+        Abi abi =
+                Abi.byWire(s.abi())
+                        .orElseThrow(
+                                () ->
+                                        bad(
+                                                "abi '"
+                                                        + s.abi()
+                                                        + "' is not supported by this host;"
+                                                        + " supported: "
+                                                        + String.join(
+                                                                ", ",
+                                                                SettingsLimits.FIXED.abis())));
         long maxTimeout = config.maxTimeout().toMillis();
         if (s.timeoutMs() < 1 || s.timeoutMs() > maxTimeout) {
             throw bad("timeoutMs must be between 1 and " + maxTimeout);
@@ -47,6 +63,88 @@ final class SettingsRules {
             throw bad("maxConcurrency must be between 0 (no limit) and " + MAX_CONCURRENCY);
         }
         checkEnv(s.env());
+        checkDirs(abi, s.wasiReadOnlyDirs());
+    }
+
+    /**
+     * Grants are for wasi-cgi functions only, name a guest path like {@code /data}, and an existing
+     * host directory inside one of the host's {@code wasiDirRoots}.
+     */
+    private void checkDirs(Abi abi, Map<String, String> dirs) {
+        if (dirs.isEmpty()) {
+            return;
+        }
+        if (abi != Abi.WASI_CGI) {
+            throw bad("wasiReadOnlyDirs needs abi wasi-cgi");
+        }
+        if (dirs.size() > MAX_DIRS) {
+            throw bad("wasiReadOnlyDirs has more than " + MAX_DIRS + " entries");
+        }
+        if (config.wasiDirRoots().isEmpty()) {
+            throw bad(
+                    "this host grants no directories: start it with --wasi-dir-root to allow"
+                            + " wasiReadOnlyDirs");
+        }
+        for (var e : dirs.entrySet()) {
+            if (!isGuestDir(e.getKey())) {
+                throw bad(
+                        "wasiReadOnlyDirs key '"
+                                + printable(e.getKey())
+                                + "' must be an absolute guest path such as /data");
+            }
+            Path real = realDirectory(e.getValue());
+            boolean allowed = false;
+            for (Path root : config.wasiDirRoots()) {
+                try {
+                    if (real.startsWith(root.toRealPath())) {
+                        allowed = true;
+                        break;
+                    }
+                } catch (IOException ex) {
+                    // A root that does not exist (any more) allows nothing.
+                }
+            }
+            if (!allowed) {
+                throw bad(
+                        "wasiReadOnlyDirs: '"
+                                + printable(e.getValue())
+                                + "' is not inside a directory this host allows (--wasi-dir-root)");
+            }
+        }
+    }
+
+    /** {@code /data} or {@code /srv/site}: absolute, no {@code .} or {@code ..} segments. */
+    private static boolean isGuestDir(String path) {
+        if (!GUEST_DIR.matcher(path).matches()) {
+            return false;
+        }
+        for (String segment : path.substring(1).split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Path realDirectory(String path) {
+        try {
+            Path p = Path.of(path);
+            if (!p.isAbsolute()) {
+                throw bad("wasiReadOnlyDirs: '" + printable(path) + "' must be an absolute path");
+            }
+            Path real = p.toRealPath();
+            if (!Files.isDirectory(real)) {
+                throw bad("wasiReadOnlyDirs: '" + printable(path) + "' is not a directory");
+            }
+            return real;
+        } catch (InvalidPathException | IOException e) {
+            throw bad("wasiReadOnlyDirs: '" + printable(path) + "' is not an existing directory");
+        }
+    }
+
+    private static String printable(String s) {
+        String t = s.replaceAll("[^\\x20-\\x7e]", "?");
+        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
     }
 
     private static void checkEnv(Map<String, String> env) {

@@ -22,7 +22,7 @@ import java.util.zip.ZipInputStream;
  */
 public final class UploadReader {
     static final String MANIFEST = "kiln.json";
-    static final int MAX_ZIP_ENTRIES = 64;
+    static final int MAX_ZIP_ENTRIES = SettingsLimits.FIXED.maxZipEntries();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int maxInflatedBytes;
@@ -110,6 +110,15 @@ public final class UploadReader {
             settings = SettingsPatch.fromJson(manifest, MANIFEST, Set.of("module"));
         } catch (KilnException e) {
             throw invalid(e.getMessage());
+        }
+        if (settings.wasiReadOnlyDirs() != null) {
+            // Code packages must not grant themselves host directories: that is the operator's
+            // decision, made with PATCH.
+            throw invalid(
+                    MANIFEST
+                            + " may not set "
+                            + SettingsPatch.WASI_READ_ONLY_DIRS
+                            + "; an administrator grants directories with PATCH");
         }
         JsonNode moduleNode = manifest.get("module");
         if (moduleNode == null || !moduleNode.isTextual()) {

@@ -8,6 +8,7 @@ import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,8 +57,19 @@ final class HttpTriggerHandler implements HttpHandler {
                         exchange.getRequestMethod().toString(),
                         rest,
                         exchange.getQueryString(),
-                        headers);
+                        headers,
+                        exchange.getProtocol().toString(),
+                        remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
                 exchange, invoker, maxPayloadBytes, service, function, http);
+    }
+
+    /** The peer's IP address (what a CGI program sees as REMOTE_ADDR), empty when unknown. */
+    private static String remoteAddress(HttpServerExchange exchange) {
+        InetSocketAddress peer = exchange.getSourceAddress();
+        if (peer == null || peer.getAddress() == null) {
+            return "";
+        }
+        return peer.getAddress().getHostAddress();
     }
 }

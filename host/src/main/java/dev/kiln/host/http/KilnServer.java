@@ -32,8 +32,7 @@ public final class KilnServer implements AutoCloseable {
         var api =
                 new AdminAuth(
                         adminToken,
-                        new ManagementApi(registry, deployer, records, config.maxUploadBytes())
-                                .routes(invoke));
+                        new ManagementApi(registry, deployer, records, config).routes(invoke));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
         HttpHandler root =
                 new ErrorBoundary(
@@ -52,8 +51,12 @@ public final class KilnServer implements AutoCloseable {
         Undertow undertow =
                 Undertow.builder()
                         .addHttpListener(config.port(), config.host())
+                        // Bodies enforces each endpoint's cap with a 413; this backstop only has
+                        // to stay above every one of them.
                         .setServerOption(
-                                UndertowOptions.MAX_ENTITY_SIZE, (long) config.maxUploadBytes())
+                                UndertowOptions.MAX_ENTITY_SIZE,
+                                Math.max(config.maxUploadBytes(), config.maxPayloadBytes())
+                                        + Bodies.ENTITY_SLACK)
                         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
                         .setHandler(root)
                         .build();

@@ -1,6 +1,7 @@
 package dev.kiln.host.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.deploy.Deployer;
@@ -19,7 +20,7 @@ import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
 
-/** Routes of {@code /api/v1}: functions, versions, invocation records and logs. */
+/** Routes of {@code /api/v1}: functions, versions, invocation records, logs and limits. */
 final class ManagementApi {
     static final int MAX_PATCH_BYTES = 256 * 1024;
     static final int MAX_PAGE = 200;
@@ -28,18 +29,19 @@ final class ManagementApi {
     private final Registry registry;
     private final Deployer deployer;
     private final InvocationStore records;
-    private final long maxUploadBytes;
+    private final KilnConfig config;
 
     ManagementApi(
-            Registry registry, Deployer deployer, InvocationStore records, long maxUploadBytes) {
+            Registry registry, Deployer deployer, InvocationStore records, KilnConfig config) {
         this.registry = registry;
         this.deployer = deployer;
         this.records = records;
-        this.maxUploadBytes = maxUploadBytes;
+        this.config = config;
     }
 
     RoutingHandler routes(HttpHandler invoke) {
         return Handlers.routing()
+                .get("/api/v1/limits", ex -> Responses.json(ex, 200, Views.Limits.of(config)))
                 .get("/api/v1/services", blocking(this::listServices))
                 .get("/api/v1/services/{service}/functions", blocking(this::listFunctions))
                 .put(FN, this::upload)
@@ -104,7 +106,7 @@ final class ManagementApi {
         String function = PathParams.get(exchange, "function");
         Bodies.read(
                 exchange,
-                maxUploadBytes,
+                config.maxUploadBytes(),
                 (ex, body) -> {
                     String type = Bodies.mediaType(ex);
                     ex.dispatch(

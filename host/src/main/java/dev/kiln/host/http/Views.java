@@ -1,10 +1,15 @@
 package dev.kiln.host.http;
 
+import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestLogLine;
+import dev.kiln.abi.HostCalls;
+import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.SettingsLimits;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.VersionInfo;
+import dev.kiln.host.sandbox.ModuleLimits;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -92,6 +97,52 @@ final class Views {
                     r.errorMessage(),
                     r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
                     r.logTruncated());
+        }
+    }
+
+    /**
+     * {@code GET /api/v1/limits}: every limit a client can run into, so tools (the conformance
+     * runner first) can aim at a cap and one byte over it without knowing the host's settings.
+     */
+    record Limits(
+            long maxUploadBytes,
+            long maxPayloadBytes,
+            long maxResponseBytes,
+            long maxPatchBytes,
+            long maxTimeoutMs,
+            int maxMemoryMiB,
+            long fuelPerMs,
+            long maxFuel,
+            int workerThreads,
+            int workerQueue,
+            long workerStackBytes,
+            int recordsPerFunction,
+            long recordMaxAgeSeconds,
+            int maxPageSize,
+            int maxKeyBytes,
+            EffectLimits effects,
+            ModuleLimits module,
+            SettingsLimits settings) {
+        static Limits of(KilnConfig c) {
+            return new Limits(
+                    c.maxUploadBytes(),
+                    c.maxPayloadBytes(),
+                    c.maxResponseBytes(),
+                    ManagementApi.MAX_PATCH_BYTES,
+                    c.maxTimeout().toMillis(),
+                    c.maxMemoryMiB(),
+                    c.fuelPerMs(),
+                    c.maxFuel(),
+                    c.workerThreads(),
+                    c.workerQueue(),
+                    c.workerStackBytes(),
+                    c.recordsPerFunction(),
+                    c.recordMaxAge().toSeconds(),
+                    ManagementApi.MAX_PAGE,
+                    HostCalls.MAX_KEY_BYTES,
+                    c.effectLimits(),
+                    c.moduleLimits(),
+                    SettingsLimits.FIXED);
         }
     }
 

@@ -12,11 +12,16 @@ import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
 import dev.kiln.host.sandbox.SandboxResult;
+import dev.kiln.host.sandbox.WasiCgiRun;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,8 +97,8 @@ public final class Invoker implements AutoCloseable {
                         try {
                             result = run(request, function);
                         } finally {
-                            // Free the slot before answering: a client that calls again the
-                            // moment it has its answer must find the slot free, not get 429.
+                            // Before answering: a client that sends its next call as soon as it
+                            // has this answer must find the slot free.
                             if (slots != null) {
                                 slots.release();
                             }
@@ -124,6 +129,10 @@ public final class Invoker implements AutoCloseable {
                 capped * 1_000_000L,
                 () -> {
                     try {
+                        if (key.rules().abi() == Abi.WASI_CGI) {
+                            WasiCgiRun.trial(pool.code(key, () -> wasm).module());
+                            return new Trial(null, null);
+                        }
                         return new Trial(pool.acquire(key, () -> wasm), null);
                     } catch (KilnException e) {
                         return new Trial(null, new InvocationOutcome.Trap(e.getMessage()));
@@ -136,7 +145,7 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * A trial instantiation's result: the instance (for the caller to release into the pool once
-     * the function is stored) or why it failed.
+     * the function is stored; null for wasi-cgi, which never pools) or why it failed.
      */
     public record Trial(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
 
@@ -147,6 +156,16 @@ public final class Invoker implements AutoCloseable {
                         ? Long.MAX_VALUE
                         : timeoutMs * config.fuelPerMs();
         return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
+    }
+
+    /** Directories a wasi-cgi function may read, by guest path. */
+    private static Map<String, Path> grants(FunctionSettings settings) {
+        if (settings.wasiReadOnlyDirs().isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Path> out = new LinkedHashMap<>();
+        settings.wasiReadOnlyDirs().forEach((guest, host) -> out.put(guest, Path.of(host)));
+        return out;
     }
 
     private InvocationResult run(InvocationRequest request, FunctionInfo function) {
@@ -182,6 +201,18 @@ public final class Invoker implements AutoCloseable {
                         timeoutMs * 1_000_000L,
                         () -> {
                             try {
+                                if (key.rules().abi() == Abi.WASI_CGI) {
+                                    // A new instance per invocation: nothing is pooled or reset.
+                                    var code = pool.code(key, () -> registry.readModule(sha));
+                                    startKind[0] = code.startKind();
+                                    return WasiCgiRun.run(
+                                            code.module(),
+                                            context,
+                                            request.payload(),
+                                            limits,
+                                            fuelBudget(settings, timeoutMs),
+                                            grants(settings));
+                                }
                                 InstancePool.Lease lease =
                                         pool.acquire(key, () -> registry.readModule(sha));
                                 startKind[0] = lease.startKind();

@@ -71,6 +71,23 @@ public final class InstancePool {
         return new Lease(key, module.instantiate(), cold ? StartKind.COLD : StartKind.WARM);
     }
 
+    /** Compiled code and whether it had to be compiled for this request. */
+    public record Code(CompiledModule module, StartKind startKind) {}
+
+    /**
+     * The compiled code of {@code key}, compiled now if needed ({@code COLD}, else {@code WARM}).
+     * For ABIs that instantiate per invocation and never pool instances (wasi-cgi).
+     */
+    public Code code(VersionKey key, Supplier<byte[]> wasm) {
+        boolean cold = prepare(key, wasm);
+        CompiledModule module = compiled.get(key);
+        if (module == null) { // evicted between prepare and here: compile again
+            cold = prepare(key, wasm);
+            module = compiled.get(key);
+        }
+        return new Code(module, cold ? StartKind.COLD : StartKind.WARM);
+    }
+
     /**
      * Takes an instance back after its invocation. It is reset and kept if it can be, otherwise
      * dropped. Never call it twice for one lease.

@@ -1,12 +1,13 @@
 package dev.kiln.host.pool;
 
 import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
 
 /**
  * Identifies compiled code: the module's content hash plus the rules it was validated under
- * (handler and memory cap change what an instance looks like, so they are part of the key).
+ * (handler, memory cap and ABI change what an instance looks like, so they are part of the key).
  */
 public record VersionKey(String sha256, ModuleRules rules) {
 
@@ -15,8 +16,14 @@ public record VersionKey(String sha256, ModuleRules rules) {
      * the code compiled at upload is the code invocations find.
      */
     public static VersionKey of(String sha256, FunctionSettings settings, ModuleLimits limits) {
+        Abi abi =
+                Abi.byWire(settings.abi())
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "unknown abi " + settings.abi()));
         return new VersionKey(
-                sha256, new ModuleRules(settings.handler(), settings.memoryMiB(), limits));
+                sha256, new ModuleRules(settings.handler(), settings.memoryMiB(), limits, abi));
     }
 
     /**

@@ -6,12 +6,16 @@ import java.util.Objects;
 /**
  * A function's settings. They belong to the function (not to a version) and persist across uploads.
  *
- * @param handler the export called per invocation
- * @param abi {@code kiln} (later also {@code wasi-cgi})
- * @param env config values the guest reads with {@code kiln.config_get}
+ * @param handler the export called per invocation (kiln ABI)
+ * @param abi {@code kiln} or {@code wasi-cgi}
+ * @param env config values the guest reads with {@code kiln.config_get}, or in its environment
+ *     (wasi-cgi)
  * @param fuel fuel budget per invocation; 0 means derived from the timeout
  * @param maxConcurrency invocations of this function in flight at once; 0 means no limit of its own
  *     (the host's worker pool and queue still apply)
+ * @param wasiReadOnlyDirs host directories a wasi-cgi function may read, by the path the guest sees
+ *     them at (e.g. {@code /data} to {@code /srv/kiln/site}); set by an administrator with PATCH
+ *     only, within the host's {@code --wasi-dir-root}s
  */
 public record FunctionSettings(
         String handler,
@@ -21,10 +25,11 @@ public record FunctionSettings(
         Map<String, String> env,
         String description,
         long fuel,
-        int maxConcurrency) {
+        int maxConcurrency,
+        Map<String, String> wasiReadOnlyDirs) {
 
     public static final FunctionSettings DEFAULTS =
-            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0);
+            new FunctionSettings("kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0, Map.of());
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");
@@ -32,5 +37,20 @@ public record FunctionSettings(
         Objects.requireNonNull(description, "description");
         // Immutable already, so InvocationContext's defensive copy on every invocation is free.
         env = Map.copyOf(env);
+        // Absent in settings stored before the field existed.
+        wasiReadOnlyDirs = wasiReadOnlyDirs == null ? Map.of() : Map.copyOf(wasiReadOnlyDirs);
+    }
+
+    /** Settings without directory grants. */
+    public FunctionSettings(
+            String handler,
+            String abi,
+            int timeoutMs,
+            int memoryMiB,
+            Map<String, String> env,
+            String description,
+            long fuel,
+            int maxConcurrency) {
+        this(handler, abi, timeoutMs, memoryMiB, env, description, fuel, maxConcurrency, Map.of());
     }
 }

@@ -41,6 +41,35 @@ public final class CompiledModule {
         this.fuelGlobal = fuelGlobal;
     }
 
+    /** The ABI the module was validated for. */
+    public Abi abi() {
+        return validated.rules.abi();
+    }
+
+    /**
+     * A bare instance bound to {@code imports}, its start function run but not its {@code _start}
+     * export (Chicory would run that too unless told not to); for ABIs that take one instance per
+     * invocation and bind their own imports (wasi-cgi).
+     */
+    Instance newInstance(ImportValues imports) {
+        return Instance.builder(metered)
+                .withImportValues(imports)
+                .withMachineFactory(machineFactory)
+                .withMemoryLimits(validated.memoryLimits)
+                .withStart(false)
+                .build();
+    }
+
+    /** Index of the fuel global the injector added. */
+    int fuelGlobal() {
+        return fuelGlobal;
+    }
+
+    /** Pages the function's memory may grow to. */
+    int maxPages() {
+        return validated.memoryLimits.maximumPages();
+    }
+
     /**
      * Creates an instance, runs the module's start function and {@code kiln_init}, and checks its
      * ABI version. Run it under a deadline: guest code executes here.

@@ -19,9 +19,10 @@ import dev.kiln.host.core.KilnException;
 import java.util.List;
 
 /**
- * Decides whether a module may be stored: it must parse and validate, import only ABI v1 host
- * functions, export what the ABI requires with the right signatures, and fit its memory cap. Runs
- * before anything is stored or compiled.
+ * Decides whether a module may be stored: it must parse and validate, import only what its ABI
+ * allows (kiln ABI v1 host functions, or the WASI preview 1 functions the host implements), export
+ * what the ABI requires with the right signatures, and fit its memory cap. Runs before anything is
+ * stored or compiled.
  */
 public final class ModuleValidator {
     private static final FunctionType ALLOC_TYPE =
@@ -29,6 +30,10 @@ public final class ModuleValidator {
     private static final FunctionType HANDLE_TYPE =
             FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64));
     private static final FunctionType INIT_TYPE = FunctionType.of(List.of(), List.of());
+
+    /** The entry point of a WASI command module. */
+    static final String WASI_START = "_start";
+
     private static final FunctionType ABI_VERSION_TYPE =
             FunctionType.of(List.of(), List.of(ValType.I32));
 
@@ -38,6 +43,13 @@ public final class ModuleValidator {
     public static ValidatedModule validate(byte[] wasm, ModuleRules rules) {
         WasmModule module = parse(wasm);
         checkDeclarations(module, rules.limits());
+        if (rules.abi() == Abi.WASI_CGI) {
+            checkWasiImports(module);
+            MemoryLimits memory = checkMemory(module, rules);
+            requireExport(module, WASI_START, INIT_TYPE);
+            // Every invocation runs on a new instance: nothing to initialise once or to reset.
+            return new ValidatedModule(wasm, module, rules, memory, false, false, false);
+        }
         checkImports(module);
         MemoryLimits memory = checkMemory(module, rules);
         requireExport(module, AbiV1.EXPORT_ALLOC, ALLOC_TYPE);
@@ -136,10 +148,40 @@ public final class ModuleValidator {
         }
     }
 
+    private static void checkWasiImports(WasmModule module) {
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount(); i++) {
+            Import imp = imports.getImport(i);
+            String where = "import " + imp.module() + "." + imp.name();
+            if (!WasiFunctions.MODULE.equals(imp.module())) {
+                throw invalid(
+                        where
+                                + " is not allowed: wasi-cgi modules may import only from module '"
+                                + WasiFunctions.MODULE
+                                + "'");
+            }
+            if (!(imp instanceof FunctionImport fi)) {
+                throw invalid(where + " is not allowed: only functions may be imported");
+            }
+            FunctionType expected = WasiFunctions.signature(imp.name());
+            if (expected == null) {
+                throw invalid(
+                        where
+                                + (WasiFunctions.UNSUPPORTED.contains(imp.name())
+                                        ? " is not supported by this host (no sockets, no signals)"
+                                        : " is not a WASI preview 1 function"));
+            }
+            FunctionType actual = module.typeSection().getType(fi.typeIndex());
+            if (!actual.equals(expected)) {
+                throw invalid(where + " has signature " + actual + " but WASI defines " + expected);
+            }
+        }
+    }
+
     private static MemoryLimits checkMemory(WasmModule module, ModuleRules rules) {
         var section = module.memorySection();
         if (section.isEmpty() || section.get().memoryCount() == 0) {
-            throw invalid("module defines no memory; the kiln ABI needs an exported 'memory'");
+            throw invalid("module defines no memory; it must export one as 'memory'");
         }
         if (section.get().memoryCount() > 1) {
             throw invalid("module defines more than one memory");

@@ -7,10 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Repeated hostile invocations leave the host serving, with every worker thread intact. */
+/**
+ * Repeated hostile invocations leave the host serving, with every worker thread intact and the
+ * latency of other functions as it was.
+ */
 class HostileLoadTest {
     static final String RECURSION_BOMB =
             """
@@ -28,15 +32,44 @@ class HostileLoadTest {
             kiln.deploy("h", "bomb", Wat.compile(RECURSION_BOMB));
             kiln.patch("h", "bomb", "{\"fuel\":1000000000000}");
             kiln.deploy("h", "echo", Wat.fixture("echo"));
+            long[] before = echoLatencies(kiln);
             for (int i = 0; i < 1000; i++) {
                 var r = kiln.invoke("h", "bomb", "x");
                 assertThat(r.statusCode()).as("bomb %d", i).isEqualTo(500);
                 assertThat(errorCode(r)).isEqualTo("stack_exhausted");
             }
-            // Every worker (8 on this machine) must still run guests correctly.
+            // Every worker (8 on this machine) must still run guests correctly...
             for (int i = 0; i < 100; i++) {
                 assertThat(text(kiln.invoke("h", "echo", "ok " + i))).isEqualTo("ok " + i);
             }
+            // ...as fast as before. The bound is generous: the machine may be busy, and speed
+            // goals belong in perf/. A broken worker or a leak would cost far more than this.
+            long[] after = echoLatencies(kiln);
+            System.out.printf(
+                    "echo latency before / after 1000 stack exhaustions: median %d / %d us,"
+                            + " p90 %d / %d us%n",
+                    before[before.length / 2] / 1000,
+                    after[after.length / 2] / 1000,
+                    before[before.length * 9 / 10] / 1000,
+                    after[after.length * 9 / 10] / 1000);
+            assertThat(after[after.length / 2])
+                    .isLessThanOrEqualTo(3 * before[before.length / 2] + 2_000_000);
         }
+    }
+
+    /** Nanoseconds per echo invocation, sorted, after a warm-up. */
+    private static long[] echoLatencies(TestHost kiln) {
+        long[] nanos = new long[300];
+        for (int i = -100; i < nanos.length; i++) {
+            long t = System.nanoTime();
+            var r = kiln.invoke("h", "echo", "ping");
+            long elapsed = System.nanoTime() - t;
+            assertThat(r.statusCode()).isEqualTo(200);
+            if (i >= 0) {
+                nanos[i] = elapsed;
+            }
+        }
+        Arrays.sort(nanos);
+        return nanos;
     }
 }

@@ -1,0 +1,7 @@
+(module
+  (import "kiln" "log" (func $log (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "kiln_alloc") (param $len i32) (result i32) (i32.const 1024))
+
+  (func (export "kiln_handle") (param $ptr i32) (param $len i32) (result i64)
+    (i64.const 0)))

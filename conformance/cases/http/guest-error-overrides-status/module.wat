@@ -1,0 +1,11 @@
+(module
+  (import "kiln" "response_set_status" (func $status (param i32) (result i32)))
+  (import "kiln" "response_header_set" (func $h (param i32 i32 i32 i32) (result i32)))
+  (import "kiln" "fail" (func $fail (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "kiln_alloc") (param $len i32) (result i32) (i32.const 1024))
+  (data (i32.const 0) "x-custom")
+  (data (i32.const 16) "1")
+  (data (i32.const 32) "nope")
+  (func (export "kiln_handle") (param $ptr i32) (param $len i32) (result i64)
+    (drop (call $status (i32.const 418))) (drop (call $h (i32.const 0) (i32.const 8) (i32.const 16) (i32.const 1))) (drop (call $fail (i32.const 32) (i32.const 4))) (i64.const 0)))

@@ -1,0 +1,7 @@
+(module
+  (import "kiln" "log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "kiln_alloc") (param $len i32) (result i32) (i32.const 1024))
+
+  (func (export "kiln_handle") (param $ptr i32) (param $len i32) (result i64)
+    (drop (call $log (i32.const 1) (i32.const 65530) (i32.const 100))) (i64.const 0)))

@@ -1,0 +1,5 @@
+;; A kiln-ABI echo uploaded as wasi-cgi: it has no _start.
+(module
+  (memory (export "memory") 1)
+  (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "kiln_handle") (param i32 i32) (result i64) (i64.const 0)))

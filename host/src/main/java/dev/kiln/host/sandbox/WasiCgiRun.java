@@ -1,0 +1,178 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasi.WasiOptions;
+import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.kiln.abi.GuestEffects;
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.fuel.FuelInjector;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one invocation of a wasi-cgi module: a new instance per invocation, the payload on stdin,
+ * CGI variables in the environment, stdout parsed as a CGI response, stderr into the function's
+ * logs. Fuel, deadline (the caller's interrupt) and memory cap apply as for the kiln ABI.
+ */
+public final class WasiCgiRun {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private WasiCgiRun() {}
+
+    /**
+     * Runs {@code _start}. Never throws for anything the guest does.
+     *
+     * @param readOnlyDirs guest path to host directory the function was granted; usually empty
+     */
+    public static SandboxResult run(
+            CompiledModule module,
+            InvocationContext context,
+            byte[] payload,
+            InvocationLimits limits,
+            long fuelBudget,
+            Map<String, Path> readOnlyDirs) {
+        GuestEffects effects = new GuestEffects(limits.effects());
+        CappedOutput stdout = new CappedOutput(limits.maxOutputBytes());
+        StderrLog stderr =
+                new StderrLog(
+                        effects,
+                        limits.effects().maxLogBytes(),
+                        limits.effects().maxFailMessageBytes());
+        ReadOnlyDirs dirs = readOnlyDirs.isEmpty() ? null : new ReadOnlyDirs(readOnlyDirs);
+        WasiOptions.Builder options =
+                options(new ByteArrayInputStream(payload), stdout, stderr)
+                        .withArguments(List.of(context.function()));
+        CgiEnvironment.of(context, payload.length).forEach(options::withEnvironment);
+        if (dirs != null) {
+            dirs.preopens().forEach(options::withDirectory);
+        }
+        Instance instance = null;
+        long spent = 0;
+        int exitCode = 0;
+        InvocationOutcome failure = null;
+        try (WasiPreview1 wasi = wasi(options)) {
+            instance = module.newInstance(imports(wasi, dirs));
+            GlobalInstance fuel = instance.global(module.fuelGlobal());
+            // The start function (if any) ran on the init budget; charge it to this invocation.
+            fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
+            instance.export(ModuleValidator.WASI_START).apply();
+        } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
+            GuestFailures.rethrowIfHostFatal(t);
+            if (causedBy(t, WasiExitException.class) instanceof WasiExitException e) {
+                exitCode = e.exitCode();
+            } else if (causedBy(t, CappedOutput.Exceeded.class) != null) {
+                failure =
+                        new InvocationOutcome.OutputLimit(
+                                "the function wrote more than "
+                                        + stdout.cap()
+                                        + " bytes to stdout");
+            } else if (causedBy(t, InterruptedException.class) != null) {
+                Thread.interrupted();
+                failure =
+                        new InvocationOutcome.Timeout(
+                                "the function did not finish before its deadline");
+            } else {
+                failure = GuestFailures.classify(t);
+            }
+        } finally {
+            stderr.finish();
+        }
+        if (instance != null) {
+            long remaining = instance.global(module.fuelGlobal()).getValue();
+            spent = Math.min(fuelBudget, fuelBudget - remaining);
+            if (remaining < 0 && !(failure instanceof InvocationOutcome.Timeout)) {
+                failure =
+                        new InvocationOutcome.OutOfFuel(
+                                "the function used up its fuel budget of " + fuelBudget);
+            }
+            if (failure instanceof InvocationOutcome.Trap
+                    && instance.memory().pages() >= module.maxPages()) {
+                failure =
+                        new InvocationOutcome.MemoryLimit(
+                                "the function trapped with its memory at the memoryMiB cap ("
+                                        + (module.maxPages() / 16)
+                                        + " MiB)");
+            }
+        }
+        InvocationOutcome outcome;
+        if (failure != null) {
+            outcome = failure;
+        } else if (exitCode != 0) {
+            outcome = new InvocationOutcome.GuestError(exitMessage(exitCode, stderr.lastLine()));
+        } else {
+            outcome = CgiResponseParser.parse(stdout.toByteArray(), limits.effects());
+        }
+        return new SandboxResult(outcome, effects.logs(), effects.logTruncated(), spent);
+    }
+
+    /**
+     * Instantiates the module once without running {@code _start}: the upload check. WASI calls
+     * made by a start function see no arguments, environment or input, and their output is dropped.
+     *
+     * @throws RuntimeException whatever the guest's start function raised (classify with {@link
+     *     GuestFailures})
+     */
+    public static void trial(CompiledModule module) {
+        WasiOptions.Builder options =
+                options(InputStream.nullInputStream(), OutputStream.nullOutputStream(), null);
+        try (WasiPreview1 wasi = wasi(options)) {
+            module.newInstance(imports(wasi, null));
+        }
+    }
+
+    private static WasiOptions.Builder options(
+            InputStream stdin, OutputStream stdout, OutputStream stderr) {
+        return WasiOptions.builder()
+                .withStdin(stdin, false)
+                .withStdout(stdout, false)
+                .withStderr(stderr == null ? OutputStream.nullOutputStream() : stderr, false)
+                .withRandom(RANDOM)
+                .withClock(Clock.systemUTC())
+                // proc_exit(0) then throws WasiExitException too, which skips filling in a stack
+                // trace; Chicory's default for it (ExecutionCompletedException) walks the whole
+                // guest stack. Go's runtime calls exit(0) after every main.
+                .withThrowOnExit0(true);
+    }
+
+    private static WasiPreview1 wasi(WasiOptions.Builder options) {
+        return WasiPreview1.builder()
+                .withLogger(WasiFunctions.SILENT)
+                .withOptions(options.build())
+                .build();
+    }
+
+    private static ImportValues imports(WasiPreview1 wasi, ReadOnlyDirs dirs) {
+        return ImportValues.builder()
+                .addFunction(WasiGuards.apply(wasi.toHostFunctions(), dirs))
+                .build();
+    }
+
+    /** "exit code 3", then the last line the guest wrote to stderr, if any. */
+    private static String exitMessage(int code, byte[] lastStderrLine) {
+        String text = new String(lastStderrLine, StandardCharsets.UTF_8).strip();
+        return "the function exited with code " + code + (text.isEmpty() ? "" : ": " + text);
+    }
+
+    private static Throwable causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return c;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return null;
+    }
+}

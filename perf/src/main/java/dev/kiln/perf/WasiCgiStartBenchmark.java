@@ -1,0 +1,156 @@
+package dev.kiln.perf;
+
+import com.dylibso.chicory.wabt.Wat2Wasm;
+import dev.kiln.abi.Header;
+import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.sandbox.Abi;
+import dev.kiln.host.sandbox.CompiledModule;
+import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.InvocationLimits;
+import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.sandbox.ModuleRules;
+import dev.kiln.host.sandbox.ModuleValidator;
+import dev.kiln.host.sandbox.SandboxResult;
+import dev.kiln.host.sandbox.WasiCgiRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What one HTTP hello costs in the sandbox, by ABI and start kind: a pooled kiln-ABI instance
+ * (reset after use), a kiln-ABI instance created per request, and wasi-cgi modules (always a new
+ * instance per request) written in WAT, C (wasi-libc) and Rust. Run from the repository root after
+ * {@code guest-sdks/wasi-cgi/build.sh}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class WasiCgiStartBenchmark {
+    static final String WASI_WAT_HELLO =
+            """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write"
+                (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 64) "Content-Type: text/plain\\n\\nHello, world!")
+              (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 64))
+                (i32.store (i32.const 4) (i32.const 39))
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+            """;
+
+    @Param({"kiln-pool", "kiln-instantiate", "wasi-wat", "wasi-c", "wasi-rust"})
+    public String variant;
+
+    private CompiledModule module;
+    private GuestInstance pooled;
+    private InvocationContext context;
+    private final byte[] payload = new byte[0];
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        Path cache = Files.createTempDirectory("kiln-bench-code");
+        byte[] wasm;
+        Abi abi = variant.startsWith("kiln") ? Abi.KILN : Abi.WASI_CGI;
+        switch (variant) {
+            case "kiln-pool", "kiln-instantiate" ->
+                    wasm = Files.readAllBytes(Path.of("guest-sdks/examples/wat/hello.wasm"));
+            case "wasi-wat" -> wasm = Wat2Wasm.parse(WASI_WAT_HELLO);
+            case "wasi-c" -> wasm = built("c");
+            case "wasi-rust" -> wasm = built("rust");
+            default -> throw new IllegalArgumentException(variant);
+        }
+        var rules = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS, abi);
+        module = new ModuleCompiler(cache).compile(ModuleValidator.validate(wasm, rules));
+        if (variant.equals("kiln-pool")) {
+            pooled = module.instantiate();
+        }
+        var http =
+                new HttpRequestMeta(
+                        "GET",
+                        "/",
+                        "",
+                        List.of(new Header("host", "127.0.0.1:8080"), new Header("accept", "*/*")),
+                        "HTTP/1.1",
+                        "127.0.0.1");
+        context =
+                new InvocationContext(
+                        "01JBENCHMARK0000000000000",
+                        "bench",
+                        "hello",
+                        "sha",
+                        "http",
+                        Long.MAX_VALUE,
+                        http,
+                        Map.of());
+    }
+
+    private static byte[] built(String lang) {
+        Path p = Path.of("guest-sdks/wasi-cgi/build", lang, "hello.wasm");
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "run guest-sdks/wasi-cgi/build.sh from the repository root first", e);
+        }
+    }
+
+    @Benchmark
+    public SandboxResult hello() {
+        SandboxResult r =
+                switch (variant) {
+                    case "kiln-pool" -> {
+                        SandboxResult result =
+                                pooled.invoke(
+                                        context,
+                                        payload,
+                                        InvocationLimits.DEFAULTS,
+                                        1_000_000_000L);
+                        if (!pooled.resetForReuse()) {
+                            pooled = module.instantiate();
+                        }
+                        yield result;
+                    }
+                    case "kiln-instantiate" ->
+                            module.instantiate()
+                                    .invoke(
+                                            context,
+                                            payload,
+                                            InvocationLimits.DEFAULTS,
+                                            1_000_000_000L);
+                    default ->
+                            WasiCgiRun.run(
+                                    module,
+                                    context,
+                                    payload,
+                                    InvocationLimits.DEFAULTS,
+                                    1_000_000_000L,
+                                    Map.of());
+                };
+        if (!(r.outcome() instanceof dev.kiln.host.core.InvocationOutcome.Ok)) {
+            throw new IllegalStateException(variant + ": " + r.outcome());
+        }
+        return r;
+    }
+}
