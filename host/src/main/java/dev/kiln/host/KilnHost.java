@@ -4,6 +4,7 @@ import dev.kiln.host.config.AdminTokens;
 import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
@@ -11,8 +12,10 @@ import dev.kiln.host.observability.RecordRetention;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.triggers.Triggers;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -21,6 +24,8 @@ public final class KilnHost implements AutoCloseable {
     private final Registry registry;
     private final InvocationStore records;
     private final Invoker invoker;
+    private final Events events;
+    private final Triggers triggers;
     private final KilnServer server;
     private final AdminTokens.Resolved token;
     private final DataDirLock lock;
@@ -30,11 +35,15 @@ public final class KilnHost implements AutoCloseable {
             Registry registry,
             InvocationStore records,
             Invoker invoker,
+            Events events,
+            Triggers triggers,
             KilnServer server,
             AdminTokens.Resolved token) {
         this.registry = registry;
         this.records = records;
         this.invoker = invoker;
+        this.events = events;
+        this.triggers = triggers;
         this.server = server;
         this.token = token;
         this.lock = lock;
@@ -67,9 +76,23 @@ public final class KilnHost implements AutoCloseable {
             Invoker invoker = new Invoker(config, registry, pool, records);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker);
+            Events events =
+                    Events.start(
+                            config.dataDir(), config.eventLimits(), registry, invoker, records);
+            opened.push(events);
+            Triggers triggers = Triggers.start(config.dataDir(), events, registry);
+            opened.push(triggers);
             KilnServer server =
-                    KilnServer.start(config, token.token(), registry, deployer, invoker, records);
-            return new KilnHost(lock, registry, records, invoker, server, token);
+                    KilnServer.start(
+                            config,
+                            token.token(),
+                            registry,
+                            deployer,
+                            invoker,
+                            records,
+                            events,
+                            triggers);
+            return new KilnHost(lock, registry, records, invoker, events, triggers, server, token);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -95,10 +118,17 @@ public final class KilnHost implements AutoCloseable {
         records.flush();
     }
 
+    /**
+     * Stops in dependency order: no new requests, no new timer fires, running events finish (up to
+     * a grace period; the rest stay queued), then workers and storage.
+     */
     @Override
     public void close() {
         server.close();
+        triggers.close();
+        events.stopDispatching(Duration.ofSeconds(10));
         invoker.close();
+        events.close();
         records.close();
         registry.close();
         try {

@@ -34,11 +34,45 @@ class ImportRulesTest {
     void storageAndRecordsDoNotReachUpTheRequestPath() throws IOException {
         List<String> bad = new ArrayList<>();
         for (String pkg : List.of("registry", "observability", "storage", "core")) {
-            for (String upper : List.of("http", "deploy", "invoke", "pool", "sandbox", "fuel")) {
+            for (String upper :
+                    List.of(
+                            "http",
+                            "deploy",
+                            "invoke",
+                            "pool",
+                            "sandbox",
+                            "fuel",
+                            "events",
+                            "triggers")) {
                 bad.addAll(offendersIn(pkg, "import dev.kiln.host." + upper + "."));
             }
         }
         assertThat(bad).isEmpty();
+    }
+
+    @Test
+    void eventsAndTriggersSitBesideTheRequestPath() throws IOException {
+        List<String> bad = new ArrayList<>();
+        // Triggers feed events; events run through invoke. Neither reaches back up.
+        for (String upper : List.of("http", "deploy", "triggers")) {
+            bad.addAll(offendersIn("events", "import dev.kiln.host." + upper + "."));
+        }
+        for (String upper : List.of("http", "deploy")) {
+            bad.addAll(offendersIn("triggers", "import dev.kiln.host." + upper + "."));
+        }
+        // Only the HTTP layer and the composition root know about events and triggers.
+        for (String pkg : List.of("invoke", "pool", "sandbox", "fuel", "deploy", "config")) {
+            bad.addAll(offendersIn(pkg, "import dev.kiln.host.triggers."));
+        }
+        for (String pkg : List.of("invoke", "pool", "sandbox", "fuel", "deploy")) {
+            bad.addAll(offendersIn(pkg, "import dev.kiln.host.events."));
+        }
+        assertThat(bad).isEmpty();
+    }
+
+    @Test
+    void onlyTriggersImportTheCronLibrary() throws IOException {
+        assertThat(offenders("import com.cronutils", List.of("triggers"))).isEmpty();
     }
 
     /** Files outside {@code allowed} packages that contain {@code importPrefix}. */

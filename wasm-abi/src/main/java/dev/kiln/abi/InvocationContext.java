@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * What the host tells a guest about the invocation it is serving.
  *
- * @param trigger {@code invoke} or {@code http} (later also {@code event} and {@code timer})
+ * @param trigger {@code invoke}, {@code http}, {@code event} (topic or destination) or {@code
+ *     timer}
  * @param http request metadata for the HTTP trigger; {@code null} for other triggers
  * @param config the function's env/config map
  */

@@ -3,6 +3,7 @@ package dev.kiln.host.cli;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.WorkerMode;
+import dev.kiln.host.events.EventLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +74,55 @@ final class ServeCommand implements Callable<Integer> {
     WorkerMode workerMode = WorkerMode.PLATFORM;
 
     @Option(
+            names = "--records-per-function",
+            description = "Invocation records kept per function (default: ${DEFAULT-VALUE}).")
+    int recordsPerFunction = 1000;
+
+    @Option(
+            names = "--max-event-bytes",
+            description =
+                    "Largest asynchronous invoke or published event (default: ${DEFAULT-VALUE}).")
+    int maxEventBytes = EventLimits.DEFAULTS.maxEventBytes();
+
+    @Option(
+            names = "--max-queued-events",
+            description =
+                    "Events one function may have queued before 429, and the cap of its"
+                            + " maxQueuedEvents (default: ${DEFAULT-VALUE}).")
+    int maxQueuedEvents = EventLimits.DEFAULTS.maxQueuedEvents();
+
+    @Option(
+            names = "--async-workers",
+            description = "Asynchronous invocations running at once (default: cores, at least 2).")
+    Integer asyncWorkers;
+
+    @Option(
+            names = "--event-attempts",
+            description =
+                    "Attempts per event for functions without their own maxAttempts (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int eventAttempts = EventLimits.DEFAULTS.defaultMaxAttempts();
+
+    @Option(
+            names = "--event-max-age-s",
+            description =
+                    "Cap and default of a function's maxEventAgeSeconds (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long eventMaxAgeSeconds = EventLimits.DEFAULTS.maxEventAgeCap().toSeconds();
+
+    @Option(
+            names = "--retry-base-delay-ms",
+            description =
+                    "Delay before an event's second attempt; doubles per attempt (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long retryBaseDelayMs = EventLimits.DEFAULTS.retryBaseDelay().toMillis();
+
+    @Option(
+            names = "--retry-max-delay-ms",
+            description = "Cap on the delay between two attempts (default: ${DEFAULT-VALUE}).")
+    long retryMaxDelayMs = EventLimits.DEFAULTS.retryMaxDelay().toMillis();
+
+    @Option(
             names = "--wasi-dir-root",
             description =
                     "A host directory under which wasi-cgi functions may be granted read-only"
@@ -94,11 +144,25 @@ final class ServeCommand implements Callable<Integer> {
                         .maxTimeout(Duration.ofMillis(maxTimeoutMs))
                         .maxMemoryMiB(maxMemoryMiB)
                         .workerQueue(queue)
+                        .recordsPerFunction(recordsPerFunction)
                         .workerMode(workerMode)
                         .wasiDirRoots(wasiDirRoots);
         if (workers != null) {
             builder.workerThreads(workers);
         }
+        var events =
+                EventLimits.DEFAULTS.toBuilder()
+                        .maxEventBytes(maxEventBytes)
+                        .maxQueuedEvents(maxQueuedEvents)
+                        .defaultMaxAttempts(eventAttempts)
+                        .defaultMaxEventAge(Duration.ofSeconds(eventMaxAgeSeconds))
+                        .maxEventAgeCap(Duration.ofSeconds(eventMaxAgeSeconds))
+                        .retryBaseDelay(Duration.ofMillis(retryBaseDelayMs))
+                        .retryMaxDelay(Duration.ofMillis(retryMaxDelayMs));
+        if (asyncWorkers != null) {
+            events.asyncWorkers(asyncWorkers);
+        }
+        builder.eventLimits(events.build());
         KilnHost host = KilnHost.start(builder.build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

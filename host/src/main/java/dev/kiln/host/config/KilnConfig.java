@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,8 @@ import java.util.Objects;
  * @param recordMaxAge invocation records older than this are deleted
  * @param wasiDirRoots host directories under which an administrator may grant wasi-cgi functions
  *     read-only directories ({@code wasiReadOnlyDirs}); empty (the default) allows no grants
+ * @param eventLimits asynchronous invocation: event size, queue bound, attempts, event age, retry
+ *     delays, async workers, triggers
  */
 public record KilnConfig(
         String host,
@@ -50,7 +53,8 @@ public record KilnConfig(
         EffectLimits effectLimits,
         int recordsPerFunction,
         Duration recordMaxAge,
-        List<Path> wasiDirRoots) {
+        List<Path> wasiDirRoots,
+        EventLimits eventLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -60,6 +64,7 @@ public record KilnConfig(
         Objects.requireNonNull(workerMode, "workerMode");
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
+        Objects.requireNonNull(eventLimits, "eventLimits");
         wasiDirRoots = List.copyOf(wasiDirRoots);
         requirePositive(maxUploadBytes, "maxUploadBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");
@@ -110,6 +115,7 @@ public record KilnConfig(
         private int recordsPerFunction = 1000;
         private Duration recordMaxAge = Duration.ofDays(7);
         private List<Path> wasiDirRoots = List.of();
+        private EventLimits eventLimits = EventLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -213,6 +219,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder eventLimits(EventLimits v) {
+            eventLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -234,7 +245,8 @@ public record KilnConfig(
                     effectLimits,
                     recordsPerFunction,
                     recordMaxAge,
-                    wasiDirRoots);
+                    wasiDirRoots,
+                    eventLimits);
         }
     }
 }

@@ -1,16 +1,29 @@
 package dev.kiln.host.http;
 
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
+import io.undertow.util.SameThreadExecutor;
+import java.util.Map;
 
-/** {@code POST /api/v1/services/{s}/functions/{f}/invoke}: event bytes in, result bytes out. */
+/**
+ * {@code POST /api/v1/services/{s}/functions/{f}/invoke}: event bytes in, result bytes out; with
+ * {@code X-Kiln-Invocation-Type: async}, 202 once the event is durably queued.
+ */
 final class InvokeHandler implements HttpHandler {
+    static final HttpString X_INVOCATION_TYPE = new HttpString("X-Kiln-Invocation-Type");
+
     private final Invoker invoker;
+    private final Events events;
     private final long maxPayloadBytes;
 
-    InvokeHandler(Invoker invoker, long maxPayloadBytes) {
+    InvokeHandler(Invoker invoker, Events events, long maxPayloadBytes) {
         this.invoker = invoker;
+        this.events = events;
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
@@ -18,7 +31,44 @@ final class InvokeHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) {
         String service = PathParams.get(exchange, "service");
         String function = PathParams.get(exchange, "function");
-        InvocationDispatch.readAndDispatch(
-                exchange, invoker, maxPayloadBytes, service, function, null);
+        String type = exchange.getRequestHeaders().getFirst(X_INVOCATION_TYPE);
+        if (type == null || type.equalsIgnoreCase("sync")) {
+            InvocationDispatch.readAndDispatch(
+                    exchange, invoker, maxPayloadBytes, service, function, null);
+        } else if (type.equalsIgnoreCase("async")) {
+            invokeAsync(exchange, service, function);
+        } else {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST, "X-Kiln-Invocation-Type must be sync or async");
+        }
+    }
+
+    private void invokeAsync(HttpServerExchange exchange, String service, String function) {
+        long cap = Math.min(maxPayloadBytes, events.limits().maxEventBytes());
+        Bodies.read(
+                exchange,
+                cap,
+                // Marks the exchange as handed off: it is answered when the queue has committed.
+                (ex, body) ->
+                        ex.dispatch(
+                                SameThreadExecutor.INSTANCE,
+                                () ->
+                                        ErrorBoundary.run(
+                                                ex, () -> enqueue(ex, service, function, body))));
+    }
+
+    private void enqueue(HttpServerExchange ex, String service, String function, byte[] body) {
+        String requestId = Responses.requestId(ex);
+        events.invokeAsync(requestId, service, function, body)
+                .whenComplete(
+                        (stored, failure) ->
+                                ErrorBoundary.run(ex, () -> accepted(ex, requestId, failure)));
+    }
+
+    /** 202 with the request id, or the error the queue gave (such as {@code overloaded}). */
+    static void accepted(HttpServerExchange ex, String requestId, Throwable failure)
+            throws Exception {
+        Futures.rethrow(failure);
+        Responses.json(ex, 202, Map.of("requestId", requestId, "status", "queued"));
     }
 }

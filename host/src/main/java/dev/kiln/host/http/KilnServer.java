@@ -4,9 +4,11 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.triggers.Triggers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
@@ -27,12 +29,18 @@ public final class KilnServer implements AutoCloseable {
             Registry registry,
             Deployer deployer,
             Invoker invoker,
-            InvocationStore records) {
-        var invoke = new InvokeHandler(invoker, config.maxPayloadBytes());
+            InvocationStore records,
+            Events events,
+            Triggers triggers) {
+        var invoke = new InvokeHandler(invoker, events, config.maxPayloadBytes());
+        var eventsApi = new EventsApi(events, triggers);
         var api =
                 new AdminAuth(
                         adminToken,
-                        new ManagementApi(registry, deployer, records, config).routes(invoke));
+                        eventsApi.addTo(
+                                new ManagementApi(registry, deployer, records, config)
+                                        .afterDelete(eventsApi::functionDeleted)
+                                        .routes(invoke)));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
         HttpHandler root =
                 new ErrorBoundary(

@@ -30,6 +30,12 @@ final class ManagementApi {
     private final Deployer deployer;
     private final InvocationStore records;
     private final KilnConfig config;
+    private DeletionListener afterDelete = (service, function) -> {};
+
+    /** Told after a function was deleted, so state kept elsewhere about it goes too. */
+    interface DeletionListener {
+        void deleted(String service, String function) throws Exception;
+    }
 
     ManagementApi(
             Registry registry, Deployer deployer, InvocationStore records, KilnConfig config) {
@@ -37,6 +43,11 @@ final class ManagementApi {
         this.deployer = deployer;
         this.records = records;
         this.config = config;
+    }
+
+    ManagementApi afterDelete(DeletionListener listener) {
+        this.afterDelete = listener;
+        return this;
     }
 
     RoutingHandler routes(HttpHandler invoke) {
@@ -95,8 +106,11 @@ final class ManagementApi {
         Responses.json(ex, 200, Map.of("versions", versions));
     }
 
-    private void deleteFunction(HttpServerExchange ex) {
-        deployer.delete(PathParams.get(ex, "service"), PathParams.get(ex, "function"));
+    private void deleteFunction(HttpServerExchange ex) throws Exception {
+        String service = PathParams.get(ex, "service");
+        String function = PathParams.get(ex, "function");
+        deployer.delete(service, function);
+        afterDelete.deleted(service, function);
         ex.setStatusCode(204);
         ex.endExchange();
     }

@@ -5,6 +5,7 @@ import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.HostCalls;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.SettingsLimits;
+import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
@@ -77,7 +78,8 @@ final class Views {
             String start,
             String error,
             List<LogLine> logs,
-            boolean logTruncated) {
+            boolean logTruncated,
+            int attempt) {
         static Invocation of(InvocationRecord r) {
             return new Invocation(
                     r.requestId(),
@@ -96,7 +98,8 @@ final class Views {
                     r.startKind(),
                     r.errorMessage(),
                     r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
-                    r.logTruncated());
+                    r.logTruncated(),
+                    r.attempt());
         }
     }
 
@@ -122,7 +125,8 @@ final class Views {
             int maxKeyBytes,
             EffectLimits effects,
             ModuleLimits module,
-            SettingsLimits settings) {
+            SettingsLimits settings,
+            EventLimitsView events) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -142,7 +146,39 @@ final class Views {
                     HostCalls.MAX_KEY_BYTES,
                     c.effectLimits(),
                     c.moduleLimits(),
-                    SettingsLimits.FIXED);
+                    SettingsLimits.FIXED,
+                    EventLimitsView.of(c.eventLimits()));
+        }
+    }
+
+    /** {@link EventLimits} with durations as numbers. */
+    record EventLimitsView(
+            int maxEventBytes,
+            int maxQueuedEvents,
+            int asyncWorkers,
+            int defaultMaxAttempts,
+            int maxAttemptsCap,
+            long defaultMaxEventAgeSeconds,
+            long maxEventAgeCapSeconds,
+            long retryBaseDelayMs,
+            long retryMaxDelayMs,
+            long throttleDelayMs,
+            int maxTriggersPerFunction,
+            int maxSubscribersPerTopic) {
+        static EventLimitsView of(EventLimits l) {
+            return new EventLimitsView(
+                    l.maxEventBytes(),
+                    l.maxQueuedEvents(),
+                    l.asyncWorkers(),
+                    l.defaultMaxAttempts(),
+                    l.maxAttemptsCap(),
+                    l.defaultMaxEventAge().toSeconds(),
+                    l.maxEventAgeCap().toSeconds(),
+                    l.retryBaseDelay().toMillis(),
+                    l.retryMaxDelay().toMillis(),
+                    l.throttleDelay().toMillis(),
+                    l.maxTriggersPerFunction(),
+                    l.maxSubscribersPerTopic());
         }
     }
 

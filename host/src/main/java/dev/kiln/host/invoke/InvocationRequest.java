@@ -7,6 +7,8 @@ import dev.kiln.abi.HttpRequestMeta;
  *
  * @param trigger {@code invoke} or {@code http}
  * @param http request metadata for the HTTP trigger, else {@code null}
+ * @param attempt 0 for a synchronous invocation; for a queued event, which attempt this is (1 = the
+ *     first)
  */
 public record InvocationRequest(
         String requestId,
@@ -14,4 +16,17 @@ public record InvocationRequest(
         String function,
         String trigger,
         byte[] payload,
-        HttpRequestMeta http) {}
+        HttpRequestMeta http,
+        int attempt) {
+
+    /** A synchronous invocation. */
+    public InvocationRequest(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            byte[] payload,
+            HttpRequestMeta http) {
+        this(requestId, service, function, trigger, payload, http, 0);
+    }
+}

@@ -290,7 +290,8 @@ public final class Invoker implements AutoCloseable {
                                 outcome.startKind() == null ? null : outcome.startKind().wire(),
                                 message,
                                 result.logs(),
-                                result.logTruncated()));
+                                result.logTruncated(),
+                                request.attempt()));
         if (!accepted) {
             log.warn("invocation record dropped: the record queue is full");
         }

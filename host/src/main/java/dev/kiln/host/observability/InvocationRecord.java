@@ -10,6 +10,8 @@ import java.util.List;
  * @param outcome {@code ok} or the error code
  * @param startKind {@code pool}, {@code warm}, {@code cold}, or {@code null} if none started
  * @param errorMessage the client-visible error message, {@code null} when ok
+ * @param attempt 0 for a synchronous invocation; for a queued event, the attempt this record shows
+ *     (each attempt replaces the event's record, so it ends with the final outcome)
  */
 public record InvocationRecord(
         String requestId,
@@ -28,7 +30,49 @@ public record InvocationRecord(
         String startKind,
         String errorMessage,
         List<GuestLogLine> logs,
-        boolean logTruncated) {
+        boolean logTruncated,
+        int attempt) {
+
+    /** The record of a synchronous invocation. */
+    public InvocationRecord(
+            String requestId,
+            String service,
+            String function,
+            int version,
+            String versionSha256,
+            String trigger,
+            Instant startedAt,
+            long durationMicros,
+            String outcome,
+            int httpStatus,
+            long bytesIn,
+            long bytesOut,
+            long fuel,
+            String startKind,
+            String errorMessage,
+            List<GuestLogLine> logs,
+            boolean logTruncated) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                versionSha256,
+                trigger,
+                startedAt,
+                durationMicros,
+                outcome,
+                httpStatus,
+                bytesIn,
+                bytesOut,
+                fuel,
+                startKind,
+                errorMessage,
+                logs,
+                logTruncated,
+                0);
+    }
+
     public InvocationRecord {
         java.util.Objects.requireNonNull(requestId, "requestId");
         java.util.Objects.requireNonNull(service, "service");

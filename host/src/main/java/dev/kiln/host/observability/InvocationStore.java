@@ -66,7 +66,9 @@ public final class InvocationStore implements AutoCloseable {
                                 + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
                                 + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
                                 + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
-                                + " log_truncated INTEGER NOT NULL)");
+                                + " log_truncated INTEGER NOT NULL,"
+                                + " attempt INTEGER NOT NULL DEFAULT 0)");
+                addColumnIfMissing(st, "attempt", "INTEGER NOT NULL DEFAULT 0");
                 st.execute(
                         "CREATE INDEX IF NOT EXISTS invocations_fn ON invocations"
                                 + " (service, function, started_at DESC, request_id DESC)");
@@ -80,6 +82,19 @@ public final class InvocationStore implements AutoCloseable {
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot open records.db in " + dataDir, e);
         }
+    }
+
+    /** Adds a column that records.db files written by an older Kiln lack. */
+    private static void addColumnIfMissing(Statement st, String column, String type)
+            throws SQLException {
+        try (ResultSet rs = st.executeQuery("PRAGMA table_info(invocations)")) {
+            while (rs.next()) {
+                if (column.equals(rs.getString("name"))) {
+                    return;
+                }
+            }
+        }
+        st.execute("ALTER TABLE invocations ADD COLUMN " + column + " " + type);
     }
 
     /** Queues {@code record}; returns false (and counts it) when the queue is full. */
@@ -277,8 +292,12 @@ public final class InvocationStore implements AutoCloseable {
                                         "DELETE FROM invocation_logs WHERE request_id = ?");
                         PreparedStatement rec =
                                 db.prepareStatement(
-                                        "INSERT OR REPLACE INTO invocations VALUES (?, ?, ?, ?, ?,"
-                                                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                        "INSERT OR REPLACE INTO invocations (request_id, service,"
+                                                + " function, version, version_sha256, trigger,"
+                                                + " started_at, duration_us, outcome, status,"
+                                                + " bytes_in, bytes_out, fuel, start_kind, error,"
+                                                + " log_truncated, attempt) VALUES (?, ?, ?, ?, ?,"
+                                                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
                         PreparedStatement line =
                                 db.prepareStatement(
                                         "INSERT OR REPLACE INTO invocation_logs VALUES"
@@ -356,6 +375,7 @@ public final class InvocationStore implements AutoCloseable {
         st.setString(14, r.startKind());
         st.setString(15, r.errorMessage());
         st.setInt(16, r.logTruncated() ? 1 : 0);
+        st.setInt(17, r.attempt());
     }
 
     private List<GuestLogLine> logsOf(String requestId) throws SQLException {
@@ -397,7 +417,8 @@ public final class InvocationStore implements AutoCloseable {
                 rs.getString("start_kind"),
                 rs.getString("error"),
                 logs,
-                rs.getInt("log_truncated") == 1);
+                rs.getInt("log_truncated") == 1,
+                rs.getInt("attempt"));
     }
 
     private static KilnException failure(SQLException e) {

@@ -89,6 +89,41 @@ public final class TestHost implements AutoCloseable {
         return invoke(service, function, event.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** {@code POST …/invoke} with {@code X-Kiln-Invocation-Type: async}. */
+    public HttpResponse<byte[]> invokeAsync(String service, String function, String event) {
+        return send(
+                admin("/api/v1/services/" + service + "/functions/" + function + "/invoke")
+                        .header("X-Kiln-Invocation-Type", "async")
+                        .POST(HttpRequest.BodyPublishers.ofString(event))
+                        .build());
+    }
+
+    /** Sends {@code json} with {@code method} to {@code path} under the admin token. */
+    public HttpResponse<byte[]> sendJson(String method, String path, String json) {
+        return send(
+                admin(path)
+                        .header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(json))
+                        .build());
+    }
+
+    /** Polls {@code check} every 20 ms until it holds, failing after {@code timeout}. */
+    public static void await(
+            String what, Duration timeout, java.util.function.BooleanSupplier check) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
     public HttpResponse<byte[]> patch(String service, String function, String json) {
         return send(
                 admin("/api/v1/services/" + service + "/functions/" + function)

@@ -1,0 +1,18 @@
+package dev.kiln.host.events;
+
+/** Where an event's result or failure goes besides its own invocation record. */
+public sealed interface Destination {
+
+    /** The function's own dead-letter list, readable and re-drivable through the API. */
+    record DeadLetterList() implements Destination {}
+
+    /** Nowhere: the event is dropped (its invocation record remains). */
+    record Discard() implements Destination {}
+
+    /** Another function, invoked asynchronously with a JSON record of what happened. */
+    record FunctionTarget(String service, String function) implements Destination {
+        public String key() {
+            return service + "/" + function;
+        }
+    }
+}

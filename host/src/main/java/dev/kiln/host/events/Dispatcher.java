@@ -1,0 +1,495 @@
+package dev.kiln.host.events;
+
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.invoke.InvocationRequest;
+import dev.kiln.host.invoke.InvocationResult;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.invoke.RequestIds;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.Registry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs queued events through the {@link Invoker}: leases due events (at most {@code asyncWorkers}
+ * at once, within each function's {@code maxConcurrency}), then decides each one's fate — done,
+ * retry with backoff, or dead letter plus destinations — and tells the queue. An event leaves the
+ * queue only after its invocation record is written.
+ */
+final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final long IDLE_WAIT_MS = 1_000;
+
+    private final EventQueue queue;
+    private final Invoker invoker;
+    private final Registry registry;
+    private final InvocationStore records;
+    private final AsyncConfigs configs;
+    private final EventLimits limits;
+    private final EventCounters counters;
+    private final RetryPolicy retries;
+
+    // Leased and not yet completed in the queue; of those, runningAttempts occupy a worker.
+    // An attempt that has run but waits for its record flush and queue commit does not, so the
+    // next events may start meanwhile (bounded by maxInFlight).
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger runningAttempts = new AtomicInteger();
+    private final int maxInFlight;
+    private final int prefetch;
+    // Leased ahead, not started yet; touched only by the leasing thread (and by stop after it).
+    private final ArrayDeque<QueuedEvent> ready = new ArrayDeque<>();
+    private final BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
+    private final Object signal = new Object();
+    private boolean signalled; // guarded by signal
+    private volatile boolean running = true;
+    private final Thread leaser;
+    private final Thread completer;
+
+    /** An attempt that ended: its result, or null when it could not start. */
+    private record Finished(QueuedEvent event, InvocationResult result, Completion early) {}
+
+    Dispatcher(
+            EventQueue queue,
+            Invoker invoker,
+            Registry registry,
+            InvocationStore records,
+            AsyncConfigs configs,
+            EventLimits limits,
+            EventCounters counters,
+            RetryPolicy retries) {
+        this.queue = queue;
+        this.invoker = invoker;
+        this.registry = registry;
+        this.records = records;
+        this.configs = configs;
+        this.limits = limits;
+        this.counters = counters;
+        this.retries = retries;
+        this.prefetch = limits.asyncWorkers() * 4;
+        this.maxInFlight = limits.asyncWorkers() * 8;
+        queue.onChange(this::wake);
+        this.leaser = new Thread(this::leaseLoop, "kiln-event-dispatcher");
+        this.leaser.setDaemon(true);
+        this.completer = new Thread(this::completeLoop, "kiln-event-completer");
+        this.completer.setDaemon(true);
+    }
+
+    void start() {
+        leaser.start();
+        completer.start();
+    }
+
+    /** Events being attempted now. */
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    void wake() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    private void leaseLoop() {
+        while (running) {
+            // Start what was leased ahead while workers are free.
+            while (!ready.isEmpty() && runningAttempts.get() < limits.asyncWorkers()) {
+                runningAttempts.incrementAndGet();
+                start(ready.poll());
+            }
+            // Lease ahead in batches: one commit covers many leases.
+            int free = Math.min(prefetch - ready.size(), maxInFlight - inFlight.get());
+            List<QueuedEvent> leased = List.of();
+            if (free > 0) {
+                try {
+                    leased = queue.lease(free, Instant.now(), this::inFlightCap).get();
+                } catch (ExecutionException e) {
+                    log.warn("leasing events failed; trying again shortly", e.getCause());
+                    sleep(IDLE_WAIT_MS);
+                    continue;
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            inFlight.addAndGet(leased.size());
+            ready.addAll(leased);
+            if (!leased.isEmpty()) {
+                continue; // start them, and there may be more due right now
+            }
+            long waitMs = IDLE_WAIT_MS;
+            try {
+                Optional<Instant> next = queue.nextDueAfter(Instant.now());
+                if (next.isPresent()) {
+                    waitMs =
+                            Math.max(
+                                    1,
+                                    Math.min(
+                                            waitMs,
+                                            Duration.between(Instant.now(), next.get()).toMillis()
+                                                    + 1));
+                }
+            } catch (KilnException e) {
+                // Logged by the queue; poll again after the idle wait.
+            }
+            synchronized (signal) {
+                if (!signalled && running) {
+                    try {
+                        signal.wait(waitMs);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                signalled = false;
+            }
+        }
+    }
+
+    /**
+     * Gives back events leased ahead that never started, without counting the attempt their lease
+     * counted.
+     */
+    private void releaseReady() {
+        for (QueuedEvent e : ready) {
+            queue.complete(
+                            e,
+                            new Completion.Retry(
+                                    Instant.now(), e.lastError(), e.lastMessage(), false))
+                    .whenComplete((v, x) -> inFlight.decrementAndGet());
+        }
+        ready.clear();
+    }
+
+    private int inFlightCap(String functionKey) {
+        int slash = functionKey.indexOf('/');
+        return registry.find(functionKey.substring(0, slash), functionKey.substring(slash + 1))
+                .map(f -> f.settings().maxConcurrency())
+                .orElse(0);
+    }
+
+    private void start(QueuedEvent e) {
+        AsyncConfig config = configs.of(e.service(), e.function());
+        Instant now = Instant.now();
+        if (now.isAfter(e.createdAt().plusSeconds(config.maxEventAgeSeconds()))) {
+            ended(
+                    new Finished(
+                            e,
+                            null,
+                            deadLetter(
+                                    e,
+                                    config,
+                                    "event_age_exceeded",
+                                    e.attempts() - 1,
+                                    e.lastError(),
+                                    e.lastMessage())));
+            return;
+        }
+        var request =
+                new InvocationRequest(
+                        e.requestId(),
+                        e.service(),
+                        e.function(),
+                        e.trigger(),
+                        e.payload(),
+                        null,
+                        e.attempts());
+        try {
+            invoker.submit(request, result -> ended(new Finished(e, result, null)));
+        } catch (KilnException x) {
+            if (x.code() == ErrorCode.FUNCTION_NOT_FOUND) {
+                ended(new Finished(e, null, new Completion.Discarded(x.getMessage())));
+            } else {
+                ended(
+                        new Finished(
+                                e,
+                                null,
+                                new Completion.Retry(
+                                        now.plus(
+                                                retries.jittered(
+                                                        limits.throttleDelay().toMillis())),
+                                        x.code().wire(),
+                                        x.getMessage(),
+                                        false)));
+            }
+        } catch (RuntimeException x) {
+            log.error("starting event {} failed", e.requestId(), x);
+            ended(
+                    new Finished(
+                            e,
+                            null,
+                            new Completion.Retry(
+                                    now.plus(retries.backoff(e.attempts())),
+                                    ErrorCode.INTERNAL.wire(),
+                                    "the event could not be started",
+                                    true)));
+        }
+    }
+
+    /** An attempt stopped occupying a worker: hand it to the completer, let the next one start. */
+    private void ended(Finished f) {
+        runningAttempts.decrementAndGet();
+        finished.add(f);
+        wake();
+    }
+
+    private void completeLoop() {
+        List<Finished> batch = new ArrayList<>();
+        while (running || inFlight.get() > 0) {
+            try {
+                Finished first = finished.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                finished.drainTo(batch);
+            } catch (InterruptedException e) {
+                return;
+            }
+            // The invocation records of these attempts are written before their events leave the
+            // queue: an event whose record is missing after a crash is still queued.
+            records.flush();
+            for (Finished f : batch) {
+                finish(f);
+            }
+            batch.clear();
+        }
+    }
+
+    private void finish(Finished f) {
+        QueuedEvent e = f.event();
+        Completion c;
+        try {
+            c = f.early() != null ? f.early() : decide(e, f.result());
+        } catch (RuntimeException x) {
+            log.error("deciding the fate of event {} failed", e.requestId(), x);
+            c = new Completion.Retry(Instant.now().plusSeconds(1), "internal", null, false);
+        }
+        count(e, c);
+        queue.complete(e, c)
+                .whenComplete(
+                        (v, x) -> {
+                            inFlight.decrementAndGet();
+                            if (x != null) {
+                                // The lease ends with the process at the latest; the event stays.
+                                log.error("completing event {} failed", e.requestId(), x);
+                            }
+                            wake();
+                        });
+    }
+
+    private void count(QueuedEvent e, Completion c) {
+        String fn = e.functionKey();
+        switch (c) {
+            case Completion.Done d -> counters.add(fn, EventCounters.Kind.SUCCEEDED);
+            case Completion.Retry r ->
+                    counters.add(
+                            fn,
+                            r.counted()
+                                    ? EventCounters.Kind.RETRIED
+                                    : EventCounters.Kind.THROTTLED);
+            case Completion.DeadLettered d ->
+                    counters.add(
+                            fn,
+                            d.keepInList() || !d.followUps().isEmpty()
+                                    ? EventCounters.Kind.DEAD_LETTERED
+                                    : EventCounters.Kind.DISCARDED);
+            case Completion.Discarded d -> counters.add(fn, EventCounters.Kind.DISCARDED);
+        }
+    }
+
+    private Completion decide(QueuedEvent e, InvocationResult result) {
+        AsyncConfig config = configs.of(e.service(), e.function());
+        Instant now = Instant.now();
+        Duration maxAge = Duration.ofSeconds(config.maxEventAgeSeconds());
+        MDC.put("requestId", e.requestId());
+        try {
+            switch (result.outcome()) {
+                case InvocationOutcome.Ok ok -> {
+                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
+                    List<NewEvent> followUps = new ArrayList<>();
+                    if (e.depth() == 0 && config.onSuccess() != null) {
+                        destinationEvent(
+                                        config.onSuccess(),
+                                        e,
+                                        "on_success",
+                                        DestinationRecords.record(
+                                                e,
+                                                "success",
+                                                e.attempts(),
+                                                "ok",
+                                                null,
+                                                ok.body(),
+                                                limits.maxEventBytes()))
+                                .ifPresent(followUps::add);
+                    }
+                    return new Completion.Done(followUps);
+                }
+                case InvocationOutcome.Overloaded o -> {
+                    // Never ran: put it back without using up an attempt, while it is young enough.
+                    if (now.isAfter(e.createdAt().plus(maxAge))) {
+                        return deadLetter(
+                                e,
+                                config,
+                                "event_age_exceeded",
+                                e.attempts() - 1,
+                                o.code().wire(),
+                                o.message());
+                    }
+                    return new Completion.Retry(
+                            now.plus(retries.jittered(limits.throttleDelay().toMillis())),
+                            o.code().wire(),
+                            o.message(),
+                            false);
+                }
+                case InvocationOutcome.Failure failure -> {
+                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
+                    Instant next =
+                            retries.nextAttempt(
+                                    e.attempts(), config.maxAttempts(), e.createdAt(), maxAge, now);
+                    if (next != null) {
+                        log.info(
+                                "event attempt {} of {}/{} failed ({}); next at {}",
+                                e.attempts(),
+                                e.service(),
+                                e.function(),
+                                failure.code().wire(),
+                                next);
+                        return new Completion.Retry(
+                                next, failure.code().wire(), failure.message(), true);
+                    }
+                    String reason =
+                            e.attempts() >= config.maxAttempts()
+                                    ? "retries_exhausted"
+                                    : "event_age_exceeded";
+                    return deadLetter(
+                            e,
+                            config,
+                            reason,
+                            e.attempts(),
+                            failure.code().wire(),
+                            failure.message());
+                }
+            }
+        } finally {
+            MDC.remove("requestId");
+        }
+    }
+
+    private Completion deadLetter(
+            QueuedEvent e,
+            AsyncConfig config,
+            String reason,
+            int attempts,
+            String errorCode,
+            String message) {
+        List<NewEvent> followUps = new ArrayList<>();
+        boolean keep = false;
+        Destination target = config.deadLetter();
+        // A destination's own event never feeds another function: no loops between functions.
+        if (e.depth() > 0 && target instanceof Destination.FunctionTarget) {
+            target = new Destination.DeadLetterList();
+        }
+        byte[] record = null;
+        if (target instanceof Destination.FunctionTarget || config.onFailure() != null) {
+            record =
+                    DestinationRecords.record(
+                            e, reason, attempts, errorCode, message, null, limits.maxEventBytes());
+        }
+        switch (target) {
+            case Destination.DeadLetterList l -> keep = true;
+            case Destination.Discard d -> keep = false;
+            case Destination.FunctionTarget t -> {
+                Optional<NewEvent> sent = destinationEvent(t, e, "dead_letter", record);
+                sent.ifPresent(followUps::add);
+                keep = sent.isEmpty(); // the target is gone: keep it in the list instead
+            }
+        }
+        if (e.depth() == 0 && config.onFailure() != null) {
+            destinationEvent(config.onFailure(), e, "on_failure", record).ifPresent(followUps::add);
+        }
+        log.warn(
+                "event {} of {}/{} {} after {} attempts (last: {}); {}",
+                e.requestId(),
+                e.service(),
+                e.function(),
+                reason,
+                attempts,
+                errorCode,
+                keep ? "kept as a dead letter" : followUps.isEmpty() ? "dropped" : "sent on");
+        return new Completion.DeadLettered(reason, attempts, errorCode, message, keep, followUps);
+    }
+
+    private Optional<NewEvent> destinationEvent(
+            Destination.FunctionTarget target, QueuedEvent from, String kind, byte[] record) {
+        Optional<FunctionInfo> fn = registry.find(target.service(), target.function());
+        if (fn.isEmpty()) {
+            log.warn(
+                    "{} destination {} of {} does not exist; skipped",
+                    kind,
+                    target.key(),
+                    from.functionKey());
+            return Optional.empty();
+        }
+        return Optional.of(
+                new NewEvent(
+                        RequestIds.next(),
+                        target.service(),
+                        target.function(),
+                        "event",
+                        kind + ":" + from.functionKey(),
+                        record,
+                        from.depth() + 1));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stops leasing and waits up to {@code grace} for attempts in flight to be recorded; events
+     * still running after that stay in the queue and run again after a restart.
+     */
+    void stop(Duration grace) {
+        running = false;
+        wake();
+        long deadline = System.nanoTime() + grace.toNanos();
+        try {
+            leaser.join(Math.max(1, grace.toMillis()));
+            if (!leaser.isAlive()) {
+                releaseReady();
+            }
+            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            completer.join(
+                    Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        completer.interrupt();
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(10));
+    }
+}

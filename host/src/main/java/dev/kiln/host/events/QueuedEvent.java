@@ -1,0 +1,31 @@
+package dev.kiln.host.events;
+
+import java.time.Instant;
+
+/**
+ * A stored event, as a worker or the API sees it.
+ *
+ * @param seq the queue's own position number
+ * @param attempts attempts made so far, counting the one a lease starts
+ * @param dueAt when it may run next
+ * @param lastError the error code of the last failed attempt, or {@code null}
+ */
+public record QueuedEvent(
+        long seq,
+        String requestId,
+        String service,
+        String function,
+        String trigger,
+        String source,
+        byte[] payload,
+        int depth,
+        Instant createdAt,
+        int attempts,
+        Instant dueAt,
+        String lastError,
+        String lastMessage) {
+
+    public String functionKey() {
+        return service + "/" + function;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.kiln.host.storage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small SQLite table of text documents keyed by {@code (owner, id)}, for settings-like state that
+ * is written rarely and read on hot paths: every document is also kept in memory, and a write
+ * returns only once it is committed with {@code synchronous=FULL}.
+ */
+public final class DocumentTable implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DocumentTable.class);
+    private static final Pattern TABLE = Pattern.compile("[a-z_]{1,40}");
+
+    /** A stored document. */
+    public record Document(String owner, String id, String body) {}
+
+    private final Connection db;
+    private final String table;
+    // Sorted by owner then id, so listing one owner's documents is a range scan.
+    private final ConcurrentSkipListMap<String, Document> cache = new ConcurrentSkipListMap<>();
+
+    private DocumentTable(Connection db, String table) {
+        this.db = db;
+        this.table = table;
+    }
+
+    /** Opens (creating if needed) table {@code table} in the SQLite file {@code file}. */
+    public static DocumentTable open(Path file, String table) {
+        if (!TABLE.matcher(table).matches()) {
+            throw new IllegalArgumentException("bad table name " + table);
+        }
+        try {
+            Connection db = SqliteFiles.open(file, SqliteFiles.Durability.FULL);
+            try (Statement st = db.createStatement()) {
+                st.execute(
+                        "CREATE TABLE IF NOT EXISTS "
+                                + table
+                                + " (owner TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
+                                + " PRIMARY KEY (owner, id))");
+            }
+            var t = new DocumentTable(db, table);
+            t.load();
+            return t;
+        } catch (SQLException | IOException e) {
+            throw new IllegalStateException("cannot open table " + table + " in " + file, e);
+        }
+    }
+
+    private void load() throws SQLException {
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT owner, id, body FROM " + table)) {
+            while (rs.next()) {
+                var d = new Document(rs.getString(1), rs.getString(2), rs.getString(3));
+                cache.put(key(d.owner(), d.id()), d);
+            }
+        }
+    }
+
+    public Optional<Document> get(String owner, String id) {
+        return Optional.ofNullable(cache.get(key(owner, id)));
+    }
+
+    /** The documents of {@code owner}, sorted by id. */
+    public List<Document> list(String owner) {
+        String from = owner + '\0';
+        String to = owner + '\1';
+        return new ArrayList<>(cache.subMap(from, to).values());
+    }
+
+    /** Every document, sorted by owner and id. */
+    public List<Document> all() {
+        return new ArrayList<>(cache.values());
+    }
+
+    /** Inserts or replaces a document; returns once it is durable. */
+    public synchronized void put(String owner, String id, String body) {
+        try (PreparedStatement st =
+                db.prepareStatement(
+                        "INSERT INTO "
+                                + table
+                                + " VALUES (?, ?, ?) ON CONFLICT (owner, id) DO UPDATE SET"
+                                + " body = excluded.body")) {
+            st.setString(1, owner);
+            st.setString(2, id);
+            st.setString(3, body);
+            st.executeUpdate();
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+        cache.put(key(owner, id), new Document(owner, id, body));
+    }
+
+    /** Deletes a document; returns whether it existed. */
+    public synchronized boolean delete(String owner, String id) {
+        try (PreparedStatement st =
+                db.prepareStatement("DELETE FROM " + table + " WHERE owner = ? AND id = ?")) {
+            st.setString(1, owner);
+            st.setString(2, id);
+            st.executeUpdate();
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+        return cache.remove(key(owner, id)) != null;
+    }
+
+    /** Deletes every document of {@code owner}; returns how many there were. */
+    public synchronized int deleteOwner(String owner) {
+        try (PreparedStatement st =
+                db.prepareStatement("DELETE FROM " + table + " WHERE owner = ?")) {
+            st.setString(1, owner);
+            st.executeUpdate();
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+        Map<String, Document> mine = cache.subMap(owner + '\0', owner + '\1');
+        int n = mine.size();
+        mine.clear();
+        return n;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            log.warn("closing table {} failed: {}", table, e.toString());
+        }
+    }
+
+    private static String key(String owner, String id) {
+        return owner + '\0' + id;
+    }
+
+    private IllegalStateException failure(SQLException e) {
+        return new IllegalStateException("writing table " + table + " failed", e);
+    }
+}

@@ -1,0 +1,163 @@
+package dev.kiln.host.triggers;
+
+import dev.kiln.host.events.EventQueue;
+import dev.kiln.host.events.Events;
+import dev.kiln.host.events.FireMark;
+import dev.kiln.host.events.NewEvent;
+import dev.kiln.host.invoke.RequestIds;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fires timer triggers. Each fire is an event stored together with a fire mark (the scheduled time)
+ * in one transaction, so a scheduled time fires at most once, even across crashes. On start, a fire
+ * that was due while Kiln was down runs once or is skipped, per trigger; several missed fires of
+ * one trigger collapse into one.
+ */
+final class TimerScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TimerScheduler.class);
+    private static final Duration MAX_SLEEP = Duration.ofSeconds(30);
+
+    private final TriggerStore store;
+    private final Events events;
+    private final Instant startedAt = Instant.now();
+    private final Map<String, Instant> marks = new ConcurrentHashMap<>();
+    private final Object signal = new Object();
+    private boolean changed; // guarded by signal
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    TimerScheduler(TriggerStore store, Events events) {
+        this.store = store;
+        this.events = events;
+        this.thread = new Thread(this::loop, "kiln-timers");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Triggers changed: look again now. */
+    void wake() {
+        synchronized (signal) {
+            changed = true;
+            signal.notifyAll();
+        }
+    }
+
+    /** The next time {@code t} will fire, if it is an enabled timer. */
+    Optional<Instant> nextFire(Trigger t) {
+        if (!t.enabled() || !(t.source() instanceof Trigger.TimerSource timer)) {
+            return Optional.empty();
+        }
+        Instant from = Instant.now();
+        return timer.schedule().nextAfter(from.isBefore(t.enabledAt()) ? t.enabledAt() : from);
+    }
+
+    private void loop() {
+        while (running) {
+            Instant now = Instant.now();
+            Instant wakeAt = now.plus(MAX_SLEEP);
+            for (Trigger t : store.all()) {
+                if (!running) {
+                    return;
+                }
+                if (t.enabled() && t.source() instanceof Trigger.TimerSource timer) {
+                    try {
+                        Instant next = evaluate(t, timer, now);
+                        if (next != null && next.isBefore(wakeAt)) {
+                            wakeAt = next;
+                        }
+                    } catch (RuntimeException e) {
+                        log.error("timer trigger {} of {} failed", t.id(), t.functionKey(), e);
+                    }
+                }
+            }
+            long waitMs = Math.max(1, Duration.between(Instant.now(), wakeAt).toMillis() + 1);
+            synchronized (signal) {
+                if (!changed && running) {
+                    try {
+                        signal.wait(waitMs);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                changed = false;
+            }
+        }
+    }
+
+    /** Fires {@code t} if a scheduled time has come since its last fire; returns its next time. */
+    private Instant evaluate(Trigger t, Trigger.TimerSource timer, Instant now) {
+        Instant last =
+                marks.computeIfAbsent(t.fireKey(), k -> events.lastMark(k).orElse(Instant.EPOCH));
+        Instant base = last.isAfter(t.enabledAt()) ? last : t.enabledAt();
+        Optional<Instant> due = timer.schedule().latestAtOrBefore(now);
+        if (due.isPresent() && due.get().isAfter(base)) {
+            boolean missedWhileDown = due.get().isBefore(startedAt);
+            fire(t, timer, due.get(), missedWhileDown && !timer.runMissed());
+        }
+        return timer.schedule().nextAfter(now).orElse(null);
+    }
+
+    private void fire(Trigger t, Trigger.TimerSource timer, Instant at, boolean skip) {
+        List<NewEvent> batch =
+                skip
+                        ? List.of()
+                        : List.of(
+                                new NewEvent(
+                                        RequestIds.next(),
+                                        t.service(),
+                                        t.function(),
+                                        "timer",
+                                        "timer:" + t.id(),
+                                        timer.payloadBytes(),
+                                        0));
+        try {
+            boolean stored =
+                    events.enqueue(
+                                    batch,
+                                    new FireMark(t.fireKey(), at),
+                                    EventQueue.Overflow.DROP_EVENTS)
+                            .get(30, TimeUnit.SECONDS);
+            marks.put(t.fireKey(), at);
+            if (skip) {
+                log.info(
+                        "timer {} of {} missed its fire at {} while Kiln was down; skipped",
+                        t.id(),
+                        t.functionKey(),
+                        at);
+            } else if (!stored) {
+                log.warn(
+                        "timer {} of {}: fire at {} dropped (queue full or already fired)",
+                        t.id(),
+                        t.functionKey(),
+                        at);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } catch (Exception e) {
+            log.error("timer {} of {}: fire at {} failed", t.id(), t.functionKey(), at, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

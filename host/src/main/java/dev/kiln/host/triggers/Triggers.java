@@ -1,0 +1,270 @@
+package dev.kiln.host.triggers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import dev.kiln.host.events.EventQueue;
+import dev.kiln.host.events.Events;
+import dev.kiln.host.events.NewEvent;
+import dev.kiln.host.invoke.RequestIds;
+import dev.kiln.host.registry.Registry;
+import dev.kiln.host.storage.DocumentTable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Topic subscriptions and timers: manages functions' triggers and turns publishes and timer fires
+ * into queued events. The one entry point of this package.
+ */
+public final class Triggers implements AutoCloseable {
+    private final TriggerStore store;
+    private final Events events;
+    private final Registry registry;
+    private final TimerScheduler timers;
+
+    /**
+     * One subscriber's copy of a published event.
+     *
+     * @param requestId the id of its invocation record
+     */
+    public record Delivery(String service, String function, String trigger, String requestId) {}
+
+    /** What a publish stored: one delivery per matching enabled subscription. */
+    public record Publication(String eventId, String topic, List<Delivery> deliveries) {}
+
+    private Triggers(TriggerStore store, Events events, Registry registry) {
+        this.store = store;
+        this.events = events;
+        this.registry = registry;
+        this.timers = new TimerScheduler(store, events);
+    }
+
+    /** Opens the trigger table in {@code <dataDir>/events.db} and starts the timers. */
+    public static Triggers start(Path dataDir, Events events, Registry registry) {
+        var store = new TriggerStore(DocumentTable.open(dataDir.resolve("events.db"), "triggers"));
+        var triggers = new Triggers(store, events, registry);
+        triggers.timers.start();
+        return triggers;
+    }
+
+    // ---------------------------------------------------------------- management
+
+    /** Creates a trigger from its JSON definition; returns its view. */
+    public synchronized ObjectNode create(String service, String function, JsonNode json) {
+        registry.require(service, function);
+        if (json == null || !json.isObject()) {
+            throw Trigger.bad("a trigger must be a JSON object");
+        }
+        String id;
+        if (json.hasNonNull("id")) {
+            id = json.get("id").asText("");
+            if (!json.get("id").isTextual() || !Trigger.ID.matcher(id).matches()) {
+                throw Trigger.bad("'id' must match " + Trigger.ID.pattern());
+            }
+            if (store.get(service, function, id).isPresent()) {
+                throw Trigger.bad("a trigger with id '" + id + "' already exists");
+            }
+        } else {
+            id = "t-" + RequestIds.next().toLowerCase(Locale.ROOT);
+        }
+        if (json.has("createdAt") || json.has("enabledAt")) {
+            throw Trigger.bad("createdAt and enabledAt are set by Kiln");
+        }
+        int max = events.limits().maxTriggersPerFunction();
+        if (store.of(service, function).size() >= max) {
+            throw Trigger.bad("a function has at most " + max + " triggers");
+        }
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        Trigger t =
+                Trigger.parse(
+                        json, service, function, id, now, now, events.limits().maxEventBytes());
+        checkFanOut(t, null);
+        store.put(t);
+        timers.wake();
+        return view(t);
+    }
+
+    public List<ObjectNode> list(String service, String function) {
+        registry.require(service, function);
+        return store.of(service, function).stream().map(this::view).toList();
+    }
+
+    public ObjectNode get(String service, String function, String id) {
+        return view(require(service, function, id));
+    }
+
+    /**
+     * Changes a trigger: {@code json} is merged onto its definition ({@code enabled}, and for a
+     * topic {@code topic}/{@code filter}, for a timer {@code cron}/{@code timezone}/{@code
+     * payload}/{@code missedFire}); {@code id} and {@code type} cannot change.
+     */
+    public synchronized ObjectNode patch(
+            String service, String function, String id, JsonNode json) {
+        Trigger current = require(service, function, id);
+        if (json == null || !json.isObject()) {
+            throw Trigger.bad("a trigger change must be a JSON object");
+        }
+        ObjectNode merged = current.definition();
+        for (Map.Entry<String, JsonNode> e : json.properties()) {
+            String f = e.getKey();
+            if ((f.equals("id") || f.equals("type")) && !e.getValue().equals(merged.get(f))) {
+                throw Trigger.bad("'" + f + "' of a trigger cannot change");
+            }
+            if (f.equals("createdAt") || f.equals("enabledAt")) {
+                throw Trigger.bad("createdAt and enabledAt are set by Kiln");
+            }
+            merged.set(f, e.getValue());
+        }
+        Trigger parsed =
+                Trigger.parse(
+                        merged,
+                        service,
+                        function,
+                        id,
+                        current.createdAt(),
+                        current.enabledAt(),
+                        events.limits().maxEventBytes());
+        Instant enabledAt =
+                parsed.enabled() && !current.enabled()
+                        ? Instant.now().truncatedTo(ChronoUnit.MILLIS)
+                        : current.enabledAt();
+        Trigger updated =
+                new Trigger(
+                        id,
+                        service,
+                        function,
+                        parsed.enabled(),
+                        current.createdAt(),
+                        enabledAt,
+                        parsed.source());
+        checkFanOut(updated, current);
+        store.put(updated);
+        timers.wake();
+        return view(updated);
+    }
+
+    public synchronized void delete(String service, String function, String id) {
+        require(service, function, id);
+        store.delete(service, function, id);
+        timers.wake();
+    }
+
+    /** Deletes every trigger of a function that was deleted. */
+    public synchronized void forget(String service, String function) {
+        store.deleteAll(service, function);
+        timers.wake();
+    }
+
+    private Trigger require(String service, String function, String id) {
+        registry.require(service, function);
+        return store.get(service, function, id)
+                .orElseThrow(
+                        () ->
+                                new KilnException(
+                                        ErrorCode.NOT_FOUND,
+                                        "no trigger '" + id + "' on " + service + "/" + function));
+    }
+
+    private void checkFanOut(Trigger t, Trigger before) {
+        if (!t.enabled() || !(t.source() instanceof Trigger.TopicSource s)) {
+            return;
+        }
+        long others =
+                store.subscribers(s.topic()).stream()
+                        .filter(x -> before == null || x != before)
+                        .count();
+        int max = events.limits().maxSubscribersPerTopic();
+        if (others >= max) {
+            throw Trigger.bad("topic '" + s.topic() + "' already has " + max + " subscriptions");
+        }
+    }
+
+    private ObjectNode view(Trigger t) {
+        return t.view(timers.nextFire(t).orElse(null));
+    }
+
+    // ---------------------------------------------------------------- topics
+
+    /**
+     * Publishes {@code payload} to {@code topic}: stores one event for each enabled subscription
+     * whose filter matches, all or none. The future completes once they are durable; it fails with
+     * {@code overloaded} when a subscriber's queue is full (then no subscriber gets the event).
+     *
+     * @throws KilnException {@code bad_request} for a malformed topic name, {@code
+     *     payload_too_large} past {@code maxEventBytes}
+     */
+    public CompletableFuture<Publication> publish(String topic, String eventId, byte[] payload) {
+        Trigger.topic(Trigger.JSON.getNodeFactory().textNode(topic));
+        events.checkSize(payload);
+        List<Trigger> subscribers = store.subscribers(topic);
+        JsonNode parsed = null;
+        if (subscribers.stream()
+                .anyMatch(t -> ((Trigger.TopicSource) t.source()).filter() != null)) {
+            try {
+                parsed = Trigger.JSON.readTree(payload);
+            } catch (IOException notJson) {
+                parsed = null; // matches no filter
+            }
+        }
+        List<NewEvent> batch = new ArrayList<>();
+        List<Delivery> deliveries = new ArrayList<>();
+        for (Trigger t : subscribers) {
+            EventFilter filter = ((Trigger.TopicSource) t.source()).filter();
+            if (filter != null && !filter.matches(parsed)) {
+                continue;
+            }
+            String requestId = RequestIds.next();
+            batch.add(
+                    new NewEvent(
+                            requestId,
+                            t.service(),
+                            t.function(),
+                            "event",
+                            "topic:" + topic,
+                            payload,
+                            0));
+            deliveries.add(new Delivery(t.service(), t.function(), t.id(), requestId));
+        }
+        var publication = new Publication(eventId, topic, List.copyOf(deliveries));
+        if (batch.isEmpty()) {
+            return CompletableFuture.completedFuture(publication);
+        }
+        return events.enqueue(batch, null, EventQueue.Overflow.REJECT)
+                .thenApply(stored -> publication);
+    }
+
+    /** Topics with enabled subscriptions, and who subscribes. */
+    public List<ObjectNode> topics() {
+        List<ObjectNode> out = new ArrayList<>();
+        store.topics().entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(
+                        e -> {
+                            ObjectNode o = Trigger.JSON.createObjectNode();
+                            o.put("topic", e.getKey());
+                            var subs = o.putArray("subscriptions");
+                            for (Trigger t : e.getValue()) {
+                                subs.addObject()
+                                        .put("service", t.service())
+                                        .put("function", t.function())
+                                        .put("trigger", t.id());
+                            }
+                            out.add(o);
+                        });
+        return out;
+    }
+
+    @Override
+    public void close() {
+        timers.close();
+        store.close();
+    }
+}

@@ -1,0 +1,297 @@
+package dev.kiln.host.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded queue on real SQLite files: bounds, leases, retries, marks, restarts. */
+class SqliteEventQueueTest {
+    @TempDir Path data;
+
+    static NewEvent event(String id, String function) {
+        return new NewEvent(
+                id, "svc", function, "invoke", "invoke", id.getBytes(StandardCharsets.UTF_8), 0);
+    }
+
+    static SqliteEventQueue open(Path data, int maxQueued) {
+        return SqliteEventQueue.open(data, key -> maxQueued);
+    }
+
+    @Test
+    void aFullQueueRefusesTheWholeEnqueueWithOverloaded() {
+        try (var q = open(data, 3)) {
+            assertThat(
+                            q.enqueue(
+                                            List.of(event("a", "f"), event("b", "f")),
+                                            null,
+                                            EventQueue.Overflow.REJECT)
+                                    .join())
+                    .isTrue();
+            // Two more do not fit (2 + 2 > 3): neither is stored.
+            assertThatThrownBy(
+                            () ->
+                                    q.enqueue(
+                                                    List.of(event("c", "f"), event("d", "f")),
+                                                    null,
+                                                    EventQueue.Overflow.REJECT)
+                                            .join())
+                    .isInstanceOf(CompletionException.class)
+                    .cause()
+                    .isInstanceOf(KilnException.class)
+                    .extracting(e -> ((KilnException) e).code())
+                    .isEqualTo(ErrorCode.OVERLOADED);
+            assertThat(q.stats("svc", "f").depth()).isEqualTo(2);
+            // Another function's queue is separate.
+            assertThat(q.enqueue(List.of(event("e", "g")), null, EventQueue.Overflow.REJECT).join())
+                    .isTrue();
+            assertThat(q.enqueue(List.of(event("c", "f")), null, EventQueue.Overflow.REJECT).join())
+                    .isTrue();
+            assertThat(q.queued("svc", "f", 10, 0))
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("a", "b", "c");
+        }
+    }
+
+    @Test
+    void leasesCountAttemptsDurablyAndAreReleasedByACrash() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f"), event("b", "f")), null, EventQueue.Overflow.REJECT)
+                    .join();
+            List<QueuedEvent> leased = q.lease(10, Instant.now(), k -> 0).join();
+            assertThat(leased).extracting(QueuedEvent::attempts).containsExactly(1, 1);
+            assertThat(new String(leased.get(0).payload(), StandardCharsets.UTF_8)).isEqualTo("a");
+            // Leased events are not handed out twice.
+            assertThat(q.lease(10, Instant.now(), k -> 0).join()).isEmpty();
+            assertThat(q.stats("svc", "f").leased()).isEqualTo(2);
+        } // closed with both leases out: as if the process had died
+        try (var q = open(data, 100)) {
+            List<QueuedEvent> again = q.lease(10, Instant.now(), k -> 0).join();
+            assertThat(again).extracting(QueuedEvent::requestId).containsExactly("a", "b");
+            assertThat(again).extracting(QueuedEvent::attempts).containsExactly(2, 2);
+        }
+    }
+
+    @Test
+    void perFunctionCapsLimitLeases() {
+        try (var q = open(data, 100)) {
+            List<NewEvent> batch = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                batch.add(event("f" + i, "f"));
+                batch.add(event("g" + i, "g"));
+            }
+            q.enqueue(batch, null, EventQueue.Overflow.REJECT).join();
+            var leased = q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join();
+            assertThat(leased.stream().filter(e -> e.function().equals("f"))).hasSize(2);
+            assertThat(leased.stream().filter(e -> e.function().equals("g"))).hasSize(5);
+            assertThat(q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join()).isEmpty();
+            q.complete(leased.get(0), new Completion.Done(List.of())).join();
+            assertThat(q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join())
+                    .hasSize(1);
+        }
+    }
+
+    @Test
+    void retriesWaitTheirTurnAndThrottledTriesDoNotCount() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f")), null, EventQueue.Overflow.REJECT).join();
+            var e = q.lease(1, Instant.now(), k -> 0).join().get(0);
+            Instant later = Instant.now().plusSeconds(60);
+            q.complete(e, new Completion.Retry(later, "guest_trap", "boom", true)).join();
+            assertThat(q.lease(1, Instant.now(), k -> 0).join()).isEmpty();
+            assertThat(q.nextDueAfter(Instant.now()))
+                    .hasValueSatisfying(
+                            t -> assertThat(t.toEpochMilli()).isEqualTo(later.toEpochMilli()));
+            var retried = q.lease(1, later.plusMillis(1), k -> 0).join().get(0);
+            assertThat(retried.attempts()).isEqualTo(2);
+            assertThat(retried.lastError()).isEqualTo("guest_trap");
+            q.complete(retried, new Completion.Retry(Instant.now(), "overloaded", "busy", false))
+                    .join();
+            assertThat(q.lease(1, Instant.now().plusMillis(5), k -> 0).join().get(0).attempts())
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void deadLettersKeepTheEventAndCanBeRedrivenOrDeleted() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f"), event("b", "f")), null, EventQueue.Overflow.REJECT)
+                    .join();
+            for (var e : q.lease(2, Instant.now(), k -> 0).join()) {
+                q.complete(
+                                e,
+                                new Completion.DeadLettered(
+                                        "retries_exhausted",
+                                        3,
+                                        "guest_trap",
+                                        "unreachable",
+                                        true,
+                                        List.of(event("d-" + e.requestId(), "dlq"))))
+                        .join();
+            }
+            assertThat(q.stats("svc", "f").depth()).isZero();
+            assertThat(q.stats("svc", "f").deadLetters()).isEqualTo(2);
+            assertThat(q.stats("svc", "dlq").depth()).isEqualTo(2);
+            DeadLetter a = q.deadLetter("svc", "f", "a").orElseThrow();
+            assertThat(a.attempts()).isEqualTo(3);
+            assertThat(a.reason()).isEqualTo("retries_exhausted");
+            assertThat(new String(a.payload(), StandardCharsets.UTF_8)).isEqualTo("a");
+            assertThat(q.deadLetters("svc", "f", 10, 0))
+                    .extracting(DeadLetter::requestId)
+                    .containsExactly("b", "a");
+
+            assertThat(q.redrive("svc", "f", "a").join()).isEqualTo(1);
+            assertThat(q.deleteDeadLetter("svc", "f", "b").join()).isTrue();
+            assertThat(q.deleteDeadLetter("svc", "f", "b").join()).isFalse();
+            var redriven = q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 0 : -1).join();
+            assertThat(redriven)
+                    .filteredOn(e -> e.function().equals("f"))
+                    .singleElement()
+                    .satisfies(e -> assertThat(e.attempts()).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void aFireMarkStoresItsEventAtMostOnce() {
+        try (var q = open(data, 100)) {
+            Instant t = Instant.parse("2026-01-01T00:00:00Z");
+            var mark = new FireMark("timer:svc/f/t1", t);
+            assertThat(
+                            q.enqueue(List.of(event("x1", "f")), mark, EventQueue.Overflow.REJECT)
+                                    .join())
+                    .isTrue();
+            assertThat(
+                            q.enqueue(List.of(event("x2", "f")), mark, EventQueue.Overflow.REJECT)
+                                    .join())
+                    .isFalse();
+            assertThat(
+                            q.enqueue(
+                                            List.of(event("x3", "f")),
+                                            new FireMark(mark.key(), t.minusSeconds(1)),
+                                            EventQueue.Overflow.REJECT)
+                                    .join())
+                    .isFalse();
+        }
+        try (var q = open(data, 1)) {
+            assertThat(q.lastMark("timer:svc/f/t1"))
+                    .contains(Instant.parse("2026-01-01T00:00:00Z"));
+            // The queue is full (1 of 1): the fire is dropped but still marked.
+            var next = new FireMark("timer:svc/f/t1", Instant.parse("2026-01-01T00:01:00Z"));
+            assertThat(
+                            q.enqueue(
+                                            List.of(event("x4", "f")),
+                                            next,
+                                            EventQueue.Overflow.DROP_EVENTS)
+                                    .join())
+                    .isFalse();
+            assertThat(q.lastMark("timer:svc/f/t1")).contains(next.scheduledAt());
+            assertThat(q.queued("svc", "f", 10, 0))
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("x1");
+        }
+    }
+
+    @Test
+    void concurrentEnqueuesShareCommitsAndAllSurviveAReopen() {
+        int n = 400;
+        Set<String> ids = new HashSet<>();
+        try (var q = open(data, 10_000)) {
+            List<CompletableFuture<Boolean>> acks = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int base = t * (n / 8);
+                Thread th =
+                        new Thread(
+                                () -> {
+                                    for (int i = 0; i < n / 8; i++) {
+                                        var f =
+                                                q.enqueue(
+                                                        List.of(event("e" + (base + i), "f")),
+                                                        null,
+                                                        EventQueue.Overflow.REJECT);
+                                        synchronized (acks) {
+                                            acks.add(f);
+                                        }
+                                    }
+                                });
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            for (var f : acks) {
+                assertThat(f.join()).isTrue();
+            }
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        try (var q = open(data, 10_000)) {
+            assertThat(q.stats("svc", "f").depth()).isEqualTo(n);
+            for (var e : q.queued("svc", "f", 200, 0)) {
+                ids.add(e.requestId());
+            }
+            assertThat(ids).hasSize(200);
+        }
+    }
+
+    @Test
+    void writesToOtherTablesOfTheSameFileDoNotFailQueueChanges() throws Exception {
+        try (var q = open(data, 100_000);
+                var other =
+                        dev.kiln.host.storage.DocumentTable.open(
+                                data.resolve("events.db"), "triggers")) {
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer =
+                    new Thread(
+                            () -> {
+                                for (int i = 0; !stop.get(); i++) {
+                                    other.put("svc/f", "t" + (i % 10), "{\"n\":" + i + "}");
+                                    try {
+                                        Thread.sleep(2); // settings writes are occasional
+                                    } catch (InterruptedException e) {
+                                        return;
+                                    }
+                                }
+                            });
+            writer.start();
+            try {
+                for (int i = 0; i < 60; i++) {
+                    q.enqueue(List.of(event("e" + i, "f")), null, EventQueue.Overflow.REJECT)
+                            .join();
+                    for (var e : q.lease(5, Instant.now(), k -> 0).join()) {
+                        q.complete(e, new Completion.Done(List.of())).join();
+                    }
+                }
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(q.stats("svc", "f").depth()).isZero();
+        }
+    }
+
+    @Test
+    void purgeForgetsAFunction() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f"), event("b", "g")), null, EventQueue.Overflow.REJECT)
+                    .join();
+            q.purge("svc", "f").join();
+            assertThat(q.stats("svc", "f").depth()).isZero();
+            assertThat(q.stats("svc", "g").depth()).isEqualTo(1);
+            assertThat(q.allStats()).containsOnlyKeys("svc/g");
+        }
+    }
+}
