@@ -25,6 +25,12 @@ class ImportRulesTest {
     }
 
     @Test
+    void onlyTheCliImportsTheLoadGenerator() throws IOException {
+        // The server never generates load; only `kiln bench` does.
+        assertThat(offenders("import dev.kiln.loadgen", List.of("cli"))).isEmpty();
+    }
+
+    @Test
     void storageAndRecordsDoNotReachUpTheRequestPath() throws IOException {
         List<String> bad = new ArrayList<>();
         for (String pkg : List.of("registry", "observability", "storage", "core")) {

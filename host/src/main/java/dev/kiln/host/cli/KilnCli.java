@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Kiln: a WebAssembly function host.",
-        subcommands = {ServeCommand.class, NewCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            ServeCommand.class,
+            NewCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class KilnCli {
     public static void main(String[] args) {
         System.exit(new CommandLine(new KilnCli()).execute(args));

@@ -11,7 +11,10 @@ public enum StartKind {
     /** The code was compiled for this invocation. */
     COLD;
 
+    // Computed once: wire() is called twice per invocation (response header and record).
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 }

@@ -25,4 +25,14 @@ public record VersionKey(String sha256, ModuleRules rules) {
         return new VersionKey(
                 sha256, new ModuleRules(settings.handler(), settings.memoryMiB(), limits, abi));
     }
+
+    /**
+     * The content hash alone: a String caches its hash, while the generated record hash would walk
+     * every field of the rules and limits on each pool lookup (several per invocation). Keys that
+     * differ only in their rules share a bucket; {@code equals} still tells them apart.
+     */
+    @Override
+    public int hashCode() {
+        return sha256.hashCode();
+    }
 }

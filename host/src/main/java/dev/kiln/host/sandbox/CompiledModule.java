@@ -133,6 +133,9 @@ public final class CompiledModule {
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
                         .withMemoryLimits(memoryLimits)
+                        // Kiln's own memory: byte-array chunks (as fast as Chicory's
+                        // ByteArrayMemory, far faster than its ByteBuffer default) that can be
+                        // reset to the snapshot cheaply (docs/adr/0008-instance-reset.md).
                         .withMemoryFactory(
                                 limits -> {
                                     linear[0] = new ResettableMemory(limits, resetStrategy);

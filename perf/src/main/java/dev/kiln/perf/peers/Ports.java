@@ -1,0 +1,30 @@
+package dev.kiln.perf.peers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+
+/** Ports for the peers' servers: consecutive from a base, or free ones picked by the system. */
+final class Ports {
+    private final int base;
+    private int next;
+
+    /**
+     * @param base first port to use, or 0 for free ports
+     */
+    Ports(int base) {
+        this.base = base;
+    }
+
+    int next() {
+        if (base > 0) {
+            return base + next++;
+        }
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
