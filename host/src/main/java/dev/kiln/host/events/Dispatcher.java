@@ -279,10 +279,15 @@ final class Dispatcher implements AutoCloseable {
             log.error("deciding the fate of event {} failed", e.requestId(), x);
             c = new Completion.Retry(Instant.now().plusSeconds(1), "internal", null, false);
         }
-        count(e, c);
+        Completion done = c;
         queue.complete(e, c)
                 .whenComplete(
                         (v, x) -> {
+                            // Counted once stored, so the counters never run ahead of the
+                            // queue's depth.
+                            if (x == null) {
+                                count(e, done);
+                            }
                             inFlight.decrementAndGet();
                             if (x != null) {
                                 // The lease ends with the process at the latest; the event stays.
