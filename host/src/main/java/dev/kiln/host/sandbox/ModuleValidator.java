@@ -69,6 +69,11 @@ public final class ModuleValidator {
             return Parser.parse(wasm);
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw invalid("module does not parse or validate: " + safeMessage(e));
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            // Chicory's parser also fails on some malformed input without a ChicoryException
+            // (UploadFuzzTest found a NullPointerException, and an AssertionError when run with
+            // -ea): still the module's fault, and the text describes the parser, not the module.
+            throw invalid("module does not parse: malformed binary");
         }
     }
 

@@ -1,0 +1,321 @@
+package dev.kiln.host.fuel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportGlobal;
+import com.dylibso.chicory.runtime.ImportMemory;
+import com.dylibso.chicory.runtime.ImportTable;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.wabt.Wast2Json;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.MutabilityType;
+import com.dylibso.chicory.wasm.types.Table;
+import com.dylibso.chicory.wasm.types.TableLimits;
+import com.dylibso.chicory.wasm.types.ValType;
+import com.dylibso.chicory.wasm.types.Value;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Runs the WebAssembly spec test suite's modules (vendored under {@code spec-testsuite/}) twice, as
+ * written and as {@link FuelInjector} rewrote them with ample fuel, and requires the same result,
+ * trap or link failure from every command. Every instrumented module must also pass Chicory's
+ * validator.
+ *
+ * <p>The suite's own expectations are Chicory's business; this test only asks that metering never
+ * changes what a module computes. Commands Chicory cannot run uninstrumented (proposals it lacks)
+ * are counted and skipped.
+ */
+class SpecDifferentialTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long AMPLE_FUEL = Long.MAX_VALUE / 4;
+
+    static Stream<String> wastFiles() throws IOException {
+        try (InputStream in =
+                SpecDifferentialTest.class.getResourceAsStream("/spec-testsuite/files.txt")) {
+            return new String(Objects.requireNonNull(in).readAllBytes())
+                            .lines()
+                            .map(String::strip)
+                            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                            .toList()
+                            .stream();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("wastFiles")
+    void instrumentedModulesBehaveLikeTheOriginals(String name, @TempDir Path dir)
+            throws IOException {
+        Path wast = dir.resolve(name);
+        try (InputStream in =
+                SpecDifferentialTest.class.getResourceAsStream("/spec-testsuite/" + name)) {
+            Files.write(wast, Objects.requireNonNull(in, name).readAllBytes());
+        }
+        Path json = dir.resolve("spec.json");
+        Wast2Json.builder().withFile(wast.toFile()).withOutput(json.toFile()).build().process();
+
+        World plain = new World(false);
+        World metered = new World(true);
+        Tally tally = new Tally();
+        for (JsonNode command : JSON.readTree(json.toFile()).get("commands")) {
+            String where = name + ":" + command.get("line").asInt();
+            switch (command.get("type").asText()) {
+                case "module" -> {
+                    byte[] wasm = Files.readAllBytes(dir.resolve(command.get("filename").asText()));
+                    String id = command.path("name").asText(null);
+                    String a = plain.load(wasm, id);
+                    String b = metered.load(wasm, id);
+                    tally.modules++;
+                    assertThat(b).as(where).isEqualTo(a);
+                }
+                case "register" -> {
+                    String id = command.path("name").asText(null);
+                    plain.register(id, command.get("as").asText());
+                    metered.register(id, command.get("as").asText());
+                }
+                case "action", "assert_return", "assert_trap", "assert_exhaustion" -> {
+                    if (plain.current(command.get("action")) == null
+                            || command.get("action").path("args").toString().contains("v128")) {
+                        tally.skipped++;
+                        continue;
+                    }
+                    String a = plain.act(command.get("action"));
+                    String b = metered.act(command.get("action"));
+                    tally.actions++;
+                    assertThat(b).as(where).isEqualTo(a);
+                }
+                case "assert_uninstantiable", "assert_unlinkable" -> {
+                    byte[] wasm = Files.readAllBytes(dir.resolve(command.get("filename").asText()));
+                    String a = plain.load(wasm, null);
+                    String b = metered.load(wasm, null);
+                    tally.modules++;
+                    assertThat(b).as(where).isEqualTo(a);
+                }
+                default ->
+                        tally.skipped++; // invalid and malformed modules never reach the injector
+            }
+        }
+        System.out.printf(
+                "spec %s: %d modules, %d actions identical, %d commands skipped%n",
+                name, tally.modules, tally.actions, tally.skipped);
+        assertThat(tally.actions + tally.modules).as("commands compared").isPositive();
+    }
+
+    private static final class Tally {
+        int modules;
+        int actions;
+        int skipped;
+    }
+
+    /** One side of the comparison: the spectest host module and the instances loaded so far. */
+    private static final class World {
+        private final boolean instrument;
+        private final Map<String, Instance> named = new HashMap<>();
+        private final Map<String, Instance> registered = new HashMap<>();
+        private final Memory spectestMemory = new ByteArrayMemory(new MemoryLimits(1, 2));
+        private final TableInstance spectestTable =
+                new TableInstance(
+                        new Table(ValType.FuncRef, new TableLimits(10, 20)), Value.REF_NULL_VALUE);
+        private Instance current;
+
+        World(boolean instrument) {
+            this.instrument = instrument;
+        }
+
+        /** Loads a module; returns "ok" or the failure, and makes it current when it loaded. */
+        String load(byte[] wasm, String id) {
+            WasmModule module;
+            int fuelGlobal = -1;
+            try {
+                module = Parser.parse(wasm);
+            } catch (RuntimeException e) {
+                current = null;
+                return "unparsed: " + e.getClass().getSimpleName();
+            }
+            if (instrument) {
+                FuelInjector.Instrumented injected = FuelInjector.inject(wasm, module);
+                // Throws if the rewritten module does not validate: that fails the test.
+                module = Parser.parse(injected.wasm());
+                fuelGlobal = injected.fuelGlobal();
+            }
+            try {
+                Instance instance =
+                        Instance.builder(module)
+                                .withImportValues(imports(module))
+                                .withMemoryFactory(ByteArrayMemory::new)
+                                .withMachineFactory(MachineFactoryCompiler.compile(module))
+                                .build();
+                // The start function ran on FuelInjector.INIT_FUEL; exports get more.
+                if (fuelGlobal >= 0) {
+                    instance.global(fuelGlobal).setValue(AMPLE_FUEL);
+                }
+                current = instance;
+                if (id != null) {
+                    named.put(id, instance);
+                }
+                return "ok";
+            } catch (RuntimeException | StackOverflowError e) {
+                current = null;
+                return describe(e);
+            }
+        }
+
+        void register(String id, String as) {
+            Instance instance = id == null ? current : named.get(id);
+            if (instance != null) {
+                registered.put(as, instance);
+            }
+        }
+
+        Instance current(JsonNode action) {
+            String id = action.path("module").asText(null);
+            return id == null ? current : named.get(id);
+        }
+
+        String act(JsonNode action) {
+            Instance instance = current(action);
+            String field = action.get("field").asText();
+            try {
+                if (action.get("type").asText().equals("get")) {
+                    return "ok " + instance.exports().global(field).getValue();
+                }
+                long[] args = new long[0];
+                for (JsonNode arg : action.get("args")) {
+                    args = concat(args, value(arg));
+                }
+                long[] result = instance.export(field).apply(args);
+                return "ok " + Arrays.toString(result);
+            } catch (RuntimeException | StackOverflowError e) {
+                return describe(e);
+            }
+        }
+
+        private ImportValues imports(WasmModule module) {
+            ImportValues.Builder iv = ImportValues.builder();
+            for (int i = 0; i < module.importSection().importCount(); i++) {
+                Import imp = module.importSection().getImport(i);
+                String mod = imp.module();
+                String name = imp.name();
+                if (mod.equals("spectest")) {
+                    spectest(iv, module, imp);
+                    continue;
+                }
+                Instance from = registered.get(mod);
+                if (from == null) {
+                    continue; // Chicory reports the missing import as unlinkable
+                }
+                try {
+                    switch (imp.importType()) {
+                        case FUNCTION -> {
+                            FunctionType type = from.exportType(name);
+                            iv.addFunction(
+                                    new HostFunction(
+                                            mod,
+                                            name,
+                                            type,
+                                            (inst, args) -> from.export(name).apply(args)));
+                        }
+                        case GLOBAL ->
+                                iv.addGlobal(
+                                        new ImportGlobal(mod, name, from.exports().global(name)));
+                        case MEMORY ->
+                                iv.addMemory(
+                                        new ImportMemory(mod, name, from.exports().memory(name)));
+                        case TABLE ->
+                                iv.addTable(new ImportTable(mod, name, from.exports().table(name)));
+                        default -> {}
+                    }
+                } catch (RuntimeException e) {
+                    // Not exported by that name: left for Chicory to report as unlinkable.
+                }
+            }
+            return iv.build();
+        }
+
+        private void spectest(ImportValues.Builder iv, WasmModule module, Import imp) {
+            String name = imp.name();
+            switch (imp.importType()) {
+                case FUNCTION -> {
+                    int typeIndex =
+                            ((com.dylibso.chicory.wasm.types.FunctionImport) imp).typeIndex();
+                    FunctionType type = module.typeSection().getType(typeIndex);
+                    iv.addFunction(
+                            new HostFunction("spectest", name, type, (inst, args) -> new long[0]));
+                }
+                case GLOBAL -> {
+                    Value v =
+                            switch (name) {
+                                case "global_i32" -> Value.i32(666);
+                                case "global_i64" -> Value.i64(666);
+                                case "global_f32" -> Value.fromFloat(666.6f);
+                                case "global_f64" -> Value.fromDouble(666.6);
+                                default -> null;
+                            };
+                    if (v != null) {
+                        iv.addGlobal(
+                                new ImportGlobal(
+                                        "spectest",
+                                        name,
+                                        new GlobalInstance(v, MutabilityType.Const)));
+                    }
+                }
+                case MEMORY -> iv.addMemory(new ImportMemory("spectest", name, spectestMemory));
+                case TABLE -> iv.addTable(new ImportTable("spectest", name, spectestTable));
+                default -> {}
+            }
+        }
+    }
+
+    private static long[] value(JsonNode arg) {
+        String type = arg.get("type").asText();
+        String v = arg.get("value").asText();
+        if (v.equals("null")) {
+            return new long[] {Value.REF_NULL_VALUE};
+        }
+        long bits = Long.parseUnsignedLong(v);
+        return new long[] {type.equals("i32") || type.equals("f32") ? (int) bits : bits};
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** A failure as both sides must report it: its kind and message, never a stack trace. */
+    private static String describe(Throwable e) {
+        if (e instanceof StackOverflowError) {
+            return "stack overflow";
+        }
+        List<String> parts = new ArrayList<>();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            parts.add(t.getClass().getSimpleName() + ": " + t.getMessage());
+        }
+        return String.join(" <- ", parts);
+    }
+}
