@@ -7,6 +7,8 @@ import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -160,6 +162,17 @@ public final class FuelInjector {
         private final int fuelGlobal;
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
+        /**
+         * Per {@code if} with an {@code else}: the cost both arms' first segments share. Exactly
+         * one arm runs once the {@code if} is reached, so that much is charged with the segment
+         * ending at the {@code if} and left out of each arm's charge — often the whole of the short
+         * arm, whose charge then disappears (a recursion's base case, for example).
+         */
+        private final long[] hoisted;
+
+        /** For each {@code else}, the index of its {@code if}; -1 elsewhere. */
+        private final int[] ifOfElse;
+
         BodyRewriter(
                 byte[] wasm,
                 int bodyStart,
@@ -173,6 +186,40 @@ public final class FuelInjector {
             this.ins = List.copyOf(body.instructions());
             this.scratchLocal = params + body.localTypes().size();
             this.fuelGlobal = fuelGlobal;
+            this.hoisted = new long[ins.size()];
+            this.ifOfElse = new int[ins.size()];
+            hoistArmMinimums();
+        }
+
+        private void hoistArmMinimums() {
+            Arrays.fill(ifOfElse, -1);
+            int[] elseOf = new int[ins.size()];
+            Arrays.fill(elseOf, -1);
+            ArrayDeque<Integer> open = new ArrayDeque<>();
+            for (int i = 0; i < ins.size(); i++) {
+                switch (ins.get(i).opcode()) {
+                    case BLOCK, LOOP, IF, TRY_TABLE -> open.push(i);
+                    case ELSE -> {
+                        if (!open.isEmpty()) {
+                            elseOf[open.peek()] = i;
+                            ifOfElse[i] = open.peek();
+                        }
+                    }
+                    case END -> {
+                        if (!open.isEmpty()) {
+                            open.pop();
+                        }
+                    }
+                    default -> {}
+                }
+            }
+            // Inner (later) ifs first: an arm's first segment may end at a nested if, whose
+            // hoisted share is then part of that arm's cost.
+            for (int i = ins.size() - 1; i >= 0; i--) {
+                if (ins.get(i).opcode() == OpCode.IF && elseOf[i] >= 0) {
+                    hoisted[i] = Math.min(rawSegmentCost(i + 1), rawSegmentCost(elseOf[i] + 1));
+                }
+            }
         }
 
         byte[] rewrite() {
@@ -211,12 +258,34 @@ public final class FuelInjector {
             return out.toByteArray();
         }
 
-        /** Instructions from {@code first} up to and including the next segment end. */
+        /** What the segment starting at {@code first} charges, after hoisting. */
         private long segmentCost(int first) {
+            long shared = 0;
+            if (first > 0) {
+                int prev = first - 1;
+                OpCode op = ins.get(prev).opcode();
+                if (op == OpCode.IF) {
+                    shared = hoisted[prev];
+                } else if (op == OpCode.ELSE && ifOfElse[prev] >= 0) {
+                    shared = hoisted[ifOfElse[prev]];
+                }
+            }
+            return rawSegmentCost(first) - shared;
+        }
+
+        /**
+         * Cost of the instructions from {@code first} up to and including the next segment end,
+         * plus the share hoisted out of the arms when that end is an {@code if}.
+         */
+        private long rawSegmentCost(int first) {
             long cost = 0;
             for (int i = first; i < ins.size(); i++) {
-                cost++;
-                if (endsSegment(ins.get(i).opcode())) {
+                OpCode op = ins.get(i).opcode();
+                cost += FuelCosts.of(op);
+                if (endsSegment(op)) {
+                    if (op == OpCode.IF) {
+                        cost += hoisted[i];
+                    }
                     break;
                 }
             }
@@ -270,6 +339,10 @@ public final class FuelInjector {
 
         /** fuel -= cost; if fuel < 0: unreachable — reading the global once. */
         private void chargeAndCheck(long cost) {
+            if (cost == 0) {
+                check(); // a loop header or entry still checks: every iteration costs somewhere
+                return;
+            }
             globalGet();
             out.write(0x42);
             Leb128.writeSigned(out, cost);
@@ -290,6 +363,9 @@ public final class FuelInjector {
 
         /** fuel -= cost */
         private void charge(long cost) {
+            if (cost == 0) {
+                return; // a segment of structure only (e.g. the `end`s after an `if`)
+            }
             globalGet();
             out.write(0x42);
             Leb128.writeSigned(out, cost);

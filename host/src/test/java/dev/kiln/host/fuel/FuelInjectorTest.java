@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -139,6 +140,50 @@ class FuelInjectorTest {
         call(i, "sum", 2000);
         long double_ = 1_000_000_000L - fuel.getValue();
         assertThat(double_).isBetween(2 * used[0] - 20, 2 * used[0] + 20);
+    }
+
+    /**
+     * Fuel follows the cost table exactly on every path, also when the arms of an if/else share a
+     * hoisted charge: structure (block, loop, else, end, return, nop, drop) is free, everything
+     * else costs 1.
+     */
+    @Test
+    void fuelIsTheCostTableSummedAlongThePathTaken() {
+        String wat =
+                """
+                (module
+                  (func (export "pick") (param i32) (result i32)
+                    (if (result i32) (local.get 0)
+                      (then (i32.const 1))
+                      (else (i32.add (i32.const 2) (i32.const 3)))))
+                  (func (export "nested") (param i32) (param i32) (result i32)
+                    (block $out (result i32)
+                      (if (result i32) (local.get 0)
+                        (then
+                          (if (result i32) (local.get 1)
+                            (then (i32.const 10))
+                            (else (nop) (drop (i32.const 0)) (i32.const 20))))
+                        (else (br $out (i32.const 30)))))))
+                """;
+        var injected = FuelInjector.inject(Wat.compile(wat));
+        Instance i = instantiate(injected.wasm());
+        var fuel = i.global(injected.fuelGlobal());
+        // local.get + if + i32.const
+        assertThat(spent(fuel, () -> call(i, "pick", 1))).isEqualTo(3);
+        // local.get + if + i32.const + i32.const + i32.add
+        assertThat(spent(fuel, () -> call(i, "pick", 0))).isEqualTo(5);
+        // local.get + if + local.get + if + i32.const
+        assertThat(spent(fuel, () -> call(i, "nested", 1, 1))).isEqualTo(5);
+        // local.get + if + local.get + if + i32.const (drop's operand) + i32.const
+        assertThat(spent(fuel, () -> call(i, "nested", 1, 0))).isEqualTo(6);
+        // local.get + if + i32.const + br
+        assertThat(spent(fuel, () -> call(i, "nested", 0, 0))).isEqualTo(4);
+    }
+
+    private static long spent(GlobalInstance fuel, Runnable call) {
+        fuel.setValue(1_000_000L);
+        call.run();
+        return 1_000_000L - fuel.getValue();
     }
 
     @Test
