@@ -173,6 +173,18 @@ public final class FuelInjector {
         /** For each {@code else}, the index of its {@code if}; -1 elsewhere. */
         private final int[] ifOfElse;
 
+        /**
+         * Whether the fuel lives in a local while this function runs (functions with loops): a loop
+         * iteration then charges and checks a register instead of Chicory's global. The global is
+         * written back before anything that can leave the function or read the fuel (calls,
+         * returns, branches out, throws, traps) and read again after a call. Functions that catch
+         * exceptions keep the global: a callee's throw would skip the write-back.
+         */
+        private final boolean cached;
+
+        /** For each instruction, how many blocks are open before it (label depth). */
+        private final int[] depth;
+
         BodyRewriter(
                 byte[] wasm,
                 int bodyStart,
@@ -188,7 +200,18 @@ public final class FuelInjector {
             this.fuelGlobal = fuelGlobal;
             this.hoisted = new long[ins.size()];
             this.ifOfElse = new int[ins.size()];
+            this.depth = new int[ins.size()];
             hoistArmMinimums();
+            this.cached = has(OpCode.LOOP) && !has(OpCode.TRY_TABLE);
+        }
+
+        private boolean has(OpCode op) {
+            for (Instruction i : ins) {
+                if (i.opcode() == op) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private void hoistArmMinimums() {
@@ -197,6 +220,7 @@ public final class FuelInjector {
             Arrays.fill(elseOf, -1);
             ArrayDeque<Integer> open = new ArrayDeque<>();
             for (int i = 0; i < ins.size(); i++) {
+                depth[i] = open.size();
                 switch (ins.get(i).opcode()) {
                     case BLOCK, LOOP, IF, TRY_TABLE -> open.push(i);
                     case ELSE -> {
@@ -234,6 +258,10 @@ public final class FuelInjector {
             out.write(0x01);
             out.write(0x7e); // i64 scratch: fuel left, to check without re-reading the global
 
+            if (cached) {
+                globalGet();
+                localSet();
+            }
             // A function that neither loops nor calls runs a bounded number of instructions:
             // its charge is enough, the check can wait for the next entry or loop header.
             if (loopsOrCalls()) {
@@ -244,9 +272,16 @@ public final class FuelInjector {
             for (int i = 0; i < ins.size(); i++) {
                 OpCode op = ins.get(i).opcode();
                 chargeBulk(op);
+                if (cached && leavesOrReads(i)) {
+                    writeBack();
+                }
                 int from = ins.get(i).address();
                 int to = i + 1 < ins.size() ? ins.get(i + 1).address() : bodyEnd;
                 out.write(wasm, from, to - from);
+                if (cached && isCall(op)) {
+                    globalGet(); // the callee charged the global
+                    localSet();
+                }
                 if (endsSegment(op) && i + 1 < ins.size()) {
                     if (op == OpCode.LOOP) {
                         chargeAndCheck(segmentCost(i + 1));
@@ -337,10 +372,60 @@ public final class FuelInjector {
             return false;
         }
 
+        private static boolean isCall(OpCode op) {
+            return op == OpCode.CALL || op == OpCode.CALL_INDIRECT || op == OpCode.CALL_REF;
+        }
+
+        /**
+         * Whether instruction {@code i} may leave the function, or run code that reads or charges
+         * the fuel global: the cached fuel must be in the global before it runs.
+         */
+        private boolean leavesOrReads(int i) {
+            Instruction in = ins.get(i);
+            return switch (in.opcode()) {
+                case CALL,
+                        CALL_INDIRECT,
+                        CALL_REF,
+                        RETURN,
+                        RETURN_CALL,
+                        RETURN_CALL_INDIRECT,
+                        RETURN_CALL_REF,
+                        THROW,
+                        THROW_REF,
+                        UNREACHABLE,
+                        BR_ON_NULL,
+                        BR_ON_NON_NULL,
+                        BR_ON_CAST,
+                        BR_ON_CAST_FAIL ->
+                        true; // the br_on_* are rare: always writing back is simpler than decoding
+                case END -> i == ins.size() - 1;
+                case BR, BR_IF -> in.operands()[0] == depth[i];
+                case BR_TABLE -> {
+                    for (long label : in.operands()) {
+                        if (label == depth[i]) {
+                            yield true;
+                        }
+                    }
+                    yield false;
+                }
+                default -> false;
+            };
+        }
+
         /** fuel -= cost; if fuel < 0: unreachable — reading the global once. */
         private void chargeAndCheck(long cost) {
             if (cost == 0) {
                 check(); // a loop header or entry still checks: every iteration costs somewhere
+                return;
+            }
+            if (cached) {
+                localGet();
+                out.write(0x42);
+                Leb128.writeSigned(out, cost);
+                out.write(0x7d); // i64.sub
+                out.write(0x22); // local.tee fuel
+                Leb128.writeUnsigned(out, scratchLocal + 1);
+                trapIfNegative();
                 return;
             }
             globalGet();
@@ -366,23 +451,62 @@ public final class FuelInjector {
             if (cost == 0) {
                 return; // a segment of structure only (e.g. the `end`s after an `if`)
             }
-            globalGet();
+            loadFuel();
             out.write(0x42);
             Leb128.writeSigned(out, cost);
             out.write(0x7d); // i64.sub
-            globalSet();
+            storeFuel();
         }
 
         /** if fuel < 0: unreachable */
         private void check() {
-            globalGet();
+            loadFuel();
+            trapIfNegative();
+        }
+
+        /** Consumes the fuel value on the stack; traps when it is negative. */
+        private void trapIfNegative() {
             out.write(0x42);
             out.write(0x00);
             out.write(0x53); // i64.lt_s
             out.write(0x04);
             out.write(0x40); // if (empty)
+            if (cached) {
+                writeBack(); // the host tells fuel_exhausted by the global
+            }
             out.write(0x00); // unreachable
             out.write(0x0b); // end
+        }
+
+        private void loadFuel() {
+            if (cached) {
+                localGet();
+            } else {
+                globalGet();
+            }
+        }
+
+        private void storeFuel() {
+            if (cached) {
+                localSet();
+            } else {
+                globalSet();
+            }
+        }
+
+        private void writeBack() {
+            localGet();
+            globalSet();
+        }
+
+        private void localGet() {
+            out.write(0x20);
+            Leb128.writeUnsigned(out, scratchLocal + 1);
+        }
+
+        private void localSet() {
+            out.write(0x21);
+            Leb128.writeUnsigned(out, scratchLocal + 1);
         }
 
         /**
@@ -406,7 +530,7 @@ public final class FuelInjector {
             }
             out.write(0x22); // local.tee scratch
             Leb128.writeUnsigned(out, scratchLocal);
-            globalGet();
+            loadFuel();
             out.write(0x20); // local.get scratch
             Leb128.writeUnsigned(out, scratchLocal);
             out.write(0xad); // i64.extend_i32_u
@@ -421,7 +545,7 @@ public final class FuelInjector {
                 out.write(0x7e); // i64.mul
             }
             out.write(0x7d); // i64.sub
-            globalSet();
+            storeFuel();
             check();
         }
 

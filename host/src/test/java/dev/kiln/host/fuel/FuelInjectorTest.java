@@ -180,6 +180,44 @@ class FuelInjectorTest {
         assertThat(spent(fuel, () -> call(i, "nested", 0, 0))).isEqualTo(4);
     }
 
+    /**
+     * Functions with loops keep the fuel in a local: the global must still hold the exact count
+     * after calls inside the loop, after a branch straight out of the function, and when the fuel
+     * runs out (the host tells fuel_exhausted by the global).
+     */
+    @Test
+    void loopsThatCacheTheFuelStillChargeExactly() {
+        String wat =
+                """
+                (module
+                  (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+                  (func (export "loopcall") (param $n i32) (result i32) (local $acc i32)
+                    (block $done
+                      (loop $next
+                        (br_if $done (i32.eqz (local.get $n)))
+                        (local.set $acc (call $inc (local.get $acc)))
+                        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                        (br $next)))
+                    (local.get $acc))
+                  (func (export "leave") (result i32)
+                    (loop $l (br_if 1 (i32.const 7) (i32.const 1)) (br $l))
+                    (i32.const 0))
+                  (func (export "forever")
+                    (loop $l (drop (call $inc (i32.const 0))) (br $l))))
+                """;
+        var injected = FuelInjector.inject(Wat.compile(wat));
+        Instance i = instantiate(injected.wasm());
+        var fuel = i.global(injected.fuelGlobal());
+        // per iteration: br_if test 3, the call line 3 + $inc's 3, the decrement 4, br 1; exit 4
+        assertThat(spent(fuel, () -> call(i, "loopcall", 10))).isEqualTo(10 * 14 + 4);
+        assertThat(call(i, "loopcall", 10)).isEqualTo(10);
+        // i32.const, i32.const, br_if out of the function: nothing after it runs
+        assertThat(spent(fuel, () -> call(i, "leave"))).isEqualTo(3);
+        fuel.setValue(10_000);
+        assertThatThrownBy(() -> call(i, "forever")).isInstanceOf(TrapException.class);
+        assertThat(fuel.getValue()).isNegative();
+    }
+
     private static long spent(GlobalInstance fuel, Runnable call) {
         fuel.setValue(1_000_000L);
         call.run();
