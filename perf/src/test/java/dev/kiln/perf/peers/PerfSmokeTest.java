@@ -25,7 +25,12 @@ import picocli.CommandLine;
  */
 class PerfSmokeTest {
     static final Set<String> ALWAYS_AVAILABLE =
-            Set.of(UndertowPeer.IO, UndertowPeer.WORKER, KilnPeer.INVOKE, KilnPeer.HTTP);
+            Set.of(
+                    UndertowPeer.IO,
+                    UndertowPeer.WORKER,
+                    KilnPeer.INVOKE,
+                    KilnPeer.HTTP,
+                    KilnPeer.WASI_CGI);
 
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
