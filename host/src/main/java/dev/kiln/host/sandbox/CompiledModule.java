@@ -5,8 +5,12 @@ import com.dylibso.chicory.runtime.ImportFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.TableFactory;
+import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.Table;
+import com.dylibso.chicory.wasm.types.TableLimits;
 import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.HostCall;
 import dev.kiln.abi.HostCalls;
@@ -32,6 +36,7 @@ public final class CompiledModule {
     private final ResetStrategy resetStrategy;
     private final String cacheKey;
     private final boolean loadedFromDiskCache;
+    private final TableFactory tables;
 
     /**
      * Taken from the first instance after init and shared: every later instance starts from it
@@ -59,6 +64,25 @@ public final class CompiledModule {
         this.resetStrategy = resetStrategy;
         this.cacheKey = cacheKey;
         this.loadedFromDiskCache = loadedFromDiskCache;
+        this.tables = cappedTables(validated.rules.limits().maxTableElements());
+    }
+
+    /**
+     * Tables whose maximum is at most {@code maxElements}: a {@code table.grow} past it returns -1,
+     * as {@code memory.grow} past memoryMiB does, instead of growing to Chicory's own limit (10M
+     * elements, hundreds of MB per instance). Upload already refuses larger declared minimums.
+     */
+    private static TableFactory cappedTables(long maxElements) {
+        return (table, init) -> {
+            TableLimits declared = table.limits();
+            long max = Math.min(declared.max(), Math.max(declared.min(), maxElements));
+            return new TableInstance(
+                    new Table(
+                            table.elementType(),
+                            new TableLimits(declared.min(), max),
+                            table.initialize()),
+                    init);
+        };
     }
 
     /** Whether the bytecode came from the disk cache of an earlier run instead of the compiler. */
@@ -86,6 +110,7 @@ public final class CompiledModule {
                 .withImportValues(imports)
                 .withMachineFactory(machineFactory)
                 .withMemoryLimits(memoryLimits)
+                .withTableFactory(tables)
                 .withStart(false)
                 .build();
     }
@@ -133,6 +158,7 @@ public final class CompiledModule {
                         .withImportValues(ImportValues.builder().withFunctions(functions).build())
                         .withMachineFactory(machineFactory)
                         .withMemoryLimits(memoryLimits)
+                        .withTableFactory(tables)
                         // Kiln's own memory: byte-array chunks (as fast as Chicory's
                         // ByteArrayMemory, far faster than its ByteBuffer default) that can be
                         // reset to the snapshot cheaply (docs/adr/0008-instance-reset.md).

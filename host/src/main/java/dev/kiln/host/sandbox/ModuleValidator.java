@@ -41,7 +41,7 @@ public final class ModuleValidator {
 
     /** Parses and checks {@code wasm}; throws {@code invalid_module} naming what is wrong. */
     public static ValidatedModule validate(byte[] wasm, ModuleRules rules) {
-        WasmModule module = parse(wasm);
+        WasmModule module = parse(wasm, rules.limits());
         checkDeclarations(module, rules.limits());
         if (rules.abi() == Abi.WASI_CGI) {
             checkWasiImports(module);
@@ -61,10 +61,11 @@ public final class ModuleValidator {
                 wasm, module, rules, memory, hasInit, hasAbiVersion, ModuleTraits.of(module));
     }
 
-    private static WasmModule parse(byte[] wasm) {
+    private static WasmModule parse(byte[] wasm, ModuleLimits limits) {
         if (wasm.length < 8 || wasm[0] != 0 || wasm[1] != 'a' || wasm[2] != 's' || wasm[3] != 'm') {
             throw invalid("not a WebAssembly binary (bad magic number)");
         }
+        cap("code section bytes", codeSectionBytes(wasm), limits.maxCodeBytes());
         try {
             return Parser.parse(wasm);
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
@@ -75,6 +76,38 @@ public final class ModuleValidator {
             // -ea): still the module's fault, and the text describes the parser, not the module.
             throw invalid("module does not parse: malformed binary");
         }
+    }
+
+    /**
+     * The code section's declared size, read from the section headers alone so that it can be
+     * refused before Chicory parses anything. Malformed headers are left to the parser.
+     */
+    static long codeSectionBytes(byte[] wasm) {
+        int pos = 8;
+        while (pos < wasm.length) {
+            int id = wasm[pos++] & 0xff;
+            long size = 0;
+            int shift = 0;
+            while (true) {
+                if (pos >= wasm.length || shift > 28) {
+                    return 0;
+                }
+                int b = wasm[pos++] & 0xff;
+                size |= (long) (b & 0x7f) << shift;
+                shift += 7;
+                if ((b & 0x80) == 0) {
+                    break;
+                }
+            }
+            if (id == 10) {
+                return size;
+            }
+            if (size > wasm.length - pos) {
+                return 0;
+            }
+            pos += (int) size;
+        }
+        return 0;
     }
 
     private static void checkDeclarations(WasmModule module, ModuleLimits limits) {
