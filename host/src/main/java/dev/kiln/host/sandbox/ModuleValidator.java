@@ -42,6 +42,19 @@ public final class ModuleValidator {
     /** Parses and checks {@code wasm}; throws {@code invalid_module} naming what is wrong. */
     public static ValidatedModule validate(byte[] wasm, ModuleRules rules) {
         WasmModule module = parse(wasm, rules.limits());
+        try {
+            return check(wasm, module, rules);
+        } catch (KilnException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Chicory's parser accepts some inconsistent modules (UploadFuzzTest found a function
+            // whose type index does not exist); whatever else such a module trips over in our
+            // checks is still the module's fault, not a host error.
+            throw invalid("module is malformed: it refers to an entry that does not exist");
+        }
+    }
+
+    private static ValidatedModule check(byte[] wasm, WasmModule module, ModuleRules rules) {
         checkDeclarations(module, rules.limits());
         if (rules.abi() == Abi.WASI_CGI) {
             checkWasiImports(module);
@@ -112,6 +125,13 @@ public final class ModuleValidator {
 
     private static void checkDeclarations(WasmModule module, ModuleLimits limits) {
         cap("functions", module.functionSection().functionCount(), limits.maxFunctions());
+        int types = module.typeSection().typeCount();
+        for (int i = 0; i < module.functionSection().functionCount(); i++) {
+            int type = module.functionSection().getFunctionType(i);
+            if (type < 0 || type >= types) {
+                throw invalid("function " + i + " has type " + type + ", which does not exist");
+            }
+        }
         cap("types", module.typeSection().typeCount(), limits.maxTypes());
         cap("globals", module.globalSection().globalCount(), limits.maxGlobals());
         cap("exports", module.exportSection().exportCount(), limits.maxExports());

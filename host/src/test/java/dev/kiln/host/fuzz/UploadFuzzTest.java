@@ -64,6 +64,9 @@ class UploadFuzzTest {
             return; // ModuleValidator turns every parser failure into invalid_module (checked
             // above)
         }
+        if (!typesResolve(original)) {
+            return; // Chicory's parser lets this through; ModuleValidator refuses it (above)
+        }
         FuelInjector.Instrumented metered = FuelInjector.inject(wasm, original);
         WasmModule rewritten = Parser.parse(metered.wasm());
         assertThat(rewritten.functionSection().functionCount())
@@ -72,6 +75,16 @@ class UploadFuzzTest {
                 .isEqualTo(original.exportSection().exportCount());
         assertThat(metered.fuelGlobal())
                 .isEqualTo(rewritten.globalSection().globalCount() - 1 + importedGlobals(original));
+    }
+
+    private static boolean typesResolve(WasmModule module) {
+        for (int i = 0; i < module.functionSection().functionCount(); i++) {
+            int type = module.functionSection().getFunctionType(i);
+            if (type < 0 || type >= module.typeSection().typeCount()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int importedGlobals(WasmModule module) {
