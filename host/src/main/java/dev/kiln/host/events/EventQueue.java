@@ -40,7 +40,8 @@ public interface EventQueue extends AutoCloseable {
     /**
      * Leases up to {@code max} events that are due at {@code now}, oldest due first, taking no more
      * of one function than {@code inFlightCap} allows (0: no cap) counting its leases already out.
-     * Each lease counts as an attempt, durably, before it is returned.
+     * A function at its cap never holds back the events of others, however many older events it
+     * has. Each lease counts as an attempt, durably, before it is returned.
      */
     CompletableFuture<List<QueuedEvent>> lease(
             int max, Instant now, ToIntFunction<String> inFlightCap);

@@ -35,6 +35,9 @@ class AsyncInvocationTest {
                         b ->
                                 b.eventLimits(
                                         EventLimits.DEFAULTS.toBuilder()
+                                                // As on a 2-core machine, whatever this one has:
+                                                // the dispatcher leases ahead by a multiple of it.
+                                                .asyncWorkers(2)
                                                 .retryBaseDelay(Duration.ofMillis(20))
                                                 .retryMaxDelay(Duration.ofMillis(100))
                                                 .throttleDelay(Duration.ofMillis(20))
@@ -206,6 +209,27 @@ class AsyncInvocationTest {
         // Sent on to a function, the dead letter is not also kept in the list.
         assertThat(json(kiln.get(FN + "bad/dead-letters")).path("deadLetters")).isEmpty();
         assertThat(json(kiln.get(FN + "bad/queue")).path("deadLettered").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aSlowCappedFunctionsBacklogDoesNotDelayAnotherFunction() {
+        kiln.deploy("demo", "slow", Wat.fixture("sleepy"));
+        kiln.patch("demo", "slow", "{\"maxConcurrency\":1,\"fuel\":1000000000000}");
+        kiln.deploy("demo", "quick", Wat.fixture("echo"));
+        // 100 events of 300 ms each, one at a time: half a minute of work, all older than the
+        // other function's event, and more than the dispatcher looks at in one lease.
+        for (int i = 0; i < 100; i++) {
+            assertThat(kiln.invokeAsync("demo", "slow", "300").statusCode()).isEqualTo(202);
+        }
+        long queuedAt = System.nanoTime();
+        String id = json(kiln.invokeAsync("demo", "quick", "hi")).path("requestId").asText();
+        JsonNode rec = record("quick", id, x -> true);
+        Duration waited = Duration.ofNanos(System.nanoTime() - queuedAt);
+        assertThat(rec.path("outcome").asText()).isEqualTo("ok");
+        // The second async worker is free all along: the event runs at once, not after the
+        // slow backlog has drained below one lease window (15 s before the fix).
+        assertThat(waited).isLessThan(Duration.ofSeconds(6));
+        assertThat(json(kiln.get(FN + "slow/queue")).path("depth").asInt()).isGreaterThan(50);
     }
 
     @Test

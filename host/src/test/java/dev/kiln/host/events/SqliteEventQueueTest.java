@@ -104,6 +104,32 @@ class SqliteEventQueueTest {
     }
 
     @Test
+    void aCappedFunctionsBacklogDoesNotHideOtherFunctionsEvents() {
+        try (var q = open(data, 1_000)) {
+            List<NewEvent> backlog = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                backlog.add(event("f" + i, "f"));
+            }
+            q.enqueue(backlog, null, EventQueue.Overflow.REJECT).join();
+            q.enqueue(List.of(event("g0", "g")), null, EventQueue.Overflow.REJECT).join();
+            // f may run one at a time; its 99 older events must not keep g's from being leased,
+            // neither in the lease that fills f's cap nor in the ones after it.
+            var first = q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join();
+            assertThat(first).extracting(QueuedEvent::requestId).containsExactly("f0", "g0");
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join()).isEmpty();
+            q.enqueue(List.of(event("g1", "g")), null, EventQueue.Overflow.REJECT).join();
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("g1");
+            // Once f's attempt ends, its next event is leased, still one at a time.
+            q.complete(first.get(0), new Completion.Done(List.of())).join();
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("f1");
+        }
+    }
+
+    @Test
     void retriesWaitTheirTurnAndThrottledTriesDoNotCount() {
         try (var q = open(data, 100)) {
             q.enqueue(List.of(event("a", "f")), null, EventQueue.Overflow.REJECT).join();
