@@ -290,8 +290,12 @@ final class Dispatcher implements AutoCloseable {
                             }
                             inFlight.decrementAndGet();
                             if (x != null) {
-                                // The lease ends with the process at the latest; the event stays.
-                                log.error("completing event {} failed", e.requestId(), x);
+                                // The queue ended the lease anyway: the event stays as stored
+                                // and runs again (at least once), its function not held up.
+                                log.error(
+                                        "completing event {} failed; it will run again",
+                                        e.requestId(),
+                                        x);
                             }
                             wake();
                         });

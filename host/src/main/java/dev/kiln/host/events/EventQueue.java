@@ -46,7 +46,12 @@ public interface EventQueue extends AutoCloseable {
     CompletableFuture<List<QueuedEvent>> lease(
             int max, Instant now, ToIntFunction<String> inFlightCap);
 
-    /** Ends a lease. The event must be one {@link #lease} returned. */
+    /**
+     * Stores what became of a leased event and ends its lease. The event must be one {@link #lease}
+     * returned. The lease ends even when the future fails: the event then stays as it was stored
+     * (the attempt its lease counted included) and is leased again when due, so a failed write
+     * never leaves an event, or its function's concurrency, held until a restart.
+     */
     CompletableFuture<Void> complete(QueuedEvent leased, Completion completion);
 
     /** The earliest due time after {@code now} of any event, if one is waiting. */

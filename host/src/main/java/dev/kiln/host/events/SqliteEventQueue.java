@@ -308,7 +308,7 @@ public final class SqliteEventQueue implements EventQueue {
     @Override
     public CompletableFuture<Void> complete(QueuedEvent leased, Completion completion) {
         return submit(
-                new Op<Void>() {
+                new Op<Void>(leased.seq()) {
                     @Override
                     Void run(Batch b) throws SQLException {
                         b.leasesRemoved.add(leased.seq());
@@ -540,8 +540,18 @@ public final class SqliteEventQueue implements EventQueue {
     /** One change, run by the writer thread inside a savepoint of the current transaction. */
     private abstract static class Op<T> {
         final CompletableFuture<T> future = new CompletableFuture<>();
+        // The event whose lease this change ends, stored or not; null if it ends none.
+        final Long endsLease;
         T result;
         RuntimeException refused;
+
+        Op() {
+            this(null);
+        }
+
+        Op(Long endsLease) {
+            this.endsLease = endsLease;
+        }
 
         abstract T run(Batch b) throws SQLException;
     }
@@ -634,9 +644,20 @@ public final class SqliteEventQueue implements EventQueue {
             var failure =
                     new KilnException(
                             ErrorCode.INTERNAL, "the event queue could not store the change");
+            // Nothing of the batch is stored, but the leases its completions end are over all
+            // the same: kept, they would hold their events (and their functions' concurrency)
+            // until a restart. The events stay as stored and are leased again when due.
+            Batch released = new Batch();
+            for (Op<?> op : batch) {
+                if (op.endsLease != null) {
+                    released.leasesRemoved.add(op.endsLease);
+                }
+            }
+            apply(released);
             for (Op<?> op : batch) {
                 op.future.completeExceptionally(failure);
             }
+            notifyListeners();
             return;
         }
         apply(b);
@@ -675,6 +696,10 @@ public final class SqliteEventQueue implements EventQueue {
                 st.execute("RELEASE op");
             }
             restore(b, before);
+            if (op.endsLease != null) {
+                // A refused completion still ends its lease; see runBatch.
+                b.leasesRemoved.add(op.endsLease);
+            }
             op.refused =
                     e instanceof KilnException k
                             ? k

@@ -130,6 +130,35 @@ class SqliteEventQueueTest {
     }
 
     @Test
+    void aCompletionThatCannotBeStoredEndsTheLeaseSoTheEventRunsAgain() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f"), event("b", "g")), null, EventQueue.Overflow.REJECT)
+                    .join();
+            var a = q.lease(1, Instant.now(), k -> 1).join().get(0);
+            assertThat(a.requestId()).isEqualTo("a");
+            // A follow-up event with the request id of a stored one breaks a unique key: the
+            // database refuses the whole completion, and the event stays as stored.
+            var refused = q.complete(a, new Completion.Done(List.of(event("b", "dest"))));
+            assertThatThrownBy(refused::join)
+                    .isInstanceOf(CompletionException.class)
+                    .cause()
+                    .isInstanceOf(KilnException.class);
+            assertThat(q.stats("svc", "f").depth()).isEqualTo(1);
+            // Not leased any more: f (at most one at a time) is not stuck, and a runs again.
+            assertThat(q.stats("svc", "f").leased()).isZero();
+            var again = q.lease(10, Instant.now(), k -> 1).join();
+            assertThat(again)
+                    .filteredOn(e -> e.function().equals("f"))
+                    .singleElement()
+                    .satisfies(
+                            e -> {
+                                assertThat(e.requestId()).isEqualTo("a");
+                                assertThat(e.attempts()).isEqualTo(2);
+                            });
+        }
+    }
+
+    @Test
     void retriesWaitTheirTurnAndThrottledTriesDoNotCount() {
         try (var q = open(data, 100)) {
             q.enqueue(List.of(event("a", "f")), null, EventQueue.Overflow.REJECT).join();
