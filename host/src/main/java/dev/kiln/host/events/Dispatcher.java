@@ -280,13 +280,23 @@ final class Dispatcher implements AutoCloseable {
             c = new Completion.Retry(Instant.now().plusSeconds(1), "internal", null, false);
         }
         Completion done = c;
+        // An attempt ran unless it never started or found its function at capacity.
+        boolean ran =
+                f.result() != null
+                        && !(f.result().outcome() instanceof InvocationOutcome.Overloaded);
         queue.complete(e, c)
                 .whenComplete(
                         (v, x) -> {
-                            // Counted once stored, so the counters never run ahead of the
-                            // queue's depth.
+                            // Counted once stored, attempts included, so the counters never run
+                            // ahead of the queue's depth; a completion that is not stored runs
+                            // again and is counted then.
                             if (x == null) {
                                 count(e, done);
+                                // After the outcome: a snapshot reads attempts first, so it
+                                // never shows an attempt without its outcome.
+                                if (ran) {
+                                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
+                                }
                             }
                             inFlight.decrementAndGet();
                             if (x != null) {
@@ -329,7 +339,6 @@ final class Dispatcher implements AutoCloseable {
         try {
             switch (result.outcome()) {
                 case InvocationOutcome.Ok ok -> {
-                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
                     List<NewEvent> followUps = new ArrayList<>();
                     if (e.depth() == 0 && config.onSuccess() != null) {
                         destinationEvent(
@@ -366,7 +375,6 @@ final class Dispatcher implements AutoCloseable {
                             false);
                 }
                 case InvocationOutcome.Failure failure -> {
-                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
                     Instant next =
                             retries.nextAttempt(
                                     e.attempts(), config.maxAttempts(), e.createdAt(), maxAge, now);

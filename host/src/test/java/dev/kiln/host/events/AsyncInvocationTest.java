@@ -13,7 +13,9 @@ import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -230,6 +232,41 @@ class AsyncInvocationTest {
         // slow backlog has drained below one lease window (15 s before the fix).
         assertThat(waited).isLessThan(Duration.ofSeconds(6));
         assertThat(json(kiln.get(FN + "slow/queue")).path("depth").asInt()).isGreaterThan(50);
+    }
+
+    @Test
+    void attemptsAreCountedOnlyWithTheCompletionTheQueueStored() throws Exception {
+        kiln.deploy("demo", "echo", Wat.fixture("echo"));
+        int n = 300;
+        // Every attempt succeeds, so at no moment may more attempts be counted than successes
+        // stored: an attempt counted before its completion is stored would show up here.
+        List<String> ahead = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean done = new AtomicBoolean();
+        Thread watcher =
+                new Thread(
+                        () -> {
+                            while (!done.get()) {
+                                JsonNode q = json(kiln.get(FN + "echo/queue"));
+                                if (q.path("attempts").asLong() > q.path("succeeded").asLong()) {
+                                    ahead.add(q.toString());
+                                }
+                            }
+                        });
+        watcher.start();
+        try {
+            for (int i = 0; i < n; i++) {
+                assertThat(kiln.invokeAsync("demo", "echo", "e" + i).statusCode()).isEqualTo(202);
+            }
+            await(
+                    "the queue to drain",
+                    Duration.ofSeconds(60),
+                    () -> json(kiln.get(FN + "echo/queue")).path("succeeded").asInt() == n);
+        } finally {
+            done.set(true);
+            watcher.join();
+        }
+        assertThat(ahead).isEmpty();
+        assertThat(json(kiln.get(FN + "echo/queue")).path("attempts").asInt()).isEqualTo(n);
     }
 
     @Test
