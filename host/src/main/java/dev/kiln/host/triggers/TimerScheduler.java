@@ -59,7 +59,8 @@ final class TimerScheduler implements AutoCloseable {
             return Optional.empty();
         }
         Instant from = Instant.now();
-        return timer.schedule().nextAfter(from.isBefore(t.enabledAt()) ? t.enabledAt() : from);
+        return timer.schedule()
+                .nextAfter(from.isBefore(t.scheduledFrom()) ? t.scheduledFrom() : from);
     }
 
     private void loop() {
@@ -99,7 +100,7 @@ final class TimerScheduler implements AutoCloseable {
     private Instant evaluate(Trigger t, Trigger.TimerSource timer, Instant now) {
         Instant last =
                 marks.computeIfAbsent(t.fireKey(), k -> events.lastMark(k).orElse(Instant.EPOCH));
-        Instant base = last.isAfter(t.enabledAt()) ? last : t.enabledAt();
+        Instant base = last.isAfter(t.scheduledFrom()) ? last : t.scheduledFrom();
         Optional<Instant> due = timer.schedule().latestAtOrBefore(now);
         if (due.isPresent() && due.get().isAfter(base)) {
             boolean missedWhileDown = due.get().isBefore(startedAt);

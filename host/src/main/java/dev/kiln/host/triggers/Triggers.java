@@ -104,7 +104,8 @@ public final class Triggers implements AutoCloseable {
     /**
      * Changes a trigger: {@code json} is merged onto its definition ({@code enabled}, and for a
      * topic {@code topic}/{@code filter}, for a timer {@code cron}/{@code timezone}/{@code
-     * payload}/{@code missedFire}); {@code id} and {@code type} cannot change.
+     * payload}/{@code missedFire}); {@code id} and {@code type} cannot change. Enabling a timer or
+     * changing its cron or timezone starts its schedule now: no earlier time fires.
      */
     public synchronized ObjectNode patch(
             String service, String function, String id, JsonNode json) {
@@ -130,12 +131,15 @@ public final class Triggers implements AutoCloseable {
                         function,
                         id,
                         current.createdAt(),
-                        current.enabledAt(),
+                        current.scheduledFrom(),
                         events.limits().maxEventBytes());
-        Instant enabledAt =
+        // Enabled again, or given another cron or timezone: the schedule starts now. Times that
+        // passed before (under the old schedule, or while disabled) are not fired late.
+        Instant scheduledFrom =
                 parsed.enabled() && !current.enabled()
+                                || !sameSchedule(parsed.source(), current.source())
                         ? Instant.now().truncatedTo(ChronoUnit.MILLIS)
-                        : current.enabledAt();
+                        : current.scheduledFrom();
         Trigger updated =
                 new Trigger(
                         id,
@@ -143,12 +147,20 @@ public final class Triggers implements AutoCloseable {
                         function,
                         parsed.enabled(),
                         current.createdAt(),
-                        enabledAt,
+                        scheduledFrom,
                         parsed.source());
         checkFanOut(updated, current);
         store.put(updated);
         timers.wake();
         return view(updated);
+    }
+
+    private static boolean sameSchedule(Trigger.Source a, Trigger.Source b) {
+        if (a instanceof Trigger.TimerSource x && b instanceof Trigger.TimerSource y) {
+            return x.schedule().expression().equals(y.schedule().expression())
+                    && x.schedule().zone().equals(y.schedule().zone());
+        }
+        return true; // topics have no schedule
     }
 
     public synchronized void delete(String service, String function, String id) {

@@ -13,6 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -255,6 +259,50 @@ class TriggersApiTest {
         sleep(1_500);
         assertThat(invocations("catchup")).isEqualTo(1);
         assertThat(invocations("skipper")).isZero();
+    }
+
+    @Test
+    void changingATimersCronOrTimezoneNeverFiresATimeThatPassedBeforeTheChange() {
+        kiln.deploy("shop", "recron", Wat.fixture("echo"));
+        kiln.deploy("shop", "rezone", Wat.fixture("echo"));
+        long created = System.currentTimeMillis() / 1000;
+        // The second after the triggers' creation: it will have passed when they change.
+        Instant passed = Instant.ofEpochSecond(created + 1);
+        post(FN + "recron/triggers", "{\"id\":\"t\",\"type\":\"timer\",\"cron\":\"0 0 1 1 *\"}");
+        // That second in UTC+1 wall-clock time: an hour ahead while the zone is UTC, just passed
+        // once it is changed to UTC+1.
+        ZonedDateTime local = passed.atZone(ZoneId.of("Etc/GMT-1"));
+        String cron =
+                local.getSecond() + " " + local.getMinute() + " " + local.getHour() + " * * *";
+        var rezone =
+                post(
+                        FN + "rezone/triggers",
+                        "{\"id\":\"t\",\"type\":\"timer\",\"cron\":\"" + cron + "\"}");
+        assertThat(Instant.parse(json(rezone).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofHours(1)));
+        sleep((created + 2) * 1000 + 200 - System.currentTimeMillis());
+
+        var recron =
+                kiln.sendJson(
+                        "PATCH",
+                        FN + "recron/triggers/t",
+                        "{\"cron\":\""
+                                + passed.atZone(ZoneOffset.UTC).getSecond()
+                                + " * * * * *\"}");
+        assertThat(recron.statusCode()).isEqualTo(200);
+        assertThat(Instant.parse(json(recron).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofMinutes(1)));
+        var rezoned =
+                kiln.sendJson("PATCH", FN + "rezone/triggers/t", "{\"timezone\":\"Etc/GMT-1\"}");
+        assertThat(rezoned.statusCode()).isEqualTo(200);
+        assertThat(Instant.parse(json(rezoned).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofDays(1)));
+        // Both new schedules had a time after the creation and before the change: not fired.
+        sleep(1_500);
+        for (String f : List.of("recron", "rezone")) {
+            assertThat(json(kiln.get(FN + f + "/queue")).path("depth").asInt()).as(f).isZero();
+            assertThat(invocations(f)).as(f).isZero();
+        }
     }
 
     static void sleep(long ms) {
