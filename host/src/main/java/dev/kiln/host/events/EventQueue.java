@@ -79,6 +79,15 @@ public interface EventQueue extends AutoCloseable {
     Optional<Instant> lastMark(String key);
 
     /**
+     * Deletes the fire mark under {@code key} (its timer is gone); completes with whether it
+     * existed.
+     */
+    CompletableFuture<Boolean> deleteMark(String key);
+
+    /** Deletes every fire mark whose key starts with {@code prefix}; completes with how many. */
+    CompletableFuture<Integer> deleteMarksWithPrefix(String prefix);
+
+    /**
      * Stored events of a function, oldest first, after position {@code afterSeq} (payloads empty).
      */
     List<QueuedEvent> queued(String service, String function, int limit, long afterSeq);

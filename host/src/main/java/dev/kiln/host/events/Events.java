@@ -136,6 +136,16 @@ public final class Events implements AutoCloseable {
         return queue.lastMark(key);
     }
 
+    /** Deletes the fire mark under {@code key}, for a timer that was deleted. */
+    public CompletableFuture<Boolean> deleteMark(String key) {
+        return queue.deleteMark(key);
+    }
+
+    /** Deletes the fire marks whose keys start with {@code prefix}: a deleted function's timers. */
+    public CompletableFuture<Integer> deleteMarksWithPrefix(String prefix) {
+        return queue.deleteMarksWithPrefix(prefix);
+    }
+
     // ---------------------------------------------------------------- settings
 
     /** The function's async settings (its own or the defaults). */

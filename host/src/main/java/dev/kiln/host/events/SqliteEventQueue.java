@@ -414,6 +414,39 @@ public final class SqliteEventQueue implements EventQueue {
     }
 
     @Override
+    public CompletableFuture<Boolean> deleteMark(String key) {
+        return submit(
+                new Op<Boolean>() {
+                    @Override
+                    Boolean run(Batch b) throws SQLException {
+                        try (PreparedStatement st =
+                                writer.prepareStatement("DELETE FROM fire_marks WHERE key = ?")) {
+                            st.setString(1, key);
+                            return st.executeUpdate() > 0;
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public CompletableFuture<Integer> deleteMarksWithPrefix(String prefix) {
+        return submit(
+                new Op<Integer>() {
+                    @Override
+                    Integer run(Batch b) throws SQLException {
+                        // Compared as a substring: LIKE would read _ and % in names as patterns.
+                        try (PreparedStatement st =
+                                writer.prepareStatement(
+                                        "DELETE FROM fire_marks WHERE substr(key, 1, length(?1))"
+                                                + " = ?1")) {
+                            st.setString(1, prefix);
+                            return st.executeUpdate();
+                        }
+                    }
+                });
+    }
+
+    @Override
     public CompletableFuture<Integer> redrive(String service, String function, String requestId) {
         String key = service + "/" + function;
         return submit(

@@ -66,7 +66,15 @@ record Trigger(
 
     /** The key under which a timer's fires are marked in the event queue. */
     String fireKey() {
-        return "timer:" + service + "/" + function + "/" + id;
+        return fireKeyPrefix(service, function) + id;
+    }
+
+    /**
+     * The start of the fire keys of every timer of a function, and of no other function's (names
+     * and ids hold no slash).
+     */
+    static String fireKeyPrefix(String service, String function) {
+        return "timer:" + service + "/" + function + "/";
     }
 
     /**

@@ -163,16 +163,41 @@ public final class Triggers implements AutoCloseable {
         return true; // topics have no schedule
     }
 
-    public synchronized void delete(String service, String function, String id) {
-        require(service, function, id);
-        store.delete(service, function, id);
+    /**
+     * Deletes a trigger, and its fire mark if it is a timer; the future completes once the mark is
+     * gone (the trigger already is).
+     */
+    public synchronized CompletableFuture<Void> delete(String service, String function, String id) {
+        Trigger t = require(service, function, id);
+        CompletableFuture<Boolean> mark =
+                timers.deleting(
+                        () -> {
+                            store.delete(service, function, id);
+                            return t.source() instanceof Trigger.TimerSource
+                                    ? events.deleteMark(t.fireKey())
+                                    : CompletableFuture.completedFuture(false);
+                        });
+        timers.forget(t.fireKey());
         timers.wake();
+        return mark.thenApply(existed -> null);
     }
 
-    /** Deletes every trigger of a function that was deleted. */
-    public synchronized void forget(String service, String function) {
-        store.deleteAll(service, function);
+    /**
+     * Deletes every trigger of a function that was deleted, with its timers' fire marks (kept, they
+     * would pile up in events.db with every function deleted); the future completes once the marks
+     * are gone.
+     */
+    public synchronized CompletableFuture<Void> forget(String service, String function) {
+        String prefix = Trigger.fireKeyPrefix(service, function);
+        CompletableFuture<Integer> marks =
+                timers.deleting(
+                        () -> {
+                            store.deleteAll(service, function);
+                            return events.deleteMarksWithPrefix(prefix);
+                        });
+        timers.forgetWithPrefix(prefix);
         timers.wake();
+        return marks.thenApply(n -> null);
     }
 
     private Trigger require(String service, String function, String id) {

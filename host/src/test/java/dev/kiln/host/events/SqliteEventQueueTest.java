@@ -259,6 +259,22 @@ class SqliteEventQueueTest {
     }
 
     @Test
+    void fireMarksAreDeletedByKeyOrByPrefixTakenLiterally() {
+        try (var q = open(data, 100)) {
+            Instant t = Instant.parse("2026-01-01T00:00:00Z");
+            for (String key : List.of("timer:s/f_x/a", "timer:s/f_x/b", "timer:s/fax/a")) {
+                q.enqueue(List.of(), new FireMark(key, t), EventQueue.Overflow.REJECT).join();
+            }
+            assertThat(q.deleteMark("timer:s/f_x/b").join()).isTrue();
+            assertThat(q.deleteMark("timer:s/f_x/b").join()).isFalse();
+            // "_" is no wildcard: the other function's mark stays.
+            assertThat(q.deleteMarksWithPrefix("timer:s/f_x/").join()).isEqualTo(1);
+            assertThat(q.lastMark("timer:s/f_x/a")).isEmpty();
+            assertThat(q.lastMark("timer:s/fax/a")).contains(t);
+        }
+    }
+
+    @Test
     void concurrentEnqueuesShareCommitsAndAllSurviveAReopen() {
         int n = 400;
         Set<String> ids = new HashSet<>();

@@ -12,11 +12,17 @@ import dev.kiln.host.testing.Wat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -303,6 +309,57 @@ class TriggersApiTest {
             assertThat(json(kiln.get(FN + f + "/queue")).path("depth").asInt()).as(f).isZero();
             assertThat(invocations(f)).as(f).isZero();
         }
+    }
+
+    /** The keys of the fire marks stored in events.db, read as another process would. */
+    List<String> fireMarks() {
+        try (Connection db =
+                        DriverManager.getConnection("jdbc:sqlite:" + data.resolve("events.db"));
+                Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT key FROM fire_marks ORDER BY key")) {
+            List<String> keys = new ArrayList<>();
+            while (rs.next()) {
+                keys.add(rs.getString(1));
+            }
+            return keys;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void deletingATimerOrItsFunctionDeletesItsFireMarks() {
+        for (String f : List.of("gone", "kept")) {
+            kiln.deploy("shop", f, Wat.fixture("echo"));
+            for (String id : List.of("t1", "t2")) {
+                post(
+                        FN + f + "/triggers",
+                        "{\"id\":\"" + id + "\",\"type\":\"timer\",\"cron\":\"* * * * * *\"}");
+            }
+        }
+        List<String> all =
+                List.of(
+                        "timer:shop/gone/t1",
+                        "timer:shop/gone/t2",
+                        "timer:shop/kept/t1",
+                        "timer:shop/kept/t2");
+        await("every timer to have fired", WAIT, () -> fireMarks().equals(all));
+
+        assertThat(kiln.send(kiln.admin(FN + "gone/triggers/t2").DELETE().build()).statusCode())
+                .isEqualTo(204);
+        assertThat(fireMarks())
+                .containsExactly("timer:shop/gone/t1", "timer:shop/kept/t1", "timer:shop/kept/t2");
+        assertThat(
+                        kiln.send(
+                                        kiln.admin("/api/v1/services/shop/functions/gone")
+                                                .DELETE()
+                                                .build())
+                                .statusCode())
+                .isEqualTo(204);
+        assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
+        // The other function's timers go on firing; the deleted ones' marks stay gone.
+        sleep(1_500);
+        assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
     }
 
     static void sleep(long ms) {
