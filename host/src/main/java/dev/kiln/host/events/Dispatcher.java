@@ -289,8 +289,9 @@ final class Dispatcher implements AutoCloseable {
                         (v, x) -> {
                             // Counted once stored, attempts included, so the counters never run
                             // ahead of the queue's depth; a completion that is not stored runs
-                            // again and is counted then.
-                            if (x == null) {
+                            // again and is counted then. A deleted function's last attempts do
+                            // not bring back the counters its deletion dropped.
+                            if (x == null && registry.find(e.service(), e.function()).isPresent()) {
                                 count(e, done);
                                 // After the outcome: a snapshot reads attempts first, so it
                                 // never shows an attempt without its outcome.

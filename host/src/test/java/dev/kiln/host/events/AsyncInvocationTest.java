@@ -269,6 +269,59 @@ class AsyncInvocationTest {
         assertThat(json(kiln.get(FN + "echo/queue")).path("attempts").asInt()).isEqualTo(n);
     }
 
+    /** The value of one series on {@code GET /metrics}, or null when it is not there. */
+    Double metric(String series) {
+        for (String line : text(kiln.get("/metrics")).split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void queueFiguresAreOnTheMetricsEndpoint() {
+        kiln.deploy("demo", "flaky", Wat.fixture("fail_if_configured"));
+        kiln.patch("demo", "flaky", "{\"env\":{\"FAIL\":\"1\"}}");
+        kiln.sendJson("PUT", FN + "flaky/async-config", "{\"maxAttempts\":2}");
+        kiln.deploy("demo", "slow", Wat.fixture("loop_forever"));
+        kiln.patch("demo", "slow", "{\"timeoutMs\":4000,\"maxConcurrency\":1}");
+        kiln.invokeAsync("demo", "flaky", "x");
+        await(
+                "a dead letter",
+                WAIT,
+                () -> json(kiln.get(FN + "flaky/queue")).path("deadLettered").asInt() == 1);
+        kiln.invokeAsync("demo", "slow", "a");
+        kiln.invokeAsync("demo", "slow", "b");
+
+        String flaky = "{service=\"demo\",function=\"flaky\"";
+        String slow = "{service=\"demo\",function=\"slow\"}";
+        await(
+                "one slow event running, one waiting",
+                WAIT,
+                () ->
+                        Double.valueOf(2).equals(metric("kiln_event_queue_depth" + slow))
+                                && Double.valueOf(1)
+                                        .equals(metric("kiln_event_queue_in_flight" + slow))
+                                && metric("kiln_event_queue_oldest_age_seconds" + slow) > 0);
+        assertThat(metric("kiln_event_queue_depth" + flaky + "}")).isZero();
+        assertThat(metric("kiln_event_dead_letters" + flaky + "}")).isEqualTo(1);
+        assertThat(metric("kiln_event_attempts_total" + flaky + "}")).isEqualTo(2);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"retried\"}"))
+                .isEqualTo(1);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"dead_lettered\"}"))
+                .isEqualTo(1);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"succeeded\"}")).isZero();
+        assertThat(text(kiln.get("/metrics")))
+                .contains("# TYPE kiln_event_attempts_total counter")
+                .contains("# TYPE kiln_event_results_total counter")
+                .contains("# TYPE kiln_event_queue_depth gauge");
+
+        // A deleted function's series go with it.
+        kiln.send(kiln.admin("/api/v1/services/demo/functions/flaky").DELETE().build());
+        assertThat(text(kiln.get("/metrics"))).doesNotContain("function=\"flaky\"");
+    }
+
     @Test
     void aFullQueueAnswersOverloadedAndTheHostKeepsServing() {
         kiln.deploy("demo", "slow", Wat.fixture("loop_forever"));
