@@ -26,10 +26,12 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs queued events through the {@link Invoker}: leases due events (at most {@code asyncWorkers}
- * at once, within each function's {@code maxConcurrency}), then decides each one's fate — done,
- * retry with backoff, or dead letter plus destinations — and tells the queue. An event leaves the
- * queue only after its invocation record is written.
+ * Runs queued events through the {@link Invoker}: leases due events ahead in batches (up to 4 ×
+ * {@code asyncWorkers} waiting to start, at most 8 × {@code asyncWorkers} leased at once, never
+ * more of one function than its {@code maxConcurrency}), starts at most {@code asyncWorkers} at
+ * once, then decides each one's fate — done, retry with backoff, or dead letter plus destinations —
+ * and tells the queue. An event leaves the queue only after its invocation record is flushed
+ * (attempts' records wait for room in the record queue instead of being dropped).
  */
 final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
