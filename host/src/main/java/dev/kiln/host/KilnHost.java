@@ -95,7 +95,12 @@ public final class KilnHost implements AutoCloseable {
             warmProvisioned(config, registry, pool);
             Events events =
                     Events.start(
-                            config.dataDir(), config.eventLimits(), registry, invoker, records);
+                            config.dataDir(),
+                            config.eventLimits(),
+                            registry,
+                            invoker,
+                            records,
+                            metrics);
             opened.push(events);
             Triggers triggers = Triggers.start(config.dataDir(), events, registry);
             opened.push(triggers);

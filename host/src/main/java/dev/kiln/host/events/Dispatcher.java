@@ -26,10 +26,12 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs queued events through the {@link Invoker}: leases due events (at most {@code asyncWorkers}
- * at once, within each function's {@code maxConcurrency}), then decides each one's fate — done,
- * retry with backoff, or dead letter plus destinations — and tells the queue. An event leaves the
- * queue only after its invocation record is written.
+ * Runs queued events through the {@link Invoker}: leases due events ahead in batches (up to 4 ×
+ * {@code asyncWorkers} waiting to start, at most 8 × {@code asyncWorkers} leased at once, never
+ * more of one function than its {@code maxConcurrency}), starts at most {@code asyncWorkers} at
+ * once, then decides each one's fate — done, retry with backoff, or dead letter plus destinations —
+ * and tells the queue. An event leaves the queue only after its invocation record is flushed
+ * (attempts' records wait for room in the record queue instead of being dropped).
  */
 final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -280,18 +282,33 @@ final class Dispatcher implements AutoCloseable {
             c = new Completion.Retry(Instant.now().plusSeconds(1), "internal", null, false);
         }
         Completion done = c;
+        // An attempt ran unless it never started or found its function at capacity.
+        boolean ran =
+                f.result() != null
+                        && !(f.result().outcome() instanceof InvocationOutcome.Overloaded);
         queue.complete(e, c)
                 .whenComplete(
                         (v, x) -> {
-                            // Counted once stored, so the counters never run ahead of the
-                            // queue's depth.
-                            if (x == null) {
+                            // Counted once stored, attempts included, so the counters never run
+                            // ahead of the queue's depth; a completion that is not stored runs
+                            // again and is counted then. A deleted function's last attempts do
+                            // not bring back the counters its deletion dropped.
+                            if (x == null && registry.find(e.service(), e.function()).isPresent()) {
                                 count(e, done);
+                                // After the outcome: a snapshot reads attempts first, so it
+                                // never shows an attempt without its outcome.
+                                if (ran) {
+                                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
+                                }
                             }
                             inFlight.decrementAndGet();
                             if (x != null) {
-                                // The lease ends with the process at the latest; the event stays.
-                                log.error("completing event {} failed", e.requestId(), x);
+                                // The queue ended the lease anyway: the event stays as stored
+                                // and runs again (at least once), its function not held up.
+                                log.error(
+                                        "completing event {} failed; it will run again",
+                                        e.requestId(),
+                                        x);
                             }
                             wake();
                         });
@@ -325,7 +342,6 @@ final class Dispatcher implements AutoCloseable {
         try {
             switch (result.outcome()) {
                 case InvocationOutcome.Ok ok -> {
-                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
                     List<NewEvent> followUps = new ArrayList<>();
                     if (e.depth() == 0 && config.onSuccess() != null) {
                         destinationEvent(
@@ -362,7 +378,6 @@ final class Dispatcher implements AutoCloseable {
                             false);
                 }
                 case InvocationOutcome.Failure failure -> {
-                    counters.add(e.functionKey(), EventCounters.Kind.ATTEMPT);
                     Instant next =
                             retries.nextAttempt(
                                     e.attempts(), config.maxAttempts(), e.createdAt(), maxAge, now);

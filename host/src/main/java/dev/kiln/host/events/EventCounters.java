@@ -74,6 +74,8 @@ final class EventCounters {
     }
 
     private static Snapshot snapshot(Counts c) {
+        // Attempts read first: the dispatcher adds an attempt after its outcome, so a snapshot
+        // never shows an attempt whose outcome it lacks.
         return new Snapshot(
                 c.attempts.sum(),
                 c.succeeded.sum(),

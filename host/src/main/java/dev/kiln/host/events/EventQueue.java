@@ -40,12 +40,18 @@ public interface EventQueue extends AutoCloseable {
     /**
      * Leases up to {@code max} events that are due at {@code now}, oldest due first, taking no more
      * of one function than {@code inFlightCap} allows (0: no cap) counting its leases already out.
-     * Each lease counts as an attempt, durably, before it is returned.
+     * A function at its cap never holds back the events of others, however many older events it
+     * has. Each lease counts as an attempt, durably, before it is returned.
      */
     CompletableFuture<List<QueuedEvent>> lease(
             int max, Instant now, ToIntFunction<String> inFlightCap);
 
-    /** Ends a lease. The event must be one {@link #lease} returned. */
+    /**
+     * Stores what became of a leased event and ends its lease. The event must be one {@link #lease}
+     * returned. The lease ends even when the future fails: the event then stays as it was stored
+     * (the attempt its lease counted included) and is leased again when due, so a failed write
+     * never leaves an event, or its function's concurrency, held until a restart.
+     */
     CompletableFuture<Void> complete(QueuedEvent leased, Completion completion);
 
     /** The earliest due time after {@code now} of any event, if one is waiting. */
@@ -71,6 +77,15 @@ public interface EventQueue extends AutoCloseable {
 
     /** The last fire mark recorded under {@code key}. */
     Optional<Instant> lastMark(String key);
+
+    /**
+     * Deletes the fire mark under {@code key} (its timer is gone); completes with whether it
+     * existed.
+     */
+    CompletableFuture<Boolean> deleteMark(String key);
+
+    /** Deletes every fire mark whose key starts with {@code prefix}; completes with how many. */
+    CompletableFuture<Integer> deleteMarksWithPrefix(String prefix);
 
     /**
      * Stored events of a function, oldest first, after position {@code afterSeq} (payloads empty).

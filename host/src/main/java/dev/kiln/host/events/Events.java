@@ -5,6 +5,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.storage.DocumentTable;
 import java.nio.file.Path;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -31,6 +34,9 @@ public final class Events implements AutoCloseable {
     private final AsyncConfigs configs;
     private final EventCounters counters = new EventCounters();
     private final Dispatcher dispatcher;
+    // Queue figures for /metrics: one read serves every family of a scrape.
+    private List<QueueMetrics> scraped = List.of(); // guarded by this
+    private long scrapedAtNanos; // guarded by this
 
     private Events(
             EventLimits limits,
@@ -39,7 +45,8 @@ public final class Events implements AutoCloseable {
             InvocationStore records,
             DocumentTable configTable,
             AsyncConfigs configs,
-            EventQueue queue) {
+            EventQueue queue,
+            Metrics metrics) {
         this.limits = limits;
         this.registry = registry;
         this.queue = queue;
@@ -58,18 +65,115 @@ public final class Events implements AutoCloseable {
                                 limits.retryBaseDelay(),
                                 limits.retryMaxDelay(),
                                 RandomGenerator.getDefault()));
+        registerMetrics(metrics);
+    }
+
+    /**
+     * The queue figures of {@link #allMetrics} on {@code GET /metrics}, per function: gauges of
+     * what is queued now, counters of what happened since the host started.
+     */
+    private void registerMetrics(Metrics metrics) {
+        List<String> fn = List.of("service", "function");
+        queueGauge(
+                metrics,
+                "kiln_event_queue_depth",
+                "Events stored in each function's queue: waiting, retrying or running.",
+                QueueMetrics::depth);
+        queueGauge(
+                metrics,
+                "kiln_event_queue_in_flight",
+                "Events of each function leased by the dispatcher: running or about to.",
+                QueueMetrics::inFlight);
+        queueGauge(
+                metrics,
+                "kiln_event_queue_oldest_age_seconds",
+                "Age of the oldest event in each function's queue (0 when empty).",
+                q -> q.oldestAgeMs() / 1000.0);
+        queueGauge(
+                metrics,
+                "kiln_event_dead_letters",
+                "Events in each function's dead-letter list.",
+                QueueMetrics::deadLetters);
+        metrics.counter(
+                "kiln_event_attempts_total",
+                "Attempts of queued events that ran (throttled tries excluded).",
+                fn,
+                sink ->
+                        counters.all()
+                                .forEach(
+                                        (k, c) -> {
+                                            String[] name = splitKey(k);
+                                            sink.add(c.attempts(), name[0], name[1]);
+                                        }));
+        metrics.counter(
+                "kiln_event_results_total",
+                "What became of event tries, counted once the queue stored it, by result:"
+                        + " succeeded, retried (failed, scheduled again), throttled (function at"
+                        + " capacity, put back without using an attempt), dead_lettered (out of"
+                        + " attempts or time: to the dead-letter list or function), discarded"
+                        + " (out of attempts or time with deadLetter none).",
+                List.of("service", "function", "result"),
+                sink ->
+                        counters.all()
+                                .forEach(
+                                        (k, c) -> {
+                                            String[] name = splitKey(k);
+                                            sink.add(c.succeeded(), name[0], name[1], "succeeded");
+                                            sink.add(c.retried(), name[0], name[1], "retried");
+                                            sink.add(c.throttled(), name[0], name[1], "throttled");
+                                            sink.add(
+                                                    c.deadLettered(),
+                                                    name[0],
+                                                    name[1],
+                                                    "dead_lettered");
+                                            sink.add(c.discarded(), name[0], name[1], "discarded");
+                                        }));
+    }
+
+    private void queueGauge(
+            Metrics metrics, String name, String help, ToDoubleFunction<QueueMetrics> value) {
+        metrics.gauge(
+                name,
+                help,
+                List.of("service", "function"),
+                sink -> {
+                    for (QueueMetrics q : scrapedMetrics()) {
+                        sink.add(value.applyAsDouble(q), q.service(), q.function());
+                    }
+                });
+    }
+
+    /** {@link #allMetrics}, read again only when the last read is older than a scrape takes. */
+    private synchronized List<QueueMetrics> scrapedMetrics() {
+        long now = System.nanoTime();
+        if (scrapedAtNanos == 0 || now - scrapedAtNanos > TimeUnit.MILLISECONDS.toNanos(250)) {
+            try {
+                scraped = allMetrics();
+            } catch (KilnException e) {
+                // Logged by the queue; the scrape goes on without these series.
+                scraped = List.of();
+            }
+            scrapedAtNanos = now;
+        }
+        return scraped;
+    }
+
+    private static String[] splitKey(String functionKey) {
+        int slash = functionKey.indexOf('/');
+        return new String[] {functionKey.substring(0, slash), functionKey.substring(slash + 1)};
     }
 
     /**
      * Opens the embedded queue in {@code <dataDir>/events.db} and starts running due events,
-     * including those left from before a restart.
+     * including those left from before a restart. The queues' figures go to {@code metrics}.
      */
     public static Events start(
             Path dataDir,
             EventLimits limits,
             Registry registry,
             Invoker invoker,
-            InvocationStore records) {
+            InvocationStore records,
+            Metrics metrics) {
         DocumentTable table = DocumentTable.open(dataDir.resolve("events.db"), "async_configs");
         AsyncConfigs configs = new AsyncConfigs(table, limits);
         EventQueue queue;
@@ -86,7 +190,8 @@ public final class Events implements AutoCloseable {
             table.close();
             throw e;
         }
-        Events events = new Events(limits, registry, invoker, records, table, configs, queue);
+        Events events =
+                new Events(limits, registry, invoker, records, table, configs, queue, metrics);
         events.dispatcher.start();
         return events;
     }
@@ -134,6 +239,16 @@ public final class Events implements AutoCloseable {
     /** The last fire mark stored under {@code key}. */
     public Optional<Instant> lastMark(String key) {
         return queue.lastMark(key);
+    }
+
+    /** Deletes the fire mark under {@code key}, for a timer that was deleted. */
+    public CompletableFuture<Boolean> deleteMark(String key) {
+        return queue.deleteMark(key);
+    }
+
+    /** Deletes the fire marks whose keys start with {@code prefix}: a deleted function's timers. */
+    public CompletableFuture<Integer> deleteMarksWithPrefix(String prefix) {
+        return queue.deleteMarksWithPrefix(prefix);
     }
 
     // ---------------------------------------------------------------- settings
@@ -272,7 +387,13 @@ public final class Events implements AutoCloseable {
     public CompletableFuture<Void> forget(String service, String function) {
         configs.delete(service, function);
         counters.forget(service + "/" + function);
-        return queue.purge(service, function);
+        return queue.purge(service, function)
+                .whenComplete(
+                        (v, x) -> {
+                            synchronized (this) {
+                                scrapedAtNanos = 0; // its series leave /metrics at once
+                            }
+                        });
     }
 
     /** Stops starting events; waits up to {@code grace} for those running to finish. */

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -199,54 +200,78 @@ public final class SqliteEventQueue implements EventQueue {
         if (max <= 0) {
             return out;
         }
-        Map<String, Long> taken = new HashMap<>();
-        StringBuilder sql =
-                new StringBuilder("SELECT " + COLUMNS + " FROM events WHERE due_at <= ?");
-        // Leased earlier, or by an earlier change of this same batch.
-        Set<Long> excludedSet = new HashSet<>(leases.keySet());
-        excludedSet.addAll(b.leasesAdded.keySet());
-        b.leasesAdded.values().forEach(fn -> taken.merge(fn, 1L, Long::sum));
-        List<Long> excluded = new ArrayList<>(excludedSet);
-        if (!excluded.isEmpty()) {
-            sql.append(" AND seq NOT IN (").append("?,".repeat(excluded.size() - 1)).append("?)");
-        }
-        sql.append(" ORDER BY due_at, seq LIMIT ?");
-        try (PreparedStatement st = writer.prepareStatement(sql.toString())) {
-            int i = 1;
-            st.setLong(i++, now);
-            for (long seq : excluded) {
-                st.setLong(i++, seq);
-            }
-            st.setInt(i, max * 4 + 16);
-            try (ResultSet rs = st.executeQuery()) {
-                int fresh = 0;
-                while (rs.next() && fresh < max) {
-                    QueuedEvent e = read(rs, true);
-                    String fn = e.functionKey();
+        // Leases per function: out already, or taken by an earlier change of this same batch.
+        Map<String, Long> leased = new HashMap<>(leasedPerFunction);
+        b.leasesAdded.values().forEach(fn -> leased.merge(fn, 1L, Long::sum));
+        Set<Long> excluded = new HashSet<>(leases.keySet());
+        excluded.addAll(b.leasesAdded.keySet());
+        // Functions at their cap are left out by the query itself: skipping their rows after
+        // reading them would let one capped function with a long backlog of older events fill
+        // every window, so that no other function's events were ever reached (starvation). The
+        // index scan still passes over their due rows (about 0.4 µs each: 4 ms for a backlog of
+        // 10 000), the price of one global oldest-first order.
+        Set<String> capped = new TreeSet<>();
+        leased.forEach(
+                (fn, n) -> {
                     int cap = inFlightCap.applyAsInt(fn);
-                    long inFlight =
-                            leasedPerFunction.getOrDefault(fn, 0L) + taken.getOrDefault(fn, 0L);
-                    if (cap > 0 && inFlight >= cap) {
-                        continue;
+                    if (cap > 0 && n >= cap) {
+                        capped.add(fn);
                     }
-                    taken.merge(fn, 1L, Long::sum);
-                    fresh++;
-                    out.add(
-                            new QueuedEvent(
-                                    e.seq(),
-                                    e.requestId(),
-                                    e.service(),
-                                    e.function(),
-                                    e.trigger(),
-                                    e.source(),
-                                    e.payload(),
-                                    e.depth(),
-                                    e.createdAt(),
-                                    e.attempts() + 1,
-                                    e.dueAt(),
-                                    e.lastError(),
-                                    e.lastMessage()));
+                });
+        while (out.size() < max) {
+            int limit = (max - out.size()) * 4 + 16;
+            boolean skipped = false;
+            int rows = 0;
+            try (PreparedStatement st = writer.prepareStatement(dueQuery(excluded, capped))) {
+                int i = 1;
+                st.setLong(i++, now);
+                for (long seq : excluded) {
+                    st.setLong(i++, seq);
                 }
+                for (String fn : capped) {
+                    int slash = fn.indexOf('/');
+                    st.setString(i++, fn.substring(0, slash));
+                    st.setString(i++, fn.substring(slash + 1));
+                }
+                st.setInt(i, limit);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next() && out.size() < max) {
+                        rows++;
+                        QueuedEvent e = read(rs, true);
+                        String fn = e.functionKey();
+                        if (capped.contains(fn)) {
+                            skipped = true; // it reached its cap earlier in this window
+                            continue;
+                        }
+                        excluded.add(e.seq());
+                        long n = leased.merge(fn, 1L, Long::sum);
+                        int cap = inFlightCap.applyAsInt(fn);
+                        if (cap > 0 && n >= cap) {
+                            capped.add(fn);
+                        }
+                        out.add(
+                                new QueuedEvent(
+                                        e.seq(),
+                                        e.requestId(),
+                                        e.service(),
+                                        e.function(),
+                                        e.trigger(),
+                                        e.source(),
+                                        e.payload(),
+                                        e.depth(),
+                                        e.createdAt(),
+                                        e.attempts() + 1,
+                                        e.dueAt(),
+                                        e.lastError(),
+                                        e.lastMessage()));
+                    }
+                }
+            }
+            // Look again only if rows were passed over for a function that filled up in this
+            // window and more rows may lie beyond it: each pass caps at least one more function,
+            // so this ends.
+            if (!skipped || rows < limit) {
+                break;
             }
         }
         if (out.isEmpty()) {
@@ -265,10 +290,25 @@ public final class SqliteEventQueue implements EventQueue {
         return out;
     }
 
+    /** Due events, oldest due first, except the leased ones and those of capped functions. */
+    private static String dueQuery(Set<Long> excluded, Set<String> capped) {
+        StringBuilder sql =
+                new StringBuilder("SELECT " + COLUMNS + " FROM events WHERE due_at <= ?");
+        if (!excluded.isEmpty()) {
+            sql.append(" AND seq NOT IN (").append("?,".repeat(excluded.size() - 1)).append("?)");
+        }
+        if (!capped.isEmpty()) {
+            sql.append(" AND (service, function) NOT IN (VALUES ")
+                    .append("(?, ?),".repeat(capped.size() - 1))
+                    .append("(?, ?))");
+        }
+        return sql.append(" ORDER BY due_at, seq LIMIT ?").toString();
+    }
+
     @Override
     public CompletableFuture<Void> complete(QueuedEvent leased, Completion completion) {
         return submit(
-                new Op<Void>() {
+                new Op<Void>(leased.seq()) {
                     @Override
                     Void run(Batch b) throws SQLException {
                         b.leasesRemoved.add(leased.seq());
@@ -371,6 +411,39 @@ public final class SqliteEventQueue implements EventQueue {
             st.setLong(2, mark.scheduledAt().toEpochMilli());
             st.executeUpdate();
         }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> deleteMark(String key) {
+        return submit(
+                new Op<Boolean>() {
+                    @Override
+                    Boolean run(Batch b) throws SQLException {
+                        try (PreparedStatement st =
+                                writer.prepareStatement("DELETE FROM fire_marks WHERE key = ?")) {
+                            st.setString(1, key);
+                            return st.executeUpdate() > 0;
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public CompletableFuture<Integer> deleteMarksWithPrefix(String prefix) {
+        return submit(
+                new Op<Integer>() {
+                    @Override
+                    Integer run(Batch b) throws SQLException {
+                        // Compared as a substring: LIKE would read _ and % in names as patterns.
+                        try (PreparedStatement st =
+                                writer.prepareStatement(
+                                        "DELETE FROM fire_marks WHERE substr(key, 1, length(?1))"
+                                                + " = ?1")) {
+                            st.setString(1, prefix);
+                            return st.executeUpdate();
+                        }
+                    }
+                });
     }
 
     @Override
@@ -500,8 +573,18 @@ public final class SqliteEventQueue implements EventQueue {
     /** One change, run by the writer thread inside a savepoint of the current transaction. */
     private abstract static class Op<T> {
         final CompletableFuture<T> future = new CompletableFuture<>();
+        // The event whose lease this change ends, stored or not; null if it ends none.
+        final Long endsLease;
         T result;
         RuntimeException refused;
+
+        Op() {
+            this(null);
+        }
+
+        Op(Long endsLease) {
+            this.endsLease = endsLease;
+        }
 
         abstract T run(Batch b) throws SQLException;
     }
@@ -594,9 +677,20 @@ public final class SqliteEventQueue implements EventQueue {
             var failure =
                     new KilnException(
                             ErrorCode.INTERNAL, "the event queue could not store the change");
+            // Nothing of the batch is stored, but the leases its completions end are over all
+            // the same: kept, they would hold their events (and their functions' concurrency)
+            // until a restart. The events stay as stored and are leased again when due.
+            Batch released = new Batch();
+            for (Op<?> op : batch) {
+                if (op.endsLease != null) {
+                    released.leasesRemoved.add(op.endsLease);
+                }
+            }
+            apply(released);
             for (Op<?> op : batch) {
                 op.future.completeExceptionally(failure);
             }
+            notifyListeners();
             return;
         }
         apply(b);
@@ -604,12 +698,16 @@ public final class SqliteEventQueue implements EventQueue {
             complete(op);
         }
         if (b.changed || !b.leasesRemoved.isEmpty()) {
-            for (Runnable l : listeners) {
-                try {
-                    l.run();
-                } catch (RuntimeException e) {
-                    log.warn("event queue listener failed", e);
-                }
+            notifyListeners();
+        }
+    }
+
+    private void notifyListeners() {
+        for (Runnable l : listeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("event queue listener failed", e);
             }
         }
     }
@@ -631,6 +729,10 @@ public final class SqliteEventQueue implements EventQueue {
                 st.execute("RELEASE op");
             }
             restore(b, before);
+            if (op.endsLease != null) {
+                // A refused completion still ends its lease; see runBatch.
+                b.leasesRemoved.add(op.endsLease);
+            }
             op.refused =
                     e instanceof KilnException k
                             ? k
@@ -773,7 +875,7 @@ public final class SqliteEventQueue implements EventQueue {
                 throw readFailure(e);
             }
         }
-        Set<String> keys = new java.util.TreeSet<>(oldest.keySet());
+        Set<String> keys = new TreeSet<>(oldest.keySet());
         keys.addAll(dead.keySet());
         keys.addAll(depth.keySet());
         Map<String, Stats> out = new TreeMap<>();

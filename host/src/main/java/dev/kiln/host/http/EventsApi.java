@@ -55,7 +55,7 @@ final class EventsApi {
 
     /** Forgets everything event-related of a function that was just deleted. */
     void functionDeleted(String service, String function) throws Exception {
-        triggers.forget(service, function);
+        Futures.await(triggers.forget(service, function));
         Futures.await(events.forget(service, function));
     }
 
@@ -171,8 +171,8 @@ final class EventsApi {
                 triggers.patch(service(ex), function(ex), PathParams.get(ex, "trigger"), body));
     }
 
-    private void deleteTrigger(HttpServerExchange ex) {
-        triggers.delete(service(ex), function(ex), PathParams.get(ex, "trigger"));
+    private void deleteTrigger(HttpServerExchange ex) throws Exception {
+        Futures.await(triggers.delete(service(ex), function(ex), PathParams.get(ex, "trigger")));
         ex.setStatusCode(204);
         ex.endExchange();
     }

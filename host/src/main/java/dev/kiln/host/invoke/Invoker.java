@@ -401,27 +401,31 @@ public final class Invoker implements AutoCloseable {
                     message);
             MDC.remove("outcome");
         }
+        var record =
+                new InvocationRecord(
+                        request.requestId(),
+                        request.service(),
+                        request.function(),
+                        function.latest().number(),
+                        function.latest().sha256(),
+                        request.trigger(),
+                        startedAt,
+                        outcome.durationMicros(),
+                        code,
+                        status,
+                        request.payload().length,
+                        bytesOut,
+                        outcome.fuel(),
+                        outcome.startKind() == null ? null : outcome.startKind().wire(),
+                        message,
+                        result.logs(),
+                        result.logTruncated(),
+                        request.attempt());
+        // An event's attempt waits for room rather than lose its record: the dispatcher takes the
+        // event off its queue after flushing the records, so a dropped record would be an event
+        // gone without trace. At most asyncWorkers threads wait so; requests never do.
         boolean accepted =
-                records.submit(
-                        new InvocationRecord(
-                                request.requestId(),
-                                request.service(),
-                                request.function(),
-                                function.latest().number(),
-                                function.latest().sha256(),
-                                request.trigger(),
-                                startedAt,
-                                outcome.durationMicros(),
-                                code,
-                                status,
-                                request.payload().length,
-                                bytesOut,
-                                outcome.fuel(),
-                                outcome.startKind() == null ? null : outcome.startKind().wire(),
-                                message,
-                                result.logs(),
-                                result.logTruncated(),
-                                request.attempt()));
+                request.attempt() > 0 ? records.submitWaiting(record) : records.submit(record);
         if (!accepted) {
             log.warn("invocation record dropped: the record queue is full");
         }

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,12 +26,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Invocation records and guest logs in {@code records.db}. Submitting never blocks nor touches
- * disk: one writer thread drains a bounded queue and writes batches in single transactions.
+ * Invocation records and guest logs in {@code records.db}. Submitting never touches disk: one
+ * writer thread drains a bounded queue and writes batches in single transactions. {@link #submit}
+ * never blocks and drops a record when the queue is full; {@link #submitWaiting} waits for room.
  */
 public final class InvocationStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
     private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
+    static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
 
     private final Connection db;
     private final RecordRetention retention;
@@ -106,6 +110,25 @@ public final class InvocationStore implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Queues {@code record}, waiting up to {@link #MAX_SUBMIT_WAIT} for room when the queue is full
+     * rather than dropping it: for attempts of queued events, whose events leave their queue only
+     * once their records are written. Returns false (and counts it) when closing, or when the queue
+     * is still full after the wait.
+     */
+    public boolean submitWaiting(InvocationRecord record) {
+        try {
+            if (!closing
+                    && queue.offer(record, MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        dropped.incrementAndGet();
+        return false;
+    }
+
     /** Records dropped because the queue was full. */
     public long dropped() {
         return dropped.get();
@@ -124,7 +147,7 @@ public final class InvocationStore implements AutoCloseable {
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
             queue.put(marker);
-            if (!marker.done().await(30, TimeUnit.SECONDS)) {
+            if (!marker.done().await(MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("record flush did not finish within 30 s");
             }
         } catch (InterruptedException e) {

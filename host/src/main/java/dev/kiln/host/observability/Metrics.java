@@ -55,7 +55,16 @@ public final class Metrics {
      * things held in a map), so nothing has to be kept in step.
      */
     public void gauge(String name, String help, List<String> labelNames, Consumer<Sink> collect) {
-        register(new ComputedGauge(name, help, labelNames.toArray(String[]::new), collect));
+        register(new Computed(name, help, labelNames.toArray(String[]::new), "gauge", collect));
+    }
+
+    /**
+     * Registers a counter whose series are computed when metrics are read, for counts another
+     * component already keeps (and only ever raises); see {@link #gauge(String, String, List,
+     * Consumer)}.
+     */
+    public void counter(String name, String help, List<String> labelNames, Consumer<Sink> collect) {
+        register(new Computed(name, help, labelNames.toArray(String[]::new), "counter", collect));
     }
 
     private void register(Family family) {
@@ -73,14 +82,14 @@ public final class Metrics {
         return out.toString();
     }
 
-    /** Receives the series of a computed gauge. */
+    /** Receives the series of a computed gauge or counter. */
     @FunctionalInterface
     public interface Sink {
         void add(double value, String... labelValues);
     }
 
     /** A family of series sharing a name, help text and label names. */
-    public abstract static sealed class Family permits Counter, Gauge, ComputedGauge {
+    public abstract static sealed class Family permits Counter, Gauge, Computed {
         final String name;
         final String help;
         final String[] labelNames;
@@ -278,11 +287,17 @@ public final class Metrics {
         }
     }
 
-    static final class ComputedGauge extends Family {
+    /** A family whose series are computed when metrics are read. */
+    static final class Computed extends Family {
         private final Consumer<Sink> collect;
 
-        ComputedGauge(String name, String help, String[] labelNames, Consumer<Sink> collect) {
-            super(name, help, labelNames, "gauge");
+        Computed(
+                String name,
+                String help,
+                String[] labelNames,
+                String type,
+                Consumer<Sink> collect) {
+            super(name, help, labelNames, type);
             this.collect = collect;
         }
 

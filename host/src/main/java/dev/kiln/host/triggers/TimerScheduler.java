@@ -10,8 +10,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,10 @@ final class TimerScheduler implements AutoCloseable {
     private final Events events;
     private final Instant startedAt = Instant.now();
     private final Map<String, Instant> marks = new ConcurrentHashMap<>();
+    // Held while a fire checks that its trigger still exists and submits its event and mark, and
+    // while triggers are deleted with their marks: the queue applies changes in the order they
+    // were submitted, so a deleted timer's mark is never stored again after its deletion.
+    private final Object fireLock = new Object();
     private final Object signal = new Object();
     private boolean changed; // guarded by signal
     private volatile boolean running = true;
@@ -53,13 +59,34 @@ final class TimerScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code deletion} (which removes triggers and submits the deletion of their marks) while
+     * no fire is being submitted.
+     */
+    <T> T deleting(Supplier<T> deletion) {
+        synchronized (fireLock) {
+            return deletion.get();
+        }
+    }
+
+    /** Drops the cached last fire of a deleted timer. */
+    void forget(String fireKey) {
+        marks.remove(fireKey);
+    }
+
+    /** Drops the cached last fires of the timers whose fire keys start with {@code prefix}. */
+    void forgetWithPrefix(String prefix) {
+        marks.keySet().removeIf(k -> k.startsWith(prefix));
+    }
+
     /** The next time {@code t} will fire, if it is an enabled timer. */
     Optional<Instant> nextFire(Trigger t) {
         if (!t.enabled() || !(t.source() instanceof Trigger.TimerSource timer)) {
             return Optional.empty();
         }
         Instant from = Instant.now();
-        return timer.schedule().nextAfter(from.isBefore(t.enabledAt()) ? t.enabledAt() : from);
+        return timer.schedule()
+                .nextAfter(from.isBefore(t.scheduledFrom()) ? t.scheduledFrom() : from);
     }
 
     private void loop() {
@@ -99,7 +126,7 @@ final class TimerScheduler implements AutoCloseable {
     private Instant evaluate(Trigger t, Trigger.TimerSource timer, Instant now) {
         Instant last =
                 marks.computeIfAbsent(t.fireKey(), k -> events.lastMark(k).orElse(Instant.EPOCH));
-        Instant base = last.isAfter(t.enabledAt()) ? last : t.enabledAt();
+        Instant base = last.isAfter(t.scheduledFrom()) ? last : t.scheduledFrom();
         Optional<Instant> due = timer.schedule().latestAtOrBefore(now);
         if (due.isPresent() && due.get().isAfter(base)) {
             boolean missedWhileDown = due.get().isBefore(startedAt);
@@ -122,12 +149,18 @@ final class TimerScheduler implements AutoCloseable {
                                         timer.payloadBytes(),
                                         0));
         try {
-            boolean stored =
-                    events.enqueue(
-                                    batch,
-                                    new FireMark(t.fireKey(), at),
-                                    EventQueue.Overflow.DROP_EVENTS)
-                            .get(30, TimeUnit.SECONDS);
+            CompletableFuture<Boolean> enqueued;
+            synchronized (fireLock) {
+                if (store.get(t.service(), t.function(), t.id()).isEmpty()) {
+                    return; // deleted since this round began
+                }
+                enqueued =
+                        events.enqueue(
+                                batch,
+                                new FireMark(t.fireKey(), at),
+                                EventQueue.Overflow.DROP_EVENTS);
+            }
+            boolean stored = enqueued.get(30, TimeUnit.SECONDS);
             marks.put(t.fireKey(), at);
             if (skip) {
                 log.info(

@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 /**
  * A function's trigger: a subscription to a topic or a cron timer, enabled or not.
  *
- * @param enabledAt when it was created or last enabled: a timer never fires for times before it
+ * @param scheduledFrom when its schedule began: its creation, its last enabling, or the last change
+ *     of its cron or timezone. A timer never fires for times before it, so a changed schedule never
+ *     fires a time that passed before the change.
  */
 record Trigger(
         String id,
@@ -23,7 +25,7 @@ record Trigger(
         String function,
         boolean enabled,
         Instant createdAt,
-        Instant enabledAt,
+        Instant scheduledFrom,
         Source source) {
 
     static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +66,15 @@ record Trigger(
 
     /** The key under which a timer's fires are marked in the event queue. */
     String fireKey() {
-        return "timer:" + service + "/" + function + "/" + id;
+        return fireKeyPrefix(service, function) + id;
+    }
+
+    /**
+     * The start of the fire keys of every timer of a function, and of no other function's (names
+     * and ids hold no slash).
+     */
+    static String fireKeyPrefix(String service, String function) {
+        return "timer:" + service + "/" + function + "/";
     }
 
     /**
@@ -79,7 +89,7 @@ record Trigger(
             String function,
             String id,
             Instant createdAt,
-            Instant enabledAt,
+            Instant scheduledFrom,
             int maxPayloadBytes) {
         if (json == null || !json.isObject()) {
             throw bad("a trigger must be a JSON object");
@@ -107,7 +117,7 @@ record Trigger(
                         ? new TopicSource(
                                 topic(json.get("topic")), EventFilter.parse(json.get("filter")))
                         : timer(json, maxPayloadBytes);
-        return new Trigger(id, service, function, enabled, createdAt, enabledAt, source);
+        return new Trigger(id, service, function, enabled, createdAt, scheduledFrom, source);
     }
 
     static String topic(JsonNode n) {
@@ -172,7 +182,9 @@ record Trigger(
     String stored() {
         ObjectNode o = definition();
         o.put("createdAt", createdAt.toEpochMilli());
-        o.put("enabledAt", enabledAt.toEpochMilli());
+        // Stored under the name it had before a schedule change restarted it too, so files
+        // written by then read the same.
+        o.put("enabledAt", scheduledFrom.toEpochMilli());
         return o.toString();
     }
 

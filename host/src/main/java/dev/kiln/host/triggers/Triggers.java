@@ -104,7 +104,8 @@ public final class Triggers implements AutoCloseable {
     /**
      * Changes a trigger: {@code json} is merged onto its definition ({@code enabled}, and for a
      * topic {@code topic}/{@code filter}, for a timer {@code cron}/{@code timezone}/{@code
-     * payload}/{@code missedFire}); {@code id} and {@code type} cannot change.
+     * payload}/{@code missedFire}); {@code id} and {@code type} cannot change. Enabling a timer or
+     * changing its cron or timezone starts its schedule now: no earlier time fires.
      */
     public synchronized ObjectNode patch(
             String service, String function, String id, JsonNode json) {
@@ -130,12 +131,15 @@ public final class Triggers implements AutoCloseable {
                         function,
                         id,
                         current.createdAt(),
-                        current.enabledAt(),
+                        current.scheduledFrom(),
                         events.limits().maxEventBytes());
-        Instant enabledAt =
+        // Enabled again, or given another cron or timezone: the schedule starts now. Times that
+        // passed before (under the old schedule, or while disabled) are not fired late.
+        Instant scheduledFrom =
                 parsed.enabled() && !current.enabled()
+                                || !sameSchedule(parsed.source(), current.source())
                         ? Instant.now().truncatedTo(ChronoUnit.MILLIS)
-                        : current.enabledAt();
+                        : current.scheduledFrom();
         Trigger updated =
                 new Trigger(
                         id,
@@ -143,7 +147,7 @@ public final class Triggers implements AutoCloseable {
                         function,
                         parsed.enabled(),
                         current.createdAt(),
-                        enabledAt,
+                        scheduledFrom,
                         parsed.source());
         checkFanOut(updated, current);
         store.put(updated);
@@ -151,16 +155,49 @@ public final class Triggers implements AutoCloseable {
         return view(updated);
     }
 
-    public synchronized void delete(String service, String function, String id) {
-        require(service, function, id);
-        store.delete(service, function, id);
-        timers.wake();
+    private static boolean sameSchedule(Trigger.Source a, Trigger.Source b) {
+        if (a instanceof Trigger.TimerSource x && b instanceof Trigger.TimerSource y) {
+            return x.schedule().expression().equals(y.schedule().expression())
+                    && x.schedule().zone().equals(y.schedule().zone());
+        }
+        return true; // topics have no schedule
     }
 
-    /** Deletes every trigger of a function that was deleted. */
-    public synchronized void forget(String service, String function) {
-        store.deleteAll(service, function);
+    /**
+     * Deletes a trigger, and its fire mark if it is a timer; the future completes once the mark is
+     * gone (the trigger already is).
+     */
+    public synchronized CompletableFuture<Void> delete(String service, String function, String id) {
+        Trigger t = require(service, function, id);
+        CompletableFuture<Boolean> mark =
+                timers.deleting(
+                        () -> {
+                            store.delete(service, function, id);
+                            return t.source() instanceof Trigger.TimerSource
+                                    ? events.deleteMark(t.fireKey())
+                                    : CompletableFuture.completedFuture(false);
+                        });
+        timers.forget(t.fireKey());
         timers.wake();
+        return mark.thenApply(existed -> null);
+    }
+
+    /**
+     * Deletes every trigger of a function that was deleted, with its timers' fire marks (kept, they
+     * would pile up in events.db with every function deleted); the future completes once the marks
+     * are gone.
+     */
+    public synchronized CompletableFuture<Void> forget(String service, String function) {
+        String prefix = Trigger.fireKeyPrefix(service, function);
+        CompletableFuture<Integer> marks =
+                timers.deleting(
+                        () -> {
+                            store.deleteAll(service, function);
+                            return events.deleteMarksWithPrefix(prefix);
+                        });
+        timers.forgetWithPrefix(prefix);
+        timers.wake();
+        return marks.thenApply(n -> null);
     }
 
     private Trigger require(String service, String function, String id) {

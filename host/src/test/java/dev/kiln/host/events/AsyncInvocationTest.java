@@ -13,7 +13,9 @@ import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,9 @@ class AsyncInvocationTest {
                         b ->
                                 b.eventLimits(
                                         EventLimits.DEFAULTS.toBuilder()
+                                                // As on a 2-core machine, whatever this one has:
+                                                // the dispatcher leases ahead by a multiple of it.
+                                                .asyncWorkers(2)
                                                 .retryBaseDelay(Duration.ofMillis(20))
                                                 .retryMaxDelay(Duration.ofMillis(100))
                                                 .throttleDelay(Duration.ofMillis(20))
@@ -206,6 +211,115 @@ class AsyncInvocationTest {
         // Sent on to a function, the dead letter is not also kept in the list.
         assertThat(json(kiln.get(FN + "bad/dead-letters")).path("deadLetters")).isEmpty();
         assertThat(json(kiln.get(FN + "bad/queue")).path("deadLettered").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aSlowCappedFunctionsBacklogDoesNotDelayAnotherFunction() {
+        kiln.deploy("demo", "slow", Wat.fixture("sleepy"));
+        kiln.patch("demo", "slow", "{\"maxConcurrency\":1,\"fuel\":1000000000000}");
+        kiln.deploy("demo", "quick", Wat.fixture("echo"));
+        // 100 events of 300 ms each, one at a time: half a minute of work, all older than the
+        // other function's event, and more than the dispatcher looks at in one lease.
+        for (int i = 0; i < 100; i++) {
+            assertThat(kiln.invokeAsync("demo", "slow", "300").statusCode()).isEqualTo(202);
+        }
+        long queuedAt = System.nanoTime();
+        String id = json(kiln.invokeAsync("demo", "quick", "hi")).path("requestId").asText();
+        JsonNode rec = record("quick", id, x -> true);
+        Duration waited = Duration.ofNanos(System.nanoTime() - queuedAt);
+        assertThat(rec.path("outcome").asText()).isEqualTo("ok");
+        // The second async worker is free all along: the event runs at once, not after the
+        // slow backlog has drained below one lease window (15 s before the fix).
+        assertThat(waited).isLessThan(Duration.ofSeconds(6));
+        assertThat(json(kiln.get(FN + "slow/queue")).path("depth").asInt()).isGreaterThan(50);
+    }
+
+    @Test
+    void attemptsAreCountedOnlyWithTheCompletionTheQueueStored() throws Exception {
+        kiln.deploy("demo", "echo", Wat.fixture("echo"));
+        int n = 300;
+        // Every attempt succeeds, so at no moment may more attempts be counted than successes
+        // stored: an attempt counted before its completion is stored would show up here.
+        List<String> ahead = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean done = new AtomicBoolean();
+        Thread watcher =
+                new Thread(
+                        () -> {
+                            while (!done.get()) {
+                                JsonNode q = json(kiln.get(FN + "echo/queue"));
+                                if (q.path("attempts").asLong() > q.path("succeeded").asLong()) {
+                                    ahead.add(q.toString());
+                                }
+                            }
+                        });
+        watcher.start();
+        try {
+            for (int i = 0; i < n; i++) {
+                assertThat(kiln.invokeAsync("demo", "echo", "e" + i).statusCode()).isEqualTo(202);
+            }
+            await(
+                    "the queue to drain",
+                    Duration.ofSeconds(60),
+                    () -> json(kiln.get(FN + "echo/queue")).path("succeeded").asInt() == n);
+        } finally {
+            done.set(true);
+            watcher.join();
+        }
+        assertThat(ahead).isEmpty();
+        assertThat(json(kiln.get(FN + "echo/queue")).path("attempts").asInt()).isEqualTo(n);
+    }
+
+    /** The value of one series on {@code GET /metrics}, or null when it is not there. */
+    Double metric(String series) {
+        for (String line : text(kiln.get("/metrics")).split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void queueFiguresAreOnTheMetricsEndpoint() {
+        kiln.deploy("demo", "flaky", Wat.fixture("fail_if_configured"));
+        kiln.patch("demo", "flaky", "{\"env\":{\"FAIL\":\"1\"}}");
+        kiln.sendJson("PUT", FN + "flaky/async-config", "{\"maxAttempts\":2}");
+        kiln.deploy("demo", "slow", Wat.fixture("loop_forever"));
+        kiln.patch("demo", "slow", "{\"timeoutMs\":4000,\"maxConcurrency\":1}");
+        kiln.invokeAsync("demo", "flaky", "x");
+        await(
+                "a dead letter",
+                WAIT,
+                () -> json(kiln.get(FN + "flaky/queue")).path("deadLettered").asInt() == 1);
+        kiln.invokeAsync("demo", "slow", "a");
+        kiln.invokeAsync("demo", "slow", "b");
+
+        String flaky = "{service=\"demo\",function=\"flaky\"";
+        String slow = "{service=\"demo\",function=\"slow\"}";
+        await(
+                "one slow event running, one waiting",
+                WAIT,
+                () ->
+                        Double.valueOf(2).equals(metric("kiln_event_queue_depth" + slow))
+                                && Double.valueOf(1)
+                                        .equals(metric("kiln_event_queue_in_flight" + slow))
+                                && metric("kiln_event_queue_oldest_age_seconds" + slow) > 0);
+        assertThat(metric("kiln_event_queue_depth" + flaky + "}")).isZero();
+        assertThat(metric("kiln_event_dead_letters" + flaky + "}")).isEqualTo(1);
+        assertThat(metric("kiln_event_attempts_total" + flaky + "}")).isEqualTo(2);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"retried\"}"))
+                .isEqualTo(1);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"dead_lettered\"}"))
+                .isEqualTo(1);
+        assertThat(metric("kiln_event_results_total" + flaky + ",result=\"succeeded\"}")).isZero();
+        assertThat(text(kiln.get("/metrics")))
+                .contains("# TYPE kiln_event_attempts_total counter")
+                .contains("# TYPE kiln_event_results_total counter")
+                .contains("# TYPE kiln_event_queue_depth gauge");
+
+        // A deleted function's series go with it.
+        kiln.send(kiln.admin("/api/v1/services/demo/functions/flaky").DELETE().build());
+        assertThat(text(kiln.get("/metrics"))).doesNotContain("function=\"flaky\"");
     }
 
     @Test

@@ -104,6 +104,61 @@ class SqliteEventQueueTest {
     }
 
     @Test
+    void aCappedFunctionsBacklogDoesNotHideOtherFunctionsEvents() {
+        try (var q = open(data, 1_000)) {
+            List<NewEvent> backlog = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                backlog.add(event("f" + i, "f"));
+            }
+            q.enqueue(backlog, null, EventQueue.Overflow.REJECT).join();
+            q.enqueue(List.of(event("g0", "g")), null, EventQueue.Overflow.REJECT).join();
+            // f may run one at a time; its 99 older events must not keep g's from being leased,
+            // neither in the lease that fills f's cap nor in the ones after it.
+            var first = q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join();
+            assertThat(first).extracting(QueuedEvent::requestId).containsExactly("f0", "g0");
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join()).isEmpty();
+            q.enqueue(List.of(event("g1", "g")), null, EventQueue.Overflow.REJECT).join();
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("g1");
+            // Once f's attempt ends, its next event is leased, still one at a time.
+            q.complete(first.get(0), new Completion.Done(List.of())).join();
+            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+                    .extracting(QueuedEvent::requestId)
+                    .containsExactly("f1");
+        }
+    }
+
+    @Test
+    void aCompletionThatCannotBeStoredEndsTheLeaseSoTheEventRunsAgain() {
+        try (var q = open(data, 100)) {
+            q.enqueue(List.of(event("a", "f"), event("b", "g")), null, EventQueue.Overflow.REJECT)
+                    .join();
+            var a = q.lease(1, Instant.now(), k -> 1).join().get(0);
+            assertThat(a.requestId()).isEqualTo("a");
+            // A follow-up event with the request id of a stored one breaks a unique key: the
+            // database refuses the whole completion, and the event stays as stored.
+            var refused = q.complete(a, new Completion.Done(List.of(event("b", "dest"))));
+            assertThatThrownBy(refused::join)
+                    .isInstanceOf(CompletionException.class)
+                    .cause()
+                    .isInstanceOf(KilnException.class);
+            assertThat(q.stats("svc", "f").depth()).isEqualTo(1);
+            // Not leased any more: f (at most one at a time) is not stuck, and a runs again.
+            assertThat(q.stats("svc", "f").leased()).isZero();
+            var again = q.lease(10, Instant.now(), k -> 1).join();
+            assertThat(again)
+                    .filteredOn(e -> e.function().equals("f"))
+                    .singleElement()
+                    .satisfies(
+                            e -> {
+                                assertThat(e.requestId()).isEqualTo("a");
+                                assertThat(e.attempts()).isEqualTo(2);
+                            });
+        }
+    }
+
+    @Test
     void retriesWaitTheirTurnAndThrottledTriesDoNotCount() {
         try (var q = open(data, 100)) {
             q.enqueue(List.of(event("a", "f")), null, EventQueue.Overflow.REJECT).join();
@@ -200,6 +255,22 @@ class SqliteEventQueueTest {
             assertThat(q.queued("svc", "f", 10, 0))
                     .extracting(QueuedEvent::requestId)
                     .containsExactly("x1");
+        }
+    }
+
+    @Test
+    void fireMarksAreDeletedByKeyOrByPrefixTakenLiterally() {
+        try (var q = open(data, 100)) {
+            Instant t = Instant.parse("2026-01-01T00:00:00Z");
+            for (String key : List.of("timer:s/f_x/a", "timer:s/f_x/b", "timer:s/fax/a")) {
+                q.enqueue(List.of(), new FireMark(key, t), EventQueue.Overflow.REJECT).join();
+            }
+            assertThat(q.deleteMark("timer:s/f_x/b").join()).isTrue();
+            assertThat(q.deleteMark("timer:s/f_x/b").join()).isFalse();
+            // "_" is no wildcard: the other function's mark stays.
+            assertThat(q.deleteMarksWithPrefix("timer:s/f_x/").join()).isEqualTo(1);
+            assertThat(q.lastMark("timer:s/f_x/a")).isEmpty();
+            assertThat(q.lastMark("timer:s/fax/a")).contains(t);
         }
     }
 

@@ -7,7 +7,9 @@ import dev.kiln.abi.LogLevel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +53,42 @@ class InvocationStoreTest {
             List<InvocationRecord> page2 = store.list("svc", "f", 10, page1.get(9).requestId());
             assertThat(page2.get(0).requestId()).isEqualTo("R0989");
             assertThat(store.list("svc", "other", 10, null)).isEmpty();
+        }
+    }
+
+    @Test
+    void submitWaitingWaitsForRoomInsteadOfDropping() throws Exception {
+        // Room for one record at a time, written one per transaction: submitters outrun the
+        // writer all the time.
+        var tiny = new RecordRetention(10_000, Duration.ofDays(1), 1, 1, Duration.ofMillis(10));
+        Instant t0 = Instant.now();
+        int perThread = 100;
+        try (var store = InvocationStore.open(data, tiny)) {
+            List<Thread> threads = new ArrayList<>();
+            AtomicInteger refused = new AtomicInteger();
+            for (int t = 0; t < 4; t++) {
+                int base = t * perThread;
+                Thread th =
+                        new Thread(
+                                () -> {
+                                    for (int i = base; i < base + perThread; i++) {
+                                        String id = String.format("W%04d", i);
+                                        if (!store.submitWaiting(
+                                                record(id, "f", t0.plusMillis(i)))) {
+                                            refused.incrementAndGet();
+                                        }
+                                    }
+                                });
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            store.flush();
+            assertThat(refused).hasValue(0);
+            assertThat(store.dropped()).isZero();
+            assertThat(store.list("svc", "f", 1000, null)).hasSize(4 * perThread);
         }
     }
 

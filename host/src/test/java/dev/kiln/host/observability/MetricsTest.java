@@ -46,6 +46,28 @@ class MetricsTest {
     }
 
     @Test
+    void computedCountersAreTypedAsCounters() {
+        Metrics m = new Metrics();
+        long[] kept = {3};
+        m.counter(
+                "kiln_kept_total",
+                "Kept elsewhere.",
+                List.of("fn", "result"),
+                sink -> sink.add(kept[0], "a", "ok"));
+        assertThat(m.scrape())
+                .isEqualTo(
+                        """
+                        # HELP kiln_kept_total Kept elsewhere.
+                        # TYPE kiln_kept_total counter
+                        kiln_kept_total{fn="a",result="ok"} 3
+                        """);
+        kept[0] = 5;
+        assertThat(m.scrape()).contains("kiln_kept_total{fn=\"a\",result=\"ok\"} 5");
+        assertThatThrownBy(() -> m.counter("kiln_kept_total", "again", List.of(), sink -> {}))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void labelValuesFromUsersAreEscaped() {
         Metrics m = new Metrics();
         var c = m.counter("kiln_x_total", "x", "fn");

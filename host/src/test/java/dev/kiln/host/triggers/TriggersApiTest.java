@@ -12,7 +12,17 @@ import dev.kiln.host.testing.Wat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -255,6 +265,101 @@ class TriggersApiTest {
         sleep(1_500);
         assertThat(invocations("catchup")).isEqualTo(1);
         assertThat(invocations("skipper")).isZero();
+    }
+
+    @Test
+    void changingATimersCronOrTimezoneNeverFiresATimeThatPassedBeforeTheChange() {
+        kiln.deploy("shop", "recron", Wat.fixture("echo"));
+        kiln.deploy("shop", "rezone", Wat.fixture("echo"));
+        long created = System.currentTimeMillis() / 1000;
+        // The second after the triggers' creation: it will have passed when they change.
+        Instant passed = Instant.ofEpochSecond(created + 1);
+        post(FN + "recron/triggers", "{\"id\":\"t\",\"type\":\"timer\",\"cron\":\"0 0 1 1 *\"}");
+        // That second in UTC+1 wall-clock time: an hour ahead while the zone is UTC, just passed
+        // once it is changed to UTC+1.
+        ZonedDateTime local = passed.atZone(ZoneId.of("Etc/GMT-1"));
+        String cron =
+                local.getSecond() + " " + local.getMinute() + " " + local.getHour() + " * * *";
+        var rezone =
+                post(
+                        FN + "rezone/triggers",
+                        "{\"id\":\"t\",\"type\":\"timer\",\"cron\":\"" + cron + "\"}");
+        assertThat(Instant.parse(json(rezone).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofHours(1)));
+        sleep((created + 2) * 1000 + 200 - System.currentTimeMillis());
+
+        var recron =
+                kiln.sendJson(
+                        "PATCH",
+                        FN + "recron/triggers/t",
+                        "{\"cron\":\""
+                                + passed.atZone(ZoneOffset.UTC).getSecond()
+                                + " * * * * *\"}");
+        assertThat(recron.statusCode()).isEqualTo(200);
+        assertThat(Instant.parse(json(recron).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofMinutes(1)));
+        var rezoned =
+                kiln.sendJson("PATCH", FN + "rezone/triggers/t", "{\"timezone\":\"Etc/GMT-1\"}");
+        assertThat(rezoned.statusCode()).isEqualTo(200);
+        assertThat(Instant.parse(json(rezoned).path("nextFireAt").asText()))
+                .isEqualTo(passed.plus(Duration.ofDays(1)));
+        // Both new schedules had a time after the creation and before the change: not fired.
+        sleep(1_500);
+        for (String f : List.of("recron", "rezone")) {
+            assertThat(json(kiln.get(FN + f + "/queue")).path("depth").asInt()).as(f).isZero();
+            assertThat(invocations(f)).as(f).isZero();
+        }
+    }
+
+    /** The keys of the fire marks stored in events.db, read as another process would. */
+    List<String> fireMarks() {
+        try (Connection db =
+                        DriverManager.getConnection("jdbc:sqlite:" + data.resolve("events.db"));
+                Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT key FROM fire_marks ORDER BY key")) {
+            List<String> keys = new ArrayList<>();
+            while (rs.next()) {
+                keys.add(rs.getString(1));
+            }
+            return keys;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void deletingATimerOrItsFunctionDeletesItsFireMarks() {
+        for (String f : List.of("gone", "kept")) {
+            kiln.deploy("shop", f, Wat.fixture("echo"));
+            for (String id : List.of("t1", "t2")) {
+                post(
+                        FN + f + "/triggers",
+                        "{\"id\":\"" + id + "\",\"type\":\"timer\",\"cron\":\"* * * * * *\"}");
+            }
+        }
+        List<String> all =
+                List.of(
+                        "timer:shop/gone/t1",
+                        "timer:shop/gone/t2",
+                        "timer:shop/kept/t1",
+                        "timer:shop/kept/t2");
+        await("every timer to have fired", WAIT, () -> fireMarks().equals(all));
+
+        assertThat(kiln.send(kiln.admin(FN + "gone/triggers/t2").DELETE().build()).statusCode())
+                .isEqualTo(204);
+        assertThat(fireMarks())
+                .containsExactly("timer:shop/gone/t1", "timer:shop/kept/t1", "timer:shop/kept/t2");
+        assertThat(
+                        kiln.send(
+                                        kiln.admin("/api/v1/services/shop/functions/gone")
+                                                .DELETE()
+                                                .build())
+                                .statusCode())
+                .isEqualTo(204);
+        assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
+        // The other function's timers go on firing; the deleted ones' marks stay gone.
+        sleep(1_500);
+        assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
     }
 
     static void sleep(long ms) {
