@@ -60,7 +60,7 @@ class UploadFuzzTest {
         WasmModule original;
         try {
             original = Parser.parse(wasm);
-        } catch (RuntimeException | StackOverflowError | AssertionError e) {
+        } catch (RuntimeException | StackOverflowError | AssertionError | OutOfMemoryError e) {
             return; // ModuleValidator turns every parser failure into invalid_module (checked
             // above)
         }
