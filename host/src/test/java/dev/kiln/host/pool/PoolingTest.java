@@ -345,6 +345,44 @@ class PoolingTest {
         }
     }
 
+    /**
+     * Traps when the payload starts with "t", else answers "ok"; its start function spins for a
+     * while, so creating an instance takes long enough for requests to arrive meanwhile.
+     */
+    static final String SLOW_START =
+            """
+            (module
+              (memory (export "memory") 1)
+              (data (i32.const 2048) "ok")
+              (func $spin (local $i i32)
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (i32.const 20000000)))))
+              (start $spin)
+              (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+              (func (export "kiln_handle") (param $p i32) (param $len i32) (result i64)
+                (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 116)) (then unreachable))
+                (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 2))))
+            """;
+
+    @Test
+    void aCallWithinTheLimitWaitsForTheRefillInsteadOfBeingRefused() {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "f", Wat.compile(SLOW_START));
+            var patched = kiln.patch("p", "f", "{\"minInstances\":1,\"maxInstances\":1}");
+            assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+            for (int i = 0; i < 10; i++) {
+                // The trapped instance is dropped and the refill starts creating the only one
+                // maxInstances allows; the next call, within the concurrency limit of 1, must
+                // get that instance (or make it), never an instant 429.
+                assertThat(kiln.invoke("p", "f", "trap").statusCode()).isEqualTo(500);
+                var next = kiln.invoke("p", "f", "x");
+                assertThat(next.statusCode() + " " + text(next)).isEqualTo("200 ok");
+            }
+            assertThat(text(kiln.get("/metrics"))).doesNotContain("kiln_overloaded_total{");
+        }
+    }
+
     @Test
     void badPoolSettingsAreRefusedAndTheHostKeepsServing() {
         try (TestHost kiln = TestHost.start(data, b -> b.maxInstances(20).workerThreads(4))) {
