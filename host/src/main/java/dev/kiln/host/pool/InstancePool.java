@@ -269,6 +269,15 @@ public final class InstancePool {
         }
     }
 
+    /**
+     * Drops the compiled code of {@code key} from memory only: other keys of the same content hash
+     * (other handler, memory cap or ABI) share its disk cache entry. Pools still draining keep
+     * their own reference until their instances are gone.
+     */
+    public void evict(VersionKey key) {
+        compiled.remove(key);
+    }
+
     /** Number of compiled versions held. */
     public int compiledCount() {
         return compiled.size();

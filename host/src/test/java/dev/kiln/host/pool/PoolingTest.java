@@ -305,6 +305,63 @@ class PoolingTest {
         }
     }
 
+    /** Two handlers answering "a" and "b"; {@code tag} makes modules with distinct hashes. */
+    private static byte[] twoHandlers(String tag) {
+        return Wat.compile(
+                """
+                (module
+                  (memory (export "memory") 1)
+                  (data (i32.const 2048) "ab%s")
+                  (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "kiln_handle") (param i32 i32) (result i64)
+                    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 1)))
+                  (func (export "other") (param i32 i32) (result i64)
+                    (i64.or (i64.shl (i64.const 2049) (i64.const 32)) (i64.const 1))))
+                """
+                        .formatted(tag));
+    }
+
+    private static long diskCacheEntries(Path data) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(data.resolve("compiled"))) {
+            return files.filter(p -> p.toString().endsWith(".bin")).count();
+        }
+    }
+
+    @Test
+    void aPatchThatChangesTheCodeKeyLetsUnusedCodeGo() throws Exception {
+        try (TestHost kiln = TestHost.start(data)) {
+            var pool = kiln.host().pool();
+            kiln.deploy("p", "f", twoHandlers("1"));
+            assertThat(pool.compiledCount()).isEqualTo(1);
+            assertThat(kiln.patch("p", "f", "{\"handler\":\"other\"}").statusCode()).isEqualTo(200);
+            assertThat(text(kiln.invoke("p", "f", ""))).isEqualTo("b");
+            assertThat(pool.compiledCount()).as("old handler's code").isEqualTo(1);
+            assertThat(kiln.patch("p", "f", "{\"memoryMiB\":32}").statusCode()).isEqualTo(200);
+            assertThat(pool.compiledCount()).as("old memory cap's code").isEqualTo(1);
+            // The disk cache entry is per content hash: still used, so still there.
+            assertThat(diskCacheEntries(data)).isEqualTo(1);
+
+            // Two functions share one key: the code stays until neither uses it.
+            kiln.deploy("p", "g", twoHandlers("2"));
+            kiln.deploy("p", "h", twoHandlers("2"));
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            kiln.patch("p", "g", "{\"handler\":\"other\"}");
+            assertThat(pool.compiledCount()).as("h still runs the old key").isEqualTo(3);
+            kiln.patch("p", "h", "{\"handler\":\"other\"}");
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            assertThat(text(kiln.invoke("p", "h", ""))).isEqualTo("b");
+            assertThat(diskCacheEntries(data)).isEqualTo(2);
+
+            // A setting that does not change the code keeps it.
+            kiln.patch("p", "h", "{\"timeoutMs\":2000}");
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            // The last user of a hash gone: memory and disk both let go.
+            kiln.send(kiln.admin("/api/v1/services/p/functions/f").DELETE().build());
+            assertThat(pool.compiledCount()).isEqualTo(1);
+            assertThat(diskCacheEntries(data)).isEqualTo(1);
+        }
+    }
+
     @Test
     void anUploadRefusedAfterItsCheckLeavesNoInstanceBehind() {
         try (TestHost kiln = TestHost.start(data)) {
