@@ -150,12 +150,18 @@ public final class Invoker implements AutoCloseable {
                                         limitMessage(function, refusal))));
     }
 
-    /** Drops a deleted function's metric series. */
+    /** Drops a deleted function's concurrency gate and metric series. */
     public void forget(String service, String function) {
+        concurrency.forget(service + "/" + function);
         var labels = Map.of("service", service, "function", function);
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
         overloads.removeWhere(labels);
+    }
+
+    /** Functions with a concurrency gate, {@code service/function}. */
+    java.util.Set<String> gatedFunctions() {
+        return concurrency.gated();
     }
 
     /** The smaller of maxConcurrency and maxInstances that is set, else 0 (no limit). */
