@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -169,6 +170,50 @@ class PoolingTest {
             }
         }
         return 0;
+    }
+
+    @Test
+    void oneContentHashIsCompiledOnceAcrossFunctionsAndConcurrentFirstUses(@TempDir Path other)
+            throws Exception {
+        String compiled = "kiln_compilations_total{source=\"compiled\"}";
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "a", Wat.fixture("echo"));
+            kiln.deploy("p", "b", Wat.fixture("echo")); // same module: finds the code
+            assertThat(metric(kiln, compiled)).isEqualTo(1);
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+        }
+        try (TestHost kiln = TestHost.start(other, b -> b.compileAt(CompileAt.FIRST_USE))) {
+            kiln.deploy("p", "a", Wat.fixture("echo"));
+            kiln.deploy("p", "b", Wat.fixture("echo"));
+            assertThat(metric(kiln, compiled)).isZero();
+            // First uses of both functions at once: one compilation, the others wait for it.
+            ExecutorService clients = Executors.newFixedThreadPool(THREADS);
+            try {
+                var go = new java.util.concurrent.CountDownLatch(1);
+                List<Future<HttpResponse<byte[]>>> answers = new ArrayList<>();
+                for (int i = 0; i < THREADS; i++) {
+                    String fn = i % 2 == 0 ? "a" : "b";
+                    answers.add(
+                            clients.submit(
+                                    () -> {
+                                        go.await();
+                                        return kiln.invoke("p", fn, "hi");
+                                    }));
+                }
+                go.countDown();
+                Map<String, Integer> starts = new TreeMap<>();
+                for (var f : answers) {
+                    assertThat(f.get().statusCode()).as(text(f.get())).isEqualTo(200);
+                    starts.merge(start(f.get()), 1, Integer::sum);
+                }
+                assertThat(starts).containsEntry("cold", 1);
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(metric(kiln, compiled)).isEqualTo(1);
+            assertThat(metric(kiln, "kiln_compilations_total{source=\"disk\"}")).isZero();
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+        }
     }
 
     @Test
