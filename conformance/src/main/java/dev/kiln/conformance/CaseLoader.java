@@ -94,11 +94,11 @@ final class CaseLoader {
     }
 
     static ConformanceCase load(String name, Path dir, Path root) throws IOException {
-        JsonNode spec = JSON.readTree(dir.resolve("case.json").toFile());
+        JsonNode spec = JSON.readTree(Files.readAllBytes(dir.resolve("case.json")));
         known(spec, CASE_FIELDS, "case.json");
         Path settingsFile = dir.resolve("function.json");
         JsonNode settings =
-                Files.exists(settingsFile) ? JSON.readTree(settingsFile.toFile()) : null;
+                Files.exists(settingsFile) ? JSON.readTree(Files.readAllBytes(settingsFile)) : null;
         List<Step> steps = new ArrayList<>();
         for (JsonNode s : spec.path("requests")) {
             steps.add(step(s));
@@ -111,7 +111,7 @@ final class CaseLoader {
         if (upload != null) {
             known(upload, UPLOAD_FIELDS, "upload");
         } else if (Files.exists(dir.resolve("kiln.json"))) {
-            upload = manifestZip(JSON.readTree(dir.resolve("kiln.json").toFile()));
+            upload = manifestZip(JSON.readTree(Files.readAllBytes(dir.resolve("kiln.json"))));
         }
         List<String> requires = new ArrayList<>();
         for (JsonNode r : spec.path("requires")) {

@@ -50,16 +50,41 @@ public final class ConformanceSuite {
     }
 
     /**
+     * An I/O failure in one line. java.net.http often gives no message at all (a refused connection
+     * is a ConnectException with none), so name those cases from the cause chain.
+     */
+    static String describe(Throwable e) {
+        String message = null;
+        boolean unresolved = false;
+        boolean connect = false;
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (message == null && c.getMessage() != null) {
+                message = c.getMessage().replaceAll("\\s+", " ").trim();
+            }
+            unresolved |= c instanceof java.nio.channels.UnresolvedAddressException;
+            connect |= c instanceof java.net.ConnectException;
+        }
+        if (message != null) {
+            return message;
+        }
+        return unresolved
+                ? "unknown host"
+                : connect ? "connection refused" : e.getClass().getName();
+    }
+
+    /**
      * Runs every case, {@code parallel} at a time, in name order of the results. First asks the
      * target for its limits and features ({@code GET /api/v1/limits}).
      */
-    public Report run(URI target, String adminToken, int parallel) throws InterruptedException {
+    public Report run(URI target, String adminToken, int parallel)
+            throws InterruptedException, RunnerException.TargetUnavailable {
         KilnClient client = new KilnClient(target, adminToken);
         TargetInfo info;
         try {
             info = TargetInfo.probe(client);
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot reach " + target + ": " + e.getMessage(), e);
+            throw new RunnerException.TargetUnavailable(
+                    "cannot reach " + target + ": " + describe(e), e);
         }
         CaseRunner runner = new CaseRunner(client, info);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));

@@ -7,6 +7,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +48,9 @@ final class KilnClient {
             boolean auth,
             boolean chunked)
             throws IOException, InterruptedException {
+        if (RawHttp.needed(method)) {
+            return raw(method, path, headers, body, auth, chunked);
+        }
         return http.send(
                 request(method, path, headers, body, auth, chunked),
                 HttpResponse.BodyHandlers.ofByteArray());
@@ -58,9 +63,50 @@ final class KilnClient {
             byte[] body,
             boolean auth,
             boolean chunked) {
+        if (RawHttp.needed(method)) {
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return raw(method, path, headers, body, auth, chunked);
+                        } catch (IOException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    });
+        }
         return http.sendAsync(
                 request(method, path, headers, body, auth, chunked),
                 HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** A request java.net.http refuses to send (CONNECT), over a socket of its own. */
+    private HttpResponse<byte[]> raw(
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            boolean chunked)
+            throws IOException {
+        if (chunked) {
+            throw new IllegalArgumentException(method + " requests cannot be sent chunked");
+        }
+        List<Map.Entry<String, String>> lines = new ArrayList<>();
+        if (auth) {
+            lines.add(Map.entry("Authorization", "Bearer " + token));
+        }
+        for (var h : headers.entrySet()) {
+            checkSettable(h.getKey());
+            for (String v : h.getValue().split("\n", -1)) {
+                lines.add(Map.entry(h.getKey(), v));
+            }
+        }
+        return RawHttp.send(URI.create(base + path), method, lines, body);
+    }
+
+    private static void checkSettable(String header) {
+        if (RESTRICTED.contains(header.toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException("header " + header + " cannot be set by a case");
+        }
     }
 
     private HttpRequest request(
@@ -90,10 +136,7 @@ final class KilnClient {
             b.header("Authorization", "Bearer " + token);
         }
         for (var h : headers.entrySet()) {
-            if (RESTRICTED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
-                throw new IllegalArgumentException(
-                        "header " + h.getKey() + " cannot be set by a case");
-            }
+            checkSettable(h.getKey());
             // Repeated headers: values separated by "\n" become separate header lines.
             for (String v : h.getValue().split("\n", -1)) {
                 b.header(h.getKey(), v);

@@ -62,7 +62,8 @@ final class ModuleFiles {
         String name = file.getFileName().toString();
         try {
             if (name.endsWith(".gen.json")) {
-                return ModuleGenerator.generate(CaseLoader.JSON.readTree(file.toFile()), quantity);
+                return ModuleGenerator.generate(
+                        CaseLoader.JSON.readTree(Files.readAllBytes(file)), quantity);
             }
             if (name.endsWith(".wat")) {
                 return COMPILED.computeIfAbsent(

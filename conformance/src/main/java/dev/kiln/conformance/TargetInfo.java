@@ -23,8 +23,17 @@ record TargetInfo(JsonNode limits, Set<String> features) {
     private static final Pattern QUANTITY =
             Pattern.compile("\\$([A-Za-z][A-Za-z0-9.]*)\\s*(?:([+-])\\s*(\\d+))?");
 
-    static TargetInfo probe(KilnClient client) throws IOException, InterruptedException {
+    static TargetInfo probe(KilnClient client)
+            throws IOException, InterruptedException, RunnerException.TargetUnavailable {
         var r = client.send("GET", "/api/v1/limits", Map.of(), new byte[0], true);
+        if (r.statusCode() == 401 || r.statusCode() == 403) {
+            // Every case would fail on it: say so once instead.
+            throw new RunnerException.TargetUnavailable(
+                    "the target refused the admin token (HTTP "
+                            + r.statusCode()
+                            + " on GET /api/v1/limits)",
+                    null);
+        }
         if (r.statusCode() != 200) {
             // An older host: only the kiln ABI can be assumed.
             return new TargetInfo(null, Set.of("abi:kiln"));

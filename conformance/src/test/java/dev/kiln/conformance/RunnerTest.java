@@ -105,6 +105,95 @@ class RunnerTest {
     }
 
     @Test
+    void withoutCasesTheRunnerUsesTheCasesItWasBuiltWith() {
+        // The working directory here is conformance/, where conformance/cases does not exist:
+        // the cases come from the runner's own classpath (in the jar: bundled inside it).
+        var listed = new ByteArrayOutputStream();
+        assertThat(cli(listed, "--list")).isEqualTo(0);
+        var names = listed.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(names).hasSizeGreaterThanOrEqualTo(100).contains("http/method-get");
+        assertThat(names).noneMatch(n -> n.startsWith("_shared"));
+        var http = new ByteArrayOutputStream();
+        assertThat(cli(http, "--list", "--filter", "http/method-*")).isEqualTo(0);
+        assertThat(http.toString(StandardCharsets.UTF_8)).contains("http/method-get");
+    }
+
+    @Test
+    void usageErrorsAreOneLineAndExitTwo(@TempDir Path empty) throws IOException {
+        assertThat(failure(2, "--list", "--cases", empty.resolve("nope").toString()))
+                .contains("cases directory")
+                .contains("does not exist");
+        assertThat(failure(2, "--list", "--cases", empty.toString())).contains("no cases found");
+        Path typo = Files.createDirectories(empty.resolve("area/typo"));
+        Files.writeString(typo.resolve("case.json"), "{\"requests\": [{\"bodyy\": \"x\"}]}");
+        assertThat(failure(2, "--list", "--cases", empty.toString()))
+                .contains("area/typo")
+                .contains("bodyy");
+        assertThat(
+                        failure(
+                                2,
+                                "--admin-token",
+                                "t",
+                                "--target",
+                                "ftp://x",
+                                "--cases",
+                                FIXTURES.toString()))
+                .contains("--target");
+    }
+
+    @Test
+    void aFilterThatSelectsNothingFailsInsteadOfPassingVacuously() {
+        // '*' never crosses '/', and every case name has one.
+        String err =
+                failure(
+                        2,
+                        "--target",
+                        ConformanceTest.uri(host).toString(),
+                        "--admin-token",
+                        ConformanceTest.TOKEN,
+                        "--cases",
+                        FIXTURES.toString(),
+                        "--filter",
+                        "*");
+        assertThat(err).contains("--filter '*' selects no case").contains("'**'");
+        assertThat(failure(2, "--list", "--cases", FIXTURES.toString(), "--filter", "nothing/*"))
+                .contains("selects no case");
+        var all = new ByteArrayOutputStream();
+        assertThat(cli(all, "--list", "--cases", FIXTURES.toString(), "--filter", "**"))
+                .isEqualTo(0);
+        assertThat(all.toString(StandardCharsets.UTF_8).lines()).hasSize(11);
+    }
+
+    @Test
+    void anUnusableTargetIsOneLineAndExitThree() throws IOException {
+        int closedPort;
+        try (var socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        String[] cases = {"--cases", FIXTURES.toString(), "--filter", "demo/passes"};
+        String unreachable =
+                failure(
+                        3,
+                        concat(
+                                cases,
+                                "--target",
+                                "http://127.0.0.1:" + closedPort,
+                                "--admin-token",
+                                ConformanceTest.TOKEN));
+        assertThat(unreachable).contains("cannot reach http://127.0.0.1:" + closedPort);
+        String refused =
+                failure(
+                        3,
+                        concat(
+                                cases,
+                                "--target",
+                                ConformanceTest.uri(host).toString(),
+                                "--admin-token",
+                                "not-the-token"));
+        assertThat(refused).contains("refused the admin token (HTTP 401");
+    }
+
+    @Test
     void aCaseWithAnUnknownFieldDoesNotLoad(@TempDir Path cases) throws IOException {
         Path dir = Files.createDirectories(cases.resolve("area/typo"));
         Files.writeString(
@@ -117,13 +206,32 @@ class RunnerTest {
     }
 
     private static int cli(ByteArrayOutputStream stdout, String... args) {
-        PrintStream old = System.out;
+        return cli(stdout, new ByteArrayOutputStream(), args);
+    }
+
+    private static int cli(
+            ByteArrayOutputStream stdout, ByteArrayOutputStream stderr, String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
         System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
         try {
             return new CommandLine(new ConformanceCli()).execute(args);
         } finally {
-            System.setOut(old);
+            System.setOut(oldOut);
+            System.setErr(oldErr);
         }
+    }
+
+    /** The CLI's exit code and its stderr, which must be a single line. */
+    private static String failure(int expectedCode, String... args) {
+        var err = new ByteArrayOutputStream();
+        int code = cli(new ByteArrayOutputStream(), err, args);
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(text).isEqualTo(expectedCode);
+        assertThat(text.lines().toList()).as(text).hasSize(1);
+        assertThat(text).startsWith("kiln-conformance: ").doesNotContain("Exception\tat");
+        return text.trim();
     }
 
     private static String[] concat(String[] a, String... b) {

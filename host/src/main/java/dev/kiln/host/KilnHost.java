@@ -164,6 +164,11 @@ public final class KilnHost implements AutoCloseable {
         return pool;
     }
 
+    /** The host's invoker (for inspection). */
+    public Invoker invoker() {
+        return invoker;
+    }
+
     public Metrics metrics() {
         return metrics;
     }

@@ -40,20 +40,27 @@ public class StartBenchmark {
     @Param({"COPY_ALL", "COPY_ON_WRITE"})
     public ResetStrategy strategy;
 
+    /** Size of the "large" module; BenchmarkSanityTest makes it small to stay fast. */
+    int largeBytes = 1 << 20;
+
     private CompiledModule image;
     private ValidatedModule large;
     private Path warmCache;
     private Path coldCache;
 
     @Setup(Level.Trial)
-    public void setUp() throws IOException {
+    public void setUpImage() throws IOException {
         image =
                 new ModuleCompiler(Files.createTempDirectory("kiln-start-bench"), strategy)
                         .compile(
                                 ModuleValidator.validate(
                                         GeneratedModules.initialisedMemory(1024), RULES));
         image.instantiate(); // takes the snapshot
-        byte[] big = GeneratedModules.largeModule(1 << 20);
+    }
+
+    @Setup(Level.Trial)
+    public void setUpLarge() throws IOException {
+        byte[] big = GeneratedModules.largeModule(largeBytes);
         System.out.println("large module: " + big.length + " bytes");
         large = ModuleValidator.validate(big, RULES);
         warmCache = Files.createTempDirectory("kiln-start-cache");

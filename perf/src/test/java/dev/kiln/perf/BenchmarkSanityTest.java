@@ -3,12 +3,16 @@ package dev.kiln.perf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.abi.Header;
+import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.sandbox.ResetStrategy;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each benchmark's set-up and body run once as plain Java, so a change that breaks a benchmark
- * fails the build instead of the next perf/jmh run. Nothing is timed.
+ * Each benchmark's set-up and bodies run once as plain Java, so a change that breaks a benchmark
+ * fails the build instead of the next perf/jmh run. Nothing is timed; where the real input is slow
+ * to prepare, a small one stands in. Not covered: {@code WasiCgiStartBenchmark} (it needs the guest
+ * SDKs' builds) and the mains ({@code DensityRun}, {@code CompileRestartProbe}).
  */
 class BenchmarkSanityTest {
     @Test
@@ -35,6 +39,86 @@ class BenchmarkSanityTest {
             assertThat(((InvocationOutcome.Ok) viaHttp.outcome()).body()).hasSize(16);
         } finally {
             b.tearDown();
+        }
+    }
+
+    @Test
+    void poolBenchmarkResetsAndReleasesEveryLease() throws Exception {
+        var b = new PoolBenchmark();
+        b.strategy = ResetStrategy.COPY_ON_WRITE;
+        b.dirtyChunks = 16;
+        b.setUp();
+        try {
+            var held = new PoolBenchmark.Held();
+            held.dirty(b);
+            assertThat(b.acquireReset(held)).isNotNull();
+            held.giveBack(b);
+            assertThat(b.invokeFresh().outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+            assertThat(b.invokeReuse().outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @Test
+    void startBenchmarkInstantiatesCompilesAndReloads() throws Exception {
+        var b = new StartBenchmark();
+        b.strategy = ResetStrategy.COPY_ON_WRITE;
+        b.largeBytes = 16 * 1024; // the benchmark's 1 MB module takes seconds to compile
+        b.setUpImage();
+        b.setUpLarge();
+        assertThat(b.instantiate()).isNotNull();
+        b.emptyCache();
+        try {
+            assertThat(b.compileLarge().loadedFromDiskCache()).isFalse();
+        } finally {
+            b.dropCache();
+        }
+        assertThat(b.reloadLarge().loadedFromDiskCache()).isTrue();
+    }
+
+    @Test
+    void firstRequestBenchmarkUploadsAndInvokesOverHttp() throws Exception {
+        var host = new FirstRequestBenchmark.Host();
+        host.compileAt = CompileAt.UPLOAD;
+        host.start();
+        try {
+            var b = new FirstRequestBenchmark();
+            var uploaded = new FirstRequestBenchmark.Uploaded();
+            uploaded.upload(host);
+            assertThat(b.firstInvoke(host, uploaded)).isEqualTo(200);
+            assertThat(b.uploadAndFirstInvoke(host)).isEqualTo(200);
+            var invoked = new FirstRequestBenchmark.Invoked();
+            invoked.uploadAndInvoke(host);
+            assertThat(b.secondInvoke(host, invoked)).isEqualTo(200);
+        } finally {
+            host.stop();
+        }
+    }
+
+    @Test
+    void memoryAccessBenchmarkRunsEachWorkloadOnEachMemory() throws Exception {
+        // The benchmark reads perf/workloads relative to the repository; tests run in perf/.
+        System.setProperty("kiln.workloads", "workloads");
+        for (String workload : new String[] {"sort", "sha256"}) {
+            for (String memory : new String[] {"chicory", "kiln-reuse", "kiln-fresh"}) {
+                var b = new MemoryAccessBenchmark();
+                b.workload = workload;
+                b.memory = memory;
+                b.setUp();
+                b.run(); // throws when the guest fails or cannot be reset
+            }
+        }
+    }
+
+    @Test
+    void fuelOverheadBenchmarkRunsPlainAndMetered() {
+        for (String variant : new String[] {"plain", "metered"}) {
+            var b = new FuelOverheadBenchmark();
+            b.variant = variant;
+            b.setUp();
+            assertThat(b.fib25()).isEqualTo(75025);
+            b.sort2000();
         }
     }
 }

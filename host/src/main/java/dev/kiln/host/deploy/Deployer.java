@@ -95,7 +95,7 @@ public final class Deployer {
                 }
                 // The old version's pool drains: in-flight invocations finish on its instances.
                 pool.activate(spec, () -> registry.readModule(sha));
-                existing.ifPresent(old -> evictIfUnused(old.latest().sha256()));
+                existing.ifPresent(old -> evictIfUnused(keyOf(old)));
             }
             log.info(
                     "deployed {}/{} version {} ({} bytes, sha256 {})",
@@ -151,7 +151,15 @@ public final class Deployer {
             synchronized (this) {
                 FunctionInfo updated = registry.updateSettings(service, function, settings);
                 stored = true;
+                if (compileAt == CompileAt.UPLOAD && !key.equals(oldKey)) {
+                    // Again, in case another function's update or delete evicted it meanwhile.
+                    pool.prepare(key, () -> registry.readModule(sha));
+                }
                 pool.activate(spec, () -> registry.readModule(sha));
+                if (!key.equals(oldKey)) {
+                    // A new handler, memory cap or ABI is new code; the old may now be unused.
+                    evictIfUnused(oldKey);
+                }
                 return updated;
             }
         } finally {
@@ -169,7 +177,7 @@ public final class Deployer {
         synchronized (this) {
             registry.delete(service, function);
             pool.retire(service + "/" + function);
-            evictIfUnused(current.latest().sha256());
+            evictIfUnused(keyOf(current));
         }
         invoker.forget(service, function);
         log.info("deleted {}/{}", service, function);
@@ -234,15 +242,32 @@ public final class Deployer {
         return trial.lease();
     }
 
-    /** Call with this object's lock held. */
-    private void evictIfUnused(String sha) {
+    private VersionKey keyOf(FunctionInfo f) {
+        return VersionKey.of(f.latest().sha256(), f.settings(), moduleLimits);
+    }
+
+    /**
+     * Drops {@code key}'s compiled code when no stored function runs it any more (ADR 0007). The
+     * disk cache holds one entry per content hash (the instrumented module does not depend on
+     * handler, memory cap or ABI), so it goes only when no function uses the hash at all. Call with
+     * this object's lock held.
+     */
+    private void evictIfUnused(VersionKey key) {
+        boolean hashUsed = false;
         for (String service : registry.services()) {
             for (FunctionInfo f : registry.functions(service)) {
-                if (f.latest().sha256().equals(sha)) {
-                    return;
+                if (f.latest().sha256().equals(key.sha256())) {
+                    if (keyOf(f).equals(key)) {
+                        return;
+                    }
+                    hashUsed = true;
                 }
             }
         }
-        pool.evict(sha);
+        if (hashUsed) {
+            pool.evict(key);
+        } else {
+            pool.evict(key.sha256());
+        }
     }
 }

@@ -8,6 +8,8 @@ import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +17,17 @@ import java.util.Locale;
 
 /**
  * The HTTP trigger: any method on {@code /fn/{service}/{function}/{rest...}} hands the whole
- * request to the function, which answers with its own status, headers and body.
+ * request to the function, which answers with its own status, headers and body. The one exception
+ * is {@code CONNECT} (docs/adr/0024-http-trigger-trace-and-connect.md).
  */
 final class HttpTriggerHandler implements HttpHandler {
     static final String PREFIX = "/fn/";
+
+    /**
+     * What a 405 must list (RFC 9110 §15.5.6): the standard methods the trigger passes on. Any
+     * other method token except CONNECT reaches the function too.
+     */
+    static final String ALLOWED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
 
     private final Invoker invoker;
     private final long maxPayloadBytes;
@@ -30,6 +39,15 @@ final class HttpTriggerHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        if (Methods.CONNECT.equals(exchange.getRequestMethod())) {
+            // A 2xx to CONNECT turns the connection into a tunnel (RFC 9110 §9.3.6) and a
+            // function only answers requests: refused before any guest runs.
+            exchange.getResponseHeaders().put(Headers.ALLOW, ALLOWED);
+            throw new KilnException(
+                    ErrorCode.METHOD_NOT_ALLOWED,
+                    "CONNECT is not allowed: the HTTP trigger answers requests and opens no"
+                            + " tunnels");
+        }
         // The raw (still percent-encoded) URI: the guest decides how to decode its own path.
         String raw = exchange.getRequestURI();
         int at = raw.indexOf(PREFIX);

@@ -43,6 +43,19 @@ final class ConcurrencyLimits {
         return gates.computeIfAbsent(function, k -> new Gate());
     }
 
+    /**
+     * Drops a deleted function's gate. Invocations already admitted or waiting hold the gate itself
+     * and finish on it; a function created again under the name starts with a new one.
+     */
+    void forget(String function) {
+        gates.remove(function);
+    }
+
+    /** The functions that have a gate (for tests: a deleted function must leave none behind). */
+    java.util.Set<String> gated() {
+        return java.util.Set.copyOf(gates.keySet());
+    }
+
     /** Invocations waiting at any function's limit. */
     int waiting() {
         int n = 0;

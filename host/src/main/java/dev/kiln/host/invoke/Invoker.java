@@ -101,8 +101,9 @@ public final class Invoker implements AutoCloseable {
                 metrics.counter(
                         "kiln_overloaded_total",
                         "Invocations refused with overloaded, by why: queue_full, queue_timeout"
-                                + " (waited queueWait at a concurrency limit or for a worker),"
-                                + " workers_busy (host queue full), instance_limit.",
+                            + " (waited queueWait at a concurrency limit, for a worker or for an"
+                            + " instance being created), workers_busy (host queue full),"
+                            + " instance_limit.",
                         "service",
                         "function",
                         "reason");
@@ -149,12 +150,18 @@ public final class Invoker implements AutoCloseable {
                                         limitMessage(function, refusal))));
     }
 
-    /** Drops a deleted function's metric series. */
+    /** Drops a deleted function's concurrency gate and metric series. */
     public void forget(String service, String function) {
+        concurrency.forget(service + "/" + function);
         var labels = Map.of("service", service, "function", function);
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
         overloads.removeWhere(labels);
+    }
+
+    /** Functions with a concurrency gate, {@code service/function}. */
+    java.util.Set<String> gatedFunctions() {
+        return concurrency.gated();
     }
 
     /** The smaller of maxConcurrency and maxInstances that is set, else 0 (no limit). */
@@ -197,7 +204,7 @@ public final class Invoker implements AutoCloseable {
                                                     "no worker was free within "
                                                             + config.queueWait().toMillis()
                                                             + " ms")
-                                            : run(request, function);
+                                            : run(request, function, deadline);
                         } finally {
                             // Before answering: a client that sends its next call as soon as it
                             // has this answer must find the slot free.
@@ -281,16 +288,22 @@ public final class Invoker implements AutoCloseable {
         return out;
     }
 
-    private InvocationResult run(InvocationRequest request, FunctionInfo function) {
+    private InvocationResult run(
+            InvocationRequest request, FunctionInfo function, long queueDeadline) {
         MDC.put("requestId", request.requestId());
         try {
-            return runWithDeadline(request, function);
+            return runWithDeadline(request, function, queueDeadline);
         } finally {
             MDC.remove("requestId");
         }
     }
 
-    private InvocationResult runWithDeadline(InvocationRequest request, FunctionInfo function) {
+    /**
+     * @param queueDeadline when the invocation has waited long enough: it may still wait for an
+     *     instance being created for its pool until then (InstancePool.acquire)
+     */
+    private InvocationResult runWithDeadline(
+            InvocationRequest request, FunctionInfo function, long queueDeadline) {
         FunctionSettings settings = function.settings();
         long timeoutMs = Math.min(settings.timeoutMs(), config.maxTimeout().toMillis());
         Instant startedAt = Instant.now();
@@ -328,7 +341,11 @@ public final class Invoker implements AutoCloseable {
                                             fuelBudget(settings, timeoutMs),
                                             grants(settings));
                                 }
-                                lease = pool.acquire(spec, () -> registry.readModule(sha));
+                                lease =
+                                        pool.acquire(
+                                                spec,
+                                                () -> registry.readModule(sha),
+                                                queueDeadline);
                                 startKind[0] = lease.startKind();
                                 return lease.instance()
                                         .invoke(
@@ -338,7 +355,9 @@ public final class Invoker implements AutoCloseable {
                                                 fuelBudget(settings, timeoutMs));
                             } catch (InstanceLimitException e) {
                                 overloads.inc(
-                                        function.service(), function.name(), "instance_limit");
+                                        function.service(),
+                                        function.name(),
+                                        e.timedOut() ? "queue_timeout" : "instance_limit");
                                 return new SandboxResult(
                                         new InvocationOutcome.Overloaded(e.getMessage()),
                                         List.of(),

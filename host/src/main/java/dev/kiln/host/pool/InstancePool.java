@@ -269,6 +269,15 @@ public final class InstancePool {
         }
     }
 
+    /**
+     * Drops the compiled code of {@code key} from memory only: other keys of the same content hash
+     * (other handler, memory cap or ABI) share its disk cache entry. Pools still draining keep
+     * their own reference until their instances are gone.
+     */
+    public void evict(VersionKey key) {
+        compiled.remove(key);
+    }
+
     /** Number of compiled versions held. */
     public int compiledCount() {
         return compiled.size();
@@ -277,27 +286,60 @@ public final class InstancePool {
     // --- leasing ----------------------------------------------------------------------------
 
     /**
-     * Leases an instance from {@code spec}'s pool: an idle one ({@code pool}), else a new one
-     * ({@code warm}, or {@code cold} if the code had to be compiled). Guest code (start, {@code
-     * kiln_init}) may run on the calling thread, so call it under the invocation's deadline.
+     * Leases an instance from {@code spec}'s pool without waiting: an idle one ({@code pool}), else
+     * a new one ({@code warm}, or {@code cold} if the code had to be compiled).
      *
      * @throws InstanceLimitException when the function or the host is at its instance limit
+     * @see #acquire(PoolSpec, Supplier, long)
      */
     public Lease acquire(PoolSpec spec, Supplier<byte[]> wasm) {
+        try {
+            return acquire(spec, wasm, System.nanoTime());
+        } catch (InterruptedException e) {
+            // Unreachable: a deadline that has passed never waits. Keep the flag for the caller.
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Leases an instance from {@code spec}'s pool: an idle one ({@code pool}), else a new one
+     * ({@code warm}, or {@code cold} if the code had to be compiled). At the function's
+     * maxInstances while instances are being created for the pool (a refill), waits until {@code
+     * waitUntilNanos} for one of them instead of refusing. Guest code (start, {@code kiln_init})
+     * may run on the calling thread, so call it under the invocation's deadline.
+     *
+     * @throws InstanceLimitException when the function or the host is at its instance limit, or no
+     *     instance became ready before {@code waitUntilNanos} ({@link
+     *     InstanceLimitException#timedOut()})
+     * @throws InterruptedException when the calling thread is interrupted while waiting
+     */
+    public Lease acquire(PoolSpec spec, Supplier<byte[]> wasm, long waitUntilNanos)
+            throws InterruptedException {
         VersionPool pool = poolFor(spec, wasm);
         if (pool.wantsRefill()) {
             scheduleRefill(pool); // minInstances raised, or first use after a restart
         }
-        GuestInstance ready = pool.takeIdle();
-        if (ready != null) {
-            return lease(pool, ready, StartKind.POOL);
-        }
-        if (!pool.reserve(true)) {
-            throw new InstanceLimitException(
-                    "function "
-                            + spec.function()
-                            + " is at its maxInstances of "
-                            + spec.maxInstances());
+        switch (pool.claim(waitUntilNanos)) {
+            case VersionPool.Claim.Taken t -> {
+                return lease(pool, t.instance(), StartKind.POOL);
+            }
+            case VersionPool.Claim.Full f ->
+                    throw new InstanceLimitException(
+                            "function "
+                                    + spec.function()
+                                    + " is at its maxInstances of "
+                                    + spec.maxInstances(),
+                            false);
+            case VersionPool.Claim.TimedOut t ->
+                    throw new InstanceLimitException(
+                            "function "
+                                    + spec.function()
+                                    + " is at its maxInstances of "
+                                    + spec.maxInstances()
+                                    + " and no instance became ready in time",
+                            true);
+            case VersionPool.Claim.Reserved r -> {}
         }
         boolean hostSlot = false;
         try {
@@ -308,7 +350,7 @@ public final class InstancePool {
             created.inc("request");
             return lease(pool, instance, cold[0] ? StartKind.COLD : StartKind.WARM);
         } catch (RuntimeException | Error e) {
-            pool.unreserve(true);
+            pool.unreserveLease();
             if (hostSlot) {
                 liveTotal.decrementAndGet();
             }
@@ -553,13 +595,13 @@ public final class InstancePool {
     /** Creates instances until the pool holds its minimum; stops at the first failure. */
     private void fill(VersionPool pool, String reason) {
         while (!shutDown && pool.wantsRefill()) {
-            if (!pool.reserve(false)) {
+            if (!pool.reserveIdle()) {
                 return;
             }
             try {
                 reserveHostSlot(pool.spec().function());
             } catch (InstanceLimitException e) {
-                pool.unreserve(false);
+                pool.unreserveIdle();
                 refillFailures.increment();
                 log.warn(
                         "cannot keep minInstances of {}: {}",
@@ -570,10 +612,14 @@ public final class InstancePool {
             GuestInstance instance;
             try {
                 instance = codeFor(pool, new boolean[1]).instantiate();
-            } catch (RuntimeException | StackOverflowError e) {
-                pool.unreserve(false);
+            } catch (RuntimeException | Error e) {
+                // Undo the count whatever went wrong: a claim may be waiting for this instance.
+                pool.unreserveIdle();
                 liveTotal.decrementAndGet();
                 refillFailures.increment();
+                if (e instanceof Error err && !(err instanceof StackOverflowError)) {
+                    throw err;
+                }
                 log.warn(
                         "could not create an instance of {} to keep warm: {}",
                         pool.spec().function(),
@@ -606,7 +652,8 @@ public final class InstancePool {
                         "the host is at its limit of "
                                 + limits.maxInstances()
                                 + " instances"
-                                + (forFunction == null ? "" : " (wanted by " + forFunction + ")"));
+                                + (forFunction == null ? "" : " (wanted by " + forFunction + ")"),
+                        false);
             }
         }
     }

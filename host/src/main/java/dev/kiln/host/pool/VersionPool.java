@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -29,9 +30,39 @@ final class VersionPool {
     /** Instances that exist or are being created for this pool: idle + leased + creating. */
     private int live;
 
+    /** Leased instances, including those being created for the lease that will hold them. */
     private int leased;
+
+    /**
+     * Instances being created to sit idle (refills): counted in {@code live}, so at maxInstances a
+     * request must wait for one of them rather than be refused (see {@link #claim}).
+     */
+    private int creating;
+
+    /** Threads in {@link #claim} waiting for an instance being created. */
+    private int waiters;
+
     private boolean draining;
     private boolean refillQueued;
+
+    /** What {@link #claim} got. */
+    sealed interface Claim {
+        /** An idle instance, now leased. */
+        record Taken(GuestInstance instance) implements Claim {}
+
+        /** A slot counted for a lease: the caller creates the instance (or unreserves). */
+        record Reserved() implements Claim {}
+
+        /** At maxInstances and every instance is leased: waiting would not help. */
+        record Full() implements Claim {}
+
+        /** At maxInstances, and no instance being created became ready before the deadline. */
+        record TimedOut() implements Claim {}
+    }
+
+    private static final Claim RESERVED = new Claim.Reserved();
+    private static final Claim FULL = new Claim.Full();
+    private static final Claim TIMED_OUT = new Claim.TimedOut();
 
     VersionPool(PoolSpec spec, Supplier<byte[]> wasm, boolean draining) {
         this.spec = spec;
@@ -64,52 +95,88 @@ final class VersionPool {
             excess.add(idle.pollLast().instance());
             live--;
         }
+        wake(); // a new maximum may let a waiting claim reserve
         return excess;
     }
 
-    /** The most recently used idle instance, now leased, or null if none is idle. */
-    synchronized GuestInstance takeIdle() {
-        Idle i = idle.pollFirst();
-        if (i == null) {
-            return null;
+    /**
+     * Leases an instance for an invocation: the most recently used idle one, else a slot to create
+     * one in. At maxInstances, while instances are being created to sit idle (a refill after a
+     * failed instance was dropped), waits until {@code waitUntilNanos} for one of them: those
+     * instances are the ones this invocation's concurrency slot is entitled to, so refusing it
+     * would be a spurious {@code overloaded}.
+     *
+     * @throws InterruptedException when the invocation's deadline interrupts the wait
+     */
+    synchronized Claim claim(long waitUntilNanos) throws InterruptedException {
+        while (true) {
+            Idle i = idle.pollFirst();
+            if (i != null) {
+                leased++;
+                return new Claim.Taken(i.instance());
+            }
+            int max = spec.maxInstances();
+            if (max <= 0 || live < max) {
+                live++;
+                leased++;
+                return RESERVED;
+            }
+            if (creating == 0) {
+                return FULL; // live == leased: every instance is serving an invocation
+            }
+            long left = waitUntilNanos - System.nanoTime();
+            if (left <= 0) {
+                return TIMED_OUT;
+            }
+            waiters++;
+            try {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            } finally {
+                waiters--;
+            }
         }
-        leased++;
-        return i.instance();
     }
 
     /**
-     * Counts an instance about to be created (for a lease if {@code forLease}, else to stay idle).
-     * False when the pool is at its maximum, or is draining and the instance would only sit idle.
+     * Counts an instance about to be created to sit idle (a refill). False when the pool is at its
+     * maximum or draining.
      */
-    synchronized boolean reserve(boolean forLease) {
+    synchronized boolean reserveIdle() {
         int max = spec.maxInstances();
-        if ((max > 0 && live >= max) || (draining && !forLease)) {
+        if ((max > 0 && live >= max) || draining) {
             return false;
         }
         live++;
-        if (forLease) {
-            leased++;
-        }
+        creating++;
         return true;
     }
 
-    /** Undoes a {@link #reserve} whose instance could not be created. */
-    synchronized void unreserve(boolean forLease) {
+    /** Undoes a {@link #claim} that reserved a slot whose instance could not be created. */
+    synchronized void unreserveLease() {
         live--;
-        if (forLease) {
-            leased--;
-        }
+        leased--;
+        wake();
+    }
+
+    /** Undoes a {@link #reserveIdle} whose instance could not be created. */
+    synchronized void unreserveIdle() {
+        live--;
+        creating--;
+        wake();
     }
 
     /**
-     * Takes back a leased instance ({@code leasedBack}) or adds a newly created one, keeping it
-     * idle if {@code keep} and the pool still wants it. Returns false when it was not kept: the
-     * caller closes it (the pool's count has already dropped).
+     * Takes back a leased instance ({@code leasedBack}) or adds one created after {@link
+     * #reserveIdle}, keeping it idle if {@code keep} and the pool still wants it. Returns false
+     * when it was not kept: the caller closes it (the pool's count has already dropped).
      */
     synchronized boolean offer(GuestInstance instance, boolean leasedBack, boolean keep, long now) {
         if (leasedBack) {
             leased--;
+        } else {
+            creating--;
         }
+        wake();
         int max = spec.maxInstances();
         if (keep && !draining && (max == 0 || live <= max)) {
             idle.addFirst(new Idle(instance, now));
@@ -117,6 +184,13 @@ final class VersionPool {
         }
         live--;
         return false;
+    }
+
+    /** Wakes claims waiting for an instance; the caller holds this object's lock. */
+    private void wake() {
+        if (waiters > 0) {
+            notifyAll();
+        }
     }
 
     /** Adds a created instance that was counted elsewhere (a trial instance at upload). */
@@ -127,6 +201,7 @@ final class VersionPool {
         }
         live++;
         idle.addFirst(new Idle(instance, now));
+        wake();
         return true;
     }
 
@@ -139,6 +214,7 @@ final class VersionPool {
         }
         live -= idle.size();
         idle.clear();
+        wake(); // a waiting claim now finds room below the maximum, or no refill to wait for
         return out;
     }
 

@@ -22,8 +22,11 @@ import java.util.function.Function;
 
 /** A module compiled to JVM bytecode, ready to be instantiated any number of times. */
 public final class CompiledModule {
-    // What instantiation needs of the validated module; the module itself (its parse tree and
-    // bytes) is not kept: with thousands of functions it would be a large share of the heap.
+    // What instantiation needs of the validated module. The original module (its bytes and its
+    // parse tree) is not kept: with thousands of functions it would be a large share of the heap.
+    // The parse tree of the fuel-metered module is kept (`metered`): Chicory's Instance.builder
+    // needs it for every new instance, and it is what dominates a function's heap after its
+    // memory (perf/README.md, density).
     private final MemoryLimits memoryLimits;
     private final ModuleTraits traits;
     private final String handler;

@@ -203,6 +203,52 @@ class InstancePoolTest {
     }
 
     @Test
+    void aRequestAtMaxInstancesWaitsForTheInstanceARefillIsCreating() throws Exception {
+        pool(16, Duration.ofHours(1));
+        var s = spec("a/f", "c1", Isolation.FRESH, 1, 1);
+        byte[] bytes = Wat.compile(COUNTER);
+        var compiling = new java.util.concurrent.CountDownLatch(1);
+        Supplier<byte[]> slow =
+                () -> {
+                    try {
+                        compiling.await(); // the refill holds its counted instance until released
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return bytes;
+                };
+        pool.activate(s, slow); // the refill counts one instance and starts creating it
+        await(() -> pool.stats("a/f").live() == 1);
+        assertThat(pool.stats("a/f").idle()).isZero();
+
+        // Not refused at once (the instance being created is this request's), but not forever.
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> pool.acquire(s, slow, System.nanoTime() + 100_000_000L))
+                .isInstanceOfSatisfying(
+                        InstanceLimitException.class, e -> assertThat(e.timedOut()).isTrue())
+                .hasMessageContaining("no instance became ready in time");
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(100_000_000L);
+
+        var waiting =
+                java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return pool.acquire(s, slow, System.nanoTime() + 10_000_000_000L);
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+        Thread.sleep(100);
+        assertThat(waiting).isNotDone();
+        compiling.countDown();
+        var lease = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(lease.startKind()).isEqualTo(StartKind.POOL);
+        assertThat(invoke(lease, "x")).isEqualTo("1");
+        pool.release(lease);
+        assertThat(pool.stats("a/f")).isEqualTo(new InstancePool.Stats(1, 0, 1));
+    }
+
+    @Test
     void maxInstancesCapsAFunction() {
         pool(16, Duration.ofHours(1));
         var s = spec("a/f", "c1", Isolation.FRESH, 0, 1);

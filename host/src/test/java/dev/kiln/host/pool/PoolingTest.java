@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -172,6 +173,50 @@ class PoolingTest {
     }
 
     @Test
+    void oneContentHashIsCompiledOnceAcrossFunctionsAndConcurrentFirstUses(@TempDir Path other)
+            throws Exception {
+        String compiled = "kiln_compilations_total{source=\"compiled\"}";
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "a", Wat.fixture("echo"));
+            kiln.deploy("p", "b", Wat.fixture("echo")); // same module: finds the code
+            assertThat(metric(kiln, compiled)).isEqualTo(1);
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+        }
+        try (TestHost kiln = TestHost.start(other, b -> b.compileAt(CompileAt.FIRST_USE))) {
+            kiln.deploy("p", "a", Wat.fixture("echo"));
+            kiln.deploy("p", "b", Wat.fixture("echo"));
+            assertThat(metric(kiln, compiled)).isZero();
+            // First uses of both functions at once: one compilation, the others wait for it.
+            ExecutorService clients = Executors.newFixedThreadPool(THREADS);
+            try {
+                var go = new java.util.concurrent.CountDownLatch(1);
+                List<Future<HttpResponse<byte[]>>> answers = new ArrayList<>();
+                for (int i = 0; i < THREADS; i++) {
+                    String fn = i % 2 == 0 ? "a" : "b";
+                    answers.add(
+                            clients.submit(
+                                    () -> {
+                                        go.await();
+                                        return kiln.invoke("p", fn, "hi");
+                                    }));
+                }
+                go.countDown();
+                Map<String, Integer> starts = new TreeMap<>();
+                for (var f : answers) {
+                    assertThat(f.get().statusCode()).as(text(f.get())).isEqualTo(200);
+                    starts.merge(start(f.get()), 1, Integer::sum);
+                }
+                assertThat(starts).containsEntry("cold", 1);
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(metric(kiln, compiled)).isEqualTo(1);
+            assertThat(metric(kiln, "kiln_compilations_total{source=\"disk\"}")).isZero();
+            assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void overTheConcurrencyLimitInvocationsQueueThenGetOverloaded() throws Exception {
         try (TestHost kiln =
                 TestHost.start(data, b -> b.queueWait(Duration.ofMillis(4000)).functionQueue(1))) {
@@ -305,6 +350,63 @@ class PoolingTest {
         }
     }
 
+    /** Two handlers answering "a" and "b"; {@code tag} makes modules with distinct hashes. */
+    private static byte[] twoHandlers(String tag) {
+        return Wat.compile(
+                """
+                (module
+                  (memory (export "memory") 1)
+                  (data (i32.const 2048) "ab%s")
+                  (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+                  (func (export "kiln_handle") (param i32 i32) (result i64)
+                    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 1)))
+                  (func (export "other") (param i32 i32) (result i64)
+                    (i64.or (i64.shl (i64.const 2049) (i64.const 32)) (i64.const 1))))
+                """
+                        .formatted(tag));
+    }
+
+    private static long diskCacheEntries(Path data) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(data.resolve("compiled"))) {
+            return files.filter(p -> p.toString().endsWith(".bin")).count();
+        }
+    }
+
+    @Test
+    void aPatchThatChangesTheCodeKeyLetsUnusedCodeGo() throws Exception {
+        try (TestHost kiln = TestHost.start(data)) {
+            var pool = kiln.host().pool();
+            kiln.deploy("p", "f", twoHandlers("1"));
+            assertThat(pool.compiledCount()).isEqualTo(1);
+            assertThat(kiln.patch("p", "f", "{\"handler\":\"other\"}").statusCode()).isEqualTo(200);
+            assertThat(text(kiln.invoke("p", "f", ""))).isEqualTo("b");
+            assertThat(pool.compiledCount()).as("old handler's code").isEqualTo(1);
+            assertThat(kiln.patch("p", "f", "{\"memoryMiB\":32}").statusCode()).isEqualTo(200);
+            assertThat(pool.compiledCount()).as("old memory cap's code").isEqualTo(1);
+            // The disk cache entry is per content hash: still used, so still there.
+            assertThat(diskCacheEntries(data)).isEqualTo(1);
+
+            // Two functions share one key: the code stays until neither uses it.
+            kiln.deploy("p", "g", twoHandlers("2"));
+            kiln.deploy("p", "h", twoHandlers("2"));
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            kiln.patch("p", "g", "{\"handler\":\"other\"}");
+            assertThat(pool.compiledCount()).as("h still runs the old key").isEqualTo(3);
+            kiln.patch("p", "h", "{\"handler\":\"other\"}");
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            assertThat(text(kiln.invoke("p", "h", ""))).isEqualTo("b");
+            assertThat(diskCacheEntries(data)).isEqualTo(2);
+
+            // A setting that does not change the code keeps it.
+            kiln.patch("p", "h", "{\"timeoutMs\":2000}");
+            assertThat(pool.compiledCount()).isEqualTo(2);
+            // The last user of a hash gone: memory and disk both let go.
+            kiln.send(kiln.admin("/api/v1/services/p/functions/f").DELETE().build());
+            assertThat(pool.compiledCount()).isEqualTo(1);
+            assertThat(diskCacheEntries(data)).isEqualTo(1);
+        }
+    }
+
     @Test
     void anUploadRefusedAfterItsCheckLeavesNoInstanceBehind() {
         try (TestHost kiln = TestHost.start(data)) {
@@ -342,6 +444,44 @@ class PoolingTest {
             var next = kiln.invoke("p", "orders", "{\"orderId\":\"B\"}");
             assertThat(start(next)).isEqualTo("warm");
             assertThat(text(next)).contains("\"B\"");
+        }
+    }
+
+    /**
+     * Traps when the payload starts with "t", else answers "ok"; its start function spins for a
+     * while, so creating an instance takes long enough for requests to arrive meanwhile.
+     */
+    static final String SLOW_START =
+            """
+            (module
+              (memory (export "memory") 1)
+              (data (i32.const 2048) "ok")
+              (func $spin (local $i i32)
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (i32.const 20000000)))))
+              (start $spin)
+              (func (export "kiln_alloc") (param i32) (result i32) (i32.const 1024))
+              (func (export "kiln_handle") (param $p i32) (param $len i32) (result i64)
+                (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 116)) (then unreachable))
+                (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 2))))
+            """;
+
+    @Test
+    void aCallWithinTheLimitWaitsForTheRefillInsteadOfBeingRefused() {
+        try (TestHost kiln = TestHost.start(data)) {
+            kiln.deploy("p", "f", Wat.compile(SLOW_START));
+            var patched = kiln.patch("p", "f", "{\"minInstances\":1,\"maxInstances\":1}");
+            assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+            for (int i = 0; i < 10; i++) {
+                // The trapped instance is dropped and the refill starts creating the only one
+                // maxInstances allows; the next call, within the concurrency limit of 1, must
+                // get that instance (or make it), never an instant 429.
+                assertThat(kiln.invoke("p", "f", "trap").statusCode()).isEqualTo(500);
+                var next = kiln.invoke("p", "f", "x");
+                assertThat(next.statusCode() + " " + text(next)).isEqualTo("200 ok");
+            }
+            assertThat(text(kiln.get("/metrics"))).doesNotContain("kiln_overloaded_total{");
         }
     }
 
