@@ -20,6 +20,6 @@
       (local.set $spin (i32.const 0))
       (loop $busy
         (local.set $spin (i32.add (local.get $spin) (i32.const 1)))
-        (br_if $busy (i32.lt_u (local.get $spin) (i32.const 100000))))
+        (br_if $busy (i32.lt_u (local.get $spin) (i32.const 2000000))))
       (br $wait)))
     (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 2))))
