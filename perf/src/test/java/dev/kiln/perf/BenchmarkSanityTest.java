@@ -6,6 +6,7 @@ import dev.kiln.abi.Header;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.sandbox.ResetStrategy;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -112,13 +113,24 @@ class BenchmarkSanityTest {
     }
 
     @Test
-    void fuelOverheadBenchmarkRunsPlainAndMetered() {
-        for (String variant : new String[] {"plain", "metered"}) {
-            var b = new FuelOverheadBenchmark();
-            b.variant = variant;
-            b.setUp();
-            assertThat(b.fib25()).isEqualTo(75025);
-            b.sort2000();
+    void fuelOverheadBenchmarkGivesTheKnownAnswersPlainAndMetered() throws Exception {
+        // perf/workloads/README.md: the answer every engine must give.
+        Map<String, Long> answers =
+                Map.of(
+                        "fib", 75025L,
+                        "sha256", 4448081957801524790L,
+                        "sort", 72905086103846651L,
+                        "json", 7375591576L);
+        for (var workload : answers.entrySet()) {
+            for (String variant : new String[] {"plain", "metered"}) {
+                var b = new FuelOverheadBenchmark();
+                b.workload = workload.getKey();
+                b.variant = variant;
+                b.setUp();
+                assertThat(b.run())
+                        .as(workload.getKey() + " " + variant)
+                        .isEqualTo(workload.getValue());
+            }
         }
     }
 }
