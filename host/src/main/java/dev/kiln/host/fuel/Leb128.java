@@ -3,11 +3,15 @@ package dev.kiln.host.fuel;
 import java.io.ByteArrayOutputStream;
 
 /** LEB128 as the Wasm binary format uses it. */
-final class Leb128 {
+public final class Leb128 {
     private Leb128() {}
 
-    /** Decodes an unsigned value at {@code pos[0]}, advancing it. */
-    static long readUnsigned(byte[] bytes, int[] pos) {
+    /**
+     * Decodes an unsigned value at {@code pos[0]}, advancing it.
+     *
+     * @throws IllegalArgumentException when the input ends inside the value or it is overlong
+     */
+    public static long readUnsigned(byte[] bytes, int[] pos) {
         long result = 0;
         int shift = 0;
         while (true) {

@@ -16,6 +16,7 @@ import dev.kiln.abi.Signature;
 import dev.kiln.abi.ValueKind;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.fuel.Leb128;
 import java.util.List;
 
 /**
@@ -102,29 +103,21 @@ public final class ModuleValidator {
      * refused before Chicory parses anything. Malformed headers are left to the parser.
      */
     static long codeSectionBytes(byte[] wasm) {
-        int pos = 8;
-        while (pos < wasm.length) {
-            int id = wasm[pos++] & 0xff;
-            long size = 0;
-            int shift = 0;
-            while (true) {
-                if (pos >= wasm.length || shift > 28) {
+        int[] pos = {8};
+        try {
+            while (pos[0] < wasm.length) {
+                int id = wasm[pos[0]++] & 0xff;
+                long size = Leb128.readUnsigned(wasm, pos);
+                if (id == 10) {
+                    return size;
+                }
+                if (size > wasm.length - pos[0]) {
                     return 0;
                 }
-                int b = wasm[pos++] & 0xff;
-                size |= (long) (b & 0x7f) << shift;
-                shift += 7;
-                if ((b & 0x80) == 0) {
-                    break;
-                }
+                pos[0] += (int) size;
             }
-            if (id == 10) {
-                return size;
-            }
-            if (size > wasm.length - pos) {
-                return 0;
-            }
-            pos += (int) size;
+        } catch (IllegalArgumentException e) {
+            return 0; // a truncated or overlong size
         }
         return 0;
     }
