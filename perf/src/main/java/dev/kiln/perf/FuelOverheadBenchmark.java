@@ -7,6 +7,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.kiln.host.fuel.FuelInjector;
+import dev.kiln.perf.compute.ComputeBench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
@@ -54,13 +55,7 @@ public class FuelOverheadBenchmark {
         try (InputStream in = getClass().getResourceAsStream("/workloads/" + workload + ".wasm")) {
             wasm = Objects.requireNonNull(in, workload).readAllBytes();
         }
-        n =
-                switch (workload) {
-                    case "fib" -> 25;
-                    case "sha256" -> 1024;
-                    case "sort" -> 100_000;
-                    default -> 5000;
-                };
+        n = ComputeBench.Spec.named(workload).n();
         if (variant.equals("metered")) {
             var metered = FuelInjector.inject(wasm);
             wasm = metered.wasm();

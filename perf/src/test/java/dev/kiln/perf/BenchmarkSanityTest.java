@@ -6,7 +6,7 @@ import dev.kiln.abi.Header;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.sandbox.ResetStrategy;
-import java.util.Map;
+import dev.kiln.perf.compute.ComputeBench;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -114,22 +114,15 @@ class BenchmarkSanityTest {
 
     @Test
     void fuelOverheadBenchmarkGivesTheKnownAnswersPlainAndMetered() throws Exception {
-        // perf/workloads/README.md: the answer every engine must give.
-        Map<String, Long> answers =
-                Map.of(
-                        "fib", 75025L,
-                        "sha256", 4448081957801524790L,
-                        "sort", 72905086103846651L,
-                        "json", 7375591576L);
-        for (var workload : answers.entrySet()) {
+        for (var workload : ComputeBench.WORKLOADS) {
             for (String variant : new String[] {"plain", "metered"}) {
                 var b = new FuelOverheadBenchmark();
-                b.workload = workload.getKey();
+                b.workload = workload.name();
                 b.variant = variant;
                 b.setUp();
                 assertThat(b.run())
-                        .as(workload.getKey() + " " + variant)
-                        .isEqualTo(workload.getValue());
+                        .as(workload.name() + " " + variant)
+                        .isEqualTo(Long.parseLong(workload.expected()));
             }
         }
     }

@@ -40,9 +40,18 @@ import java.util.function.Supplier;
  */
 public final class ComputeBench {
     /** Workload, its n, and the answer every engine must give (perf/workloads/README.md). */
-    record Spec(String name, int n, String expected) {}
+    public record Spec(String name, int n, String expected) {
+        /** The workload called {@code name}. */
+        public static Spec named(String name) {
+            return WORKLOADS.stream()
+                    .filter(w -> w.name.equals(name))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no workload " + name));
+        }
+    }
 
-    static final List<Spec> WORKLOADS =
+    /** Also what FuelOverheadBenchmark times. */
+    public static final List<Spec> WORKLOADS =
             List.of(
                     new Spec("fib", 25, "75025"),
                     new Spec("sha256", 1024, "4448081957801524790"),
