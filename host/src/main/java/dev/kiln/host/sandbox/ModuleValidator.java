@@ -111,7 +111,7 @@ public final class ModuleValidator {
                 if (id == 10) {
                     return size;
                 }
-                if (size > wasm.length - pos[0]) {
+                if (size < 0 || size > wasm.length - pos[0]) { // a 64-bit size can be negative
                     return 0;
                 }
                 pos[0] += (int) size;
