@@ -8,8 +8,11 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * One thread's share of the connections, driven by one selector, the way wrk drives its event
@@ -48,6 +51,18 @@ final class EventLoop implements Runnable {
 
     /** Responses so far (warm-up included), for progress reports from another thread. */
     volatile long progress;
+
+    /**
+     * The same recordings as {@link #latency} and {@link #statuses}, plus connection errors, for
+     * another thread to take in intervals while the load runs ({@link LoadRun#sample}).
+     */
+    final Recorder intervalLatency = new Recorder(HIGHEST_LATENCY_NS, 3);
+
+    final AtomicLongArray intervalStatuses = new AtomicLongArray(statuses.length);
+    final AtomicLong intervalIoErrors = new AtomicLong();
+
+    /** Set by another thread to end the run early: the loop returns at its next wake-up. */
+    volatile boolean stopped;
 
     /** The run's fixed instants, in nanoTime. */
     record Timeline(long start, long measureFrom, long sendUntil, long drainUntil) {}
@@ -114,7 +129,7 @@ final class EventLoop implements Runnable {
                 send(c, now);
             }
         }
-        while (true) {
+        while (!stopped) {
             now = System.nanoTime();
             long wakeAt;
             if (now < timeline.sendUntil()) {
@@ -164,7 +179,7 @@ final class EventLoop implements Runnable {
                         send(c, now);
                     }
                 } catch (IOException e) {
-                    ioErrors++;
+                    ioError();
                     c.retryAt = now + RETRY_NS;
                 }
             }
@@ -242,9 +257,12 @@ final class EventLoop implements Runnable {
         c.inFlight = false;
         progress = progress + 1;
         if (c.startedAt >= timeline.measureFrom() && c.startedAt < timeline.sendUntil()) {
-            latency.recordValue(Math.min(now - c.startedAt, HIGHEST_LATENCY_NS));
-            int status = c.parser.status();
-            statuses[Math.min(status, statuses.length - 1)]++;
+            long took = Math.min(now - c.startedAt, HIGHEST_LATENCY_NS);
+            latency.recordValue(took);
+            intervalLatency.recordValue(took);
+            int status = Math.min(c.parser.status(), statuses.length - 1);
+            statuses[status]++;
+            intervalStatuses.incrementAndGet(status);
         }
         if (now >= timeline.measureFrom() && now < timeline.sendUntil()) {
             responsesInWindow++;
@@ -276,9 +294,14 @@ final class EventLoop implements Runnable {
     }
 
     private void fail(Connection c, long now) {
-        ioErrors++;
+        ioError();
         c.close();
         c.retryAt = now + RETRY_NS;
+    }
+
+    private void ioError() {
+        ioErrors++;
+        intervalIoErrors.incrementAndGet();
     }
 
     private int inFlight() {
