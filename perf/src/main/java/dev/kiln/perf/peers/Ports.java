@@ -6,18 +6,18 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** Ports for the peers' servers: consecutive from a base, or free ones picked by the system. */
-final class Ports {
+public final class Ports {
     private final int base;
     private int next;
 
     /**
      * @param base first port to use, or 0 for free ports
      */
-    Ports(int base) {
+    public Ports(int base) {
         this.base = base;
     }
 
-    int next() {
+    public int next() {
         if (base > 0) {
             return base + next++;
         }

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A peer's server process: started with its output in a log file, stopped with its children. */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
@@ -23,7 +23,7 @@ final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static ServerProcess start(
+    public static ServerProcess start(
             String name, List<String> command, Map<String, String> env, Path workDir, Path log)
             throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
@@ -33,7 +33,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Waits until {@code port} accepts connections; fails early if the process exits. */
-    void awaitPort(int port, Duration timeout) throws IOException, InterruptedException {
+    public void awaitPort(int port, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -56,7 +56,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** The last lines of the process's output, for error messages. */
-    String tail() {
+    public String tail() {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             List<String> last = lines.subList(Math.max(0, lines.size() - 15), lines.size());
@@ -66,7 +66,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
@@ -74,7 +74,7 @@ final class ServerProcess implements AutoCloseable {
      * CPU time the server and its children have used so far (user + system), or -1 when the
      * platform does not say. Ticks of 10 ms on Linux: meaningful over runs of seconds.
      */
-    long cpuNanos() {
+    public long cpuNanos() {
         long total = cpu(process.toHandle());
         if (total < 0) {
             return -1;
@@ -87,6 +87,16 @@ final class ServerProcess implements AutoCloseable {
 
     private static long cpu(ProcessHandle handle) {
         return handle.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    }
+
+    /** The server's process id (for {@code jcmd}). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Whether the server is still running. */
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     @Override

@@ -1,0 +1,23 @@
+;; web: an HTTP-trigger handler. Sets a status and a content type, then answers with the body it
+;; received (like echo, so the soak can send any payload).
+(module
+  (import "kiln" "response_set_status" (func $status (param i32) (result i32)))
+  (import "kiln" "response_header_set" (func $hset (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "content-typetext/plain; charset=utf-8")
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "kiln_alloc") (param $len i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get $len)))
+    (if (i32.gt_u (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
+      (then (drop (memory.grow (i32.add (i32.shr_u (local.get $len) (i32.const 16)) (i32.const 1))))))
+    (local.get $p))
+  (func (export "kiln_handle") (param $ptr i32) (param $len i32) (result i64)
+    (global.set $bump (i32.const 1024))
+    (if (i32.ne (call $status (i32.const 200)) (i32.const 0)) (then unreachable))
+    (if (i32.ne (call $hset (i32.const 16) (i32.const 12) (i32.const 28) (i32.const 25))
+                (i32.const 0))
+      (then unreachable))
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+            (i64.extend_i32_u (local.get $len)))))
