@@ -73,7 +73,7 @@ record LoadKind(
                         202,
                         "ok",
                         totalRate * s.asyncShare()));
-        double hostile = totalRate * s.hostileShare() / 4;
+        double hostile = s.hostileRate() + totalRate * s.hostileShare() / 4;
         kinds.add(
                 kind(
                         "fuel",

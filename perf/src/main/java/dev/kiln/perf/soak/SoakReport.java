@@ -1,5 +1,7 @@
 package dev.kiln.perf.soak;
 
+import dev.kiln.loadgen.LatencyReport;
+import dev.kiln.loadgen.LoadResult;
 import java.util.List;
 import java.util.Locale;
 
@@ -72,14 +74,21 @@ final class SoakReport {
         return b.toString();
     }
 
-    /** Each kind over the whole load: rate, counts, and the host's outcomes. */
-    static String kinds(List<LoadKind> kinds, List<Interval> intervals) {
+    /**
+     * Each kind over the whole load: rate, counts, the host's outcomes, and the client's own send
+     * lag (a large one means the load generator, not the host, fell behind).
+     */
+    static String kinds(List<LoadKind> kinds, List<Interval> intervals, List<LoadResult> results) {
         StringBuilder b =
                 new StringBuilder(
                         "| kind | function | rate (req/s) | connections | expected | answered as"
-                                + " expected | unexpected answers | unexpected outcomes |\n"
-                                + "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
-        for (LoadKind k : kinds) {
+                                + " expected | unexpected answers | unexpected outcomes | p99"
+                                + " over the run | client send lag p99 |\n"
+                                + "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+                                + " ---: |\n");
+        for (int n = 0; n < kinds.size(); n++) {
+            LoadKind k = kinds.get(n);
+            LoadResult r = results.get(n);
             long ok = 0;
             long badAnswers = 0;
             long badOutcomes = 0;
@@ -92,7 +101,7 @@ final class SoakReport {
             b.append(
                     String.format(
                             Locale.ROOT,
-                            "| %s%s | %s | %.1f | %d | %d %s | %d | %d | %d |\n",
+                            "| %s%s | %s | %.1f | %d | %d %s | %d | %d | %d | %s | %s |\n",
                             k.name(),
                             k.hostile() ? " (hostile)" : "",
                             k.function(),
@@ -102,7 +111,9 @@ final class SoakReport {
                             k.outcome(),
                             ok,
                             badAnswers,
-                            badOutcomes));
+                            badOutcomes,
+                            LatencyReport.duration(r.percentiles().p99()),
+                            LatencyReport.duration(r.sendLag().getValueAtPercentile(99) / 1e3)));
         }
         return b.toString();
     }

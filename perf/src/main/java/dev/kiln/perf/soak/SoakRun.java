@@ -67,9 +67,14 @@ public final class SoakRun implements Callable<Integer> {
     @Option(
             names = "--mix",
             split = ",",
-            description =
-                    "Shares of the rate: echo=0.65,http=0.2,async=0.1,hostile=0.05 (any subset).")
+            description = "Shares of the rate: echo=0.7,http=0.2,async=0.1,hostile=0 (any subset).")
     Map<String, Double> mix;
+
+    @Option(
+            names = "--hostile-rate",
+            description =
+                    "Requests/s to each hostile guest: fuel, memory, trap, stack (default 5).")
+    Double hostileRate;
 
     @Option(names = "--timeout-rate", description = "Requests/s to the timeout guest (default 2).")
     Double timeoutRate;
@@ -270,7 +275,7 @@ public final class SoakRun implements Callable<Integer> {
                                     + " succeeded.%n%n%s%n%s%n**%s**%n",
                             accepted,
                             succeeded,
-                            SoakReport.kinds(kinds, intervals),
+                            SoakReport.kinds(kinds, intervals, results),
                             SoakReport.verdict(checks),
                             passed ? "PASSED" : "FAILED");
             md.append(tail);
@@ -333,6 +338,7 @@ public final class SoakRun implements Callable<Integer> {
                 shares.getOrDefault("http", b.httpShare()),
                 shares.getOrDefault("async", b.asyncShare()),
                 shares.getOrDefault("hostile", b.hostileShare()),
+                hostileRate != null ? hostileRate : b.hostileRate(),
                 timeoutRate != null ? timeoutRate : b.timeoutRate(),
                 uploadEvery != null ? Durations.parse(uploadEvery) : b.uploadEvery(),
                 p99Ratio != null ? p99Ratio : b.p99Ratio(),

@@ -4,8 +4,10 @@ import java.time.Duration;
 
 /**
  * How a soak runs and what it must show. Rates of the mixed load are shares of {@code fraction} ×
- * the echo maximum measured first; the timeout guest runs at a fixed rate because it holds a worker
- * for its whole timeout, whatever the host's speed.
+ * the echo maximum measured first. The hostile guests run at fixed rates by default: each of their
+ * invocations costs its whole budget (milliseconds of fuel, a 4 MiB stack overflow, a 20 ms
+ * timeout), hundreds of times an echo, so as a share of a rate derived from the echo they would be
+ * most of the host's work and the soak would measure overload rather than endurance.
  *
  * @param maxWarmup closed-loop warm-up before the maximum is measured
  * @param maxDuration the closed-loop run whose throughput is the maximum
@@ -16,7 +18,9 @@ import java.time.Duration;
  * @param echoShare share of the rate: invoke of the echo function
  * @param httpShare share: the HTTP trigger of the web function
  * @param asyncShare share: asynchronous invokes of the sink function
- * @param hostileShare share: hostile guests (fuel, memory, trap, stack), split evenly
+ * @param hostileShare share: more hostile requests (fuel, memory, trap, stack), split evenly, on
+ *     top of {@code hostileRate}; 0 by default
+ * @param hostileRate requests per second to each hostile guest (fuel, memory, trap, stack)
  * @param timeoutRate requests per second to the guest that runs into its timeout
  * @param uploadEvery period of the uploads of a new version
  * @param p99Ratio most the median p99 of the last third of intervals may be of the first third's
@@ -37,6 +41,7 @@ record SoakSettings(
         double httpShare,
         double asyncShare,
         double hostileShare,
+        double hostileRate,
         double timeoutRate,
         Duration uploadEvery,
         double p99Ratio,
@@ -54,10 +59,11 @@ record SoakSettings(
                 0.7,
                 Duration.ofMinutes(10),
                 Duration.ofSeconds(10),
-                0.65,
+                0.70,
                 0.20,
                 0.10,
-                0.05,
+                0,
+                5,
                 2,
                 Duration.ofSeconds(5),
                 1.5,
@@ -82,6 +88,7 @@ record SoakSettings(
                 d.httpShare(),
                 d.asyncShare(),
                 d.hostileShare(),
+                d.hostileRate(),
                 d.timeoutRate(),
                 Duration.ofSeconds(2),
                 d.p99Ratio(),
