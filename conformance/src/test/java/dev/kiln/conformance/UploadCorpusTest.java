@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The malformed-upload corpus ({@code upload/}) against one in-process host that already holds
  * functions: every upload is refused with its code, and afterwards the registry is exactly as it
- * was, seen through the API (listing) and on disk (module blobs and kiln.db rows).
+ * was, seen through the API (listing) and on disk (module blobs and kiln.db rows), and the
+ * compiled-code cache holds as many files as before.
  */
 class UploadCorpusTest {
     @Test
@@ -65,6 +66,8 @@ class UploadCorpusTest {
             assertThat(listing(client)).isEqualTo(listingBefore);
             assertThat(blobs(data)).isEqualTo(blobsBefore);
             assertThat(rows(data)).isEqualTo(rowsBefore);
+            // Refused uploads (kiln_init traps too) leave no compiled code behind (ADR 0029).
+            assertThat(files(data.resolve("compiled"))).isEqualTo(compiledBefore);
             System.out.printf(
                     "upload corpus: %d cases; registry unchanged (%d blobs, %d rows); compiled-code"
                             + " cache %d -> %d files%n",

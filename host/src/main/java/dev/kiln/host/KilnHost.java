@@ -3,6 +3,7 @@ package dev.kiln.host;
 import dev.kiln.host.config.AdminTokens;
 import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
@@ -33,6 +34,7 @@ public final class KilnHost implements AutoCloseable {
     private final Events events;
     private final Triggers triggers;
     private final KilnServer server;
+    private final DeployExecutor uploads;
     private final Metrics metrics;
     private final AdminTokens.Resolved token;
     private final DataDirLock lock;
@@ -47,6 +49,7 @@ public final class KilnHost implements AutoCloseable {
             Events events,
             Triggers triggers,
             KilnServer server,
+            DeployExecutor uploads,
             Metrics metrics,
             AdminTokens.Resolved token) {
         this.registry = registry;
@@ -56,6 +59,7 @@ public final class KilnHost implements AutoCloseable {
         this.events = events;
         this.triggers = triggers;
         this.server = server;
+        this.uploads = uploads;
         this.metrics = metrics;
         this.token = token;
         this.lock = lock;
@@ -92,6 +96,9 @@ public final class KilnHost implements AutoCloseable {
             Invoker invoker = new Invoker(config, registry, pool, records, metrics);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker);
+            DeployExecutor uploads =
+                    new DeployExecutor(config.uploadLimits(), config.workerStackBytes(), metrics);
+            opened.push(uploads);
             warmProvisioned(config, registry, pool);
             Events events =
                     Events.start(
@@ -110,14 +117,15 @@ public final class KilnHost implements AutoCloseable {
                             token.token(),
                             registry,
                             deployer,
+                            uploads,
                             invoker,
                             records,
                             events,
                             triggers,
                             metrics);
             return new KilnHost(
-                    lock, registry, records, pool, invoker, events, triggers, server, metrics,
-                    token);
+                    lock, registry, records, pool, invoker, events, triggers, server, uploads,
+                    metrics, token);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -189,6 +197,7 @@ public final class KilnHost implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        uploads.close();
         triggers.close();
         events.stopDispatching(Duration.ofSeconds(10));
         invoker.close();

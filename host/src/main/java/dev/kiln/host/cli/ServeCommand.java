@@ -4,6 +4,7 @@ import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.WorkerMode;
+import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,6 +111,29 @@ final class ServeCommand implements Callable<Integer> {
     CompileAt compileAt = CompileAt.UPLOAD;
 
     @Option(
+            names = "--max-concurrent-uploads",
+            description =
+                    "Uploads (and settings changes) checked and compiled at once, host-wide; an"
+                            + " abandoned compilation keeps its slot until it ends (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int maxConcurrentUploads = UploadLimits.DEFAULTS.maxConcurrentUploads();
+
+    @Option(
+            names = "--upload-queue",
+            description =
+                    "Uploads that may wait for a slot before 429 overloaded (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int uploadQueue = UploadLimits.DEFAULTS.uploadQueue();
+
+    @Option(
+            names = "--upload-timeout-ms",
+            description =
+                    "Longest an upload's check (validation, compilation, kiln_init) may take"
+                            + " before 400 upload_timeout, and longest it may wait for a slot"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long uploadTimeoutMs = UploadLimits.DEFAULTS.uploadTimeout().toMillis();
+
+    @Option(
             names = "--records-per-function",
             description = "Invocation records kept per function (default: ${DEFAULT-VALUE}).")
     int recordsPerFunction = 1000;
@@ -187,7 +211,12 @@ final class ServeCommand implements Callable<Integer> {
                         .instanceIdleTtl(Duration.ofMillis(instanceIdleTtlMs))
                         .queueWait(Duration.ofMillis(queueWaitMs))
                         .functionQueue(functionQueue)
-                        .compileAt(compileAt);
+                        .compileAt(compileAt)
+                        .uploadLimits(
+                                new UploadLimits(
+                                        maxConcurrentUploads,
+                                        uploadQueue,
+                                        Duration.ofMillis(uploadTimeoutMs)));
         if (workers != null) {
             builder.workerThreads(workers);
         }

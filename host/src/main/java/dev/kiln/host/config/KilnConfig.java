@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
@@ -40,6 +41,7 @@ import java.util.Objects;
  * @param functionQueue invocations of one function that may wait at its concurrency limit
  * @param compileAt whether modules are compiled (and initialised once) at upload or at first use
  * @param resetStrategy how a used instance's memory goes back to its snapshot
+ * @param uploadLimits upload checks at once, their queue and their deadline (docs/adr/0029)
  */
 public record KilnConfig(
         String host,
@@ -68,7 +70,8 @@ public record KilnConfig(
         Duration queueWait,
         int functionQueue,
         CompileAt compileAt,
-        ResetStrategy resetStrategy) {
+        ResetStrategy resetStrategy,
+        UploadLimits uploadLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -84,6 +87,7 @@ public record KilnConfig(
         Objects.requireNonNull(queueWait, "queueWait");
         Objects.requireNonNull(compileAt, "compileAt");
         Objects.requireNonNull(resetStrategy, "resetStrategy");
+        Objects.requireNonNull(uploadLimits, "uploadLimits");
         requirePositive(maxInstances, "maxInstances");
         requirePositive(instanceIdleTtl.toMillis(), "instanceIdleTtl");
         requirePositive(functionQueue, "functionQueue");
@@ -154,6 +158,7 @@ public record KilnConfig(
         private int functionQueue = 100;
         private CompileAt compileAt = CompileAt.UPLOAD;
         private ResetStrategy resetStrategy = ResetStrategy.COPY_ON_WRITE;
+        private UploadLimits uploadLimits = UploadLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -292,6 +297,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder uploadLimits(UploadLimits v) {
+            uploadLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -320,7 +330,8 @@ public record KilnConfig(
                     queueWait,
                     functionQueue,
                     compileAt,
-                    resetStrategy);
+                    resetStrategy,
+                    uploadLimits);
         }
     }
 }

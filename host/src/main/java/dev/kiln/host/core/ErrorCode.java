@@ -24,7 +24,9 @@ public enum ErrorCode {
     OUTPUT_LIMIT(500),
     ABI_VIOLATION(500),
     OVERLOADED(429),
-    INTERNAL(500);
+    INTERNAL(500),
+    /** An upload's check (validation, compilation, kiln_init) outlived uploadTimeout (ADR 0029). */
+    UPLOAD_TIMEOUT(400);
 
     private final int httpStatus;
     private final String wire;

@@ -16,6 +16,8 @@ import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleValidator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +25,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates, updates and deletes functions. An upload is checked completely — settings, module
  * validation, compilation, a trial instantiation — before the registry is touched, so a refused
- * upload leaves everything as it was.
+ * upload leaves everything as it was: no registry row, no module file, no instance, and no compiled
+ * code in memory or in the disk cache unless a stored function uses the same code.
+ *
+ * <p>Run uploads and settings changes through a {@link DeployExecutor}: it bounds how many run at
+ * once and gives each an {@link UploadDeadline}, which this class checks between steps and claims
+ * ({@link UploadDeadline#commit}) before it stores anything.
  */
 public final class Deployer {
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
@@ -37,6 +44,12 @@ public final class Deployer {
     private final CompileAt compileAt;
     private final int minInstancesBudget;
 
+    /**
+     * Code keys that uploads and settings changes are checking right now, with how many: their
+     * compiled code must not be evicted by another upload's refusal. Guarded by {@code this}.
+     */
+    private final Map<VersionKey, Integer> checking = new HashMap<>();
+
     public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
         this.registry = registry;
         this.pool = pool;
@@ -48,7 +61,23 @@ public final class Deployer {
         this.minInstancesBudget = config.minInstancesBudget();
     }
 
+    /** {@link #deploy(String, String, String, byte[], UploadDeadline)} without a deadline. */
     public Deployment deploy(String service, String function, String contentType, byte[] body) {
+        return deploy(service, function, contentType, body, UploadDeadline.none());
+    }
+
+    /**
+     * Checks and stores an upload.
+     *
+     * @throws KilnException {@code upload_timeout} once {@code deadline} has passed (before
+     *     anything was stored), or the reason the upload is refused
+     */
+    public Deployment deploy(
+            String service,
+            String function,
+            String contentType,
+            byte[] body,
+            UploadDeadline deadline) {
         Upload upload = uploads.read(contentType, body);
         Optional<FunctionInfo> existing = registry.find(service, function);
         FunctionSettings settings =
@@ -68,12 +97,14 @@ public final class Deployer {
         PoolSpec spec = spec(service, function, key, settings);
         InstancePool.Lease trial = null;
         boolean stored = false;
+        startChecking(key);
         try {
             if (compileAt == CompileAt.UPLOAD) {
                 trial = check(key, upload.wasm(), settings, ErrorCode.INVALID_MODULE);
             } else {
                 ModuleValidator.validate(upload.wasm(), key.rules());
             }
+            deadline.check();
             // The checked instance serves the first invocation (wasi-cgi has none: it never pools).
             if (trial != null) {
                 pool.adopt(spec, () -> registry.readModule(sha), trial);
@@ -88,6 +119,7 @@ public final class Deployer {
             // Storing and evicting share one lock, so a concurrent delete of another function
             // with the same code cannot evict it between our check and our registration.
             synchronized (this) {
+                deadline.commit(); // past the deadline, nothing is stored
                 info = registry.deploy(service, function, upload.wasm(), settings);
                 stored = true;
                 if (compileAt == CompileAt.UPLOAD) {
@@ -112,10 +144,21 @@ public final class Deployer {
             if (!stored) {
                 pool.discardStaged(spec);
             }
+            stopChecking(key, stored);
         }
     }
 
+    /** {@link #patch(String, String, SettingsPatch, UploadDeadline)} without a deadline. */
     public FunctionInfo patch(String service, String function, SettingsPatch patch) {
+        return patch(service, function, patch, UploadDeadline.none());
+    }
+
+    /**
+     * Changes a function's settings; new code-shaping settings (handler, memory cap, ABI) are
+     * checked like an upload, under {@code deadline}.
+     */
+    public FunctionInfo patch(
+            String service, String function, SettingsPatch patch, UploadDeadline deadline) {
         FunctionInfo current = registry.require(service, function);
         FunctionSettings settings = patch.applyTo(current.settings());
         rules.check(settings);
@@ -126,6 +169,7 @@ public final class Deployer {
         PoolSpec spec = spec(service, function, key, settings);
         InstancePool.Lease trial = null;
         boolean stored = false;
+        startChecking(key);
         try {
             // New handler or memory cap: the stored module must still satisfy them.
             if (!key.equals(oldKey)) {
@@ -140,6 +184,7 @@ public final class Deployer {
                     }
                 }
             }
+            deadline.check();
             if (trial != null) {
                 pool.adopt(spec, () -> registry.readModule(sha), trial);
                 trial = null;
@@ -149,6 +194,7 @@ public final class Deployer {
                 pool.warm(spec, () -> registry.readModule(sha));
             }
             synchronized (this) {
+                deadline.commit();
                 FunctionInfo updated = registry.updateSettings(service, function, settings);
                 stored = true;
                 if (compileAt == CompileAt.UPLOAD && !key.equals(oldKey)) {
@@ -169,6 +215,7 @@ public final class Deployer {
             if (!stored) {
                 pool.discardStaged(spec);
             }
+            stopChecking(key, stored);
         }
     }
 
@@ -242,18 +289,41 @@ public final class Deployer {
         return trial.lease();
     }
 
+    private synchronized void startChecking(VersionKey key) {
+        checking.merge(key, 1, Integer::sum);
+    }
+
+    /**
+     * Ends a check of {@code key}. A refused one leaves no compiled code behind (in memory or in
+     * the disk cache) unless a stored function, or another check under way, uses the same code.
+     */
+    private synchronized void stopChecking(VersionKey key, boolean stored) {
+        checking.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+        if (!stored) {
+            evictIfUnused(key);
+        }
+    }
+
     private VersionKey keyOf(FunctionInfo f) {
         return VersionKey.of(f.latest().sha256(), f.settings(), moduleLimits);
     }
 
     /**
-     * Drops {@code key}'s compiled code when no stored function runs it any more (ADR 0007). The
-     * disk cache holds one entry per content hash (the instrumented module does not depend on
-     * handler, memory cap or ABI), so it goes only when no function uses the hash at all. Call with
-     * this object's lock held.
+     * Drops {@code key}'s compiled code when no stored function runs it any more (ADR 0007) and no
+     * check under way is compiling or using it. The disk cache holds one entry per content hash
+     * (the instrumented module does not depend on handler, memory cap or ABI), so it goes only when
+     * no function or check uses the hash at all. Call with this object's lock held.
      */
     private void evictIfUnused(VersionKey key) {
         boolean hashUsed = false;
+        for (VersionKey k : checking.keySet()) {
+            if (k.sha256().equals(key.sha256())) {
+                if (k.equals(key)) {
+                    return;
+                }
+                hashUsed = true;
+            }
+        }
         for (String service : registry.services()) {
             for (FunctionInfo f : registry.functions(service)) {
                 if (f.latest().sha256().equals(key.sha256())) {

@@ -3,6 +3,7 @@ package dev.kiln.host.http;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
@@ -29,6 +30,7 @@ public final class KilnServer implements AutoCloseable {
             String adminToken,
             Registry registry,
             Deployer deployer,
+            DeployExecutor uploads,
             Invoker invoker,
             InvocationStore records,
             Events events,
@@ -40,7 +42,7 @@ public final class KilnServer implements AutoCloseable {
                 new AdminAuth(
                         adminToken,
                         eventsApi.addTo(
-                                new ManagementApi(registry, deployer, records, config)
+                                new ManagementApi(registry, deployer, uploads, records, config)
                                         .afterDelete(eventsApi::functionDeleted)
                                         .routes(invoke)));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());

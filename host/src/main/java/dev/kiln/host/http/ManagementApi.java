@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.deploy.Deployment;
 import dev.kiln.host.deploy.SettingsPatch;
@@ -15,10 +16,12 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** Routes of {@code /api/v1}: functions, versions, invocation records, logs and limits. */
 final class ManagementApi {
@@ -28,6 +31,7 @@ final class ManagementApi {
 
     private final Registry registry;
     private final Deployer deployer;
+    private final DeployExecutor uploads;
     private final InvocationStore records;
     private final KilnConfig config;
     private DeletionListener afterDelete = (service, function) -> {};
@@ -38,9 +42,14 @@ final class ManagementApi {
     }
 
     ManagementApi(
-            Registry registry, Deployer deployer, InvocationStore records, KilnConfig config) {
+            Registry registry,
+            Deployer deployer,
+            DeployExecutor uploads,
+            InvocationStore records,
+            KilnConfig config) {
         this.registry = registry;
         this.deployer = deployer;
+        this.uploads = uploads;
         this.records = records;
         this.config = config;
     }
@@ -123,19 +132,17 @@ final class ManagementApi {
                 config.maxUploadBytes(),
                 (ex, body) -> {
                     String type = Bodies.mediaType(ex);
-                    ex.dispatch(
-                            () ->
-                                    ErrorBoundary.run(
+                    answerWhenDone(
+                            ex,
+                            uploads.submit(
+                                    deadline ->
+                                            deployer.deploy(
+                                                    service, function, type, body, deadline)),
+                            (Deployment d) ->
+                                    Responses.json(
                                             ex,
-                                            () -> {
-                                                Deployment d =
-                                                        deployer.deploy(
-                                                                service, function, type, body);
-                                                Responses.json(
-                                                        ex,
-                                                        d.created() ? 201 : 200,
-                                                        Views.Function.of(d.function()));
-                                            }));
+                                            d.created() ? 201 : 200,
+                                            Views.Function.of(d.function())));
                 });
     }
 
@@ -153,19 +160,38 @@ final class ManagementApi {
                         throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
                     }
                     SettingsPatch patch = SettingsPatch.fromJson(json, "settings", Set.of());
-                    ex.dispatch(
-                            () ->
-                                    ErrorBoundary.run(
-                                            ex,
-                                            () ->
-                                                    Responses.json(
-                                                            ex,
-                                                            200,
-                                                            Views.Function.of(
-                                                                    deployer.patch(
-                                                                            service, function,
-                                                                            patch)))));
+                    // New handler, memory cap or ABI: compiled and checked like an upload.
+                    answerWhenDone(
+                            ex,
+                            uploads.submit(
+                                    deadline -> deployer.patch(service, function, patch, deadline)),
+                            (FunctionInfo f) -> Responses.json(ex, 200, Views.Function.of(f)));
                 });
+    }
+
+    /**
+     * Answers once {@code result} completes (on the thread that completes it), holding no thread
+     * meanwhile: an upload's check runs on the {@link DeployExecutor}, never on an Undertow worker.
+     */
+    private static <T> void answerWhenDone(
+            HttpServerExchange exchange, CompletableFuture<T> result, Answer<T> answer) {
+        // Marks the exchange as handed off, so Undertow does not end it when this handler returns.
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () ->
+                        result.whenComplete(
+                                (value, failure) ->
+                                        ErrorBoundary.run(
+                                                exchange,
+                                                () -> {
+                                                    Futures.rethrow(failure);
+                                                    answer.send(value);
+                                                })));
+    }
+
+    @FunctionalInterface
+    private interface Answer<T> {
+        void send(T value) throws Exception;
     }
 
     private void listInvocations(HttpServerExchange ex) {

@@ -5,6 +5,7 @@ import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.HostCalls;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.SettingsLimits;
+import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.registry.FunctionInfo;
@@ -127,7 +128,8 @@ final class Views {
             ModuleLimits module,
             SettingsLimits settings,
             EventLimitsView events,
-            PoolLimitsView pools) {
+            PoolLimitsView pools,
+            UploadLimitsView uploads) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -149,7 +151,16 @@ final class Views {
                     c.moduleLimits(),
                     SettingsLimits.FIXED,
                     EventLimitsView.of(c.eventLimits()),
-                    PoolLimitsView.of(c));
+                    PoolLimitsView.of(c),
+                    UploadLimitsView.of(c.uploadLimits()));
+        }
+    }
+
+    /** {@link UploadLimits} with the timeout as a number (docs/adr/0029). */
+    record UploadLimitsView(int maxConcurrentUploads, int uploadQueue, long uploadTimeoutMs) {
+        static UploadLimitsView of(UploadLimits l) {
+            return new UploadLimitsView(
+                    l.maxConcurrentUploads(), l.uploadQueue(), l.uploadTimeout().toMillis());
         }
     }
 

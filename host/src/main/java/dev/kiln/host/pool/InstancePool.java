@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,6 +44,15 @@ public final class InstancePool {
     private final ModuleCompiler compiler;
     private final PoolLimits limits;
     private final Map<VersionKey, CompiledModule> compiled = new ConcurrentHashMap<>();
+
+    /**
+     * Compilations under way, so concurrent callers for one key wait for one compilation. Kept out
+     * of {@link #compiled}: compiling inside its {@code computeIfAbsent} would hold a lock of the
+     * map for seconds, stalling every writer of the same bin and every resize (docs/adr/0029).
+     */
+    private final Map<VersionKey, CompletableFuture<CompiledModule>> compiling =
+            new ConcurrentHashMap<>();
+
     private final Map<String, FunctionPools> functions = new ConcurrentHashMap<>();
 
     /** Deleted functions, and when: late invocations of them get instances that are not kept. */
@@ -192,14 +203,34 @@ public final class InstancePool {
      * @return true when this call compiled the code (or loaded it from the disk cache)
      */
     public boolean prepare(VersionKey key, Supplier<byte[]> wasm) {
-        boolean[] compiledNow = {false};
-        compiled.computeIfAbsent(
-                key,
-                k -> {
-                    compiledNow[0] = true;
-                    return compile(k, wasm);
-                });
-        return compiledNow[0];
+        while (!compiled.containsKey(key)) {
+            CompletableFuture<CompiledModule> mine = new CompletableFuture<>();
+            CompletableFuture<CompiledModule> other = compiling.putIfAbsent(key, mine);
+            if (other != null) {
+                try {
+                    other.join(); // another caller is compiling it: share its result
+                } catch (CompletionException e) {
+                    // It failed for that caller; the loop tries again here (like computeIfAbsent).
+                }
+                continue;
+            }
+            try {
+                if (compiled.containsKey(key)) { // finished between our check and our claim
+                    mine.complete(compiled.get(key));
+                    return false;
+                }
+                CompiledModule m = compile(key, wasm);
+                compiled.put(key, m);
+                mine.complete(m);
+                return true;
+            } catch (RuntimeException | Error e) {
+                mine.completeExceptionally(e);
+                throw e;
+            } finally {
+                compiling.remove(key, mine);
+            }
+        }
+        return false;
     }
 
     private CompiledModule compile(VersionKey key, Supplier<byte[]> wasm) {

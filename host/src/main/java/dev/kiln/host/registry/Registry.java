@@ -148,37 +148,15 @@ public final class Registry implements AutoCloseable {
             blobs.put(
                     sha, module); // blob first: a crash now leaves an orphan, never half a function
             FunctionInfo previous = cache.get(key(service, function));
-            int number = previous == null ? 1 : nextVersion(service, function);
+            int number;
             Instant created = previous == null ? now : previous.createdAt();
-            inTransaction(
-                    () -> {
-                        try (PreparedStatement v =
-                                db.prepareStatement(
-                                        "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)")) {
-                            v.setString(1, service);
-                            v.setString(2, function);
-                            v.setInt(3, number);
-                            v.setString(4, sha);
-                            v.setLong(5, module.length);
-                            v.setLong(6, now.toEpochMilli());
-                            v.executeUpdate();
-                        }
-                        try (PreparedStatement f =
-                                db.prepareStatement(
-                                        "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
-                                                + " ON CONFLICT (service, name) DO UPDATE SET"
-                                                + " settings = excluded.settings,"
-                                                + " latest = excluded.latest,"
-                                                + " updated_at = excluded.updated_at")) {
-                            f.setString(1, service);
-                            f.setString(2, function);
-                            f.setString(3, settingsJson(settings));
-                            f.setInt(4, number);
-                            f.setLong(5, created.toEpochMilli());
-                            f.setLong(6, now.toEpochMilli());
-                            f.executeUpdate();
-                        }
-                    });
+            try {
+                number = previous == null ? 1 : nextVersion(service, function);
+                storeVersion(service, function, settings, sha, module.length, number, created, now);
+            } catch (RuntimeException e) {
+                dropIfUnreferenced(sha); // refused by the store: leave no module file behind
+                throw e;
+            }
             var info =
                     new FunctionInfo(
                             service,
@@ -192,6 +170,57 @@ public final class Registry implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A failed store's module file goes, unless a stored version shares it. */
+    private void dropIfUnreferenced(String sha) {
+        try {
+            if (!isReferenced(sha)) {
+                blobs.delete(sha);
+            }
+        } catch (IOException | RuntimeException e) {
+            // The sweep at the next start removes it.
+            log.warn("could not remove module file {} after a failed store: {}", sha, e.toString());
+        }
+    }
+
+    private void storeVersion(
+            String service,
+            String function,
+            FunctionSettings settings,
+            String sha,
+            long size,
+            int number,
+            Instant created,
+            Instant now) {
+        inTransaction(
+                () -> {
+                    try (PreparedStatement v =
+                            db.prepareStatement("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)")) {
+                        v.setString(1, service);
+                        v.setString(2, function);
+                        v.setInt(3, number);
+                        v.setString(4, sha);
+                        v.setLong(5, size);
+                        v.setLong(6, now.toEpochMilli());
+                        v.executeUpdate();
+                    }
+                    try (PreparedStatement f =
+                            db.prepareStatement(
+                                    "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
+                                            + " ON CONFLICT (service, name) DO UPDATE SET"
+                                            + " settings = excluded.settings,"
+                                            + " latest = excluded.latest,"
+                                            + " updated_at = excluded.updated_at")) {
+                        f.setString(1, service);
+                        f.setString(2, function);
+                        f.setString(3, settingsJson(settings));
+                        f.setInt(4, number);
+                        f.setLong(5, created.toEpochMilli());
+                        f.setLong(6, now.toEpochMilli());
+                        f.executeUpdate();
+                    }
+                });
     }
 
     public Optional<FunctionInfo> find(String service, String function) {
