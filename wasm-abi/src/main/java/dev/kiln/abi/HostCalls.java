@@ -17,19 +17,43 @@ public final class HostCalls {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private final HostWork.FuelTank fuel;
+
+    /** Host work outside an invocation (start function, {@code kiln_init}): fuel and deadline. */
+    private final HostWork outsideWork;
+
     private InvocationContext context;
     private GuestEffects effects;
+    private HostWork work;
+
+    /**
+     * Host calls whose work is not charged as fuel (the byte caps and the deadline still apply).
+     */
+    public HostCalls() {
+        this(HostWork.UNMETERED);
+    }
+
+    /**
+     * @param fuel the guest's fuel counter: every call and every byte of host work is charged to it
+     *     ({@link HostWork})
+     */
+    public HostCalls(HostWork.FuelTank fuel) {
+        this.fuel = fuel;
+        this.outsideWork = new HostWork(fuel, EffectLimits.DEFAULTS);
+    }
 
     /** Starts serving an invocation; returns the effects collector the guest will fill. */
     public GuestEffects begin(InvocationContext context, EffectLimits limits) {
         this.context = context;
         this.effects = new GuestEffects(limits);
+        this.work = new HostWork(fuel, limits);
         return effects;
     }
 
     public void end() {
         this.context = null;
         this.effects = null;
+        this.work = null;
     }
 
     /**
@@ -37,20 +61,27 @@ public final class HostCalls {
      *
      * @throws AbiViolationException when the guest passed a range outside its memory
      * @throws HostCallLimitException when the guest exceeded its host-call budget
+     * @throws HostFuelExhaustedException when the call's cost took the fuel below zero
+     * @throws HostWorkLimitException when the invocation's host bytes passed their cap
+     * @throws HostDeadlineException when the invocation's deadline has passed
      */
     public long call(HostCall call, GuestMemory memory, long[] args) {
-        checkOutputBuffer(call, memory, args);
         if (context == null) {
-            // kiln_init and kiln_alloc run outside an invocation: context is not available.
+            // The start function and kiln_init run outside an invocation: no context.
+            outsideWork.enterCall();
+            checkOutputBuffer(call, memory, args);
             return callOutsideInvocation(call, memory, args);
         }
+        HostWork w = work;
+        w.enterCall();
+        checkOutputBuffer(call, memory, args);
         effects.countHostCall();
         return switch (call) {
             case CONTEXT_GET -> {
                 ContextField field = ContextField.byId(args[0]);
                 yield field == null
                         ? AbiV1.ERR_INVALID
-                        : copyOut(memory, contextValue(field), args[1], args[2]);
+                        : copyOut(w, memory, contextValue(field), args[1], args[2]);
             }
             case DEADLINE_MS -> context.deadlineEpochMillis();
             case REQUEST_GET -> {
@@ -61,24 +92,23 @@ public final class HostCalls {
                 HttpRequestMeta http = context.http();
                 yield http == null
                         ? AbiV1.ERR_NOT_FOUND
-                        : copyOut(memory, requestValue(http, field), args[1], args[2]);
+                        : copyOut(w, memory, requestValue(http, field), args[1], args[2]);
             }
             case REQUEST_HEADER -> {
                 memory.checkRange(args[0], args[1], "request_header name");
-                yield (args[1] & 0xFFFF_FFFFL) > MAX_KEY_BYTES
-                        ? AbiV1.ERR_INVALID
-                        : requestHeader(
-                                memory,
-                                readString(memory, args[0], args[1]),
-                                args[2],
-                                args[3],
-                                args[4]);
+                if ((args[1] & 0xFFFF_FFFFL) > MAX_KEY_BYTES) {
+                    yield AbiV1.ERR_INVALID;
+                }
+                w.bytes(args[1] & 0xFFFF_FFFFL);
+                yield requestHeader(
+                        w, memory, readString(memory, args[0], args[1]), args[2], args[3], args[4]);
             }
             case REQUEST_HEADERS -> {
                 HttpRequestMeta http = context.http();
+                // Encoding costs the host as much as copying: charged whether or not it fits.
                 yield http == null
                         ? AbiV1.ERR_NOT_FOUND
-                        : copyOut(memory, HeaderCodec.encode(http.headers()), args[0], args[1]);
+                        : copyOut(w, memory, HeaderCodec.encode(http.headers()), args[0], args[1]);
             }
             case RESPONSE_SET_STATUS -> effects.setStatus(args[0]);
             case RESPONSE_HEADER_SET, RESPONSE_HEADER_ADD -> {
@@ -88,6 +118,7 @@ public final class HostCalls {
                         > effects.maxHeaderBytes()) {
                     yield AbiV1.ERR_INVALID;
                 }
+                w.bytes((args[1] & 0xFFFF_FFFFL) + (args[3] & 0xFFFF_FFFFL));
                 yield effects.putHeader(
                         memory.read((int) args[0], (int) args[1]),
                         memory.read((int) args[2], (int) args[3]),
@@ -97,6 +128,7 @@ public final class HostCalls {
                 memory.checkRange(args[1], args[2], "log message");
                 // Read no more than could be kept: a guest must not make the host copy 1 GiB.
                 int keep = (int) Math.min(args[2] & 0xFFFF_FFFFL, effects.maxLogBytes() + 1L);
+                w.bytes(keep);
                 yield effects.log(args[0], memory.read((int) args[1], keep));
             }
             case CONFIG_GET -> {
@@ -104,18 +136,25 @@ public final class HostCalls {
                 if ((args[1] & 0xFFFF_FFFFL) > MAX_KEY_BYTES) {
                     yield AbiV1.ERR_INVALID;
                 }
+                w.bytes(args[1] & 0xFFFF_FFFFL);
                 String value = context.config().get(readString(memory, args[0], args[1]));
                 yield value == null
                         ? AbiV1.ERR_NOT_FOUND
-                        : copyOut(memory, value.getBytes(StandardCharsets.UTF_8), args[2], args[3]);
+                        : copyOut(
+                                w,
+                                memory,
+                                value.getBytes(StandardCharsets.UTF_8),
+                                args[2],
+                                args[3]);
             }
             case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
-            case RANDOM_FILL -> randomFill(memory, args[0], args[1], effects.maxRandomBytes());
+            case RANDOM_FILL -> randomFill(w, memory, args[0], args[1], effects.maxRandomBytes());
             case FAIL -> {
                 memory.checkRange(args[0], args[1], "fail message");
                 // A few bytes past the cap let fail() see where the last whole character ends.
                 int keep =
                         (int) Math.min(args[1] & 0xFFFF_FFFFL, effects.maxFailMessageBytes() + 4L);
+                w.bytes(keep);
                 effects.fail(memory.read((int) args[0], keep));
                 yield AbiV1.OK;
             }
@@ -144,7 +183,12 @@ public final class HostCalls {
         return switch (call) {
             case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
             case RANDOM_FILL ->
-                    randomFill(memory, args[0], args[1], EffectLimits.DEFAULTS.maxRandomBytes());
+                    randomFill(
+                            outsideWork,
+                            memory,
+                            args[0],
+                            args[1],
+                            EffectLimits.DEFAULTS.maxRandomBytes());
             case LOG, FAIL, RESPONSE_SET_STATUS, RESPONSE_HEADER_SET, RESPONSE_HEADER_ADD ->
                     AbiV1.ERR_INVALID;
             case DEADLINE_MS -> 0L;
@@ -160,19 +204,21 @@ public final class HostCalls {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    private static long randomFill(GuestMemory memory, long ptr, long len, int max) {
+    private static long randomFill(HostWork w, GuestMemory memory, long ptr, long len, int max) {
         memory.checkRange(ptr, len, "random_fill buffer");
         long l = len & 0xFFFF_FFFFL;
         if (l > max) {
             return AbiV1.ERR_INVALID;
         }
+        w.bytes(l);
         byte[] bytes = new byte[(int) l];
         RANDOM.nextBytes(bytes);
         memory.write((int) ptr, bytes, 0, bytes.length);
         return AbiV1.OK;
     }
 
-    private long requestHeader(GuestMemory memory, String name, long index, long buf, long cap) {
+    private long requestHeader(
+            HostWork w, GuestMemory memory, String name, long index, long buf, long cap) {
         HttpRequestMeta http = context.http();
         if (http == null || index < 0) {
             return AbiV1.ERR_NOT_FOUND;
@@ -182,7 +228,7 @@ public final class HostCalls {
         List<Header> headers = http.headers();
         for (Header h : headers) {
             if (h.name().equals(lower) && seen++ == index) {
-                return copyOut(memory, h.value().getBytes(StandardCharsets.UTF_8), buf, cap);
+                return copyOut(w, memory, h.value().getBytes(StandardCharsets.UTF_8), buf, cap);
             }
         }
         return AbiV1.ERR_NOT_FOUND;
@@ -223,8 +269,15 @@ public final class HostCalls {
     /**
      * The buffer convention: the full length is always returned; the value is written only when it
      * fits in {@code cap} bytes. The buffer is bounds-checked even when nothing is written, so a
-     * bad pointer is caught on the first call, not the second.
+     * bad pointer is caught on the first call, not the second. The value's bytes are host work
+     * whether or not they fit: the host produced them either way.
      */
+    static long copyOut(HostWork w, GuestMemory memory, byte[] value, long buf, long cap) {
+        w.bytes(value.length);
+        return copyOut(memory, value, buf, cap);
+    }
+
+    /** {@link #copyOut(HostWork, GuestMemory, byte[], long, long)} without charging. */
     static long copyOut(GuestMemory memory, byte[] value, long buf, long cap) {
         memory.checkRange(buf, cap, "output buffer");
         if (value.length <= (cap & 0xFFFF_FFFFL)) {

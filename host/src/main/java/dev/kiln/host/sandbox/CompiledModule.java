@@ -139,7 +139,9 @@ public final class CompiledModule {
      *     GuestFailures})
      */
     public GuestInstance instantiate() {
-        HostCalls calls = new HostCalls();
+        // Host calls charge their work to the guest's fuel (docs/adr/0027).
+        GlobalFuel fuelTank = new GlobalFuel(fuelGlobal);
+        HostCalls calls = new HostCalls(fuelTank);
         ChicoryMemory[] memory = new ChicoryMemory[1];
         List<ImportFunction> functions = new ArrayList<>();
         for (HostCall call : HostCall.values()) {
@@ -149,6 +151,11 @@ public final class CompiledModule {
                             call.importName(),
                             ModuleValidator.toChicory(call.signature()),
                             (inst, args) -> {
+                                fuelTank.bind(inst);
+                                if (memory[0] == null) {
+                                    // A start function calls in before instantiate() returns.
+                                    memory[0] = new ChicoryMemory(inst.memory());
+                                }
                                 long r = calls.call(call, memory[0], args);
                                 return call.signature().results().isEmpty() ? null : new long[] {r};
                             }));
@@ -174,7 +181,9 @@ public final class CompiledModule {
                                     return linear[0];
                                 })
                         .build();
-        memory[0] = new ChicoryMemory(instance.memory());
+        if (memory[0] == null) {
+            memory[0] = new ChicoryMemory(instance.memory());
+        }
         InstanceSnapshot shared = existing != null ? existing : initialise(instance, linear[0]);
         shared.applyTo(instance, linear[0]);
         return new GuestInstance(

@@ -6,6 +6,9 @@ import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import dev.kiln.abi.AbiViolationException;
 import dev.kiln.abi.HostCallLimitException;
+import dev.kiln.abi.HostDeadlineException;
+import dev.kiln.abi.HostFuelExhaustedException;
+import dev.kiln.abi.HostWorkLimitException;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 
@@ -36,8 +39,16 @@ public final class GuestFailures {
         boolean interrupted = Thread.interrupted();
         if (t instanceof ChicoryInterruptedException
                 || t instanceof InterruptedException
+                || causedBy(t, HostDeadlineException.class)
                 || (interrupted && t instanceof ChicoryException)) {
             return new InvocationOutcome.Timeout("the function did not finish before its deadline");
+        }
+        // Host work (docs/adr/0027): thrown by a host call, possibly wrapped by the runtime.
+        if (causedBy(t, HostFuelExhaustedException.class)) {
+            return new InvocationOutcome.OutOfFuel("the function used up its fuel budget");
+        }
+        if (causedBy(t, HostWorkLimitException.class)) {
+            return new InvocationOutcome.OutputLimit(cause(t, HostWorkLimitException.class));
         }
         if (t instanceof AbiViolationException e) {
             return new InvocationOutcome.AbiViolation(e.getMessage());
@@ -67,6 +78,23 @@ public final class GuestFailures {
             return new InvocationOutcome.MemoryLimit("the function ran out of memory");
         }
         return new InvocationOutcome.Trap("wasm trap");
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        return cause(t, type) != null;
+    }
+
+    /** The message of the first {@code type} in {@code t}'s cause chain, or null. */
+    private static String cause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return c.getMessage();
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return null;
     }
 
     private static boolean causedByStackOverflow(Throwable t) {

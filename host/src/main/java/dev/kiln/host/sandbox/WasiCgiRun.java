@@ -6,7 +6,9 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestEffects;
+import dev.kiln.abi.HostWork;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.fuel.FuelInjector;
@@ -50,19 +52,30 @@ public final class WasiCgiRun {
                         limits.effects().maxLogBytes(),
                         limits.effects().maxFailMessageBytes());
         ReadOnlyDirs dirs = readOnlyDirs.isEmpty() ? null : new ReadOnlyDirs(readOnlyDirs);
-        WasiOptions.Builder options =
-                options(new ByteArrayInputStream(payload), stdout, stderr)
-                        .withArguments(List.of(context.function()));
-        CgiEnvironment.of(context, payload.length).forEach(options::withEnvironment);
+        InputStream stdin = new ByteArrayInputStream(payload);
+        List<String> arguments = List.of(context.function());
+        Map<String, String> environment = CgiEnvironment.of(context, payload.length);
+        WasiOptions.Builder options = options(stdin, stdout, stderr).withArguments(arguments);
+        environment.forEach(options::withEnvironment);
         if (dirs != null) {
             dirs.preopens().forEach(options::withDirectory);
         }
+        GlobalFuel fuelTank = new GlobalFuel(module.fuelGlobal());
+        WasiHostWork hostWork =
+                new WasiHostWork(
+                        new HostWork(fuelTank, limits.effects()),
+                        fuelTank,
+                        stdin,
+                        stdout,
+                        stderr,
+                        argumentBytes(arguments),
+                        environmentBytes(environment));
         Instance instance = null;
         long spent = 0;
         int exitCode = 0;
         InvocationOutcome failure = null;
         try (WasiPreview1 wasi = wasi(options)) {
-            instance = module.newInstance(imports(wasi, dirs));
+            instance = module.newInstance(imports(wasi, dirs, hostWork));
             GlobalInstance fuel = instance.global(module.fuelGlobal());
             // The start function (if any) ran on the init budget; charge it to this invocation.
             fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
@@ -124,10 +137,21 @@ public final class WasiCgiRun {
      *     GuestFailures})
      */
     public static void trial(CompiledModule module) {
-        WasiOptions.Builder options =
-                options(InputStream.nullInputStream(), OutputStream.nullOutputStream(), null);
+        InputStream stdin = InputStream.nullInputStream();
+        OutputStream discard = OutputStream.nullOutputStream();
+        WasiOptions.Builder options = options(stdin, discard, null);
+        GlobalFuel fuelTank = new GlobalFuel(module.fuelGlobal());
+        WasiHostWork hostWork =
+                new WasiHostWork(
+                        new HostWork(fuelTank, EffectLimits.DEFAULTS),
+                        fuelTank,
+                        stdin,
+                        discard,
+                        discard,
+                        0,
+                        0);
         try (WasiPreview1 wasi = wasi(options)) {
-            module.newInstance(imports(wasi, null));
+            module.newInstance(imports(wasi, null, hostWork));
         }
     }
 
@@ -152,10 +176,34 @@ public final class WasiCgiRun {
                 .build();
     }
 
-    private static ImportValues imports(WasiPreview1 wasi, ReadOnlyDirs dirs) {
+    private static ImportValues imports(
+            WasiPreview1 wasi, ReadOnlyDirs dirs, WasiHostWork hostWork) {
+        // Metering outermost: a call is charged, and its size bounded, before anything reads it.
         return ImportValues.builder()
-                .addFunction(WasiGuards.apply(wasi.toHostFunctions(), dirs))
+                .addFunction(hostWork.apply(WasiGuards.apply(wasi.toHostFunctions(), dirs)))
                 .build();
+    }
+
+    /** What {@code args_get} writes: each argument with its NUL, and a pointer to it. */
+    private static long argumentBytes(List<String> arguments) {
+        long n = 0;
+        for (String a : arguments) {
+            n += a.getBytes(StandardCharsets.UTF_8).length + 1 + 4;
+        }
+        return n;
+    }
+
+    /** What {@code environ_get} writes: each {@code NAME=value} with its NUL, and a pointer. */
+    private static long environmentBytes(Map<String, String> environment) {
+        long n = 0;
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            n +=
+                    e.getKey().getBytes(StandardCharsets.UTF_8).length
+                            + e.getValue().getBytes(StandardCharsets.UTF_8).length
+                            + 2
+                            + 4;
+        }
+        return n;
     }
 
     /** "exit code 3", then the last line the guest wrote to stderr, if any. */

@@ -76,7 +76,7 @@ final class WasiGuards {
      * 0 when the vector array and every buffer it names lie inside memory, else the errno a kernel
      * would give: EINVAL for too many vectors, EFAULT for a bad address.
      */
-    private static int checkIovs(Memory memory, long[] args) {
+    static int checkIovs(Memory memory, long[] args) {
         long size = (long) memory.pages() * Memory.PAGE_SIZE;
         long iovs = args[1] & 0xFFFF_FFFFL;
         long count = args[2] & 0xFFFF_FFFFL;

@@ -1,0 +1,316 @@
+package dev.kiln.host.sandbox;
+
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmFunctionHandle;
+import dev.kiln.abi.HostWork;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+
+/**
+ * Meters the host work of a wasi-cgi guest's WASI calls (docs/adr/0027): placed outside {@link
+ * WasiGuards}, it charges every call and every byte to the guest's fuel and the invocation's host
+ * byte cap ({@link HostWork}), refuses single calls that would move more than the per-call cap, and
+ * serves reads of stdin and writes to stdout and stderr itself, in chunks with a deadline check
+ * between them, instead of Chicory's, which copies each I/O vector whole into a new array (a vector
+ * can be all of memory, and a call can pass 1024 of them).
+ */
+final class WasiHostWork {
+    static final int EBADF = 8;
+    static final int EIO = 29;
+    static final int ENAMETOOLONG = 37;
+
+    /** Longest path a guest may pass (Linux's PATH_MAX). */
+    static final int MAX_PATH_BYTES = 4096;
+
+    /** Stdio is copied in chunks of this size, with a charge and a deadline check for each. */
+    static final int CHUNK = 64 * 1024;
+
+    private static final long U32 = 0xFFFF_FFFFL;
+
+    /** For each path-taking function, the argument positions of its (ptr, len) paths. */
+    private static final Map<String, int[]> PATHS =
+            Map.of(
+                    "path_create_directory", new int[] {1},
+                    "path_filestat_get", new int[] {2},
+                    "path_filestat_set_times", new int[] {2},
+                    "path_link", new int[] {2, 5},
+                    "path_open", new int[] {2},
+                    "path_readlink", new int[] {1},
+                    "path_remove_directory", new int[] {1},
+                    "path_rename", new int[] {1, 4},
+                    "path_symlink", new int[] {0, 3},
+                    "path_unlink_file", new int[] {1});
+
+    /** Functions that fill a guest buffer of a given size: argument positions of (buf, len). */
+    private static final Map<String, Integer> OUTPUT_BUFFERS =
+            Map.of("fd_readdir", 1, "path_readlink", 3);
+
+    private final HostWork work;
+    private final GlobalFuel fuel;
+    private final InputStream stdin;
+    private final OutputStream stdout;
+    private final OutputStream stderr;
+    private final long argsBytes;
+    private final long environBytes;
+
+    /**
+     * Whether fds 0–2 are still the host's streams, served here; false once the guest closed or
+     * renumbered one (Chicory then serves that fd, under the per-call cap).
+     */
+    private final boolean[] stdio = {true, true, true};
+
+    /**
+     * @param argsBytes bytes {@code args_get} writes (strings, NULs and pointers)
+     * @param environBytes bytes {@code environ_get} writes
+     */
+    WasiHostWork(
+            HostWork work,
+            GlobalFuel fuel,
+            InputStream stdin,
+            OutputStream stdout,
+            OutputStream stderr,
+            long argsBytes,
+            long environBytes) {
+        this.work = work;
+        this.fuel = fuel;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.argsBytes = argsBytes;
+        this.environBytes = environBytes;
+    }
+
+    HostFunction[] apply(HostFunction[] functions) {
+        HostFunction[] out = new HostFunction[functions.length];
+        for (int i = 0; i < functions.length; i++) {
+            HostFunction f = functions[i];
+            WasmFunctionHandle body = metered(f.name(), f.handle());
+            out[i] =
+                    new HostFunction(
+                            f.module(),
+                            f.name(),
+                            f.functionType(),
+                            (inst, args) -> {
+                                fuel.bind(inst);
+                                work.enterCall();
+                                return body.apply(inst, args);
+                            });
+        }
+        return out;
+    }
+
+    private WasmFunctionHandle metered(String name, WasmFunctionHandle inner) {
+        int[] paths = PATHS.get(name);
+        Integer output = OUTPUT_BUFFERS.get(name);
+        return switch (name) {
+            case "fd_write" ->
+                    (inst, args) -> {
+                        int fd = (int) args[0];
+                        if (fd == 1 && stdio[1]) {
+                            return write(inst, args, stdout);
+                        }
+                        if (fd == 2 && stdio[2]) {
+                            return write(inst, args, stderr);
+                        }
+                        return vectored(inst, args, inner);
+                    };
+            case "fd_read" ->
+                    (inst, args) ->
+                            args[0] == 0 && stdio[0]
+                                    ? read(inst, args)
+                                    : vectored(inst, args, inner);
+            case "fd_pread", "fd_pwrite" -> (inst, args) -> vectored(inst, args, inner);
+            case "fd_close" ->
+                    (inst, args) -> {
+                        long[] r = inner.apply(inst, args);
+                        if (r[0] == WasiGuards.ESUCCESS) {
+                            leaveStdio(args[0]);
+                        }
+                        return r;
+                    };
+            case "fd_renumber" ->
+                    (inst, args) -> {
+                        long[] r = inner.apply(inst, args);
+                        if (r[0] == WasiGuards.ESUCCESS) {
+                            leaveStdio(args[0]);
+                            leaveStdio(args[1]);
+                        }
+                        return r;
+                    };
+            case "random_get" ->
+                    (inst, args) -> {
+                        long len = args[1] & U32;
+                        if (len > work.maxBytesPerCall()) {
+                            return WasiGuards.errno(WasiGuards.EINVAL);
+                        }
+                        if (!WasiGuards.inMemory(inst, args[0], len)) {
+                            return WasiGuards.errno(WasiGuards.EFAULT);
+                        }
+                        work.bytes(len);
+                        return inner.apply(inst, args); // Chicory checks the interrupt per 4 KiB
+                    };
+            case "poll_oneoff" ->
+                    (inst, args) -> {
+                        long n = args[2] & U32;
+                        if (n > 0) {
+                            if (!WasiGuards.inMemory(inst, args[0], n * 48)
+                                    || !WasiGuards.inMemory(inst, args[1], n * 32)
+                                    || !WasiGuards.inMemory(inst, args[3], 4)) {
+                                return WasiGuards.errno(WasiGuards.EFAULT);
+                            }
+                            if (n * 80 > work.maxBytesPerCall()) {
+                                return WasiGuards.errno(WasiGuards.EINVAL);
+                            }
+                            work.bytes(n * 80);
+                        }
+                        // A sleep here ends at the deadline: Chicory's sleep is interruptible.
+                        return inner.apply(inst, args);
+                    };
+            case "args_get" ->
+                    (inst, args) -> {
+                        work.bytes(argsBytes);
+                        return inner.apply(inst, args);
+                    };
+            case "environ_get" ->
+                    (inst, args) -> {
+                        work.bytes(environBytes);
+                        return inner.apply(inst, args);
+                    };
+            default -> {
+                if (paths == null && output == null) {
+                    yield inner; // constant work: the call's fixed fuel covers it
+                }
+                yield (inst, args) -> {
+                    long bytes = 0;
+                    if (paths != null) {
+                        for (int at : paths) {
+                            long len = args[at + 1] & U32;
+                            if (len > MAX_PATH_BYTES) {
+                                return WasiGuards.errno(ENAMETOOLONG);
+                            }
+                            bytes += len;
+                        }
+                    }
+                    if (output != null) {
+                        long len = args[output + 1] & U32;
+                        if (len > work.maxBytesPerCall()) {
+                            return WasiGuards.errno(WasiGuards.EINVAL);
+                        }
+                        bytes += len;
+                    }
+                    work.bytes(bytes);
+                    return inner.apply(inst, args);
+                };
+            }
+        };
+    }
+
+    private void leaveStdio(long fd) {
+        if (fd >= 0 && fd < stdio.length) {
+            stdio[(int) fd] = false;
+        }
+    }
+
+    /**
+     * Reads, writes on files or on moved stdio streams: Chicory serves them, but only within the
+     * per-call cap, charged up front by what was asked for (what Chicory allocates).
+     */
+    private long[] vectored(Instance inst, long[] args, WasmFunctionHandle inner) {
+        Memory memory = inst.memory();
+        long iovs = args[1] & U32;
+        long count = args[2] & U32;
+        if (count <= WasiGuards.MAX_IOVS && WasiGuards.inMemory(inst, iovs, count * 8)) {
+            long total = 0;
+            for (int i = 0; i < count; i++) {
+                total += memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+            }
+            if (total > work.maxBytesPerCall()) {
+                return WasiGuards.errno(WasiGuards.EINVAL);
+            }
+            work.bytes(total);
+        }
+        return inner.apply(inst, args); // WasiGuards refuses bad vectors
+    }
+
+    /**
+     * fd_write on stdout or stderr: at most the per-call cap is written (a short write, which POSIX
+     * allows and every libc's write loop handles), chunk by chunk.
+     */
+    private long[] write(Instance inst, long[] args, OutputStream out) {
+        Memory memory = inst.memory();
+        int errno = WasiGuards.checkIovs(memory, args);
+        if (errno != 0) {
+            return WasiGuards.errno(errno);
+        }
+        if (!WasiGuards.inMemory(inst, args[3], 4)) {
+            return WasiGuards.errno(WasiGuards.EFAULT);
+        }
+        long iovs = args[1] & U32;
+        int count = (int) (args[2] & U32);
+        long max = work.maxBytesPerCall();
+        long done = 0;
+        try {
+            for (int i = 0; i < count && done < max; i++) {
+                long base = memory.readInt((int) (iovs + i * 8L)) & U32;
+                long len = memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+                for (long at = 0; at < len && done < max; ) {
+                    int n = (int) Math.min(Math.min(CHUNK, len - at), max - done);
+                    work.bytes(n);
+                    out.write(memory.readBytes((int) (base + at), n), 0, n);
+                    at += n;
+                    done += n;
+                }
+            }
+        } catch (IOException e) {
+            return WasiGuards.errno(EIO);
+        }
+        memory.writeI32((int) args[3], (int) done);
+        return WasiGuards.errno(WasiGuards.ESUCCESS);
+    }
+
+    /** fd_read on stdin: at most the per-call cap, chunk by chunk, charged by what was read. */
+    private long[] read(Instance inst, long[] args) {
+        Memory memory = inst.memory();
+        int errno = WasiGuards.checkIovs(memory, args);
+        if (errno != 0) {
+            return WasiGuards.errno(errno);
+        }
+        if (!WasiGuards.inMemory(inst, args[3], 4)) {
+            return WasiGuards.errno(WasiGuards.EFAULT);
+        }
+        long iovs = args[1] & U32;
+        int count = (int) (args[2] & U32);
+        long max = work.maxBytesPerCall();
+        long done = 0;
+        byte[] buf = new byte[CHUNK];
+        try {
+            reading:
+            for (int i = 0; i < count && done < max; i++) {
+                long base = memory.readInt((int) (iovs + i * 8L)) & U32;
+                long len = memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+                for (long at = 0; at < len && done < max; ) {
+                    int want = (int) Math.min(Math.min(CHUNK, len - at), max - done);
+                    int n = stdin.read(buf, 0, want);
+                    if (n <= 0) {
+                        break reading;
+                    }
+                    work.bytes(n);
+                    memory.write((int) (base + at), buf, 0, n);
+                    at += n;
+                    done += n;
+                    if (n < want) {
+                        break reading; // the payload is all read
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return WasiGuards.errno(EIO);
+        }
+        memory.writeI32((int) args[3], (int) done);
+        return WasiGuards.errno(WasiGuards.ESUCCESS);
+    }
+}
