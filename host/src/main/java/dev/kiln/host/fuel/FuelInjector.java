@@ -25,6 +25,13 @@ public final class FuelInjector {
     /** Fuel the module starts with, for its start function and {@code kiln_init}. */
     public static final long INIT_FUEL = 10_000_000_000L;
 
+    /**
+     * A function that keeps its fuel in a local writes it back to the global at a loop header at
+     * least once per this many units: the precision of the fuel a timed-out invocation reports
+     * (docs/adr/0027).
+     */
+    public static final long WRITE_BACK_INTERVAL = 1L << 16;
+
     private static final int SECTION_GLOBAL = 6;
     private static final int SECTION_CODE = 10;
     // Canonical order of known sections (custom = 0 may appear anywhere).
@@ -251,16 +258,19 @@ public final class FuelInjector {
             // Locals: the original groups, plus one i32 scratch local for bulk-operation sizes.
             int[] pos = {bodyStart};
             long groups = Leb128.readUnsigned(wasm, pos);
-            Leb128.writeUnsigned(out, groups + 2);
+            Leb128.writeUnsigned(out, groups + 3);
             out.write(wasm, pos[0], exprStart - pos[0]);
             out.write(0x01);
             out.write(0x7f); // i32 scratch: bulk operation sizes
             out.write(0x01);
             out.write(0x7e); // i64 scratch: fuel left, to check without re-reading the global
+            out.write(0x01);
+            out.write(0x7e); // i64: the write-back mark of a cached function (loop headers)
 
             if (cached) {
                 globalGet();
                 localSet();
+                setMark();
             }
             // A function that neither loops nor calls runs a bounded number of instructions:
             // its charge is enough, the check can wait for the next entry or loop header.
@@ -284,7 +294,11 @@ public final class FuelInjector {
                 }
                 if (endsSegment(op) && i + 1 < ins.size()) {
                     if (op == OpCode.LOOP) {
-                        chargeAndCheck(segmentCost(i + 1));
+                        if (cached) {
+                            chargeAtLoopHeader(segmentCost(i + 1));
+                        } else {
+                            chargeAndCheck(segmentCost(i + 1));
+                        }
                     } else {
                         charge(segmentCost(i + 1));
                     }
@@ -444,6 +458,57 @@ public final class FuelInjector {
             out.write(0x40);
             out.write(0x00); // unreachable
             out.write(0x0b);
+        }
+
+        /**
+         * A cached function's loop header: {@code fuel -= cost; if fuel < mark: write back, trap if
+         * fuel < 0, mark = max(fuel - WRITE_BACK_INTERVAL, 0)}. The mark is never negative, so this
+         * traps exactly when the plain check would; on the way it writes the fuel back at least
+         * every {@link #WRITE_BACK_INTERVAL} units, so a loop the deadline interrupts (which skips
+         * every other write-back) has had its fuel recorded up to then. Costs the hot path one
+         * local read more than comparing with 0.
+         */
+        private void chargeAtLoopHeader(long cost) {
+            localGet();
+            if (cost != 0) {
+                out.write(0x42);
+                Leb128.writeSigned(out, cost);
+                out.write(0x7d); // i64.sub
+                out.write(0x22); // local.tee fuel
+                Leb128.writeUnsigned(out, scratchLocal + 1);
+            }
+            markGet();
+            out.write(0x53); // i64.lt_s
+            out.write(0x04);
+            out.write(0x40); // if (empty)
+            writeBack();
+            check(); // traps (after the write-back) when the fuel is spent
+            setMark();
+            out.write(0x0b); // end
+        }
+
+        /** mark = max(fuel - WRITE_BACK_INTERVAL, 0) */
+        private void setMark() {
+            localGet();
+            out.write(0x42);
+            Leb128.writeSigned(out, WRITE_BACK_INTERVAL);
+            out.write(0x7d); // i64.sub
+            out.write(0x22); // local.tee mark
+            Leb128.writeUnsigned(out, scratchLocal + 2);
+            out.write(0x42);
+            out.write(0x00); // i64.const 0
+            markGet();
+            out.write(0x42);
+            out.write(0x00);
+            out.write(0x55); // i64.gt_s
+            out.write(0x1b); // select: mark > 0 ? mark : 0
+            out.write(0x21); // local.set mark
+            Leb128.writeUnsigned(out, scratchLocal + 2);
+        }
+
+        private void markGet() {
+            out.write(0x20);
+            Leb128.writeUnsigned(out, scratchLocal + 2);
         }
 
         /** fuel -= cost */
