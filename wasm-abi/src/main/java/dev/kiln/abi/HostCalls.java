@@ -210,7 +210,7 @@ public final class HostCalls {
         if (l > max) {
             return AbiV1.ERR_INVALID;
         }
-        w.bytes(l);
+        w.random(l);
         byte[] bytes = new byte[(int) l];
         RANDOM.nextBytes(bytes);
         memory.write((int) ptr, bytes, 0, bytes.length);

@@ -37,25 +37,42 @@ final class StderrLog extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) {
         int end = off + len;
+        int from = off;
         for (int i = off; i < end; i++) {
             if (b[i] == '\n') {
+                append(b, from, i - from);
                 emit();
-            } else {
-                append(b[i]);
+                from = i + 1;
             }
         }
+        append(b, from, end - from);
     }
 
-    private void append(byte b) {
-        pending = true;
-        if (size >= maxLine) {
-            size = maxLine + 1; // marks the line as over the cap; its bytes are not kept
+    /** Adds a run of bytes without LF to the current line (a guest may send megabytes). */
+    private void append(byte[] b, int off, int len) {
+        if (len == 0) {
             return;
         }
-        if (size == line.length) {
-            line = Arrays.copyOf(line, Math.min(maxLine, line.length * 2));
+        pending = true;
+        int keep = Math.min(len, maxLine - Math.min(size, maxLine));
+        if (keep < len) {
+            // Over the cap: the rest is not kept, and the line is marked as too long.
+            copy(b, off, keep);
+            size = maxLine + 1;
+            return;
         }
-        line[size++] = b;
+        copy(b, off, keep);
+    }
+
+    private void copy(byte[] b, int off, int len) {
+        if (len == 0) {
+            return;
+        }
+        if (size + len > line.length) {
+            line = Arrays.copyOf(line, Math.min(maxLine, Math.max(size + len, line.length * 2)));
+        }
+        System.arraycopy(b, off, line, size, len);
+        size += len;
     }
 
     private void emit() {

@@ -101,6 +101,13 @@ public final class WasiCgiRun {
         } finally {
             stderr.finish();
         }
+        if (failure == null && Thread.interrupted()) {
+            // The deadline struck inside a host call that swallowed it: Chicory's WASI turns an
+            // interrupted file channel into EIO, and the guest may ignore that and return.
+            failure =
+                    new InvocationOutcome.Timeout(
+                            "the function did not finish before its deadline");
+        }
         if (instance != null) {
             long remaining = instance.global(module.fuelGlobal()).getValue();
             spent = Math.min(fuelBudget, fuelBudget - remaining);

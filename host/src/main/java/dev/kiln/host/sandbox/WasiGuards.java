@@ -4,6 +4,8 @@ import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Set;
 
 /**
@@ -86,14 +88,25 @@ final class WasiGuards {
         if (iovs + count * 8 > size) {
             return EFAULT;
         }
+        ByteBuffer table = iovTable(memory, args);
         for (int i = 0; i < count; i++) {
-            long base = memory.readInt((int) (iovs + i * 8L)) & 0xFFFF_FFFFL;
-            long len = memory.readInt((int) (iovs + i * 8L + 4)) & 0xFFFF_FFFFL;
+            long base = table.getInt(i * 8) & 0xFFFF_FFFFL;
+            long len = table.getInt(i * 8 + 4) & 0xFFFF_FFFFL;
             if (base + len > size) {
                 return EFAULT;
             }
         }
         return 0;
+    }
+
+    /**
+     * The guest's I/O vector array ({@code (base, len)} pairs of u32), read in one copy; only after
+     * {@link #checkIovs} found it inside memory.
+     */
+    static ByteBuffer iovTable(Memory memory, long[] args) {
+        int iovs = (int) args[1];
+        int count = (int) (args[2] & 0xFFFF_FFFFL);
+        return ByteBuffer.wrap(memory.readBytes(iovs, count * 8)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     static long[] errno(int value) {

@@ -8,6 +8,7 @@ import dev.kiln.abi.HostWork;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.Map;
 
 /**
@@ -62,6 +63,9 @@ final class WasiHostWork {
      * renumbered one (Chicory then serves that fd, under the per-call cap).
      */
     private final boolean[] stdio = {true, true, true};
+
+    /** Where stdin chunks pass on their way into guest memory. */
+    private final byte[] readBuffer = new byte[CHUNK];
 
     /**
      * @param argsBytes bytes {@code args_get} writes (strings, NULs and pointers)
@@ -150,7 +154,7 @@ final class WasiHostWork {
                         if (!WasiGuards.inMemory(inst, args[0], len)) {
                             return WasiGuards.errno(WasiGuards.EFAULT);
                         }
-                        work.bytes(len);
+                        work.random(len);
                         return inner.apply(inst, args); // Chicory checks the interrupt per 4 KiB
                     };
             case "poll_oneoff" ->
@@ -224,14 +228,15 @@ final class WasiHostWork {
         long iovs = args[1] & U32;
         long count = args[2] & U32;
         if (count <= WasiGuards.MAX_IOVS && WasiGuards.inMemory(inst, iovs, count * 8)) {
+            ByteBuffer table = WasiGuards.iovTable(memory, args);
             long total = 0;
             for (int i = 0; i < count; i++) {
-                total += memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+                total += table.getInt(i * 8 + 4) & U32;
             }
             if (total > work.maxBytesPerCall()) {
                 return WasiGuards.errno(WasiGuards.EINVAL);
             }
-            work.bytes(total);
+            work.bytes(count * 8 + total);
         }
         return inner.apply(inst, args); // WasiGuards refuses bad vectors
     }
@@ -249,14 +254,15 @@ final class WasiHostWork {
         if (!WasiGuards.inMemory(inst, args[3], 4)) {
             return WasiGuards.errno(WasiGuards.EFAULT);
         }
-        long iovs = args[1] & U32;
         int count = (int) (args[2] & U32);
+        work.bytes(count * 8L); // the vector array
+        ByteBuffer table = WasiGuards.iovTable(memory, args);
         long max = work.maxBytesPerCall();
         long done = 0;
         try {
             for (int i = 0; i < count && done < max; i++) {
-                long base = memory.readInt((int) (iovs + i * 8L)) & U32;
-                long len = memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+                long base = table.getInt(i * 8) & U32;
+                long len = table.getInt(i * 8 + 4) & U32;
                 for (long at = 0; at < len && done < max; ) {
                     int n = (int) Math.min(Math.min(CHUNK, len - at), max - done);
                     work.bytes(n);
@@ -282,16 +288,17 @@ final class WasiHostWork {
         if (!WasiGuards.inMemory(inst, args[3], 4)) {
             return WasiGuards.errno(WasiGuards.EFAULT);
         }
-        long iovs = args[1] & U32;
         int count = (int) (args[2] & U32);
+        work.bytes(count * 8L); // the vector array
+        ByteBuffer table = WasiGuards.iovTable(memory, args);
         long max = work.maxBytesPerCall();
         long done = 0;
-        byte[] buf = new byte[CHUNK];
+        byte[] buf = readBuffer;
         try {
             reading:
             for (int i = 0; i < count && done < max; i++) {
-                long base = memory.readInt((int) (iovs + i * 8L)) & U32;
-                long len = memory.readInt((int) (iovs + i * 8L + 4)) & U32;
+                long base = table.getInt(i * 8) & U32;
+                long len = table.getInt(i * 8 + 4) & U32;
                 for (long at = 0; at < len && done < max; ) {
                     int want = (int) Math.min(Math.min(CHUNK, len - at), max - done);
                     int n = stdin.read(buf, 0, want);
