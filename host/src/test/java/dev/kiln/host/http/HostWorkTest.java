@@ -72,15 +72,6 @@ class HostWorkTest {
         long start = System.nanoTime();
         var r = kiln.invoke("hostile", function, "");
         long ms = (System.nanoTime() - start) / 1_000_000;
-        System.out.println(
-                "HOSTWORK "
-                        + function
-                        + " "
-                        + ms
-                        + " ms "
-                        + text(r)
-                        + " fuel "
-                        + r.headers().firstValue("X-Kiln-Fuel"));
         assertThat(errorCode(r)).as(text(r)).isIn((Object[]) codes);
         assertThat(ms).as("ms to end %s", function).isLessThan(timeoutMs + SLACK_MS);
         stillServes();
