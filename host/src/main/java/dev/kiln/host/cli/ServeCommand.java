@@ -1,5 +1,6 @@
 package dev.kiln.host.cli;
 
+import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.KilnConfig;
@@ -190,6 +191,20 @@ final class ServeCommand implements Callable<Integer> {
                             + " grants).")
     List<Path> wasiDirRoots = new ArrayList<>();
 
+    @Option(
+            names = "--max-host-bytes-per-call",
+            description =
+                    "Bytes one host call may move for a guest; stdio reads and writes past it are"
+                            + " cut short, other calls refused (default: ${DEFAULT-VALUE}).")
+    int maxHostBytesPerCall = EffectLimits.DEFAULT_MAX_HOST_BYTES_PER_CALL;
+
+    @Option(
+            names = "--max-host-bytes-per-invocation",
+            description =
+                    "Bytes all host calls of one invocation may move; past it the invocation ends"
+                            + " with output_limit (default: ${DEFAULT-VALUE}).")
+    long maxHostBytesPerInvocation = EffectLimits.DEFAULT_MAX_HOST_BYTES_PER_INVOCATION;
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -220,6 +235,9 @@ final class ServeCommand implements Callable<Integer> {
         if (workers != null) {
             builder.workerThreads(workers);
         }
+        builder.effectLimits(
+                EffectLimits.DEFAULTS.withHostBytes(
+                        maxHostBytesPerCall, maxHostBytesPerInvocation));
         var events =
                 EventLimits.DEFAULTS.toBuilder()
                         .maxEventBytes(maxEventBytes)
