@@ -26,7 +26,13 @@ public enum ErrorCode {
     OVERLOADED(429),
     INTERNAL(500),
     /** An upload's check (validation, compilation, kiln_init) outlived uploadTimeout (ADR 0029). */
-    UPLOAD_TIMEOUT(400);
+    UPLOAD_TIMEOUT(400),
+    /** The data directory's disk is full or below {@code --min-free-disk-mib} (ADR 0030). */
+    INSUFFICIENT_STORAGE(507),
+    /** A listing of a service that holds no function. */
+    SERVICE_NOT_FOUND(404),
+    /** A wasi-cgi directory grant no longer resolves inside an allowed root (ADR 0030). */
+    DIRECTORY_GRANT_REFUSED(500);
 
     private final int httpStatus;
     private final String wire;

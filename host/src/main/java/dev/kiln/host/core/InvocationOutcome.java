@@ -74,4 +74,11 @@ public sealed interface InvocationOutcome {
             return ErrorCode.OVERLOADED;
         }
     }
+
+    /** A wasi-cgi directory grant resolved outside every allowed root; the guest never ran. */
+    record DirectoryGrantRefused(String message) implements Failure {
+        public ErrorCode code() {
+            return ErrorCode.DIRECTORY_GRANT_REFUSED;
+        }
+    }
 }

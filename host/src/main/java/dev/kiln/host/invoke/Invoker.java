@@ -339,7 +339,8 @@ public final class Invoker implements AutoCloseable {
                                             request.payload(),
                                             limits,
                                             fuelBudget(settings, timeoutMs),
-                                            grants(settings));
+                                            grants(settings),
+                                            config.wasiDirRoots());
                                 }
                                 lease =
                                         pool.acquire(

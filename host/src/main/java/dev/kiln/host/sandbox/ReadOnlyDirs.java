@@ -44,12 +44,41 @@ final class ReadOnlyDirs {
     /** Fds the guest opened itself (files and directories). */
     private final Set<Integer> opened = new HashSet<>();
 
+    /** A grant whose directory now resolves outside every allowed root (ADR 0030). */
+    static final class GrantRefused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String guestPath;
+
+        GrantRefused(String guestPath, String detail) {
+            super(detail, null, false, false);
+            this.guestPath = guestPath;
+        }
+
+        /** The guest path of the grant, such as {@code /data}: safe to show a client. */
+        String guestPath() {
+            return guestPath;
+        }
+    }
+
     /**
+     * Resolves every grant now, at the instance's creation: the grant was checked at {@code PATCH},
+     * but the directory (or a parent) may since have been swapped for a symlink leading elsewhere.
+     *
      * @param grants guest path (e.g. {@code /data}) to host directory; a directory that does not
      *     exist (any more) is left out
+     * @param allowedRoots the host's {@code --wasi-dir-root} directories
+     * @throws GrantRefused when a granted directory's real path lies outside every allowed root
      */
-    ReadOnlyDirs(Map<String, Path> grants) {
+    ReadOnlyDirs(Map<String, Path> grants, List<Path> allowedRoots) {
         this.grants = new LinkedHashMap<>();
+        List<Path> allowed = new ArrayList<>();
+        for (Path root : allowedRoots) {
+            try {
+                allowed.add(root.toRealPath());
+            } catch (IOException e) {
+                // A root that does not exist (any more) allows nothing.
+            }
+        }
         int fd = 3; // after stdin, stdout, stderr, in the order Chicory preopens them
         for (var e : grants.entrySet()) {
             Path real;
@@ -60,6 +89,15 @@ final class ReadOnlyDirs {
             }
             if (!Files.isDirectory(real)) {
                 continue;
+            }
+            if (allowed.stream().noneMatch(real::startsWith)) {
+                throw new GrantRefused(
+                        e.getKey(),
+                        "granted directory "
+                                + e.getValue()
+                                + " now resolves to "
+                                + real
+                                + ", outside every --wasi-dir-root");
             }
             this.grants.put(e.getKey(), real);
             roots.add(real);

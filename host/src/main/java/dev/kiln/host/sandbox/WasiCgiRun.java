@@ -21,6 +21,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one invocation of a wasi-cgi module: a new instance per invocation, the payload on stdin,
@@ -30,12 +32,17 @@ import java.util.Map;
 public final class WasiCgiRun {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private static final Logger log = LoggerFactory.getLogger(WasiCgiRun.class);
+
     private WasiCgiRun() {}
 
     /**
      * Runs {@code _start}. Never throws for anything the guest does.
      *
      * @param readOnlyDirs guest path to host directory the function was granted; usually empty
+     * @param allowedRoots the directories grants must resolve inside ({@code --wasi-dir-root}),
+     *     checked again now; a grant outside them ends the invocation with {@code
+     *     directory_grant_refused} before the guest runs
      */
     public static SandboxResult run(
             CompiledModule module,
@@ -43,7 +50,8 @@ public final class WasiCgiRun {
             byte[] payload,
             InvocationLimits limits,
             long fuelBudget,
-            Map<String, Path> readOnlyDirs) {
+            Map<String, Path> readOnlyDirs,
+            List<Path> allowedRoots) {
         GuestEffects effects = new GuestEffects(limits.effects());
         CappedOutput stdout = new CappedOutput(limits.maxOutputBytes());
         StderrLog stderr =
@@ -51,7 +59,21 @@ public final class WasiCgiRun {
                         effects,
                         limits.effects().maxLogBytes(),
                         limits.effects().maxFailMessageBytes());
-        ReadOnlyDirs dirs = readOnlyDirs.isEmpty() ? null : new ReadOnlyDirs(readOnlyDirs);
+        ReadOnlyDirs dirs;
+        try {
+            dirs = readOnlyDirs.isEmpty() ? null : new ReadOnlyDirs(readOnlyDirs, allowedRoots);
+        } catch (ReadOnlyDirs.GrantRefused e) {
+            log.warn("invocation of {} refused: {}", context.function(), e.getMessage());
+            return new SandboxResult(
+                    new InvocationOutcome.DirectoryGrantRefused(
+                            "the directory granted as "
+                                    + e.guestPath()
+                                    + " is no longer inside a directory this host allows;"
+                                    + " an administrator must fix or remove the grant"),
+                    List.of(),
+                    false,
+                    0);
+        }
         InputStream stdin = new ByteArrayInputStream(payload);
         List<String> arguments = List.of(context.function());
         Map<String, String> environment = CgiEnvironment.of(context, payload.length);

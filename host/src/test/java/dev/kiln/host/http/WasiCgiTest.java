@@ -319,6 +319,35 @@ class WasiCgiTest {
     }
 
     @Test
+    void aGrantSwappedForASymlinkOutOfTheRootsIsRefusedAtTheNextInvocation() throws Exception {
+        deploy("hello", "hello");
+        Path site = Files.createDirectories(files.resolve("site"));
+        Files.writeString(site.resolve("index.txt"), "welcome");
+        deploy("files", "files");
+        var granted =
+                kiln.patch("cgi", "files", "{\"wasiReadOnlyDirs\":{\"/site\":\"" + site + "\"}}");
+        assertThat(granted.statusCode()).as(text(granted)).isEqualTo(200);
+        assertThat(text(kiln.invoke("cgi", "files", "rindex.txt"))).isEqualTo("welcome");
+
+        // After the PATCH, the granted directory becomes a symlink to /etc.
+        Files.delete(site.resolve("index.txt"));
+        Files.delete(site);
+        Files.createSymbolicLink(site, Path.of("/etc"));
+        var escaped = kiln.invoke("cgi", "files", "rpasswd");
+        assertThat(escaped.statusCode()).isEqualTo(500);
+        assertThat(errorCode(escaped)).isEqualTo("directory_grant_refused");
+        assertThat(text(escaped)).contains("/site").doesNotContain("/etc").doesNotContain("root:");
+        stillServes();
+
+        // A symlink that stays inside the roots is followed as before.
+        Path elsewhere = Files.createDirectories(files.resolve("elsewhere"));
+        Files.writeString(elsewhere.resolve("index.txt"), "moved");
+        Files.delete(site);
+        Files.createSymbolicLink(site, elsewhere);
+        assertThat(text(kiln.invoke("cgi", "files", "rindex.txt"))).isEqualTo("moved");
+    }
+
+    @Test
     void aHostWithoutRootsGrantsNothing() {
         kiln.close();
         kiln = TestHost.start(data);

@@ -48,7 +48,7 @@ class WasiCgiRunTest {
         return run(compile(fixture), context, stdin, InvocationLimits.DEFAULTS, BUDGET, Map.of());
     }
 
-    private static SandboxResult run(
+    private SandboxResult run(
             CompiledModule module,
             InvocationContext context,
             String stdin,
@@ -56,7 +56,13 @@ class WasiCgiRunTest {
             long budget,
             Map<String, Path> dirs) {
         return WasiCgiRun.run(
-                module, context, stdin.getBytes(StandardCharsets.UTF_8), limits, budget, dirs);
+                module,
+                context,
+                stdin.getBytes(StandardCharsets.UTF_8),
+                limits,
+                budget,
+                dirs,
+                List.of(tmp));
     }
 
     private static InvocationOutcome.Ok ok(SandboxResult r) {

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +47,8 @@ class WasiHostWorkTest {
                                 stdin.getBytes(StandardCharsets.UTF_8),
                                 InvocationLimits.DEFAULTS,
                                 1_000_000_000_000L,
-                                Map.of()));
+                                Map.of(),
+                                List.of()));
     }
 
     private static int stdoutInt(SandboxResult r) {
