@@ -101,6 +101,10 @@ final class ManagementApi {
     private void listFunctions(HttpServerExchange ex) {
         String service = PathParams.get(ex, "service");
         var functions = registry.functions(service).stream().map(Views.Function::of).toList();
+        if (functions.isEmpty()) {
+            // A service exists while it holds a function, as GET /api/v1/services lists them.
+            throw new KilnException(ErrorCode.SERVICE_NOT_FOUND, "no such service");
+        }
         Responses.json(ex, 200, Map.of("service", service, "functions", functions));
     }
 
