@@ -17,12 +17,14 @@ import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.triggers.Triggers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 
 /** A running Kiln host: wires storage, sandbox, pool, invoker and HTTP server together. */
@@ -73,7 +75,8 @@ public final class KilnHost implements AutoCloseable {
         opened.push(lock);
         try {
             AdminTokens.Resolved token = AdminTokens.resolve(config.adminToken(), config.dataDir());
-            Registry registry = Registry.open(config.dataDir());
+            DiskSpace space = DiskSpace.of(config.dataDir(), config.minFreeDiskMiB());
+            Registry registry = Registry.open(config.dataDir(), space);
             opened.push(registry);
             InvocationStore records =
                     InvocationStore.open(
@@ -83,9 +86,16 @@ public final class KilnHost implements AutoCloseable {
                                     config.recordMaxAge(),
                                     RecordRetention.DEFAULTS.queueCapacity(),
                                     RecordRetention.DEFAULTS.maxBatch(),
-                                    RecordRetention.DEFAULTS.flushInterval()));
+                                    RecordRetention.DEFAULTS.flushInterval()),
+                            space);
             opened.push(records);
             Metrics metrics = new Metrics();
+            metrics.gauge(
+                    "kiln_disk_usable_bytes",
+                    "Bytes Kiln may still write on the data directory's disk; below"
+                            + " minFreeDiskMiB, writes answer insufficient_storage.",
+                    List.of(),
+                    sink -> sink.add(space.usableBytes()));
             InstancePool pool =
                     new InstancePool(
                             new ModuleCompiler(
@@ -107,7 +117,8 @@ public final class KilnHost implements AutoCloseable {
                             registry,
                             invoker,
                             records,
-                            metrics);
+                            metrics,
+                            space);
             opened.push(events);
             Triggers triggers = Triggers.start(config.dataDir(), events, registry);
             opened.push(triggers);
@@ -122,7 +133,8 @@ public final class KilnHost implements AutoCloseable {
                             records,
                             events,
                             triggers,
-                            metrics);
+                            metrics,
+                            space);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
                     metrics, token);

@@ -13,8 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code kiln serve}: runs a host on embedded storage until interrupted. */
 @Command(
@@ -22,6 +26,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Start Kiln with embedded storage (SQLite + files in the data directory).")
 final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
     @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host = "127.0.0.1";
 
@@ -205,6 +211,17 @@ final class ServeCommand implements Callable<Integer> {
                             + " with output_limit (default: ${DEFAULT-VALUE}).")
     long maxHostBytesPerInvocation = EffectLimits.DEFAULT_MAX_HOST_BYTES_PER_INVOCATION;
 
+    @Option(
+            names = "--min-free-disk-mib",
+            description =
+                    "Free space kept on the data directory's disk: below it, uploads, settings"
+                            + " changes and queued events answer 507 insufficient_storage, records"
+                            + " are dropped and /healthz answers 503; 0 waits for a full disk"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long minFreeDiskMiB = 64;
+
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -231,7 +248,8 @@ final class ServeCommand implements Callable<Integer> {
                                 new UploadLimits(
                                         maxConcurrentUploads,
                                         uploadQueue,
-                                        Duration.ofMillis(uploadTimeoutMs)));
+                                        Duration.ofMillis(uploadTimeoutMs)))
+                        .minFreeDiskMiB(minFreeDiskMiB);
         if (workers != null) {
             builder.workerThreads(workers);
         }
@@ -251,7 +269,23 @@ final class ServeCommand implements Callable<Integer> {
             events.asyncWorkers(asyncWorkers);
         }
         builder.eventLimits(events.build());
-        KilnHost host = KilnHost.start(builder.build());
+        if (!JvmFlags.exitsOnOutOfMemory()) {
+            log.warn(
+                    "this JVM does not exit on OutOfMemoryError: start Kiln with ./kiln or pass"
+                            + " -XX:+ExitOnOutOfMemoryError, so a supervisor restarts it when its"
+                            + " heap runs out (docs/adr/0030)");
+        }
+        KilnHost host;
+        try {
+            host = KilnHost.start(builder.build());
+        } catch (RuntimeException e) {
+            // One line an operator can act on (a corrupt events.db or kiln.db, a locked data
+            // directory); the details went to the log.
+            log.error("kiln serve could not start", e);
+            spec.commandLine().getErr().println("kiln serve: " + StartFailure.describe(e));
+            spec.commandLine().getErr().flush();
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(

@@ -42,6 +42,8 @@ import java.util.Objects;
  * @param compileAt whether modules are compiled (and initialised once) at upload or at first use
  * @param resetStrategy how a used instance's memory goes back to its snapshot
  * @param uploadLimits upload checks at once, their queue and their deadline (docs/adr/0029)
+ * @param minFreeDiskMiB free space kept on the data directory's disk: below it, writes that add
+ *     data answer {@code insufficient_storage} 507 and {@code /healthz} reports the storage full
  */
 public record KilnConfig(
         String host,
@@ -71,7 +73,8 @@ public record KilnConfig(
         int functionQueue,
         CompileAt compileAt,
         ResetStrategy resetStrategy,
-        UploadLimits uploadLimits) {
+        UploadLimits uploadLimits,
+        long minFreeDiskMiB) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -105,6 +108,10 @@ public record KilnConfig(
         requirePositive(maxFuel, "maxFuel");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (minFreeDiskMiB < 0) {
+            throw new IllegalArgumentException(
+                    "minFreeDiskMiB must not be negative, got " + minFreeDiskMiB);
         }
         if (maxMemoryMiB > 4096) {
             throw new IllegalArgumentException("maxMemoryMiB is at most 4096 (wasm32)");
@@ -159,6 +166,7 @@ public record KilnConfig(
         private CompileAt compileAt = CompileAt.UPLOAD;
         private ResetStrategy resetStrategy = ResetStrategy.COPY_ON_WRITE;
         private UploadLimits uploadLimits = UploadLimits.DEFAULTS;
+        private long minFreeDiskMiB = 64;
 
         private Builder() {}
 
@@ -302,6 +310,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder minFreeDiskMiB(long v) {
+            minFreeDiskMiB = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -331,7 +344,8 @@ public record KilnConfig(
                     functionQueue,
                     compileAt,
                     resetStrategy,
-                    uploadLimits);
+                    uploadLimits,
+                    minFreeDiskMiB);
         }
     }
 }

@@ -78,6 +78,7 @@ public final class Deployer {
             String contentType,
             byte[] body,
             UploadDeadline deadline) {
+        registry.requireRoom(); // before any work is spent on an upload that cannot be stored
         Upload upload = uploads.read(contentType, body);
         Optional<FunctionInfo> existing = registry.find(service, function);
         FunctionSettings settings =

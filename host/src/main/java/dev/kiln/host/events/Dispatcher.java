@@ -1,6 +1,8 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.InvocationRequest;
@@ -36,6 +38,11 @@ import org.slf4j.MDC;
 final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final long IDLE_WAIT_MS = 1_000;
+
+    /** Test seams: throw while an event starts, and while its fate is decided (ADR 0030). */
+    static final FaultPoint LEASER_FAULTS = new FaultPoint();
+
+    static final FaultPoint COMPLETER_FAULTS = new FaultPoint();
 
     private final EventQueue queue;
     private final Invoker invoker;
@@ -110,56 +117,70 @@ final class Dispatcher implements AutoCloseable {
 
     private void leaseLoop() {
         while (running) {
-            // Start what was leased ahead while workers are free.
-            while (!ready.isEmpty() && runningAttempts.get() < limits.asyncWorkers()) {
-                runningAttempts.incrementAndGet();
-                start(ready.poll());
-            }
-            // Lease ahead in batches: one commit covers many leases.
-            int free = Math.min(prefetch - ready.size(), maxInFlight - inFlight.get());
-            List<QueuedEvent> leased = List.of();
-            if (free > 0) {
-                try {
-                    leased = queue.lease(free, Instant.now(), this::inFlightCap).get();
-                } catch (ExecutionException e) {
-                    log.warn("leasing events failed; trying again shortly", e.getCause());
-                    sleep(IDLE_WAIT_MS);
-                    continue;
-                } catch (InterruptedException e) {
+            try {
+                if (!leaseRound()) {
+                    return;
+                }
+            } catch (Throwable e) { // an Error must not end the only leasing thread (ADR 0030)
+                if (!BackgroundLoops.survived(log, leaser.getName(), e)) {
                     return;
                 }
             }
-            inFlight.addAndGet(leased.size());
-            ready.addAll(leased);
-            if (!leased.isEmpty()) {
-                continue; // start them, and there may be more due right now
-            }
-            long waitMs = IDLE_WAIT_MS;
+        }
+    }
+
+    /** Starts what was leased ahead, leases more, or waits; false when stopping. */
+    private boolean leaseRound() {
+        // Start what was leased ahead while workers are free.
+        while (!ready.isEmpty() && runningAttempts.get() < limits.asyncWorkers()) {
+            runningAttempts.incrementAndGet();
+            start(ready.poll());
+        }
+        // Lease ahead in batches: one commit covers many leases.
+        int free = Math.min(prefetch - ready.size(), maxInFlight - inFlight.get());
+        List<QueuedEvent> leased = List.of();
+        if (free > 0) {
             try {
-                Optional<Instant> next = queue.nextDueAfter(Instant.now());
-                if (next.isPresent()) {
-                    waitMs =
-                            Math.max(
-                                    1,
-                                    Math.min(
-                                            waitMs,
-                                            Duration.between(Instant.now(), next.get()).toMillis()
-                                                    + 1));
-                }
-            } catch (KilnException e) {
-                // Logged by the queue; poll again after the idle wait.
-            }
-            synchronized (signal) {
-                if (!signalled && running) {
-                    try {
-                        signal.wait(waitMs);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                signalled = false;
+                leased = queue.lease(free, Instant.now(), this::inFlightCap).get();
+            } catch (ExecutionException e) {
+                log.warn("leasing events failed; trying again shortly", e.getCause());
+                sleep(IDLE_WAIT_MS);
+                return true;
+            } catch (InterruptedException e) {
+                return false;
             }
         }
+        inFlight.addAndGet(leased.size());
+        ready.addAll(leased);
+        if (!leased.isEmpty()) {
+            return true; // start them, and there may be more due right now
+        }
+        long waitMs = IDLE_WAIT_MS;
+        try {
+            Optional<Instant> next = queue.nextDueAfter(Instant.now());
+            if (next.isPresent()) {
+                waitMs =
+                        Math.max(
+                                1,
+                                Math.min(
+                                        waitMs,
+                                        Duration.between(Instant.now(), next.get()).toMillis()
+                                                + 1));
+            }
+        } catch (KilnException e) {
+            // Logged by the queue; poll again after the idle wait.
+        }
+        synchronized (signal) {
+            if (!signalled && running) {
+                try {
+                    signal.wait(waitMs);
+                } catch (InterruptedException e) {
+                    return false;
+                }
+            }
+            signalled = false;
+        }
+        return true;
     }
 
     /**
@@ -211,6 +232,7 @@ final class Dispatcher implements AutoCloseable {
                         null,
                         e.attempts());
         try {
+            LEASER_FAULTS.pass();
             invoker.submit(request, result -> ended(new Finished(e, result, null)));
         } catch (KilnException x) {
             if (x.code() == ErrorCode.FUNCTION_NOT_FOUND) {
@@ -228,8 +250,13 @@ final class Dispatcher implements AutoCloseable {
                                         x.getMessage(),
                                         false)));
             }
-        } catch (RuntimeException x) {
-            log.error("starting event {} failed", e.requestId(), x);
+        } catch (RuntimeException | Error x) {
+            // Leased, so it must end here: retried, never left leased until a restart.
+            if (x instanceof Error) {
+                BackgroundLoops.survived(log, leaser.getName(), x);
+            } else {
+                log.error("starting event {} failed", e.requestId(), x);
+            }
             ended(
                     new Finished(
                             e,
@@ -262,13 +289,20 @@ final class Dispatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            // The invocation records of these attempts are written before their events leave the
-            // queue: an event whose record is missing after a crash is still queued.
-            records.flush();
-            for (Finished f : batch) {
-                finish(f);
+            try {
+                // The invocation records of these attempts are written before their events leave
+                // the queue: an event whose record is missing after a crash is still queued.
+                records.flush();
+                for (Finished f : batch) {
+                    finish(f);
+                }
+            } catch (Throwable e) { // an Error must not end the only completer (ADR 0030)
+                if (!BackgroundLoops.survived(log, completer.getName(), e)) {
+                    return;
+                }
+            } finally {
+                batch.clear();
             }
-            batch.clear();
         }
     }
 
@@ -276,9 +310,15 @@ final class Dispatcher implements AutoCloseable {
         QueuedEvent e = f.event();
         Completion c;
         try {
+            COMPLETER_FAULTS.pass();
             c = f.early() != null ? f.early() : decide(e, f.result());
-        } catch (RuntimeException x) {
-            log.error("deciding the fate of event {} failed", e.requestId(), x);
+        } catch (RuntimeException | Error x) {
+            // Its lease must end all the same: the event is tried again shortly.
+            if (x instanceof Error) {
+                BackgroundLoops.survived(log, completer.getName(), x);
+            } else {
+                log.error("deciding the fate of event {} failed", e.requestId(), x);
+            }
             c = new Completion.Retry(Instant.now().plusSeconds(1), "internal", null, false);
         }
         Completion done = c;

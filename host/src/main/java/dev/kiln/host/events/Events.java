@@ -7,6 +7,7 @@ import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.DocumentTable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +35,7 @@ public final class Events implements AutoCloseable {
     private final AsyncConfigs configs;
     private final EventCounters counters = new EventCounters();
     private final Dispatcher dispatcher;
+    private final DiskSpace space;
     // Queue figures for /metrics: one read serves every family of a scrape.
     private List<QueueMetrics> scraped = List.of(); // guarded by this
     private long scrapedAtNanos; // guarded by this
@@ -46,8 +48,10 @@ public final class Events implements AutoCloseable {
             DocumentTable configTable,
             AsyncConfigs configs,
             EventQueue queue,
-            Metrics metrics) {
+            Metrics metrics,
+            DiskSpace space) {
         this.limits = limits;
+        this.space = space;
         this.registry = registry;
         this.queue = queue;
         this.configTable = configTable;
@@ -173,7 +177,8 @@ public final class Events implements AutoCloseable {
             Registry registry,
             Invoker invoker,
             InvocationStore records,
-            Metrics metrics) {
+            Metrics metrics,
+            DiskSpace space) {
         DocumentTable table = DocumentTable.open(dataDir.resolve("events.db"), "async_configs");
         AsyncConfigs configs = new AsyncConfigs(table, limits);
         EventQueue queue;
@@ -191,7 +196,8 @@ public final class Events implements AutoCloseable {
             throw e;
         }
         Events events =
-                new Events(limits, registry, invoker, records, table, configs, queue, metrics);
+                new Events(
+                        limits, registry, invoker, records, table, configs, queue, metrics, space);
         events.dispatcher.start();
         return events;
     }
@@ -204,13 +210,15 @@ public final class Events implements AutoCloseable {
      * Queues an asynchronous invocation of {@code service/function}; the future completes once the
      * event is durable.
      *
-     * @throws KilnException {@code function_not_found}, {@code payload_too_large}; the future fails
-     *     with {@code overloaded} when the function's queue is full
+     * @throws KilnException {@code function_not_found}, {@code payload_too_large}, {@code
+     *     insufficient_storage}; the future fails with {@code overloaded} when the function's queue
+     *     is full, {@code insufficient_storage} when the disk filled up
      */
     public CompletableFuture<Void> invokeAsync(
             String requestId, String service, String function, byte[] payload) {
         registry.require(service, function);
         checkSize(payload);
+        space.requireRoom();
         return queue.enqueue(
                         List.of(
                                 new NewEvent(
@@ -233,6 +241,7 @@ public final class Events implements AutoCloseable {
     /** Stores events for triggers (all or none); see {@link EventQueue#enqueue}. */
     public CompletableFuture<Boolean> enqueue(
             List<NewEvent> events, FireMark mark, EventQueue.Overflow overflow) {
+        space.requireRoom();
         return queue.enqueue(events, mark, overflow);
     }
 

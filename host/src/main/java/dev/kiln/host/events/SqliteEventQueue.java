@@ -1,7 +1,10 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.SqliteFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,6 +43,10 @@ public final class SqliteEventQueue implements EventQueue {
     private static final Logger log = LoggerFactory.getLogger(SqliteEventQueue.class);
     private static final int SCHEMA_VERSION = 1;
     private static final int MAX_BATCH = 256;
+
+    /** Test seam: throws in the writer inside a batch's transaction (ADR 0030). */
+    static final FaultPoint FAULTS = new FaultPoint();
+
     private static final String COLUMNS =
             "seq, request_id, service, function, trigger, source, payload, depth, created_at,"
                     + " attempts, due_at, last_error, last_message";
@@ -643,7 +650,17 @@ public final class SqliteEventQueue implements EventQueue {
                 }
                 ops.drainTo(batch, MAX_BATCH);
             }
-            runBatch(batch);
+            try {
+                runBatch(batch);
+            } catch (Throwable e) { // an Error must not end the only writer (ADR 0030)
+                var failure =
+                        new KilnException(
+                                ErrorCode.INTERNAL, "the event queue could not store the change");
+                for (Op<?> op : batch) {
+                    op.future.completeExceptionally(failure); // no-op for those already done
+                }
+                BackgroundLoops.survived(log, writerThread.getName(), e);
+            }
             batch.clear();
         }
     }
@@ -659,10 +676,11 @@ public final class SqliteEventQueue implements EventQueue {
                 tx.execute("BEGIN IMMEDIATE");
                 began = true;
                 for (Op<?> op : batch) {
+                    FAULTS.pass();
                     runInSavepoint(op, b);
                 }
                 tx.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException | Error e) {
                 log.error("event queue transaction of {} changes failed", batch.size(), e);
                 if (began) {
                     try {
@@ -673,10 +691,8 @@ public final class SqliteEventQueue implements EventQueue {
                 }
                 throw e;
             }
-        } catch (SQLException | RuntimeException e) {
-            var failure =
-                    new KilnException(
-                            ErrorCode.INTERNAL, "the event queue could not store the change");
+        } catch (SQLException | RuntimeException | Error e) {
+            var failure = DiskSpace.failure(e, "the event queue could not store the change");
             // Nothing of the batch is stored, but the leases its completions end are over all
             // the same: kept, they would hold their events (and their functions' concurrency)
             // until a restart. The events stay as stored and are leased again when due.
@@ -736,10 +752,7 @@ public final class SqliteEventQueue implements EventQueue {
             op.refused =
                     e instanceof KilnException k
                             ? k
-                            : new KilnException(
-                                    ErrorCode.INTERNAL,
-                                    "the event queue could not store the change",
-                                    e);
+                            : DiskSpace.failure(e, "the event queue could not store the change");
             if (e instanceof SQLException) {
                 log.error("event queue change refused by the database", e);
             }

@@ -10,12 +10,12 @@ import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.triggers.Triggers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import java.net.InetSocketAddress;
-import java.util.Map;
 
 /** Kiln's HTTP surface on Undertow: health, management API, invoke, and the HTTP trigger. */
 public final class KilnServer implements AutoCloseable {
@@ -35,7 +35,8 @@ public final class KilnServer implements AutoCloseable {
             InvocationStore records,
             Events events,
             Triggers triggers,
-            Metrics metrics) {
+            Metrics metrics,
+            DiskSpace space) {
         var invoke = new InvokeHandler(invoker, events, config.maxPayloadBytes());
         var eventsApi = new EventsApi(events, triggers);
         var api =
@@ -47,6 +48,7 @@ public final class KilnServer implements AutoCloseable {
                                         .routes(invoke)));
         var trigger = new HttpTriggerHandler(invoker, config.maxPayloadBytes());
         var metricsEndpoint = new AdminAuth(adminToken, new MetricsHandler(metrics));
+        var health = new Health(space);
         HttpHandler root =
                 new ErrorBoundary(
                         exchange -> {
@@ -54,7 +56,7 @@ public final class KilnServer implements AutoCloseable {
                             if (path.startsWith(HttpTriggerHandler.PREFIX)) {
                                 trigger.handleRequest(exchange);
                             } else if (path.equals("/healthz")) {
-                                Responses.json(exchange, 200, Map.of("status", "ok"));
+                                health.handleRequest(exchange);
                             } else if (path.equals("/metrics")) {
                                 metricsEndpoint.handleRequest(exchange);
                             } else if (path.startsWith("/api/")) {

@@ -129,7 +129,8 @@ final class Views {
             SettingsLimits settings,
             EventLimitsView events,
             PoolLimitsView pools,
-            UploadLimitsView uploads) {
+            UploadLimitsView uploads,
+            long minFreeDiskMiB) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -152,7 +153,8 @@ final class Views {
                     SettingsLimits.FIXED,
                     EventLimitsView.of(c.eventLimits()),
                     PoolLimitsView.of(c),
-                    UploadLimitsView.of(c.uploadLimits()));
+                    UploadLimitsView.of(c.uploadLimits()),
+                    c.minFreeDiskMiB());
         }
     }
 

@@ -2,9 +2,13 @@ package dev.kiln.host.observability;
 
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
+import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.SqliteFiles;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,8 +40,13 @@ public final class InvocationStore implements AutoCloseable {
     // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
     static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
 
+    /** Test seam: throws in the writer while it writes a batch (ADR 0030). */
+    static final FaultPoint FAULTS = new FaultPoint();
+
     private final Connection db;
     private final RecordRetention retention;
+    private final DiskSpace space;
+    private boolean diskWasLow; // touched by the writer thread only
     private final BlockingQueue<Object> queue;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
@@ -47,9 +56,10 @@ public final class InvocationStore implements AutoCloseable {
     /** A queue marker: the writer counts it down once everything before it is written. */
     private record FlushMarker(CountDownLatch done) {}
 
-    private InvocationStore(Connection db, RecordRetention retention) {
+    private InvocationStore(Connection db, RecordRetention retention, DiskSpace space) {
         this.db = db;
         this.retention = retention;
+        this.space = space;
         this.queue = new ArrayBlockingQueue<>(retention.queueCapacity());
         this.writer = new Thread(this::writeLoop, "kiln-record-writer");
         this.writer.setDaemon(true);
@@ -58,8 +68,43 @@ public final class InvocationStore implements AutoCloseable {
 
     public static InvocationStore open(Path dataDir, RecordRetention retention) {
         try {
-            Connection db =
-                    SqliteFiles.open(dataDir.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+            return open(dataDir, retention, DiskSpace.of(Files.createDirectories(dataDir), 0));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot open records.db in " + dataDir, e);
+        }
+    }
+
+    /**
+     * Opens (creating if needed) {@code records.db} in {@code dataDir}. The file holds history
+     * only, so one that SQLite finds corrupt is moved aside ({@code records.db.corrupt-<time>})
+     * with a warning and an empty one takes its place, rather than keeping the host from starting.
+     * While {@code space} is low, records are dropped (and counted) instead of written.
+     */
+    public static InvocationStore open(Path dataDir, RecordRetention retention, DiskSpace space) {
+        Path file = dataDir.resolve("records.db");
+        try {
+            try {
+                return new InvocationStore(openDb(file), retention, space);
+            } catch (SQLException e) {
+                if (!SqliteFiles.isCorrupt(e)) {
+                    throw e;
+                }
+                Path aside = SqliteFiles.moveAside(file);
+                log.warn(
+                        "records.db is corrupt ({}); moved it aside to {} and started an empty"
+                                + " one",
+                        e.getMessage(),
+                        aside);
+                return new InvocationStore(openDb(file), retention, space);
+            }
+        } catch (SQLException | java.io.IOException e) {
+            throw new IllegalStateException("cannot open records.db in " + dataDir, e);
+        }
+    }
+
+    private static Connection openDb(Path file) throws SQLException, java.io.IOException {
+        Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
+        try {
             try (Statement st = db.createStatement()) {
                 st.execute(
                         "CREATE TABLE IF NOT EXISTS invocations ("
@@ -82,9 +127,10 @@ public final class InvocationStore implements AutoCloseable {
                                 + " time INTEGER NOT NULL, level TEXT NOT NULL,"
                                 + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
             }
-            return new InvocationStore(db, retention);
-        } catch (SQLException | java.io.IOException e) {
-            throw new IllegalStateException("cannot open records.db in " + dataDir, e);
+            return db;
+        } catch (SQLException | RuntimeException e) {
+            db.close();
+            throw e;
         }
     }
 
@@ -129,7 +175,7 @@ public final class InvocationStore implements AutoCloseable {
         return false;
     }
 
-    /** Records dropped because the queue was full. */
+    /** Records dropped because the queue was full or the disk below its free-space floor. */
     public long dropped() {
         return dropped.get();
     }
@@ -270,7 +316,11 @@ public final class InvocationStore implements AutoCloseable {
         while (true) {
             // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
             if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
-                prune();
+                try {
+                    prune();
+                } catch (RuntimeException | Error e) {
+                    BackgroundLoops.survived(log, writer.getName(), e);
+                }
                 lastPrune = System.nanoTime();
             }
             try {
@@ -291,11 +341,16 @@ public final class InvocationStore implements AutoCloseable {
                 queue.drainTo(batch, retention.maxBatch());
             }
             try {
+                FAULTS.pass();
                 write(batch);
-            } catch (RuntimeException e) {
-                // A bad record must not kill the only writer: count, log, carry on.
+            } catch (RuntimeException | Error e) {
+                // Nothing a batch throws may kill the only writer (ADR 0030): count, log, go on.
                 failedBatches.incrementAndGet();
-                log.error("writing {} invocation records failed", batch.size(), e);
+                if (e instanceof Error) {
+                    BackgroundLoops.survived(log, writer.getName(), e);
+                } else {
+                    log.error("writing {} invocation records failed", batch.size(), e);
+                }
             }
             for (Object o : batch) {
                 if (o instanceof FlushMarker m) {
@@ -307,6 +362,20 @@ public final class InvocationStore implements AutoCloseable {
     }
 
     private void write(List<Object> batch) {
+        if (space.low()) {
+            // History gives way first: the room left is for queued events and uploads.
+            long n = batch.stream().filter(o -> o instanceof InvocationRecord).count();
+            dropped.addAndGet(n);
+            if (!diskWasLow) {
+                log.warn("the disk is below its free-space floor: invocation records are dropped");
+            }
+            diskWasLow = true;
+            return;
+        }
+        if (diskWasLow) {
+            log.info("the disk has room again: invocation records are written");
+            diskWasLow = false;
+        }
         synchronized (db) {
             try {
                 db.setAutoCommit(false);

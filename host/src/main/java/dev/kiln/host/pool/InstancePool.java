@@ -1,5 +1,7 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.BackgroundLoops;
+import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
@@ -40,6 +42,9 @@ import org.slf4j.LoggerFactory;
 public final class InstancePool {
     private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
     private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(10);
+
+    /** Test seam: throws in the maintenance sweep (ADR 0030). */
+    static final FaultPoint FAULTS = new FaultPoint();
 
     private final ModuleCompiler compiler;
     private final PoolLimits limits;
@@ -616,7 +621,12 @@ public final class InstancePool {
             maintenance.execute(
                     () -> {
                         pool.refillDone();
-                        fill(pool, "refill");
+                        try {
+                            fill(pool, "refill");
+                        } catch (RuntimeException | Error e) {
+                            // A scheduled executor would swallow it unseen (ADR 0030).
+                            BackgroundLoops.survived(log, "kiln-pool", e);
+                        }
                     });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             pool.refillDone(); // shutting down
@@ -719,6 +729,7 @@ public final class InstancePool {
      */
     private void sweep() {
         try {
+            FAULTS.pass();
             long now = System.nanoTime();
             long cutoff = now - limits.idleTtl().toNanos();
             for (FunctionPools fp : functions.values()) {
@@ -734,8 +745,9 @@ public final class InstancePool {
                 }
             }
             retired.values().removeIf(t -> now - t > TOMBSTONE_NANOS);
-        } catch (RuntimeException e) {
-            log.error("pool maintenance failed", e);
+        } catch (RuntimeException | Error e) {
+            // Thrown out of a periodic task, it would cancel every later sweep (ADR 0030).
+            BackgroundLoops.survived(log, "kiln-pool", e);
         }
     }
 

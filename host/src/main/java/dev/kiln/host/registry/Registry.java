@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
+import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.SqliteFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -44,25 +46,42 @@ public final class Registry implements AutoCloseable {
 
     private final Connection db;
     private final BlobStore blobs;
+    private final DiskSpace space;
     private final Map<String, FunctionInfo> cache = new ConcurrentHashMap<>();
 
-    private Registry(Connection db, BlobStore blobs) {
+    private Registry(Connection db, BlobStore blobs, DiskSpace space) {
         this.db = db;
         this.blobs = blobs;
+        this.space = space;
     }
 
-    /** Opens (creating if needed) the registry in {@code dataDir}. */
+    /**
+     * Opens (creating if needed) the registry in {@code dataDir}; writes stop only at a full disk.
+     */
     public static Registry open(Path dataDir) {
+        try {
+            return open(dataDir, DiskSpace.of(Files.createDirectories(dataDir), 0));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Opens (creating if needed) the registry in {@code dataDir}; uploads and settings changes are
+     * refused with {@code insufficient_storage} while {@code space} is low.
+     */
+    public static Registry open(Path dataDir, DiskSpace space) {
         try {
             Connection db =
                     SqliteFiles.open(dataDir.resolve("kiln.db"), SqliteFiles.Durability.FULL);
             migrate(db);
             Registry registry =
-                    new Registry(db, new BlobStore(dataDir.resolve("modules").resolve("sha256")));
+                    new Registry(
+                            db, new BlobStore(dataDir.resolve("modules").resolve("sha256")), space);
             registry.load();
             return registry;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot open the registry in " + dataDir, e);
+            throw new IllegalStateException("cannot open kiln.db (the registry) in " + dataDir, e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -144,6 +163,7 @@ public final class Registry implements AutoCloseable {
         checkName("function", function);
         String sha = Sha256.hex(module);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        space.requireRoom();
         try {
             blobs.put(
                     sha, module); // blob first: a crash now leaves an orphan, never half a function
@@ -168,6 +188,10 @@ public final class Registry implements AutoCloseable {
             cache.put(key(service, function), info);
             return info;
         } catch (IOException e) {
+            if (DiskSpace.isFull(e)) {
+                log.warn("module file not stored: the disk is full ({})", e.toString());
+                throw DiskSpace.full(e);
+            }
             throw new UncheckedIOException(e);
         }
     }
@@ -223,6 +247,14 @@ public final class Registry implements AutoCloseable {
                 });
     }
 
+    /**
+     * Throws {@code insufficient_storage} when the data directory's disk is below its floor: an
+     * upload can be refused before any work is spent on it.
+     */
+    public void requireRoom() {
+        space.requireRoom();
+    }
+
     public Optional<FunctionInfo> find(String service, String function) {
         return Optional.ofNullable(cache.get(key(service, function)));
     }
@@ -232,6 +264,7 @@ public final class Registry implements AutoCloseable {
             String service, String function, FunctionSettings settings) {
         FunctionInfo current = require(service, function);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        space.requireRoom();
         inTransaction(
                 () -> {
                     try (PreparedStatement st =
@@ -445,6 +478,6 @@ public final class Registry implements AutoCloseable {
 
     private static KilnException storageFailure(Exception e) {
         log.error("registry storage failure", e);
-        return new KilnException(ErrorCode.INTERNAL, "the registry could not complete the request");
+        return DiskSpace.failure(e, "the registry could not complete the request");
     }
 }

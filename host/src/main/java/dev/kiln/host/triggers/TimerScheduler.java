@@ -1,5 +1,7 @@
 package dev.kiln.host.triggers;
 
+import dev.kiln.host.core.BackgroundLoops;
+import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.events.FireMark;
@@ -26,6 +28,9 @@ import org.slf4j.LoggerFactory;
 final class TimerScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TimerScheduler.class);
     private static final Duration MAX_SLEEP = Duration.ofSeconds(30);
+
+    /** Test seam: throws in the evaluation of a timer (ADR 0030). */
+    static final FaultPoint FAULTS = new FaultPoint();
 
     private final TriggerStore store;
     private final Events events;
@@ -91,35 +96,56 @@ final class TimerScheduler implements AutoCloseable {
 
     private void loop() {
         while (running) {
-            Instant now = Instant.now();
-            Instant wakeAt = now.plus(MAX_SLEEP);
-            for (Trigger t : store.all()) {
-                if (!running) {
+            try {
+                if (!round()) {
                     return;
                 }
-                if (t.enabled() && t.source() instanceof Trigger.TimerSource timer) {
-                    try {
-                        Instant next = evaluate(t, timer, now);
-                        if (next != null && next.isBefore(wakeAt)) {
-                            wakeAt = next;
-                        }
-                    } catch (RuntimeException e) {
-                        log.error("timer trigger {} of {} failed", t.id(), t.functionKey(), e);
-                    }
+            } catch (Throwable e) { // an Error must not end the only timer thread (ADR 0030)
+                if (!BackgroundLoops.survived(log, thread.getName(), e)) {
+                    return;
                 }
-            }
-            long waitMs = Math.max(1, Duration.between(Instant.now(), wakeAt).toMillis() + 1);
-            synchronized (signal) {
-                if (!changed && running) {
-                    try {
-                        signal.wait(waitMs);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                changed = false;
             }
         }
+    }
+
+    /** Fires what is due, then waits for the next fire or a change; false when stopping. */
+    private boolean round() {
+        Instant now = Instant.now();
+        Instant wakeAt = now.plus(MAX_SLEEP);
+        for (Trigger t : store.all()) {
+            if (!running) {
+                return false;
+            }
+            if (t.enabled() && t.source() instanceof Trigger.TimerSource timer) {
+                try {
+                    FAULTS.pass();
+                    Instant next = evaluate(t, timer, now);
+                    if (next != null && next.isBefore(wakeAt)) {
+                        wakeAt = next;
+                    }
+                } catch (RuntimeException e) {
+                    log.error("timer trigger {} of {} failed", t.id(), t.functionKey(), e);
+                } catch (Error e) {
+                    // The other timers still fire this round; this one is looked at again next.
+                    if (!BackgroundLoops.survived(log, thread.getName(), e)) {
+                        return false;
+                    }
+                    wakeAt = Instant.now();
+                }
+            }
+        }
+        long waitMs = Math.max(1, Duration.between(Instant.now(), wakeAt).toMillis() + 1);
+        synchronized (signal) {
+            if (!changed && running) {
+                try {
+                    signal.wait(waitMs);
+                } catch (InterruptedException e) {
+                    return false;
+                }
+            }
+            changed = false;
+        }
+        return true;
     }
 
     /** Fires {@code t} if a scheduled time has come since its last fire; returns its next time. */

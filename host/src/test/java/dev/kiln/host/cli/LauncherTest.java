@@ -1,0 +1,80 @@
+package dev.kiln.host.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The {@code kiln} launcher makes the JVM exit on OutOfMemoryError (docs/adr/0030). */
+class LauncherTest {
+    static final String FLAG = "-XX:+ExitOnOutOfMemoryError";
+
+    record Run(int exit, String out, String err) {}
+
+    @Test
+    void theLauncherAlwaysPassesExitOnOutOfMemoryErrorToJava() throws Exception {
+        Path script = Path.of("..", "kiln").toAbsolutePath().normalize();
+        List<String> lines = Files.readAllLines(script);
+        int flag = lines.indexOf("opts+=(" + FLAG + ")");
+        int exec = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("exec \"$JAVA_HOME/bin/java\" \"${opts[@]}\"")) {
+                exec = i;
+            }
+        }
+        assertThat(flag).as("an unconditional opts+=(%s) line", FLAG).isPositive();
+        assertThat(exec).as("the exec line passing ${opts[@]}").isGreaterThan(flag);
+        // Unconditional: not inside an if block.
+        long opened = lines.subList(0, flag).stream().filter(l -> l.startsWith("if ")).count();
+        long closed = lines.subList(0, flag).stream().filter(l -> l.equals("fi")).count();
+        assertThat(opened).isEqualTo(closed);
+    }
+
+    @Test
+    void withTheFlagAnOutOfMemoryErrorEndsTheJvmEvenWhenTheLoopCatchesIt() throws Exception {
+        Run withFlag = hog(FLAG);
+        assertThat(withFlag.exit()).as(withFlag.err()).isEqualTo(3);
+        // HotSpot writes this line to stdout.
+        assertThat(withFlag.out() + withFlag.err())
+                .contains("Terminating due to java.lang.OutOfMemoryError")
+                .doesNotContain("survived");
+
+        // Without it, a loop that catches the Error runs on: the half-dead host of issue 13.
+        Run without = hog("-XX:-ExitOnOutOfMemoryError");
+        assertThat(without.exit()).as(without.err()).isZero();
+        assertThat(without.out()).contains("survived 3 OutOfMemoryErrors");
+    }
+
+    private static Run hog(String flag) throws Exception {
+        String java =
+                ProcessHandle.current()
+                        .info()
+                        .command()
+                        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String classes =
+                new File(HeapHog.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                        .getPath();
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.add("-Xmx32m");
+        command.add(flag);
+        command.add("-cp");
+        command.add(classes);
+        command.add(HeapHog.class.getName());
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().close();
+        var out = p.getInputStream();
+        var err = p.getErrorStream();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
+        return new Run(
+                p.exitValue(),
+                new String(out.readAllBytes(), StandardCharsets.UTF_8),
+                new String(err.readAllBytes(), StandardCharsets.UTF_8));
+    }
+}
