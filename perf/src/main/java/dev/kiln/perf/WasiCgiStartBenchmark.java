@@ -146,7 +146,8 @@ public class WasiCgiStartBenchmark {
                                     payload,
                                     InvocationLimits.DEFAULTS,
                                     1_000_000_000L,
-                                    Map.of());
+                                    Map.of(),
+                                    List.of());
                 };
         if (!(r.outcome() instanceof dev.kiln.host.core.InvocationOutcome.Ok)) {
             throw new IllegalStateException(variant + ": " + r.outcome());
