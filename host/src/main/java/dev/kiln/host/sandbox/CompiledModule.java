@@ -6,7 +6,6 @@ import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.TableFactory;
-import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.Table;
@@ -74,12 +73,13 @@ public final class CompiledModule {
      * Tables whose maximum is at most {@code maxElements}: a {@code table.grow} past it returns -1,
      * as {@code memory.grow} past memoryMiB does, instead of growing to Chicory's own limit (10M
      * elements, hundreds of MB per instance). Upload already refuses larger declared minimums.
+     * {@link CappedTable} also returns -1 for deltas that Chicory's own check lets wrap around.
      */
     private static TableFactory cappedTables(long maxElements) {
         return (table, init) -> {
             TableLimits declared = table.limits();
             long max = Math.min(declared.max(), Math.max(declared.min(), maxElements));
-            return new TableInstance(
+            return new CappedTable(
                     new Table(
                             table.elementType(),
                             new TableLimits(declared.min(), max),
