@@ -2,6 +2,7 @@ package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import dev.kiln.abi.AbiViolationException;
@@ -61,6 +62,10 @@ public final class GuestFailures {
         }
         if (t instanceof KilnException e) {
             return new InvocationOutcome.Trap(e.getMessage());
+        }
+        if (t instanceof WasmException) {
+            // A guest's exception (throw) that no try_table caught.
+            return new InvocationOutcome.Trap("wasm trap: uncaught exception");
         }
         if (t instanceof TrapException) {
             return new InvocationOutcome.Trap("wasm trap: unreachable executed");

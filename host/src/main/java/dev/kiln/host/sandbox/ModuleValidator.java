@@ -18,6 +18,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.fuel.Leb128;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Decides whether a module may be stored: it must parse and validate, import only what its ABI
@@ -56,6 +57,12 @@ public final class ModuleValidator {
     }
 
     private static ValidatedModule check(byte[] wasm, WasmModule module, ModuleRules rules) {
+        // Features first: the other checks assume function types and a compilable module.
+        ModuleFeatures.firstRefused(module)
+                .ifPresent(
+                        f -> {
+                            throw invalid(f.message());
+                        });
         checkDeclarations(module, rules.limits());
         if (rules.abi() == Abi.WASI_CGI) {
             checkWasiImports(module);
@@ -80,6 +87,14 @@ public final class ModuleValidator {
             throw invalid("not a WebAssembly binary (bad magic number)");
         }
         cap("code section bytes", codeSectionBytes(wasm), limits.maxCodeBytes());
+        String memoryFeature = unsupportedMemoryFeature(wasm);
+        if (memoryFeature != null) {
+            throw invalid(
+                    "module uses "
+                            + memoryFeature
+                            + ", which this host does not accept: memories are 32-bit with 64 KiB"
+                            + " pages");
+        }
         try {
             return Parser.parse(wasm);
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
@@ -122,6 +137,43 @@ public final class ModuleValidator {
         return 0;
     }
 
+    /**
+     * Names the memory feature of the memory section that Chicory's parser would refuse only as an
+     * "invalid memory limit" (memory64, custom page sizes), or null. Malformed sections are left to
+     * the parser.
+     */
+    static String unsupportedMemoryFeature(byte[] wasm) {
+        int[] pos = {8};
+        try {
+            while (pos[0] < wasm.length) {
+                int id = wasm[pos[0]++] & 0xff;
+                long size = Leb128.readUnsigned(wasm, pos);
+                if (size < 0 || size > wasm.length - pos[0]) {
+                    return null;
+                }
+                if (id == 5) {
+                    long count = Leb128.readUnsigned(wasm, pos);
+                    // Only the first memory's flags: a second memory is refused anyway.
+                    if (count == 0 || pos[0] >= wasm.length) {
+                        return null;
+                    }
+                    int flags = wasm[pos[0]] & 0xff;
+                    if ((flags & 0x04) != 0) {
+                        return "64-bit memory (memory64)";
+                    }
+                    if ((flags & 0x08) != 0) {
+                        return "custom page sizes";
+                    }
+                    return null;
+                }
+                pos[0] += (int) size;
+            }
+        } catch (IllegalArgumentException e) {
+            return null; // a truncated or overlong size
+        }
+        return null;
+    }
+
     private static void checkDeclarations(WasmModule module, ModuleLimits limits) {
         cap("functions", module.functionSection().functionCount(), limits.maxFunctions());
         int types = module.typeSection().typeCount();
@@ -147,6 +199,8 @@ public final class ModuleValidator {
         }
         cap("data bytes", dataBytes, limits.maxDataBytes());
         long instructions = 0;
+        long brTableTargets = 0;
+        var stack = new OperandStackDepth(module.typeSection(), functionTypes(module));
         for (var body : module.codeSection().functionBodies()) {
             cap("locals per function", body.localTypes().size(), limits.maxLocalsPerFunction());
             instructions += body.instructions().size();
@@ -158,11 +212,22 @@ public final class ModuleValidator {
                         cap("block nesting depth", depth, limits.maxNestingDepth());
                     }
                     case END -> depth--;
+                    case BR_TABLE -> {
+                        // The operands are the targets, then the default.
+                        int targets = ins.operandCount() - 1;
+                        cap("targets in one br_table", targets, limits.maxBrTableTargets());
+                        brTableTargets += targets;
+                    }
                     default -> {}
                 }
             }
+            cap(
+                    "values on one function's operand stack",
+                    stack.max(body.instructions()),
+                    limits.maxOperandStackDepth());
         }
         cap("instructions", instructions, limits.maxInstructions());
+        cap("br_table targets", brTableTargets, limits.maxBrTableTargetsTotal());
     }
 
     private static void cap(String what, long actual, long limit) {
@@ -295,6 +360,24 @@ public final class ModuleValidator {
             }
         }
         return null;
+    }
+
+    /** The type of every function index, imports first; out-of-range indexes fail. */
+    private static IntFunction<FunctionType> functionTypes(WasmModule module) {
+        var imports = module.importSection();
+        int imported = imports.count(ExternalType.FUNCTION);
+        int defined = module.functionSection().functionCount();
+        FunctionType[] all = new FunctionType[imported + defined];
+        int next = 0;
+        for (int i = 0; i < imports.importCount(); i++) { // one pass: imports are not capped
+            if (imports.getImport(i) instanceof FunctionImport fi) {
+                all[next++] = module.typeSection().getType(fi.typeIndex());
+            }
+        }
+        for (int i = 0; i < defined; i++) {
+            all[imported + i] = module.functionSection().getFunctionType(i, module.typeSection());
+        }
+        return i -> all[i];
     }
 
     private static FunctionType functionType(WasmModule module, int funcIndex) {

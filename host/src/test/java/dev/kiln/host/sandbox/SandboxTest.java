@@ -182,7 +182,7 @@ class SandboxTest {
 
     @Test
     void declarationsBeyondTheModuleLimitsAreRefusedNamingTheLimit() {
-        var tight = new ModuleLimits(2, 1_000, 3, 4, 100, 100, 1, 10, 10, 1024, 100, 4096);
+        var tight = new ModuleLimits(2, 1_000, 3, 4, 100, 100, 1, 10, 10, 1024, 100, 4096, 3, 5, 6);
         var rules = new ModuleRules("kiln_handle", 16, tight);
         StringBuilder funcs = new StringBuilder();
         for (int i = 0; i < 3; i++) {
