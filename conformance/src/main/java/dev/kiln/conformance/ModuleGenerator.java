@@ -19,7 +19,10 @@ import java.util.function.ToLongFunction;
  * memoryMax}, {@code locals} (of {@code kiln_handle}), {@code nesting} (empty blocks before its
  * body), {@code dataSegments} (one byte each), {@code dataBytes} (one segment), {@code handleBody}
  * (hex of the body's instructions, replacing the echo; the final {@code end} is added), {@code
- * padTo} (a custom section makes the module exactly this many bytes).
+ * padTo} (a custom section makes the module exactly this many bytes), {@code brTableTargets} (a
+ * {@code br_table} with this many targets in {@code kiln_handle}), {@code brTableTargetsTotal}
+ * (that many targets in all, in {@code br_table}s of {@code brTableTargets} each), {@code
+ * stackDepth} (i64 constants pushed that deep, then dropped).
  */
 final class ModuleGenerator {
     private static final Set<String> FIELDS =
@@ -39,7 +42,10 @@ final class ModuleGenerator {
                     "dataSegments",
                     "dataBytes",
                     "handleBody",
-                    "padTo");
+                    "padTo",
+                    "brTableTargets",
+                    "brTableTargetsTotal",
+                    "stackDepth");
 
     /** {@code kiln_handle} as an echo: {@code (ptr << 32) | len}. */
     private static final byte[] ECHO = HexFormat.of().parseHex("2000ad422086" + "2001ad84");
@@ -69,6 +75,12 @@ final class ModuleGenerator {
         int nops = count(spec, "nops", quantity);
         int dataSegments = count(spec, "dataSegments", quantity);
         int dataBytes = count(spec, "dataBytes", quantity);
+        int brTableTargets = count(spec, "brTableTargets", quantity);
+        int brTableTargetsTotal =
+                spec.has("brTableTargetsTotal")
+                        ? count(spec, "brTableTargetsTotal", quantity)
+                        : brTableTargets;
+        int stackDepth = count(spec, "stackDepth", quantity);
 
         Out module = new Out();
         module.bytes(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0});
@@ -148,6 +160,20 @@ final class ModuleGenerator {
         for (int i = 0; i < nesting; i++) {
             handle.bytes(new byte[] {0x0b});
         }
+        // br_tables on the first argument, all targets to their own block: a compile bomb.
+        for (int left = brTableTargetsTotal; left > 0; ) {
+            int targets = Math.min(left, Math.max(brTableTargets, 1));
+            handle.bytes(new byte[] {0x02, 0x40, 0x20, 0x00, 0x0e}).u32(targets);
+            handle.bytes(new byte[targets + 1]); // every target and the default: label 0
+            handle.bytes(new byte[] {0x0b});
+            left -= targets;
+        }
+        for (int i = 0; i < stackDepth; i++) {
+            handle.bytes(new byte[] {0x42, 0x01}); // i64.const 1
+        }
+        byte[] drops = new byte[stackDepth];
+        java.util.Arrays.fill(drops, (byte) 0x1a);
+        handle.bytes(drops);
         byte[] nop = new byte[nops];
         java.util.Arrays.fill(nop, (byte) 0x01);
         handle.bytes(nop);
