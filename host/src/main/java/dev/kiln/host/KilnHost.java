@@ -100,7 +100,10 @@ public final class KilnHost implements AutoCloseable {
                     new InstancePool(
                             new ModuleCompiler(
                                     config.dataDir().resolve("compiled"), config.resetStrategy()),
-                            new PoolLimits(config.maxInstances(), config.instanceIdleTtl()),
+                            new PoolLimits(
+                                    config.maxInstances(),
+                                    config.instanceIdleTtl(),
+                                    config.memoryBudgetBytes()),
                             metrics);
             opened.push(pool::shutdown);
             Invoker invoker = new Invoker(config, registry, pool, records, metrics);

@@ -190,6 +190,15 @@ final class ServeCommand implements Callable<Integer> {
     long retryMaxDelayMs = EventLimits.DEFAULTS.retryMaxDelay().toMillis();
 
     @Option(
+            names = "--memory-budget-mib",
+            description =
+                    "Heap that post-init snapshots, instances, compiled code and request buffers"
+                            + " may hold together; beyond it uploads get 507"
+                            + " insufficient_capacity and new instances 429 (default: 55% of the"
+                            + " JVM's maximum heap).")
+    Long memoryBudgetMiB;
+
+    @Option(
             names = "--wasi-dir-root",
             description =
                     "A host directory under which wasi-cgi functions may be granted read-only"
@@ -256,6 +265,9 @@ final class ServeCommand implements Callable<Integer> {
         builder.effectLimits(
                 EffectLimits.DEFAULTS.withHostBytes(
                         maxHostBytesPerCall, maxHostBytesPerInvocation));
+        if (memoryBudgetMiB != null) {
+            builder.memoryBudgetBytes(memoryBudgetMiB * 1024 * 1024);
+        }
         var events =
                 EventLimits.DEFAULTS.toBuilder()
                         .maxEventBytes(maxEventBytes)

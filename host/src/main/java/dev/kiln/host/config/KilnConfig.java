@@ -3,6 +3,7 @@ package dev.kiln.host.config;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
+import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
 import java.nio.file.Path;
@@ -44,6 +45,10 @@ import java.util.Objects;
  * @param uploadLimits upload checks at once, their queue and their deadline (docs/adr/0029)
  * @param minFreeDiskMiB free space kept on the data directory's disk: below it, writes that add
  *     data answer {@code insufficient_storage} 507 and {@code /healthz} reports the storage full
+ * @param memoryBudgetBytes heap that snapshots, instances, compiled code and request buffers may
+ *     hold together; beyond it uploads get {@code insufficient_capacity} and invocations that need
+ *     a new instance {@code overloaded}, after idle instances are evicted (ADR 0028); default
+ *     {@value PoolLimits#DEFAULT_MEMORY_BUDGET_PERCENT} % of the JVM's maximum heap
  */
 public record KilnConfig(
         String host,
@@ -74,7 +79,8 @@ public record KilnConfig(
         CompileAt compileAt,
         ResetStrategy resetStrategy,
         UploadLimits uploadLimits,
-        long minFreeDiskMiB) {
+        long minFreeDiskMiB,
+        long memoryBudgetBytes) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -92,6 +98,7 @@ public record KilnConfig(
         Objects.requireNonNull(resetStrategy, "resetStrategy");
         Objects.requireNonNull(uploadLimits, "uploadLimits");
         requirePositive(maxInstances, "maxInstances");
+        requirePositive(memoryBudgetBytes, "memoryBudgetBytes");
         requirePositive(instanceIdleTtl.toMillis(), "instanceIdleTtl");
         requirePositive(functionQueue, "functionQueue");
         if (queueWait.isNegative()) {
@@ -167,6 +174,7 @@ public record KilnConfig(
         private ResetStrategy resetStrategy = ResetStrategy.COPY_ON_WRITE;
         private UploadLimits uploadLimits = UploadLimits.DEFAULTS;
         private long minFreeDiskMiB = 64;
+        private long memoryBudgetBytes = PoolLimits.defaultMemoryBudgetBytes();
 
         private Builder() {}
 
@@ -315,6 +323,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder memoryBudgetBytes(long v) {
+            memoryBudgetBytes = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -345,7 +358,8 @@ public record KilnConfig(
                     compileAt,
                     resetStrategy,
                     uploadLimits,
-                    minFreeDiskMiB);
+                    minFreeDiskMiB,
+                    memoryBudgetBytes);
         }
     }
 }

@@ -32,7 +32,13 @@ public enum ErrorCode {
     /** A listing of a service that holds no function. */
     SERVICE_NOT_FOUND(404),
     /** A wasi-cgi directory grant no longer resolves inside an allowed root (ADR 0030). */
-    DIRECTORY_GRANT_REFUSED(500);
+    DIRECTORY_GRANT_REFUSED(500),
+    /**
+     * The host's memory budget has no room for an upload (its compiled code, snapshot or checked
+     * instance), even after evicting idle instances: 507, as the host cannot store it now
+     * (docs/adr/ 0028-memory-budget-and-per-version-snapshots.md).
+     */
+    INSUFFICIENT_CAPACITY(507);
 
     private final int httpStatus;
     private final String wire;

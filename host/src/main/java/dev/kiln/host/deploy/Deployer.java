@@ -9,6 +9,7 @@ import dev.kiln.host.core.Sha256;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.Isolation;
+import dev.kiln.host.pool.MemoryBudgetException;
 import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.registry.FunctionInfo;
@@ -95,7 +96,9 @@ public final class Deployer {
         checkMinInstances(service, function, settings);
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
-        PoolSpec spec = spec(service, function, key, settings);
+        // Staged under the version it will most likely get; activated under the one it got.
+        int version = existing.map(f -> f.latest().number() + 1).orElse(1);
+        PoolSpec spec = spec(service, function, key, settings, version);
         InstancePool.Lease trial = null;
         boolean stored = false;
         startChecking(key);
@@ -127,7 +130,9 @@ public final class Deployer {
                     pool.prepare(key, upload::wasm); // again, in case an eviction won the race
                 }
                 // The old version's pool drains: in-flight invocations finish on its instances.
-                pool.activate(spec, () -> registry.readModule(sha));
+                pool.activate(
+                        spec(service, function, key, settings, info.latest().number()),
+                        () -> registry.readModule(sha));
                 existing.ifPresent(old -> evictIfUnused(keyOf(old)));
             }
             log.info(
@@ -167,7 +172,7 @@ public final class Deployer {
         String sha = current.latest().sha256();
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         VersionKey oldKey = VersionKey.of(sha, current.settings(), moduleLimits);
-        PoolSpec spec = spec(service, function, key, settings);
+        PoolSpec spec = spec(service, function, key, settings, current.latest().number());
         InstancePool.Lease trial = null;
         boolean stored = false;
         startChecking(key);
@@ -232,13 +237,18 @@ public final class Deployer {
     }
 
     private static PoolSpec spec(
-            String service, String function, VersionKey key, FunctionSettings settings) {
+            String service,
+            String function,
+            VersionKey key,
+            FunctionSettings settings,
+            int version) {
         return new PoolSpec(
                 service + "/" + function,
                 key,
                 Isolation.fromWire(settings.isolation()).orElseThrow(),
                 settings.minInstances(),
-                settings.maxInstances());
+                settings.maxInstances(),
+                version);
     }
 
     /** All functions' minInstances together must leave room for on-demand instances. */
@@ -276,6 +286,8 @@ public final class Deployer {
             VersionKey key, byte[] wasm, FunctionSettings settings, ErrorCode code) {
         try {
             pool.prepare(key, () -> wasm);
+        } catch (MemoryBudgetException e) {
+            throw e; // no room for its code: insufficient_capacity, not the module's fault
         } catch (KilnException e) {
             throw new KilnException(code, e.getMessage());
         }

@@ -170,6 +170,7 @@ final class Views {
      * Instances and queueing (docs/adr/0009-instance-pools.md).
      *
      * @param minInstancesBudget what all functions' {@code minInstances} may add up to
+     * @param memoryBudgetBytes the host-wide memory budget (docs/adr/0028)
      */
     record PoolLimitsView(
             int maxInstances,
@@ -177,7 +178,8 @@ final class Views {
             long instanceIdleTtlMs,
             long queueWaitMs,
             int functionQueue,
-            String compileAt) {
+            String compileAt,
+            long memoryBudgetBytes) {
         static PoolLimitsView of(KilnConfig c) {
             return new PoolLimitsView(
                     c.maxInstances(),
@@ -185,7 +187,8 @@ final class Views {
                     c.instanceIdleTtl().toMillis(),
                     c.queueWait().toMillis(),
                     c.functionQueue(),
-                    c.compileAt().name());
+                    c.compileAt().name(),
+                    c.memoryBudgetBytes());
         }
     }
 

@@ -9,6 +9,7 @@ import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.pool.InstanceLimitException;
 import dev.kiln.host.pool.InstancePool;
+import dev.kiln.host.pool.MemoryBudgetException;
 import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.StartKind;
 import dev.kiln.host.pool.VersionKey;
@@ -103,7 +104,7 @@ public final class Invoker implements AutoCloseable {
                         "Invocations refused with overloaded, by why: queue_full, queue_timeout"
                             + " (waited queueWait at a concurrency limit, for a worker or for an"
                             + " instance being created), workers_busy (host queue full),"
-                            + " instance_limit.",
+                            + " instance_limit, memory_budget.",
                         "service",
                         "function",
                         "reason");
@@ -252,6 +253,8 @@ public final class Invoker implements AutoCloseable {
                             return new Trial(null, null);
                         }
                         return new Trial(pool.instantiateDetached(key, () -> wasm), null);
+                    } catch (MemoryBudgetException e) {
+                        throw e; // not the module's fault: the upload answers 507
                     } catch (KilnException e) {
                         return new Trial(null, new InvocationOutcome.Trap(e.getMessage()));
                     } catch (InstanceLimitException e) {
@@ -359,6 +362,15 @@ public final class Invoker implements AutoCloseable {
                                         function.service(),
                                         function.name(),
                                         e.timedOut() ? "queue_timeout" : "instance_limit");
+                                return new SandboxResult(
+                                        new InvocationOutcome.Overloaded(e.getMessage()),
+                                        List.of(),
+                                        false,
+                                        0);
+                            } catch (MemoryBudgetException e) {
+                                // No room for a new instance (or its code or snapshot) even after
+                                // evicting idle ones: like any other capacity limit, 429.
+                                overloads.inc(function.service(), function.name(), "memory_budget");
                                 return new SandboxResult(
                                         new InvocationOutcome.Overloaded(e.getMessage()),
                                         List.of(),

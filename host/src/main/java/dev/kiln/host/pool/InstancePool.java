@@ -5,6 +5,7 @@ import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.InitialState;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.sandbox.ModuleValidator;
 import java.util.ArrayList;
@@ -38,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * minInstances} alive at all times (refilled off the request path), closes idle instances beyond
  * that after the idle TTL, and never lets the host exceed its instance limit: at the limit, the
  * instance idle the longest anywhere (beyond its pool's minimum) makes room.
+ *
+ * <p>Everything it holds is counted against the host's {@link MemoryBudget}: compiled code, each
+ * pool's post-init snapshot (a function version's own, never shared by content hash), and each
+ * instance's private memory. What does not fit after closing idle instances of other functions is
+ * refused with a {@link MemoryBudgetException} (docs/adr/0028-memory-budget-and-per-version-
+ * snapshots.md).
  */
 public final class InstancePool {
     private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
@@ -70,6 +77,14 @@ public final class InstancePool {
     private final Metrics.Counter discarded;
     private final Metrics.Counter compilations;
     private final LongAdder refillFailures = new LongAdder();
+    private final MemoryBudget budget;
+
+    /** What each compiled module in {@link #compiled} is counted at. */
+    private final Map<VersionKey, Long> codeCharges = new ConcurrentHashMap<>();
+
+    /** What each live instance is counted at (identity keys: instances do not override equals). */
+    private final Map<GuestInstance, Long> instanceCharges = new ConcurrentHashMap<>();
+
     private volatile boolean shutDown;
 
     /** The pools of one function: the active one, and identities it has left behind. */
@@ -79,16 +94,21 @@ public final class InstancePool {
         Identity active;
     }
 
-    /** What makes instances interchangeable: the same code, rules and isolation. */
-    private record Identity(VersionKey key, Isolation isolation) {
+    /**
+     * What makes instances interchangeable: the same code, rules and isolation, and the same
+     * function version (its post-init state is that version's own).
+     */
+    private record Identity(VersionKey key, Isolation isolation, int version) {
         static Identity of(PoolSpec s) {
-            return new Identity(s.key(), s.isolation());
+            return new Identity(s.key(), s.isolation(), s.version());
         }
     }
 
     public InstancePool(ModuleCompiler compiler, PoolLimits limits, Metrics metrics) {
         this.compiler = compiler;
         this.limits = limits;
+        this.budget = new MemoryBudget(limits.memoryBudgetBytes(), metrics);
+        budget.evictor(this::evictForBudget);
         this.created =
                 metrics.counter(
                         "kiln_instances_created_total",
@@ -99,7 +119,8 @@ public final class InstancePool {
                 metrics.counter(
                         "kiln_instances_discarded_total",
                         "Guest instances closed, by why: failed, not_resettable, drained,"
-                                + " idle_ttl, evicted (host instance limit), over_limit.",
+                                + " idle_ttl, evicted (host instance limit), over_limit,"
+                                + " memory_budget (evicted, or not kept, for the memory budget).",
                         "reason");
         this.compilations =
                 metrics.counter(
@@ -148,15 +169,10 @@ public final class InstancePool {
                 sink -> sink.add(compiled.size()));
         metrics.gauge(
                 "kiln_snapshot_bytes",
-                "Heap bytes of post-init memory snapshots (zero pages are not stored).",
+                "Heap bytes of post-init memory snapshots, one per function version (zero pages"
+                        + " are not stored).",
                 List.of(),
-                sink -> {
-                    long n = 0;
-                    for (CompiledModule m : compiled.values()) {
-                        n += m.snapshotBytes();
-                    }
-                    sink.add(n);
-                });
+                sink -> sink.add(budget.used(MemoryBudget.Kind.SNAPSHOTS)));
         this.maintenance =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -177,13 +193,23 @@ public final class InstancePool {
         private final GuestInstance instance;
         private final StartKind startKind;
         private final VersionPool owner;
+
+        /** A detached (upload check) instance's own initial state; null for pooled leases. */
+        private final InitialState state;
+
         private final AtomicBoolean returned = new AtomicBoolean();
 
-        Lease(VersionKey key, GuestInstance instance, StartKind startKind, VersionPool owner) {
+        Lease(
+                VersionKey key,
+                GuestInstance instance,
+                StartKind startKind,
+                VersionPool owner,
+                InitialState state) {
             this.key = key;
             this.instance = instance;
             this.startKind = startKind;
             this.owner = owner;
+            this.state = state;
         }
 
         public VersionKey key() {
@@ -224,7 +250,7 @@ public final class InstancePool {
                     mine.complete(compiled.get(key));
                     return false;
                 }
-                CompiledModule m = compile(key, wasm);
+                CompiledModule m = compileCounted(key, wasm);
                 compiled.put(key, m);
                 mine.complete(m);
                 return true;
@@ -236,6 +262,34 @@ public final class InstancePool {
             }
         }
         return false;
+    }
+
+    /**
+     * Compiles for the shared map, counting the estimated code size against the memory budget first
+     * (it is given back when the code is evicted).
+     */
+    private CompiledModule compileCounted(VersionKey key, Supplier<byte[]> wasm) {
+        byte[] bytes = wasm.get();
+        long estimate = MemoryEstimates.compiledCode(bytes.length);
+        budget.reserve(MemoryBudget.Kind.COMPILED_CODE, estimate, null);
+        try {
+            CompiledModule m = compile(key, () -> bytes);
+            Long previous = codeCharges.put(key, estimate);
+            if (previous != null) { // evicted and compiled again before the release landed
+                budget.release(MemoryBudget.Kind.COMPILED_CODE, previous);
+            }
+            return m;
+        } catch (RuntimeException | Error e) {
+            budget.release(MemoryBudget.Kind.COMPILED_CODE, estimate);
+            throw e;
+        }
+    }
+
+    private void releaseCode(VersionKey key) {
+        Long charge = codeCharges.remove(key);
+        if (charge != null) {
+            budget.release(MemoryBudget.Kind.COMPILED_CODE, charge);
+        }
     }
 
     private CompiledModule compile(VersionKey key, Supplier<byte[]> wasm) {
@@ -300,6 +354,7 @@ public final class InstancePool {
         for (VersionKey k : gone) {
             CompiledModule m = compiled.remove(k);
             if (m != null) {
+                releaseCode(k);
                 compiler.discard(m);
             }
         }
@@ -311,7 +366,14 @@ public final class InstancePool {
      * their own reference until their instances are gone.
      */
     public void evict(VersionKey key) {
-        compiled.remove(key);
+        if (compiled.remove(key) != null) {
+            releaseCode(key);
+        }
+    }
+
+    /** The host's memory budget (to wire outside sources such as request buffers into it). */
+    public MemoryBudget memoryBudget() {
+        return budget;
     }
 
     /** Number of compiled versions held. */
@@ -382,7 +444,8 @@ public final class InstancePool {
             reserveHostSlot(spec.function());
             hostSlot = true;
             boolean[] cold = {false};
-            GuestInstance instance = codeFor(pool, cold).instantiate();
+            GuestInstance instance = codeFor(pool, cold).instantiate(pool.initial());
+            countNew(pool.initial(), instance, spec.function());
             created.inc("request");
             return lease(pool, instance, cold[0] ? StartKind.COLD : StartKind.WARM);
         } catch (RuntimeException | Error e) {
@@ -390,12 +453,13 @@ public final class InstancePool {
             if (hostSlot) {
                 liveTotal.decrementAndGet();
             }
+            releaseStatesIfGone(pool);
             throw e;
         }
     }
 
     private Lease lease(VersionPool pool, GuestInstance instance, StartKind kind) {
-        Lease l = new Lease(pool.spec().key(), instance, kind, pool);
+        Lease l = new Lease(pool.spec().key(), instance, kind, pool, null);
         outstanding.add(l);
         return l;
     }
@@ -408,6 +472,9 @@ public final class InstancePool {
      */
     public Lease instantiateDetached(VersionKey key, Supplier<byte[]> wasm) {
         reserveHostSlot(null);
+        // The upload's own initial state: kiln_init runs for this version, whatever else runs
+        // the same bytes; the pool that adopts the instance takes the state with it.
+        InitialState state = new InitialState();
         try {
             boolean cold = prepare(key, wasm);
             CompiledModule m = compiled.get(key);
@@ -415,15 +482,99 @@ public final class InstancePool {
                 cold = true;
                 m = compile(key, wasm);
             }
-            GuestInstance instance = m.instantiate();
+            GuestInstance instance = m.instantiate(state);
+            countNew(state, instance, null);
             created.inc("trial");
-            Lease l = new Lease(key, instance, cold ? StartKind.COLD : StartKind.WARM, null);
+            Lease l = new Lease(key, instance, cold ? StartKind.COLD : StartKind.WARM, null, state);
             outstanding.add(l);
             return l;
         } catch (RuntimeException | Error e) {
             liveTotal.decrementAndGet();
+            budget.release(MemoryBudget.Kind.SNAPSHOTS, state.uncount());
             throw e;
         }
+    }
+
+    // --- memory budget ----------------------------------------------------------------------
+
+    /**
+     * Counts a new instance, and the snapshot it took if it was its version's first, against the
+     * memory budget, evicting idle instances of other functions if needed.
+     *
+     * @throws MemoryBudgetException when they do not fit; a snapshot that did not fit is dropped
+     */
+    private void countNew(InitialState state, GuestInstance instance, String requester) {
+        long snapshot = state.countOnce();
+        if (snapshot > 0) {
+            try {
+                budget.reserve(MemoryBudget.Kind.SNAPSHOTS, snapshot, requester);
+            } catch (MemoryBudgetException e) {
+                state.forget();
+                throw e;
+            }
+        }
+        long bytes = MemoryEstimates.instance(instance);
+        budget.reserve(MemoryBudget.Kind.INSTANCES, bytes, requester);
+        instanceCharges.put(instance, bytes);
+    }
+
+    /**
+     * Counts an instance coming back at what it holds now. False when it grew and the growth does
+     * not fit: the caller closes it instead of keeping it idle.
+     */
+    private boolean recount(GuestInstance instance) {
+        long now = MemoryEstimates.instance(instance);
+        Long before = instanceCharges.get(instance);
+        long delta = now - (before == null ? 0 : before);
+        if (delta > 0 && !budget.tryReserve(MemoryBudget.Kind.INSTANCES, delta)) {
+            return false;
+        }
+        if (delta < 0) {
+            budget.release(MemoryBudget.Kind.INSTANCES, -delta);
+        }
+        instanceCharges.put(instance, now);
+        return true;
+    }
+
+    /** Gives back the snapshots of a pool that has drained and whose last instance is gone. */
+    private void releaseStatesIfGone(VersionPool pool) {
+        for (InitialState s : pool.releaseStatesIfGone()) {
+            budget.release(MemoryBudget.Kind.SNAPSHOTS, s.uncount());
+        }
+    }
+
+    /** A candidate for eviction: an idle instance and its pool. */
+    private record Victim(VersionPool pool, GuestInstance instance) {}
+
+    /**
+     * Closes idle instances (beyond their pools' minimum) of functions other than {@code
+     * requester}, least recently used first, to free {@code neededBytes}; see {@link
+     * EvictionPolicy}. Returns the bytes freed.
+     */
+    private long evictForBudget(long neededBytes, String requester) {
+        List<EvictionPolicy.Candidate<Victim>> candidates = new ArrayList<>();
+        for (FunctionPools fp : functions.values()) {
+            synchronized (fp) {
+                for (VersionPool p : fp.pools.values()) {
+                    for (VersionPool.Idle i : p.evictable()) {
+                        candidates.add(
+                                new EvictionPolicy.Candidate<>(
+                                        new Victim(p, i.instance()),
+                                        p.spec().function(),
+                                        i.sinceNanos(),
+                                        instanceCharges.getOrDefault(i.instance(), 0L)));
+                    }
+                }
+            }
+        }
+        long freed = 0;
+        for (var c : EvictionPolicy.choose(candidates, neededBytes, requester)) {
+            if (c.ref().pool().evict(c.ref().instance())) {
+                freed += c.bytes();
+                close(c.ref().instance(), "memory_budget");
+            }
+        }
+        return freed;
     }
 
     /**
@@ -442,6 +593,9 @@ public final class InstancePool {
         GuestInstance instance = lease.instance();
         if (pool == null) {
             close(instance, "drained");
+            if (lease.state != null) { // an upload check never adopted: its snapshot goes too
+                budget.release(MemoryBudget.Kind.SNAPSHOTS, lease.state.uncount());
+            }
             return;
         }
         String why = null;
@@ -449,9 +603,12 @@ public final class InstancePool {
             why = "failed";
         } else if (pool.spec().isolation() == Isolation.FRESH && !instance.resetForReuse()) {
             why = "not_resettable";
+        } else if (!recount(instance)) {
+            why = "memory_budget";
         }
         if (!pool.offer(instance, true, why == null, System.nanoTime())) {
             close(instance, why != null ? why : pool.draining() ? "drained" : "over_limit");
+            releaseStatesIfGone(pool);
             if (pool.wantsRefill()) {
                 scheduleRefill(pool);
             }
@@ -466,9 +623,14 @@ public final class InstancePool {
         outstanding.remove(lease);
         retired.remove(spec.function()); // an upload re-creating a deleted function
         VersionPool pool = poolFor(spec, wasm, false);
-        if (!pool.adopt(lease.instance(), System.nanoTime())) {
+        if (!pool.takeInitial(lease.state)) {
+            // The pool initialised its own state meanwhile: one version, one snapshot.
+            close(lease.instance(), "over_limit");
+            budget.release(MemoryBudget.Kind.SNAPSHOTS, lease.state.uncount());
+        } else if (!pool.adopt(lease.instance(), System.nanoTime())) {
             close(lease.instance(), "over_limit");
         }
+        releaseStatesIfGone(pool);
         if (pool.wantsRefill()) {
             scheduleRefill(pool);
         }
@@ -477,6 +639,10 @@ public final class InstancePool {
     private void close(GuestInstance instance, String reason) {
         liveTotal.decrementAndGet();
         discarded.inc(reason);
+        Long charge = instanceCharges.remove(instance);
+        if (charge != null) {
+            budget.release(MemoryBudget.Kind.INSTANCES, charge);
+        }
         // Nothing to free explicitly: the instance's memory and objects go with the last reference.
     }
 
@@ -554,6 +720,7 @@ public final class InstancePool {
         closeAll(excess, "over_limit");
         for (VersionPool p : old) {
             closeAll(p.drain(), "drained");
+            releaseStatesIfGone(p);
         }
         if (pool.wantsRefill()) {
             scheduleRefill(pool);
@@ -591,6 +758,7 @@ public final class InstancePool {
         }
         if (staged != null) {
             closeAll(staged.drain(), "drained");
+            releaseStatesIfGone(staged);
         }
     }
 
@@ -608,6 +776,7 @@ public final class InstancePool {
         }
         for (VersionPool p : pools) {
             closeAll(p.drain(), "drained");
+            releaseStatesIfGone(p);
         }
     }
 
@@ -652,11 +821,13 @@ public final class InstancePool {
             }
             GuestInstance instance;
             try {
-                instance = codeFor(pool, new boolean[1]).instantiate();
+                instance = codeFor(pool, new boolean[1]).instantiate(pool.initial());
+                countNew(pool.initial(), instance, pool.spec().function());
             } catch (RuntimeException | Error e) {
                 // Undo the count whatever went wrong: a claim may be waiting for this instance.
                 pool.unreserveIdle();
                 liveTotal.decrementAndGet();
+                releaseStatesIfGone(pool);
                 refillFailures.increment();
                 if (e instanceof Error err && !(err instanceof StackOverflowError)) {
                     throw err;
@@ -670,6 +841,7 @@ public final class InstancePool {
             created.inc(reason);
             if (!pool.offer(instance, false, true, System.nanoTime())) {
                 close(instance, "drained");
+                releaseStatesIfGone(pool);
                 return;
             }
         }
@@ -810,6 +982,7 @@ public final class InstancePool {
                 }
                 for (VersionPool p : pools) {
                     closeAll(p.drain(), "drained");
+                    releaseStatesIfGone(p);
                 }
             }
         }

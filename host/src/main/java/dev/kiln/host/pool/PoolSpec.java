@@ -11,9 +11,26 @@ import dev.kiln.host.sandbox.ModuleLimits;
  * @param key the compiled code its instances come from
  * @param minInstances instances kept ready whether or not invocations come (provisioned)
  * @param maxInstances most instances alive at once; 0 means only the host-wide limit applies
+ * @param version the function version: its post-init state belongs to it alone, so a new version of
+ *     the same bytes makes a new pool that runs {@code kiln_init} again (ADR 0028)
  */
 public record PoolSpec(
-        String function, VersionKey key, Isolation isolation, int minInstances, int maxInstances) {
+        String function,
+        VersionKey key,
+        Isolation isolation,
+        int minInstances,
+        int maxInstances,
+        int version) {
+
+    /** A pool of no particular version (benchmarks, tests). */
+    public PoolSpec(
+            String function,
+            VersionKey key,
+            Isolation isolation,
+            int minInstances,
+            int maxInstances) {
+        this(function, key, isolation, minInstances, maxInstances, 0);
+    }
 
     /** The pool a stored function's invocations use now. */
     public static PoolSpec of(FunctionInfo f, ModuleLimits limits) {
@@ -23,13 +40,15 @@ public record PoolSpec(
                 VersionKey.of(f.latest().sha256(), s, limits),
                 Isolation.fromWire(s.isolation()).orElse(Isolation.FRESH),
                 s.minInstances(),
-                s.maxInstances());
+                s.maxInstances(),
+                f.latest().number());
     }
 
     /** Whether instances of {@code other}'s pool would be interchangeable with this one's. */
     boolean sameInstancesAs(PoolSpec other) {
         return function.equals(other.function)
                 && key.equals(other.key)
-                && isolation == other.isolation;
+                && isolation == other.isolation
+                && version == other.version;
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.host.pool;
 
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.InitialState;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,6 +24,16 @@ final class VersionPool {
 
     /** Taken once, so a draining pool never needs the shared code map again. */
     private volatile CompiledModule module;
+
+    /**
+     * The post-init state its instances start from: this pool's own, never shared with another
+     * function or version (ADR 0028). Replaced only by the upload's checked instance's state, and
+     * only before any instance of the pool has initialised.
+     */
+    private InitialState initial = new InitialState();
+
+    /** Every initial state this pool handed out: their snapshots are counted until it is gone. */
+    private final List<InitialState> states = new ArrayList<>(List.of(initial));
 
     /** Most recently returned first: it is the one most likely still in the CPU's caches. */
     private final ArrayDeque<Idle> idle = new ArrayDeque<>();
@@ -84,6 +95,40 @@ final class VersionPool {
 
     void module(CompiledModule m) {
         module = m;
+    }
+
+    synchronized InitialState initial() {
+        return initial;
+    }
+
+    /**
+     * Makes {@code state} (an upload's checked instance's) this pool's initial state, unless an
+     * instance of the pool has initialised its own already: then an instance of {@code state} must
+     * not join, and false is returned.
+     */
+    synchronized boolean takeInitial(InitialState state) {
+        if (state == initial) {
+            return true;
+        }
+        if (initial.hasSnapshot()) {
+            return false;
+        }
+        initial = state;
+        states.add(state);
+        return true;
+    }
+
+    /**
+     * The initial states to give up once the pool is draining and its last instance is gone (so no
+     * instance can still read their snapshots); empty otherwise, and on every later call.
+     */
+    synchronized List<InitialState> releaseStatesIfGone() {
+        if (!draining || live > 0 || states.isEmpty()) {
+            return List.of();
+        }
+        List<InitialState> out = List.copyOf(states);
+        states.clear();
+        return out;
     }
 
     /** Takes on new sizes (same instances); returns idle instances now over the new maximum. */
@@ -250,6 +295,37 @@ final class VersionPool {
         }
         live--;
         return idle.pollLast().instance();
+    }
+
+    /** Idle instances that may be evicted (those beyond minInstances), oldest first. */
+    synchronized List<Idle> evictable() {
+        int n = Math.min(idle.size(), live - spec.minInstances());
+        if (n <= 0) {
+            return List.of();
+        }
+        List<Idle> out = new ArrayList<>(n);
+        for (Iterator<Idle> it = idle.descendingIterator(); it.hasNext() && out.size() < n; ) {
+            out.add(it.next());
+        }
+        return out;
+    }
+
+    /**
+     * Removes {@code instance} if it is still idle and the pool is above its minimum; the caller
+     * closes it. False when it was leased or removed meanwhile.
+     */
+    synchronized boolean evict(GuestInstance instance) {
+        if (live <= spec.minInstances()) {
+            return false;
+        }
+        for (Iterator<Idle> it = idle.iterator(); it.hasNext(); ) {
+            if (it.next().instance() == instance) {
+                it.remove();
+                live--;
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a refill should create another instance (and marks one queued if so). */

@@ -41,10 +41,12 @@ public final class CompiledModule {
     private final TableFactory tables;
 
     /**
-     * Taken from the first instance after init and shared: every later instance starts from it
-     * instead of running data segments and init again. Null until then.
+     * The post-init state of {@link #instantiate()}, for code run outside the host's pools
+     * (benchmarks, tests). The host never uses it: its pools pass each function version's own
+     * {@link InitialState}, so compiled code shared by content hash never carries one tenant's
+     * initialised state to another.
      */
-    private volatile InstanceSnapshot snapshot;
+    private final InitialState standalone = new InitialState();
 
     CompiledModule(
             ValidatedModule validated,
@@ -129,16 +131,25 @@ public final class CompiledModule {
     }
 
     /**
-     * Creates an instance in the module's post-init state. The first instance runs the start
-     * function, checks the ABI version and runs {@code kiln_init}, and its state becomes the
-     * snapshot; later ones start from that snapshot (only a start function, if the module has one,
-     * runs again). Run it under a deadline: guest code may execute here.
+     * Creates an instance in the post-init state of this module's {@linkplain #standalone own}
+     * initial state; the host's pools use {@link #instantiate(InitialState)} instead.
+     */
+    public GuestInstance instantiate() {
+        return instantiate(standalone);
+    }
+
+    /**
+     * Creates an instance in {@code state}'s post-init state. The first instance of a state runs
+     * the start function, checks the ABI version and runs {@code kiln_init}, and its state becomes
+     * the snapshot; later ones start from that snapshot (only a start function, if the module has
+     * one, runs again). Run it under a deadline: guest code may execute here.
      *
+     * @param state the function version's initial state (one per version, never per content hash)
      * @throws KilnException {@code invalid_module} when the guest declares another ABI version
      * @throws RuntimeException whatever the guest's start or init code raised (classify with {@link
      *     GuestFailures})
      */
-    public GuestInstance instantiate() {
+    public GuestInstance instantiate(InitialState state) {
         // Host calls charge their work to the guest's fuel (docs/adr/0027).
         GlobalFuel fuelTank = new GlobalFuel(fuelGlobal);
         HostCalls calls = new HostCalls(fuelTank);
@@ -160,7 +171,7 @@ public final class CompiledModule {
                                 return call.signature().results().isEmpty() ? null : new long[] {r};
                             }));
         }
-        InstanceSnapshot existing = snapshot;
+        InstanceSnapshot existing = state.snapshot();
         boolean fromSnapshot = existing != null && !traits.hasStart();
         ResettableMemory[] linear = new ResettableMemory[1];
         Instance instance =
@@ -184,7 +195,8 @@ public final class CompiledModule {
         if (memory[0] == null) {
             memory[0] = new ChicoryMemory(instance.memory());
         }
-        InstanceSnapshot shared = existing != null ? existing : initialise(instance, linear[0]);
+        InstanceSnapshot shared =
+                existing != null ? existing : initialise(instance, linear[0], state);
         shared.applyTo(instance, linear[0]);
         return new GuestInstance(
                 instance,
@@ -198,7 +210,8 @@ public final class CompiledModule {
     }
 
     /** Runs the ABI checks and init on the first instance, and takes the snapshot. */
-    private InstanceSnapshot initialise(Instance instance, ResettableMemory linear) {
+    private InstanceSnapshot initialise(
+            Instance instance, ResettableMemory linear, InitialState state) {
         if (hasAbiVersion) {
             long version = instance.export(AbiV1.EXPORT_ABI_VERSION).apply()[0];
             if (version != AbiV1.VERSION) {
@@ -213,19 +226,13 @@ public final class CompiledModule {
         if (hasInit) {
             instance.export(AbiV1.EXPORT_INIT).apply();
         }
-        InstanceSnapshot taken = InstanceSnapshot.capture(instance, linear, traits);
-        synchronized (this) {
-            // Two first instances may race: all instances share whichever snapshot won.
-            if (snapshot == null) {
-                snapshot = taken;
-            }
-            return snapshot;
-        }
+        // Two first instances may race: all instances share whichever snapshot won.
+        return state.offer(InstanceSnapshot.capture(instance, linear, traits));
     }
 
-    /** Heap bytes of the post-init memory image, 0 before the first instance. */
+    /** Heap bytes of the standalone post-init memory image, 0 before the first instance. */
     public long snapshotBytes() {
-        InstanceSnapshot s = snapshot;
+        InstanceSnapshot s = standalone.snapshot();
         return s == null ? 0 : s.imageBytes();
     }
 }

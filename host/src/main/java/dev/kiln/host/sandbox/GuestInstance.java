@@ -69,6 +69,14 @@ public final class GuestInstance {
     }
 
     /**
+     * Heap bytes this instance's linear memory holds for itself: its private chunks plus its tables
+     * of chunk references (one per 4 KiB of memory). Cheap: no walk over memory.
+     */
+    public long memoryHeapBytes() {
+        return linear.privateBytes() + linear.chunkTableBytes();
+    }
+
+    /**
      * Runs the handler on {@code payload}. Never throws for anything the guest does; the caller's
      * deadline interrupt surfaces as a {@code Timeout} outcome.
      */

@@ -12,7 +12,8 @@ import java.util.List;
  * An instance's state right after {@code kiln_init}: memory, mutable globals, and — when the code
  * can change them — tables and dropped segments. Applying it gives any instance of the module the
  * state of a freshly initialised one, without re-running data segments or init (the way a Wizer
- * snapshot does, but at run time). Immutable and shared by all instances of a compiled module.
+ * snapshot does, but at run time). Immutable and shared by all instances of one function version
+ * ({@link InitialState}).
  */
 final class InstanceSnapshot {
     private final MemoryImage memory;
@@ -140,5 +141,10 @@ final class InstanceSnapshot {
     /** Heap bytes of the memory image (zero chunks are shared and not counted). */
     long imageBytes() {
         return memory.storedBytes();
+    }
+
+    /** Heap bytes of the memory image plus its table of chunk references. */
+    long heapBytes() {
+        return memory.storedBytes() + (long) memory.chunkCount() * Long.BYTES;
     }
 }

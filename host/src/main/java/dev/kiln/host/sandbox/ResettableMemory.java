@@ -66,6 +66,12 @@ final class ResettableMemory implements Memory {
     private byte[][] spare = new byte[8][];
     private int spareCount;
 
+    /**
+     * Chunk arrays this memory holds privately (copied chunks plus spares), kept in step with every
+     * copy and drop so that {@link #privateBytes} is O(1): the pool asks it on every release.
+     */
+    private long privateChunks;
+
     /** The instance's data segments (shared with the instance: data.drop empties entries). */
     private DataSegment[] segments;
 
@@ -108,6 +114,8 @@ final class ResettableMemory implements Memory {
                 writable[i] = c;
             }
         }
+        // Chunks copied before (init's writes) are gone but for the spares kept above.
+        privateChunks = spareCount + (strategy == ResetStrategy.COPY_ALL ? chunks.length : 0);
         image.restoreSegments(segments);
     }
 
@@ -155,8 +163,21 @@ final class ResettableMemory implements Memory {
         return true;
     }
 
-    /** Bytes this memory holds privately (not shared with its image): chunks it copied. */
+    /**
+     * Bytes this memory holds privately (not shared with its image): chunks it copied, and spare
+     * chunks kept for reuse.
+     */
     long privateBytes() {
+        return privateChunks * CHUNK_SIZE;
+    }
+
+    /** Heap bytes of the two chunk-reference tables (read and writable), one entry per chunk. */
+    long chunkTableBytes() {
+        return 2L * chunks.length * Long.BYTES;
+    }
+
+    /** {@link #privateBytes} computed by walking every chunk; for tests of the running count. */
+    long privateBytesByScan() {
         long n = (long) spareCount * CHUNK_SIZE;
         MemoryImage img = image;
         for (int i = 0; i < chunks.length; i++) {
@@ -181,12 +202,15 @@ final class ResettableMemory implements Memory {
         return segments;
     }
 
+    /** Takes a private chunk that is leaving the chunk table: kept as a spare, or dropped. */
     private void keepSpare(byte[] c) {
         if (spareCount < MAX_SPARE_CHUNKS) {
             if (spareCount == spare.length) {
                 spare = Arrays.copyOf(spare, spare.length * 2);
             }
             spare[spareCount++] = c;
+        } else {
+            privateChunks--;
         }
     }
 
@@ -204,6 +228,7 @@ final class ResettableMemory implements Memory {
                 System.arraycopy(current, 0, c, 0, CHUNK_SIZE);
             } else {
                 c = current == ZERO ? new byte[CHUNK_SIZE] : current.clone();
+                privateChunks++;
             }
             chunks[i] = c;
         } else {

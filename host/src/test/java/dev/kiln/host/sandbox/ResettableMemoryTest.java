@@ -160,4 +160,50 @@ class ResettableMemoryTest {
         MemoryImage image = MemoryImage.capture(m, false);
         assertThat(image.storedBytes()).isEqualTo(CHUNK);
     }
+
+    /**
+     * The running count of private bytes (asked on every release, for the memory budget) always
+     * equals a walk over every chunk, through writes, grows, fills, copies, resets and re-attaches.
+     */
+    @ParameterizedTest
+    @EnumSource(ResetStrategy.class)
+    void privateByteCountMatchesAWalkOverTheChunks(ResetStrategy strategy) {
+        ResettableMemory m = memory(strategy, 1, 8);
+        java.util.Random random = new java.util.Random(42);
+        assertThat(m.privateBytes()).isEqualTo(m.privateBytesByScan());
+        byte[] data = new byte[3 * CHUNK];
+        Arrays.fill(data, (byte) 9);
+        m.write(10, data, 0, data.length);
+        assertThat(m.privateBytes()).isEqualTo(m.privateBytesByScan());
+        m.attach(MemoryImage.capture(m, false));
+        assertThat(m.privateBytes()).isEqualTo(m.privateBytesByScan());
+        for (int step = 0; step < 3000; step++) {
+            int size = m.pages() * Memory.PAGE_SIZE;
+            switch (random.nextInt(7)) {
+                case 0 -> m.writeByte(random.nextInt(size), (byte) 1);
+                case 1 -> {
+                    int len = random.nextInt(2 * CHUNK);
+                    int at = random.nextInt(size - len);
+                    m.fill((byte) 3, at, at + len);
+                }
+                case 2 -> {
+                    int len = random.nextInt(CHUNK);
+                    m.copy(random.nextInt(size - len), random.nextInt(size - len), len);
+                }
+                case 3 -> m.grow(random.nextInt(2));
+                case 4 -> m.reset();
+                case 5 -> {
+                    if (random.nextInt(50) == 0) {
+                        m.zero();
+                    }
+                }
+                default -> {
+                    // Many chunks at once: past the spare pool's bound on the next reset.
+                    int len = Math.min(size, 300 * CHUNK);
+                    m.fill((byte) 5, 0, random.nextInt(len));
+                }
+            }
+            assertThat(m.privateBytes()).as("step %d", step).isEqualTo(m.privateBytesByScan());
+        }
+    }
 }
