@@ -444,8 +444,8 @@ public final class InstancePool {
             reserveHostSlot(spec.function());
             hostSlot = true;
             boolean[] cold = {false};
-            GuestInstance instance = codeFor(pool, cold).instantiate(pool.initial());
-            countNew(pool.initial(), instance, spec.function());
+            GuestInstance instance =
+                    instantiateCounted(codeFor(pool, cold), pool.initial(), spec.function());
             created.inc("request");
             return lease(pool, instance, cold[0] ? StartKind.COLD : StartKind.WARM);
         } catch (RuntimeException | Error e) {
@@ -482,8 +482,7 @@ public final class InstancePool {
                 cold = true;
                 m = compile(key, wasm);
             }
-            GuestInstance instance = m.instantiate(state);
-            countNew(state, instance, null);
+            GuestInstance instance = instantiateCounted(m, state, null);
             created.inc("trial");
             Lease l = new Lease(key, instance, cold ? StartKind.COLD : StartKind.WARM, null, state);
             outstanding.add(l);
@@ -496,6 +495,27 @@ public final class InstancePool {
     }
 
     // --- memory budget ----------------------------------------------------------------------
+
+    /**
+     * Creates an instance of {@code state}'s version and counts it. The first instance of a version
+     * runs {@code kiln_init}, which may fill its memory up to the memoryMiB cap before the snapshot
+     * can be measured: room for that cap is reserved while it runs (and evicted for, or refused),
+     * so an init that fills a gigabyte is refused before it starts rather than after the heap ran
+     * out.
+     */
+    private GuestInstance instantiateCounted(
+            CompiledModule code, InitialState state, String requester) {
+        long initRoom = state.hasSnapshot() ? 0 : code.maxMemoryBytes();
+        budget.reserve(MemoryBudget.Kind.INSTANCES, initRoom, requester);
+        GuestInstance instance;
+        try {
+            instance = code.instantiate(state);
+        } finally {
+            budget.release(MemoryBudget.Kind.INSTANCES, initRoom);
+        }
+        countNew(state, instance, requester);
+        return instance;
+    }
 
     /**
      * Counts a new instance, and the snapshot it took if it was its version's first, against the
@@ -821,8 +841,11 @@ public final class InstancePool {
             }
             GuestInstance instance;
             try {
-                instance = codeFor(pool, new boolean[1]).instantiate(pool.initial());
-                countNew(pool.initial(), instance, pool.spec().function());
+                instance =
+                        instantiateCounted(
+                                codeFor(pool, new boolean[1]),
+                                pool.initial(),
+                                pool.spec().function());
             } catch (RuntimeException | Error e) {
                 // Undo the count whatever went wrong: a claim may be waiting for this instance.
                 pool.unreserveIdle();

@@ -125,6 +125,11 @@ public final class CompiledModule {
         return fuelGlobal;
     }
 
+    /** Bytes the function's linear memory may grow to (its memoryMiB cap, or less). */
+    public long maxMemoryBytes() {
+        return (long) memoryLimits.maximumPages() * 65536;
+    }
+
     /** Pages the function's memory may grow to. */
     int maxPages() {
         return memoryLimits.maximumPages();

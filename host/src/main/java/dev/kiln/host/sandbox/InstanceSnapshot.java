@@ -85,13 +85,7 @@ final class InstanceSnapshot {
             }
         }
         return new InstanceSnapshot(
-                MemoryImage.capture(memory, traits.dropsData()),
-                idx,
-                low,
-                high,
-                refs,
-                owned,
-                elements);
+                memory.captureInPlace(traits.dropsData()), idx, low, high, refs, owned, elements);
     }
 
     /** Gives a newly built instance this state; its memory shares the image's chunks. */

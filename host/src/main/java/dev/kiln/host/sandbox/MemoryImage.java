@@ -36,10 +36,19 @@ final class MemoryImage {
      * @param tracksSegments whether the module can drop data segments (then their state is kept)
      */
     static MemoryImage capture(ResettableMemory memory, boolean tracksSegments) {
+        return capture(memory, tracksSegments, true);
+    }
+
+    /**
+     * {@code memory}'s current content, copied or, with {@code copy} false, taking its chunk arrays
+     * themselves (for {@link ResettableMemory#captureInPlace}, which makes sure the memory never
+     * writes them again).
+     */
+    static MemoryImage capture(ResettableMemory memory, boolean tracksSegments, boolean copy) {
         byte[][] chunks = new byte[memory.chunkCount()][];
         for (int i = 0; i < chunks.length; i++) {
             byte[] c = memory.chunkForCapture(i);
-            chunks[i] = isZero(c) ? ResettableMemory.ZERO : c.clone();
+            chunks[i] = isZero(c) ? ResettableMemory.ZERO : copy ? c.clone() : c;
         }
         DataSegment[] segments = memory.segments();
         return new MemoryImage(
