@@ -138,6 +138,8 @@ public final class KilnHost implements AutoCloseable {
                             triggers,
                             metrics,
                             space);
+            // Request buffers count in the memory budget; the HTTP layer bounds them itself.
+            pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
                     metrics, token);

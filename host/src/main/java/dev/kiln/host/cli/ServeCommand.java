@@ -3,6 +3,7 @@ package dev.kiln.host.cli;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.CompileAt;
+import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.deploy.UploadLimits;
@@ -231,6 +232,53 @@ final class ServeCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    @Option(
+            names = "--max-buffered-request-bytes",
+            description =
+                    "Request body bytes all requests together may hold in memory; beyond it 503"
+                            + " server_busy (default: a quarter of the heap, 64 MiB to"
+                            + " 256 MiB).")
+    Long maxBufferedRequestBytes;
+
+    @Option(
+            names = "--max-connections",
+            description = "Open client connections, host-wide (default: ${DEFAULT-VALUE}).")
+    int maxConnections = HttpLimits.DEFAULTS.maxConnections();
+
+    @Option(
+            names = "--max-connections-per-ip",
+            description = "Open connections from one client address (default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerIp = HttpLimits.DEFAULTS.maxConnectionsPerIp();
+
+    @Option(
+            names = "--request-parse-timeout-ms",
+            description =
+                    "Longest the request line and headers may take to arrive (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long requestParseTimeoutMs = HttpLimits.DEFAULTS.requestParseTimeout().toMillis();
+
+    @Option(
+            names = "--no-request-timeout-ms",
+            description =
+                    "Longest a connection may stay open with no request on it (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long noRequestTimeoutMs = HttpLimits.DEFAULTS.noRequestTimeout().toMillis();
+
+    @Option(
+            names = "--body-read-timeout-ms",
+            description =
+                    "Longest a request body may go without a byte arriving before 408 (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long bodyReadTimeoutMs = HttpLimits.DEFAULTS.bodyReadTimeout().toMillis();
+
+    @Option(
+            names = "--idle-timeout-ms",
+            description =
+                    "A connection with no byte read or written for this long is closed; must"
+                            + " exceed max-timeout-ms plus queue-wait-ms (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long idleTimeoutMs = HttpLimits.DEFAULTS.idleTimeout().toMillis();
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -281,6 +329,18 @@ final class ServeCommand implements Callable<Integer> {
             events.asyncWorkers(asyncWorkers);
         }
         builder.eventLimits(events.build());
+        var http =
+                HttpLimits.DEFAULTS
+                        .withMaxConnections(maxConnections, maxConnectionsPerIp)
+                        .withTimeouts(
+                                Duration.ofMillis(requestParseTimeoutMs),
+                                Duration.ofMillis(noRequestTimeoutMs),
+                                Duration.ofMillis(bodyReadTimeoutMs),
+                                Duration.ofMillis(idleTimeoutMs));
+        if (maxBufferedRequestBytes != null) {
+            http = http.withMaxBufferedRequestBytes(maxBufferedRequestBytes);
+        }
+        builder.httpLimits(http);
         if (!JvmFlags.exitsOnOutOfMemory()) {
             log.warn(
                     "this JVM does not exit on OutOfMemoryError: start Kiln with ./kiln or pass"

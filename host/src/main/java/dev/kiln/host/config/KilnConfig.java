@@ -49,6 +49,7 @@ import java.util.Objects;
  *     hold together; beyond it uploads get {@code insufficient_capacity} and invocations that need
  *     a new instance {@code overloaded}, after idle instances are evicted (ADR 0028); default
  *     {@value PoolLimits#DEFAULT_MEMORY_BUDGET_PERCENT} % of the JVM's maximum heap
+ * @param httpLimits connections, buffered request bytes and timeouts of the HTTP server
  */
 public record KilnConfig(
         String host,
@@ -80,7 +81,8 @@ public record KilnConfig(
         ResetStrategy resetStrategy,
         UploadLimits uploadLimits,
         long minFreeDiskMiB,
-        long memoryBudgetBytes) {
+        long memoryBudgetBytes,
+        HttpLimits httpLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -122,6 +124,17 @@ public record KilnConfig(
         }
         if (maxMemoryMiB > 4096) {
             throw new IllegalArgumentException("maxMemoryMiB is at most 4096 (wasm32)");
+        }
+        Objects.requireNonNull(httpLimits, "httpLimits");
+        if (httpLimits.maxBufferedRequestBytes() < Math.max(maxUploadBytes, maxPayloadBytes)) {
+            throw new IllegalArgumentException(
+                    "maxBufferedRequestBytes must hold at least one largest upload or payload");
+        }
+        if (httpLimits.idleTimeout().compareTo(maxTimeout.plus(queueWait)) <= 0) {
+            // A running invocation is silent on its connection: a shorter idle timeout would cut
+            // it off before it could answer.
+            throw new IllegalArgumentException(
+                    "the HTTP idle timeout must be longer than maxTimeout plus queueWait");
         }
     }
 
@@ -175,6 +188,7 @@ public record KilnConfig(
         private UploadLimits uploadLimits = UploadLimits.DEFAULTS;
         private long minFreeDiskMiB = 64;
         private long memoryBudgetBytes = PoolLimits.defaultMemoryBudgetBytes();
+        private HttpLimits httpLimits = HttpLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -328,6 +342,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder httpLimits(HttpLimits v) {
+            httpLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -359,7 +378,8 @@ public record KilnConfig(
                     resetStrategy,
                     uploadLimits,
                     minFreeDiskMiB,
-                    memoryBudgetBytes);
+                    memoryBudgetBytes,
+                    httpLimits);
         }
     }
 }

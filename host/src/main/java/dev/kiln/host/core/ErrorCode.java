@@ -38,7 +38,14 @@ public enum ErrorCode {
      * instance), even after evicting idle instances: 507, as the host cannot store it now
      * (docs/adr/ 0028-memory-budget-and-per-version-snapshots.md).
      */
-    INSUFFICIENT_CAPACITY(507);
+    INSUFFICIENT_CAPACITY(507),
+    /**
+     * The host is out of a shared intake resource (buffered request bytes, connections); retry
+     * later (docs/adr/0025-request-intake-limits.md).
+     */
+    SERVER_BUSY(503),
+    /** The client stopped sending its request body (docs/adr/0025-request-intake-limits.md). */
+    REQUEST_TIMEOUT(408);
 
     private final int httpStatus;
     private final String wire;

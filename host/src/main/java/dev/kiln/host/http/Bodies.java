@@ -2,15 +2,33 @@ package dev.kiln.host.http;
 
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
-import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.RequestTooBigException;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
+import java.util.concurrent.atomic.LongAdder;
 
-/** Reads request bodies completely, with a size cap, without blocking an IO thread. */
+/**
+ * Reads request bodies completely, with a size cap, without blocking an IO thread. The body is
+ * buffered as it arrives (never sized from Content-Length), every buffered byte is reserved from
+ * the host's {@link RequestBytesBudget}, and a body that stops arriving is cut off (see {@link
+ * BodyRead}).
+ */
 final class Bodies {
-    /** More than one read buffer, so the receiver's cap always trips first. */
+    /** More than one read buffer, so Kiln's own cap always trips before Undertow's. */
     static final long ENTITY_SLACK = 1024 * 1024;
+
+    /**
+     * What every body read on this host shares. The root handler puts it on each exchange, so the
+     * many handlers that read bodies need no extra constructor argument.
+     */
+    static final AttachmentKey<Intake> INTAKE = AttachmentKey.create(Intake.class);
+
+    /**
+     * @param budget request bytes all requests together may hold
+     * @param stallTimeoutMs longest a body may go without a byte arriving
+     * @param stalls bodies cut off because they stopped arriving, since start
+     */
+    record Intake(RequestBytesBudget budget, long stallTimeoutMs, LongAdder stalls) {}
 
     private Bodies() {}
 
@@ -20,45 +38,23 @@ final class Bodies {
 
     /**
      * Reads the body (at most {@code maxBytes}) and hands it to {@code consumer} inside the error
-     * boundary. Oversized bodies get {@code payload_too_large} before or while they arrive.
+     * boundary. Oversized bodies get {@code payload_too_large} before or while they arrive; a body
+     * the budget has no room for gets {@code server_busy}; a stalled one {@code request_timeout}.
      */
     static void read(HttpServerExchange exchange, long maxBytes, BodyConsumer consumer) {
+        Intake intake = exchange.getAttachment(INTAKE);
+        if (intake == null) {
+            throw new IllegalStateException("no body intake on this exchange");
+        }
         long declared = exchange.getRequestContentLength();
         if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
-        // The receiver's cap stops a body, chunked or not, and lets us answer 413. Undertow's own
-        // entity limit sits above it (here and server-wide, see KilnServer): when that limit trips
-        // on a chunked body, Undertow closes the connection without an answer.
+        // Undertow's own entity limit sits above Kiln's cap (here and server-wide, see
+        // KilnServer): when that limit trips on a chunked body, Undertow closes the connection
+        // without an answer.
         exchange.setMaxEntitySize(maxBytes + ENTITY_SLACK);
-        Receiver receiver = exchange.getRequestReceiver();
-        receiver.setMaxBufferSize(Math.toIntExact(Math.min(maxBytes, Integer.MAX_VALUE - 8)));
-        receiver.receiveFullBytes(
-                (ex, body) -> ErrorBoundary.run(ex, () -> consumer.accept(ex, body)),
-                (ex, error) ->
-                        ErrorBoundary.run(
-                                ex,
-                                () -> {
-                                    if (tooLarge(error)) {
-                                        // The rest of the body is not read: close after.
-                                        ex.setPersistent(false);
-                                        throw tooLarge(maxBytes);
-                                    }
-                                    throw new KilnException(
-                                            ErrorCode.BAD_REQUEST,
-                                            "the request body could not be read");
-                                }));
-    }
-
-    /** Whether a read failed because the body was over the cap (possibly wrapped by Undertow). */
-    private static boolean tooLarge(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof RequestTooBigException
-                    || t instanceof Receiver.RequestToLargeException) {
-                return true;
-            }
-        }
-        return false;
+        new BodyRead(exchange, intake, maxBytes, declared, consumer).start();
     }
 
     static String mediaType(HttpServerExchange exchange) {
@@ -70,9 +66,19 @@ final class Bodies {
         return (semi < 0 ? ct : ct.substring(0, semi)).trim();
     }
 
-    private static KilnException tooLarge(long maxBytes) {
+    static KilnException tooLarge(long maxBytes) {
         return new KilnException(
                 ErrorCode.PAYLOAD_TOO_LARGE,
                 "the request body is larger than " + maxBytes + " bytes");
+    }
+
+    /**
+     * Whether the request still has body bytes on the wire that nobody will read: then the
+     * connection must close after the answer (its next bytes are not a request).
+     */
+    static boolean bodyUnread(HttpServerExchange exchange) {
+        return !exchange.isRequestComplete()
+                && (exchange.getRequestContentLength() > 0
+                        || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING));
     }
 }

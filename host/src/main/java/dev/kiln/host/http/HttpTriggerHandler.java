@@ -30,10 +30,12 @@ final class HttpTriggerHandler implements HttpHandler {
     static final String ALLOWED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
 
     private final Invoker invoker;
+    private final BeforeBody before;
     private final long maxPayloadBytes;
 
-    HttpTriggerHandler(Invoker invoker, long maxPayloadBytes) {
+    HttpTriggerHandler(Invoker invoker, BeforeBody before, long maxPayloadBytes) {
         this.invoker = invoker;
+        this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
@@ -79,7 +81,7 @@ final class HttpTriggerHandler implements HttpHandler {
                         exchange.getProtocol().toString(),
                         remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
-                exchange, invoker, maxPayloadBytes, service, function, http);
+                exchange, invoker, before, maxPayloadBytes, service, function, http);
     }
 
     /** The peer's IP address (what a CGI program sees as REMOTE_ADDR), empty when unknown. */

@@ -14,18 +14,20 @@ final class InvocationDispatch {
     private InvocationDispatch() {}
 
     /**
-     * Reads the body (capped at {@code maxPayloadBytes}) and invokes {@code service/function} with
-     * it.
+     * Checks {@code before}, then reads the body (capped at {@code maxPayloadBytes}) and invokes
+     * {@code service/function} with it.
      *
      * @param http request metadata for the HTTP trigger, {@code null} for invoke
      */
     static void readAndDispatch(
             HttpServerExchange exchange,
             Invoker invoker,
+            BeforeBody before,
             long maxPayloadBytes,
             String service,
             String function,
             HttpRequestMeta http) {
+        before.check(exchange, service, function);
         Bodies.read(
                 exchange,
                 maxPayloadBytes,

@@ -19,11 +19,13 @@ final class InvokeHandler implements HttpHandler {
 
     private final Invoker invoker;
     private final Events events;
+    private final BeforeBody before;
     private final long maxPayloadBytes;
 
-    InvokeHandler(Invoker invoker, Events events, long maxPayloadBytes) {
+    InvokeHandler(Invoker invoker, Events events, BeforeBody before, long maxPayloadBytes) {
         this.invoker = invoker;
         this.events = events;
+        this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
@@ -34,7 +36,7 @@ final class InvokeHandler implements HttpHandler {
         String type = exchange.getRequestHeaders().getFirst(X_INVOCATION_TYPE);
         if (type == null || type.equalsIgnoreCase("sync")) {
             InvocationDispatch.readAndDispatch(
-                    exchange, invoker, maxPayloadBytes, service, function, null);
+                    exchange, invoker, before, maxPayloadBytes, service, function, null);
         } else if (type.equalsIgnoreCase("async")) {
             invokeAsync(exchange, service, function);
         } else {
@@ -44,6 +46,7 @@ final class InvokeHandler implements HttpHandler {
     }
 
     private void invokeAsync(HttpServerExchange exchange, String service, String function) {
+        before.check(exchange, service, function);
         long cap = Math.min(maxPayloadBytes, events.limits().maxEventBytes());
         Bodies.read(
                 exchange,

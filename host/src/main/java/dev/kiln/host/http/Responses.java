@@ -45,11 +45,16 @@ final class Responses {
             exchange.endExchange();
             return;
         }
+        if (Bodies.bodyUnread(exchange)) {
+            // Refused before its body was read (unknown function, over a limit): the unread bytes
+            // are not a next request, and draining them would let a client hold the connection.
+            exchange.setPersistent(false);
+        }
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code.wire());
         error.put("message", message);
         error.put("requestId", requestId(exchange));
-        if (code == ErrorCode.OVERLOADED) {
+        if (code == ErrorCode.OVERLOADED || code == ErrorCode.SERVER_BUSY) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
         }
         if (code == ErrorCode.UNAUTHORIZED) {

@@ -3,6 +3,7 @@ package dev.kiln.host.http;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.HostCalls;
+import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.SettingsLimits;
 import dev.kiln.host.deploy.UploadLimits;
@@ -130,7 +131,8 @@ final class Views {
             EventLimitsView events,
             PoolLimitsView pools,
             UploadLimitsView uploads,
-            long minFreeDiskMiB) {
+            long minFreeDiskMiB,
+            HttpLimitsView http) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -154,7 +156,8 @@ final class Views {
                     EventLimitsView.of(c.eventLimits()),
                     PoolLimitsView.of(c),
                     UploadLimitsView.of(c.uploadLimits()),
-                    c.minFreeDiskMiB());
+                    c.minFreeDiskMiB(),
+                    HttpLimitsView.of(c.httpLimits()));
         }
     }
 
@@ -163,6 +166,29 @@ final class Views {
         static UploadLimitsView of(UploadLimits l) {
             return new UploadLimitsView(
                     l.maxConcurrentUploads(), l.uploadQueue(), l.uploadTimeout().toMillis());
+        }
+    }
+
+    /**
+     * {@link HttpLimits} with durations as milliseconds (docs/adr/0025-request-intake-limits.md).
+     */
+    record HttpLimitsView(
+            long maxBufferedRequestBytes,
+            int maxConnections,
+            int maxConnectionsPerIp,
+            long requestParseTimeoutMs,
+            long noRequestTimeoutMs,
+            long bodyReadTimeoutMs,
+            long idleTimeoutMs) {
+        static HttpLimitsView of(HttpLimits l) {
+            return new HttpLimitsView(
+                    l.maxBufferedRequestBytes(),
+                    l.maxConnections(),
+                    l.maxConnectionsPerIp(),
+                    l.requestParseTimeout().toMillis(),
+                    l.noRequestTimeout().toMillis(),
+                    l.bodyReadTimeout().toMillis(),
+                    l.idleTimeout().toMillis());
         }
     }
 

@@ -5,6 +5,7 @@ import static dev.kiln.host.testing.TestHost.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.testing.TestHost;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,11 @@ class LimitsEndpointTest {
                                         .maxResponseBytes(7_777)
                                         .maxTimeout(Duration.ofSeconds(9))
                                         .maxMemoryMiB(96)
-                                        .workerThreads(3))) {
+                                        .workerThreads(3)
+                                        .httpLimits(
+                                                HttpLimits.DEFAULTS
+                                                        .withMaxBufferedRequestBytes(50_000_000)
+                                                        .withMaxConnections(300, 30)))) {
             var r = kiln.get("/api/v1/limits");
             assertThat(r.statusCode()).isEqualTo(200);
             JsonNode limits = json(r);
@@ -38,6 +43,12 @@ class LimitsEndpointTest {
             assertThat(limits.path("module").path("maxFunctions").asInt()).isEqualTo(100_000);
             assertThat(limits.path("settings").path("maxZipEntries").asInt()).isEqualTo(64);
             assertThat(limits.path("settings").path("abis").get(0).asText()).isEqualTo("kiln");
+            JsonNode http = limits.path("http");
+            assertThat(http.path("maxBufferedRequestBytes").asLong()).isEqualTo(50_000_000);
+            assertThat(http.path("maxConnections").asInt()).isEqualTo(300);
+            assertThat(http.path("maxConnectionsPerIp").asInt()).isEqualTo(30);
+            assertThat(http.path("bodyReadTimeoutMs").asLong()).isEqualTo(20_000);
+            assertThat(http.path("idleTimeoutMs").asLong()).isEqualTo(600_000);
         }
     }
 
