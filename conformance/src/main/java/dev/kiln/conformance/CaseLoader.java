@@ -45,7 +45,8 @@ final class CaseLoader {
                             "retryMs",
                             "capture",
                             "chunked",
-                            "expect"));
+                            "expect",
+                            "framing"));
     private static final Set<String> UPLOAD_FIELDS =
             union(REQUEST_BODY_FORMS, Set.of("comment", "headers"));
     private static final Set<String> EXPECT_FIELDS =
@@ -177,7 +178,8 @@ final class CaseLoader {
                 s.path("retryMs").asLong(0),
                 s.path("chunked").asBoolean(false),
                 strings(s.path("capture")),
-                expect);
+                expect,
+                texts(s.path("framing")));
     }
 
     private static Expectation expectation(JsonNode e) {

@@ -141,7 +141,11 @@ final class CaseRunner {
             long deadline = System.nanoTime() + step.retryMs() * 1_000_000;
             while (true) {
                 var response =
-                        client.send(step.method(), path, headers, body, auth, step.chunked());
+                        step.framing().isEmpty()
+                                ? client.send(
+                                        step.method(), path, headers, body, auth, step.chunked())
+                                : client.sendFramed(
+                                        step.method(), path, headers, body, auth, step.framing());
                 // Captured first, so the same answer's expectations may refer to the values.
                 String f = capture(label, step, response, ctx);
                 if (f == null) {

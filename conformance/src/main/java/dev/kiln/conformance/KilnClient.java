@@ -78,6 +78,21 @@ final class KilnClient {
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /**
+     * A request whose body is framed by the given header lines (not a Content-Length) and sent as
+     * written, over a socket of its own: framing java.net.http would never produce.
+     */
+    HttpResponse<byte[]> sendFramed(
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth,
+            List<String> framing)
+            throws IOException {
+        return RawHttp.send(URI.create(base + path), method, lines(headers, auth), body, framing);
+    }
+
     /** A request java.net.http refuses to send (CONNECT), over a socket of its own. */
     private HttpResponse<byte[]> raw(
             String method,
@@ -90,6 +105,10 @@ final class KilnClient {
         if (chunked) {
             throw new IllegalArgumentException(method + " requests cannot be sent chunked");
         }
+        return RawHttp.send(URI.create(base + path), method, lines(headers, auth), body, null);
+    }
+
+    private List<Map.Entry<String, String>> lines(Map<String, String> headers, boolean auth) {
         List<Map.Entry<String, String>> lines = new ArrayList<>();
         if (auth) {
             lines.add(Map.entry("Authorization", "Bearer " + token));
@@ -100,7 +119,7 @@ final class KilnClient {
                 lines.add(Map.entry(h.getKey(), v));
             }
         }
-        return RawHttp.send(URI.create(base + path), method, lines, body);
+        return lines;
     }
 
     private static void checkSettable(String header) {

@@ -25,9 +25,10 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One HTTP/1.1 exchange over a socket of its own, for requests java.net.http refuses to send: the
- * {@code CONNECT} method. The request target is the origin-form path a case gives (not an
- * authority), which is what a client aiming CONNECT at a function's URL sends. The connection is
- * closed after the answer, since a host that accepted the CONNECT may treat it as a tunnel.
+ * {@code CONNECT} method, and bodies framed by a case's own header lines ({@code framing}). The
+ * request target is the origin-form path a case gives (not an authority), which is what a client
+ * aiming CONNECT at a function's URL sends. The connection is closed after the answer, since a host
+ * that accepted the CONNECT may treat it as a tunnel.
  */
 final class RawHttp {
     private RawHttp() {}
@@ -37,8 +38,16 @@ final class RawHttp {
         return method.equalsIgnoreCase("CONNECT");
     }
 
+    /**
+     * @param framing header lines framing the body in place of {@code Content-Length} (the body is
+     *     then sent as written), or {@code null} for a Content-Length
+     */
     static HttpResponse<byte[]> send(
-            URI uri, String method, List<Map.Entry<String, String>> headers, byte[] body)
+            URI uri,
+            String method,
+            List<Map.Entry<String, String>> headers,
+            byte[] body,
+            List<String> framing)
             throws IOException {
         String host = uri.getHost();
         boolean tls = "https".equalsIgnoreCase(uri.getScheme());
@@ -52,7 +61,13 @@ final class RawHttp {
         for (var h : headers) {
             head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
         }
-        head.append("Content-Length: ").append(body.length).append("\r\n");
+        if (framing == null) {
+            head.append("Content-Length: ").append(body.length).append("\r\n");
+        } else {
+            for (String line : framing) {
+                head.append(line).append("\r\n");
+            }
+        }
         head.append("Connection: close\r\n\r\n");
         try (Socket socket = open(host, port, tls)) {
             socket.setSoTimeout((int) Duration.ofSeconds(60).toMillis());
@@ -60,8 +75,27 @@ final class RawHttp {
             out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
             out.write(body);
             out.flush();
-            return parse(uri, socket.getInputStream().readAllBytes());
+            return parse(uri, readUntilClosed(socket));
         }
+    }
+
+    /**
+     * Everything the host sent until it closed. A host that closes with request bytes unread (a
+     * refused body) makes the kernel reset the connection; what arrived before the reset counts.
+     */
+    private static byte[] readUntilClosed(Socket socket) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try {
+            for (int n; (n = socket.getInputStream().read(buf)) >= 0; ) {
+                got.write(buf, 0, n);
+            }
+        } catch (java.net.SocketException e) {
+            if (got.size() == 0) {
+                throw e;
+            }
+        }
+        return got.toByteArray();
     }
 
     private static Socket open(String host, int port, boolean tls) throws IOException {

@@ -17,6 +17,9 @@ import java.util.Map;
  * @param retryMs resend until the answer matches or this many milliseconds passed (for records the
  *     host writes off the request path)
  * @param chunked send the body without a Content-Length (chunked), as streaming clients do
+ * @param framing header lines that frame the body instead of a Content-Length, sent with the body
+ *     as written over a socket of its own (e.g. {@code Transfer-Encoding: gzip, chunked}); empty
+ *     for the usual framing
  * @param capture variables to set from the answer: {@code header:<name>} or {@code json:<pointer>}
  * @param expect what the answer must look like; several only for concurrent steps
  */
@@ -32,4 +35,5 @@ record Step(
         long retryMs,
         boolean chunked,
         Map<String, String> capture,
-        List<Expectation> expect) {}
+        List<Expectation> expect,
+        List<String> framing) {}
