@@ -45,9 +45,12 @@ final class Responses {
             exchange.endExchange();
             return;
         }
-        if (Bodies.bodyUnread(exchange)) {
-            // Refused before its body was read (unknown function, over a limit): the unread bytes
-            // are not a next request, and draining them would let a client hold the connection.
+        if (code != ErrorCode.PAYLOAD_TOO_LARGE && Bodies.bodyUnread(exchange)) {
+            // Refused before its body was read (unknown function, no credentials): the unread
+            // bytes are not a next request, and draining them would let a client hold the
+            // connection. A body declared over its cap is the exception, as before: Undertow
+            // drains it (no buffer, bounded by the server-wide entity limit) so that a client
+            // still sending it reads the 413 instead of a connection reset.
             exchange.setPersistent(false);
         }
         Map<String, Object> error = new LinkedHashMap<>();
