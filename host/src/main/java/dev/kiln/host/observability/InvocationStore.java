@@ -2,12 +2,14 @@ package dev.kiln.host.observability;
 
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
-import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.storage.DiskSpace;
+import dev.kiln.host.storage.GroupCommitWriter;
+import dev.kiln.host.storage.Sql;
 import dev.kiln.host.storage.SqliteFiles;
+import dev.kiln.host.storage.SqliteSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,12 +19,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,14 +30,43 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Invocation records and guest logs in {@code records.db}. Submitting never touches disk: one
- * writer thread drains a bounded queue and writes batches in single transactions. {@link #submit}
- * never blocks and drops a record when the queue is full; {@link #submitWaiting} waits for room.
+ * writer thread ({@link GroupCommitWriter}) drains a bounded queue and writes batches in single
+ * transactions. {@link #submit} never blocks and drops a record when the queue is full; {@link
+ * #submitWaiting} waits for room.
  */
 public final class InvocationStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
     private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
     static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
+
+    private static final List<SqliteSchema.Step> SCHEMA =
+            List.of(
+                    st -> {
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS invocations ("
+                                        + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
+                                        + " function TEXT NOT NULL, version INTEGER NOT NULL,"
+                                        + " version_sha256 TEXT, trigger TEXT NOT NULL,"
+                                        + " started_at INTEGER NOT NULL,"
+                                        + " duration_us INTEGER NOT NULL,"
+                                        + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
+                                        + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+                                        + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
+                                        + " log_truncated INTEGER NOT NULL,"
+                                        + " attempt INTEGER NOT NULL DEFAULT 0)");
+                        // records.db files from before the schema was versioned may lack it.
+                        SqliteSchema.addColumnIfMissing(
+                                st, "invocations", "attempt", "INTEGER NOT NULL DEFAULT 0");
+                        st.execute(
+                                "CREATE INDEX IF NOT EXISTS invocations_fn ON invocations"
+                                        + " (service, function, started_at DESC, request_id DESC)");
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS invocation_logs ("
+                                        + " request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+                                        + " time INTEGER NOT NULL, level TEXT NOT NULL,"
+                                        + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
+                    });
 
     /** Test seam: throws in the writer while it writes a batch (ADR 0030). */
     static final FaultPoint FAULTS = new FaultPoint();
@@ -47,23 +75,30 @@ public final class InvocationStore implements AutoCloseable {
     private final RecordRetention retention;
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
-    private final BlockingQueue<Object> queue;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
-    private final Thread writer;
-    private volatile boolean closing;
+    private final GroupCommitWriter<Queued> writer;
+    private long lastPrune = System.nanoTime() - PRUNE_INTERVAL_NANOS; // writer thread only
+
+    /** What waits for the writer: a record, or a flush marker. */
+    private sealed interface Queued {}
+
+    private record Pending(InvocationRecord record) implements Queued {}
 
     /** A queue marker: the writer counts it down once everything before it is written. */
-    private record FlushMarker(CountDownLatch done) {}
+    private record FlushMarker(CountDownLatch done) implements Queued {}
 
     private InvocationStore(Connection db, RecordRetention retention, DiskSpace space) {
         this.db = db;
         this.retention = retention;
         this.space = space;
-        this.queue = new ArrayBlockingQueue<>(retention.queueCapacity());
-        this.writer = new Thread(this::writeLoop, "kiln-record-writer");
-        this.writer.setDaemon(true);
-        this.writer.start();
+        this.writer =
+                new GroupCommitWriter<>(
+                        "kiln-record-writer",
+                        retention.queueCapacity(),
+                        retention.maxBatch(),
+                        retention.flushInterval(),
+                        new Batches());
     }
 
     public static InvocationStore open(Path dataDir, RecordRetention retention) {
@@ -105,28 +140,7 @@ public final class InvocationStore implements AutoCloseable {
     private static Connection openDb(Path file) throws SQLException, java.io.IOException {
         Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
         try {
-            try (Statement st = db.createStatement()) {
-                st.execute(
-                        "CREATE TABLE IF NOT EXISTS invocations ("
-                                + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
-                                + " function TEXT NOT NULL, version INTEGER NOT NULL,"
-                                + " version_sha256 TEXT, trigger TEXT NOT NULL,"
-                                + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
-                                + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
-                                + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
-                                + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
-                                + " log_truncated INTEGER NOT NULL,"
-                                + " attempt INTEGER NOT NULL DEFAULT 0)");
-                addColumnIfMissing(st, "attempt", "INTEGER NOT NULL DEFAULT 0");
-                st.execute(
-                        "CREATE INDEX IF NOT EXISTS invocations_fn ON invocations"
-                                + " (service, function, started_at DESC, request_id DESC)");
-                st.execute(
-                        "CREATE TABLE IF NOT EXISTS invocation_logs ("
-                                + " request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                                + " time INTEGER NOT NULL, level TEXT NOT NULL,"
-                                + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
-            }
+            SqliteSchema.migrate(db, "records.db", SCHEMA);
             return db;
         } catch (SQLException | RuntimeException e) {
             db.close();
@@ -134,22 +148,9 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
-    /** Adds a column that records.db files written by an older Kiln lack. */
-    private static void addColumnIfMissing(Statement st, String column, String type)
-            throws SQLException {
-        try (ResultSet rs = st.executeQuery("PRAGMA table_info(invocations)")) {
-            while (rs.next()) {
-                if (column.equals(rs.getString("name"))) {
-                    return;
-                }
-            }
-        }
-        st.execute("ALTER TABLE invocations ADD COLUMN " + column + " " + type);
-    }
-
     /** Queues {@code record}; returns false (and counts it) when the queue is full. */
     public boolean submit(InvocationRecord record) {
-        if (closing || !queue.offer(record)) {
+        if (!writer.offer(new Pending(record))) {
             dropped.incrementAndGet();
             return false;
         }
@@ -164,8 +165,7 @@ public final class InvocationStore implements AutoCloseable {
      */
     public boolean submitWaiting(InvocationRecord record) {
         try {
-            if (!closing
-                    && queue.offer(record, MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (writer.offer(new Pending(record), MAX_SUBMIT_WAIT)) {
                 return true;
             }
         } catch (InterruptedException e) {
@@ -187,13 +187,13 @@ public final class InvocationStore implements AutoCloseable {
 
     /** Blocks until everything submitted before this call is written. */
     public void flush() {
-        if (!writer.isAlive()) {
+        if (!writer.isRunning()) {
             return;
         }
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
-            queue.put(marker);
-            if (!marker.done().await(MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (writer.offer(marker, MAX_SUBMIT_WAIT)
+                    && !marker.done().await(MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("record flush did not finish within 30 s");
             }
         } catch (InterruptedException e) {
@@ -214,22 +214,13 @@ public final class InvocationStore implements AutoCloseable {
                                 : " AND (started_at, request_id) < (SELECT started_at, request_id"
                                         + " FROM invocations WHERE request_id = ?)")
                         + " ORDER BY started_at DESC, request_id DESC LIMIT ?";
+        Object[] params =
+                beforeRequestId == null
+                        ? new Object[] {service, function, limit}
+                        : new Object[] {service, function, beforeRequestId, limit};
         synchronized (db) {
-            try (PreparedStatement st = db.prepareStatement(sql)) {
-                int i = 1;
-                st.setString(i++, service);
-                st.setString(i++, function);
-                if (beforeRequestId != null) {
-                    st.setString(i++, beforeRequestId);
-                }
-                st.setInt(i, limit);
-                List<InvocationRecord> out = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(read(rs, List.of()));
-                    }
-                }
-                return out;
+            try {
+                return Sql.list(db, sql, rs -> read(rs, List.of()), params);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -239,19 +230,16 @@ public final class InvocationStore implements AutoCloseable {
     /** One record with its log lines in order. */
     public Optional<InvocationRecord> get(String service, String function, String requestId) {
         synchronized (db) {
-            try (PreparedStatement st =
-                    db.prepareStatement(
-                            "SELECT * FROM invocations WHERE request_id = ? AND service = ?"
-                                    + " AND function = ?")) {
-                st.setString(1, requestId);
-                st.setString(2, service);
-                st.setString(3, function);
-                try (ResultSet rs = st.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    return Optional.of(read(rs, logsOf(requestId)));
-                }
+            try {
+                List<GuestLogLine> logs = logsOf(requestId);
+                return Sql.first(
+                        db,
+                        "SELECT * FROM invocations WHERE request_id = ? AND service = ?"
+                                + " AND function = ?",
+                        rs -> read(rs, logs),
+                        requestId,
+                        service,
+                        function);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -261,28 +249,26 @@ public final class InvocationStore implements AutoCloseable {
     /** The newest {@code limit} log lines of a function, oldest first. */
     public List<LogEntry> recentLogs(String service, String function, int limit) {
         synchronized (db) {
-            try (PreparedStatement st =
-                    db.prepareStatement(
-                            "SELECT l.request_id, l.time, l.level, l.message FROM invocation_logs l"
-                                    + " JOIN invocations i ON i.request_id = l.request_id"
-                                    + " WHERE i.service = ? AND i.function = ?"
-                                    + " ORDER BY i.started_at DESC, i.request_id DESC, l.seq DESC"
-                                    + " LIMIT ?")) {
-                st.setString(1, service);
-                st.setString(2, function);
-                st.setInt(3, limit);
-                List<LogEntry> out = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(
-                                new LogEntry(
-                                        rs.getString(1),
-                                        new GuestLogLine(
-                                                rs.getLong(2),
-                                                LogLevel.valueOf(rs.getString(3)),
-                                                rs.getString(4))));
-                    }
-                }
+            try {
+                List<LogEntry> out =
+                        Sql.list(
+                                db,
+                                "SELECT l.request_id, l.time, l.level, l.message"
+                                        + " FROM invocation_logs l"
+                                        + " JOIN invocations i ON i.request_id = l.request_id"
+                                        + " WHERE i.service = ? AND i.function = ?"
+                                        + " ORDER BY i.started_at DESC, i.request_id DESC,"
+                                        + " l.seq DESC LIMIT ?",
+                                rs ->
+                                        new LogEntry(
+                                                rs.getString(1),
+                                                new GuestLogLine(
+                                                        rs.getLong(2),
+                                                        LogLevel.valueOf(rs.getString(3)),
+                                                        rs.getString(4))),
+                                service,
+                                function,
+                                limit);
                 Collections.reverse(out);
                 return out;
             } catch (SQLException e) {
@@ -293,14 +279,7 @@ public final class InvocationStore implements AutoCloseable {
 
     @Override
     public void close() {
-        closing = true;
-        flush();
-        writer.interrupt();
-        try {
-            writer.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        writer.close(MAX_SUBMIT_WAIT);
         synchronized (db) {
             try {
                 db.close();
@@ -310,61 +289,58 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
-    private void writeLoop() {
-        List<Object> batch = new ArrayList<>();
-        long lastPrune = System.nanoTime() - PRUNE_INTERVAL_NANOS;
-        while (true) {
-            // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
-            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
-                try {
-                    prune();
-                } catch (RuntimeException | Error e) {
-                    BackgroundLoops.survived(log, writer.getName(), e);
-                }
-                lastPrune = System.nanoTime();
-            }
-            try {
-                Object first =
-                        queue.poll(retention.flushInterval().toMillis(), TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (closing && queue.isEmpty()) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, retention.maxBatch() - 1);
-            } catch (InterruptedException e) {
-                if (queue.isEmpty()) {
-                    return;
-                }
-                queue.drainTo(batch, retention.maxBatch());
-            }
+    /** What the writer thread does with a batch. */
+    private final class Batches implements GroupCommitWriter.Sink<Queued> {
+        @Override
+        public void write(List<Queued> batch) {
             try {
                 FAULTS.pass();
-                write(batch);
-            } catch (RuntimeException | Error e) {
-                // Nothing a batch throws may kill the only writer (ADR 0030): count, log, go on.
-                failedBatches.incrementAndGet();
-                if (e instanceof Error) {
-                    BackgroundLoops.survived(log, writer.getName(), e);
-                } else {
-                    log.error("writing {} invocation records failed", batch.size(), e);
+                writeRecords(batch);
+            } finally {
+                releaseFlushes(batch);
+            }
+        }
+
+        @Override
+        public void failed(List<Queued> batch, Throwable cause) {
+            // Nothing a batch throws may kill the only writer (ADR 0030): count (the writer
+            // logs it), go on.
+            failedBatches.incrementAndGet();
+            releaseFlushes(batch);
+        }
+
+        @Override
+        public void abandoned(List<Queued> left) {
+            for (Queued q : left) {
+                if (q instanceof Pending) {
+                    dropped.incrementAndGet();
                 }
             }
-            for (Object o : batch) {
-                if (o instanceof FlushMarker m) {
+            releaseFlushes(left);
+        }
+
+        @Override
+        public void idle() {
+            // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
+            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
+                prune();
+                lastPrune = System.nanoTime();
+            }
+        }
+
+        private static void releaseFlushes(List<Queued> batch) {
+            for (Queued q : batch) {
+                if (q instanceof FlushMarker m) {
                     m.done().countDown();
                 }
             }
-            batch.clear();
         }
     }
 
-    private void write(List<Object> batch) {
+    private void writeRecords(List<Queued> batch) {
         if (space.low()) {
             // History gives way first: the room left is for queued events and uploads.
-            long n = batch.stream().filter(o -> o instanceof InvocationRecord).count();
+            long n = batch.stream().filter(q -> q instanceof Pending).count();
             dropped.addAndGet(n);
             if (!diskWasLow) {
                 log.warn("the disk is below its free-space floor: invocation records are dropped");
@@ -394,19 +370,21 @@ public final class InvocationStore implements AutoCloseable {
                                 db.prepareStatement(
                                         "INSERT OR REPLACE INTO invocation_logs VALUES"
                                                 + " (?, ?, ?, ?, ?)")) {
-                    for (Object o : batch) {
-                        if (o instanceof InvocationRecord r) {
-                            clear.setString(1, r.requestId());
+                    for (Queued q : batch) {
+                        if (q instanceof Pending(InvocationRecord r)) {
+                            Sql.bind(clear, r.requestId());
                             clear.addBatch();
                             bind(rec, r);
                             rec.addBatch();
                             int seq = 0;
                             for (GuestLogLine l : r.logs()) {
-                                line.setString(1, r.requestId());
-                                line.setInt(2, seq++);
-                                line.setLong(3, l.epochMillis());
-                                line.setString(4, l.level().name());
-                                line.setString(5, l.message());
+                                Sql.bind(
+                                        line,
+                                        r.requestId(),
+                                        seq++,
+                                        l.epochMillis(),
+                                        l.level().name(),
+                                        l.message());
                                 line.addBatch();
                             }
                         }
@@ -415,7 +393,7 @@ public final class InvocationStore implements AutoCloseable {
                     rec.executeBatch();
                     line.executeBatch();
                     db.commit();
-                } catch (SQLException e) {
+                } catch (SQLException | RuntimeException e) {
                     db.rollback();
                     throw e;
                 } finally {
@@ -451,43 +429,36 @@ public final class InvocationStore implements AutoCloseable {
     }
 
     private static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
-        st.setString(1, r.requestId());
-        st.setString(2, r.service());
-        st.setString(3, r.function());
-        st.setInt(4, r.version());
-        st.setString(5, r.versionSha256());
-        st.setString(6, r.trigger());
-        st.setLong(7, r.startedAt().toEpochMilli());
-        st.setLong(8, r.durationMicros());
-        st.setString(9, r.outcome());
-        st.setInt(10, r.httpStatus());
-        st.setLong(11, r.bytesIn());
-        st.setLong(12, r.bytesOut());
-        st.setLong(13, r.fuel());
-        st.setString(14, r.startKind());
-        st.setString(15, r.errorMessage());
-        st.setInt(16, r.logTruncated() ? 1 : 0);
-        st.setInt(17, r.attempt());
+        Sql.bind(
+                st,
+                r.requestId(),
+                r.service(),
+                r.function(),
+                r.version(),
+                r.versionSha256(),
+                r.trigger(),
+                r.startedAt().toEpochMilli(),
+                r.durationMicros(),
+                r.outcome(),
+                r.httpStatus(),
+                r.bytesIn(),
+                r.bytesOut(),
+                r.fuel(),
+                r.startKind(),
+                r.errorMessage(),
+                r.logTruncated() ? 1 : 0,
+                r.attempt());
     }
 
     private List<GuestLogLine> logsOf(String requestId) throws SQLException {
-        try (PreparedStatement st =
-                db.prepareStatement(
-                        "SELECT time, level, message FROM invocation_logs WHERE request_id = ?"
-                                + " ORDER BY seq")) {
-            st.setString(1, requestId);
-            List<GuestLogLine> out = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-                while (rs.next()) {
-                    out.add(
-                            new GuestLogLine(
-                                    rs.getLong(1),
-                                    LogLevel.valueOf(rs.getString(2)),
-                                    rs.getString(3)));
-                }
-            }
-            return out;
-        }
+        return Sql.list(
+                db,
+                "SELECT time, level, message FROM invocation_logs WHERE request_id = ? ORDER BY"
+                        + " seq",
+                rs ->
+                        new GuestLogLine(
+                                rs.getLong(1), LogLevel.valueOf(rs.getString(2)), rs.getString(3)),
+                requestId);
     }
 
     private static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs)

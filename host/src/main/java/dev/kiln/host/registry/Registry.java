@@ -6,16 +6,15 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
 import dev.kiln.host.storage.DiskSpace;
+import dev.kiln.host.storage.Sql;
 import dev.kiln.host.storage.SqliteFiles;
+import dev.kiln.host.storage.SqliteSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -41,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class Registry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
-    private static final int SCHEMA_VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Connection db;
@@ -74,7 +72,7 @@ public final class Registry implements AutoCloseable {
         try {
             Connection db =
                     SqliteFiles.open(dataDir.resolve("kiln.db"), SqliteFiles.Durability.FULL);
-            migrate(db);
+            SqliteSchema.migrate(db, "kiln.db", SCHEMA);
             Registry registry =
                     new Registry(
                             db, new BlobStore(dataDir.resolve("modules").resolve("sha256")), space);
@@ -87,66 +85,51 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private static void migrate(Connection db) throws SQLException {
-        try (Statement st = db.createStatement()) {
-            int version;
-            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-                version = rs.next() ? rs.getInt(1) : 0;
-            }
-            if (version > SCHEMA_VERSION) {
-                throw new IllegalStateException(
-                        "kiln.db has schema version " + version + ", newer than this Kiln knows");
-            }
-            if (version < 1) {
-                st.execute(
-                        "CREATE TABLE IF NOT EXISTS functions ("
-                                + " service TEXT NOT NULL, name TEXT NOT NULL,"
-                                + " settings TEXT NOT NULL, latest INTEGER NOT NULL,"
-                                + " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-                                + " PRIMARY KEY (service, name))");
-                st.execute(
-                        "CREATE TABLE IF NOT EXISTS versions ("
-                                + " service TEXT NOT NULL, name TEXT NOT NULL,"
-                                + " number INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-                                + " size INTEGER NOT NULL, created_at INTEGER NOT NULL,"
-                                + " PRIMARY KEY (service, name, number))");
-                st.execute("CREATE INDEX IF NOT EXISTS versions_sha ON versions (sha256)");
-                st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-            }
-        }
-    }
+    private static final List<SqliteSchema.Step> SCHEMA =
+            List.of(
+                    st -> {
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS functions ("
+                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
+                                        + " settings TEXT NOT NULL, latest INTEGER NOT NULL,"
+                                        + " created_at INTEGER NOT NULL,"
+                                        + " updated_at INTEGER NOT NULL,"
+                                        + " PRIMARY KEY (service, name))");
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS versions ("
+                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
+                                        + " number INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+                                        + " size INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                                        + " PRIMARY KEY (service, name, number))");
+                        st.execute("CREATE INDEX IF NOT EXISTS versions_sha ON versions (sha256)");
+                    });
 
     private void load() throws SQLException, IOException {
-        try (Statement st = db.createStatement();
-                ResultSet rs =
-                        st.executeQuery(
-                                "SELECT f.service, f.name, f.settings, f.created_at, f.updated_at,"
-                                    + " v.number, v.sha256, v.size, v.created_at FROM functions f"
-                                    + " JOIN versions v ON v.service = f.service AND v.name ="
-                                    + " f.name AND v.number = f.latest")) {
-            while (rs.next()) {
-                var info =
-                        new FunctionInfo(
-                                rs.getString(1),
-                                rs.getString(2),
-                                parseSettings(rs.getString(3)),
-                                new VersionInfo(
-                                        rs.getInt(6),
-                                        rs.getString(7),
-                                        rs.getLong(8),
-                                        Instant.ofEpochMilli(rs.getLong(9))),
-                                Instant.ofEpochMilli(rs.getLong(4)),
-                                Instant.ofEpochMilli(rs.getLong(5)));
-                cache.put(key(info.service(), info.name()), info);
-            }
+        for (FunctionInfo info :
+                Sql.list(
+                        db,
+                        "SELECT f.service, f.name, f.settings, f.created_at, f.updated_at,"
+                                + " v.number, v.sha256, v.size, v.created_at FROM functions f"
+                                + " JOIN versions v ON v.service = f.service AND v.name ="
+                                + " f.name AND v.number = f.latest",
+                        rs ->
+                                new FunctionInfo(
+                                        rs.getString(1),
+                                        rs.getString(2),
+                                        parseSettings(rs.getString(3)),
+                                        new VersionInfo(
+                                                rs.getInt(6),
+                                                rs.getString(7),
+                                                rs.getLong(8),
+                                                Instant.ofEpochMilli(rs.getLong(9))),
+                                        Instant.ofEpochMilli(rs.getLong(4)),
+                                        Instant.ofEpochMilli(rs.getLong(5))))) {
+            cache.put(key(info.service(), info.name()), info);
         }
-        Set<String> referenced = new HashSet<>();
-        try (Statement st = db.createStatement();
-                ResultSet rs = st.executeQuery("SELECT DISTINCT sha256 FROM versions")) {
-            while (rs.next()) {
-                referenced.add(rs.getString(1));
-            }
-        }
+        Set<String> referenced =
+                new HashSet<>(
+                        Sql.list(
+                                db, "SELECT DISTINCT sha256 FROM versions", rs -> rs.getString(1)));
         int swept = blobs.sweep(referenced);
         if (swept > 0) {
             log.info("removed {} orphaned module files left by an interrupted write", swept);
@@ -219,31 +202,28 @@ public final class Registry implements AutoCloseable {
             Instant now) {
         inTransaction(
                 () -> {
-                    try (PreparedStatement v =
-                            db.prepareStatement("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)")) {
-                        v.setString(1, service);
-                        v.setString(2, function);
-                        v.setInt(3, number);
-                        v.setString(4, sha);
-                        v.setLong(5, size);
-                        v.setLong(6, now.toEpochMilli());
-                        v.executeUpdate();
-                    }
-                    try (PreparedStatement f =
-                            db.prepareStatement(
-                                    "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
-                                            + " ON CONFLICT (service, name) DO UPDATE SET"
-                                            + " settings = excluded.settings,"
-                                            + " latest = excluded.latest,"
-                                            + " updated_at = excluded.updated_at")) {
-                        f.setString(1, service);
-                        f.setString(2, function);
-                        f.setString(3, settingsJson(settings));
-                        f.setInt(4, number);
-                        f.setLong(5, created.toEpochMilli());
-                        f.setLong(6, now.toEpochMilli());
-                        f.executeUpdate();
-                    }
+                    Sql.update(
+                            db,
+                            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+                            service,
+                            function,
+                            number,
+                            sha,
+                            size,
+                            now.toEpochMilli());
+                    Sql.update(
+                            db,
+                            "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
+                                    + " ON CONFLICT (service, name) DO UPDATE SET"
+                                    + " settings = excluded.settings,"
+                                    + " latest = excluded.latest,"
+                                    + " updated_at = excluded.updated_at",
+                            service,
+                            function,
+                            settingsJson(settings),
+                            number,
+                            created.toEpochMilli(),
+                            now.toEpochMilli());
                 });
     }
 
@@ -267,16 +247,14 @@ public final class Registry implements AutoCloseable {
         space.requireRoom();
         inTransaction(
                 () -> {
-                    try (PreparedStatement st =
-                            db.prepareStatement(
-                                    "UPDATE functions SET settings = ?, updated_at = ?"
-                                            + " WHERE service = ? AND name = ?")) {
-                        st.setString(1, settingsJson(settings));
-                        st.setLong(2, now.toEpochMilli());
-                        st.setString(3, service);
-                        st.setString(4, function);
-                        st.executeUpdate();
-                    }
+                    Sql.update(
+                            db,
+                            "UPDATE functions SET settings = ?, updated_at = ?"
+                                    + " WHERE service = ? AND name = ?",
+                            settingsJson(settings),
+                            now.toEpochMilli(),
+                            service,
+                            function);
                 });
         var info =
                 new FunctionInfo(
@@ -297,15 +275,11 @@ public final class Registry implements AutoCloseable {
         inTransaction(
                 () -> {
                     for (String table : List.of("versions", "functions")) {
-                        try (PreparedStatement st =
-                                db.prepareStatement(
-                                        "DELETE FROM "
-                                                + table
-                                                + " WHERE service = ? AND name = ?")) {
-                            st.setString(1, service);
-                            st.setString(2, function);
-                            st.executeUpdate();
-                        }
+                        Sql.update(
+                                db,
+                                "DELETE FROM " + table + " WHERE service = ? AND name = ?",
+                                service,
+                                function);
                     }
                 });
         cache.remove(key(service, function));
@@ -336,27 +310,22 @@ public final class Registry implements AutoCloseable {
 
     /** Versions of a function, newest first. */
     public synchronized List<VersionInfo> versions(String service, String function) {
-        List<VersionInfo> out = new ArrayList<>();
-        try (PreparedStatement st =
-                db.prepareStatement(
-                        "SELECT number, sha256, size, created_at FROM versions"
-                                + " WHERE service = ? AND name = ? ORDER BY number DESC")) {
-            st.setString(1, service);
-            st.setString(2, function);
-            try (ResultSet rs = st.executeQuery()) {
-                while (rs.next()) {
-                    out.add(
+        try {
+            return Sql.list(
+                    db,
+                    "SELECT number, sha256, size, created_at FROM versions"
+                            + " WHERE service = ? AND name = ? ORDER BY number DESC",
+                    rs ->
                             new VersionInfo(
                                     rs.getInt(1),
                                     rs.getString(2),
                                     rs.getLong(3),
-                                    Instant.ofEpochMilli(rs.getLong(4))));
-                }
-            }
+                                    Instant.ofEpochMilli(rs.getLong(4))),
+                    service,
+                    function);
         } catch (SQLException e) {
             throw storageFailure(e);
         }
-        return out;
     }
 
     /** The module bytes of a version, verified against their hash. */
@@ -396,28 +365,27 @@ public final class Registry implements AutoCloseable {
     }
 
     private int nextVersion(String service, String function) {
-        try (PreparedStatement st =
-                db.prepareStatement(
-                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions"
-                                + " WHERE service = ? AND name = ?")) {
-            st.setString(1, service);
-            st.setString(2, function);
-            try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
+        try {
+            return (int)
+                    Sql.number(
+                            db,
+                            "SELECT COALESCE(MAX(number), 0) + 1 FROM versions"
+                                    + " WHERE service = ? AND name = ?",
+                            service,
+                            function);
         } catch (SQLException e) {
             throw storageFailure(e);
         }
     }
 
     private boolean isReferenced(String sha) {
-        try (PreparedStatement st =
-                db.prepareStatement("SELECT 1 FROM versions WHERE sha256 = ? LIMIT 1")) {
-            st.setString(1, sha);
-            try (ResultSet rs = st.executeQuery()) {
-                return rs.next();
-            }
+        try {
+            return Sql.first(
+                            db,
+                            "SELECT 1 FROM versions WHERE sha256 = ? LIMIT 1",
+                            rs -> Boolean.TRUE,
+                            sha)
+                    .isPresent();
         } catch (SQLException e) {
             throw storageFailure(e);
         }

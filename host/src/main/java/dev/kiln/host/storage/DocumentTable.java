@@ -3,8 +3,6 @@ package dev.kiln.host.storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -61,12 +59,12 @@ public final class DocumentTable implements AutoCloseable {
     }
 
     private void load() throws SQLException {
-        try (Statement st = db.createStatement();
-                ResultSet rs = st.executeQuery("SELECT owner, id, body FROM " + table)) {
-            while (rs.next()) {
-                var d = new Document(rs.getString(1), rs.getString(2), rs.getString(3));
-                cache.put(key(d.owner(), d.id()), d);
-            }
+        for (Document d :
+                Sql.list(
+                        db,
+                        "SELECT owner, id, body FROM " + table,
+                        rs -> new Document(rs.getString(1), rs.getString(2), rs.getString(3)))) {
+            cache.put(key(d.owner(), d.id()), d);
         }
     }
 
@@ -88,16 +86,16 @@ public final class DocumentTable implements AutoCloseable {
 
     /** Inserts or replaces a document; returns once it is durable. */
     public synchronized void put(String owner, String id, String body) {
-        try (PreparedStatement st =
-                db.prepareStatement(
-                        "INSERT INTO "
-                                + table
-                                + " VALUES (?, ?, ?) ON CONFLICT (owner, id) DO UPDATE SET"
-                                + " body = excluded.body")) {
-            st.setString(1, owner);
-            st.setString(2, id);
-            st.setString(3, body);
-            st.executeUpdate();
+        try {
+            Sql.update(
+                    db,
+                    "INSERT INTO "
+                            + table
+                            + " VALUES (?, ?, ?) ON CONFLICT (owner, id) DO UPDATE SET"
+                            + " body = excluded.body",
+                    owner,
+                    id,
+                    body);
         } catch (SQLException e) {
             throw failure(e);
         }
@@ -106,11 +104,8 @@ public final class DocumentTable implements AutoCloseable {
 
     /** Deletes a document; returns whether it existed. */
     public synchronized boolean delete(String owner, String id) {
-        try (PreparedStatement st =
-                db.prepareStatement("DELETE FROM " + table + " WHERE owner = ? AND id = ?")) {
-            st.setString(1, owner);
-            st.setString(2, id);
-            st.executeUpdate();
+        try {
+            Sql.update(db, "DELETE FROM " + table + " WHERE owner = ? AND id = ?", owner, id);
         } catch (SQLException e) {
             throw failure(e);
         }
@@ -119,10 +114,8 @@ public final class DocumentTable implements AutoCloseable {
 
     /** Deletes every document of {@code owner}; returns how many there were. */
     public synchronized int deleteOwner(String owner) {
-        try (PreparedStatement st =
-                db.prepareStatement("DELETE FROM " + table + " WHERE owner = ?")) {
-            st.setString(1, owner);
-            st.executeUpdate();
+        try {
+            Sql.update(db, "DELETE FROM " + table + " WHERE owner = ?", owner);
         } catch (SQLException e) {
             throw failure(e);
         }

@@ -365,4 +365,67 @@ class SqliteEventQueueTest {
             assertThat(q.allStats()).containsOnlyKeys("svc/g");
         }
     }
+
+    @Test
+    void everyChangeHandedInWhileTheQueueClosesCompletes() throws Exception {
+        // Enqueues race the close: each future must complete, stored or refused with
+        // overloaded, never be left waiting (issue 14).
+        for (int round = 0; round < 10; round++) {
+            Path dir = data.resolve("round-" + round);
+            var q = open(dir, 1_000_000);
+            var running = new java.util.concurrent.CountDownLatch(2);
+            java.util.Queue<CompletableFuture<Boolean>> futures =
+                    new java.util.concurrent.ConcurrentLinkedQueue<>();
+            List<Thread> submitters = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int thread = t;
+                Thread th =
+                        new Thread(
+                                () -> {
+                                    running.countDown();
+                                    for (int i = 0; i < 300; i++) {
+                                        var f =
+                                                q.enqueue(
+                                                        List.of(event(thread + "-" + i, "f")),
+                                                        null,
+                                                        EventQueue.Overflow.REJECT);
+                                        futures.add(f);
+                                        if (f.isCompletedExceptionally()) {
+                                            return; // refused at once: the queue is closed
+                                        }
+                                    }
+                                });
+                th.start();
+                submitters.add(th);
+            }
+            running.await();
+            q.close();
+            for (Thread th : submitters) {
+                th.join(10_000);
+                assertThat(th.isAlive()).isFalse();
+            }
+            int stored = 0;
+            for (var f : futures) {
+                Object outcome =
+                        f.handle(
+                                        (ok, e) ->
+                                                e == null
+                                                        ? ok
+                                                        : e instanceof CompletionException c
+                                                                ? c.getCause()
+                                                                : e)
+                                .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                if (outcome instanceof KilnException k) {
+                    assertThat(k.code()).isEqualTo(ErrorCode.OVERLOADED);
+                } else {
+                    assertThat(outcome).isEqualTo(true);
+                    stored++;
+                }
+            }
+            // Exactly what completed as stored is stored.
+            try (var reopened = open(dir, 1_000_000)) {
+                assertThat(reopened.stats("svc", "f").depth()).isEqualTo(stored);
+            }
+        }
+    }
 }

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
+import dev.kiln.host.storage.SqliteFiles;
+import dev.kiln.host.storage.SqliteSchema;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -145,6 +149,36 @@ class InvocationStoreTest {
             long elapsedMs = (System.nanoTime() - start) / 1_000_000;
             assertThat(store.dropped()).isEqualTo(5_000 - accepted).isPositive();
             assertThat(elapsedMs).isLessThan(5_000);
+        }
+    }
+
+    @Test
+    void aRecordsFileFromBeforeVersioningGainsTheAttemptColumn() throws Exception {
+        try (Connection db =
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement()) {
+            // The invocations table as Kiln wrote it before the attempt column existed.
+            st.execute(
+                    "CREATE TABLE invocations (request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
+                            + " function TEXT NOT NULL, version INTEGER NOT NULL,"
+                            + " version_sha256 TEXT, trigger TEXT NOT NULL,"
+                            + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
+                            + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
+                            + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+                            + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
+                            + " log_truncated INTEGER NOT NULL)");
+            st.execute(
+                    "INSERT INTO invocations VALUES ('old', 'svc', 'f', 1, 'sha', 'invoke', 5,"
+                            + " 1, 'ok', 200, 0, 0, 0, 'cold', NULL, 0)");
+        }
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            var old = store.get("svc", "f", "old").orElseThrow();
+            assertThat(old.attempt()).isZero();
+        }
+        try (Connection db =
+                SqliteFiles.open(data.resolve("records.db"), SqliteFiles.Durability.NORMAL)) {
+            assertThat(SqliteSchema.version(db)).isEqualTo(1);
         }
     }
 }
