@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -53,6 +54,7 @@ class DurabilityTest {
         Path data = dir.resolve("data");
         Child first = startKiln(data, dir.resolve("first.log"));
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        var enoughAcknowledged = new CountDownLatch(KILL_AFTER);
         int queuedAtRestart;
         try {
             String base = "http://127.0.0.1:" + first.port();
@@ -106,6 +108,7 @@ class DurabilityTest {
                                                                 .get(0)
                                                                 .path("requestId")
                                                                 .asText());
+                                                enoughAcknowledged.countDown();
                                             }
                                         } catch (IOException e) {
                                             return; // the process is gone: no acknowledgement
@@ -116,9 +119,11 @@ class DurabilityTest {
                                     }
                                 }));
             }
-            while (acknowledged.size() < KILL_AFTER) {
-                Thread.sleep(1);
-            }
+            // Bounded: publishers that stop early (a refused publish, a dead child) must fail
+            // the test, not hang it.
+            assertThat(enoughAcknowledged.await(120, TimeUnit.SECONDS))
+                    .as("%d publishes acknowledged within 120 s", KILL_AFTER)
+                    .isTrue();
             first.process().destroyForcibly(); // SIGKILL: no shutdown hook runs
             killed.set(true);
             assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();

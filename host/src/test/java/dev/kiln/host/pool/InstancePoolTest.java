@@ -158,7 +158,11 @@ class InstancePoolTest {
         assertThat(invoke(l, "trap")).isEqualTo("Trap");
         pool.release(l); // failed: dropped, and the minimum is restored off this thread
         await(() -> pool.stats("a/f").idle() == 2);
-        Thread.sleep(200); // well past the idle TTL: the minimum stays
+        // A witness without a minimum, idle since after a/f's instances: once the TTL sweep has
+        // removed it, the sweep has passed a/f's instances too, and the minimum must stay.
+        var witness = spec("a/witness", "c1", Isolation.FRESH, 0, 0);
+        pool.release(pool.acquire(witness, w));
+        await(() -> pool.stats("a/witness").live() == 0);
         assertThat(pool.stats("a/f").live()).isEqualTo(2);
         assertThat(metrics.scrape())
                 .contains("kiln_instances_discarded_total{reason=\"failed\"} 1");
@@ -230,15 +234,15 @@ class InstancePoolTest {
         assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(100_000_000L);
 
         var waiting =
-                java.util.concurrent.CompletableFuture.supplyAsync(
-                        () -> {
-                            try {
-                                return pool.acquire(s, slow, System.nanoTime() + 10_000_000_000L);
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
-        Thread.sleep(100);
+                new java.util.concurrent.FutureTask<InstancePool.Lease>(
+                        () -> pool.acquire(s, slow, System.nanoTime() + 10_000_000_000L));
+        Thread waiter = new Thread(waiting, "waiter");
+        waiter.start();
+        // Parked inside acquire, waiting for the refill's instance: not refused, not served.
+        await(
+                () ->
+                        waiter.getState() == Thread.State.TIMED_WAITING
+                                || waiter.getState() == Thread.State.WAITING);
         assertThat(waiting).isNotDone();
         compiling.countDown();
         var lease = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);

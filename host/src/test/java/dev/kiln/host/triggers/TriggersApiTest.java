@@ -215,6 +215,7 @@ class TriggersApiTest {
     @Test
     void aTimerFiresOnItsScheduleWithItsPayload() {
         kiln.deploy("shop", "tick", Wat.fixture("echo"));
+        startWitness();
         var t =
                 post(
                         FN + "tick/triggers",
@@ -231,7 +232,7 @@ class TriggersApiTest {
                 Duration.ofSeconds(3),
                 () -> json(kiln.get(FN + "tick/queue")).path("depth").asInt() == 0);
         int fired = invocations("tick");
-        sleep(2_500);
+        awaitWitnessFires(2);
         assertThat(invocations("tick")).isEqualTo(fired);
     }
 
@@ -239,6 +240,7 @@ class TriggersApiTest {
     void aFireMissedWhileDownRunsOnceOrIsSkippedPerTriggerAndNeverTwice() {
         kiln.deploy("shop", "catchup", Wat.fixture("echo"));
         kiln.deploy("shop", "skipper", Wat.fixture("echo"));
+        startWitness();
         // A cron that fires once a minute, at a second that will pass while Kiln is down.
         long now = System.currentTimeMillis() / 1000;
         int second = (int) ((now + 4) % 60);
@@ -262,7 +264,7 @@ class TriggersApiTest {
         // Another restart does not fire the same scheduled time again.
         kiln.close();
         kiln = startHost();
-        sleep(1_500);
+        awaitWitnessFires(2);
         assertThat(invocations("catchup")).isEqualTo(1);
         assertThat(invocations("skipper")).isZero();
     }
@@ -271,6 +273,7 @@ class TriggersApiTest {
     void changingATimersCronOrTimezoneNeverFiresATimeThatPassedBeforeTheChange() {
         kiln.deploy("shop", "recron", Wat.fixture("echo"));
         kiln.deploy("shop", "rezone", Wat.fixture("echo"));
+        startWitness();
         long created = System.currentTimeMillis() / 1000;
         // The second after the triggers' creation: it will have passed when they change.
         Instant passed = Instant.ofEpochSecond(created + 1);
@@ -304,7 +307,7 @@ class TriggersApiTest {
         assertThat(Instant.parse(json(rezoned).path("nextFireAt").asText()))
                 .isEqualTo(passed.plus(Duration.ofDays(1)));
         // Both new schedules had a time after the creation and before the change: not fired.
-        sleep(1_500);
+        awaitWitnessFires(2);
         for (String f : List.of("recron", "rezone")) {
             assertThat(json(kiln.get(FN + f + "/queue")).path("depth").asInt()).as(f).isZero();
             assertThat(invocations(f)).as(f).isZero();
@@ -358,8 +361,34 @@ class TriggersApiTest {
                 .isEqualTo(204);
         assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
         // The other function's timers go on firing; the deleted ones' marks stay gone.
-        sleep(1_500);
+        int keptFires = invocations("kept");
+        await("the kept timers to fire again", WAIT, () -> invocations("kept") >= keptFires + 2);
         assertThat(fireMarks()).containsExactly("timer:shop/kept/t1", "timer:shop/kept/t2");
+    }
+
+    /**
+     * A timer on function {@code witness} that fires every second: tests that something must NOT
+     * fire wait for the witness to fire instead of sleeping, so the timer thread has provably
+     * passed the seconds in question.
+     */
+    void startWitness() {
+        kiln.deploy("shop", "witness", Wat.fixture("echo"));
+        assertThat(
+                        post(
+                                        FN + "witness/triggers",
+                                        "{\"id\":\"w\",\"type\":\"timer\",\"cron\":\"* * * * *"
+                                                + " *\"}")
+                                .statusCode())
+                .isEqualTo(201);
+    }
+
+    /** Waits (bounded) until the witness timer has fired {@code n} more times. */
+    void awaitWitnessFires(int n) {
+        int before = invocations("witness");
+        await(
+                "the witness timer to fire " + n + " more times",
+                WAIT,
+                () -> invocations("witness") >= before + n);
     }
 
     static void sleep(long ms) {
