@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checks of their own. {@code -Dconformance.filter='http/*'} narrows the run (all areas) while
  * working on cases.
  */
+@Tag("slow") // every conformance case
 class ConformanceTest {
     static final Path CASES = Path.of("cases");
     static final String TOKEN = "conformance-token";

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * shows whether hostile guests leave anything behind. Latency is compared within this run, with a
  * generous bound: the machine may be busy, and speed goals belong in perf/.
  */
+@Tag("slow") // the hostile corpus
 class HostileCorpusTest {
     static final int LATENCY_SAMPLES = 400;
 

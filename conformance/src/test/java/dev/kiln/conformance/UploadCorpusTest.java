@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * was, seen through the API (listing) and on disk (module blobs and kiln.db rows), and the
  * compiled-code cache holds as many files as before.
  */
+@Tag("slow") // the upload corpus
 class UploadCorpusTest {
     @Test
     void refusedUploadsLeaveTheRegistryUnchanged(@TempDir Path data) throws Exception {

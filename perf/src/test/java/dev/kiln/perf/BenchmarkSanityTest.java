@@ -21,7 +21,8 @@ class BenchmarkSanityTest {
         var b = new AbiCodecBenchmark();
         b.setUp();
         assertThat(b.headerDecode()).containsExactlyElementsOf(AbiCodecBenchmark.HEADERS);
-        assertThat(b.headerEncode()).isNotEmpty();
+        assertThat(dev.kiln.abi.HeaderCodec.decode(b.headerEncode()))
+                .containsExactlyElementsOf(AbiCodecBenchmark.HEADERS);
         assertThat(b.contextGet()).isEqualTo(26); // a request id is 26 characters
         assertThat(b.typicalHttpInvocation()).isPositive();
         assertThat(AbiCodecBenchmark.HEADERS)
@@ -37,6 +38,7 @@ class BenchmarkSanityTest {
             var viaInvoke = b.invokeTrigger();
             var viaHttp = b.httpTrigger();
             assertThat(viaInvoke.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+            assertThat(((InvocationOutcome.Ok) viaInvoke.outcome()).body()).hasSize(16);
             assertThat(((InvocationOutcome.Ok) viaHttp.outcome()).body()).hasSize(16);
         } finally {
             b.tearDown();
@@ -107,7 +109,13 @@ class BenchmarkSanityTest {
                 b.workload = workload;
                 b.memory = memory;
                 b.setUp();
-                b.run(); // throws when the guest fails or cannot be reset
+                // Twice: a fresh instance must give the same answer after its reset. run()
+                // throws when the guest fails or cannot be reset.
+                long first = b.run();
+                assertThat(b.run()).as(workload + " on " + memory).isEqualTo(first);
+                if (!memory.equals("chicory")) {
+                    assertThat(first).as("response bytes of " + workload).isPositive();
+                }
             }
         }
     }
@@ -125,5 +133,60 @@ class BenchmarkSanityTest {
                         .isEqualTo(Long.parseLong(workload.expected()));
             }
         }
+    }
+
+    /**
+     * The benchmarks the tests above run, by class and method; the rest are named in the class
+     * comment. A new {@code @Benchmark} fails here until a test runs it or it is listed as not
+     * covered, so this test always says what it checks.
+     */
+    static final java.util.Set<String> RUN_ABOVE =
+            java.util.Set.of(
+                    "AbiCodecBenchmark.headerEncode",
+                    "AbiCodecBenchmark.headerDecode",
+                    "AbiCodecBenchmark.contextGet",
+                    "AbiCodecBenchmark.typicalHttpInvocation",
+                    "InvokeBenchmark.invokeTrigger",
+                    "InvokeBenchmark.httpTrigger",
+                    "PoolBenchmark.acquireReset",
+                    "PoolBenchmark.invokeFresh",
+                    "PoolBenchmark.invokeReuse",
+                    "StartBenchmark.instantiate",
+                    "StartBenchmark.compileLarge",
+                    "StartBenchmark.reloadLarge",
+                    "FirstRequestBenchmark.firstInvoke",
+                    "FirstRequestBenchmark.uploadAndFirstInvoke",
+                    "FirstRequestBenchmark.secondInvoke",
+                    "MemoryAccessBenchmark.run",
+                    "FuelOverheadBenchmark.run");
+
+    static final java.util.Set<String> NOT_COVERED =
+            java.util.Set.of("WasiCgiStartBenchmark.hello");
+
+    @Test
+    void everyBenchmarkIsRunAboveOrNamedAsNotCovered() throws Exception {
+        java.nio.file.Path classes =
+                java.nio.file.Path.of(
+                        AbiCodecBenchmark.class
+                                .getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .toURI());
+        java.util.Set<String> found = new java.util.TreeSet<>();
+        try (var files = java.nio.file.Files.walk(classes)) {
+            for (var f : files.filter(x -> x.toString().endsWith(".class")).toList()) {
+                String name =
+                        classes.relativize(f).toString().replace('/', '.').replace(".class", "");
+                Class<?> c = Class.forName(name, false, getClass().getClassLoader());
+                for (var m : c.getDeclaredMethods()) {
+                    if (m.isAnnotationPresent(org.openjdk.jmh.annotations.Benchmark.class)) {
+                        found.add(c.getSimpleName() + "." + m.getName());
+                    }
+                }
+            }
+        }
+        java.util.Set<String> declared = new java.util.TreeSet<>(RUN_ABOVE);
+        declared.addAll(NOT_COVERED);
+        assertThat(found).isEqualTo(declared);
     }
 }

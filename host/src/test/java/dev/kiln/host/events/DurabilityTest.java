@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * directory. Every acknowledged event must then be delivered (an ok invocation record); events that
  * ran more than once are counted and reported.
  */
+@Tag("slow") // two Kiln processes and a kill -9 under load
 class DurabilityTest {
     static final String TOKEN = "durability-token";
     static final ObjectMapper JSON = new ObjectMapper();

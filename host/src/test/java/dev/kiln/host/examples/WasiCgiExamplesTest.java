@@ -20,7 +20,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * too where Go 1.23 is installed), uploads every example's zip to a real host and checks its
  * answers.
  */
+@Tag("slow") // builds guest-sdks/wasi-cgi with clang and Rust
 class WasiCgiExamplesTest {
     static final Path SDK = Path.of("..", "guest-sdks", "wasi-cgi").toAbsolutePath().normalize();
     static final Path OUT = Path.of("target", "wasi-cgi-examples").toAbsolutePath();
@@ -41,6 +44,7 @@ class WasiCgiExamplesTest {
     static TestHost kiln;
 
     @BeforeAll
+    @Timeout(value = 30, unit = TimeUnit.MINUTES) // build.sh may install the toolchains first
     static void buildAndStart() throws Exception {
         var command = new ArrayList<>(List.of("bash", SDK.resolve("build.sh").toString()));
         command.addAll(List.of("--out", OUT.toString()));

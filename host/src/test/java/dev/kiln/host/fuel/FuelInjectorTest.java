@@ -119,9 +119,72 @@ class FuelInjectorTest {
                         "bad_result",
                         "counter",
                         "grows")) {
-            byte[] wasm = FuelInjector.inject(Wat.fixture(name)).wasm();
-            assertThat(Parser.parse(wasm)).as(name).isNotNull();
+            byte[] original = Wat.fixture(name);
+            byte[] wasm = FuelInjector.inject(original).wasm();
+            // Chicory's validator (types of every function body, globals, tables, as in
+            // SpecDifferentialTest) throws on an instrumented module that does not validate...
+            WasmModule m = validated(wasm);
+            // ...and what it exports is what the original exports.
+            assertThat(exports(m)).as(name).isEqualTo(exports(Parser.parse(original)));
+            assertThat(MachineFactoryCompiler.compile(m)).as(name).isNotNull();
         }
+    }
+
+    @Test
+    void theValidatorUsedAboveRejectsAnIllTypedBody() {
+        // (func (result i32)) with an empty body: parses, but does not validate.
+        byte[] illTyped = {
+            0x00,
+            0x61,
+            0x73,
+            0x6d,
+            0x01,
+            0x00,
+            0x00,
+            0x00, // magic, version
+            0x01,
+            0x05,
+            0x01,
+            0x60,
+            0x00,
+            0x01,
+            0x7f, // type 0: () -> i32
+            0x03,
+            0x02,
+            0x01,
+            0x00, // function 0: type 0
+            0x0a,
+            0x04,
+            0x01,
+            0x02,
+            0x00,
+            0x0b // body: no locals, end
+        };
+        assertThat(
+                        Parser.builder()
+                                .withValidation(false)
+                                .build()
+                                .parse(() -> new java.io.ByteArrayInputStream(illTyped)))
+                .isNotNull();
+        assertThatThrownBy(() -> validated(illTyped))
+                .isInstanceOf(com.dylibso.chicory.wasm.InvalidException.class);
+    }
+
+    static WasmModule validated(byte[] wasm) {
+        return Parser.builder()
+                .withValidation(true)
+                .build()
+                .parse(() -> new java.io.ByteArrayInputStream(wasm));
+    }
+
+    static List<String> exports(WasmModule m) {
+        var section = m.exportSection();
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < section.exportCount(); i++) {
+            var e = section.getExport(i);
+            out.add(e.exportType() + " " + e.name());
+        }
+        return out;
     }
 
     @Test

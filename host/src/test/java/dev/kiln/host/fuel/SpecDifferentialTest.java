@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -51,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * changes what a module computes. Commands Chicory cannot run uninstrumented (proposals it lacks)
  * are counted and skipped.
  */
+@Tag("slow") // the WebAssembly spec suite, twice
 class SpecDifferentialTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long AMPLE_FUEL = Long.MAX_VALUE / 4;

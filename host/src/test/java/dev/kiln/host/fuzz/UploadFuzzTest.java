@@ -14,6 +14,7 @@ import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
 import dev.kiln.host.sandbox.ModuleValidator;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Coverage-guided fuzzing of everything an upload's bytes pass through before anything runs:
@@ -27,6 +28,7 @@ import dev.kiln.host.sandbox.ModuleValidator;
  * execution); a plain run replays the seeds under {@code UploadFuzzTestInputs/} and any findings
  * saved there.
  */
+@Tag("slow") // coverage-guided fuzzing
 class UploadFuzzTest {
     private static final UploadReader UPLOADS = new UploadReader(8 * 1024 * 1024);
     private static final ModuleRules KILN =

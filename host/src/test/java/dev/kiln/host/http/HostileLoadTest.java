@@ -8,6 +8,7 @@ import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,8 +43,9 @@ class HostileLoadTest {
             for (int i = 0; i < 100; i++) {
                 assertThat(text(kiln.invoke("h", "echo", "ok " + i))).isEqualTo("ok " + i);
             }
-            // ...as fast as before. The bound is generous: the machine may be busy, and speed
-            // goals belong in perf/. A broken worker or a leak would cost far more than this.
+            // ...without hanging. Speed goals belong in perf/ (and the conformance suite's
+            // HostileCorpusTest compares latency before and after its hostile corpus): this bound
+            // only catches a wedged worker, which would hold an echo for seconds.
             long[] after = echoLatencies(kiln);
             System.out.printf(
                     "echo latency before / after 1000 stack exhaustions: median %d / %d us,"
@@ -52,8 +54,9 @@ class HostileLoadTest {
                     after[after.length / 2] / 1000,
                     before[before.length * 9 / 10] / 1000,
                     after[after.length * 9 / 10] / 1000);
-            assertThat(after[after.length / 2])
-                    .isLessThanOrEqualTo(3 * before[before.length / 2] + 2_000_000);
+            assertThat(after[after.length - 1])
+                    .as("the slowest echo after the bombs, ns")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(5));
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import picocli.CommandLine;
  * <p>workerd and node are optional on a developer machine (their targets are skipped with a
  * message); CI sets {@code KILN_PERF_REQUIRE=workerd,node} so they must run there.
  */
+@Tag("slow") // the perf peers smoke run
 class PerfSmokeTest {
     static final Set<String> ALWAYS_AVAILABLE =
             Set.of(

@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,6 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * growing after the first few. Runs the modules on Chicory with the ABI's own host calls ({@code
  * dev.kiln.abi.HostCalls}), so only the guest's allocator is under test.
  */
+@Tag("slow") // builds guest SDK modules with their toolchains
 class GuestMemoryTest {
     static final int WARM_UP = 20;
     static final int INVOCATIONS = 200;

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,6 +29,7 @@ import picocli.CommandLine;
  * {@code kiln new <lang> <name>}: the project it writes builds on its own with its build.sh, and
  * the module deploys and answers like the SDK's hello example, following the printed next steps.
  */
+@Tag("slow") // builds kiln new projects with the SDK toolchains
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScaffoldTest {
     static final Pattern MODULE_IN_HINT = Pattern.compile("--data-binary @(\\S+\\.wasm)");

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.TestInstance;
  * its build.sh and says where the modules are; the examples then behave byte for byte the same in
  * every language.
  */
+@Tag("slow") // builds guest SDK examples with their toolchains
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class SdkExamplesContract {
     static final String ORDER =
