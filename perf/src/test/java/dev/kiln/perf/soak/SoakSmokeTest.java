@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +21,7 @@ import picocli.CommandLine;
  * and that nothing went wrong, never speed: the p99, heap and thread bounds are opened wide because
  * a shared CI machine makes them noise over 10 seconds.
  */
+@Tag("slow") // a soak run with a host in its own JVM
 class SoakSmokeTest {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
