@@ -168,9 +168,11 @@ class InvocationStoreTest {
                             + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
                             + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
                             + " log_truncated INTEGER NOT NULL)");
+            // Started now: older than maxAge, the writer's first prune would delete it.
             st.execute(
-                    "INSERT INTO invocations VALUES ('old', 'svc', 'f', 1, 'sha', 'invoke', 5,"
-                            + " 1, 'ok', 200, 0, 0, 0, 'cold', NULL, 0)");
+                    "INSERT INTO invocations VALUES ('old', 'svc', 'f', 1, 'sha', 'invoke', "
+                            + System.currentTimeMillis()
+                            + ", 1, 'ok', 200, 0, 0, 0, 'cold', NULL, 0)");
         }
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
             var old = store.get("svc", "f", "old").orElseThrow();
