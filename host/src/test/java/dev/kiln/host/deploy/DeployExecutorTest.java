@@ -125,8 +125,11 @@ class DeployExecutorTest {
                                 return "ran";
                             });
             assertThat(codeOf(queued)).isEqualTo(ErrorCode.OVERLOADED);
-            release.countDown();
+            // The first task's deadline counts from when its thread started it, which under load
+            // can be after the second was queued: its answer comes at its own deadline, release
+            // only after it.
             assertThat(codeOf(first)).isEqualTo(ErrorCode.UPLOAD_TIMEOUT);
+            release.countDown();
             // A later task runs on the same thread; the given-up one never did.
             assertThat(uploads.submit(d -> "later").get(HANG_SECONDS, TimeUnit.SECONDS))
                     .isEqualTo("later");
