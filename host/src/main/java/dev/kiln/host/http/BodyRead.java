@@ -58,6 +58,8 @@ final class BodyRead implements ChannelListener<StreamSourceChannel> {
             deliver(new byte[0], true);
             return;
         }
+        // Before the request channel exists: Kiln's chunk decoder answers a framing error.
+        ChunkedBodyDecoder.install(exchange);
         channel = exchange.getRequestChannel();
         if (channel == null) {
             throw new IllegalStateException("the request body was already read");
@@ -113,6 +115,13 @@ final class BodyRead implements ChannelListener<StreamSourceChannel> {
                 chunk.get(buffer, size, n);
                 size += n;
             }
+        } catch (ChunkedBodyDecoder.MalformedChunkException e) {
+            fail(
+                    inHandler,
+                    new KilnException(
+                            ErrorCode.BAD_REQUEST,
+                            "the chunked request body is malformed: " + e.getMessage()));
+            return false;
         } catch (IOException e) {
             fail(
                     inHandler,
