@@ -51,7 +51,7 @@ final class Dispatcher implements AutoCloseable {
     private final AsyncConfigs configs;
     private final EventLimits limits;
     private final EventCounters counters;
-    private final RetryPolicy retries;
+    private final AttemptDecider decider;
 
     // Leased and not yet completed in the queue; of those, runningAttempts occupy a worker.
     // An attempt that has run but waits for its record flush and queue commit does not, so the
@@ -88,7 +88,7 @@ final class Dispatcher implements AutoCloseable {
         this.configs = configs;
         this.limits = limits;
         this.counters = counters;
-        this.retries = retries;
+        this.decider = new AttemptDecider(retries, limits.throttleDelay());
         this.prefetch = limits.asyncWorkers() * 4;
         this.maxInFlight = limits.asyncWorkers() * 8;
         queue.onChange(this::wake);
@@ -208,18 +208,14 @@ final class Dispatcher implements AutoCloseable {
     private void start(QueuedEvent e) {
         AsyncConfig config = configs.of(e.service(), e.function());
         Instant now = Instant.now();
-        if (now.isAfter(e.createdAt().plusSeconds(config.maxEventAgeSeconds()))) {
+        Optional<AttemptDecision.DeadLetter> tooOld =
+                decider.beforeStart(e.attempts(), e.createdAt(), now, config);
+        if (tooOld.isPresent()) {
             ended(
                     new Finished(
                             e,
                             null,
-                            deadLetter(
-                                    e,
-                                    config,
-                                    "event_age_exceeded",
-                                    e.attempts() - 1,
-                                    e.lastError(),
-                                    e.lastMessage())));
+                            deadLetter(e, config, tooOld.get(), e.lastError(), e.lastMessage())));
             return;
         }
         var request =
@@ -242,13 +238,17 @@ final class Dispatcher implements AutoCloseable {
                         new Finished(
                                 e,
                                 null,
-                                new Completion.Retry(
-                                        now.plus(
-                                                retries.jittered(
-                                                        limits.throttleDelay().toMillis())),
+                                completion(
+                                        e,
+                                        config,
+                                        decider.decide(
+                                                AttemptOutcome.REFUSED,
+                                                e.attempts(),
+                                                e.createdAt(),
+                                                now,
+                                                config),
                                         x.code().wire(),
-                                        x.getMessage(),
-                                        false)));
+                                        x.getMessage())));
             }
         } catch (RuntimeException | Error x) {
             // Leased, so it must end here: retried, never left leased until a restart.
@@ -261,11 +261,17 @@ final class Dispatcher implements AutoCloseable {
                     new Finished(
                             e,
                             null,
-                            new Completion.Retry(
-                                    now.plus(retries.backoff(e.attempts())),
+                            completion(
+                                    e,
+                                    config,
+                                    decider.decide(
+                                            AttemptOutcome.START_CRASHED,
+                                            e.attempts(),
+                                            e.createdAt(),
+                                            now,
+                                            config),
                                     ErrorCode.INTERNAL.wire(),
-                                    "the event could not be started",
-                                    true)));
+                                    "the event could not be started")));
         }
     }
 
@@ -376,11 +382,9 @@ final class Dispatcher implements AutoCloseable {
 
     private Completion decide(QueuedEvent e, InvocationResult result) {
         AsyncConfig config = configs.of(e.service(), e.function());
-        Instant now = Instant.now();
-        Duration maxAge = Duration.ofSeconds(config.maxEventAgeSeconds());
         MDC.put("requestId", e.requestId());
         try {
-            switch (result.outcome()) {
+            return switch (result.outcome()) {
                 case InvocationOutcome.Ok ok -> {
                     List<NewEvent> followUps = new ArrayList<>();
                     if (e.depth() == 0 && config.onSuccess() != null) {
@@ -398,65 +402,73 @@ final class Dispatcher implements AutoCloseable {
                                                 limits.maxEventBytes()))
                                 .ifPresent(followUps::add);
                     }
-                    return new Completion.Done(followUps);
+                    yield new Completion.Done(followUps);
                 }
-                case InvocationOutcome.Overloaded o -> {
-                    // Never ran: put it back without using up an attempt, while it is young enough.
-                    if (now.isAfter(e.createdAt().plus(maxAge))) {
-                        return deadLetter(
+                // Never ran: put back without using up an attempt, while it is young enough.
+                case InvocationOutcome.Overloaded o ->
+                        completion(
                                 e,
                                 config,
-                                "event_age_exceeded",
-                                e.attempts() - 1,
+                                decider.decide(
+                                        AttemptOutcome.OVERLOADED,
+                                        e.attempts(),
+                                        e.createdAt(),
+                                        Instant.now(),
+                                        config),
                                 o.code().wire(),
                                 o.message());
-                    }
-                    return new Completion.Retry(
-                            now.plus(retries.jittered(limits.throttleDelay().toMillis())),
-                            o.code().wire(),
-                            o.message(),
-                            false);
-                }
                 case InvocationOutcome.Failure failure -> {
-                    Instant next =
-                            retries.nextAttempt(
-                                    e.attempts(), config.maxAttempts(), e.createdAt(), maxAge, now);
-                    if (next != null) {
+                    AttemptDecision d =
+                            decider.decide(
+                                    AttemptOutcome.FAILED,
+                                    e.attempts(),
+                                    e.createdAt(),
+                                    Instant.now(),
+                                    config);
+                    if (d instanceof AttemptDecision.Retry r) {
                         log.info(
                                 "event attempt {} of {}/{} failed ({}); next at {}",
                                 e.attempts(),
                                 e.service(),
                                 e.function(),
                                 failure.code().wire(),
-                                next);
-                        return new Completion.Retry(
-                                next, failure.code().wire(), failure.message(), true);
+                                r.at());
                     }
-                    String reason =
-                            e.attempts() >= config.maxAttempts()
-                                    ? "retries_exhausted"
-                                    : "event_age_exceeded";
-                    return deadLetter(
-                            e,
-                            config,
-                            reason,
-                            e.attempts(),
-                            failure.code().wire(),
-                            failure.message());
+                    yield completion(e, config, d, failure.code().wire(), failure.message());
                 }
-            }
+            };
         } finally {
             MDC.remove("requestId");
         }
     }
 
+    /**
+     * The completion of an attempt that did not succeed, as {@code decision} says; {@code
+     * errorCode} and {@code message} describe how the attempt ended.
+     */
+    private Completion completion(
+            QueuedEvent e,
+            AsyncConfig config,
+            AttemptDecision decision,
+            String errorCode,
+            String message) {
+        return switch (decision) {
+            case AttemptDecision.Retry r ->
+                    new Completion.Retry(r.at(), errorCode, message, r.counted());
+            case AttemptDecision.DeadLetter d -> deadLetter(e, config, d, errorCode, message);
+            case AttemptDecision.Done d ->
+                    throw new IllegalStateException("a failed attempt is never done");
+        };
+    }
+
     private Completion deadLetter(
             QueuedEvent e,
             AsyncConfig config,
-            String reason,
-            int attempts,
+            AttemptDecision.DeadLetter decision,
             String errorCode,
             String message) {
+        String reason = decision.reason();
+        int attempts = decision.attempts();
         List<NewEvent> followUps = new ArrayList<>();
         boolean keep = false;
         Destination target = config.deadLetter();

@@ -22,11 +22,17 @@ final class RetryPolicy {
 
     /** The delay after attempt number {@code attempt} (1 = the first) failed. */
     Duration backoff(int attempt) {
+        return jittered(nominalBackoffMs(attempt));
+    }
+
+    /**
+     * The delay after attempt {@code attempt} failed before jitter: base × 2^(attempt-1), capped.
+     */
+    long nominalBackoffMs(int attempt) {
         long baseMs = base.toMillis();
         long maxMs = max.toMillis();
         int shift = Math.min(Math.max(attempt - 1, 0), 30);
-        long nominal = baseMs > (maxMs >> shift) ? maxMs : Math.min(maxMs, baseMs << shift);
-        return jittered(nominal);
+        return baseMs > (maxMs >> shift) ? maxMs : Math.min(maxMs, baseMs << shift);
     }
 
     /** {@code nominal} milliseconds, less up to half of it at random. */

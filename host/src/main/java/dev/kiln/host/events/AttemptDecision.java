@@ -1,0 +1,33 @@
+package dev.kiln.host.events;
+
+import java.time.Instant;
+
+/**
+ * What follows an event's attempt, as {@link AttemptDecider} decides it from numbers alone. The
+ * {@link Dispatcher} turns it into a {@link Completion} (adding error details and destination
+ * events).
+ */
+sealed interface AttemptDecision {
+
+    /** The event was delivered. */
+    record Done() implements AttemptDecision {}
+
+    /**
+     * Try again at {@code at}.
+     *
+     * @param counted false when the attempt never ran, so it does not use up one of the event's
+     *     attempts
+     */
+    record Retry(Instant at, boolean counted) implements AttemptDecision {}
+
+    /**
+     * Out of attempts or time.
+     *
+     * @param reason {@link #RETRIES_EXHAUSTED} or {@link #EVENT_AGE_EXCEEDED}
+     * @param attempts attempts that actually ran
+     */
+    record DeadLetter(String reason, int attempts) implements AttemptDecision {
+        static final String RETRIES_EXHAUSTED = "retries_exhausted";
+        static final String EVENT_AGE_EXCEEDED = "event_age_exceeded";
+    }
+}
