@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decides which idle instances to close to make room in the host's memory budget: a pure function
- * of what is idle, so it is tested on its own.
+ * Decides which idle instances to close: to make room in the host's memory budget ({@link
+ * #choose}), at the host's instance limit ({@link #oldest}) and after the idle TTL ({@link
+ * #expired}). Pure functions of what is idle, so they have property tests
+ * (EvictionPolicyPropertiesTest).
  *
  * <p>Least recently used first, never the requesting function's own instances (an invocation that
  * needs a new instance has none idle; an upload must not evict the version it replaces to fit), and
@@ -54,5 +56,38 @@ final class EvictionPolicy {
             }
         }
         return List.of();
+    }
+
+    /**
+     * The candidate idle the longest, for the host's instance limit (one instance makes room,
+     * whatever its size); the first of equals; null when there is none.
+     */
+    static <T> Candidate<T> oldest(List<Candidate<T>> candidates) {
+        Candidate<T> oldest = null;
+        for (Candidate<T> c : candidates) {
+            if (oldest == null || c.idleSinceNanos() - oldest.idleSinceNanos() < 0) {
+                oldest = c;
+            }
+        }
+        return oldest;
+    }
+
+    /**
+     * How many of a pool's idle instances the idle TTL closes: the oldest ones idle since {@code
+     * cutoffNanos} or before, while the pool stays above its minimum.
+     *
+     * @param idleSinceOldestFirst when each idle instance became idle, oldest first
+     * @param live the pool's instances (idle, leased or being created)
+     */
+    static int expired(
+            List<Long> idleSinceOldestFirst, int live, int minInstances, long cutoffNanos) {
+        int n = 0;
+        for (long since : idleSinceOldestFirst) {
+            if (live - n <= minInstances || since - cutoffNanos > 0) {
+                break;
+            }
+            n++;
+        }
+        return n;
     }
 }

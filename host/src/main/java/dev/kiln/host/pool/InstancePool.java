@@ -7,7 +7,6 @@ import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
 import dev.kiln.host.sandbox.InitialState;
 import dev.kiln.host.sandbox.ModuleCompiler;
-import dev.kiln.host.sandbox.ModuleValidator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,14 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -53,37 +49,21 @@ public final class InstancePool {
     /** Test seam: throws in the maintenance sweep (ADR 0030). */
     static final FaultPoint FAULTS = new FaultPoint();
 
-    private final ModuleCompiler compiler;
     private final PoolLimits limits;
-    private final Map<VersionKey, CompiledModule> compiled = new ConcurrentHashMap<>();
-
-    /**
-     * Compilations under way, so concurrent callers for one key wait for one compilation. Kept out
-     * of {@link #compiled}: compiling inside its {@code computeIfAbsent} would hold a lock of the
-     * map for seconds, stalling every writer of the same bin and every resize (docs/adr/0029).
-     */
-    private final Map<VersionKey, CompletableFuture<CompiledModule>> compiling =
-            new ConcurrentHashMap<>();
-
     private final Map<String, FunctionPools> functions = new ConcurrentHashMap<>();
 
     /** Deleted functions, and when: late invocations of them get instances that are not kept. */
     private final Map<String, Long> retired = new ConcurrentHashMap<>();
 
     private final Set<Lease> outstanding = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger liveTotal = new AtomicInteger();
+    private final HostInstanceLimit hostLimit;
     private final ScheduledExecutorService maintenance;
-    private final Metrics.Counter created;
-    private final Metrics.Counter discarded;
-    private final Metrics.Counter compilations;
+    private final PoolMetrics metrics;
+    private final CodeCache code;
     private final LongAdder refillFailures = new LongAdder();
     private final MemoryBudget budget;
 
-    /** What each compiled module in {@link #compiled} is counted at. */
-    private final Map<VersionKey, Long> codeCharges = new ConcurrentHashMap<>();
-
-    /** What each live instance is counted at (identity keys: instances do not override equals). */
-    private final Map<GuestInstance, Long> instanceCharges = new ConcurrentHashMap<>();
+    private final InstanceMemory memory;
 
     private volatile boolean shutDown;
 
@@ -105,74 +85,14 @@ public final class InstancePool {
     }
 
     public InstancePool(ModuleCompiler compiler, PoolLimits limits, Metrics metrics) {
-        this.compiler = compiler;
         this.limits = limits;
         this.budget = new MemoryBudget(limits.memoryBudgetBytes(), metrics);
         budget.evictor(this::evictForBudget);
-        this.created =
-                metrics.counter(
-                        "kiln_instances_created_total",
-                        "Guest instances created, by why: request (no idle instance), refill"
-                                + " (keeping minInstances), trial (upload check).",
-                        "reason");
-        this.discarded =
-                metrics.counter(
-                        "kiln_instances_discarded_total",
-                        "Guest instances closed, by why: failed, not_resettable, drained,"
-                                + " idle_ttl, evicted (host instance limit), over_limit,"
-                                + " memory_budget (evicted, or not kept, for the memory budget).",
-                        "reason");
-        this.compilations =
-                metrics.counter(
-                        "kiln_compilations_total",
-                        "Modules compiled to JVM bytecode, by where the code came from:"
-                                + " compiled, or disk (the compiled-code cache of an earlier run).",
-                        "source");
-        metrics.gauge(
-                "kiln_pool_instances",
-                "Instances of each function's active pool, by state (idle, busy).",
-                List.of("service", "function", "state"),
-                sink -> {
-                    for (var e : functions.entrySet()) {
-                        String[] name = splitName(e.getKey());
-                        int idle = 0;
-                        int busy = 0;
-                        synchronized (e.getValue()) {
-                            for (VersionPool p : e.getValue().pools.values()) {
-                                idle += p.idleCount();
-                                busy += p.leasedCount();
-                            }
-                        }
-                        sink.add(idle, name[0], name[1], "idle");
-                        sink.add(busy, name[0], name[1], "busy");
-                    }
-                });
-        metrics.gauge(
-                "kiln_instances",
-                "Guest instances alive on this host (idle, busy or being created).",
-                List.of(),
-                sink -> sink.add(liveTotal.get()));
-        metrics.gauge(
-                "kiln_instances_limit",
-                "The host-wide instance limit.",
-                List.of(),
-                sink -> sink.add(limits.maxInstances()));
-        metrics.gauge(
-                "kiln_instances_leased",
-                "Instances out on lease to an invocation, including those of draining pools.",
-                List.of(),
-                sink -> sink.add(outstanding.size()));
-        metrics.gauge(
-                "kiln_compiled_modules",
-                "Compiled modules held in memory.",
-                List.of(),
-                sink -> sink.add(compiled.size()));
-        metrics.gauge(
-                "kiln_snapshot_bytes",
-                "Heap bytes of post-init memory snapshots, one per function version (zero pages"
-                        + " are not stored).",
-                List.of(),
-                sink -> sink.add(budget.used(MemoryBudget.Kind.SNAPSHOTS)));
+        this.memory = new InstanceMemory(budget);
+        this.hostLimit = new HostInstanceLimit(limits.maxInstances());
+        this.metrics = new PoolMetrics(metrics);
+        this.code = new CodeCache(compiler, budget, this.metrics.compilations);
+        PoolMetrics.gauges(metrics, this, limits);
         this.maintenance =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -225,7 +145,7 @@ public final class InstancePool {
         }
     }
 
-    // --- compiled code ----------------------------------------------------------------------
+    // --- compiled code (CodeCache) ------------------------------------------------------------
 
     /**
      * Compiles {@code key}'s module if no code exists for it yet. Concurrent callers for the same
@@ -234,92 +154,16 @@ public final class InstancePool {
      * @return true when this call compiled the code (or loaded it from the disk cache)
      */
     public boolean prepare(VersionKey key, Supplier<byte[]> wasm) {
-        while (!compiled.containsKey(key)) {
-            CompletableFuture<CompiledModule> mine = new CompletableFuture<>();
-            CompletableFuture<CompiledModule> other = compiling.putIfAbsent(key, mine);
-            if (other != null) {
-                try {
-                    other.join(); // another caller is compiling it: share its result
-                } catch (CompletionException e) {
-                    // It failed for that caller; the loop tries again here (like computeIfAbsent).
-                }
-                continue;
-            }
-            try {
-                if (compiled.containsKey(key)) { // finished between our check and our claim
-                    mine.complete(compiled.get(key));
-                    return false;
-                }
-                CompiledModule m = compileCounted(key, wasm);
-                compiled.put(key, m);
-                mine.complete(m);
-                return true;
-            } catch (RuntimeException | Error e) {
-                mine.completeExceptionally(e);
-                throw e;
-            } finally {
-                compiling.remove(key, mine);
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Compiles for the shared map, counting the estimated code size against the memory budget first
-     * (it is given back when the code is evicted).
-     */
-    private CompiledModule compileCounted(VersionKey key, Supplier<byte[]> wasm) {
-        byte[] bytes = wasm.get();
-        long estimate = MemoryEstimates.compiledCode(bytes.length);
-        budget.reserve(MemoryBudget.Kind.COMPILED_CODE, estimate, null);
-        try {
-            CompiledModule m = compile(key, () -> bytes);
-            Long previous = codeCharges.put(key, estimate);
-            if (previous != null) { // evicted and compiled again before the release landed
-                budget.release(MemoryBudget.Kind.COMPILED_CODE, previous);
-            }
-            return m;
-        } catch (RuntimeException | Error e) {
-            budget.release(MemoryBudget.Kind.COMPILED_CODE, estimate);
-            throw e;
-        }
-    }
-
-    private void releaseCode(VersionKey key) {
-        Long charge = codeCharges.remove(key);
-        if (charge != null) {
-            budget.release(MemoryBudget.Kind.COMPILED_CODE, charge);
-        }
-    }
-
-    private CompiledModule compile(VersionKey key, Supplier<byte[]> wasm) {
-        CompiledModule m = compiler.compile(ModuleValidator.validate(wasm.get(), key.rules()));
-        compilations.inc(m.loadedFromDiskCache() ? "disk" : "compiled");
-        return m;
+        return code.prepare(key, wasm);
     }
 
     /** The pool's code, compiling it if needed; true in {@code cold} if this call compiled. */
     private CompiledModule codeFor(VersionPool pool, boolean[] cold) {
         CompiledModule m = pool.module();
-        if (m != null) {
-            return m;
+        if (m == null) {
+            m = code.forInstance(pool.spec().key(), pool.wasm(), pool.draining(), cold);
+            pool.module(m);
         }
-        VersionKey key = pool.spec().key();
-        if (pool.draining()) { // never re-fill the shared map for code that was let go
-            m = compiled.get(key);
-            if (m == null) {
-                cold[0] = true;
-                m = compile(key, pool.wasm());
-            }
-        } else {
-            cold[0] = prepare(key, pool.wasm());
-            m = compiled.get(key);
-            if (m == null) { // evicted between prepare and here
-                cold[0] = true;
-                m = compile(key, pool.wasm());
-            }
-        }
-        pool.module(m);
         return m;
     }
 
@@ -331,13 +175,7 @@ public final class InstancePool {
      * For ABIs that instantiate per invocation and never pool instances (wasi-cgi).
      */
     public Code code(VersionKey key, Supplier<byte[]> wasm) {
-        boolean cold = prepare(key, wasm);
-        CompiledModule module = compiled.get(key);
-        if (module == null) { // evicted between prepare and here: compile again
-            cold = prepare(key, wasm);
-            module = compiled.get(key);
-        }
-        return new Code(module, cold ? StartKind.COLD : StartKind.WARM);
+        return code.code(key, wasm);
     }
 
     /**
@@ -345,30 +183,15 @@ public final class InstancePool {
      * hash. Pools still draining keep their own reference until their instances are gone.
      */
     public void evict(String sha256) {
-        List<VersionKey> gone = new ArrayList<>();
-        for (VersionKey k : compiled.keySet()) {
-            if (k.sha256().equals(sha256)) {
-                gone.add(k);
-            }
-        }
-        for (VersionKey k : gone) {
-            CompiledModule m = compiled.remove(k);
-            if (m != null) {
-                releaseCode(k);
-                compiler.discard(m);
-            }
-        }
+        code.evict(sha256);
     }
 
     /**
      * Drops the compiled code of {@code key} from memory only: other keys of the same content hash
-     * (other handler, memory cap or ABI) share its disk cache entry. Pools still draining keep
-     * their own reference until their instances are gone.
+     * share its disk cache entry.
      */
     public void evict(VersionKey key) {
-        if (compiled.remove(key) != null) {
-            releaseCode(key);
-        }
+        code.evict(key);
     }
 
     /** The host's memory budget (to wire outside sources such as request buffers into it). */
@@ -378,7 +201,7 @@ public final class InstancePool {
 
     /** Number of compiled versions held. */
     public int compiledCount() {
-        return compiled.size();
+        return code.size();
     }
 
     // --- leasing ----------------------------------------------------------------------------
@@ -445,15 +268,15 @@ public final class InstancePool {
             hostSlot = true;
             boolean[] cold = {false};
             GuestInstance instance =
-                    instantiateCounted(codeFor(pool, cold), pool.initial(), spec.function());
-            created.inc("request");
+                    memory.instantiate(codeFor(pool, cold), pool.initial(), spec.function());
+            metrics.created.inc("request");
             return lease(pool, instance, cold[0] ? StartKind.COLD : StartKind.WARM);
         } catch (RuntimeException | Error e) {
             pool.unreserveLease();
             if (hostSlot) {
-                liveTotal.decrementAndGet();
+                hostLimit.release();
             }
-            releaseStatesIfGone(pool);
+            memory.releaseStatesIfGone(pool);
             throw e;
         }
     }
@@ -476,92 +299,23 @@ public final class InstancePool {
         // the same bytes; the pool that adopts the instance takes the state with it.
         InitialState state = new InitialState();
         try {
-            boolean cold = prepare(key, wasm);
-            CompiledModule m = compiled.get(key);
-            if (m == null) {
-                cold = true;
-                m = compile(key, wasm);
-            }
-            GuestInstance instance = instantiateCounted(m, state, null);
-            created.inc("trial");
-            Lease l = new Lease(key, instance, cold ? StartKind.COLD : StartKind.WARM, null, state);
+            boolean[] cold = {false};
+            CompiledModule m = code.forInstance(key, wasm, false, cold);
+            GuestInstance instance = memory.instantiate(m, state, null);
+            metrics.created.inc("trial");
+            Lease l =
+                    new Lease(
+                            key, instance, cold[0] ? StartKind.COLD : StartKind.WARM, null, state);
             outstanding.add(l);
             return l;
         } catch (RuntimeException | Error e) {
-            liveTotal.decrementAndGet();
-            budget.release(MemoryBudget.Kind.SNAPSHOTS, state.uncount());
+            hostLimit.release();
+            memory.releaseSnapshot(state);
             throw e;
         }
     }
 
-    // --- memory budget ----------------------------------------------------------------------
-
-    /**
-     * Creates an instance of {@code state}'s version and counts it. The first instance of a version
-     * runs {@code kiln_init}, which may fill its memory up to the memoryMiB cap before the snapshot
-     * can be measured: room for that cap is reserved while it runs (and evicted for, or refused),
-     * so an init that fills a gigabyte is refused before it starts rather than after the heap ran
-     * out.
-     */
-    private GuestInstance instantiateCounted(
-            CompiledModule code, InitialState state, String requester) {
-        long initRoom = state.hasSnapshot() ? 0 : code.maxMemoryBytes();
-        budget.reserve(MemoryBudget.Kind.INSTANCES, initRoom, requester);
-        GuestInstance instance;
-        try {
-            instance = code.instantiate(state);
-        } finally {
-            budget.release(MemoryBudget.Kind.INSTANCES, initRoom);
-        }
-        countNew(state, instance, requester);
-        return instance;
-    }
-
-    /**
-     * Counts a new instance, and the snapshot it took if it was its version's first, against the
-     * memory budget, evicting idle instances of other functions if needed.
-     *
-     * @throws MemoryBudgetException when they do not fit; a snapshot that did not fit is dropped
-     */
-    private void countNew(InitialState state, GuestInstance instance, String requester) {
-        long snapshot = state.countOnce();
-        if (snapshot > 0) {
-            try {
-                budget.reserve(MemoryBudget.Kind.SNAPSHOTS, snapshot, requester);
-            } catch (MemoryBudgetException e) {
-                state.forget();
-                throw e;
-            }
-        }
-        long bytes = MemoryEstimates.instance(instance);
-        budget.reserve(MemoryBudget.Kind.INSTANCES, bytes, requester);
-        instanceCharges.put(instance, bytes);
-    }
-
-    /**
-     * Counts an instance coming back at what it holds now. False when it grew and the growth does
-     * not fit: the caller closes it instead of keeping it idle.
-     */
-    private boolean recount(GuestInstance instance) {
-        long now = MemoryEstimates.instance(instance);
-        Long before = instanceCharges.get(instance);
-        long delta = now - (before == null ? 0 : before);
-        if (delta > 0 && !budget.tryReserve(MemoryBudget.Kind.INSTANCES, delta)) {
-            return false;
-        }
-        if (delta < 0) {
-            budget.release(MemoryBudget.Kind.INSTANCES, -delta);
-        }
-        instanceCharges.put(instance, now);
-        return true;
-    }
-
-    /** Gives back the snapshots of a pool that has drained and whose last instance is gone. */
-    private void releaseStatesIfGone(VersionPool pool) {
-        for (InitialState s : pool.releaseStatesIfGone()) {
-            budget.release(MemoryBudget.Kind.SNAPSHOTS, s.uncount());
-        }
-    }
+    // --- memory budget (InstanceMemory) -------------------------------------------------
 
     /** A candidate for eviction: an idle instance and its pool. */
     private record Victim(VersionPool pool, GuestInstance instance) {}
@@ -582,7 +336,7 @@ public final class InstancePool {
                                         new Victim(p, i.instance()),
                                         p.spec().function(),
                                         i.sinceNanos(),
-                                        instanceCharges.getOrDefault(i.instance(), 0L)));
+                                        memory.charge(i.instance())));
                     }
                 }
             }
@@ -614,7 +368,7 @@ public final class InstancePool {
         if (pool == null) {
             close(instance, "drained");
             if (lease.state != null) { // an upload check never adopted: its snapshot goes too
-                budget.release(MemoryBudget.Kind.SNAPSHOTS, lease.state.uncount());
+                memory.releaseSnapshot(lease.state);
             }
             return;
         }
@@ -623,12 +377,12 @@ public final class InstancePool {
             why = "failed";
         } else if (pool.spec().isolation() == Isolation.FRESH && !instance.resetForReuse()) {
             why = "not_resettable";
-        } else if (!recount(instance)) {
+        } else if (!memory.recount(instance)) {
             why = "memory_budget";
         }
         if (!pool.offer(instance, true, why == null, System.nanoTime())) {
             close(instance, why != null ? why : pool.draining() ? "drained" : "over_limit");
-            releaseStatesIfGone(pool);
+            memory.releaseStatesIfGone(pool);
             if (pool.wantsRefill()) {
                 scheduleRefill(pool);
             }
@@ -646,23 +400,20 @@ public final class InstancePool {
         if (!pool.takeInitial(lease.state)) {
             // The pool initialised its own state meanwhile: one version, one snapshot.
             close(lease.instance(), "over_limit");
-            budget.release(MemoryBudget.Kind.SNAPSHOTS, lease.state.uncount());
+            memory.releaseSnapshot(lease.state);
         } else if (!pool.adopt(lease.instance(), System.nanoTime())) {
             close(lease.instance(), "over_limit");
         }
-        releaseStatesIfGone(pool);
+        memory.releaseStatesIfGone(pool);
         if (pool.wantsRefill()) {
             scheduleRefill(pool);
         }
     }
 
     private void close(GuestInstance instance, String reason) {
-        liveTotal.decrementAndGet();
-        discarded.inc(reason);
-        Long charge = instanceCharges.remove(instance);
-        if (charge != null) {
-            budget.release(MemoryBudget.Kind.INSTANCES, charge);
-        }
+        hostLimit.release();
+        metrics.discarded.inc(reason);
+        memory.closed(instance);
         // Nothing to free explicitly: the instance's memory and objects go with the last reference.
     }
 
@@ -740,7 +491,7 @@ public final class InstancePool {
         closeAll(excess, "over_limit");
         for (VersionPool p : old) {
             closeAll(p.drain(), "drained");
-            releaseStatesIfGone(p);
+            memory.releaseStatesIfGone(p);
         }
         if (pool.wantsRefill()) {
             scheduleRefill(pool);
@@ -778,7 +529,7 @@ public final class InstancePool {
         }
         if (staged != null) {
             closeAll(staged.drain(), "drained");
-            releaseStatesIfGone(staged);
+            memory.releaseStatesIfGone(staged);
         }
     }
 
@@ -796,7 +547,7 @@ public final class InstancePool {
         }
         for (VersionPool p : pools) {
             closeAll(p.drain(), "drained");
-            releaseStatesIfGone(p);
+            memory.releaseStatesIfGone(p);
         }
     }
 
@@ -842,15 +593,15 @@ public final class InstancePool {
             GuestInstance instance;
             try {
                 instance =
-                        instantiateCounted(
+                        memory.instantiate(
                                 codeFor(pool, new boolean[1]),
                                 pool.initial(),
                                 pool.spec().function());
             } catch (RuntimeException | Error e) {
                 // Undo the count whatever went wrong: a claim may be waiting for this instance.
                 pool.unreserveIdle();
-                liveTotal.decrementAndGet();
-                releaseStatesIfGone(pool);
+                hostLimit.release();
+                memory.releaseStatesIfGone(pool);
                 refillFailures.increment();
                 if (e instanceof Error err && !(err instanceof StackOverflowError)) {
                     throw err;
@@ -861,10 +612,10 @@ public final class InstancePool {
                         e.toString());
                 return;
             }
-            created.inc(reason);
+            metrics.created.inc(reason);
             if (!pool.offer(instance, false, true, System.nanoTime())) {
                 close(instance, "drained");
-                releaseStatesIfGone(pool);
+                memory.releaseStatesIfGone(pool);
                 return;
             }
         }
@@ -875,43 +626,28 @@ public final class InstancePool {
      * (beyond its pool's minimum) anywhere on the host if the limit is reached.
      */
     private void reserveHostSlot(String forFunction) {
-        while (true) {
-            int now = liveTotal.get();
-            if (now < limits.maxInstances()) {
-                if (liveTotal.compareAndSet(now, now + 1)) {
-                    return;
-                }
-                continue;
-            }
-            if (!evictOldestIdle()) {
-                throw new InstanceLimitException(
-                        "the host is at its limit of "
-                                + limits.maxInstances()
-                                + " instances"
-                                + (forFunction == null ? "" : " (wanted by " + forFunction + ")"),
-                        false);
-            }
-        }
+        hostLimit.reserve(forFunction, this::evictOldestIdle);
     }
 
+    /** Closes the instance idle the longest on the host (see {@link EvictionPolicy#oldest}). */
     private boolean evictOldestIdle() {
-        VersionPool oldest = null;
-        long since = Long.MAX_VALUE;
+        List<EvictionPolicy.Candidate<VersionPool>> candidates = new ArrayList<>();
         for (FunctionPools fp : functions.values()) {
             synchronized (fp) {
                 for (VersionPool p : fp.pools.values()) {
                     long s = p.oldestEvictableSince();
-                    if (s != Long.MAX_VALUE && (oldest == null || s - since < 0)) {
-                        oldest = p;
-                        since = s;
+                    if (s != Long.MAX_VALUE) {
+                        candidates.add(
+                                new EvictionPolicy.Candidate<>(p, p.spec().function(), s, 0));
                     }
                 }
             }
         }
+        var oldest = EvictionPolicy.oldest(candidates);
         if (oldest == null) {
             return false;
         }
-        GuestInstance victim = oldest.evictOldest();
+        GuestInstance victim = oldest.ref().evictOldest();
         if (victim == null) {
             return true; // it went meanwhile; look again
         }
@@ -953,9 +689,10 @@ public final class InstancePool {
 
     public Stats stats(String function) {
         FunctionPools fp = functions.get(function);
-        if (fp == null) {
-            return new Stats(0, 0, 0);
-        }
+        return fp == null ? new Stats(0, 0, 0) : stats(fp);
+    }
+
+    private static Stats stats(FunctionPools fp) {
         int idle = 0;
         int leased = 0;
         int live = 0;
@@ -971,7 +708,19 @@ public final class InstancePool {
 
     /** Instances alive on the host. */
     public int liveInstances() {
-        return liveTotal.get();
+        return hostLimit.live();
+    }
+
+    /** Instances out on lease, those of draining pools included. */
+    int leasedInstances() {
+        return outstanding.size();
+    }
+
+    /** Calls {@code action} with the instance counts of every function's pools. */
+    void forEachFunction(java.util.function.BiConsumer<String, Stats> action) {
+        for (var e : functions.entrySet()) {
+            action.accept(e.getKey(), stats(e.getValue()));
+        }
     }
 
     /** Heap bytes held privately by idle instances, per function: for density measurements. */
@@ -1005,7 +754,7 @@ public final class InstancePool {
                 }
                 for (VersionPool p : pools) {
                     closeAll(p.drain(), "drained");
-                    releaseStatesIfGone(p);
+                    memory.releaseStatesIfGone(p);
                 }
             }
         }
@@ -1018,12 +767,5 @@ public final class InstancePool {
             log.error("instances never returned to their pool: {}", leaks);
         }
         return leaks;
-    }
-
-    private static String[] splitName(String function) {
-        int slash = function.indexOf('/');
-        return slash < 0
-                ? new String[] {function, ""}
-                : new String[] {function.substring(0, slash), function.substring(slash + 1)};
     }
 }

@@ -265,18 +265,16 @@ final class VersionPool {
 
     /** Idle instances beyond minInstances that have been idle since before {@code cutoff}. */
     synchronized List<GuestInstance> expire(long cutoffNanos) {
-        List<GuestInstance> out = new ArrayList<>();
-        int min = spec.minInstances();
-        // Oldest at the tail.
-        for (Iterator<Idle> it = idle.descendingIterator(); it.hasNext() && live > min; ) {
-            Idle i = it.next();
-            if (i.sinceNanos() - cutoffNanos > 0) {
-                break;
-            }
-            it.remove();
-            live--;
-            out.add(i.instance());
+        List<Long> since = new ArrayList<>(idle.size());
+        for (Iterator<Idle> it = idle.descendingIterator(); it.hasNext(); ) { // oldest at the tail
+            since.add(it.next().sinceNanos());
         }
+        int n = EvictionPolicy.expired(since, live, spec.minInstances(), cutoffNanos);
+        List<GuestInstance> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(idle.pollLast().instance());
+        }
+        live -= n;
         return out;
     }
 
