@@ -7,9 +7,6 @@ import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
 import dev.kiln.host.sandbox.InitialState;
 import dev.kiln.host.sandbox.ModuleCompiler;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,19 +39,20 @@ import org.slf4j.LoggerFactory;
  * instance's private memory. What does not fit after closing idle instances of other functions is
  * refused with a {@link MemoryBudgetException} (docs/adr/0028-memory-budget-and-per-version-
  * snapshots.md).
+ *
+ * <p>It owns the threads and the order of things; its parts each do one job: {@link CodeCache}
+ * (compiled modules), {@link PoolDirectory} (which pools each function has), {@link InstanceMemory}
+ * and {@link HostInstanceLimit} (what is counted), {@link PoolEvictor} with the pure {@link
+ * EvictionPolicy} (what makes room), {@link PoolMetrics} (what is published).
  */
 public final class InstancePool {
     private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
-    private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     /** Test seam: throws in the maintenance sweep (ADR 0030). */
     static final FaultPoint FAULTS = new FaultPoint();
 
     private final PoolLimits limits;
-    private final Map<String, FunctionPools> functions = new ConcurrentHashMap<>();
-
-    /** Deleted functions, and when: late invocations of them get instances that are not kept. */
-    private final Map<String, Long> retired = new ConcurrentHashMap<>();
+    private final PoolDirectory directory = new PoolDirectory();
 
     private final Set<Lease> outstanding = ConcurrentHashMap.newKeySet();
     private final HostInstanceLimit hostLimit;
@@ -64,31 +63,16 @@ public final class InstancePool {
     private final MemoryBudget budget;
 
     private final InstanceMemory memory;
+    private final PoolEvictor evictor;
 
     private volatile boolean shutDown;
-
-    /** The pools of one function: the active one, and identities it has left behind. */
-    private static final class FunctionPools {
-        final Map<Identity, VersionPool> pools = new HashMap<>();
-        final Set<Identity> retired = new HashSet<>();
-        Identity active;
-    }
-
-    /**
-     * What makes instances interchangeable: the same code, rules and isolation, and the same
-     * function version (its post-init state is that version's own).
-     */
-    private record Identity(VersionKey key, Isolation isolation, int version) {
-        static Identity of(PoolSpec s) {
-            return new Identity(s.key(), s.isolation(), s.version());
-        }
-    }
 
     public InstancePool(ModuleCompiler compiler, PoolLimits limits, Metrics metrics) {
         this.limits = limits;
         this.budget = new MemoryBudget(limits.memoryBudgetBytes(), metrics);
-        budget.evictor(this::evictForBudget);
         this.memory = new InstanceMemory(budget);
+        this.evictor = new PoolEvictor(directory, memory, this::close);
+        budget.evictor(evictor::forBudget);
         this.hostLimit = new HostInstanceLimit(limits.maxInstances());
         this.metrics = new PoolMetrics(metrics);
         this.code = new CodeCache(compiler, budget, this.metrics.compilations);
@@ -315,42 +299,6 @@ public final class InstancePool {
         }
     }
 
-    // --- memory budget (InstanceMemory) -------------------------------------------------
-
-    /** A candidate for eviction: an idle instance and its pool. */
-    private record Victim(VersionPool pool, GuestInstance instance) {}
-
-    /**
-     * Closes idle instances (beyond their pools' minimum) of functions other than {@code
-     * requester}, least recently used first, to free {@code neededBytes}; see {@link
-     * EvictionPolicy}. Returns the bytes freed.
-     */
-    private long evictForBudget(long neededBytes, String requester) {
-        List<EvictionPolicy.Candidate<Victim>> candidates = new ArrayList<>();
-        for (FunctionPools fp : functions.values()) {
-            synchronized (fp) {
-                for (VersionPool p : fp.pools.values()) {
-                    for (VersionPool.Idle i : p.evictable()) {
-                        candidates.add(
-                                new EvictionPolicy.Candidate<>(
-                                        new Victim(p, i.instance()),
-                                        p.spec().function(),
-                                        i.sinceNanos(),
-                                        memory.charge(i.instance())));
-                    }
-                }
-            }
-        }
-        long freed = 0;
-        for (var c : EvictionPolicy.choose(candidates, neededBytes, requester)) {
-            if (c.ref().pool().evict(c.ref().instance())) {
-                freed += c.bytes();
-                close(c.ref().instance(), "memory_budget");
-            }
-        }
-        return freed;
-    }
-
     /**
      * Takes an instance back after its invocation. With isolation {@code fresh} it is reset to its
      * snapshot; it is kept for the next invocation unless it failed, could not be reset, or its
@@ -395,7 +343,7 @@ public final class InstancePool {
             throw new IllegalStateException("only an unreturned detached lease can be adopted");
         }
         outstanding.remove(lease);
-        retired.remove(spec.function()); // an upload re-creating a deleted function
+        directory.unretire(spec.function()); // an upload re-creating a deleted function
         VersionPool pool = poolFor(spec, wasm, false);
         if (!pool.takeInitial(lease.state)) {
             // The pool initialised its own state meanwhile: one version, one snapshot.
@@ -435,32 +383,10 @@ public final class InstancePool {
      * without, and {@link #activate}s it once stored.
      */
     private VersionPool poolFor(PoolSpec spec, Supplier<byte[]> wasm, boolean activateIfFirst) {
-        if (retired.containsKey(spec.function())) {
-            return new VersionPool(spec, wasm, true); // a late invocation of a deleted function
-        }
-        FunctionPools fp = functions.computeIfAbsent(spec.function(), k -> new FunctionPools());
-        Identity id = Identity.of(spec);
-        List<GuestInstance> excess;
-        VersionPool pool;
-        synchronized (fp) {
-            pool = fp.pools.get(id);
-            if (pool == null) {
-                if (fp.retired.contains(id)) {
-                    return new VersionPool(spec, wasm, true); // a late invocation of old code
-                }
-                pool = new VersionPool(spec, wasm, false);
-                fp.pools.put(id, pool);
-                if (fp.active == null && activateIfFirst) {
-                    fp.active = id;
-                }
-                excess = List.of();
-            } else {
-                excess = pool.resize(spec);
-            }
-        }
-        closeAll(excess, "over_limit");
+        PoolDirectory.Found found = directory.poolFor(spec, wasm, activateIfFirst);
+        closeAll(found.excess(), "over_limit");
         // No refill from here: a caller about to add an instance (adopt) would race with it.
-        return pool;
+        return found.pool();
     }
 
     /**
@@ -469,32 +395,19 @@ public final class InstancePool {
      * minInstances in the background. Call it once a function's new code or settings are stored.
      */
     public void activate(PoolSpec spec, Supplier<byte[]> wasm) {
-        retired.remove(spec.function());
-        FunctionPools fp = functions.computeIfAbsent(spec.function(), k -> new FunctionPools());
-        Identity id = Identity.of(spec);
-        List<VersionPool> old = new ArrayList<>();
-        VersionPool pool;
-        List<GuestInstance> excess;
-        synchronized (fp) {
-            for (var e : fp.pools.entrySet()) {
-                if (!e.getKey().equals(id)) {
-                    old.add(e.getValue());
-                    fp.retired.add(e.getKey());
-                }
-            }
-            fp.pools.keySet().retainAll(Set.of(id));
-            fp.retired.remove(id);
-            fp.active = id;
-            pool = fp.pools.computeIfAbsent(id, k -> new VersionPool(spec, wasm, false));
-            excess = pool.resize(spec);
+        PoolDirectory.Activated a = directory.activate(spec, wasm);
+        closeAll(a.excess(), "over_limit");
+        drainAll(a.old());
+        if (a.pool().wantsRefill()) {
+            scheduleRefill(a.pool());
         }
-        closeAll(excess, "over_limit");
-        for (VersionPool p : old) {
+    }
+
+    /** Closes the idle instances of pools let go; leased ones close when they come back. */
+    private void drainAll(List<VersionPool> pools) {
+        for (VersionPool p : pools) {
             closeAll(p.drain(), "drained");
             memory.releaseStatesIfGone(p);
-        }
-        if (pool.wantsRefill()) {
-            scheduleRefill(pool);
         }
     }
 
@@ -503,7 +416,7 @@ public final class InstancePool {
      * takes traffic on it (the pool is not made active: see {@link #activate}).
      */
     public void warm(PoolSpec spec, Supplier<byte[]> wasm) {
-        retired.remove(spec.function());
+        directory.unretire(spec.function());
         VersionPool pool = poolFor(spec, wasm, false);
         fill(pool, "refill");
     }
@@ -513,42 +426,15 @@ public final class InstancePool {
      * instances (with {@link #adopt} or {@link #warm}) and then failed.
      */
     public void discardStaged(PoolSpec spec) {
-        FunctionPools fp = functions.get(spec.function());
-        if (fp == null) {
-            return;
-        }
-        Identity id = Identity.of(spec);
-        VersionPool staged = null;
-        synchronized (fp) {
-            if (!id.equals(fp.active)) {
-                staged = fp.pools.remove(id);
-            }
-            if (fp.pools.isEmpty() && fp.active == null) {
-                functions.remove(spec.function(), fp);
-            }
-        }
+        VersionPool staged = directory.discardStaged(spec);
         if (staged != null) {
-            closeAll(staged.drain(), "drained");
-            memory.releaseStatesIfGone(staged);
+            drainAll(List.of(staged));
         }
     }
 
     /** Drains every pool of a deleted function; late invocations get instances that are closed. */
     public void retire(String function) {
-        retired.put(function, System.nanoTime());
-        FunctionPools fp = functions.remove(function);
-        if (fp == null) {
-            return;
-        }
-        List<VersionPool> pools;
-        synchronized (fp) {
-            pools = new ArrayList<>(fp.pools.values());
-            fp.pools.clear();
-        }
-        for (VersionPool p : pools) {
-            closeAll(p.drain(), "drained");
-            memory.releaseStatesIfGone(p);
-        }
+        drainAll(directory.retire(function));
     }
 
     // --- background: refill, idle TTL, host limit -------------------------------------------
@@ -626,33 +512,7 @@ public final class InstancePool {
      * (beyond its pool's minimum) anywhere on the host if the limit is reached.
      */
     private void reserveHostSlot(String forFunction) {
-        hostLimit.reserve(forFunction, this::evictOldestIdle);
-    }
-
-    /** Closes the instance idle the longest on the host (see {@link EvictionPolicy#oldest}). */
-    private boolean evictOldestIdle() {
-        List<EvictionPolicy.Candidate<VersionPool>> candidates = new ArrayList<>();
-        for (FunctionPools fp : functions.values()) {
-            synchronized (fp) {
-                for (VersionPool p : fp.pools.values()) {
-                    long s = p.oldestEvictableSince();
-                    if (s != Long.MAX_VALUE) {
-                        candidates.add(
-                                new EvictionPolicy.Candidate<>(p, p.spec().function(), s, 0));
-                    }
-                }
-            }
-        }
-        var oldest = EvictionPolicy.oldest(candidates);
-        if (oldest == null) {
-            return false;
-        }
-        GuestInstance victim = oldest.ref().evictOldest();
-        if (victim == null) {
-            return true; // it went meanwhile; look again
-        }
-        close(victim, "evicted");
-        return true;
+        hostLimit.reserve(forFunction, evictor::oldestIdle);
     }
 
     /**
@@ -663,19 +523,13 @@ public final class InstancePool {
             FAULTS.pass();
             long now = System.nanoTime();
             long cutoff = now - limits.idleTtl().toNanos();
-            for (FunctionPools fp : functions.values()) {
-                List<VersionPool> pools;
-                synchronized (fp) {
-                    pools = new ArrayList<>(fp.pools.values());
-                }
-                for (VersionPool p : pools) {
-                    closeAll(p.expire(cutoff), "idle_ttl");
-                    if (p.wantsRefill()) {
-                        fill(p, "refill");
-                    }
+            for (VersionPool p : directory.pools()) {
+                closeAll(p.expire(cutoff), "idle_ttl");
+                if (p.wantsRefill()) {
+                    fill(p, "refill");
                 }
             }
-            retired.values().removeIf(t -> now - t > TOMBSTONE_NANOS);
+            directory.forgetOldDeletions(now);
         } catch (RuntimeException | Error e) {
             // Thrown out of a periodic task, it would cancel every later sweep (ADR 0030).
             BackgroundLoops.survived(log, "kiln-pool", e);
@@ -688,22 +542,7 @@ public final class InstancePool {
     public record Stats(int idle, int leased, int live) {}
 
     public Stats stats(String function) {
-        FunctionPools fp = functions.get(function);
-        return fp == null ? new Stats(0, 0, 0) : stats(fp);
-    }
-
-    private static Stats stats(FunctionPools fp) {
-        int idle = 0;
-        int leased = 0;
-        int live = 0;
-        synchronized (fp) {
-            for (VersionPool p : fp.pools.values()) {
-                idle += p.idleCount();
-                leased += p.leasedCount();
-                live += p.liveCount();
-            }
-        }
-        return new Stats(idle, leased, live);
+        return directory.stats(function);
     }
 
     /** Instances alive on the host. */
@@ -717,23 +556,15 @@ public final class InstancePool {
     }
 
     /** Calls {@code action} with the instance counts of every function's pools. */
-    void forEachFunction(java.util.function.BiConsumer<String, Stats> action) {
-        for (var e : functions.entrySet()) {
-            action.accept(e.getKey(), stats(e.getValue()));
-        }
+    void forEachFunction(BiConsumer<String, Stats> action) {
+        directory.forEachFunction(action);
     }
 
     /** Heap bytes held privately by idle instances, per function: for density measurements. */
     public long idlePrivateBytes() {
-        long n = 0;
-        for (FunctionPools fp : functions.values()) {
-            synchronized (fp) {
-                for (VersionPool p : fp.pools.values()) {
-                    n += p.idlePrivateBytes();
-                }
-            }
-        }
-        return n;
+        long[] n = {0};
+        directory.forEachPool(p -> n[0] += p.idlePrivateBytes());
+        return n[0];
     }
 
     /**
@@ -745,19 +576,7 @@ public final class InstancePool {
     public Map<String, Integer> shutdown() {
         shutDown = true;
         maintenance.shutdownNow();
-        for (String f : new ArrayList<>(functions.keySet())) {
-            FunctionPools fp = functions.remove(f);
-            if (fp != null) {
-                List<VersionPool> pools;
-                synchronized (fp) {
-                    pools = new ArrayList<>(fp.pools.values());
-                }
-                for (VersionPool p : pools) {
-                    closeAll(p.drain(), "drained");
-                    memory.releaseStatesIfGone(p);
-                }
-            }
-        }
+        drainAll(directory.removeAll());
         Map<String, Integer> leaks = new TreeMap<>();
         for (Lease l : outstanding) {
             String f = l.owner == null ? "(upload check)" : l.owner.spec().function();
