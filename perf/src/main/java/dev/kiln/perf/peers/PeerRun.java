@@ -169,7 +169,7 @@ public final class PeerRun implements Callable<Integer> {
 
         PeerContext context =
                 new PeerContext(
-                        javaCommand(),
+                        ServerProcess.javaCommand(serverJvmOpts),
                         absoluteClasspath(
                                 classpath != null
                                         ? classpath
@@ -306,20 +306,6 @@ public final class PeerRun implements Callable<Integer> {
                 loadgenThreads != null ? loadgenThreads : base.loadgenThreads(),
                 base.payload(),
                 base.compute());
-    }
-
-    /** This JVM's {@code java}, with the options Kiln's launcher adds on JDK 23+. */
-    private List<String> javaCommand() {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (Runtime.version().feature() >= 23) {
-            command.add("--sun-misc-unsafe-memory-access=allow");
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
-        if (serverJvmOpts != null && !serverJvmOpts.isBlank()) {
-            command.addAll(Arrays.asList(serverJvmOpts.trim().split("\\s+")));
-        }
-        return command;
     }
 
     /** Servers run in their own directory: a relative classpath would not resolve there. */

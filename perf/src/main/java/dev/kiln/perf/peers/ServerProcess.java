@@ -13,6 +13,24 @@ import java.util.concurrent.TimeUnit;
 
 /** A peer's server process: started with its output in a log file, stopped with its children. */
 public final class ServerProcess implements AutoCloseable {
+
+    /**
+     * This JVM's {@code java}, with the options Kiln's launcher adds on JDK 23+ and {@code
+     * extraOpts} (whitespace-separated, may be null).
+     */
+    public static List<String> javaCommand(String extraOpts) {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (Runtime.version().feature() >= 23) {
+            command.add("--sun-misc-unsafe-memory-access=allow");
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        if (extraOpts != null && !extraOpts.isBlank()) {
+            command.addAll(java.util.Arrays.asList(extraOpts.trim().split("\\s+")));
+        }
+        return command;
+    }
+
     private final String name;
     private final Process process;
     private final Path log;

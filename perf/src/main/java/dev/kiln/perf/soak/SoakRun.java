@@ -11,6 +11,7 @@ import dev.kiln.loadgen.LoadGenerator;
 import dev.kiln.loadgen.LoadResult;
 import dev.kiln.loadgen.LoadRun;
 import dev.kiln.loadgen.LoadSpec;
+import dev.kiln.perf.peers.ServerProcess;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -144,7 +145,12 @@ public final class SoakRun implements Callable<Integer> {
         Path workDir = Files.createTempDirectory("kiln-soak");
         StringBuilder md = new StringBuilder();
         Path jar = kilnJar == null ? null : kilnJar.toAbsolutePath();
-        try (SoakHost host = SoakHost.start(javaCommand(), jar, classpath(), workDir);
+        try (SoakHost host =
+                        SoakHost.start(
+                                ServerProcess.javaCommand(serverJvmOpts),
+                                jar,
+                                classpath(),
+                                workDir);
                 JvmProbe jvm = new JvmProbe(host.server().pid());
                 Uploader uploader = new Uploader(host.api())) {
             uploader.first();
@@ -347,20 +353,6 @@ public final class SoakRun implements Callable<Integer> {
                 b.heapSlackMiB(),
                 threadSlack != null ? threadSlack : b.threadSlack(),
                 b.drainTimeout());
-    }
-
-    /** This JVM's {@code java}, with the options Kiln's launcher adds on JDK 23+. */
-    private List<String> javaCommand() {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (Runtime.version().feature() >= 23) {
-            command.add("--sun-misc-unsafe-memory-access=allow");
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
-        if (serverJvmOpts != null && !serverJvmOpts.isBlank()) {
-            command.addAll(Arrays.asList(serverJvmOpts.trim().split("\\s+")));
-        }
-        return command;
     }
 
     /** The host runs in its own directory: a relative classpath would not resolve there. */
