@@ -22,6 +22,8 @@ public final class ConformanceSuite {
     }
 
     /**
+     * Loads the cases under {@code casesDir} that match {@code filter}.
+     *
      * @param filter a glob over case names such as {@code abi/*}, or null for all
      */
     public static ConformanceSuite load(Path casesDir, String filter) throws IOException {

@@ -119,7 +119,7 @@ final class RawHttp {
         if (end < 0) {
             throw new IOException("the answer to a raw request had no complete header block");
         }
-        String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+        String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n", -1);
         String[] status = lines[0].split(" ", 3);
         if (status.length < 2 || !status[0].startsWith("HTTP/")) {
             throw new IOException("not an HTTP status line: " + lines[0]);

@@ -83,7 +83,7 @@ record TargetInfo(JsonNode limits, Set<String> features) {
             throw new CaseSkipped("target lacks feature limits (GET /api/v1/limits)");
         }
         JsonNode field = limits;
-        for (String part : m.group(1).split("\\.")) {
+        for (String part : m.group(1).split("\\.", -1)) {
             field = field.path(part);
         }
         if (!field.isNumber()) {

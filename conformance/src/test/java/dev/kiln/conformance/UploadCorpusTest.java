@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.KilnHost;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -52,7 +53,8 @@ class UploadCorpusTest {
                             "PATCH",
                             KilnClient.functionPath("kept", "b"),
                             Map.of("Content-Type", "application/json"),
-                            "{\"env\":{\"K\":\"v\"},\"timeoutMs\":777}".getBytes(),
+                            "{\"env\":{\"K\":\"v\"},\"timeoutMs\":777}"
+                                    .getBytes(StandardCharsets.UTF_8),
                             true);
             assertThat(patched.statusCode()).isEqualTo(200);
 
@@ -84,10 +86,10 @@ class UploadCorpusTest {
                             "POST",
                             KilnClient.functionPath("kept", "a") + "/invoke",
                             Map.of(),
-                            "still here".getBytes(),
+                            "still here".getBytes(StandardCharsets.UTF_8),
                             true);
             assertThat(served.statusCode()).isEqualTo(200);
-            assertThat(new String(served.body())).isEqualTo("still here");
+            assertThat(new String(served.body(), StandardCharsets.UTF_8)).isEqualTo("still here");
         }
     }
 

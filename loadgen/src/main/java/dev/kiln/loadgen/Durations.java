@@ -8,6 +8,8 @@ public final class Durations {
     private Durations() {}
 
     /**
+     * Parses a duration such as {@code 30s}.
+     *
      * @param text a number followed by {@code ms}, {@code s}, {@code m} or {@code h}; a bare number
      *     means seconds
      * @throws IllegalArgumentException for anything else, or a negative duration

@@ -253,6 +253,8 @@ final class EventLoop implements Runnable {
         }
     }
 
+    // Only this loop's thread writes progress; other threads only read it.
+    @SuppressWarnings("NonAtomicVolatileUpdate")
     private void complete(Connection c, long now) throws IOException {
         c.inFlight = false;
         progress = progress + 1;

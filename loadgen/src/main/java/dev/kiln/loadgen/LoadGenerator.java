@@ -17,6 +17,8 @@ public final class LoadGenerator {
     @FunctionalInterface
     public interface Progress {
         /**
+         * Called with the load's progress so far.
+         *
          * @param elapsed time since the load started (warm-up included)
          * @param responses responses so far (warm-up included)
          */

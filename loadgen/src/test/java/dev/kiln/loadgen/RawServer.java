@@ -36,7 +36,7 @@ final class RawServer implements AutoCloseable {
 
     RawServer(Behaviour behaviour) throws IOException {
         this.behaviour = behaviour;
-        this.socket = new ServerSocket(0, 128, InetAddress.getByName("127.0.0.1"));
+        this.socket = new ServerSocket(0, 128, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
         Thread acceptor = new Thread(this::accept, "raw-server-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -128,7 +128,7 @@ final class RawServer implements AutoCloseable {
             match = (b == (match % 2 == 0 ? '\r' : '\n')) ? match + 1 : (b == '\r' ? 1 : 0);
         }
         int length = 0;
-        for (String line : head.toString(StandardCharsets.ISO_8859_1).split("\r\n")) {
+        for (String line : head.toString(StandardCharsets.ISO_8859_1).split("\r\n", -1)) {
             if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
                 length = Integer.parseInt(line.substring(15).trim());
             }

@@ -84,12 +84,12 @@ public class AbiCodecBenchmark {
     private ArrayMemory memory;
     private HostCalls calls;
     private InvocationContext context;
-    private final long[] contextGetArgs = {ContextField.REQUEST_ID.ordinal(), OUT, OUT_CAP};
-    private final long[] requestPathArgs = {RequestField.PATH.ordinal(), OUT, OUT_CAP};
+    private final long[] contextGetArgs = {ContextField.REQUEST_ID.id(), OUT, OUT_CAP};
+    private final long[] requestPathArgs = {RequestField.PATH.id(), OUT, OUT_CAP};
     private final long[] requestHeaderArgs = {NAME_CONTENT_TYPE, 12, 0, OUT, OUT_CAP};
     private final long[] requestHeadersArgs = {OUT, OUT_CAP};
     private final long[] headerSetArgs = {NAME_CONTENT_TYPE, 12, VALUE_TEXT, 10};
-    private final long[] logArgs = {LogLevel.INFO.ordinal(), LOG_LINE, 40};
+    private final long[] logArgs = {LogLevel.INFO.id(), LOG_LINE, 40};
 
     @Setup(Level.Trial)
     public void setUp() {

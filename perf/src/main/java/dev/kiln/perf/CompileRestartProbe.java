@@ -115,7 +115,7 @@ public final class CompileRestartProbe {
                         .filter(l -> l.startsWith("RESULT "))
                         .findFirst()
                         .orElseThrow(() -> new IllegalStateException("no result:\n" + out));
-        String[] f = line.substring(7).trim().split(" ");
+        String[] f = line.substring(7).trim().split(" ", -1);
         return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1])};
     }
 

@@ -112,7 +112,7 @@ public final class DensityRun {
                     (after.metaspace - before.metaspace) / 1024.0 / n,
                     snapshotBytes / 1024.0 / n,
                     privateBytes / 1024.0 / n);
-            for (String line : metrics.split("\n")) {
+            for (String line : metrics.lines().toList()) {
                 if (line.startsWith("kiln_instances") || line.startsWith("kiln_compilations")) {
                     System.out.println(line);
                 }
@@ -128,7 +128,7 @@ public final class DensityRun {
     }
 
     private static double gauge(String metrics, String name) {
-        for (String line : metrics.split("\n")) {
+        for (String line : metrics.lines().toList()) {
             if (line.startsWith(name + " ")) {
                 return Double.parseDouble(line.substring(name.length() + 1));
             }
@@ -200,7 +200,7 @@ public final class DensityRun {
                                         "gcClassHistogram",
                                         new Object[] {new String[0]},
                                         new String[] {String[].class.getName()});
-        String[] all = text.split("\n");
+        String[] all = text.lines().toArray(String[]::new);
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < Math.min(all.length, lines + 3); i++) {
             out.append(all[i]).append('\n');

@@ -71,16 +71,16 @@ public class WasiCgiStartBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         Path cache = Files.createTempDirectory("kiln-bench-code");
-        byte[] wasm;
         Abi abi = variant.startsWith("kiln") ? Abi.KILN : Abi.WASI_CGI;
-        switch (variant) {
-            case "kiln-pool", "kiln-instantiate" ->
-                    wasm = Files.readAllBytes(Path.of("guest-sdks/examples/wat/hello.wasm"));
-            case "wasi-wat" -> wasm = Wat2Wasm.parse(WASI_WAT_HELLO);
-            case "wasi-c" -> wasm = built("c");
-            case "wasi-rust" -> wasm = built("rust");
-            default -> throw new IllegalArgumentException(variant);
-        }
+        byte[] wasm =
+                switch (variant) {
+                    case "kiln-pool", "kiln-instantiate" ->
+                            Files.readAllBytes(Path.of("guest-sdks/examples/wat/hello.wasm"));
+                    case "wasi-wat" -> Wat2Wasm.parse(WASI_WAT_HELLO);
+                    case "wasi-c" -> built("c");
+                    case "wasi-rust" -> built("rust");
+                    default -> throw new IllegalArgumentException(variant);
+                };
         var rules = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS, abi);
         module = new ModuleCompiler(cache).compile(ModuleValidator.validate(wasm, rules));
         if (variant.equals("kiln-pool")) {

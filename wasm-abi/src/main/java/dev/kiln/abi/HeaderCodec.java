@@ -13,6 +13,8 @@ public final class HeaderCodec {
     private HeaderCodec() {}
 
     /**
+     * Encodes headers in the ABI's header block format.
+     *
      * @throws IllegalArgumentException when a name or value holds NUL (HTTP forbids it)
      */
     public static byte[] encode(List<Header> headers) {

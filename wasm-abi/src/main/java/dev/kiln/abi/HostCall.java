@@ -34,6 +34,9 @@ public enum HostCall {
                                     HostCall::importName, Function.identity()));
 
     private final String importName;
+
+    // Signature is a record of unmodifiable lists (List.copyOf), immutable in fact.
+    @SuppressWarnings("ImmutableEnumChecker")
     private final Signature signature;
 
     HostCall(String importName, List<ValueKind> params, ValueKind result) {

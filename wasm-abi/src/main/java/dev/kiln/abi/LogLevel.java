@@ -7,6 +7,13 @@ public enum LogLevel {
     WARN,
     ERROR;
 
+    /** The numeric level a guest passes for this value (the inverse of {@code byId}). */
+    // The ABI defines the id as the ordinal (see above), so ordinal() is the definition here.
+    @SuppressWarnings("EnumOrdinal")
+    public int id() {
+        return ordinal();
+    }
+
     static LogLevel byId(long id) {
         return Ids.byOrdinal(values(), id);
     }

@@ -6,6 +6,13 @@ public enum RequestField {
     PATH,
     QUERY;
 
+    /** The field id a guest passes for this value (the inverse of {@code byId}). */
+    // The ABI defines the id as the ordinal (see above), so ordinal() is the definition here.
+    @SuppressWarnings("EnumOrdinal")
+    public int id() {
+        return ordinal();
+    }
+
     static RequestField byId(long id) {
         return Ids.byOrdinal(values(), id);
     }

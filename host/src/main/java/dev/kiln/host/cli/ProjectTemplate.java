@@ -61,7 +61,7 @@ final class ProjectTemplate {
         String text = resource(lang, "scaffold.txt");
         String module = null;
         List<Entry> entries = new ArrayList<>();
-        for (String raw : text.split("\n")) {
+        for (String raw : text.lines().toList()) {
             String line = raw.strip();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;

@@ -22,6 +22,8 @@ public final class DataDirLock implements AutoCloseable {
     }
 
     /**
+     * Creates {@code dataDir} if needed and locks it for this process.
+     *
      * @throws IllegalStateException when another process (or this one) holds the directory
      */
     public static DataDirLock acquire(Path dataDir) throws IOException {

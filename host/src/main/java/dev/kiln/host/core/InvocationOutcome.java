@@ -22,54 +22,63 @@ public sealed interface InvocationOutcome {
 
     /** The guest reported an error through {@code kiln.fail}; the message is the guest's. */
     record GuestError(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.GUEST_ERROR;
         }
     }
 
     record Trap(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.GUEST_TRAP;
         }
     }
 
     record StackExhausted(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.STACK_EXHAUSTED;
         }
     }
 
     record OutOfFuel(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.FUEL_EXHAUSTED;
         }
     }
 
     record Timeout(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.TIMEOUT;
         }
     }
 
     record MemoryLimit(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.MEMORY_LIMIT;
         }
     }
 
     record OutputLimit(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.OUTPUT_LIMIT;
         }
     }
 
     record AbiViolation(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.ABI_VIOLATION;
         }
     }
 
     record Overloaded(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.OVERLOADED;
         }

@@ -150,7 +150,8 @@ public final class DeployExecutor implements AutoCloseable {
                         },
                         timeoutMillis,
                         TimeUnit.MILLISECONDS);
-        answer.whenComplete((r, t) -> queueWait.cancel(false));
+        // The callback only cancels the queue-wait timer and cannot fail: nothing to observe.
+        var unusedCancel = answer.whenComplete((r, t) -> queueWait.cancel(false));
         return answer;
     }
 

@@ -142,7 +142,7 @@ final class SettingsRules {
         if (!GUEST_DIR.matcher(path).matches()) {
             return false;
         }
-        for (String segment : path.substring(1).split("/")) {
+        for (String segment : path.substring(1).split("/", -1)) {
             if (segment.equals(".") || segment.equals("..")) {
                 return false;
             }

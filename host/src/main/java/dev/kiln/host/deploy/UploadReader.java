@@ -35,6 +35,8 @@ public final class UploadReader {
     }
 
     /**
+     * Unpacks an upload body: a bare module, or a zip with the module and {@code kiln.json}.
+     *
      * @param contentType the request's media type, without parameters; {@code null} when absent
      */
     public Upload read(String contentType, byte[] body) {
@@ -140,7 +142,7 @@ public final class UploadReader {
                 || name.matches("^[A-Za-z]:.*")) {
             throw invalid("zip entry name '" + printable(name) + "' is not allowed");
         }
-        for (String part : name.split("/")) {
+        for (String part : name.split("/", -1)) {
             if (part.equals("..")) {
                 throw invalid("zip entry name '" + printable(name) + "' is not allowed");
             }

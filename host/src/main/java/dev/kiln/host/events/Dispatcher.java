@@ -187,6 +187,8 @@ final class Dispatcher implements AutoCloseable {
      * Gives back events leased ahead that never started, without counting the attempt their lease
      * counted.
      */
+    // whenComplete's own future is dropped: the callback only counts down and cannot fail.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private void releaseReady() {
         for (QueuedEvent e : ready) {
             queue.complete(
@@ -312,6 +314,8 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
+    // whenComplete's own future is dropped: the callback logs the queue's failure itself.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private void finish(Finished f) {
         QueuedEvent e = f.event();
         Completion c;

@@ -107,7 +107,7 @@ public final class Events implements AutoCloseable {
                                 .forEach(
                                         (k, c) -> {
                                             String[] name = splitKey(k);
-                                            sink.add(c.attempts(), name[0], name[1]);
+                                            sink.add((double) c.attempts(), name[0], name[1]);
                                         }));
         metrics.counter(
                 "kiln_event_results_total",
@@ -122,15 +122,31 @@ public final class Events implements AutoCloseable {
                                 .forEach(
                                         (k, c) -> {
                                             String[] name = splitKey(k);
-                                            sink.add(c.succeeded(), name[0], name[1], "succeeded");
-                                            sink.add(c.retried(), name[0], name[1], "retried");
-                                            sink.add(c.throttled(), name[0], name[1], "throttled");
                                             sink.add(
-                                                    c.deadLettered(),
+                                                    (double) c.succeeded(),
+                                                    name[0],
+                                                    name[1],
+                                                    "succeeded");
+                                            sink.add(
+                                                    (double) c.retried(),
+                                                    name[0],
+                                                    name[1],
+                                                    "retried");
+                                            sink.add(
+                                                    (double) c.throttled(),
+                                                    name[0],
+                                                    name[1],
+                                                    "throttled");
+                                            sink.add(
+                                                    (double) c.deadLettered(),
                                                     name[0],
                                                     name[1],
                                                     "dead_lettered");
-                                            sink.add(c.discarded(), name[0], name[1], "discarded");
+                                            sink.add(
+                                                    (double) c.discarded(),
+                                                    name[0],
+                                                    name[1],
+                                                    "discarded");
                                         }));
     }
 

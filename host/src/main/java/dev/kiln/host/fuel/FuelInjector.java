@@ -57,6 +57,8 @@ public final class FuelInjector {
     public record Instrumented(byte[] wasm, int fuelGlobal) {}
 
     /**
+     * Rewrites {@code wasm} so it meters its own fuel.
+     *
      * @param wasm a module that already passed validation
      */
     public static Instrumented inject(byte[] wasm) {
@@ -64,6 +66,8 @@ public final class FuelInjector {
     }
 
     /**
+     * Rewrites {@code wasm}, already parsed, so it meters its own fuel.
+     *
      * @param wasm a module that already passed validation
      * @param module {@code wasm} as Chicory parsed it, so the caller's parse is not repeated
      */

@@ -193,6 +193,9 @@ final class EventsApi {
                                 () -> ErrorBoundary.run(ex, () -> publish(ex, topic, body))));
     }
 
+    // whenComplete's own future is dropped: ErrorBoundary answers every failure, the callback's
+    // too.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private void publish(HttpServerExchange ex, String topic, byte[] body) {
         triggers.publish(topic, Responses.requestId(ex), body)
                 .whenComplete(

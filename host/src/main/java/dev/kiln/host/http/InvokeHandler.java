@@ -60,6 +60,9 @@ final class InvokeHandler implements HttpHandler {
                                                 ex, () -> enqueue(ex, service, function, body))));
     }
 
+    // whenComplete's own future is dropped: ErrorBoundary answers every failure, the callback's
+    // too.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private void enqueue(HttpServerExchange ex, String service, String function, byte[] body) {
         String requestId = Responses.requestId(ex);
         events.invokeAsync(requestId, service, function, body)

@@ -177,6 +177,9 @@ final class ManagementApi {
      * Answers once {@code result} completes (on the thread that completes it), holding no thread
      * meanwhile: an upload's check runs on the {@link DeployExecutor}, never on an Undertow worker.
      */
+    // whenComplete's own future is dropped: ErrorBoundary answers every failure, the callback's
+    // too.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private static <T> void answerWhenDone(
             HttpServerExchange exchange, CompletableFuture<T> result, Answer<T> answer) {
         // Marks the exchange as handed off, so Undertow does not end it when this handler returns.

@@ -195,7 +195,7 @@ final class Views {
     /**
      * Instances and queueing (docs/adr/0009-instance-pools.md).
      *
-     * @param minInstancesBudget what all functions' {@code minInstances} may add up to
+     * @param minInstancesBudget what the minimum instances of all functions may add up to
      * @param memoryBudgetBytes the host-wide memory budget (docs/adr/0028)
      */
     record PoolLimitsView(

@@ -71,7 +71,7 @@ final class ConcurrencyLimits {
         private int running;
         private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
 
-        private final class Waiter {
+        private static final class Waiter {
             final Runnable start;
             final Consumer<Refusal> refuse;
             ScheduledFuture<?> timeout;

@@ -231,7 +231,7 @@ public final class Metrics {
         @Override
         void writeSeries(StringBuilder out) {
             for (var e : sorted(series)) {
-                sample(out, e.getKey(), e.getValue().sum());
+                sample(out, e.getKey(), (double) e.getValue().sum());
             }
         }
     }

@@ -85,7 +85,11 @@ public final class InstancePool {
                             return t;
                         });
         long sweep = Math.max(10, Math.min(1000, limits.idleTtl().toMillis() / 4));
-        maintenance.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        // sweep() catches and logs its own failures (a throw would end the schedule silently);
+        // close() stops the schedule by shutting the executor down.
+        var unusedSweeps =
+                maintenance.scheduleWithFixedDelay(
+                        this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -191,8 +195,8 @@ public final class InstancePool {
     // --- leasing ----------------------------------------------------------------------------
 
     /**
-     * Leases an instance from {@code spec}'s pool without waiting: an idle one ({@code pool}), else
-     * a new one ({@code warm}, or {@code cold} if the code had to be compiled).
+     * Leases an instance from {@code spec}'s pool without waiting: an idle one (start kind pool),
+     * else a new one (warm, or cold if the code had to be compiled).
      *
      * @throws InstanceLimitException when the function or the host is at its instance limit
      * @see #acquire(PoolSpec, Supplier, long)
@@ -208,11 +212,11 @@ public final class InstancePool {
     }
 
     /**
-     * Leases an instance from {@code spec}'s pool: an idle one ({@code pool}), else a new one
-     * ({@code warm}, or {@code cold} if the code had to be compiled). At the function's
-     * maxInstances while instances are being created for the pool (a refill), waits until {@code
-     * waitUntilNanos} for one of them instead of refusing. Guest code (start, {@code kiln_init})
-     * may run on the calling thread, so call it under the invocation's deadline.
+     * Leases an instance from {@code spec}'s pool: an idle one (start kind pool), else a new one
+     * (warm, or cold if the code had to be compiled). At the function's maxInstances while
+     * instances are being created for the pool (a refill), waits until {@code waitUntilNanos} for
+     * one of them instead of refusing. Guest code (start, {@code kiln_init}) may run on the calling
+     * thread, so call it under the invocation's deadline.
      *
      * @throws InstanceLimitException when the function or the host is at its instance limit, or no
      *     instance became ready before {@code waitUntilNanos} ({@link
@@ -358,6 +362,8 @@ public final class InstancePool {
         }
     }
 
+    // The instance is named for the caller's sake; nothing in it needs freeing (see below).
+    @SuppressWarnings("UnusedVariable")
     private void close(GuestInstance instance, String reason) {
         hostLimit.release();
         metrics.discarded.inc(reason);

@@ -18,6 +18,8 @@ final class CgiResponseParser {
     private CgiResponseParser() {}
 
     /**
+     * Turns a CGI program's stdout into an outcome.
+     *
      * @return {@code Ok} with status, headers and body, or {@code AbiViolation} when a header block
      *     is present but breaks a rule (a bad {@code Status}, too many or too long fields)
      */

@@ -90,6 +90,8 @@ public final class GuestFailures {
     }
 
     /** The message of the first {@code type} in {@code t}'s cause chain, or null. */
+    // A throwable that is its own cause ends the chain; identity is the point.
+    @SuppressWarnings("ReferenceEquality")
     private static String cause(Throwable t, Class<? extends Throwable> type) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (type.isInstance(c)) {
@@ -102,6 +104,8 @@ public final class GuestFailures {
         return null;
     }
 
+    // A throwable that is its own cause ends the chain; identity is the point.
+    @SuppressWarnings("ReferenceEquality")
     private static boolean causedByStackOverflow(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof StackOverflowError) {

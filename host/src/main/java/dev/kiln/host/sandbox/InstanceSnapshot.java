@@ -47,6 +47,8 @@ final class InstanceSnapshot {
         this.elements = elements;
     }
 
+    // A table entry is this instance's own function when it points at this very instance.
+    @SuppressWarnings("ReferenceEquality")
     static InstanceSnapshot capture(
             Instance instance, ResettableMemory memory, ModuleTraits traits) {
         List<Integer> mutable = new ArrayList<>();

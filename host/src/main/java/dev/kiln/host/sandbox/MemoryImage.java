@@ -17,6 +17,8 @@ final class MemoryImage {
 
     private final long storedBytes;
 
+    // Copy-on-write chunks are compared by identity: the question is sharing, not content.
+    @SuppressWarnings("ReferenceEquality")
     private MemoryImage(byte[][] chunks, int pages, DataSegment[] segments) {
         this.chunks = chunks;
         this.pages = pages;
@@ -57,6 +59,8 @@ final class MemoryImage {
                 tracksSegments && segments != null ? segments.clone() : null);
     }
 
+    // Identity first: the shared zero chunk needs no scan.
+    @SuppressWarnings("ReferenceEquality")
     private static boolean isZero(byte[] chunk) {
         return chunk == ResettableMemory.ZERO || Arrays.mismatch(chunk, ResettableMemory.ZERO) < 0;
     }

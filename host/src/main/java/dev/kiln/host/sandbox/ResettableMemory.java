@@ -230,6 +230,8 @@ final class ResettableMemory implements Memory {
     }
 
     /** Makes chunk {@code i} private and writable, recording it as dirty. */
+    // Copy-on-write chunks are compared by identity: the question is sharing, not content.
+    @SuppressWarnings("ReferenceEquality")
     private byte[] own(int i, int addr, int size) {
         if (i < 0 || i >= chunks.length) {
             throw outOfBounds(addr, size);
@@ -257,6 +259,8 @@ final class ResettableMemory implements Memory {
         return c;
     }
 
+    // Copy-on-write chunks are compared by identity: the question is sharing, not content.
+    @SuppressWarnings("ReferenceEquality")
     private boolean isShared(byte[] chunk, int i) {
         MemoryImage img = image;
         return chunk == ZERO || (img != null && i < img.chunkCount() && chunk == img.chunk(i));
@@ -427,6 +431,8 @@ final class ResettableMemory implements Memory {
     }
 
     @Override
+    // Copy-on-write chunks are compared by identity: the question is sharing, not content.
+    @SuppressWarnings("ReferenceEquality")
     public void zero() {
         for (int i = 0; i < chunks.length; i++) {
             byte[] c = writable[i];

@@ -241,6 +241,8 @@ public final class WasiCgiRun {
         return "the function exited with code " + code + (text.isEmpty() ? "" : ": " + text);
     }
 
+    // A throwable that is its own cause ends the chain; identity is the point.
+    @SuppressWarnings("ReferenceEquality")
     private static Throwable causedBy(Throwable t, Class<? extends Throwable> type) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (type.isInstance(c)) {

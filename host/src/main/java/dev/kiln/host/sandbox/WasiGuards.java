@@ -48,6 +48,8 @@ final class WasiGuards {
     /**
      * @param dirs the invocation's granted directories, or null when it has none
      */
+    // A guard that returns the same handle left the function as it was: no wrapper needed.
+    @SuppressWarnings("ReferenceEquality")
     static HostFunction[] apply(HostFunction[] functions, ReadOnlyDirs dirs) {
         HostFunction[] out = new HostFunction[functions.length];
         for (int i = 0; i < functions.length; i++) {

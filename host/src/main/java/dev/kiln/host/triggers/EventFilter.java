@@ -101,7 +101,7 @@ record EventFilter(JsonNode pattern) {
 
     private static boolean oneOf(JsonNode allowed, JsonNode value) {
         for (JsonNode a : allowed) {
-            if (a.isNumber() && value.isNumber()
+            if ((a.isNumber() && value.isNumber())
                     ? a.decimalValue().compareTo(value.decimalValue()) == 0
                     : a.equals(value)) {
                 return true;

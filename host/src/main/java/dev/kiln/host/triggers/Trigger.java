@@ -140,8 +140,8 @@ record Trigger(
                 CronSchedule.parse(
                         cron.asText(), zone == null || zone.isNull() ? null : zone.asText());
         String missed = json.path("missedFire").asText("skip");
-        if (json.has("missedFire") && !json.get("missedFire").isTextual()
-                || !missed.equals("skip") && !missed.equals("run_once")) {
+        if ((json.has("missedFire") && !json.get("missedFire").isTextual())
+                || (!missed.equals("skip") && !missed.equals("run_once"))) {
             throw bad("'missedFire' must be skip or run_once");
         }
         JsonNode payload = json.get("payload");

@@ -136,7 +136,7 @@ public final class Triggers implements AutoCloseable {
         // Enabled again, or given another cron or timezone: the schedule starts now. Times that
         // passed before (under the old schedule, or while disabled) are not fired late.
         Instant scheduledFrom =
-                parsed.enabled() && !current.enabled()
+                (parsed.enabled() && !current.enabled())
                                 || !sameSchedule(parsed.source(), current.source())
                         ? Instant.now().truncatedTo(ChronoUnit.MILLIS)
                         : current.scheduledFrom();
@@ -216,7 +216,11 @@ public final class Triggers implements AutoCloseable {
         }
         long others =
                 store.subscribers(s.topic()).stream()
-                        .filter(x -> before == null || x != before)
+                        .filter(
+                                x ->
+                                        before == null
+                                                || !(x.functionKey().equals(before.functionKey())
+                                                        && x.id().equals(before.id())))
                         .count();
         int max = events.limits().maxSubscribersPerTopic();
         if (others >= max) {

@@ -33,7 +33,7 @@ class UploadExecutionTest {
      */
     private static final byte[] SLOW = SlowModules.manyFunctions(2000, 100);
 
-    private static final Duration HANG = Duration.ofSeconds(120);
+    private static final Duration HANG = Duration.ofMinutes(2);
 
     private final HttpClient client = HttpClient.newHttpClient();
 
@@ -174,7 +174,7 @@ class UploadExecutionTest {
 
     /** One sample from {@code GET /metrics}: {@code series} is the name with its labels. */
     static double metric(TestHost kiln, String series) {
-        for (String line : text(kiln.get("/metrics")).split("\n")) {
+        for (String line : text(kiln.get("/metrics")).lines().toList()) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1).trim());
             }
@@ -194,6 +194,8 @@ class UploadExecutionTest {
         }
     }
 
+    // The caller closes the stream (try-with-resources).
+    @SuppressWarnings("StreamResourceLeak")
     private static Stream<Path> walk(Path dir) {
         try {
             return Files.exists(dir) ? Files.walk(dir) : Stream.empty();

@@ -271,7 +271,7 @@ class AsyncInvocationTest {
 
     /** The value of one series on {@code GET /metrics}, or null when it is not there. */
     Double metric(String series) {
-        for (String line : text(kiln.get("/metrics")).split("\n")) {
+        for (String line : text(kiln.get("/metrics")).lines().toList()) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1));
             }

@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ class SpecDifferentialTest {
     static Stream<String> wastFiles() throws IOException {
         try (InputStream in =
                 SpecDifferentialTest.class.getResourceAsStream("/spec-testsuite/files.txt")) {
-            return new String(Objects.requireNonNull(in).readAllBytes())
+            return new String(Objects.requireNonNull(in).readAllBytes(), StandardCharsets.UTF_8)
                             .lines()
                             .map(String::strip)
                             .filter(l -> !l.isEmpty() && !l.startsWith("#"))

@@ -53,7 +53,7 @@ class MetricsTest {
                 "kiln_kept_total",
                 "Kept elsewhere.",
                 List.of("fn", "result"),
-                sink -> sink.add(kept[0], "a", "ok"));
+                sink -> sink.add((double) kept[0], "a", "ok"));
         assertThat(m.scrape())
                 .isEqualTo(
                         """

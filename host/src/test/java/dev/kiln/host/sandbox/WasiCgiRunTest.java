@@ -207,7 +207,8 @@ class WasiCgiRunTest {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         try {
             Thread self = Thread.currentThread();
-            timer.schedule(self::interrupt, 200, TimeUnit.MILLISECONDS);
+            // Fires or is dropped by shutdownNow below; its result is the interrupt itself.
+            var unusedInterrupt = timer.schedule(self::interrupt, 200, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
             SandboxResult r = run(m, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
             failure(r, InvocationOutcome.Timeout.class);

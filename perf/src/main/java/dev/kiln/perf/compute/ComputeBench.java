@@ -64,6 +64,8 @@ public final class ComputeBench {
     private ComputeBench() {}
 
     /**
+     * Times every workload on each engine.
+     *
      * @param node the node executable, or null when it is not installed ({@code nodeMissing} says
      *     why)
      */

@@ -10,6 +10,8 @@ import java.util.List;
  */
 public record ComputeReport(List<Workload> workloads, String v8Note) {
     /**
+     * One workload's timings on each engine.
+     *
      * @param v8 null when node is not available
      * @param chicory Chicory's compiler with its defaults, no fuel
      * @param chicoryFuel the same after {@code FuelInjector}: the cost of metering alone
@@ -27,6 +29,8 @@ public record ComputeReport(List<Workload> workloads, String v8Note) {
             String note) {}
 
     /**
+     * The timed runs of one workload on one engine.
+     *
      * @param medianMs median of the timed runs
      * @param minMs fastest timed run
      * @param result what {@code run(n)} returned (decimal), to check every engine agrees

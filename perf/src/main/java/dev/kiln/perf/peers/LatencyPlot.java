@@ -81,7 +81,7 @@ final class LatencyPlot {
             List<Point> points = new ArrayList<>();
             if (h.getTotalCount() > 0) {
                 // Beyond 1/count the spectrum holds no information: stop there.
-                double deepest = Math.log10(Math.max(10, h.getTotalCount()));
+                double deepest = Math.log10(Math.max(10.0, (double) h.getTotalCount()));
                 for (HistogramIterationValue v : h.percentiles(5)) {
                     double p = v.getPercentileLevelIteratedTo() / 100.0;
                     double x = p >= 1 ? deepest : Math.min(deepest, Math.log10(1 / (1 - p)));

@@ -352,7 +352,7 @@ public final class PeerRun implements Callable<Integer> {
         if (path == null) {
             return null;
         }
-        for (String dir : path.split(File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator, -1)) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {
                 return p;
@@ -388,7 +388,7 @@ public final class PeerRun implements Callable<Integer> {
 
     private static double loadAverage() {
         try {
-            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", -1);
             return Double.parseDouble(parts[0]);
         } catch (IOException | RuntimeException e) {
             return -1;

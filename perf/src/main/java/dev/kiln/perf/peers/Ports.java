@@ -21,7 +21,8 @@ public final class Ports {
         if (base > 0) {
             return base + next++;
         }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+        try (ServerSocket s =
+                new ServerSocket(0, 1, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}))) {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,6 +1,7 @@
 package dev.kiln.perf.peers;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +64,10 @@ public final class ServerProcess implements AutoCloseable {
                                 + tail());
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                s.connect(
+                        new InetSocketAddress(
+                                InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port),
+                        200);
                 return;
             } catch (IOException notYet) {
                 Thread.sleep(50);

@@ -45,7 +45,7 @@ final class JvmProbe implements AutoCloseable {
         } catch (AttachNotSupportedException e) {
             throw new IOException("cannot attach to the host (pid " + pid + "): " + e, e);
         }
-        connector = JMXConnectorFactory.connect(new JMXServiceURL(address));
+        connector = connect(address);
         MBeanServerConnection server = connector.getMBeanServerConnection();
         memory =
                 ManagementFactory.newPlatformMXBeanProxy(
@@ -74,6 +74,13 @@ final class JvmProbe implements AutoCloseable {
     }
 
     /** Threads of the JMX agent this probe started, not of the host. */
+    // The address is the local management agent of the host process the soak started (from the
+    // attach API), not outside input.
+    @SuppressWarnings("BanJNDI")
+    private static JMXConnector connect(String address) throws IOException {
+        return JMXConnectorFactory.connect(new JMXServiceURL(address));
+    }
+
     static boolean isAgentThread(String name) {
         return name.startsWith("RMI ") || name.startsWith("JMX ");
     }

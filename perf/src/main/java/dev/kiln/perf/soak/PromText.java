@@ -15,7 +15,7 @@ record PromText(List<Series> series) {
 
     static PromText parse(String text) {
         List<Series> all = new ArrayList<>();
-        for (String line : text.split("\n")) {
+        for (String line : text.lines().toList()) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }

@@ -51,7 +51,8 @@ final class Uploader implements AutoCloseable {
 
     void startEvery(Duration period) {
         long ms = period.toMillis();
-        timer.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
+        // tick() records its own failures; the timer is shut down when the soak ends.
+        var unusedTicks = timer.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     private void tick() {

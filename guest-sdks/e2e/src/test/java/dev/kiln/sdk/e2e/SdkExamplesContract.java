@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -94,7 +95,9 @@ abstract class SdkExamplesContract {
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
 
-        var post = kiln.http("POST", service(), "hello", "/greet", "x".getBytes());
+        var post =
+                kiln.http(
+                        "POST", service(), "hello", "/greet", "x".getBytes(StandardCharsets.UTF_8));
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(header(post, "allow")).isEqualTo("GET, HEAD");
         assertThat(text(post)).isEqualTo("only GET and HEAD\n");
@@ -114,7 +117,13 @@ abstract class SdkExamplesContract {
 
         assertThat(kiln.invoke(service(), "echo", new byte[0]).body()).isEmpty();
 
-        var http = kiln.http("PUT", service(), "echo", "/any", "over http".getBytes());
+        var http =
+                kiln.http(
+                        "PUT",
+                        service(),
+                        "echo",
+                        "/any",
+                        "over http".getBytes(StandardCharsets.UTF_8));
         assertThat(http.statusCode()).isEqualTo(200);
         assertThat(text(http)).isEqualTo("over http");
     }
@@ -194,7 +203,8 @@ abstract class SdkExamplesContract {
                     HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(input));
             assertThat(text(r)).as("size %d", size).isEqualTo(expected);
         }
-        var http = kiln.http("POST", service(), "sha256", "", "abc".getBytes());
+        var http =
+                kiln.http("POST", service(), "sha256", "", "abc".getBytes(StandardCharsets.UTF_8));
         assertThat(text(http))
                 .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
