@@ -95,7 +95,7 @@ public final class KilnHost implements AutoCloseable {
                     "Bytes Kiln may still write on the data directory's disk; below"
                             + " minFreeDiskMiB, writes answer insufficient_storage.",
                     List.of(),
-                    sink -> sink.add(space.usableBytes()));
+                    sink -> sink.add((double) space.usableBytes()));
             InstancePool pool =
                     new InstancePool(
                             new ModuleCompiler(

@@ -12,6 +12,8 @@ final class StartFailure {
      * (events.db and kiln.db hold state that cannot be rebuilt, so Kiln will not start without
      * them), what to do about it.
      */
+    // A throwable that is its own cause ends the chain; identity is the point.
+    @SuppressWarnings("ReferenceEquality")
     static String describe(Throwable failure) {
         StringBuilder out = new StringBuilder(String.valueOf(failure.getMessage()));
         Throwable root = failure;

@@ -86,6 +86,7 @@ public sealed interface InvocationOutcome {
 
     /** A wasi-cgi directory grant resolved outside every allowed root; the guest never ran. */
     record DirectoryGrantRefused(String message) implements Failure {
+        @Override
         public ErrorCode code() {
             return ErrorCode.DIRECTORY_GRANT_REFUSED;
         }

@@ -130,6 +130,9 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Starts what was leased ahead, leases more, or waits; false when stopping. */
+    // One timed wait per round: any wakeup, spurious or not, only makes the caller's loop run a
+    // round early.
+    @SuppressWarnings("WaitNotInLoop")
     private boolean leaseRound() {
         // Start what was leased ahead while workers are free.
         while (!ready.isEmpty() && runningAttempts.get() < limits.asyncWorkers()) {

@@ -69,7 +69,7 @@ public final class MemoryBudget {
                 "The host-wide memory budget for snapshots, instances, compiled code and request"
                         + " buffers (--memory-budget-mib).",
                 List.of(),
-                sink -> sink.add(limitBytes));
+                sink -> sink.add((double) limitBytes));
         metrics.gauge(
                 "kiln_memory_budget_used_bytes",
                 "Bytes counted against the memory budget, by kind: snapshots, instances,"
@@ -77,7 +77,7 @@ public final class MemoryBudget {
                 List.of("kind"),
                 sink -> {
                     for (Kind k : Kind.values()) {
-                        sink.add(used(k), k.wire());
+                        sink.add((double) used(k), k.wire());
                     }
                 });
         Metrics.Counter refused =

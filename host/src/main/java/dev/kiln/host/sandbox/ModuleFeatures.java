@@ -238,13 +238,12 @@ final class ModuleFeatures {
 
     private static Refused instruction(Instruction ins) {
         OpCode op = ins.opcode();
-        switch (op.opcode() >>> 8) {
-            case 0xFB:
-                return Refused.GC;
-            case 0xFD:
-                return Refused.SIMD;
-            default:
-                break;
+        int prefix = op.opcode() >>> 8;
+        if (prefix == 0xFB) {
+            return Refused.GC;
+        }
+        if (prefix == 0xFD) {
+            return Refused.SIMD;
         }
         return switch (op) {
             case RETURN_CALL, RETURN_CALL_INDIRECT, RETURN_CALL_REF -> Refused.TAIL_CALLS;

@@ -115,7 +115,8 @@ final class ResettableMemory implements Memory {
             }
         }
         // Chunks copied before (init's writes) are gone but for the spares kept above.
-        privateChunks = spareCount + (strategy == ResetStrategy.COPY_ALL ? chunks.length : 0);
+        privateChunks =
+                (long) spareCount + (strategy == ResetStrategy.COPY_ALL ? chunks.length : 0);
         image.restoreSegments(segments);
     }
 
@@ -177,6 +178,8 @@ final class ResettableMemory implements Memory {
     }
 
     /** {@link #privateBytes} computed by walking every chunk; for tests of the running count. */
+    // Copy-on-write chunks are compared by identity: the question is sharing, not content.
+    @SuppressWarnings("ReferenceEquality")
     long privateBytesByScan() {
         long n = (long) spareCount * CHUNK_SIZE;
         MemoryImage img = image;

@@ -29,6 +29,8 @@ public final class DiskSpace {
     }
 
     /**
+     * Watches the disk that holds {@code dataDir}.
+     *
      * @param dataDir an existing directory on the disk to watch
      * @param minFreeMiB the floor; 0 only refuses writes once the disk is completely full
      */
@@ -76,6 +78,8 @@ public final class DiskSpace {
      * Whether {@code failure} (or a cause of it) is the disk running full: ENOSPC or EDQUOT from
      * the operating system, or SQLITE_FULL.
      */
+    // A throwable that is its own cause ends the chain; identity is the point.
+    @SuppressWarnings("ReferenceEquality")
     public static boolean isFull(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SQLException e && (e.getErrorCode() & 0xff) == SQLITE_FULL) {

@@ -109,6 +109,9 @@ final class TimerScheduler implements AutoCloseable {
     }
 
     /** Fires what is due, then waits for the next fire or a change; false when stopping. */
+    // One timed wait per round: any wakeup, spurious or not, only makes the caller's loop run a
+    // round early.
+    @SuppressWarnings("WaitNotInLoop")
     private boolean round() {
         Instant now = Instant.now();
         Instant wakeAt = now.plus(MAX_SLEEP);

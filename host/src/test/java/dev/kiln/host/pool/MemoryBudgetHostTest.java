@@ -50,7 +50,7 @@ class MemoryBudgetHostTest {
     @TempDir Path data;
 
     private static long series(TestHost kiln, String name) {
-        for (String line : text(kiln.get("/metrics")).split("\n")) {
+        for (String line : text(kiln.get("/metrics")).lines().toList()) {
             if (line.startsWith(name + " ")) {
                 return (long) Double.parseDouble(line.substring(name.length() + 1));
             }

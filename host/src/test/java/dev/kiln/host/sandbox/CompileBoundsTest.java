@@ -8,6 +8,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.testing.RawModule;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,9 +63,14 @@ class CompileBoundsTest {
                 new InvocationContext(
                         "req-1", "svc", "fn", "sha", "invoke", Long.MAX_VALUE, null, Map.of());
         SandboxResult r =
-                guest.invoke(context, "hi".getBytes(), InvocationLimits.DEFAULTS, 1_000_000_000L);
+                guest.invoke(
+                        context,
+                        "hi".getBytes(StandardCharsets.UTF_8),
+                        InvocationLimits.DEFAULTS,
+                        1_000_000_000L);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
-        assertThat(((InvocationOutcome.Ok) r.outcome()).body()).isEqualTo("hi".getBytes());
+        assertThat(((InvocationOutcome.Ok) r.outcome()).body())
+                .isEqualTo("hi".getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
