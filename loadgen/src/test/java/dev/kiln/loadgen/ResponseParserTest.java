@@ -36,8 +36,6 @@ class ResponseParserTest {
     }
 
     @Test
-    // Each line's exact ending (CRLF or LF) is what the test is about; concatenation shows it.
-    @SuppressWarnings("StringConcatToTextBlock")
     void chunkedBodyWithExtensionAndTrailer() throws Exception {
         byte[] r =
                 bytes(

@@ -13,6 +13,8 @@ import io.undertow.server.HttpServerExchange;
 @FunctionalInterface
 interface BeforeBody {
     /**
+     * Refuses a request before its body is read, or lets it through.
+     *
      * @throws KilnException the refusal to answer with
      */
     void check(HttpServerExchange exchange, String service, String function);

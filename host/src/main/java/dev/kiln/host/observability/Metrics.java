@@ -86,6 +86,11 @@ public final class Metrics {
     @FunctionalInterface
     public interface Sink {
         void add(double value, String... labelValues);
+
+        /** A count or a size; Prometheus samples are float64, exact up to 2^53. */
+        default void add(long value, String... labelValues) {
+            add((double) value, labelValues);
+        }
     }
 
     /** A family of series sharing a name, help text and label names. */

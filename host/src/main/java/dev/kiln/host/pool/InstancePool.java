@@ -362,8 +362,6 @@ public final class InstancePool {
         }
     }
 
-    // The instance is named for the caller's sake; nothing in it needs freeing (see below).
-    @SuppressWarnings("UnusedVariable")
     private void close(GuestInstance instance, String reason) {
         hostLimit.release();
         metrics.discarded.inc(reason);

@@ -7,6 +7,7 @@ import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.nio.ByteBuffer;
@@ -63,7 +64,9 @@ class BodyFloodTest {
                 for (int i = 0; i < attackers; i++) {
                     SocketChannel c =
                             SocketChannel.open(
-                                    new InetSocketAddress("127.0.0.1", kiln.host().port()));
+                                    new InetSocketAddress(
+                                            InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
+                                            kiln.host().port()));
                     c.write(ByteBuffer.wrap(request));
                     attack.add(c);
                 }

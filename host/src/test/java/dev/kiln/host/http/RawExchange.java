@@ -3,6 +3,7 @@ package dev.kiln.host.http;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -18,7 +19,9 @@ final class RawExchange implements AutoCloseable {
 
     RawExchange(int port) throws IOException {
         socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.connect(
+                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port),
+                5_000);
     }
 
     RawExchange send(String text) throws IOException {

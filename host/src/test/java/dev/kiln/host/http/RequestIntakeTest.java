@@ -240,7 +240,7 @@ class RequestIntakeTest {
     /** One un-labelled series of {@code GET /metrics}. */
     static double metric(TestHost kiln, String name) {
         String body = new String(kiln.get("/metrics").body(), StandardCharsets.UTF_8);
-        for (String line : body.split("\n")) {
+        for (String line : body.lines().toList()) {
             if (line.startsWith(name + " ")) {
                 return Double.parseDouble(line.substring(name.length() + 1).trim());
             }

@@ -24,8 +24,6 @@ class CgiResponseParserTest {
     }
 
     @Test
-    // Each line's exact ending (CRLF or LF) is what the test is about; concatenation shows it.
-    @SuppressWarnings("StringConcatToTextBlock")
     void headersStatusAndBody() {
         var ok =
                 ok(
@@ -74,8 +72,6 @@ class CgiResponseParserTest {
     }
 
     @Test
-    // Each line's exact ending (CRLF or LF) is what the test is about; concatenation shows it.
-    @SuppressWarnings("StringConcatToTextBlock")
     void framingAndKilnHeadersAreDropped() {
         var ok =
                 ok(
