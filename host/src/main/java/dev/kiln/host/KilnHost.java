@@ -1,5 +1,6 @@
 package dev.kiln.host;
 
+import dev.kiln.host.access.Access;
 import dev.kiln.host.config.AdminTokens;
 import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
@@ -39,6 +40,7 @@ public final class KilnHost implements AutoCloseable {
     private final DeployExecutor uploads;
     private final Metrics metrics;
     private final AdminTokens.Resolved token;
+    private final Access access;
     private final DataDirLock lock;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
@@ -53,7 +55,8 @@ public final class KilnHost implements AutoCloseable {
             KilnServer server,
             DeployExecutor uploads,
             Metrics metrics,
-            AdminTokens.Resolved token) {
+            AdminTokens.Resolved token,
+            Access access) {
         this.registry = registry;
         this.records = records;
         this.pool = pool;
@@ -64,6 +67,7 @@ public final class KilnHost implements AutoCloseable {
         this.uploads = uploads;
         this.metrics = metrics;
         this.token = token;
+        this.access = access;
         this.lock = lock;
     }
 
@@ -78,6 +82,8 @@ public final class KilnHost implements AutoCloseable {
             DiskSpace space = DiskSpace.of(config.dataDir(), config.minFreeDiskMiB());
             Registry registry = Registry.open(config.dataDir(), space);
             opened.push(registry);
+            Access access = Access.open(config.dataDir(), token.token(), config.accessLimits());
+            opened.push(access);
             InvocationStore records =
                     InvocationStore.open(
                             config.dataDir(),
@@ -127,22 +133,13 @@ public final class KilnHost implements AutoCloseable {
             opened.push(triggers);
             KilnServer server =
                     KilnServer.start(
-                            config,
-                            token.token(),
-                            registry,
-                            deployer,
-                            uploads,
-                            invoker,
-                            records,
-                            events,
-                            triggers,
-                            metrics,
-                            space);
+                            config, access, registry, deployer, uploads, invoker, records, events,
+                            triggers, metrics, space);
             // Request buffers count in the memory budget; the HTTP layer bounds them itself.
             pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
-                    metrics, token);
+                    metrics, token, access);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -177,6 +174,16 @@ public final class KilnHost implements AutoCloseable {
 
     public AdminTokens.Resolved adminToken() {
         return token;
+    }
+
+    /** The host's keys, invalid-key limiter and audit log. */
+    public Access access() {
+        return access;
+    }
+
+    /** Every authenticated route of the HTTP surface, as {@code "METHOD template"}. */
+    public java.util.List<String> routes() {
+        return server.routes();
     }
 
     /** Waits until every invocation record submitted so far is stored. */
@@ -221,6 +228,7 @@ public final class KilnHost implements AutoCloseable {
         leakedInstances = pool.shutdown();
         events.close();
         records.close();
+        access.close();
         registry.close();
         try {
             lock.close();

@@ -2,6 +2,7 @@ package dev.kiln.host.cli;
 
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.KilnHost;
+import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
@@ -230,6 +231,36 @@ final class ServeCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     long minFreeDiskMiB = 64;
 
+    @Option(
+            names = "--auth-failures-per-ip",
+            description =
+                    "Invalid keys one client IP may present per --auth-failure-window-ms before"
+                            + " its keyed requests get 429 rate_limited (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int authFailuresPerIp = AccessLimits.DEFAULTS.authFailuresPerIp();
+
+    @Option(
+            names = "--auth-failure-window-ms",
+            description =
+                    "Window over which the invalid-key budget refills (default: ${DEFAULT-VALUE}).")
+    long authFailureWindowMs = AccessLimits.DEFAULTS.authFailureWindow().toMillis();
+
+    @Option(
+            names = "--max-keys",
+            description = "API keys this host stores at most (default: ${DEFAULT-VALUE}).")
+    int maxKeys = AccessLimits.DEFAULTS.maxKeys();
+
+    @Option(
+            names = "--audit-max-entries",
+            description = "Audit log entries kept at most (default: ${DEFAULT-VALUE}).")
+    int auditMaxEntries = AccessLimits.DEFAULTS.auditMaxEntries();
+
+    @Option(
+            names = "--audit-max-age-days",
+            description =
+                    "Audit log entries older than this are deleted (default: ${DEFAULT-VALUE}).")
+    long auditMaxAgeDays = AccessLimits.DEFAULTS.auditMaxAge().toDays();
+
     @Spec CommandSpec spec;
 
     @Option(
@@ -341,6 +372,13 @@ final class ServeCommand implements Callable<Integer> {
             http = http.withMaxBufferedRequestBytes(maxBufferedRequestBytes);
         }
         builder.httpLimits(http);
+        builder.accessLimits(
+                new AccessLimits(
+                        authFailuresPerIp,
+                        Duration.ofMillis(authFailureWindowMs),
+                        maxKeys,
+                        auditMaxEntries,
+                        Duration.ofDays(auditMaxAgeDays)));
         if (!JvmFlags.exitsOnOutOfMemory()) {
             log.warn(
                     "this JVM does not exit on OutOfMemoryError: start Kiln with ./kiln or pass"

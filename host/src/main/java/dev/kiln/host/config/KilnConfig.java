@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.pool.PoolLimits;
@@ -50,6 +51,7 @@ import java.util.Objects;
  *     a new instance {@code overloaded}, after idle instances are evicted (ADR 0028); default
  *     {@value PoolLimits#DEFAULT_MEMORY_BUDGET_PERCENT} % of the JVM's maximum heap
  * @param httpLimits connections, buffered request bytes and timeouts of the HTTP server
+ * @param accessLimits invalid keys per client IP, stored keys, audit retention (docs/adr/0033)
  */
 public record KilnConfig(
         String host,
@@ -82,7 +84,8 @@ public record KilnConfig(
         UploadLimits uploadLimits,
         long minFreeDiskMiB,
         long memoryBudgetBytes,
-        HttpLimits httpLimits) {
+        HttpLimits httpLimits,
+        AccessLimits accessLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -99,6 +102,7 @@ public record KilnConfig(
         Objects.requireNonNull(compileAt, "compileAt");
         Objects.requireNonNull(resetStrategy, "resetStrategy");
         Objects.requireNonNull(uploadLimits, "uploadLimits");
+        Objects.requireNonNull(accessLimits, "accessLimits");
         requirePositive(maxInstances, "maxInstances");
         requirePositive(memoryBudgetBytes, "memoryBudgetBytes");
         requirePositive(instanceIdleTtl.toMillis(), "instanceIdleTtl");
@@ -189,6 +193,7 @@ public record KilnConfig(
         private long minFreeDiskMiB = 64;
         private long memoryBudgetBytes = PoolLimits.defaultMemoryBudgetBytes();
         private HttpLimits httpLimits = HttpLimits.DEFAULTS;
+        private AccessLimits accessLimits = AccessLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -347,6 +352,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder accessLimits(AccessLimits v) {
+            accessLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -379,7 +389,8 @@ public record KilnConfig(
                     uploadLimits,
                     minFreeDiskMiB,
                     memoryBudgetBytes,
-                    httpLimits);
+                    httpLimits,
+                    accessLimits);
         }
     }
 }

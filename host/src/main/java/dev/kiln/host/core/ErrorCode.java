@@ -45,7 +45,13 @@ public enum ErrorCode {
      */
     SERVER_BUSY(503),
     /** The client stopped sending its request body (docs/adr/0025-request-intake-limits.md). */
-    REQUEST_TIMEOUT(408);
+    REQUEST_TIMEOUT(408),
+    /** A valid key outside its role or services (docs/adr/0033). */
+    FORBIDDEN(403),
+    /** The request conflicts with the host's state, e.g. deleting the last admin key. */
+    CONFLICT(409),
+    /** Too many requests of one kind (invalid keys from one IP); comes with Retry-After. */
+    RATE_LIMITED(429);
 
     private final int httpStatus;
     private final String wire;

@@ -27,11 +27,12 @@ public record SettingsPatch(
         Map<String, String> wasiReadOnlyDirs,
         String isolation,
         Integer minInstances,
-        Integer maxInstances) {
+        Integer maxInstances,
+        String httpAuth) {
 
     public static final SettingsPatch EMPTY =
             new SettingsPatch(
-                    null, null, null, null, null, null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     /** The setting that grants host directories: an administrator's PATCH only. */
     static final String WASI_READ_ONLY_DIRS = "wasiReadOnlyDirs";
@@ -49,7 +50,8 @@ public record SettingsPatch(
                     WASI_READ_ONLY_DIRS,
                     "isolation",
                     "minInstances",
-                    "maxInstances");
+                    "maxInstances",
+                    "httpAuth");
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -94,7 +96,8 @@ public record SettingsPatch(
                 stringMap(json, WASI_READ_ONLY_DIRS, where),
                 text(json, "isolation", where),
                 integer(json, "minInstances", where),
-                integer(json, "maxInstances", where));
+                integer(json, "maxInstances", where),
+                text(json, "httpAuth", where));
     }
 
     /** An object of strings, or null when absent. */
@@ -151,7 +154,8 @@ public record SettingsPatch(
                 wasiReadOnlyDirs != null ? wasiReadOnlyDirs : base.wasiReadOnlyDirs(),
                 isolation != null ? isolation : base.isolation(),
                 minInstances != null ? minInstances : base.minInstances(),
-                maxInstances != null ? maxInstances : base.maxInstances());
+                maxInstances != null ? maxInstances : base.maxInstances(),
+                httpAuth != null ? httpAuth : base.httpAuth());
     }
 
     private static String text(JsonNode json, String field, String where) {

@@ -24,6 +24,7 @@ final class SettingsRules {
     static final int MAX_DIRS = 8;
     private static final Pattern GUEST_DIR = Pattern.compile("(/[A-Za-z0-9._-]{1,64}){1,8}");
     static final Set<String> ISOLATION = Set.of("fresh", "reuse");
+    static final Set<String> HTTP_AUTH = Set.of("anonymous", "key");
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
     private final KilnConfig config;
@@ -66,6 +67,9 @@ final class SettingsRules {
         }
         if (!ISOLATION.contains(s.isolation())) {
             throw bad("isolation must be fresh or reuse");
+        }
+        if (!HTTP_AUTH.contains(s.httpAuth())) {
+            throw bad("httpAuth must be anonymous or key");
         }
         int maxInstances = config.maxInstances();
         if (s.maxInstances() < 0 || s.maxInstances() > maxInstances) {

@@ -1,8 +1,14 @@
 package dev.kiln.host.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.access.Action;
+import dev.kiln.host.access.Permission;
+import dev.kiln.host.access.Principal;
+import dev.kiln.host.access.Scope;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.events.AsyncConfig;
+import dev.kiln.host.events.Destination;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.triggers.Triggers;
 import io.undertow.server.HttpHandler;
@@ -66,6 +72,16 @@ final class EventsApi {
     }
 
     private void putConfig(HttpServerExchange ex, JsonNode body) {
+        // A destination runs another function: the key must be allowed to invoke it.
+        AsyncConfig config = AsyncConfig.fromJson(body, service(ex), events.limits());
+        Principal who = ex.getAttachment(AccessControl.PRINCIPAL);
+        Permission invoke = new Permission(Action.INVOKE, Scope.SERVICE);
+        for (Destination d :
+                new Destination[] {config.deadLetter(), config.onSuccess(), config.onFailure()}) {
+            if (d instanceof Destination.FunctionTarget t && !who.may(invoke, t.service())) {
+                throw GuardedRoutes.forbidden(who, invoke, t.service());
+            }
+        }
         Responses.json(ex, 200, events.putConfig(service(ex), function(ex), body).toJson());
     }
 

@@ -2,9 +2,11 @@ package dev.kiln.host.http;
 
 import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.host.access.ApiKeys;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.registry.Registry;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
@@ -30,11 +32,18 @@ final class HttpTriggerHandler implements HttpHandler {
     static final String ALLOWED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
 
     private final Invoker invoker;
+    private final Registry registry;
     private final BeforeBody before;
     private final long maxPayloadBytes;
 
-    HttpTriggerHandler(Invoker invoker, BeforeBody before, long maxPayloadBytes) {
+    /**
+     * @param before checks before the body is read: the function exists, and its {@code httpAuth}
+     *     (docs/adr/0033)
+     */
+    HttpTriggerHandler(
+            Invoker invoker, Registry registry, BeforeBody before, long maxPayloadBytes) {
         this.invoker = invoker;
+        this.registry = registry;
         this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
     }
@@ -65,9 +74,13 @@ final class HttpTriggerHandler implements HttpHandler {
                     ErrorCode.FUNCTION_NOT_FOUND,
                     "HTTP trigger paths look like /fn/{service}/{function}/...");
         }
+        boolean kilnKey = carriesKilnKey(exchange, service, function);
         List<Header> headers = new ArrayList<>();
         for (HeaderValues values : exchange.getRequestHeaders()) {
             String name = values.getHeaderName().toString().toLowerCase(Locale.ROOT);
+            if (kilnKey && name.equals("authorization")) {
+                continue; // Kiln's key is never the guest's to see
+            }
             for (String v : values) {
                 headers.add(new Header(name, v));
             }
@@ -82,6 +95,21 @@ final class HttpTriggerHandler implements HttpHandler {
                         remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
                 exchange, invoker, before, maxPayloadBytes, service, function, http);
+    }
+
+    /**
+     * Whether the Authorization header carries a Kiln key, which the guest must not see: always so
+     * for a function with {@code httpAuth: key} (its key was checked before the body); for an
+     * {@code anonymous} one when the token has Kiln's prefix (judged by its shape only, so an
+     * echoing guest cannot tell a valid key from a guess).
+     */
+    private boolean carriesKilnKey(HttpServerExchange exchange, String service, String function) {
+        var fn = registry.find(service, function);
+        if (fn.isPresent() && fn.get().settings().httpAuthKey()) {
+            return true;
+        }
+        String token = AccessControl.bearerToken(exchange);
+        return token != null && token.startsWith(ApiKeys.KILN_TOKEN_PREFIX);
     }
 
     /** The peer's IP address (what a CGI program sees as REMOTE_ADDR), empty when unknown. */

@@ -1,5 +1,6 @@
 package dev.kiln.host.http;
 
+import dev.kiln.host.access.Access;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
@@ -47,21 +48,24 @@ public final class KilnServer implements AutoCloseable {
     private final AcceptingChannel<StreamConnection> server;
     private final DefaultByteBufferPool buffers;
     private final RequestBytesBudget requestBytes;
+    private final List<String> routes;
 
     private KilnServer(
             XnioWorker worker,
             AcceptingChannel<StreamConnection> server,
             DefaultByteBufferPool buffers,
-            RequestBytesBudget requestBytes) {
+            RequestBytesBudget requestBytes,
+            List<String> routes) {
         this.worker = worker;
         this.server = server;
         this.buffers = buffers;
         this.requestBytes = requestBytes;
+        this.routes = routes;
     }
 
     public static KilnServer start(
             KilnConfig config,
-            String adminToken,
+            Access access,
             Registry registry,
             Deployer deployer,
             DeployExecutor uploads,
@@ -75,15 +79,24 @@ public final class KilnServer implements AutoCloseable {
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
         var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
         var eventsApi = new EventsApi(events, triggers);
-        var api =
-                new AdminAuth(
-                        adminToken,
-                        eventsApi.addTo(
-                                new ManagementApi(registry, deployer, uploads, records, config)
-                                        .afterDelete(eventsApi::functionDeleted)
-                                        .routes(invoke)));
-        var trigger = new HttpTriggerHandler(invoker, beforeBody, config.maxPayloadBytes());
-        var metricsEndpoint = new AdminAuth(adminToken, new MetricsHandler(metrics));
+        var router =
+                new KeysApi(access)
+                        .addTo(
+                                eventsApi.addTo(
+                                        new ManagementApi(
+                                                        registry, deployer, uploads, records,
+                                                        config)
+                                                .afterDelete(eventsApi::functionDeleted)
+                                                .routes(invoke)))
+                        .get("/metrics", new MetricsHandler(metrics));
+        List<String> routes = ((GuardedRoutes) router).routes();
+        var api = new AccessControl(access, router);
+        var trigger =
+                new HttpTriggerHandler(
+                        invoker,
+                        registry,
+                        beforeBody.andThen(AccessControl.httpAuth(registry, access)),
+                        config.maxPayloadBytes());
         var health = new Health(space);
         var intake =
                 new Bodies.Intake(
@@ -100,9 +113,7 @@ public final class KilnServer implements AutoCloseable {
                                 trigger.handleRequest(exchange);
                             } else if (path.equals("/healthz")) {
                                 health.handleRequest(exchange);
-                            } else if (path.equals("/metrics")) {
-                                metricsEndpoint.handleRequest(exchange);
-                            } else if (path.startsWith("/api/")) {
+                            } else if (path.startsWith("/api/") || path.equals("/metrics")) {
                                 api.handleRequest(exchange);
                             } else {
                                 throw new KilnException(ErrorCode.NOT_FOUND, "no such path");
@@ -162,7 +173,7 @@ public final class KilnServer implements AutoCloseable {
                                     .set(Options.BACKLOG, 1000)
                                     .getMap());
             server.resumeAccepts();
-            return new KilnServer(worker, server, buffers, intake.budget());
+            return new KilnServer(worker, server, buffers, intake.budget(), routes);
         } catch (IOException | RuntimeException e) {
             if (worker != null) {
                 worker.shutdownNow();
@@ -226,6 +237,15 @@ public final class KilnServer implements AutoCloseable {
                     sink.add(limiter.refused(ConnectionLimiter.Refusal.TOTAL), "total");
                     sink.add(limiter.refused(ConnectionLimiter.Refusal.PER_IP), "ip");
                 });
+    }
+
+    /**
+     * Every authenticated route, as {@code "METHOD template"}: each has its entry in {@code
+     * PermissionTable}. Public besides these: {@code GET /healthz} and the HTTP trigger {@code
+     * /fn/**} (its functions' {@code httpAuth}).
+     */
+    public List<String> routes() {
+        return routes;
     }
 
     /** Request body bytes held in memory now (for the host-wide memory budget to count). */

@@ -1,6 +1,8 @@
 package dev.kiln.host.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.access.Principal;
+import dev.kiln.host.access.Role;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
@@ -11,7 +13,6 @@ import dev.kiln.host.deploy.SettingsPatch;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
-import io.undertow.Handlers;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
@@ -60,7 +61,8 @@ final class ManagementApi {
     }
 
     RoutingHandler routes(HttpHandler invoke) {
-        return Handlers.routing()
+        // Every route goes through GuardedRoutes: PermissionTable must have an entry for it.
+        return new GuardedRoutes()
                 .get("/api/v1/limits", ex -> Responses.json(ex, 200, Views.Limits.of(config)))
                 .get("/api/v1/services", blocking(this::listServices))
                 .get("/api/v1/services/{service}/functions", blocking(this::listFunctions))
@@ -94,8 +96,11 @@ final class ManagementApi {
                         () -> ErrorBoundary.run(exchange, () -> handler.handleRequest(exchange)));
     }
 
+    /** The services the key reaches (all for an unscoped key), like Cloudflare's zone list. */
     private void listServices(HttpServerExchange ex) {
-        Responses.json(ex, 200, Map.of("services", registry.services()));
+        Principal who = ex.getAttachment(AccessControl.PRINCIPAL);
+        var services = registry.services().stream().filter(who.services()::covers).toList();
+        Responses.json(ex, 200, Map.of("services", services));
     }
 
     private void listFunctions(HttpServerExchange ex) {
@@ -164,6 +169,14 @@ final class ManagementApi {
                         throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
                     }
                     SettingsPatch patch = SettingsPatch.fromJson(json, "settings", Set.of());
+                    // Granting host directories is the host administrator's call, not a tenant's.
+                    Principal who = ex.getAttachment(AccessControl.PRINCIPAL);
+                    if (patch.wasiReadOnlyDirs() != null && who.role() != Role.ADMIN) {
+                        throw new KilnException(
+                                ErrorCode.FORBIDDEN,
+                                "wasiReadOnlyDirs grants host directories: only an admin key may"
+                                        + " set it");
+                    }
                     // New handler, memory cap or ABI: compiled and checked like an upload.
                     answerWhenDone(
                             ex,

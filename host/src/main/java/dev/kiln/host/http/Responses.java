@@ -20,6 +20,10 @@ final class Responses {
                     // Stable output for maps such as env, whatever their in-memory order.
                     .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     static final AttachmentKey<String> REQUEST_ID = AttachmentKey.create(String.class);
+
+    /** The error code an exchange was answered with (for the audit log). */
+    static final AttachmentKey<ErrorCode> ERROR_CODE = AttachmentKey.create(ErrorCode.class);
+
     static final HttpString X_REQUEST_ID = new HttpString("X-Kiln-Request-Id");
 
     private Responses() {}
@@ -45,6 +49,7 @@ final class Responses {
             exchange.endExchange();
             return;
         }
+        exchange.putAttachment(ERROR_CODE, code);
         if (code != ErrorCode.PAYLOAD_TOO_LARGE && Bodies.bodyUnread(exchange)) {
             // Refused before its body was read (unknown function, no credentials): the unread
             // bytes are not a next request, and draining them would let a client hold the

@@ -3,6 +3,9 @@ package dev.kiln.host.http;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.HostCalls;
+import dev.kiln.host.access.AccessLimits;
+import dev.kiln.host.access.ApiKeys;
+import dev.kiln.host.access.AuditEntry;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.SettingsLimits;
@@ -132,7 +135,8 @@ final class Views {
             PoolLimitsView pools,
             UploadLimitsView uploads,
             long minFreeDiskMiB,
-            HttpLimitsView http) {
+            HttpLimitsView http,
+            AccessLimitsView access) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -157,7 +161,90 @@ final class Views {
                     PoolLimitsView.of(c),
                     UploadLimitsView.of(c.uploadLimits()),
                     c.minFreeDiskMiB(),
-                    HttpLimitsView.of(c.httpLimits()));
+                    HttpLimitsView.of(c.httpLimits()),
+                    AccessLimitsView.of(c.accessLimits()));
+        }
+    }
+
+    /** {@link AccessLimits} with durations as numbers (docs/adr/0033). */
+    record AccessLimitsView(
+            int authFailuresPerIp,
+            long authFailureWindowMs,
+            int maxKeys,
+            int auditMaxEntries,
+            long auditMaxAgeSeconds) {
+        static AccessLimitsView of(AccessLimits l) {
+            return new AccessLimitsView(
+                    l.authFailuresPerIp(),
+                    l.authFailureWindow().toMillis(),
+                    l.maxKeys(),
+                    l.auditMaxEntries(),
+                    l.auditMaxAge().toSeconds());
+        }
+    }
+
+    /** An API key as listed and created; the secret only ever in {@link CreatedKey}. */
+    record Key(
+            String id,
+            String name,
+            String role,
+            List<String> services,
+            String createdAt,
+            boolean builtin) {
+        static Key of(ApiKeys.StoredKey k) {
+            return new Key(
+                    k.id(),
+                    k.name(),
+                    k.role().wire(),
+                    k.services().texts(),
+                    iso(k.createdAt()),
+                    ApiKeys.ADMIN_TOKEN_ID.equals(k.id()));
+        }
+    }
+
+    /** {@code POST /api/v1/keys}: the key with its secret, shown this once. */
+    record CreatedKey(
+            String id,
+            String name,
+            String role,
+            List<String> services,
+            String createdAt,
+            String key) {
+        static CreatedKey of(ApiKeys.Created c) {
+            var k = c.key();
+            return new CreatedKey(
+                    k.id(),
+                    k.name(),
+                    k.role().wire(),
+                    k.services().texts(),
+                    iso(k.createdAt()),
+                    c.secret());
+        }
+    }
+
+    record Audit(
+            String time,
+            String keyId,
+            String keyName,
+            String method,
+            String route,
+            String target,
+            int status,
+            String code,
+            String clientIp,
+            String requestId) {
+        static Audit of(AuditEntry e) {
+            return new Audit(
+                    iso(e.time()),
+                    e.keyId(),
+                    e.keyName(),
+                    e.method(),
+                    e.route(),
+                    e.target(),
+                    e.status(),
+                    e.code(),
+                    e.clientIp(),
+                    e.requestId());
         }
     }
 

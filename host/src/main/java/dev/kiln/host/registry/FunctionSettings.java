@@ -20,6 +20,8 @@ import java.util.Objects;
  *     (state carries over between invocations of one instance)
  * @param minInstances instances kept ready at all times, like provisioned concurrency
  * @param maxInstances most instances alive at once; 0 means no limit of its own
+ * @param httpAuth who may call the HTTP trigger: {@code anonymous} (anyone) or {@code key} (a key
+ *     with invoke rights on the service, docs/adr/0033)
  */
 public record FunctionSettings(
         String handler,
@@ -33,11 +35,24 @@ public record FunctionSettings(
         Map<String, String> wasiReadOnlyDirs,
         String isolation,
         int minInstances,
-        int maxInstances) {
+        int maxInstances,
+        String httpAuth) {
 
     public static final FunctionSettings DEFAULTS =
             new FunctionSettings(
-                    "kiln_handle", "kiln", 10_000, 64, Map.of(), "", 0, 0, Map.of(), "fresh", 0, 0);
+                    "kiln_handle",
+                    "kiln",
+                    10_000,
+                    64,
+                    Map.of(),
+                    "",
+                    0,
+                    0,
+                    Map.of(),
+                    "fresh",
+                    0,
+                    0,
+                    "anonymous");
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");
@@ -45,6 +60,9 @@ public record FunctionSettings(
         Objects.requireNonNull(description, "description");
         if (isolation == null) { // settings stored before isolation existed
             isolation = "fresh";
+        }
+        if (httpAuth == null) { // settings stored before httpAuth existed
+            httpAuth = "anonymous";
         }
         // Immutable already, so InvocationContext's defensive copy on every invocation is free.
         env = Map.copyOf(env);
@@ -74,6 +92,12 @@ public record FunctionSettings(
                 Map.of(),
                 "fresh",
                 0,
-                0);
+                0,
+                "anonymous");
+    }
+
+    /** Whether the HTTP trigger requires a key with invoke rights on the service. */
+    public boolean httpAuthKey() {
+        return "key".equals(httpAuth);
     }
 }

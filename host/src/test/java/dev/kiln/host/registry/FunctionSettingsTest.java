@@ -41,7 +41,8 @@ class FunctionSettingsTest {
                         Map.of("/data", "/srv/site"),
                         "reuse",
                         1,
-                        4);
+                        4,
+                        "key");
         FunctionSettings back = JSON.readValue(JSON.writeValueAsString(s), FunctionSettings.class);
         assertThat(back).isEqualTo(s);
     }

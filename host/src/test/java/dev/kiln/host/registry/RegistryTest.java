@@ -69,7 +69,8 @@ class RegistryTest {
                         Map.of(),
                         "reuse",
                         2,
-                        7);
+                        7,
+                        "key");
         try (Registry r = Registry.open(data)) {
             r.deploy("shop", "orders", bytes("x"), settings);
         }

@@ -1,0 +1,123 @@
+package dev.kiln.host.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.host.access.Access;
+import dev.kiln.host.access.KeyRequest;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RoutingHandler;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Deque;
+import java.util.Map;
+
+/** {@code /api/v1/keys} (create, list, revoke) and {@code /api/v1/audit}: admin only. */
+final class KeysApi {
+    static final int MAX_BODY_BYTES = 16 * 1024;
+    static final int MAX_AUDIT_PAGE = 1000;
+
+    private final Access access;
+
+    KeysApi(Access access) {
+        this.access = access;
+    }
+
+    RoutingHandler addTo(RoutingHandler routes) {
+        return routes.post("/api/v1/keys", this::create)
+                .get("/api/v1/keys", blocking(this::list))
+                .delete("/api/v1/keys/{id}", blocking(this::delete))
+                .get("/api/v1/audit", blocking(this::audit));
+    }
+
+    private void create(HttpServerExchange exchange) {
+        Bodies.read(
+                exchange,
+                MAX_BODY_BYTES,
+                (ex, body) -> {
+                    JsonNode json;
+                    try {
+                        json = Responses.JSON.readTree(body);
+                    } catch (IOException e) {
+                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
+                    }
+                    KeyRequest request = KeyRequest.fromJson(json);
+                    // The insert waits for an fsync: not on the IO thread.
+                    ex.dispatch(
+                            () ->
+                                    ErrorBoundary.run(
+                                            ex,
+                                            () ->
+                                                    Responses.json(
+                                                            ex,
+                                                            201,
+                                                            Views.CreatedKey.of(
+                                                                    access.keys()
+                                                                            .create(request)))));
+                });
+    }
+
+    private void list(HttpServerExchange ex) {
+        var keys = access.keys().list().stream().map(Views.Key::of).toList();
+        Responses.json(ex, 200, Map.of("keys", keys));
+    }
+
+    private void delete(HttpServerExchange ex) {
+        access.keys().delete(PathParams.get(ex, "id"));
+        ex.setStatusCode(204);
+        ex.endExchange();
+    }
+
+    private void audit(HttpServerExchange ex) throws InterruptedException {
+        Instant since = since(param(ex, "since"));
+        int limit = limit(param(ex, "limit"));
+        var entries = access.audit().list(since, limit).stream().map(Views.Audit::of).toList();
+        Responses.json(ex, 200, Map.of("entries", entries));
+    }
+
+    private static Instant since(String v) {
+        if (v == null) {
+            return null;
+        }
+        try {
+            return v.chars().allMatch(Character::isDigit)
+                    ? Instant.ofEpochMilli(Long.parseLong(v))
+                    : Instant.parse(v);
+        } catch (DateTimeParseException | NumberFormatException e) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    "since must be an ISO-8601 instant (2026-01-31T12:00:00Z) or epoch"
+                            + " milliseconds");
+        }
+    }
+
+    private static int limit(String v) {
+        if (v == null) {
+            return 100;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= MAX_AUDIT_PAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new KilnException(
+                ErrorCode.BAD_REQUEST, "limit must be an integer from 1 to " + MAX_AUDIT_PAGE);
+    }
+
+    private static String param(HttpServerExchange ex, String name) {
+        Deque<String> values = ex.getQueryParameters().get(name);
+        return values == null || values.isEmpty() ? null : values.getFirst();
+    }
+
+    /** Runs {@code handler} on a worker thread: key and audit storage touch disk. */
+    private static HttpHandler blocking(HttpHandler handler) {
+        return exchange ->
+                exchange.dispatch(
+                        () -> ErrorBoundary.run(exchange, () -> handler.handleRequest(exchange)));
+    }
+}
