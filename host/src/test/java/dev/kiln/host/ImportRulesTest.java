@@ -42,7 +42,7 @@ class ImportRulesTest {
                     List.of("pool"),
                     List.of("sandbox"),
                     List.of("fuel"),
-                    List.of("registry", "observability", "config"),
+                    List.of("access", "registry", "observability", "config"),
                     List.of("storage"),
                     List.of("core"));
 
@@ -92,6 +92,13 @@ class ImportRulesTest {
     @Test
     void onlyTriggersImportTheCronLibrary() throws IOException {
         assertThat(offenders("import com.cronutils", List.of("triggers"))).isEmpty();
+    }
+
+    @Test
+    void onlyTheHttpLayerDecidesWhoMayDoWhat() throws IOException {
+        // Enforcement is the HTTP layer's: nothing below it imports keys, roles or the table.
+        assertThat(offenders("import dev.kiln.host.access.", List.of("cli", ROOT, "http", "access")))
+                .isEmpty();
     }
 
     @Test

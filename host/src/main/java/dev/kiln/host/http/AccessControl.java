@@ -150,13 +150,11 @@ final class AccessControl implements HttpHandler {
      */
     private void audit(HttpServerExchange ex) {
         Permission permission = ex.getAttachment(PERMISSION);
-        boolean write =
-                permission != null
-                        ? permission.audited()
-                        : !(Methods.GET.equals(ex.getRequestMethod())
-                                || Methods.HEAD.equals(ex.getRequestMethod())
-                                || Methods.OPTIONS.equals(ex.getRequestMethod()));
-        if (!write) {
+        boolean read =
+                Methods.GET.equals(ex.getRequestMethod())
+                        || Methods.HEAD.equals(ex.getRequestMethod())
+                        || Methods.OPTIONS.equals(ex.getRequestMethod());
+        if (read || (permission != null && !permission.audited())) {
             return;
         }
         Principal who = ex.getAttachment(PRINCIPAL);

@@ -132,6 +132,27 @@ public final class TestHost implements AutoCloseable {
                         .build());
     }
 
+    /**
+     * Creates an API key with {@code POST /api/v1/keys} (as admin) and returns its secret; {@code
+     * services} null means every service.
+     */
+    public String createKey(String name, String role, java.util.List<String> services) {
+        var body = JSON.createObjectNode().put("name", name).put("role", role);
+        if (services != null) {
+            services.forEach(body.putArray("services")::add);
+        }
+        var r = sendJson("POST", "/api/v1/keys", body.toString());
+        if (r.statusCode() != 201) {
+            throw new AssertionError("key not created: " + r.statusCode() + " " + text(r));
+        }
+        return json(r).path("key").asText();
+    }
+
+    /** A request to {@code path} with {@code Authorization: Bearer key}. */
+    public HttpRequest.Builder as(String key, String path) {
+        return request(path).header("Authorization", "Bearer " + key);
+    }
+
     public HttpResponse<byte[]> get(String path) {
         return send(admin(path).GET().build());
     }
