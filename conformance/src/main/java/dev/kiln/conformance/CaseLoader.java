@@ -29,7 +29,15 @@ final class CaseLoader {
             Set.of("body", "bodyBase64", "bodyHex", "bodyRepeat");
 
     private static final Set<String> CASE_FIELDS =
-            Set.of("comment", "skip", "requires", "module", "upload", "deploy", "requests");
+            Set.of(
+                    "comment",
+                    "skip",
+                    "requires",
+                    "module",
+                    "upload",
+                    "deploy",
+                    "requests",
+                    "exclusive");
     private static final Set<String> STEP_FIELDS =
             union(
                     REQUEST_BODY_FORMS,
@@ -124,7 +132,17 @@ final class CaseLoader {
         Expectation deploy = spec.has("deploy") ? expectation(spec.get("deploy")) : null;
         String skip = spec.has("skip") ? spec.get("skip").asText() : null;
         return new ConformanceCase(
-                name, dir, root, module, upload, settings, deploy, steps, skip, requires);
+                name,
+                dir,
+                root,
+                module,
+                upload,
+                settings,
+                deploy,
+                steps,
+                skip,
+                requires,
+                spec.path("exclusive").asBoolean(false));
     }
 
     /**

@@ -63,6 +63,35 @@ final class CaseRunner {
             } catch (Exception e) {
                 // Best effort: the service name is unique, a leftover harms no other case.
             }
+            if (createsKeys(c)) {
+                deleteKeysOf(ctx.service());
+            }
+        }
+    }
+
+    /** Whether a step creates API keys; a case names them after its service ({service}-...). */
+    private static boolean createsKeys(ConformanceCase c) {
+        return c.steps().stream()
+                .anyMatch(s -> s.method().equals("POST") && s.path().equals("/api/v1/keys"));
+    }
+
+    /** Revokes the keys a case created (those named after its service), even when it failed. */
+    private void deleteKeysOf(String service) {
+        try {
+            var r = client.send("GET", "/api/v1/keys", Map.of(), new byte[0], true);
+            for (JsonNode k : CaseLoader.JSON.readTree(r.body()).path("keys")) {
+                String name = k.path("name").asText();
+                if (name.equals(service) || name.startsWith(service + "-")) {
+                    client.send(
+                            "DELETE",
+                            "/api/v1/keys/" + k.path("id").asText(),
+                            Map.of(),
+                            new byte[0],
+                            true);
+                }
+            }
+        } catch (Exception e) {
+            // Best effort, like the function: a leftover key reaches only this case's service.
         }
     }
 

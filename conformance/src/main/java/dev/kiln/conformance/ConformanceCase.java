@@ -16,6 +16,8 @@ import java.util.List;
  * @param deploy what the upload must answer; null means it must succeed with 201
  * @param skip why the case is always skipped (a known host bug), or null
  * @param requires features the target must have, else the case is skipped
+ * @param exclusive the case changes host-wide state others would see (it spends the runner's
+ *     invalid-key budget, so the host answers 429 for a while): it runs alone, after all others
  */
 record ConformanceCase(
         String name,
@@ -27,7 +29,8 @@ record ConformanceCase(
         Expectation deploy,
         List<Step> steps,
         String skip,
-        List<String> requires) {
+        List<String> requires,
+        boolean exclusive) {
 
     /** Whether the case uploads anything before its steps. */
     boolean deploys() {

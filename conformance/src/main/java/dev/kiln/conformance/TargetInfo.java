@@ -14,11 +14,12 @@ import java.util.regex.Pattern;
  * /api/v1/limits}) and the features cases may require.
  *
  * @param limits the limits document, or null when the target does not publish one
- * @param features {@code limits} when published, and {@code abi:<name>} for each ABI it accepts
+ * @param features {@code limits} when published, {@code abi:<name>} for each ABI it accepts, and
+ *     {@code keys} when it has API keys (its limits include {@code access})
  */
 record TargetInfo(JsonNode limits, Set<String> features) {
     /** Feature names a case may list in {@code requires}. */
-    static final Pattern KNOWN_FEATURE = Pattern.compile("limits|abi:[a-z0-9-]+");
+    static final Pattern KNOWN_FEATURE = Pattern.compile("limits|keys|abi:[a-z0-9-]+");
 
     private static final Pattern QUANTITY =
             Pattern.compile("\\$([A-Za-z][A-Za-z0-9.]*)\\s*(?:([+-])\\s*(\\d+))?");
@@ -46,6 +47,9 @@ record TargetInfo(JsonNode limits, Set<String> features) {
         }
         if (features.size() == 1) {
             features.add("abi:kiln");
+        }
+        if (limits.has("access")) {
+            features.add("keys"); // API keys with roles (POST /api/v1/keys)
         }
         return new TargetInfo(limits, Set.copyOf(features));
     }
