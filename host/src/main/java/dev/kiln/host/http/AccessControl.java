@@ -74,9 +74,14 @@ final class AccessControl implements HttpHandler {
     /**
      * The principal of the request's {@code Authorization: Bearer} key, else 401 {@code
      * unauthorized}; 429 {@code rate_limited} with {@code Retry-After} while the client IP's budget
-     * of invalid keys is spent (checked first, so a guess gets no answer about the key).
+     * of invalid keys is spent (checked before the key, so a guess gets no answer about it).
      */
     static Principal authenticate(HttpServerExchange exchange, Access access) {
+        String token = bearerToken(exchange);
+        if (token == null || token.isEmpty()) {
+            throw new KilnException(
+                    ErrorCode.UNAUTHORIZED, "missing 'Authorization: Bearer <key>'");
+        }
         String ip = clientIp(exchange);
         long wait = access.failures().retryAfterSeconds(ip);
         if (wait > 0) {
@@ -84,11 +89,6 @@ final class AccessControl implements HttpHandler {
             throw new KilnException(
                     ErrorCode.RATE_LIMITED,
                     "too many invalid keys from this address; retry after " + wait + " s");
-        }
-        String token = bearerToken(exchange);
-        if (token == null || token.isEmpty()) {
-            throw new KilnException(
-                    ErrorCode.UNAUTHORIZED, "missing 'Authorization: Bearer <key>'");
         }
         Optional<Principal> principal = access.keys().authenticate(token);
         if (principal.isEmpty()) {

@@ -60,7 +60,7 @@ class ApiKeysTest {
         try (TestHost kiln = TestHost.start(data)) {
             // Keys survive a restart.
             assertThat(
-                            kiln.send(kiln.as(secret, "/api/v1/services/shop/functions").build())
+                            kiln.send(kiln.as(secret, "/api/v1/services/shop-eu/functions").build())
                                     .statusCode())
                     .isEqualTo(200);
             var deleted =
@@ -69,7 +69,7 @@ class ApiKeysTest {
                                     .method("DELETE", HttpRequest.BodyPublishers.noBody())
                                     .build());
             assertThat(deleted.statusCode()).isEqualTo(204);
-            var after = kiln.send(kiln.as(secret, "/api/v1/services/shop/functions").build());
+            var after = kiln.send(kiln.as(secret, "/api/v1/services/shop-eu/functions").build());
             assertThat(after.statusCode()).isEqualTo(401);
             assertThat(errorCode(after)).isEqualTo("unauthorized");
             var again =
@@ -81,7 +81,7 @@ class ApiKeysTest {
         }
         try (TestHost kiln = TestHost.start(data)) {
             assertThat(
-                            kiln.send(kiln.as(secret, "/api/v1/services/shop/functions").build())
+                            kiln.send(kiln.as(secret, "/api/v1/services/shop-eu/functions").build())
                                     .statusCode())
                     .isEqualTo(401);
         }
