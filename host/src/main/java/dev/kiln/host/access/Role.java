@@ -15,6 +15,7 @@ public enum Role {
     INVOKER(EnumSet.of(Action.AUTHENTICATED, Action.INVOKE)),
     VIEWER(EnumSet.of(Action.AUTHENTICATED, Action.READ));
 
+    @SuppressWarnings("ImmutableEnumChecker") // Set.copyOf is unmodifiable
     private final Set<Action> actions;
 
     Role(Set<Action> actions) {
