@@ -115,6 +115,9 @@ public final class CompiledModule {
                 .withImportValues(imports)
                 .withMachineFactory(machineFactory)
                 .withMemoryLimits(memoryLimits)
+                // Kiln's memory here too: it records a grow the cap refused (GuestFailures).
+                .withMemoryFactory(
+                        limits -> new ResettableMemory(limits, ResetStrategy.COPY_ON_WRITE))
                 .withTableFactory(tables)
                 .withStart(false)
                 .build();

@@ -104,6 +104,36 @@ public final class GuestFailures {
         return null;
     }
 
+    /**
+     * A trap that the memory cap caused becomes {@code memory_limit}, keeping the trap's kind in
+     * the message: the guest asked {@code memory.grow} for more than the cap allows during this
+     * invocation (Rust and C runtimes then abort with {@code unreachable}), or it trapped with its
+     * memory at the cap. Other outcomes are returned unchanged.
+     *
+     * @param refusedGrowPages pages asked for by the largest grow the cap refused, or 0
+     */
+    public static InvocationOutcome atMemoryCap(
+            InvocationOutcome outcome, int refusedGrowPages, int pages, int maxPages) {
+        if (!(outcome instanceof InvocationOutcome.Trap trap)) {
+            return outcome;
+        }
+        String cap = "the memoryMiB cap (" + (maxPages / 16) + " MiB)";
+        if (refusedGrowPages > 0) {
+            return new InvocationOutcome.MemoryLimit(
+                    "memory.grow of "
+                            + refusedGrowPages
+                            + " pages was refused at "
+                            + cap
+                            + ", then the function trapped: "
+                            + trap.message());
+        }
+        if (pages >= maxPages) {
+            return new InvocationOutcome.MemoryLimit(
+                    "the function trapped with its memory at " + cap + ": " + trap.message());
+        }
+        return outcome;
+    }
+
     // A throwable that is its own cause ends the chain; identity is the point.
     @SuppressWarnings("ReferenceEquality")
     private static boolean causedByStackOverflow(Throwable t) {

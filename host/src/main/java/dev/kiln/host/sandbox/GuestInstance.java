@@ -84,6 +84,7 @@ public final class GuestInstance {
             InvocationContext context, byte[] payload, InvocationLimits limits, long fuelBudget) {
         GuestEffects effects = calls.begin(context, limits.effects());
         fuel.setValue(fuelBudget);
+        linear.clearRefusedGrow();
         InvocationOutcome outcome;
         try {
             outcome = run(payload, effects, limits);
@@ -101,15 +102,11 @@ public final class GuestInstance {
                     new InvocationOutcome.OutOfFuel(
                             "the function used up its fuel budget of " + fuelBudget);
         }
-        // A trap with memory at its cap is most likely an allocation the cap refused (Rust and C
-        // runtimes abort with unreachable when memory.grow returns -1).
-        if (outcome instanceof InvocationOutcome.Trap && memory.pages() >= maxPages) {
-            outcome =
-                    new InvocationOutcome.MemoryLimit(
-                            "the function trapped with its memory at the memoryMiB cap ("
-                                    + (maxPages / 16)
-                                    + " MiB)");
-        }
+        // A trap after the cap refused a grow, or with memory at the cap, is the cap's doing (Rust
+        // and C runtimes abort with unreachable when memory.grow returns -1).
+        outcome =
+                GuestFailures.atMemoryCap(
+                        outcome, linear.refusedGrowPages(), memory.pages(), maxPages);
         if (outcome instanceof InvocationOutcome.Failure) {
             reusable = false;
         }

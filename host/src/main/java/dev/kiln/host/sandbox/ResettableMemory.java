@@ -77,6 +77,12 @@ final class ResettableMemory implements Memory {
 
     private boolean segmentsFromImage;
 
+    /**
+     * Pages asked for by the largest {@code memory.grow} refused at the cap since {@link
+     * #clearRefusedGrow()}, or 0: a trap after a refused grow is the cap's doing (issue 15 item 7).
+     */
+    private int refusedGrowPages;
+
     ResettableMemory(MemoryLimits limits, ResetStrategy strategy) {
         this.limits = limits;
         this.strategy = strategy;
@@ -310,6 +316,9 @@ final class ResettableMemory implements Memory {
         int previous = pages;
         long wanted = (long) previous + size;
         if (size < 0 || wanted > maximumPages()) {
+            if (size > 0) {
+                refusedGrowPages = Math.max(refusedGrowPages, size);
+            }
             return -1;
         }
         int newChunks = (int) wanted * CHUNKS_PER_PAGE;
@@ -319,6 +328,19 @@ final class ResettableMemory implements Memory {
         Arrays.fill(chunks, old, newChunks, ZERO);
         pages = (int) wanted;
         return previous;
+    }
+
+    /**
+     * Pages asked for by the largest {@code memory.grow} the cap refused since the last {@link
+     * #clearRefusedGrow()}, or 0 when none was refused.
+     */
+    int refusedGrowPages() {
+        return refusedGrowPages;
+    }
+
+    /** Forgets refused grows: called as an invocation starts. */
+    void clearRefusedGrow() {
+        refusedGrowPages = 0;
     }
 
     @Override

@@ -138,14 +138,13 @@ public final class WasiCgiRun {
                         new InvocationOutcome.OutOfFuel(
                                 "the function used up its fuel budget of " + fuelBudget);
             }
-            if (failure instanceof InvocationOutcome.Trap
-                    && instance.memory().pages() >= module.maxPages()) {
-                failure =
-                        new InvocationOutcome.MemoryLimit(
-                                "the function trapped with its memory at the memoryMiB cap ("
-                                        + (module.maxPages() / 16)
-                                        + " MiB)");
-            }
+            int refusedGrow =
+                    instance.memory() instanceof ResettableMemory linear
+                            ? linear.refusedGrowPages()
+                            : 0;
+            failure =
+                    GuestFailures.atMemoryCap(
+                            failure, refusedGrow, instance.memory().pages(), module.maxPages());
         }
         InvocationOutcome outcome;
         if (failure != null) {

@@ -220,4 +220,56 @@ class SandboxTest {
                 instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
     }
+
+    @Test
+    void aTrapAfterARefusedGrowIsMemoryLimitAndKeepsTheTrapKind() {
+        // 16 MiB cap = 256 pages; memory is at 1 page, far below the cap, when the grow of 300 is
+        // refused; the guest then aborts the way Rust and C do when an allocation fails.
+        String wat = module("", "i32.const 300\nmemory.grow\ndrop\nunreachable");
+        GuestInstance instance = instantiate(wat);
+        SandboxResult r =
+                instance.invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
+        assertThat(r.outcome()).isInstanceOf(InvocationOutcome.MemoryLimit.class);
+        assertThat(((InvocationOutcome.Failure) r.outcome()).message())
+                .contains("memory.grow of 300 pages was refused")
+                .contains("16 MiB")
+                .contains("unreachable");
+    }
+
+    @Test
+    void aTrapWithoutARefusedGrowStaysAGuestTrap() {
+        // The same trap with a grow that succeeded: not the cap's doing.
+        String wat = module("", "i32.const 3\nmemory.grow\ndrop\nunreachable");
+        SandboxResult r =
+                instantiate(wat).invoke(context(), new byte[0], InvocationLimits.DEFAULTS, BUDGET);
+        assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Trap.class);
+        assertThat(((InvocationOutcome.Failure) r.outcome()).message()).contains("unreachable");
+    }
+
+    @Test
+    void aRefusedGrowIsForgottenByTheNextInvocation() {
+        // First payload byte 1: grow 300 (refused) and return; then a trap with nothing refused.
+        String wat =
+                module(
+                        "",
+                        """
+                        local.get $ptr
+                        i32.load8_u
+                        if (result i64)
+                          i32.const 300
+                          memory.grow
+                          drop
+                          i64.const 0
+                        else
+                          unreachable
+                        end\
+                        """);
+        GuestInstance instance = instantiate(wat);
+        SandboxResult refused =
+                instance.invoke(context(), new byte[] {1}, InvocationLimits.DEFAULTS, BUDGET);
+        assertThat(refused.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+        SandboxResult trap =
+                instance.invoke(context(), new byte[] {0}, InvocationLimits.DEFAULTS, BUDGET);
+        assertThat(trap.outcome()).isInstanceOf(InvocationOutcome.Trap.class);
+    }
 }

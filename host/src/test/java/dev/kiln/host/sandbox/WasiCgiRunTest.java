@@ -303,4 +303,23 @@ class WasiCgiRunTest {
         ok(r);
         assertThat(r.fuel()).isGreaterThan(1000);
     }
+
+    @Test
+    void aTrapAfterARefusedGrowIsMemoryLimit() {
+        String wat =
+                """
+                (module
+                  (memory (export "memory") 1)
+                  (func (export "_start")
+                    (drop (memory.grow (i32.const 1000)))
+                    unreachable))
+                """;
+        var module =
+                new ModuleCompiler(tmp.resolve("code"))
+                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        SandboxResult r = run(module, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
+        assertThat(failure(r, InvocationOutcome.MemoryLimit.class))
+                .contains("memory.grow of 1000 pages was refused")
+                .contains("unreachable");
+    }
 }
