@@ -15,9 +15,12 @@ import dev.kiln.host.observability.RecordRetention;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.pool.PoolSpec;
+import dev.kiln.host.quota.QuotaStore;
+import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.triggers.Triggers;
 import java.io.IOException;
@@ -42,6 +45,8 @@ public final class KilnHost implements AutoCloseable {
     private final AdminTokens.Resolved token;
     private final Access access;
     private final DataDirLock lock;
+    private final Secrets secrets;
+    private final QuotaStore quotas;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -56,7 +61,11 @@ public final class KilnHost implements AutoCloseable {
             DeployExecutor uploads,
             Metrics metrics,
             AdminTokens.Resolved token,
-            Access access) {
+            Access access,
+            Secrets secrets,
+            QuotaStore quotas) {
+        this.secrets = secrets;
+        this.quotas = quotas;
         this.registry = registry;
         this.records = records;
         this.pool = pool;
@@ -112,9 +121,16 @@ public final class KilnHost implements AutoCloseable {
                                     config.memoryBudgetBytes()),
                             metrics);
             opened.push(pool::shutdown);
-            Invoker invoker = new Invoker(config, registry, pool, records, metrics);
+            Secrets secrets = Secrets.open(config.dataDir());
+            opened.push(secrets);
+            QuotaStore quotas = QuotaStore.open(config.dataDir());
+            opened.push(quotas);
+            ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
+            Invoker invoker =
+                    new Invoker(
+                            config, registry, pool, records, metrics, admission, secrets::values);
             opened.push(invoker);
-            Deployer deployer = new Deployer(config, registry, pool, invoker);
+            Deployer deployer = new Deployer(config, registry, pool, invoker, quotas);
             DeployExecutor uploads =
                     new DeployExecutor(config.uploadLimits(), config.workerStackBytes(), metrics);
             opened.push(uploads);
@@ -133,13 +149,23 @@ public final class KilnHost implements AutoCloseable {
             opened.push(triggers);
             KilnServer server =
                     KilnServer.start(
-                            config, access, registry, deployer, uploads, invoker, records, events,
-                            triggers, metrics, space);
+                            config,
+                            access,
+                            registry,
+                            deployer,
+                            uploads,
+                            invoker,
+                            records,
+                            events,
+                            triggers,
+                            metrics,
+                            space,
+                            new KilnServer.Tenancy(secrets, quotas, admission));
             // Request buffers count in the memory budget; the HTTP layer bounds them itself.
             pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
-                    metrics, token, access);
+                    metrics, token, access, secrets, quotas);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -170,6 +196,16 @@ public final class KilnHost implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The plain-HTTP port redirecting to HTTPS, or -1 (docs/adr/0034). */
+    public int redirectPort() {
+        return server.redirectPort();
+    }
+
+    /** TLS certificates reloaded since start. */
+    public int tlsReloads() {
+        return server.tlsReloads();
     }
 
     public AdminTokens.Resolved adminToken() {
@@ -229,6 +265,8 @@ public final class KilnHost implements AutoCloseable {
         events.close();
         records.close();
         access.close();
+        quotas.close();
+        secrets.close();
         registry.close();
         try {
             lock.close();

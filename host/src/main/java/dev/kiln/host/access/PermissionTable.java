@@ -42,6 +42,10 @@ public final class PermissionTable {
         put("GET", "/api/v1/keys", ADMIN, ANY);
         put("DELETE", "/api/v1/keys/{id}", ADMIN, ANY);
         put("GET", "/api/v1/audit", ADMIN, ANY);
+        // service quotas: tenants read theirs; only a key over every service sets them (ADR 0034)
+        put("GET", "/api/v1/services/{service}/quota", READ, SERVICE);
+        put("PUT", "/api/v1/services/{service}/quota", ADMIN, ALL_SERVICES);
+        put("DELETE", "/api/v1/services/{service}/quota", ADMIN, ALL_SERVICES);
         // functions
         put("GET", "/api/v1/services/{service}/functions", READ, SERVICE);
         put("PUT", FN, WRITE, SERVICE);

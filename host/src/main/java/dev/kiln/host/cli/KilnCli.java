@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             NewCommand.class,
             BenchCommand.class,
+            SecretsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KilnCli {

@@ -6,6 +6,7 @@ import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.config.TlsSettings;
 import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
@@ -310,6 +311,43 @@ final class ServeCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     long idleTimeoutMs = HttpLimits.DEFAULTS.idleTimeout().toMillis();
 
+    @Option(
+            names = "--trigger-rate-per-ip",
+            description =
+                    "Requests per second one client address may send to the public HTTP trigger"
+                            + " (/fn/...), with a burst of one second's worth; over it, 429"
+                            + " rate_limited with Retry-After; 0 = no limit (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int triggerRatePerIp = 0;
+
+    @Option(
+            names = "--tls-cert",
+            description =
+                    "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
+                            + " --tls-key.")
+    Path tlsCert;
+
+    @Option(
+            names = "--tls-key",
+            description =
+                    "PEM private key of --tls-cert (RSA or EC; PKCS#8, PKCS#1 or SEC1; not"
+                            + " encrypted).")
+    Path tlsKey;
+
+    @Option(
+            names = "--http-redirect-port",
+            description =
+                    "With TLS: also listen for plain HTTP on this port and answer every request"
+                            + " with 308 to https (default: no such listener).")
+    Integer httpRedirectPort;
+
+    @Option(
+            names = "--tls-reload-interval-s",
+            description =
+                    "How often the certificate and key files are checked; changed files are"
+                            + " loaded for new connections (default: ${DEFAULT-VALUE}).")
+    long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
+
     @Override
     public Integer call() throws Exception {
         var builder =
@@ -346,6 +384,23 @@ final class ServeCommand implements Callable<Integer> {
                         maxHostBytesPerCall, maxHostBytesPerInvocation));
         if (memoryBudgetMiB != null) {
             builder.memoryBudgetBytes(memoryBudgetMiB * 1024 * 1024);
+        }
+        builder.triggerRatePerIp(triggerRatePerIp);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new picocli.CommandLine.ParameterException(
+                    new picocli.CommandLine(this), "--tls-cert and --tls-key go together");
+        }
+        if (httpRedirectPort != null && tlsCert == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    new picocli.CommandLine(this), "--http-redirect-port needs --tls-cert");
+        }
+        if (tlsCert != null) {
+            builder.tls(
+                    new TlsSettings(
+                            tlsCert,
+                            tlsKey,
+                            httpRedirectPort == null ? -1 : httpRedirectPort,
+                            Duration.ofSeconds(Math.max(1, tlsReloadIntervalSeconds))));
         }
         var events =
                 EventLimits.DEFAULTS.toBuilder()
@@ -414,7 +469,18 @@ final class ServeCommand implements Callable<Integer> {
                             + token.token());
         }
         System.out.println(
-                "Kiln listening on http://" + host() + ":" + host.port() + " (data: " + data + ")");
+                "Kiln listening on "
+                        + (tlsCert != null ? "https://" : "http://")
+                        + host()
+                        + ":"
+                        + host.port()
+                        + " (data: "
+                        + data
+                        + ")");
+        if (host.redirectPort() >= 0) {
+            System.out.println(
+                    "Redirecting http://" + host() + ":" + host.redirectPort() + " to https");
+        }
         System.out.flush();
         stopped.await();
         return 0;

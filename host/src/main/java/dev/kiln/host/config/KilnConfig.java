@@ -52,6 +52,9 @@ import java.util.Objects;
  *     {@value PoolLimits#DEFAULT_MEMORY_BUDGET_PERCENT} % of the JVM's maximum heap
  * @param httpLimits connections, buffered request bytes and timeouts of the HTTP server
  * @param accessLimits invalid keys per client IP, stored keys, audit retention (docs/adr/0033)
+ * @param triggerRatePerIp requests per second one client address may send to the public HTTP
+ *     trigger ({@code /fn/...}), a token bucket with a burst of one second's worth; 0 for no limit
+ * @param tls HTTPS certificate and key, or null to serve plain HTTP (docs/adr/0034)
  */
 public record KilnConfig(
         String host,
@@ -85,7 +88,9 @@ public record KilnConfig(
         long minFreeDiskMiB,
         long memoryBudgetBytes,
         HttpLimits httpLimits,
-        AccessLimits accessLimits) {
+        AccessLimits accessLimits,
+        int triggerRatePerIp,
+        TlsSettings tls) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -119,6 +124,10 @@ public record KilnConfig(
         requirePositive(recordsPerFunction, "recordsPerFunction");
         requirePositive(fuelPerMs, "fuelPerMs");
         requirePositive(maxFuel, "maxFuel");
+        if (triggerRatePerIp < 0) {
+            throw new IllegalArgumentException(
+                    "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
         }
@@ -194,6 +203,8 @@ public record KilnConfig(
         private long memoryBudgetBytes = PoolLimits.defaultMemoryBudgetBytes();
         private HttpLimits httpLimits = HttpLimits.DEFAULTS;
         private AccessLimits accessLimits = AccessLimits.DEFAULTS;
+        private int triggerRatePerIp = 0;
+        private TlsSettings tls;
 
         private Builder() {}
 
@@ -357,6 +368,16 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder triggerRatePerIp(int v) {
+            triggerRatePerIp = v;
+            return this;
+        }
+
+        public Builder tls(TlsSettings v) {
+            tls = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -390,7 +411,9 @@ public record KilnConfig(
                     minFreeDiskMiB,
                     memoryBudgetBytes,
                     httpLimits,
-                    accessLimits);
+                    accessLimits,
+                    triggerRatePerIp,
+                    tls);
         }
     }
 }

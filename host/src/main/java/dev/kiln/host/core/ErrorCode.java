@@ -50,7 +50,13 @@ public enum ErrorCode {
     FORBIDDEN(403),
     /** The request conflicts with the host's state, e.g. deleting the last admin key. */
     CONFLICT(409),
-    /** Too many requests of one kind (invalid keys from one IP); comes with Retry-After. */
+    /** A deploy would take a service past its quota (maxFunctions, maxMemoryMiB). */
+    QUOTA_EXCEEDED(403),
+    /**
+     * Refused by a rate or concurrency quota (a service's maxInvocationsPerSecond or
+     * maxConcurrency, or the HTTP trigger's per-client-IP rate) or by too many invalid keys from
+     * one client IP; comes with {@code Retry-After}.
+     */
     RATE_LIMITED(429);
 
     private final int httpStatus;

@@ -91,4 +91,20 @@ public sealed interface InvocationOutcome {
             return ErrorCode.DIRECTORY_GRANT_REFUSED;
         }
     }
+
+    /**
+     * Refused before it ran by a quota: the service's rate or concurrency quota, or the client's
+     * rate on the HTTP trigger.
+     *
+     * @param retryAfterSeconds when a retry may succeed, for {@code Retry-After} (at least 1)
+     */
+    record RateLimited(String message, long retryAfterSeconds) implements Failure {
+        public RateLimited {
+            retryAfterSeconds = Math.max(1, retryAfterSeconds);
+        }
+
+        public ErrorCode code() {
+            return ErrorCode.RATE_LIMITED;
+        }
+    }
 }

@@ -12,6 +12,8 @@ import dev.kiln.host.pool.Isolation;
 import dev.kiln.host.pool.MemoryBudgetException;
 import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.VersionKey;
+import dev.kiln.host.quota.QuotaStore;
+import dev.kiln.host.quota.ServiceQuota;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
@@ -44,6 +46,7 @@ public final class Deployer {
     private final ModuleLimits moduleLimits;
     private final CompileAt compileAt;
     private final int minInstancesBudget;
+    private final QuotaStore quotas;
 
     /**
      * Code keys that uploads and settings changes are checking right now, with how many: their
@@ -52,6 +55,20 @@ public final class Deployer {
     private final Map<VersionKey, Integer> checking = new HashMap<>();
 
     public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
+        this(config, registry, pool, invoker, null);
+    }
+
+    /**
+     * @param quotas service quotas whose maxFunctions and maxMemoryMiB deploys must respect, or
+     *     null for none
+     */
+    public Deployer(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            Invoker invoker,
+            QuotaStore quotas) {
+        this.quotas = quotas;
         this.registry = registry;
         this.pool = pool;
         this.invoker = invoker;
@@ -94,6 +111,7 @@ public final class Deployer {
             throw new KilnException(ErrorCode.INVALID_MODULE, "kiln.json: " + e.getMessage());
         }
         checkMinInstances(service, function, settings);
+        checkQuota(service, function, settings);
         String sha = Sha256.hex(upload.wasm());
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         // Staged under the version it will most likely get; activated under the one it got.
@@ -123,6 +141,9 @@ public final class Deployer {
             // Storing and evicting share one lock, so a concurrent delete of another function
             // with the same code cannot evict it between our check and our registration.
             synchronized (this) {
+                // Again under the lock: two uploads checked at once must not both take the last
+                // room in the quota.
+                checkQuota(service, function, settings);
                 deadline.commit(); // past the deadline, nothing is stored
                 info = registry.deploy(service, function, upload.wasm(), settings);
                 stored = true;
@@ -169,6 +190,7 @@ public final class Deployer {
         FunctionSettings settings = patch.applyTo(current.settings());
         rules.check(settings);
         checkMinInstances(service, function, settings);
+        checkQuota(service, function, settings);
         String sha = current.latest().sha256();
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         VersionKey oldKey = VersionKey.of(sha, current.settings(), moduleLimits);
@@ -200,6 +222,7 @@ public final class Deployer {
                 pool.warm(spec, () -> registry.readModule(sha));
             }
             synchronized (this) {
+                checkQuota(service, function, settings);
                 deadline.commit();
                 FunctionInfo updated = registry.updateSettings(service, function, settings);
                 stored = true;
@@ -249,6 +272,55 @@ public final class Deployer {
                 settings.minInstances(),
                 settings.maxInstances(),
                 version);
+    }
+
+    /**
+     * The service's quota must leave room for {@code function} with {@code settings}: a new
+     * function needs room under maxFunctions, and the memoryMiB of all its functions must stay
+     * within maxMemoryMiB. A change that does not add to what the service uses is always allowed,
+     * so a quota lowered below current use blocks growth without blocking updates.
+     */
+    private void checkQuota(String service, String function, FunctionSettings settings) {
+        if (quotas == null) {
+            return;
+        }
+        ServiceQuota quota = quotas.get(service);
+        if (quota.maxFunctions() == null && quota.maxMemoryMiB() == null) {
+            return;
+        }
+        int count = 0;
+        long memory = 0;
+        FunctionInfo existing = null;
+        for (FunctionInfo f : registry.functions(service)) {
+            if (f.name().equals(function)) {
+                existing = f;
+            } else {
+                count++;
+                memory += f.settings().memoryMiB();
+            }
+        }
+        if (existing == null && quota.maxFunctions() != null && count + 1 > quota.maxFunctions()) {
+            throw new KilnException(
+                    ErrorCode.QUOTA_EXCEEDED,
+                    "service "
+                            + service
+                            + " holds "
+                            + count
+                            + " functions; its quota allows "
+                            + quota.maxFunctions());
+        }
+        long wanted = memory + settings.memoryMiB();
+        long before = existing == null ? memory : memory + existing.settings().memoryMiB();
+        if (quota.maxMemoryMiB() != null && wanted > quota.maxMemoryMiB() && wanted > before) {
+            throw new KilnException(
+                    ErrorCode.QUOTA_EXCEEDED,
+                    "the functions of service "
+                            + service
+                            + " would have "
+                            + wanted
+                            + " MiB of memory (memoryMiB added up); its quota allows "
+                            + quota.maxMemoryMiB());
+        }
     }
 
     /** All functions' minInstances together must leave room for on-demand instances. */

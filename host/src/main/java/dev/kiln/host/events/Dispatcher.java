@@ -338,7 +338,8 @@ final class Dispatcher implements AutoCloseable {
         // An attempt ran unless it never started or found its function at capacity.
         boolean ran =
                 f.result() != null
-                        && !(f.result().outcome() instanceof InvocationOutcome.Overloaded);
+                        && !(f.result().outcome() instanceof InvocationOutcome.Overloaded)
+                        && !(f.result().outcome() instanceof InvocationOutcome.RateLimited);
         queue.complete(e, c)
                 .whenComplete(
                         (v, x) -> {
@@ -413,6 +414,19 @@ final class Dispatcher implements AutoCloseable {
                 }
                 // Never ran: put back without using up an attempt, while it is young enough.
                 case InvocationOutcome.Overloaded o ->
+                        completion(
+                                e,
+                                config,
+                                decider.decide(
+                                        AttemptOutcome.OVERLOADED,
+                                        e.attempts(),
+                                        e.createdAt(),
+                                        Instant.now(),
+                                        config),
+                                o.code().wire(),
+                                o.message());
+                // Refused by its service's quota (ADR 0034): it never ran either.
+                case InvocationOutcome.RateLimited o ->
                         completion(
                                 e,
                                 config,

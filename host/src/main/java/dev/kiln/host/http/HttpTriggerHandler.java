@@ -6,6 +6,9 @@ import dev.kiln.host.access.ApiKeys;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.quota.ClientRateLimiter;
+import dev.kiln.host.quota.TokenBucket;
 import dev.kiln.host.registry.Registry;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -31,25 +34,58 @@ final class HttpTriggerHandler implements HttpHandler {
      */
     static final String ALLOWED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
 
+    /** Client addresses whose rate is tracked at once (see {@link ClientRateLimiter}). */
+    static final int MAX_TRACKED_CLIENTS = 65_536;
+
     private final Invoker invoker;
     private final Registry registry;
     private final BeforeBody before;
     private final long maxPayloadBytes;
+    private final ClientRateLimiter perClient;
+    private final Metrics.Counter refused;
 
     /**
      * @param before checks before the body is read: the function exists, and its {@code httpAuth}
      *     (docs/adr/0033)
+     * @param ratePerClient requests per second each client address may send, 0 for no limit
      */
     HttpTriggerHandler(
-            Invoker invoker, Registry registry, BeforeBody before, long maxPayloadBytes) {
+            Invoker invoker,
+            Registry registry,
+            BeforeBody before,
+            long maxPayloadBytes,
+            int ratePerClient,
+            Metrics metrics) {
         this.invoker = invoker;
         this.registry = registry;
         this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
+        this.perClient =
+                ratePerClient > 0
+                        ? new ClientRateLimiter(
+                                ratePerClient, MAX_TRACKED_CLIENTS, System.nanoTime())
+                        : null;
+        this.refused =
+                metrics.counter(
+                        "kiln_trigger_rate_limited_total",
+                        "HTTP trigger requests refused with rate_limited because their client"
+                                + " address was over --trigger-rate-per-ip.");
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        if (perClient != null) {
+            // Before the body is read: a client over its rate costs the host one small answer.
+            long wait = perClient.tryTake(remoteAddress(exchange), System.nanoTime());
+            if (wait > 0) {
+                refused.inc();
+                exchange.getResponseHeaders()
+                        .put(Headers.RETRY_AFTER, TokenBucket.retryAfterSeconds(wait));
+                throw new KilnException(
+                        ErrorCode.RATE_LIMITED,
+                        "too many requests from this client address; retry later");
+            }
+        }
         if (Methods.CONNECT.equals(exchange.getRequestMethod())) {
             // A 2xx to CONNECT turns the connection into a tunnel (RFC 9110 §9.3.6) and a
             // function only answers requests: refused before any guest runs.

@@ -50,8 +50,12 @@ final class InvocationResponses {
                     exchange.getResponseSender().send(ByteBuffer.wrap(ok.body()));
                 }
             }
-            case InvocationOutcome.Failure failure ->
-                    Responses.error(exchange, failure.code(), failure.message());
+            case InvocationOutcome.Failure failure -> {
+                if (failure instanceof InvocationOutcome.RateLimited r) {
+                    headers.put(Headers.RETRY_AFTER, r.retryAfterSeconds());
+                }
+                Responses.error(exchange, failure.code(), failure.message());
+            }
         }
     }
 }

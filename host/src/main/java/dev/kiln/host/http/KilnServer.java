@@ -11,14 +11,22 @@ import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.quota.QuotaStore;
+import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
+import dev.kiln.host.tls.PemKeys;
+import dev.kiln.host.tls.TlsContexts;
 import dev.kiln.host.triggers.Triggers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -27,6 +35,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -35,6 +44,7 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
+import org.xnio.ssl.SslConnection;
 
 /**
  * Kiln's HTTP surface on Undertow: health, management API, invoke, and the HTTP trigger. The
@@ -45,23 +55,32 @@ public final class KilnServer implements AutoCloseable {
     private static final int BUFFER_SIZE = 16 * 1024;
 
     private final XnioWorker worker;
-    private final AcceptingChannel<StreamConnection> server;
+    private final AcceptingChannel<? extends StreamConnection> server;
+    private final AcceptingChannel<StreamConnection> redirectServer;
     private final DefaultByteBufferPool buffers;
     private final RequestBytesBudget requestBytes;
     private final List<String> routes;
+    private final TlsReloader tlsReloader;
 
     private KilnServer(
             XnioWorker worker,
-            AcceptingChannel<StreamConnection> server,
+            AcceptingChannel<? extends StreamConnection> server,
+            AcceptingChannel<StreamConnection> redirectServer,
             DefaultByteBufferPool buffers,
             RequestBytesBudget requestBytes,
-            List<String> routes) {
+            List<String> routes,
+            TlsReloader tlsReloader) {
         this.worker = worker;
         this.server = server;
+        this.redirectServer = redirectServer;
         this.buffers = buffers;
         this.requestBytes = requestBytes;
         this.routes = routes;
+        this.tlsReloader = tlsReloader;
     }
+
+    /** The host's stores and limiters of tenants: secrets and service quotas (ADR 0034). */
+    public record Tenancy(Secrets secrets, QuotaStore quotas, ServiceAdmission admission) {}
 
     public static KilnServer start(
             KilnConfig config,
@@ -74,7 +93,8 @@ public final class KilnServer implements AutoCloseable {
             Events events,
             Triggers triggers,
             Metrics metrics,
-            DiskSpace space) {
+            DiskSpace space,
+            Tenancy tenancy) {
         HttpLimits limits = config.httpLimits();
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
         var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
@@ -82,12 +102,19 @@ public final class KilnServer implements AutoCloseable {
         var router =
                 new KeysApi(access)
                         .addTo(
-                                eventsApi.addTo(
-                                        new ManagementApi(
-                                                        registry, deployer, uploads, records,
-                                                        config)
-                                                .afterDelete(eventsApi::functionDeleted)
-                                                .routes(invoke)))
+                                new QuotaApi(tenancy.quotas(), tenancy.admission(), registry)
+                                        .addTo(
+                                                eventsApi.addTo(
+                                                        new ManagementApi(
+                                                                        registry,
+                                                                        deployer,
+                                                                        uploads,
+                                                                        records,
+                                                                        config,
+                                                                        tenancy.secrets())
+                                                                .afterDelete(
+                                                                        eventsApi::functionDeleted)
+                                                                .routes(invoke))))
                         .get("/metrics", new MetricsHandler(metrics));
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
@@ -96,7 +123,9 @@ public final class KilnServer implements AutoCloseable {
                         invoker,
                         registry,
                         beforeBody.andThen(AccessControl.httpAuth(registry, access)),
-                        config.maxPayloadBytes());
+                        config.maxPayloadBytes(),
+                        config.triggerRatePerIp(),
+                        metrics);
         var health = new Health(space);
         var intake =
                 new Bodies.Intake(
@@ -138,43 +167,101 @@ public final class KilnServer implements AutoCloseable {
         int ioThreads = Math.max(Runtime.getRuntime().availableProcessors(), 2);
         XnioWorker worker = null;
         DefaultByteBufferPool buffers = null;
+        AcceptingChannel<? extends StreamConnection> server = null;
         try {
+            Xnio xnio = Xnio.getInstance(Undertow.class.getClassLoader());
             worker =
-                    Xnio.getInstance(Undertow.class.getClassLoader())
-                            .createWorker(
-                                    OptionMap.builder()
-                                            .set(Options.WORKER_IO_THREADS, ioThreads)
-                                            // Kiln's own caps (ConnectionLimiter) refuse first.
-                                            .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
-                                            .set(Options.CONNECTION_LOW_WATER, 1_000_000)
-                                            .set(Options.WORKER_TASK_CORE_THREADS, ioThreads * 8)
-                                            .set(Options.WORKER_TASK_MAX_THREADS, ioThreads * 8)
-                                            .set(Options.TCP_NODELAY, true)
-                                            .set(Options.CORK, true)
-                                            .getMap());
+                    xnio.createWorker(
+                            OptionMap.builder()
+                                    .set(Options.WORKER_IO_THREADS, ioThreads)
+                                    // Kiln's own caps (ConnectionLimiter) refuse first.
+                                    .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                                    .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                                    .set(Options.WORKER_TASK_CORE_THREADS, ioThreads * 8)
+                                    .set(Options.WORKER_TASK_MAX_THREADS, ioThreads * 8)
+                                    .set(Options.TCP_NODELAY, true)
+                                    .set(Options.CORK, true)
+                                    .getMap());
             buffers = new DefaultByteBufferPool(true, BUFFER_SIZE, -1, 4);
             var open = new HttpOpenListener(buffers, serverOptions);
             open.setRootHandler(root);
-            var limiter =
-                    new ConnectionLimiter(
-                            open, limits.maxConnections(), limits.maxConnectionsPerIp());
-            registerMetrics(metrics, intake, limiter);
-            AcceptingChannel<StreamConnection> server =
-                    worker.createStreamConnectionServer(
-                            new InetSocketAddress(
-                                    InetAddress.getByName(config.host()), config.port()),
-                            ChannelListeners.openListenerAdapter(limiter),
-                            OptionMap.builder()
-                                    .set(Options.WORKER_IO_THREADS, ioThreads)
-                                    .set(Options.TCP_NODELAY, true)
-                                    .set(Options.REUSE_ADDRESSES, true)
-                                    .set(Options.BALANCING_TOKENS, 1)
-                                    .set(Options.BALANCING_CONNECTIONS, 2)
-                                    .set(Options.BACKLOG, 1000)
-                                    .getMap());
+            OptionMap socketOptions =
+                    OptionMap.builder()
+                            .set(Options.WORKER_IO_THREADS, ioThreads)
+                            .set(Options.TCP_NODELAY, true)
+                            .set(Options.REUSE_ADDRESSES, true)
+                            .set(Options.BALANCING_TOKENS, 1)
+                            .set(Options.BALANCING_CONNECTIONS, 2)
+                            .set(Options.BACKLOG, 1000)
+                            .getMap();
+            InetSocketAddress address =
+                    new InetSocketAddress(InetAddress.getByName(config.host()), config.port());
+            UndertowXnioSsl ssl = null;
+            AcceptingChannel<StreamConnection> redirectServer = null;
+            if (config.tls() == null) {
+                var limiter =
+                        new ConnectionLimiter(
+                                open, limits.maxConnections(), limits.maxConnectionsPerIp());
+                registerMetrics(metrics, intake, limiter);
+                AcceptingChannel<StreamConnection> plain =
+                        worker.createStreamConnectionServer(
+                                address,
+                                ChannelListeners.openListenerAdapter(limiter),
+                                socketOptions);
+                server = plain;
+            } else {
+                // HTTPS with HTTP/2 offered by ALPN (what Undertow.builder() assembles for an
+                // HTTPS listener with ENABLE_HTTP2), behind the same connection caps.
+                OptionMap h2Options =
+                        OptionMap.builder()
+                                .addAll(serverOptions)
+                                .set(UndertowOptions.ENABLE_HTTP2, true)
+                                .getMap();
+                var http2 = new Http2OpenListener(buffers, h2Options);
+                http2.setRootHandler(root);
+                var alpn = new AlpnOpenListener(buffers, h2Options, open);
+                alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+                var limiter =
+                        new ConnectionLimiter(
+                                alpn, limits.maxConnections(), limits.maxConnectionsPerIp());
+                registerMetrics(metrics, intake, limiter);
+                ssl =
+                        new UndertowXnioSsl(
+                                xnio,
+                                OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
+                                tlsContext(config));
+                AcceptingChannel<SslConnection> secure =
+                        ssl.createSslConnectionServer(
+                                worker,
+                                address,
+                                ChannelListeners.openListenerAdapter(limiter),
+                                socketOptions);
+                server = secure;
+                if (config.tls().redirectPort() >= 0) {
+                    HttpsRedirect redirect = new HttpsRedirect(config.host());
+                    redirect.httpsPort(secure.getLocalAddress(InetSocketAddress.class).getPort());
+                    var redirectOpen = new HttpOpenListener(buffers, serverOptions);
+                    redirectOpen.setRootHandler(new ErrorBoundary(redirect));
+                    redirectServer =
+                            worker.createStreamConnectionServer(
+                                    new InetSocketAddress(
+                                            InetAddress.getByName(config.host()),
+                                            config.tls().redirectPort()),
+                                    ChannelListeners.openListenerAdapter(
+                                            new ConnectionLimiter(
+                                                    redirectOpen,
+                                                    limits.maxConnections(),
+                                                    limits.maxConnectionsPerIp())),
+                                    socketOptions);
+                    redirectServer.resumeAccepts();
+                }
+            }
             server.resumeAccepts();
-            return new KilnServer(worker, server, buffers, intake.budget(), routes);
+            TlsReloader reloader = ssl == null ? null : new TlsReloader(config.tls(), ssl);
+            return new KilnServer(
+                    worker, server, redirectServer, buffers, intake.budget(), routes, reloader);
         } catch (IOException | RuntimeException e) {
+            IoUtils.safeClose(server);
             if (worker != null) {
                 worker.shutdownNow();
             }
@@ -185,6 +272,16 @@ public final class KilnServer implements AutoCloseable {
                     ? r
                     : new UncheckedIOException(
                             "the HTTP listener could not start", (IOException) e);
+        }
+    }
+
+    private static SSLContext tlsContext(KilnConfig config) {
+        try {
+            return TlsContexts.load(config.tls().certFile(), config.tls().keyFile());
+        } catch (PemKeys.PemException e) {
+            throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("TLS: cannot read the certificate or key", e);
         }
     }
 
@@ -258,8 +355,24 @@ public final class KilnServer implements AutoCloseable {
         return server.getLocalAddress(InetSocketAddress.class).getPort();
     }
 
+    /** The plain-HTTP port answering with redirects to HTTPS, or -1 when there is none. */
+    public int redirectPort() {
+        return redirectServer == null
+                ? -1
+                : redirectServer.getLocalAddress(InetSocketAddress.class).getPort();
+    }
+
+    /** Certificates reloaded since start (docs/adr/0034). */
+    public int tlsReloads() {
+        return tlsReloader == null ? 0 : tlsReloader.reloads();
+    }
+
     @Override
     public void close() {
+        if (tlsReloader != null) {
+            tlsReloader.close();
+        }
+        IoUtils.safeClose(redirectServer);
         IoUtils.safeClose(server);
         worker.shutdown();
         try {

@@ -1,6 +1,7 @@
 package dev.kiln.host.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.access.Principal;
 import dev.kiln.host.access.Role;
 import dev.kiln.host.config.KilnConfig;
@@ -13,6 +14,7 @@ import dev.kiln.host.deploy.SettingsPatch;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.secrets.Secrets;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
@@ -29,12 +31,14 @@ final class ManagementApi {
     static final int MAX_PATCH_BYTES = 256 * 1024;
     static final int MAX_PAGE = 200;
     private static final String FN = "/api/v1/services/{service}/functions/{function}";
+    private static final String SECRETS = "secrets";
 
     private final Registry registry;
     private final Deployer deployer;
     private final DeployExecutor uploads;
     private final InvocationStore records;
     private final KilnConfig config;
+    private final Secrets secrets;
     private DeletionListener afterDelete = (service, function) -> {};
 
     /** Told after a function was deleted, so state kept elsewhere about it goes too. */
@@ -47,7 +51,9 @@ final class ManagementApi {
             Deployer deployer,
             DeployExecutor uploads,
             InvocationStore records,
-            KilnConfig config) {
+            KilnConfig config,
+            Secrets secrets) {
+        this.secrets = secrets;
         this.registry = registry;
         this.deployer = deployer;
         this.uploads = uploads;
@@ -105,7 +111,7 @@ final class ManagementApi {
 
     private void listFunctions(HttpServerExchange ex) {
         String service = PathParams.get(ex, "service");
-        var functions = registry.functions(service).stream().map(Views.Function::of).toList();
+        var functions = registry.functions(service).stream().map(this::view).toList();
         if (functions.isEmpty()) {
             // A service exists while it holds a function, as GET /api/v1/services lists them.
             throw new KilnException(ErrorCode.SERVICE_NOT_FOUND, "no such service");
@@ -114,7 +120,12 @@ final class ManagementApi {
     }
 
     private void getFunction(HttpServerExchange ex) {
-        Responses.json(ex, 200, Views.Function.of(find(ex)));
+        Responses.json(ex, 200, view(find(ex)));
+    }
+
+    /** A function as the API shows it, with the names of its secrets (never their values). */
+    private Views.Function view(FunctionInfo f) {
+        return Views.Function.of(f, secrets.list(f.service(), f.name()));
     }
 
     private void versions(HttpServerExchange ex) {
@@ -128,6 +139,7 @@ final class ManagementApi {
         String service = PathParams.get(ex, "service");
         String function = PathParams.get(ex, "function");
         deployer.delete(service, function);
+        secrets.deleteFunction(service, function);
         afterDelete.deleted(service, function);
         ex.setStatusCode(204);
         ex.endExchange();
@@ -149,9 +161,7 @@ final class ManagementApi {
                                                     service, function, type, body, deadline)),
                             (Deployment d) ->
                                     Responses.json(
-                                            ex,
-                                            d.created() ? 201 : 200,
-                                            Views.Function.of(d.function())));
+                                            ex, d.created() ? 201 : 200, view(d.function())));
                 });
     }
 
@@ -168,6 +178,13 @@ final class ManagementApi {
                     } catch (IOException e) {
                         throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
                     }
+                    // Secrets are not settings: they are stored apart, sealed, and never shown.
+                    Map<String, String> secretChanges = null;
+                    if (json != null && json.isObject() && json.has(SECRETS)) {
+                        secretChanges = Secrets.changesFromJson(json.get(SECRETS));
+                        json = ((ObjectNode) json).deepCopy();
+                        ((ObjectNode) json).remove(SECRETS);
+                    }
                     SettingsPatch patch = SettingsPatch.fromJson(json, "settings", Set.of());
                     // Granting host directories is the host administrator's call, not a tenant's.
                     Principal who = ex.getAttachment(AccessControl.PRINCIPAL);
@@ -177,12 +194,40 @@ final class ManagementApi {
                                 "wasiReadOnlyDirs grants host directories: only an admin key may"
                                         + " set it");
                     }
+                    Map<String, String> changes = secretChanges;
+                    if (changes != null && patch.equals(SettingsPatch.EMPTY)) {
+                        // Secrets only: no settings change, no compile; a durable write.
+                        ex.dispatch(
+                                () ->
+                                        ErrorBoundary.run(
+                                                ex,
+                                                () -> {
+                                                    FunctionInfo f =
+                                                            registry.require(service, function);
+                                                    secrets.apply(service, function, changes);
+                                                    Responses.json(ex, 200, view(f));
+                                                }));
+                        return;
+                    }
+                    if (changes != null) {
+                        // Refused before anything changes: a bad secret must not leave the
+                        // settings half of the PATCH applied.
+                        registry.require(service, function);
+                        secrets.check(service, function, changes);
+                    }
                     // New handler, memory cap or ABI: compiled and checked like an upload.
                     answerWhenDone(
                             ex,
                             uploads.submit(
-                                    deadline -> deployer.patch(service, function, patch, deadline)),
-                            (FunctionInfo f) -> Responses.json(ex, 200, Views.Function.of(f)));
+                                    deadline -> {
+                                        FunctionInfo f =
+                                                deployer.patch(service, function, patch, deadline);
+                                        if (changes != null) {
+                                            secrets.apply(service, function, changes);
+                                        }
+                                        return f;
+                                    }),
+                            (FunctionInfo f) -> Responses.json(ex, 200, view(f)));
                 });
     }
 

@@ -65,6 +65,11 @@ final class Responses {
         if (code == ErrorCode.OVERLOADED || code == ErrorCode.SERVER_BUSY) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
         }
+        // A rate limit says when a token is due; whoever refused set it, else one second.
+        if (code == ErrorCode.RATE_LIMITED
+                && !exchange.getResponseHeaders().contains(Headers.RETRY_AFTER)) {
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
+        }
         if (code == ErrorCode.UNAUTHORIZED) {
             exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"kiln\"");
         }

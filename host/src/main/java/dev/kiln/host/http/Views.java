@@ -12,10 +12,12 @@ import dev.kiln.host.deploy.SettingsLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.observability.InvocationRecord;
+import dev.kiln.host.quota.ServiceQuota;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.VersionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.secrets.Secrets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +33,13 @@ final class Views {
         }
     }
 
+    /** A secret as the API shows it: never its value (docs/adr/0034). */
+    record Secret(String name, String setAt) {
+        static List<Secret> of(List<Secrets.SecretInfo> infos) {
+            return infos.stream().map(i -> new Secret(i.name(), iso(i.setAt()))).toList();
+        }
+    }
+
     record Function(
             String service,
             String name,
@@ -38,8 +47,13 @@ final class Views {
             FunctionSettings settings,
             String createdAt,
             String updatedAt,
-            Map<String, String> urls) {
+            Map<String, String> urls,
+            List<Secret> secrets) {
         static Function of(FunctionInfo f) {
+            return of(f, List.of());
+        }
+
+        static Function of(FunctionInfo f, List<Secrets.SecretInfo> secrets) {
             String base = "/api/v1/services/" + f.service() + "/functions/" + f.name();
             return new Function(
                     f.service(),
@@ -52,7 +66,8 @@ final class Views {
                             "invoke", base + "/invoke",
                             "http", "/fn/" + f.service() + "/" + f.name() + "/",
                             "invocations", base + "/invocations",
-                            "logs", base + "/logs"));
+                            "logs", base + "/logs"),
+                    Secret.of(secrets));
         }
     }
 
@@ -136,7 +151,8 @@ final class Views {
             UploadLimitsView uploads,
             long minFreeDiskMiB,
             HttpLimitsView http,
-            AccessLimitsView access) {
+            AccessLimitsView access,
+            TenancyLimitsView tenancy) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -162,7 +178,8 @@ final class Views {
                     UploadLimitsView.of(c.uploadLimits()),
                     c.minFreeDiskMiB(),
                     HttpLimitsView.of(c.httpLimits()),
-                    AccessLimitsView.of(c.accessLimits()));
+                    AccessLimitsView.of(c.accessLimits()),
+                    TenancyLimitsView.of(c));
         }
     }
 
@@ -245,6 +262,33 @@ final class Views {
                     e.code(),
                     e.clientIp(),
                     e.requestId());
+        }
+    }
+
+    /**
+     * Secrets, quotas and the HTTP trigger's per-client rate (docs/adr/0034).
+     *
+     * @param triggerRatePerIp requests per second per client address on {@code /fn/...}, 0 = none
+     * @param maxTrackedClients client addresses tracked at once before new ones share one bucket
+     * @param quotaMaxima the largest value of each quota field
+     */
+    record TenancyLimitsView(
+            int triggerRatePerIp,
+            int maxTrackedClients,
+            int maxSecretsPerFunction,
+            int maxSecretValueBytes,
+            int maxQuotaBodyBytes,
+            Map<String, Integer> quotaMaxima,
+            boolean tls) {
+        static TenancyLimitsView of(KilnConfig c) {
+            return new TenancyLimitsView(
+                    c.triggerRatePerIp(),
+                    HttpTriggerHandler.MAX_TRACKED_CLIENTS,
+                    Secrets.MAX_SECRETS_PER_FUNCTION,
+                    Secrets.MAX_VALUE_BYTES,
+                    QuotaApi.MAX_JSON_BYTES,
+                    ServiceQuota.MAXIMA,
+                    c.tls() != null);
         }
     }
 

@@ -13,6 +13,7 @@ import dev.kiln.host.pool.MemoryBudgetException;
 import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.pool.StartKind;
 import dev.kiln.host.pool.VersionKey;
+import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
@@ -26,6 +27,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,6 +55,15 @@ public final class Invoker implements AutoCloseable {
     private final Metrics.Counter invocations;
     private final Metrics.Counter starts;
     private final Metrics.Counter overloads;
+    private final Metrics.Counter rateLimited;
+    private final ServiceAdmission admission;
+    private final SecretSource secrets;
+
+    /** Each function's env with its secrets laid over it, rebuilt when either changes. */
+    private final Map<String, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
+
+    private record GuestConfig(
+            Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {}
 
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
@@ -65,6 +76,23 @@ public final class Invoker implements AutoCloseable {
             InstancePool pool,
             InvocationStore records,
             Metrics metrics) {
+        this(config, registry, pool, records, metrics, null, SecretSource.NONE);
+    }
+
+    /**
+     * @param admission service quotas (concurrency and rate), or null for none
+     * @param secrets the functions' secrets, read with their config
+     */
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics,
+            ServiceAdmission admission,
+            SecretSource secrets) {
+        this.admission = admission;
+        this.secrets = secrets;
         this.config = config;
         this.registry = registry;
         this.pool = pool;
@@ -108,6 +136,13 @@ public final class Invoker implements AutoCloseable {
                         "service",
                         "function",
                         "reason");
+        this.rateLimited =
+                metrics.counter(
+                        "kiln_rate_limited_total",
+                        "Invocations refused with rate_limited, by why: rate (the service's"
+                                + " maxInvocationsPerSecond), concurrency (its maxConcurrency).",
+                        "service",
+                        "reason");
         metrics.gauge(
                 "kiln_invocations_waiting",
                 "Invocations waiting at their function's concurrency limit.",
@@ -125,13 +160,39 @@ public final class Invoker implements AutoCloseable {
      *
      * @throws KilnException {@code function_not_found} when no such function exists
      */
-    public void submit(InvocationRequest request, Consumer<InvocationResult> done) {
+    public void submit(InvocationRequest request, Consumer<InvocationResult> answer) {
         FunctionInfo function = registry.require(request.service(), request.function());
+        Consumer<InvocationResult> done = answer;
+        if (admission != null) {
+            switch (admission.admit(function.service())) {
+                case ServiceAdmission.Refusal r -> {
+                    rateLimited.inc(function.service(), r.reason());
+                    answer.accept(
+                            new InvocationResult(
+                                    request.requestId(),
+                                    new InvocationOutcome.RateLimited(
+                                            r.message(), r.retryAfterSeconds()),
+                                    0,
+                                    0,
+                                    0,
+                                    null));
+                    return;
+                }
+                // The service's slot is freed before the answer goes out, like the function's.
+                case ServiceAdmission.Admitted a ->
+                        done =
+                                result -> {
+                                    a.release();
+                                    answer.accept(result);
+                                };
+            }
+        }
         long deadline = System.nanoTime() + config.queueWait().toNanos();
         int limit = concurrencyLimit(function.settings());
         ConcurrencyLimits.Gate gate =
                 concurrency.gate(function.service() + "/" + function.name(), limit);
-        Runnable start = () -> dispatch(request, function, deadline, gate, done);
+        Consumer<InvocationResult> finish = done;
+        Runnable start = () -> dispatch(request, function, deadline, gate, finish);
         if (gate == null) {
             start.run();
             return;
@@ -141,7 +202,7 @@ public final class Invoker implements AutoCloseable {
                 deadline,
                 start,
                 refusal ->
-                        done.accept(
+                        finish.accept(
                                 overloaded(
                                         request,
                                         function,
@@ -154,6 +215,7 @@ public final class Invoker implements AutoCloseable {
     /** Drops a deleted function's concurrency gate and metric series. */
     public void forget(String service, String function) {
         concurrency.forget(service + "/" + function);
+        guestConfigs.remove(service + "/" + function);
         var labels = Map.of("service", service, "function", function);
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
@@ -291,6 +353,28 @@ public final class Invoker implements AutoCloseable {
         return out;
     }
 
+    /**
+     * What the guest reads with {@code config_get} (and, for wasi-cgi, in its environment): the
+     * function's env, with its secrets laid over it — a name set as both is the secret's value.
+     */
+    private Map<String, String> guestConfig(FunctionInfo function) {
+        Map<String, String> env = function.settings().env();
+        Map<String, String> own = secrets.secrets(function.service(), function.name());
+        if (own.isEmpty()) {
+            return env;
+        }
+        String key = function.service() + "/" + function.name();
+        GuestConfig cached = guestConfigs.get(key);
+        if (cached != null && cached.env() == env && cached.secrets() == own) {
+            return cached.merged();
+        }
+        Map<String, String> merged = new java.util.HashMap<>(env);
+        merged.putAll(own);
+        GuestConfig fresh = new GuestConfig(env, own, Map.copyOf(merged));
+        guestConfigs.put(key, fresh);
+        return fresh.merged();
+    }
+
     private InvocationResult run(
             InvocationRequest request, FunctionInfo function, long queueDeadline) {
         MDC.put("requestId", request.requestId());
@@ -322,7 +406,7 @@ public final class Invoker implements AutoCloseable {
                         request.trigger(),
                         startedAt.toEpochMilli() + timeoutMs,
                         request.http(),
-                        settings.env());
+                        guestConfig(function));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
