@@ -42,7 +42,14 @@ class ImportRulesTest {
                     List.of("pool"),
                     List.of("sandbox"),
                     List.of("fuel"),
-                    List.of("access", "registry", "observability", "config"),
+                    List.of(
+                            "access",
+                            "quota",
+                            "secrets",
+                            "tls",
+                            "registry",
+                            "observability",
+                            "config"),
                     List.of("storage"),
                     List.of("core"));
 
