@@ -18,10 +18,15 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** HTTPS with HTTP/2 by ALPN, with certificates the test makes, over real sockets. */
+/**
+ * HTTPS with HTTP/2 by ALPN, with certificates the test makes, over real sockets. Slow: every
+ * certificate is made by keytool (and openssl) in a process of its own.
+ */
+@Tag("slow")
 class TlsTest {
     @TempDir Path tmp;
 
