@@ -63,7 +63,17 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
 
     private record GuestConfig(
-            Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {}
+            Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {
+        /**
+         * Whether {@code merged} was built from these very maps. Identity, not equality: both are
+         * immutable snapshots replaced on every change, and comparing contents on each invocation
+         * would cost what the cache saves.
+         */
+        @SuppressWarnings("ReferenceEquality")
+        boolean sameSources(Map<String, String> env, Map<String, String> secrets) {
+            return this.env == env && this.secrets == secrets;
+        }
+    }
 
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
@@ -365,7 +375,7 @@ public final class Invoker implements AutoCloseable {
         }
         String key = function.service() + "/" + function.name();
         GuestConfig cached = guestConfigs.get(key);
-        if (cached != null && cached.env() == env && cached.secrets() == own) {
+        if (cached != null && cached.sameSources(env, own)) {
             return cached.merged();
         }
         Map<String, String> merged = new java.util.HashMap<>(env);
