@@ -103,6 +103,7 @@ public sealed interface InvocationOutcome {
             retryAfterSeconds = Math.max(1, retryAfterSeconds);
         }
 
+        @Override
         public ErrorCode code() {
             return ErrorCode.RATE_LIMITED;
         }

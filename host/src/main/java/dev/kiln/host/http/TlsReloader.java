@@ -43,7 +43,8 @@ final class TlsReloader implements AutoCloseable {
                             return t;
                         });
         long every = tls.reloadInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
+        // check() catches what it can fail with; the future would only ever say "cancelled".
+        var unused = timer.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Certificates loaded since start. */

@@ -90,7 +90,7 @@ public final class SecretKeyring {
             if (t.isEmpty() || t.startsWith("#")) {
                 continue;
             }
-            String[] parts = t.split("\\s+");
+            String[] parts = t.split("\\s+", -1);
             byte[] raw;
             try {
                 raw = parts.length == 2 ? Base64.getDecoder().decode(parts[1]) : null;

@@ -10,11 +10,9 @@ import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.io.IOException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -116,7 +114,6 @@ class SecretsApiTest {
         try (TestHost kiln = TestHost.start(data)) {
             kiln.deploy("shop", "pay", CONFIG_READER);
             record Bad(String body, String mentions) {}
-            List<HttpResponse<byte[]>> answers = new ArrayList<>();
             for (Bad bad :
                     List.of(
                             new Bad("{\"secrets\":{\"K\":42}}", "'K'"),
@@ -132,7 +129,6 @@ class SecretsApiTest {
                                             + "\"}}",
                                     "bad name"))) {
                 var r = kiln.patch("shop", "pay", bad.body());
-                answers.add(r);
                 assertThat(r.statusCode()).as(bad.body()).isEqualTo(400);
                 assertThat(errorCode(r)).isEqualTo("bad_request");
                 assertThat(json(r).path("error").path("message").asText()).contains(bad.mentions());

@@ -105,7 +105,7 @@ class TokenBucketTest {
             for (int i = 0; i < admitted.size(); i++) {
                 for (int j = i; j < admitted.size(); j += 1 + admitted.size() / 64) {
                     double window = (admitted.get(j) - admitted.get(i)) / (double) SECOND;
-                    long count = j - i + 1;
+                    long count = (long) j - i + 1;
                     assertThat((double) count)
                             .as("run %d: rate %.1f capacity %.0f", run, rate, capacity)
                             .isLessThanOrEqualTo(capacity + rate * window + 1e-6);

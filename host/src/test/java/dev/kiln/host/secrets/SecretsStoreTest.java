@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +64,11 @@ class SecretsStoreTest {
                     .extracting(Secrets.SecretInfo::name)
                     .containsExactly("API_KEY", "OTHER");
         }
-        for (Path p : Files.list(data).toList()) {
+        List<Path> files;
+        try (var listing = Files.list(data)) {
+            files = listing.toList();
+        }
+        for (Path p : files) {
             assertThat(new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1))
                     .as(p.toString())
                     .doesNotContain("sk_live_PLAINTEXT_MARKER");

@@ -25,6 +25,8 @@ public final class TestCertificates {
     public record Pair(Path certFile, Path keyFile, X509Certificate certificate) {}
 
     /**
+     * A new self-signed certificate for {@code localhost} and its key, written as PEM files.
+     *
      * @param algorithm {@code RSA} or {@code EC}
      */
     public static Pair generate(Path dir, String name, String algorithm) throws Exception {

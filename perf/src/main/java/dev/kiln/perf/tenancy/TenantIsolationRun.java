@@ -14,10 +14,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -160,7 +162,7 @@ public final class TenantIsolationRun implements Callable<Integer> {
                                     + ",\"maxConcurrency\":"
                                     + concurrencyA
                                     + "}")
-                            .getBytes(),
+                            .getBytes(StandardCharsets.UTF_8),
                     "application/json");
             List<Phase> phases = new ArrayList<>();
             // An unmeasured flood first: compiled code, pools and the JIT's view of both the
@@ -186,7 +188,8 @@ public final class TenantIsolationRun implements Callable<Integer> {
             System.out.println(report);
             Files.createDirectories(out);
             String stamp =
-                    LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+                    LocalDateTime.now(ZoneOffset.UTC)
+                            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             Path file = out.resolve("tenants-" + stamp + ".md");
             Files.writeString(file, report);
             System.out.println("written to " + file);
@@ -234,7 +237,7 @@ public final class TenantIsolationRun implements Callable<Integer> {
                 URI.create(base + "/fn/" + service + "/work/"),
                 "POST",
                 List.of("Content-Type: text/plain"),
-                "hello".getBytes(),
+                "hello".getBytes(StandardCharsets.UTF_8),
                 connections,
                 Math.min(2, connections),
                 Pacing.open(rate),
