@@ -133,10 +133,15 @@ final class EventLoop implements Runnable {
             now = System.nanoTime();
             long wakeAt;
             if (now < timeline.sendUntil()) {
-                wakeAt = interval == 0 ? timeline.sendUntil() : sendDue(now);
+                wakeAt = interval == 0 ? timeline.sendUntil() : sendDue(now, now);
                 wakeAt = Math.min(wakeAt, reopenFailed(now));
             } else {
-                if (inFlight() == 0 || now >= timeline.drainUntil()) {
+                // An open loop still owes the requests that fell due in the window while their
+                // connection waited for a slow response: sent late, timed from when they were
+                // due, as wrk2 does. Dropping them would hide exactly the slow stretch.
+                long owed = interval == 0 ? Long.MAX_VALUE : sendDue(now, timeline.sendUntil() - 1);
+                if ((inFlight() == 0 && owed >= timeline.sendUntil())
+                        || now >= timeline.drainUntil()) {
                     return;
                 }
                 wakeAt = timeline.drainUntil();
@@ -145,12 +150,15 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** Sends every open-loop request that is due; returns when the next one will be. */
-    private long sendDue(long now) throws IOException {
+    /**
+     * Sends every open-loop request due by {@code now} and by {@code dueBy}; returns when the next
+     * one will be.
+     */
+    private long sendDue(long now, long dueBy) throws IOException {
         long next = Long.MAX_VALUE;
         for (Connection c : connections) {
             if (c.open() && !c.inFlight) {
-                if (c.nextDue <= now) {
+                if (c.nextDue <= now && c.nextDue <= dueBy) {
                     // The client's own lateness: since the request was due and its connection
                     // free, not time spent waiting for the previous response (that is the
                     // server's, and is in the latency).

@@ -109,6 +109,26 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void everyRequestDueInTheWindowIsSentEvenIfItsConnectionWasBusy() throws Exception {
+        try (var server = new RawServer(RawServer.Behaviour.SLOW)) {
+            // 100 requests fall due in 500 ms, but 2 connections answered after 20 ms each can
+            // take only 50 in that time: the rest are owed, and sent in the drain.
+            LoadResult r =
+                    LoadGenerator.run(
+                            spec(server.uri("/"))
+                                    .connections(2)
+                                    .rate(200)
+                                    .duration(Duration.ofMillis(500))
+                                    .drain(Duration.ofSeconds(10))
+                                    .build());
+            assertThat(r.latency().getTotalCount()).isEqualTo(100);
+            assertThat(r.unfinished()).isZero();
+            // The owed requests are timed from when they were due: the last waited ~500 ms.
+            assertThat(r.latency().getMaxValue()).isGreaterThan(400_000_000L);
+        }
+    }
+
+    @Test
     void reconnectsWhenTheServerClosesAfterEachResponse() throws Exception {
         try (var server = new RawServer(RawServer.Behaviour.CLOSE_EACH)) {
             LoadResult r = LoadGenerator.run(spec(server.uri("/")).build());
