@@ -1,15 +1,13 @@
 package dev.kiln.host.cli;
 
-import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.config.CompileAt;
-import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.config.TlsSettings;
 import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.deploy.UploadLimits;
-import dev.kiln.host.events.EventLimits;
+import dev.kiln.host.pool.PoolLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,94 +29,102 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
+    /**
+     * The one source of every option's default: an option left out keeps the value {@link
+     * KilnConfig#defaults()} has, and {@code --help} shows that value (issue 14).
+     */
+    private static final KilnConfig DEFAULTS = KilnConfig.defaults();
+
     @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-    String host = "127.0.0.1";
+    String host = DEFAULTS.host();
 
     @Option(
             names = "--port",
             description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-    int port = 8080;
+    int port = DEFAULTS.port();
 
     @Option(names = "--data", description = "Data directory (default: ${DEFAULT-VALUE}).")
-    Path data = Path.of("kiln-data");
+    Path data = DEFAULTS.dataDir();
 
     @Option(
             names = "--max-upload-bytes",
             description = "Largest function upload (default: ${DEFAULT-VALUE}).")
-    int maxUploadBytes = 32 * 1024 * 1024;
+    int maxUploadBytes = DEFAULTS.maxUploadBytes();
 
     @Option(
             names = "--max-payload-bytes",
             description = "Largest invocation payload (default: ${DEFAULT-VALUE}).")
-    int maxPayloadBytes = 6 * 1024 * 1024;
+    int maxPayloadBytes = DEFAULTS.maxPayloadBytes();
 
     @Option(
             names = "--max-response-bytes",
             description = "Largest function result (default: ${DEFAULT-VALUE}).")
-    int maxResponseBytes = 6 * 1024 * 1024;
+    int maxResponseBytes = DEFAULTS.maxResponseBytes();
 
     @Option(
             names = "--max-timeout-ms",
             description = "Cap on any function's timeout (default: ${DEFAULT-VALUE}).")
-    long maxTimeoutMs = 300_000;
+    long maxTimeoutMs = DEFAULTS.maxTimeout().toMillis();
 
     @Option(
             names = "--max-memory-mib",
             description = "Cap on any function's memoryMiB (default: ${DEFAULT-VALUE}).")
-    int maxMemoryMiB = 1024;
+    int maxMemoryMiB = DEFAULTS.maxMemoryMiB();
 
     @Option(
             names = "--workers",
-            description = "Threads running guest code (default: 2 x cores, at least 4).")
-    Integer workers;
+            description =
+                    "Threads running guest code (default: ${DEFAULT-VALUE}, 2 x cores, at least"
+                            + " 4).")
+    int workers = DEFAULTS.workerThreads();
 
     @Option(
             names = "--queue",
             description =
                     "Invocations that may wait for a worker before 429 (default:"
                             + " ${DEFAULT-VALUE}).")
-    int queue = 1024;
+    int queue = DEFAULTS.workerQueue();
 
     @Option(
             names = "--worker-mode",
             description =
                     "Threads for guest code: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    WorkerMode workerMode = WorkerMode.PLATFORM;
+    WorkerMode workerMode = DEFAULTS.workerMode();
 
     @Option(
             names = "--max-instances",
             description =
                     "Guest instances alive at once on this host, all functions together (default:"
                             + " ${DEFAULT-VALUE}).")
-    int maxInstances = 4096;
+    int maxInstances = DEFAULTS.maxInstances();
 
     @Option(
             names = "--instance-idle-ttl-ms",
             description =
                     "Idle instances beyond a function's minInstances are closed after this long"
                             + " (default: ${DEFAULT-VALUE}).")
-    long instanceIdleTtlMs = 300_000;
+    long instanceIdleTtlMs = DEFAULTS.instanceIdleTtl().toMillis();
 
     @Option(
             names = "--queue-wait-ms",
             description =
                     "Longest an invocation waits for a worker or at its function's concurrency"
                             + " limit before 429 (default: ${DEFAULT-VALUE}).")
-    long queueWaitMs = 5000;
+    long queueWaitMs = DEFAULTS.queueWait().toMillis();
 
     @Option(
             names = "--function-queue",
             description =
                     "Invocations of one function that may wait at its concurrency limit (default:"
                             + " ${DEFAULT-VALUE}).")
-    int functionQueue = 100;
+    int functionQueue = DEFAULTS.functionQueue();
 
     @Option(
             names = "--compile-at",
             description =
                     "When modules are compiled and initialised: ${COMPLETION-CANDIDATES}"
                             + " (default: ${DEFAULT-VALUE}).")
-    CompileAt compileAt = CompileAt.UPLOAD;
+    CompileAt compileAt = DEFAULTS.compileAt();
 
     @Option(
             names = "--max-concurrent-uploads",
@@ -126,14 +132,14 @@ final class ServeCommand implements Callable<Integer> {
                     "Uploads (and settings changes) checked and compiled at once, host-wide; an"
                             + " abandoned compilation keeps its slot until it ends (default:"
                             + " ${DEFAULT-VALUE}).")
-    int maxConcurrentUploads = UploadLimits.DEFAULTS.maxConcurrentUploads();
+    int maxConcurrentUploads = DEFAULTS.uploadLimits().maxConcurrentUploads();
 
     @Option(
             names = "--upload-queue",
             description =
                     "Uploads that may wait for a slot before 429 overloaded (default:"
                             + " ${DEFAULT-VALUE}).")
-    int uploadQueue = UploadLimits.DEFAULTS.uploadQueue();
+    int uploadQueue = DEFAULTS.uploadLimits().uploadQueue();
 
     @Option(
             names = "--upload-timeout-ms",
@@ -141,64 +147,67 @@ final class ServeCommand implements Callable<Integer> {
                     "Longest an upload's check (validation, compilation, kiln_init) may take"
                             + " before 400 upload_timeout, and longest it may wait for a slot"
                             + " (default: ${DEFAULT-VALUE}).")
-    long uploadTimeoutMs = UploadLimits.DEFAULTS.uploadTimeout().toMillis();
+    long uploadTimeoutMs = DEFAULTS.uploadLimits().uploadTimeout().toMillis();
 
     @Option(
             names = "--records-per-function",
             description = "Invocation records kept per function (default: ${DEFAULT-VALUE}).")
-    int recordsPerFunction = 1000;
+    int recordsPerFunction = DEFAULTS.recordsPerFunction();
 
     @Option(
             names = "--max-event-bytes",
             description =
                     "Largest asynchronous invoke or published event (default: ${DEFAULT-VALUE}).")
-    int maxEventBytes = EventLimits.DEFAULTS.maxEventBytes();
+    int maxEventBytes = DEFAULTS.eventLimits().maxEventBytes();
 
     @Option(
             names = "--max-queued-events",
             description =
                     "Events one function may have queued before 429, and the cap of its"
                             + " maxQueuedEvents (default: ${DEFAULT-VALUE}).")
-    int maxQueuedEvents = EventLimits.DEFAULTS.maxQueuedEvents();
+    int maxQueuedEvents = DEFAULTS.eventLimits().maxQueuedEvents();
 
     @Option(
             names = "--async-workers",
-            description = "Asynchronous invocations running at once (default: cores, at least 2).")
-    Integer asyncWorkers;
+            description =
+                    "Asynchronous invocations running at once (default: ${DEFAULT-VALUE}, cores,"
+                            + " at least 2).")
+    int asyncWorkers = DEFAULTS.eventLimits().asyncWorkers();
 
     @Option(
             names = "--event-attempts",
             description =
                     "Attempts per event for functions without their own maxAttempts (default:"
                             + " ${DEFAULT-VALUE}).")
-    int eventAttempts = EventLimits.DEFAULTS.defaultMaxAttempts();
+    int eventAttempts = DEFAULTS.eventLimits().defaultMaxAttempts();
 
     @Option(
             names = "--event-max-age-s",
             description =
                     "Cap and default of a function's maxEventAgeSeconds (default:"
                             + " ${DEFAULT-VALUE}).")
-    long eventMaxAgeSeconds = EventLimits.DEFAULTS.maxEventAgeCap().toSeconds();
+    long eventMaxAgeSeconds = DEFAULTS.eventLimits().maxEventAgeCap().toSeconds();
 
     @Option(
             names = "--retry-base-delay-ms",
             description =
                     "Delay before an event's second attempt; doubles per attempt (default:"
                             + " ${DEFAULT-VALUE}).")
-    long retryBaseDelayMs = EventLimits.DEFAULTS.retryBaseDelay().toMillis();
+    long retryBaseDelayMs = DEFAULTS.eventLimits().retryBaseDelay().toMillis();
 
     @Option(
             names = "--retry-max-delay-ms",
             description = "Cap on the delay between two attempts (default: ${DEFAULT-VALUE}).")
-    long retryMaxDelayMs = EventLimits.DEFAULTS.retryMaxDelay().toMillis();
+    long retryMaxDelayMs = DEFAULTS.eventLimits().retryMaxDelay().toMillis();
 
     @Option(
             names = "--memory-budget-mib",
             description =
                     "Heap that post-init snapshots, instances, compiled code and request buffers"
                             + " may hold together; beyond it uploads get 507"
-                            + " insufficient_capacity and new instances 429 (default: 55% of the"
-                            + " JVM's maximum heap).")
+                            + " insufficient_capacity and new instances 429 (default: "
+                            + PoolLimits.DEFAULT_MEMORY_BUDGET_PERCENT
+                            + "%% of the JVM's maximum heap).")
     Long memoryBudgetMiB;
 
     @Option(
@@ -214,14 +223,14 @@ final class ServeCommand implements Callable<Integer> {
             description =
                     "Bytes one host call may move for a guest; stdio reads and writes past it are"
                             + " cut short, other calls refused (default: ${DEFAULT-VALUE}).")
-    int maxHostBytesPerCall = EffectLimits.DEFAULT_MAX_HOST_BYTES_PER_CALL;
+    int maxHostBytesPerCall = DEFAULTS.effectLimits().maxHostBytesPerCall();
 
     @Option(
             names = "--max-host-bytes-per-invocation",
             description =
                     "Bytes all host calls of one invocation may move; past it the invocation ends"
                             + " with output_limit (default: ${DEFAULT-VALUE}).")
-    long maxHostBytesPerInvocation = EffectLimits.DEFAULT_MAX_HOST_BYTES_PER_INVOCATION;
+    long maxHostBytesPerInvocation = DEFAULTS.effectLimits().maxHostBytesPerInvocation();
 
     @Option(
             names = "--min-free-disk-mib",
@@ -230,7 +239,7 @@ final class ServeCommand implements Callable<Integer> {
                             + " changes and queued events answer 507 insufficient_storage, records"
                             + " are dropped and /healthz answers 503; 0 waits for a full disk"
                             + " (default: ${DEFAULT-VALUE}).")
-    long minFreeDiskMiB = 64;
+    long minFreeDiskMiB = DEFAULTS.minFreeDiskMiB();
 
     @Option(
             names = "--auth-failures-per-ip",
@@ -238,29 +247,29 @@ final class ServeCommand implements Callable<Integer> {
                     "Invalid keys one client IP may present per --auth-failure-window-ms before"
                             + " its keyed requests get 429 rate_limited (default:"
                             + " ${DEFAULT-VALUE}).")
-    int authFailuresPerIp = AccessLimits.DEFAULTS.authFailuresPerIp();
+    int authFailuresPerIp = DEFAULTS.accessLimits().authFailuresPerIp();
 
     @Option(
             names = "--auth-failure-window-ms",
             description =
                     "Window over which the invalid-key budget refills (default: ${DEFAULT-VALUE}).")
-    long authFailureWindowMs = AccessLimits.DEFAULTS.authFailureWindow().toMillis();
+    long authFailureWindowMs = DEFAULTS.accessLimits().authFailureWindow().toMillis();
 
     @Option(
             names = "--max-keys",
             description = "API keys this host stores at most (default: ${DEFAULT-VALUE}).")
-    int maxKeys = AccessLimits.DEFAULTS.maxKeys();
+    int maxKeys = DEFAULTS.accessLimits().maxKeys();
 
     @Option(
             names = "--audit-max-entries",
             description = "Audit log entries kept at most (default: ${DEFAULT-VALUE}).")
-    int auditMaxEntries = AccessLimits.DEFAULTS.auditMaxEntries();
+    int auditMaxEntries = DEFAULTS.accessLimits().auditMaxEntries();
 
     @Option(
             names = "--audit-max-age-days",
             description =
                     "Audit log entries older than this are deleted (default: ${DEFAULT-VALUE}).")
-    long auditMaxAgeDays = AccessLimits.DEFAULTS.auditMaxAge().toDays();
+    long auditMaxAgeDays = DEFAULTS.accessLimits().auditMaxAge().toDays();
 
     @Spec CommandSpec spec;
 
@@ -268,40 +277,40 @@ final class ServeCommand implements Callable<Integer> {
             names = "--max-buffered-request-bytes",
             description =
                     "Request body bytes all requests together may hold in memory; beyond it 503"
-                            + " server_busy (default: a quarter of the heap, 64 MiB to"
-                            + " 256 MiB).")
-    Long maxBufferedRequestBytes;
+                            + " server_busy (default: ${DEFAULT-VALUE}, a quarter of the heap,"
+                            + " 64 MiB to 256 MiB).")
+    long maxBufferedRequestBytes = DEFAULTS.httpLimits().maxBufferedRequestBytes();
 
     @Option(
             names = "--max-connections",
             description = "Open client connections, host-wide (default: ${DEFAULT-VALUE}).")
-    int maxConnections = HttpLimits.DEFAULTS.maxConnections();
+    int maxConnections = DEFAULTS.httpLimits().maxConnections();
 
     @Option(
             names = "--max-connections-per-ip",
             description = "Open connections from one client address (default: ${DEFAULT-VALUE}).")
-    int maxConnectionsPerIp = HttpLimits.DEFAULTS.maxConnectionsPerIp();
+    int maxConnectionsPerIp = DEFAULTS.httpLimits().maxConnectionsPerIp();
 
     @Option(
             names = "--request-parse-timeout-ms",
             description =
                     "Longest the request line and headers may take to arrive (default:"
                             + " ${DEFAULT-VALUE}).")
-    long requestParseTimeoutMs = HttpLimits.DEFAULTS.requestParseTimeout().toMillis();
+    long requestParseTimeoutMs = DEFAULTS.httpLimits().requestParseTimeout().toMillis();
 
     @Option(
             names = "--no-request-timeout-ms",
             description =
                     "Longest a connection may stay open with no request on it (default:"
                             + " ${DEFAULT-VALUE}).")
-    long noRequestTimeoutMs = HttpLimits.DEFAULTS.noRequestTimeout().toMillis();
+    long noRequestTimeoutMs = DEFAULTS.httpLimits().noRequestTimeout().toMillis();
 
     @Option(
             names = "--body-read-timeout-ms",
             description =
                     "Longest a request body may go without a byte arriving before 408 (default:"
                             + " ${DEFAULT-VALUE}).")
-    long bodyReadTimeoutMs = HttpLimits.DEFAULTS.bodyReadTimeout().toMillis();
+    long bodyReadTimeoutMs = DEFAULTS.httpLimits().bodyReadTimeout().toMillis();
 
     @Option(
             names = "--idle-timeout-ms",
@@ -309,7 +318,7 @@ final class ServeCommand implements Callable<Integer> {
                     "A connection with no byte read or written for this long is closed; must"
                             + " exceed max-timeout-ms plus queue-wait-ms (default:"
                             + " ${DEFAULT-VALUE}).")
-    long idleTimeoutMs = HttpLimits.DEFAULTS.idleTimeout().toMillis();
+    long idleTimeoutMs = DEFAULTS.httpLimits().idleTimeout().toMillis();
 
     @Option(
             names = "--trigger-rate-per-ip",
@@ -318,7 +327,7 @@ final class ServeCommand implements Callable<Integer> {
                             + " (/fn/...), with a burst of one second's worth; over it, 429"
                             + " rate_limited with Retry-After; 0 = no limit (default:"
                             + " ${DEFAULT-VALUE}).")
-    int triggerRatePerIp = 0;
+    int triggerRatePerIp = DEFAULTS.triggerRatePerIp();
 
     @Option(
             names = "--tls-cert",
@@ -348,8 +357,11 @@ final class ServeCommand implements Callable<Integer> {
                             + " loaded for new connections (default: ${DEFAULT-VALUE}).")
     long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
 
-    @Override
-    public Integer call() throws Exception {
+    /**
+     * The configuration these options describe: every option left out keeps {@link #DEFAULTS}'s
+     * value, so {@code kiln serve} with no options runs {@link KilnConfig#defaults()}.
+     */
+    KilnConfig config() {
         var builder =
                 KilnConfig.builder()
                         .host(host)
@@ -376,12 +388,10 @@ final class ServeCommand implements Callable<Integer> {
                                         uploadQueue,
                                         Duration.ofMillis(uploadTimeoutMs)))
                         .minFreeDiskMiB(minFreeDiskMiB);
-        if (workers != null) {
-            builder.workerThreads(workers);
-        }
+        builder.workerThreads(workers);
         builder.effectLimits(
-                EffectLimits.DEFAULTS.withHostBytes(
-                        maxHostBytesPerCall, maxHostBytesPerInvocation));
+                DEFAULTS.effectLimits()
+                        .withHostBytes(maxHostBytesPerCall, maxHostBytesPerInvocation));
         if (memoryBudgetMiB != null) {
             builder.memoryBudgetBytes(memoryBudgetMiB * 1024 * 1024);
         }
@@ -403,7 +413,7 @@ final class ServeCommand implements Callable<Integer> {
                             Duration.ofSeconds(Math.max(1, tlsReloadIntervalSeconds))));
         }
         var events =
-                EventLimits.DEFAULTS.toBuilder()
+                DEFAULTS.eventLimits().toBuilder()
                         .maxEventBytes(maxEventBytes)
                         .maxQueuedEvents(maxQueuedEvents)
                         .defaultMaxAttempts(eventAttempts)
@@ -411,21 +421,17 @@ final class ServeCommand implements Callable<Integer> {
                         .maxEventAgeCap(Duration.ofSeconds(eventMaxAgeSeconds))
                         .retryBaseDelay(Duration.ofMillis(retryBaseDelayMs))
                         .retryMaxDelay(Duration.ofMillis(retryMaxDelayMs));
-        if (asyncWorkers != null) {
-            events.asyncWorkers(asyncWorkers);
-        }
+        events.asyncWorkers(asyncWorkers);
         builder.eventLimits(events.build());
         var http =
-                HttpLimits.DEFAULTS
+                DEFAULTS.httpLimits()
                         .withMaxConnections(maxConnections, maxConnectionsPerIp)
                         .withTimeouts(
                                 Duration.ofMillis(requestParseTimeoutMs),
                                 Duration.ofMillis(noRequestTimeoutMs),
                                 Duration.ofMillis(bodyReadTimeoutMs),
-                                Duration.ofMillis(idleTimeoutMs));
-        if (maxBufferedRequestBytes != null) {
-            http = http.withMaxBufferedRequestBytes(maxBufferedRequestBytes);
-        }
+                                Duration.ofMillis(idleTimeoutMs))
+                        .withMaxBufferedRequestBytes(maxBufferedRequestBytes);
         builder.httpLimits(http);
         builder.accessLimits(
                 new AccessLimits(
@@ -434,6 +440,12 @@ final class ServeCommand implements Callable<Integer> {
                         maxKeys,
                         auditMaxEntries,
                         Duration.ofDays(auditMaxAgeDays)));
+        return builder.build();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        KilnConfig config = config();
         if (!JvmFlags.exitsOnOutOfMemory()) {
             log.warn(
                     "this JVM does not exit on OutOfMemoryError: start Kiln with ./kiln or pass"
@@ -442,7 +454,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         KilnHost host;
         try {
-            host = KilnHost.start(builder.build());
+            host = KilnHost.start(config);
         } catch (RuntimeException e) {
             // One line an operator can act on (a corrupt events.db or kiln.db, a locked data
             // directory); the details went to the log.

@@ -169,6 +169,14 @@ public record KilnConfig(
         return new Builder();
     }
 
+    /**
+     * The embedded defaults, the one place each default is written: {@code kiln serve}'s options,
+     * {@code --help} and {@code GET /api/v1/limits} show these.
+     */
+    public static KilnConfig defaults() {
+        return builder().build();
+    }
+
     /** A builder starting from the embedded defaults. */
     public static final class Builder {
         private String host = "127.0.0.1";
