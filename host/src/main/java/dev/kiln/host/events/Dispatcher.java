@@ -412,32 +412,11 @@ final class Dispatcher implements AutoCloseable {
                     }
                     yield new Completion.Done(followUps);
                 }
-                // Never ran: put back without using up an attempt, while it is young enough.
                 case InvocationOutcome.Overloaded o ->
-                        completion(
-                                e,
-                                config,
-                                decider.decide(
-                                        AttemptOutcome.OVERLOADED,
-                                        e.attempts(),
-                                        e.createdAt(),
-                                        Instant.now(),
-                                        config),
-                                o.code().wire(),
-                                o.message());
+                        neverRan(e, config, o.code().wire(), o.message());
                 // Refused by its service's quota (ADR 0034): it never ran either.
                 case InvocationOutcome.RateLimited o ->
-                        completion(
-                                e,
-                                config,
-                                decider.decide(
-                                        AttemptOutcome.OVERLOADED,
-                                        e.attempts(),
-                                        e.createdAt(),
-                                        Instant.now(),
-                                        config),
-                                o.code().wire(),
-                                o.message());
+                        neverRan(e, config, o.code().wire(), o.message());
                 case InvocationOutcome.Failure failure -> {
                     AttemptDecision d =
                             decider.decide(
@@ -461,6 +440,21 @@ final class Dispatcher implements AutoCloseable {
         } finally {
             MDC.remove("requestId");
         }
+    }
+
+    /** Never ran: put back without using up an attempt, while it is young enough. */
+    private Completion neverRan(QueuedEvent e, AsyncConfig config, String code, String message) {
+        return completion(
+                e,
+                config,
+                decider.decide(
+                        AttemptOutcome.OVERLOADED,
+                        e.attempts(),
+                        e.createdAt(),
+                        Instant.now(),
+                        config),
+                code,
+                message);
     }
 
     /**

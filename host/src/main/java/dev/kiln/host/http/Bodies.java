@@ -1,10 +1,12 @@
 package dev.kiln.host.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
+import java.io.IOException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -55,6 +57,26 @@ final class Bodies {
         // without an answer.
         exchange.setMaxEntitySize(maxBytes + ENTITY_SLACK);
         new BodyRead(exchange, intake, maxBytes, declared, consumer).start();
+    }
+
+    interface JsonConsumer {
+        void accept(HttpServerExchange exchange, JsonNode json) throws Exception;
+    }
+
+    /**
+     * {@link #read}s a body of at most {@code maxBytes} and parses it as JSON; a body that is not
+     * JSON gets {@code bad_request}.
+     */
+    static void readJson(HttpServerExchange exchange, long maxBytes, JsonConsumer consumer) {
+        read(exchange, maxBytes, (ex, body) -> consumer.accept(ex, parseJson(body)));
+    }
+
+    private static JsonNode parseJson(byte[] body) {
+        try {
+            return Responses.JSON.readTree(body);
+        } catch (IOException e) {
+            throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
+        }
     }
 
     static String mediaType(HttpServerExchange exchange) {

@@ -16,7 +16,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
-import java.io.IOException;
 import java.util.Deque;
 import java.util.Map;
 
@@ -233,17 +232,10 @@ final class EventsApi {
     /** Reads a JSON body (at most {@link #MAX_JSON_BYTES}), then handles it on a worker thread. */
     private static HttpHandler json(JsonHandler handler) {
         return exchange ->
-                Bodies.read(
+                Bodies.readJson(
                         exchange,
                         MAX_JSON_BYTES,
-                        (ex, body) -> {
-                            JsonNode json;
-                            try {
-                                json = Responses.JSON.readTree(body);
-                            } catch (IOException e) {
-                                throw new KilnException(
-                                        ErrorCode.BAD_REQUEST, "body is not valid JSON");
-                            }
+                        (ex, json) -> {
                             if (json == null || json.isMissingNode()) {
                                 throw new KilnException(
                                         ErrorCode.BAD_REQUEST, "body must be a JSON object");

@@ -1,6 +1,5 @@
 package dev.kiln.host.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.access.Access;
 import dev.kiln.host.access.KeyRequest;
 import dev.kiln.host.core.ErrorCode;
@@ -8,7 +7,6 @@ import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
-import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Deque;
@@ -33,16 +31,10 @@ final class KeysApi {
     }
 
     private void create(HttpServerExchange exchange) {
-        Bodies.read(
+        Bodies.readJson(
                 exchange,
                 MAX_BODY_BYTES,
-                (ex, body) -> {
-                    JsonNode json;
-                    try {
-                        json = Responses.JSON.readTree(body);
-                    } catch (IOException e) {
-                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
-                    }
+                (ex, json) -> {
                     KeyRequest request = KeyRequest.fromJson(json);
                     // The insert waits for an fsync: not on the IO thread.
                     ex.dispatch(

@@ -1,6 +1,5 @@
 package dev.kiln.host.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.access.Principal;
 import dev.kiln.host.access.Role;
@@ -20,7 +19,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
-import java.io.IOException;
 import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
@@ -168,16 +166,10 @@ final class ManagementApi {
     private void patch(HttpServerExchange exchange) {
         String service = PathParams.get(exchange, "service");
         String function = PathParams.get(exchange, "function");
-        Bodies.read(
+        Bodies.readJson(
                 exchange,
                 MAX_PATCH_BYTES,
-                (ex, body) -> {
-                    JsonNode json;
-                    try {
-                        json = Responses.JSON.readTree(body);
-                    } catch (IOException e) {
-                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
-                    }
+                (ex, json) -> {
                     // Secrets are not settings: they are stored apart, sealed, and never shown.
                     Map<String, String> secretChanges = null;
                     if (json != null && json.isObject() && json.has(SECRETS)) {

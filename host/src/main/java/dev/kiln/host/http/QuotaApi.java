@@ -1,6 +1,5 @@
 package dev.kiln.host.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.quota.QuotaStore;
@@ -11,7 +10,6 @@ import dev.kiln.host.registry.Registry;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
-import java.io.IOException;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -62,16 +60,10 @@ final class QuotaApi {
 
     private void put(HttpServerExchange exchange) {
         String service = service(exchange);
-        Bodies.read(
+        Bodies.readJson(
                 exchange,
                 MAX_JSON_BYTES,
-                (ex, body) -> {
-                    JsonNode json;
-                    try {
-                        json = Responses.JSON.readTree(body);
-                    } catch (IOException e) {
-                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
-                    }
+                (ex, json) -> {
                     ServiceQuota quota = ServiceQuota.fromJson(json);
                     ex.dispatch(
                             () ->

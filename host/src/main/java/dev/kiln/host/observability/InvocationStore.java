@@ -354,51 +354,51 @@ public final class InvocationStore implements AutoCloseable {
         }
         synchronized (db) {
             try {
-                db.setAutoCommit(false);
-                try (PreparedStatement clear =
-                                db.prepareStatement(
-                                        "DELETE FROM invocation_logs WHERE request_id = ?");
-                        PreparedStatement rec =
-                                db.prepareStatement(
-                                        "INSERT OR REPLACE INTO invocations (request_id, service,"
-                                                + " function, version, version_sha256, trigger,"
-                                                + " started_at, duration_us, outcome, status,"
-                                                + " bytes_in, bytes_out, fuel, start_kind, error,"
-                                                + " log_truncated, attempt) VALUES (?, ?, ?, ?, ?,"
-                                                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-                        PreparedStatement line =
-                                db.prepareStatement(
-                                        "INSERT OR REPLACE INTO invocation_logs VALUES"
-                                                + " (?, ?, ?, ?, ?)")) {
-                    for (Queued q : batch) {
-                        if (q instanceof Pending(InvocationRecord r)) {
-                            Sql.bind(clear, r.requestId());
-                            clear.addBatch();
-                            bind(rec, r);
-                            rec.addBatch();
-                            int seq = 0;
-                            for (GuestLogLine l : r.logs()) {
-                                Sql.bind(
-                                        line,
-                                        r.requestId(),
-                                        seq++,
-                                        l.epochMillis(),
-                                        l.level().name(),
-                                        l.message());
-                                line.addBatch();
+                Sql.inTransaction(
+                        db,
+                        () -> {
+                            try (PreparedStatement clear =
+                                            db.prepareStatement(
+                                                    "DELETE FROM invocation_logs WHERE request_id ="
+                                                            + " ?");
+                                    PreparedStatement rec =
+                                            db.prepareStatement(
+                                                    "INSERT OR REPLACE INTO invocations"
+                                                        + " (request_id, service, function,"
+                                                        + " version, version_sha256, trigger,"
+                                                        + " started_at, duration_us, outcome,"
+                                                        + " status, bytes_in, bytes_out, fuel,"
+                                                        + " start_kind, error, log_truncated,"
+                                                        + " attempt) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                    PreparedStatement line =
+                                            db.prepareStatement(
+                                                    "INSERT OR REPLACE INTO invocation_logs VALUES"
+                                                            + " (?, ?, ?, ?, ?)")) {
+                                for (Queued q : batch) {
+                                    if (q instanceof Pending(InvocationRecord r)) {
+                                        Sql.bind(clear, r.requestId());
+                                        clear.addBatch();
+                                        bind(rec, r);
+                                        rec.addBatch();
+                                        int seq = 0;
+                                        for (GuestLogLine l : r.logs()) {
+                                            Sql.bind(
+                                                    line,
+                                                    r.requestId(),
+                                                    seq++,
+                                                    l.epochMillis(),
+                                                    l.level().name(),
+                                                    l.message());
+                                            line.addBatch();
+                                        }
+                                    }
+                                }
+                                clear.executeBatch();
+                                rec.executeBatch();
+                                line.executeBatch();
                             }
-                        }
-                    }
-                    clear.executeBatch();
-                    rec.executeBatch();
-                    line.executeBatch();
-                    db.commit();
-                } catch (SQLException | RuntimeException e) {
-                    db.rollback();
-                    throw e;
-                } finally {
-                    db.setAutoCommit(true);
-                }
+                        });
             } catch (SQLException e) {
                 failedBatches.incrementAndGet();
                 log.error("writing {} invocation records failed", batch.size(), e);

@@ -391,22 +391,9 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private interface SqlWork {
-        void run() throws SQLException;
-    }
-
-    private void inTransaction(SqlWork work) {
+    private void inTransaction(Sql.Work work) {
         try {
-            db.setAutoCommit(false);
-            try {
-                work.run();
-                db.commit();
-            } catch (SQLException | RuntimeException e) {
-                db.rollback();
-                throw e;
-            } finally {
-                db.setAutoCommit(true);
-            }
+            Sql.inTransaction(db, work);
         } catch (SQLException e) {
             throw storageFailure(e);
         }

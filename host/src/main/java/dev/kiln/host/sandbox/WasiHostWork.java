@@ -246,40 +246,56 @@ final class WasiHostWork {
      * allows and every libc's write loop handles), chunk by chunk.
      */
     private long[] write(Instance inst, long[] args, OutputStream out) {
-        Memory memory = inst.memory();
-        int errno = WasiGuards.checkIovs(memory, args);
-        if (errno != 0) {
-            return WasiGuards.errno(errno);
-        }
-        if (!WasiGuards.inMemory(inst, args[3], 4)) {
-            return WasiGuards.errno(WasiGuards.EFAULT);
-        }
-        int count = (int) (args[2] & U32);
-        work.bytes(count * 8L); // the vector array
-        ByteBuffer table = WasiGuards.iovTable(memory, args);
-        long max = work.maxBytesPerCall();
-        long done = 0;
-        try {
-            for (int i = 0; i < count && done < max; i++) {
-                long base = table.getInt(i * 8) & U32;
-                long len = table.getInt(i * 8 + 4) & U32;
-                for (long at = 0; at < len && done < max; ) {
-                    int n = (int) Math.min(Math.min(CHUNK, len - at), max - done);
-                    work.bytes(n);
-                    out.write(memory.readBytes((int) (base + at), n), 0, n);
-                    at += n;
-                    done += n;
-                }
-            }
-        } catch (IOException e) {
-            return WasiGuards.errno(EIO);
-        }
-        memory.writeI32((int) args[3], (int) done);
-        return WasiGuards.errno(WasiGuards.ESUCCESS);
+        return vectored(
+                inst,
+                args,
+                (memory, base, len) -> {
+                    for (long at = 0; at < len; ) {
+                        int n = (int) Math.min(CHUNK, len - at);
+                        work.bytes(n);
+                        out.write(memory.readBytes((int) (base + at), n), 0, n);
+                        at += n;
+                    }
+                    return len;
+                });
     }
 
     /** fd_read on stdin: at most the per-call cap, chunk by chunk, charged by what was read. */
     private long[] read(Instance inst, long[] args) {
+        return vectored(
+                inst,
+                args,
+                (memory, base, len) -> {
+                    byte[] buf = readBuffer;
+                    long at = 0;
+                    while (at < len) {
+                        int want = (int) Math.min(CHUNK, len - at);
+                        int n = stdin.read(buf, 0, want);
+                        if (n <= 0) {
+                            break;
+                        }
+                        work.bytes(n);
+                        memory.write((int) (base + at), buf, 0, n);
+                        at += n;
+                        if (n < want) {
+                            break; // the payload is all read
+                        }
+                    }
+                    return at;
+                });
+    }
+
+    /** Moves the bytes of one I/O vector; fewer than {@code len} ends the call (end of input). */
+    private interface VectorIo {
+        long move(Memory memory, long base, long len) throws IOException;
+    }
+
+    /**
+     * What fd_read and fd_write share: the vectors are checked to lie in memory, the vector array
+     * is charged, and the vectors are moved in order until the per-call cap or a short move; the
+     * count written back is what was moved.
+     */
+    private long[] vectored(Instance inst, long[] args, VectorIo io) {
         Memory memory = inst.memory();
         int errno = WasiGuards.checkIovs(memory, args);
         if (errno != 0) {
@@ -293,25 +309,14 @@ final class WasiHostWork {
         ByteBuffer table = WasiGuards.iovTable(memory, args);
         long max = work.maxBytesPerCall();
         long done = 0;
-        byte[] buf = readBuffer;
         try {
-            reading:
             for (int i = 0; i < count && done < max; i++) {
                 long base = table.getInt(i * 8) & U32;
-                long len = table.getInt(i * 8 + 4) & U32;
-                for (long at = 0; at < len && done < max; ) {
-                    int want = (int) Math.min(Math.min(CHUNK, len - at), max - done);
-                    int n = stdin.read(buf, 0, want);
-                    if (n <= 0) {
-                        break reading;
-                    }
-                    work.bytes(n);
-                    memory.write((int) (base + at), buf, 0, n);
-                    at += n;
-                    done += n;
-                    if (n < want) {
-                        break reading; // the payload is all read
-                    }
+                long len = Math.min(table.getInt(i * 8 + 4) & U32, max - done);
+                long moved = io.move(memory, base, len);
+                done += moved;
+                if (moved < len) {
+                    break;
                 }
             }
         } catch (IOException e) {

@@ -78,4 +78,28 @@ public final class Sql {
             }
         }
     }
+
+    /** Statements run as one transaction. */
+    @FunctionalInterface
+    public interface Work {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} as one transaction: committed if it returns, rolled back if it throws; the
+     * connection's auto-commit is put back as it was.
+     */
+    public static void inTransaction(Connection db, Work work) throws SQLException {
+        boolean autoCommit = db.getAutoCommit();
+        db.setAutoCommit(false);
+        try {
+            work.run();
+            db.commit();
+        } catch (SQLException | RuntimeException e) {
+            db.rollback();
+            throw e;
+        } finally {
+            db.setAutoCommit(autoCommit);
+        }
+    }
 }

@@ -38,18 +38,15 @@ public final class SqliteSchema {
                     fileName + " has schema version " + version + ", newer than this Kiln knows");
         }
         for (int i = version; i < steps.size(); i++) {
-            boolean autoCommit = db.getAutoCommit();
-            db.setAutoCommit(false);
-            try (Statement st = db.createStatement()) {
-                steps.get(i).apply(st);
-                st.execute("PRAGMA user_version = " + (i + 1));
-                db.commit();
-            } catch (SQLException | RuntimeException e) {
-                db.rollback();
-                throw e;
-            } finally {
-                db.setAutoCommit(autoCommit);
-            }
+            int step = i;
+            Sql.inTransaction(
+                    db,
+                    () -> {
+                        try (Statement st = db.createStatement()) {
+                            steps.get(step).apply(st);
+                            st.execute("PRAGMA user_version = " + (step + 1));
+                        }
+                    });
         }
     }
 
