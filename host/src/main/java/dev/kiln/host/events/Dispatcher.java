@@ -243,15 +243,11 @@ final class Dispatcher implements AutoCloseable {
                         new Finished(
                                 e,
                                 null,
-                                completion(
+                                decided(
                                         e,
                                         config,
-                                        decider.decide(
-                                                AttemptOutcome.REFUSED,
-                                                e.attempts(),
-                                                e.createdAt(),
-                                                now,
-                                                config),
+                                        AttemptOutcome.REFUSED,
+                                        now,
                                         x.code().wire(),
                                         x.getMessage())));
             }
@@ -266,15 +262,11 @@ final class Dispatcher implements AutoCloseable {
                     new Finished(
                             e,
                             null,
-                            completion(
+                            decided(
                                     e,
                                     config,
-                                    decider.decide(
-                                            AttemptOutcome.START_CRASHED,
-                                            e.attempts(),
-                                            e.createdAt(),
-                                            now,
-                                            config),
+                                    AttemptOutcome.START_CRASHED,
+                                    now,
                                     ErrorCode.INTERNAL.wire(),
                                     "the event could not be started")));
         }
@@ -444,15 +436,21 @@ final class Dispatcher implements AutoCloseable {
 
     /** Never ran: put back without using up an attempt, while it is young enough. */
     private Completion neverRan(QueuedEvent e, AsyncConfig config, String code, String message) {
+        return decided(e, config, AttemptOutcome.OVERLOADED, Instant.now(), code, message);
+    }
+
+    /** What the decider makes of {@code outcome} at {@code now}, as a completion. */
+    private Completion decided(
+            QueuedEvent e,
+            AsyncConfig config,
+            AttemptOutcome outcome,
+            Instant now,
+            String code,
+            String message) {
         return completion(
                 e,
                 config,
-                decider.decide(
-                        AttemptOutcome.OVERLOADED,
-                        e.attempts(),
-                        e.createdAt(),
-                        Instant.now(),
-                        config),
+                decider.decide(outcome, e.attempts(), e.createdAt(), now, config),
                 code,
                 message);
     }

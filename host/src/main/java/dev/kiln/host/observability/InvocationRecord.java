@@ -33,46 +33,6 @@ public record InvocationRecord(
         boolean logTruncated,
         int attempt) {
 
-    /** The record of a synchronous invocation. */
-    public InvocationRecord(
-            String requestId,
-            String service,
-            String function,
-            int version,
-            String versionSha256,
-            String trigger,
-            Instant startedAt,
-            long durationMicros,
-            String outcome,
-            int httpStatus,
-            long bytesIn,
-            long bytesOut,
-            long fuel,
-            String startKind,
-            String errorMessage,
-            List<GuestLogLine> logs,
-            boolean logTruncated) {
-        this(
-                requestId,
-                service,
-                function,
-                version,
-                versionSha256,
-                trigger,
-                startedAt,
-                durationMicros,
-                outcome,
-                httpStatus,
-                bytesIn,
-                bytesOut,
-                fuel,
-                startKind,
-                errorMessage,
-                logs,
-                logTruncated,
-                0);
-    }
-
     public InvocationRecord {
         java.util.Objects.requireNonNull(requestId, "requestId");
         java.util.Objects.requireNonNull(service, "service");

@@ -70,32 +70,6 @@ public record FunctionSettings(
         wasiReadOnlyDirs = wasiReadOnlyDirs == null ? Map.of() : Map.copyOf(wasiReadOnlyDirs);
     }
 
-    /** Settings without directory grants, with the default pool settings. */
-    public FunctionSettings(
-            String handler,
-            String abi,
-            int timeoutMs,
-            int memoryMiB,
-            Map<String, String> env,
-            String description,
-            long fuel,
-            int maxConcurrency) {
-        this(
-                handler,
-                abi,
-                timeoutMs,
-                memoryMiB,
-                env,
-                description,
-                fuel,
-                maxConcurrency,
-                Map.of(),
-                "fresh",
-                0,
-                0,
-                "anonymous");
-    }
-
     /** Whether the HTTP trigger requires a key with invoke rights on the service. */
     public boolean httpAuthKey() {
         return "key".equals(httpAuth);

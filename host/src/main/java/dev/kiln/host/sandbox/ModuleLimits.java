@@ -21,38 +21,6 @@ public record ModuleLimits(
         long maxBrTableTargetsTotal,
         int maxOperandStackDepth) {
 
-    /** The limits without the compile-cost bounds of docs/adr/0026, which take their defaults. */
-    public ModuleLimits(
-            int maxFunctions,
-            int maxInstructions,
-            int maxLocalsPerFunction,
-            int maxNestingDepth,
-            int maxTypes,
-            int maxGlobals,
-            int maxTables,
-            long maxTableElements,
-            int maxDataSegments,
-            long maxDataBytes,
-            int maxExports,
-            long maxCodeBytes) {
-        this(
-                maxFunctions,
-                maxInstructions,
-                maxLocalsPerFunction,
-                maxNestingDepth,
-                maxTypes,
-                maxGlobals,
-                maxTables,
-                maxTableElements,
-                maxDataSegments,
-                maxDataBytes,
-                maxExports,
-                maxCodeBytes,
-                DEFAULT_MAX_BR_TABLE_TARGETS,
-                DEFAULT_MAX_BR_TABLE_TARGETS_TOTAL,
-                DEFAULT_MAX_OPERAND_STACK_DEPTH);
-    }
-
     /**
      * Targets of one {@code br_table}: Chicory's compile time grows faster than linearly in them
      * (measured, CPU time: 10k targets 0.24 s, 30k 1.45 s, 100k 6.8 s; 1M held a worker for over

@@ -40,7 +40,8 @@ class InvocationStoreTest {
                 java.util.Arrays.stream(logs)
                         .map(m -> new GuestLogLine(at.toEpochMilli(), LogLevel.INFO, m))
                         .toList(),
-                false);
+                false,
+                0);
     }
 
     @Test

@@ -90,7 +90,21 @@ class RegistryTest {
             r.deploy("s", "keep", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("shared"), FunctionSettings.DEFAULTS);
             r.deploy("s", "gone", bytes("own"), FunctionSettings.DEFAULTS);
-            var changed = new FunctionSettings("h", "kiln", 5, 1, Map.of(), "new", 0, 0);
+            var changed =
+                    new FunctionSettings(
+                            "h",
+                            "kiln",
+                            5,
+                            1,
+                            Map.of(),
+                            "new",
+                            0,
+                            0,
+                            Map.of(),
+                            "fresh",
+                            0,
+                            0,
+                            "anonymous");
             assertThat(r.updateSettings("s", "keep", changed).settings()).isEqualTo(changed);
             assertThat(r.delete("s", "gone")).isTrue();
             assertThat(r.delete("s", "gone")).isFalse();
