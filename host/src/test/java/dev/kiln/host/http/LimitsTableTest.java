@@ -376,8 +376,8 @@ class LimitsTableTest {
 
     private static String superscriptDigits(String s) {
         StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append("⁰¹²³⁴⁵⁶⁷⁸⁹".indexOf(c));
+        for (int i = 0; i < s.length(); i++) {
+            b.append("⁰¹²³⁴⁵⁶⁷⁸⁹".indexOf(s.charAt(i)));
         }
         return b.toString();
     }
