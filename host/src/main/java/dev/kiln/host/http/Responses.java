@@ -3,12 +3,15 @@ package dev.kiln.host.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.kiln.host.core.ErrorCode;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,7 +21,12 @@ final class Responses {
             new ObjectMapper()
                     .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                     // Stable output for maps such as env, whatever their in-memory order.
-                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                    // Instants as ISO-8601 text ("2026-12-03T19:00:00Z"), as every view writes
+                    // them, so a record holding one can be its own view.
+                    .registerModule(
+                            new SimpleModule()
+                                    .addSerializer(Instant.class, ToStringSerializer.instance));
     static final AttachmentKey<String> REQUEST_ID = AttachmentKey.create(String.class);
 
     /** The error code an exchange was answered with (for the audit log). */

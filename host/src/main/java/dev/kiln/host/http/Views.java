@@ -5,7 +5,6 @@ import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.HostCalls;
 import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.access.ApiKeys;
-import dev.kiln.host.access.AuditEntry;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.SettingsLimits;
@@ -236,32 +235,6 @@ final class Views {
                     k.services().texts(),
                     iso(k.createdAt()),
                     c.secret());
-        }
-    }
-
-    record Audit(
-            String time,
-            String keyId,
-            String keyName,
-            String method,
-            String route,
-            String target,
-            int status,
-            String code,
-            String clientIp,
-            String requestId) {
-        static Audit of(AuditEntry e) {
-            return new Audit(
-                    iso(e.time()),
-                    e.keyId(),
-                    e.keyName(),
-                    e.method(),
-                    e.route(),
-                    e.target(),
-                    e.status(),
-                    e.code(),
-                    e.clientIp(),
-                    e.requestId());
         }
     }
 

@@ -66,6 +66,9 @@ class AuditLogTest {
             assertThat(newest.path("status").asInt()).isEqualTo(401);
             assertThat(newest.path("code").asText()).isEqualTo("unauthorized");
             assertThat(newest.path("clientIp").asText()).isIn("127.0.0.1", "0:0:0:0:0:0:0:1");
+            // An ISO-8601 instant, not after now and not before the test began.
+            Instant time = Instant.parse(newest.path("time").asText());
+            assertThat(time).isBetween(start.minusSeconds(1), Instant.now());
 
             JsonNode delete = entries.get(1);
             assertThat(delete.path("keyName").asText()).isEqualTo("watcher");
