@@ -6,6 +6,30 @@ import java.util.List;
 /** How one invocation ended: exactly one of these, each failure with a stable error code. */
 public sealed interface InvocationOutcome {
 
+    /** The wire name of a success in invocation records and metrics. */
+    String OK_WIRE = "ok";
+
+    /**
+     * How invocation records, the {@code outcome} metric label and destination records name this
+     * outcome: {@code ok}, or the failure's error code.
+     */
+    default String wire() {
+        return this instanceof Failure f ? f.code().wire() : OK_WIRE;
+    }
+
+    /** Whether {@code value} names an outcome: {@code ok} or an {@link ErrorCode}'s wire form. */
+    static boolean isWire(String value) {
+        if (OK_WIRE.equals(value)) {
+            return true;
+        }
+        for (ErrorCode c : ErrorCode.values()) {
+            if (c.wire().equals(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The guest returned a result. Status and headers only apply to the HTTP trigger. */
     record Ok(int status, List<Header> headers, byte[] body) implements InvocationOutcome {
         public Ok {

@@ -1,6 +1,7 @@
 package dev.kiln.host.pool;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /** How an invocation got its instance; reported in {@code X-Kiln-Start}. */
 public enum StartKind {
@@ -14,7 +15,18 @@ public enum StartKind {
     // Computed once: wire() is called twice per invocation (response header and record).
     private final String wire = name().toLowerCase(Locale.ROOT);
 
+    /** {@code pool}, {@code warm} or {@code cold}: the header, record and metric label value. */
     public String wire() {
         return wire;
+    }
+
+    /** The kind written {@code value}; empty for anything else. */
+    public static Optional<StartKind> fromWire(String value) {
+        for (StartKind k : values()) {
+            if (k.wire.equals(value)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
     }
 }
