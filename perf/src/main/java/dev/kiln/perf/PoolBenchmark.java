@@ -1,6 +1,7 @@
 package dev.kiln.perf;
 
 import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.pool.InstancePool;
@@ -82,8 +83,8 @@ public class PoolBenchmark {
                         new Metrics());
         VersionKey key = new VersionKey("bench", RULES);
         pool.prepare(key, () -> wasm);
-        fresh = new PoolSpec("b/fresh", key, Isolation.FRESH, 0, 0);
-        reuse = new PoolSpec("b/reuse", key, Isolation.REUSE, 0, 0);
+        fresh = new PoolSpec(new FunctionName("b", "fresh"), key, Isolation.FRESH, 0, 0);
+        reuse = new PoolSpec(new FunctionName("b", "reuse"), key, Isolation.REUSE, 0, 0);
         payload = new byte[] {(byte) dirtyChunks};
     }
 

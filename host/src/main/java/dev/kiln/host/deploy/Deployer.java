@@ -3,6 +3,7 @@ package dev.kiln.host.deploy;
 import dev.kiln.host.config.CompileAt;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
@@ -252,7 +253,7 @@ public final class Deployer {
         FunctionInfo current = registry.require(service, function);
         synchronized (this) {
             registry.delete(service, function);
-            pool.retire(service + "/" + function);
+            pool.retire(new FunctionName(service, function));
             evictIfUnused(keyOf(current));
         }
         invoker.forget(service, function);
@@ -266,7 +267,7 @@ public final class Deployer {
             FunctionSettings settings,
             int version) {
         return new PoolSpec(
-                service + "/" + function,
+                new FunctionName(service, function),
                 key,
                 Isolation.fromWire(settings.isolation()).orElseThrow(),
                 settings.minInstances(),

@@ -1,6 +1,7 @@
 package dev.kiln.host.events;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.storage.DocumentTable;
 import java.util.Map;
 import java.util.Optional;
@@ -12,7 +13,7 @@ final class AsyncConfigs {
 
     private final DocumentTable table;
     private final EventLimits limits;
-    private final Map<String, Optional<AsyncConfig>> parsed = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Optional<AsyncConfig>> parsed = new ConcurrentHashMap<>();
 
     AsyncConfigs(DocumentTable table, EventLimits limits) {
         this.table = table;
@@ -25,11 +26,12 @@ final class AsyncConfigs {
     }
 
     Optional<AsyncConfig> stored(String service, String function) {
-        return parsed.computeIfAbsent(service + "/" + function, k -> load(service, function));
+        return parsed.computeIfAbsent(
+                new FunctionName(service, function), k -> load(service, function));
     }
 
     private Optional<AsyncConfig> load(String service, String function) {
-        return table.get(service + "/" + function, ID)
+        return table.get(owner(service, function), ID)
                 .map(
                         d -> {
                             try {
@@ -43,13 +45,18 @@ final class AsyncConfigs {
     }
 
     synchronized void put(String service, String function, AsyncConfig config) {
-        table.put(service + "/" + function, ID, config.toJson().toString());
-        parsed.put(service + "/" + function, Optional.of(config));
+        table.put(owner(service, function), ID, config.toJson().toString());
+        parsed.put(new FunctionName(service, function), Optional.of(config));
     }
 
     synchronized boolean delete(String service, String function) {
-        boolean existed = table.delete(service + "/" + function, ID);
-        parsed.remove(service + "/" + function);
+        boolean existed = table.delete(owner(service, function), ID);
+        parsed.remove(new FunctionName(service, function));
         return existed;
+    }
+
+    /** The table's owner column for a function's settings: {@code service/function}. */
+    private static String owner(String service, String function) {
+        return new FunctionName(service, function).toString();
     }
 }

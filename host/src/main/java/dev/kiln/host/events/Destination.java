@@ -1,5 +1,7 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
+
 /** Where an event's result or failure goes besides its own invocation record. */
 public sealed interface Destination {
 
@@ -11,8 +13,8 @@ public sealed interface Destination {
 
     /** Another function, invoked asynchronously with a JSON record of what happened. */
     record FunctionTarget(String service, String function) implements Destination {
-        public String key() {
-            return service + "/" + function;
+        public FunctionName key() {
+            return new FunctionName(service, function);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.host.events;
 import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.InvocationRequest;
@@ -203,9 +204,8 @@ final class Dispatcher implements AutoCloseable {
         ready.clear();
     }
 
-    private int inFlightCap(String functionKey) {
-        int slash = functionKey.indexOf('/');
-        return registry.find(functionKey.substring(0, slash), functionKey.substring(slash + 1))
+    private int inFlightCap(FunctionName function) {
+        return registry.find(function.service(), function.function())
                 .map(f -> f.settings().maxConcurrency())
                 .orElse(0);
     }
@@ -361,7 +361,7 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private void count(QueuedEvent e, Completion c) {
-        String fn = e.functionKey();
+        FunctionName fn = e.functionKey();
         switch (c) {
             case Completion.Done d -> counters.add(fn, EventCounters.Kind.SUCCEEDED);
             case Completion.Retry r ->

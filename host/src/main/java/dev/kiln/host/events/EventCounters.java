@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,9 +45,9 @@ final class EventCounters {
         DISCARDED
     }
 
-    private final Map<String, Counts> byFunction = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Counts> byFunction = new ConcurrentHashMap<>();
 
-    void add(String functionKey, Kind kind) {
+    void add(FunctionName functionKey, Kind kind) {
         Counts c = byFunction.computeIfAbsent(functionKey, k -> new Counts());
         switch (kind) {
             case ATTEMPT -> c.attempts.increment();
@@ -58,18 +59,18 @@ final class EventCounters {
         }
     }
 
-    Snapshot of(String functionKey) {
+    Snapshot of(FunctionName functionKey) {
         Counts c = byFunction.get(functionKey);
         return c == null ? new Snapshot(0, 0, 0, 0, 0, 0) : snapshot(c);
     }
 
-    Map<String, Snapshot> all() {
-        Map<String, Snapshot> out = new TreeMap<>();
+    Map<FunctionName, Snapshot> all() {
+        Map<FunctionName, Snapshot> out = new TreeMap<>();
         byFunction.forEach((k, c) -> out.put(k, snapshot(c)));
         return out;
     }
 
-    void forget(String functionKey) {
+    void forget(FunctionName functionKey) {
         byFunction.remove(functionKey);
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,20 +25,20 @@ final class EventLeases {
     }
 
     List<QueuedEvent> lease(
-            QueueState.Changes c, int max, long now, ToIntFunction<String> inFlightCap)
+            QueueState.Changes c, int max, long now, ToIntFunction<FunctionName> inFlightCap)
             throws SQLException {
         List<QueuedEvent> out = new ArrayList<>();
         if (max <= 0) {
             return out;
         }
-        Map<String, Long> leased = c.leasedPerFunction();
+        Map<FunctionName, Long> leased = c.leasedPerFunction();
         Set<Long> excluded = c.leasedEvents();
         // Functions at their cap are left out by the query itself: skipping their rows after
         // reading them would let one capped function with a long backlog of older events fill
         // every window, so that no other function's events were ever reached (starvation). The
         // index scan still passes over their due rows (about 0.4 µs each: 4 ms for a backlog of
         // 10 000), the price of one global oldest-first order.
-        Set<String> capped = new TreeSet<>();
+        Set<FunctionName> capped = new TreeSet<>();
         leased.forEach(
                 (fn, n) -> {
                     int cap = inFlightCap.applyAsInt(fn);
@@ -57,7 +58,7 @@ final class EventLeases {
                     while (rs.next() && out.size() < max) {
                         rows++;
                         QueuedEvent e = EventRows.event(rs);
-                        String fn = e.functionKey();
+                        FunctionName fn = e.functionKey();
                         if (capped.contains(fn)) {
                             skipped = true; // it reached its cap earlier in this window
                             continue;
@@ -128,14 +129,14 @@ final class EventLeases {
         return sql.append(" ORDER BY due_at, seq LIMIT ?").toString();
     }
 
-    private static Object[] dueParams(long now, Set<Long> excluded, Set<String> capped, int limit) {
+    private static Object[] dueParams(
+            long now, Set<Long> excluded, Set<FunctionName> capped, int limit) {
         List<Object> params = new ArrayList<>();
         params.add(now);
         params.addAll(excluded);
-        for (String fn : capped) {
-            int slash = fn.indexOf('/');
-            params.add(fn.substring(0, slash));
-            params.add(fn.substring(slash + 1));
+        for (FunctionName fn : capped) {
+            params.add(fn.service());
+            params.add(fn.function());
         }
         params.add(limit);
         return params.toArray();

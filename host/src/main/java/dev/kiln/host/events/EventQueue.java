@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +45,7 @@ public interface EventQueue extends AutoCloseable {
      * has. Each lease counts as an attempt, durably, before it is returned.
      */
     CompletableFuture<List<QueuedEvent>> lease(
-            int max, Instant now, ToIntFunction<String> inFlightCap);
+            int max, Instant now, ToIntFunction<FunctionName> inFlightCap);
 
     /**
      * Stores what became of a leased event and ends its lease. The event must be one {@link #lease}
@@ -72,8 +73,8 @@ public interface EventQueue extends AutoCloseable {
 
     Stats stats(String service, String function);
 
-    /** Stats of every function that has stored events or dead letters, keyed by {@code s/f}. */
-    Map<String, Stats> allStats();
+    /** Stats of every function that has stored events or dead letters. */
+    Map<FunctionName, Stats> allStats();
 
     /** The last fire mark recorded under {@code key}. */
     Optional<Instant> lastMark(String key);

@@ -1,9 +1,11 @@
 package dev.kiln.host.events;
 
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.HashMap;
@@ -31,14 +33,14 @@ final class EventReads implements AutoCloseable {
         this.state = state;
     }
 
-    /** Stored events per function ({@code s/f}), to start the in-memory depth from. */
-    static Map<String, Long> storedDepth(Connection db) throws SQLException {
-        Map<String, Long> depth = new HashMap<>();
+    /** Stored events per function, to start the in-memory depth from. */
+    static Map<FunctionName, Long> storedDepth(Connection db) throws SQLException {
+        Map<FunctionName, Long> depth = new HashMap<>();
         for (var row :
                 Sql.list(
                         db,
                         "SELECT service, function, COUNT(*) FROM events GROUP BY 1, 2",
-                        rs -> Map.entry(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3)))) {
+                        rs -> Map.entry(functionName(rs), rs.getLong(3)))) {
             depth.put(row.getKey(), row.getValue());
         }
         return depth;
@@ -84,7 +86,7 @@ final class EventReads implements AutoCloseable {
     }
 
     EventQueue.Stats stats(String service, String function) {
-        String key = service + "/" + function;
+        FunctionName key = new FunctionName(service, function);
         return read(
                 () -> {
                     long oldest =
@@ -109,9 +111,9 @@ final class EventReads implements AutoCloseable {
                 });
     }
 
-    Map<String, EventQueue.Stats> allStats() {
-        Map<String, Instant> oldest = new TreeMap<>();
-        Map<String, Long> dead = new TreeMap<>();
+    Map<FunctionName, EventQueue.Stats> allStats() {
+        Map<FunctionName, Instant> oldest = new TreeMap<>();
+        Map<FunctionName, Long> dead = new TreeMap<>();
         read(
                 () -> {
                     for (var row :
@@ -121,7 +123,7 @@ final class EventReads implements AutoCloseable {
                                             + " GROUP BY 1, 2",
                                     rs ->
                                             Map.entry(
-                                                    rs.getString(1) + "/" + rs.getString(2),
+                                                    functionName(rs),
                                                     Instant.ofEpochMilli(rs.getLong(3))))) {
                         oldest.put(row.getKey(), row.getValue());
                     }
@@ -130,19 +132,16 @@ final class EventReads implements AutoCloseable {
                                     db,
                                     "SELECT service, function, COUNT(*) FROM dead_letters"
                                             + " GROUP BY 1, 2",
-                                    rs ->
-                                            Map.entry(
-                                                    rs.getString(1) + "/" + rs.getString(2),
-                                                    rs.getLong(3)))) {
+                                    rs -> Map.entry(functionName(rs), rs.getLong(3)))) {
                         dead.put(row.getKey(), row.getValue());
                     }
                     return null;
                 });
-        Set<String> keys = new TreeSet<>(oldest.keySet());
+        Set<FunctionName> keys = new TreeSet<>(oldest.keySet());
         keys.addAll(dead.keySet());
         keys.addAll(state.functionsWithEvents());
-        Map<String, EventQueue.Stats> out = new TreeMap<>();
-        for (String k : keys) {
+        Map<FunctionName, EventQueue.Stats> out = new TreeMap<>();
+        for (FunctionName k : keys) {
             out.put(
                     k,
                     new EventQueue.Stats(
@@ -156,6 +155,11 @@ final class EventReads implements AutoCloseable {
 
     Optional<Instant> lastMark(String key) {
         return read(() -> lastMark(db, key));
+    }
+
+    /** The function named by a row's first two columns, {@code service} and {@code function}. */
+    private static FunctionName functionName(ResultSet rs) throws SQLException {
+        return new FunctionName(rs.getString(1), rs.getString(2));
     }
 
     List<QueuedEvent> queued(String service, String function, int limit, long afterSeq) {

@@ -1,6 +1,7 @@
 package dev.kiln.host.events;
 
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
@@ -20,9 +21,9 @@ import java.util.function.ToIntFunction;
  */
 final class EventWrites {
     private final Connection db;
-    private final ToIntFunction<String> maxQueuedOf;
+    private final ToIntFunction<FunctionName> maxQueuedOf;
 
-    EventWrites(Connection db, ToIntFunction<String> maxQueuedOf) {
+    EventWrites(Connection db, ToIntFunction<FunctionName> maxQueuedOf) {
         this.db = db;
         this.maxQueuedOf = maxQueuedOf;
     }
@@ -45,7 +46,7 @@ final class EventWrites {
                     mark.key(),
                     mark.scheduledAt().toEpochMilli());
         }
-        Map<String, Integer> perFunction = new TreeMap<>();
+        Map<FunctionName, Integer> perFunction = new TreeMap<>();
         for (NewEvent e : events) {
             perFunction.merge(e.functionKey(), 1, Integer::sum);
         }
@@ -157,7 +158,7 @@ final class EventWrites {
 
     int redrive(QueueState.Changes c, String service, String function, String requestId)
             throws SQLException {
-        String key = service + "/" + function;
+        FunctionName key = new FunctionName(service, function);
         String where =
                 " WHERE service = ? AND function = ?"
                         + (requestId == null ? "" : " AND request_id = ?");
@@ -218,7 +219,7 @@ final class EventWrites {
                         "DELETE FROM events WHERE service = ? AND function = ?",
                         service,
                         function);
-        c.addDepth(service + "/" + function, -n);
+        c.addDepth(new FunctionName(service, function), -n);
         Sql.update(
                 db,
                 "DELETE FROM dead_letters WHERE service = ? AND function = ?",

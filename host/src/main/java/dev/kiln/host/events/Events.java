@@ -2,6 +2,7 @@ package dev.kiln.host.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
@@ -106,8 +107,10 @@ public final class Events implements AutoCloseable {
                         counters.all()
                                 .forEach(
                                         (k, c) -> {
-                                            String[] name = splitKey(k);
-                                            sink.add((double) c.attempts(), name[0], name[1]);
+                                            sink.add(
+                                                    (double) c.attempts(),
+                                                    k.service(),
+                                                    k.function());
                                         }));
         metrics.counter(
                 "kiln_event_results_total",
@@ -121,31 +124,30 @@ public final class Events implements AutoCloseable {
                         counters.all()
                                 .forEach(
                                         (k, c) -> {
-                                            String[] name = splitKey(k);
                                             sink.add(
                                                     (double) c.succeeded(),
-                                                    name[0],
-                                                    name[1],
+                                                    k.service(),
+                                                    k.function(),
                                                     "succeeded");
                                             sink.add(
                                                     (double) c.retried(),
-                                                    name[0],
-                                                    name[1],
+                                                    k.service(),
+                                                    k.function(),
                                                     "retried");
                                             sink.add(
                                                     (double) c.throttled(),
-                                                    name[0],
-                                                    name[1],
+                                                    k.service(),
+                                                    k.function(),
                                                     "throttled");
                                             sink.add(
                                                     (double) c.deadLettered(),
-                                                    name[0],
-                                                    name[1],
+                                                    k.service(),
+                                                    k.function(),
                                                     "dead_lettered");
                                             sink.add(
                                                     (double) c.discarded(),
-                                                    name[0],
-                                                    name[1],
+                                                    k.service(),
+                                                    k.function(),
                                                     "discarded");
                                         }));
     }
@@ -178,11 +180,6 @@ public final class Events implements AutoCloseable {
         return scraped;
     }
 
-    private static String[] splitKey(String functionKey) {
-        int slash = functionKey.indexOf('/');
-        return new String[] {functionKey.substring(0, slash), functionKey.substring(slash + 1)};
-    }
-
     /**
      * Opens the embedded queue in {@code <dataDir>/events.db} and starts running due events,
      * including those left from before a restart. The queues' figures go to {@code metrics}.
@@ -202,11 +199,7 @@ public final class Events implements AutoCloseable {
             queue =
                     SqliteEventQueue.open(
                             dataDir,
-                            key -> {
-                                int slash = key.indexOf('/');
-                                return configs.of(key.substring(0, slash), key.substring(slash + 1))
-                                        .maxQueuedEvents();
-                            });
+                            key -> configs.of(key.service(), key.function()).maxQueuedEvents());
         } catch (RuntimeException e) {
             table.close();
             throw e;
@@ -328,27 +321,18 @@ public final class Events implements AutoCloseable {
                 service,
                 function,
                 queue.stats(service, function),
-                counters.of(service + "/" + function));
+                counters.of(new FunctionName(service, function)));
     }
 
     /** Metrics of every function that has queued events, dead letters or counted activity. */
     public List<QueueMetrics> allMetrics() {
-        Map<String, EventQueue.Stats> stats = new TreeMap<>(queue.allStats());
-        Map<String, EventCounters.Snapshot> counts = counters.all();
-        for (String k : counts.keySet()) {
+        Map<FunctionName, EventQueue.Stats> stats = new TreeMap<>(queue.allStats());
+        Map<FunctionName, EventCounters.Snapshot> counts = counters.all();
+        for (FunctionName k : counts.keySet()) {
             stats.putIfAbsent(k, new EventQueue.Stats(0, 0, null, 0));
         }
         List<QueueMetrics> out = new ArrayList<>();
-        stats.forEach(
-                (k, s) -> {
-                    int slash = k.indexOf('/');
-                    out.add(
-                            metrics(
-                                    k.substring(0, slash),
-                                    k.substring(slash + 1),
-                                    s,
-                                    counters.of(k)));
-                });
+        stats.forEach((k, s) -> out.add(metrics(k.service(), k.function(), s, counters.of(k))));
         return out;
     }
 
@@ -411,7 +395,7 @@ public final class Events implements AutoCloseable {
     /** Forgets a deleted function: its queued events, dead letters, settings and counters. */
     public CompletableFuture<Void> forget(String service, String function) {
         configs.delete(service, function);
-        counters.forget(service + "/" + function);
+        counters.forget(new FunctionName(service, function));
         return queue.purge(service, function)
                 .whenComplete(
                         (v, x) -> {

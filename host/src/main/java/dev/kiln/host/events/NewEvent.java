@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.Objects;
 
 /**
@@ -30,8 +31,8 @@ public record NewEvent(
         Objects.requireNonNull(payload, "payload");
     }
 
-    /** {@code service/function}. */
-    public String functionKey() {
-        return service + "/" + function;
+    /** The function it is for. */
+    public FunctionName functionKey() {
+        return new FunctionName(service, function);
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -12,47 +13,47 @@ import java.util.concurrent.ConcurrentHashMap;
  * changes it, and only with the {@link Changes} of a committed transaction.
  */
 final class QueueState {
-    private final Map<String, Long> depth = new ConcurrentHashMap<>();
-    private final Map<Long, String> leases = new HashMap<>();
-    private final Map<String, Long> leasedPerFunction = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Long> depth = new ConcurrentHashMap<>();
+    private final Map<Long, FunctionName> leases = new HashMap<>();
+    private final Map<FunctionName, Long> leasedPerFunction = new ConcurrentHashMap<>();
 
-    /** Starts from the stored depth per function ({@code s/f}). */
-    QueueState(Map<String, Long> storedDepth) {
+    /** Starts from the stored depth per function. */
+    QueueState(Map<FunctionName, Long> storedDepth) {
         depth.putAll(storedDepth);
     }
 
-    long depth(String key) {
+    long depth(FunctionName key) {
         return depth.getOrDefault(key, 0L);
     }
 
-    long leased(String key) {
+    long leased(FunctionName key) {
         return leasedPerFunction.getOrDefault(key, 0L);
     }
 
     /** Functions with stored events. */
-    Set<String> functionsWithEvents() {
+    Set<FunctionName> functionsWithEvents() {
         return Set.copyOf(depth.keySet());
     }
 
     /** What a transaction changes in memory; applied only once it commits. */
     final class Changes {
-        final Map<String, Long> depthDelta = new HashMap<>();
-        final Map<Long, String> leasesAdded = new HashMap<>();
+        final Map<FunctionName, Long> depthDelta = new HashMap<>();
+        final Map<Long, FunctionName> leasesAdded = new HashMap<>();
         final Set<Long> leasesRemoved = new HashSet<>();
         boolean madeEventsDue;
 
         /** The function's depth as this transaction leaves it so far. */
-        long depth(String key) {
+        long depth(FunctionName key) {
             return QueueState.this.depth(key) + depthDelta.getOrDefault(key, 0L);
         }
 
-        void addDepth(String key, long delta) {
+        void addDepth(FunctionName key, long delta) {
             depthDelta.merge(key, delta, Long::sum);
         }
 
         /** Leases per function, out already or taken earlier in this transaction. */
-        Map<String, Long> leasedPerFunction() {
-            Map<String, Long> leased = new HashMap<>(QueueState.this.leasedPerFunction);
+        Map<FunctionName, Long> leasedPerFunction() {
+            Map<FunctionName, Long> leased = new HashMap<>(QueueState.this.leasedPerFunction);
             leasesAdded.values().forEach(fn -> leased.merge(fn, 1L, Long::sum));
             return leased;
         }
@@ -96,7 +97,7 @@ final class QueueState {
                     }
                 });
         for (long seq : c.leasesRemoved) {
-            String fn = leases.remove(seq);
+            FunctionName fn = leases.remove(seq);
             if (fn != null) {
                 leasedPerFunction.computeIfPresent(fn, (k, n) -> n <= 1 ? null : n - 1);
             }

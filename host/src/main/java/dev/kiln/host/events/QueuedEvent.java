@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.core.FunctionName;
 import java.time.Instant;
 
 /**
@@ -25,7 +26,8 @@ public record QueuedEvent(
         String lastError,
         String lastMessage) {
 
-    public String functionKey() {
-        return service + "/" + function;
+    /** The function it is for. */
+    public FunctionName functionKey() {
+        return new FunctionName(service, function);
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.host.events;
 
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.storage.GroupCommitWriter;
 import dev.kiln.host.storage.SqliteFiles;
@@ -43,7 +44,8 @@ public final class SqliteEventQueue implements EventQueue {
     private final EventBatches batches;
     private final GroupCommitWriter<EventOp<?>> writer;
 
-    private SqliteEventQueue(Connection writerDb, Connection readerDb, ToIntFunction<String> max)
+    private SqliteEventQueue(
+            Connection writerDb, Connection readerDb, ToIntFunction<FunctionName> max)
             throws SQLException {
         this.writerDb = writerDb;
         QueueState state = new QueueState(EventReads.storedDepth(readerDb));
@@ -57,9 +59,9 @@ public final class SqliteEventQueue implements EventQueue {
     /**
      * Opens (creating if needed) the queue in {@code <dataDir>/events.db}.
      *
-     * @param maxQueuedOf the most events function {@code s/f} may have stored
+     * @param maxQueuedOf the most events a function may have stored
      */
-    public static SqliteEventQueue open(Path dataDir, ToIntFunction<String> maxQueuedOf) {
+    public static SqliteEventQueue open(Path dataDir, ToIntFunction<FunctionName> maxQueuedOf) {
         Path file = dataDir.resolve("events.db");
         try {
             Connection writer = SqliteFiles.open(file, SqliteFiles.Durability.FULL);
@@ -87,7 +89,7 @@ public final class SqliteEventQueue implements EventQueue {
 
     @Override
     public CompletableFuture<List<QueuedEvent>> lease(
-            int max, Instant now, ToIntFunction<String> inFlightCap) {
+            int max, Instant now, ToIntFunction<FunctionName> inFlightCap) {
         return submit(null, c -> leases.lease(c, max, now.toEpochMilli(), inFlightCap));
     }
 
@@ -158,7 +160,7 @@ public final class SqliteEventQueue implements EventQueue {
     }
 
     @Override
-    public Map<String, Stats> allStats() {
+    public Map<FunctionName, Stats> allStats() {
         return reads.allStats();
     }
 

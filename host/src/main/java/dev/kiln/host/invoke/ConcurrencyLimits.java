@@ -1,5 +1,6 @@
 package dev.kiln.host.invoke;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,7 @@ import java.util.function.Consumer;
  * one finishes or its queue deadline passes; then, or when the queue is full, it is refused.
  */
 final class ConcurrencyLimits {
-    private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Gate> gates = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private final int queueLength;
 
@@ -35,7 +36,7 @@ final class ConcurrencyLimits {
      * The gate of {@code function} under {@code limit}, or null when the function has no limit of
      * its own (0). An admitted invocation calls {@link Gate#exit} when it is done.
      */
-    Gate gate(String function, int limit) {
+    Gate gate(FunctionName function, int limit) {
         if (limit <= 0) {
             gates.remove(function);
             return null;
@@ -47,12 +48,12 @@ final class ConcurrencyLimits {
      * Drops a deleted function's gate. Invocations already admitted or waiting hold the gate itself
      * and finish on it; a function created again under the name starts with a new one.
      */
-    void forget(String function) {
+    void forget(FunctionName function) {
         gates.remove(function);
     }
 
     /** The functions that have a gate (for tests: a deleted function must leave none behind). */
-    java.util.Set<String> gated() {
+    java.util.Set<FunctionName> gated() {
         return java.util.Set.copyOf(gates.keySet());
     }
 

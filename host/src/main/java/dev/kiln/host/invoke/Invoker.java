@@ -2,6 +2,7 @@ package dev.kiln.host.invoke;
 
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.observability.InvocationRecord;
@@ -60,7 +61,7 @@ public final class Invoker implements AutoCloseable {
     private final SecretSource secrets;
 
     /** Each function's env with its secrets laid over it, rebuilt when either changes. */
-    private final Map<String, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
+    private final Map<FunctionName, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
 
     private record GuestConfig(
             Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {
@@ -200,7 +201,7 @@ public final class Invoker implements AutoCloseable {
         long deadline = System.nanoTime() + config.queueWait().toNanos();
         int limit = concurrencyLimit(function.settings());
         ConcurrencyLimits.Gate gate =
-                concurrency.gate(function.service() + "/" + function.name(), limit);
+                concurrency.gate(new FunctionName(function.service(), function.name()), limit);
         Consumer<InvocationResult> finish = done;
         Runnable start = () -> dispatch(request, function, deadline, gate, finish);
         if (gate == null) {
@@ -224,16 +225,17 @@ public final class Invoker implements AutoCloseable {
 
     /** Drops a deleted function's concurrency gate and metric series. */
     public void forget(String service, String function) {
-        concurrency.forget(service + "/" + function);
-        guestConfigs.remove(service + "/" + function);
+        FunctionName name = new FunctionName(service, function);
+        concurrency.forget(name);
+        guestConfigs.remove(name);
         var labels = Map.of("service", service, "function", function);
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
         overloads.removeWhere(labels);
     }
 
-    /** Functions with a concurrency gate, {@code service/function}. */
-    java.util.Set<String> gatedFunctions() {
+    /** Functions with a concurrency gate. */
+    java.util.Set<FunctionName> gatedFunctions() {
         return concurrency.gated();
     }
 
@@ -247,9 +249,7 @@ public final class Invoker implements AutoCloseable {
     private String limitMessage(FunctionInfo f, ConcurrencyLimits.Refusal refusal) {
         String limit =
                 "function "
-                        + f.service()
-                        + "/"
-                        + f.name()
+                        + new FunctionName(f.service(), f.name())
                         + " is at its concurrency limit of "
                         + concurrencyLimit(f.settings());
         return refusal == ConcurrencyLimits.Refusal.QUEUE_FULL
@@ -373,7 +373,7 @@ public final class Invoker implements AutoCloseable {
         if (own.isEmpty()) {
             return env;
         }
-        String key = function.service() + "/" + function.name();
+        FunctionName key = new FunctionName(function.service(), function.name());
         GuestConfig cached = guestConfigs.get(key);
         if (cached != null && cached.sameSources(env, own)) {
             return cached.merged();

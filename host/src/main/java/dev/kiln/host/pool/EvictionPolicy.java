@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,11 +22,11 @@ final class EvictionPolicy {
      * An idle instance that may be closed (it is beyond its pool's minInstances).
      *
      * @param ref what the caller needs to find it again
-     * @param function {@code service/function} it belongs to
+     * @param function the function it belongs to
      * @param idleSinceNanos when it became idle ({@link System#nanoTime()})
      * @param bytes what closing it gives back to the budget
      */
-    record Candidate<T>(T ref, String function, long idleSinceNanos, long bytes) {}
+    record Candidate<T>(T ref, FunctionName function, long idleSinceNanos, long bytes) {}
 
     /**
      * The candidates to close, oldest idle first, until together they free at least {@code
@@ -34,7 +35,7 @@ final class EvictionPolicy {
      * @param requester the function the room is for, whose instances are never chosen (null: none)
      */
     static <T> List<Candidate<T>> choose(
-            List<Candidate<T>> candidates, long neededBytes, String requester) {
+            List<Candidate<T>> candidates, long neededBytes, FunctionName requester) {
         if (neededBytes <= 0) {
             return List.of();
         }

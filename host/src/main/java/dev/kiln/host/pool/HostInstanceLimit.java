@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -23,7 +24,7 @@ final class HostInstanceLimit {
      *     none to close
      * @throws InstanceLimitException when the host is at its limit and nothing can be evicted
      */
-    void reserve(String forFunction, BooleanSupplier evictOne) {
+    void reserve(FunctionName forFunction, BooleanSupplier evictOne) {
         while (true) {
             int now = live.get();
             if (now < max) {

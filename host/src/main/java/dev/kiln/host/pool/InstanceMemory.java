@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
 import dev.kiln.host.sandbox.InitialState;
@@ -28,7 +29,7 @@ final class InstanceMemory {
      * so an init that fills a gigabyte is refused before it starts rather than after the heap ran
      * out.
      */
-    GuestInstance instantiate(CompiledModule code, InitialState state, String requester) {
+    GuestInstance instantiate(CompiledModule code, InitialState state, FunctionName requester) {
         long initRoom = state.hasSnapshot() ? 0 : code.maxMemoryBytes();
         budget.reserve(MemoryBudget.Kind.INSTANCES, initRoom, requester);
         GuestInstance instance;
@@ -47,7 +48,7 @@ final class InstanceMemory {
      *
      * @throws MemoryBudgetException when they do not fit; a snapshot that did not fit is dropped
      */
-    private void countNew(InitialState state, GuestInstance instance, String requester) {
+    private void countNew(InitialState state, GuestInstance instance, FunctionName requester) {
         long snapshot = state.countOnce();
         if (snapshot > 0) {
             try {

@@ -2,6 +2,7 @@ package dev.kiln.host.pool;
 
 import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.FaultPoint;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestInstance;
@@ -437,7 +438,7 @@ public final class InstancePool {
     }
 
     /** Drains every pool of a deleted function; late invocations get instances that are closed. */
-    public void retire(String function) {
+    public void retire(FunctionName function) {
         drainAll(directory.retire(function));
     }
 
@@ -515,7 +516,7 @@ public final class InstancePool {
      * Counts one more instance against the host-wide limit, closing the instance idle the longest
      * (beyond its pool's minimum) anywhere on the host if the limit is reached.
      */
-    private void reserveHostSlot(String forFunction) {
+    private void reserveHostSlot(FunctionName forFunction) {
         hostLimit.reserve(forFunction, evictor::oldestIdle);
     }
 
@@ -545,7 +546,7 @@ public final class InstancePool {
     /** Instance counts of a function's pools. */
     public record Stats(int idle, int leased, int live) {}
 
-    public Stats stats(String function) {
+    public Stats stats(FunctionName function) {
         return directory.stats(function);
     }
 
@@ -560,7 +561,7 @@ public final class InstancePool {
     }
 
     /** Calls {@code action} with the instance counts of every function's pools. */
-    void forEachFunction(BiConsumer<String, Stats> action) {
+    void forEachFunction(BiConsumer<FunctionName, Stats> action) {
         directory.forEachFunction(action);
     }
 
@@ -583,7 +584,7 @@ public final class InstancePool {
         drainAll(directory.removeAll());
         Map<String, Integer> leaks = new TreeMap<>();
         for (Lease l : outstanding) {
-            String f = l.owner == null ? "(upload check)" : l.owner.spec().function();
+            String f = l.owner == null ? "(upload check)" : l.owner.spec().function().toString();
             leaks.merge(f, 1, Integer::sum);
         }
         if (!leaks.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.observability.Metrics;
 import java.util.EnumMap;
 import java.util.List;
@@ -40,7 +41,7 @@ public final class MemoryBudget {
     /** Closes idle instances to free at least some bytes; returns what it freed (0: nothing). */
     @FunctionalInterface
     public interface Evictor {
-        long free(long neededBytes, String requester);
+        long free(long neededBytes, FunctionName requester);
     }
 
     /** Rounds of evict-and-retry before refusing: others may take the room we freed. */
@@ -148,7 +149,7 @@ public final class MemoryBudget {
      *
      * @throws MemoryBudgetException when they do not fit even then
      */
-    void reserve(Kind kind, long bytes, String requester) {
+    void reserve(Kind kind, long bytes, FunctionName requester) {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             if (tryReserve(kind, bytes)) {
                 return;

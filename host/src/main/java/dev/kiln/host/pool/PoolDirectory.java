@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.sandbox.GuestInstance;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,10 +23,10 @@ import java.util.function.Supplier;
 final class PoolDirectory {
     private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
-    private final Map<String, FunctionPools> functions = new ConcurrentHashMap<>();
+    private final Map<FunctionName, FunctionPools> functions = new ConcurrentHashMap<>();
 
     /** Deleted functions, and when: late invocations of them get instances that are not kept. */
-    private final Map<String, Long> retired = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Long> retired = new ConcurrentHashMap<>();
 
     /** The pools of one function: the active one, and identities it has left behind. */
     private static final class FunctionPools {
@@ -103,7 +104,7 @@ final class PoolDirectory {
     }
 
     /** Forgets that {@code function} was deleted (it is being created again). */
-    void unretire(String function) {
+    void unretire(FunctionName function) {
         retired.remove(function);
     }
 
@@ -127,7 +128,7 @@ final class PoolDirectory {
     }
 
     /** Marks {@code function} deleted and removes its pools (the caller drains them). */
-    List<VersionPool> retire(String function) {
+    List<VersionPool> retire(FunctionName function) {
         retired.put(function, System.nanoTime());
         FunctionPools fp = functions.remove(function);
         if (fp == null) {
@@ -143,7 +144,7 @@ final class PoolDirectory {
     /** Removes every function's pools (the caller drains them): at shutdown. */
     List<VersionPool> removeAll() {
         List<VersionPool> out = new ArrayList<>();
-        for (String f : new ArrayList<>(functions.keySet())) {
+        for (FunctionName f : new ArrayList<>(functions.keySet())) {
             FunctionPools fp = functions.remove(f);
             if (fp != null) {
                 synchronized (fp) {
@@ -175,13 +176,13 @@ final class PoolDirectory {
     }
 
     /** Instance counts of a function's pools. */
-    InstancePool.Stats stats(String function) {
+    InstancePool.Stats stats(FunctionName function) {
         FunctionPools fp = functions.get(function);
         return fp == null ? new InstancePool.Stats(0, 0, 0) : stats(fp);
     }
 
     /** Calls {@code action} with the instance counts of every function's pools. */
-    void forEachFunction(BiConsumer<String, InstancePool.Stats> action) {
+    void forEachFunction(BiConsumer<FunctionName, InstancePool.Stats> action) {
         for (var e : functions.entrySet()) {
             action.accept(e.getKey(), stats(e.getValue()));
         }

@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.sandbox.GuestInstance;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ final class PoolEvictor {
      * requester}, least recently used first, to free {@code neededBytes}; see {@link
      * EvictionPolicy}. Returns the bytes freed.
      */
-    long forBudget(long neededBytes, String requester) {
+    long forBudget(long neededBytes, FunctionName requester) {
         List<EvictionPolicy.Candidate<Victim>> candidates = new ArrayList<>();
         directory.forEachPool(
                 p -> {

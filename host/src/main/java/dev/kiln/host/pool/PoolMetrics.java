@@ -43,9 +43,16 @@ final class PoolMetrics {
                 sink ->
                         pool.forEachFunction(
                                 (function, stats) -> {
-                                    String[] name = splitName(function);
-                                    sink.add(stats.idle(), name[0], name[1], "idle");
-                                    sink.add(stats.leased(), name[0], name[1], "busy");
+                                    sink.add(
+                                            stats.idle(),
+                                            function.service(),
+                                            function.function(),
+                                            "idle");
+                                    sink.add(
+                                            stats.leased(),
+                                            function.service(),
+                                            function.function(),
+                                            "busy");
                                 }));
         metrics.gauge(
                 "kiln_instances",
@@ -73,12 +80,5 @@ final class PoolMetrics {
                         + " are not stored).",
                 List.of(),
                 sink -> sink.add(pool.memoryBudget().used(MemoryBudget.Kind.SNAPSHOTS)));
-    }
-
-    private static String[] splitName(String function) {
-        int slash = function.indexOf('/');
-        return slash < 0
-                ? new String[] {function, ""}
-                : new String[] {function.substring(0, slash), function.substring(slash + 1)};
     }
 }

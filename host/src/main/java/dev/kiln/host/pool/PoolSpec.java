@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
 
@@ -7,7 +8,7 @@ import dev.kiln.host.sandbox.ModuleLimits;
  * Which pool an invocation takes its instance from, and how that pool is sized. A function has one
  * active pool; a new version, handler, memory cap or isolation makes a new one and the old drains.
  *
- * @param function {@code service/function}
+ * @param function the function it serves
  * @param key the compiled code its instances come from
  * @param minInstances instances kept ready whether or not invocations come (provisioned)
  * @param maxInstances most instances alive at once; 0 means only the host-wide limit applies
@@ -15,7 +16,7 @@ import dev.kiln.host.sandbox.ModuleLimits;
  *     the same bytes makes a new pool that runs {@code kiln_init} again (ADR 0028)
  */
 public record PoolSpec(
-        String function,
+        FunctionName function,
         VersionKey key,
         Isolation isolation,
         int minInstances,
@@ -24,7 +25,7 @@ public record PoolSpec(
 
     /** A pool of no particular version (benchmarks, tests). */
     public PoolSpec(
-            String function,
+            FunctionName function,
             VersionKey key,
             Isolation isolation,
             int minInstances,
@@ -36,7 +37,7 @@ public record PoolSpec(
     public static PoolSpec of(FunctionInfo f, ModuleLimits limits) {
         var s = f.settings();
         return new PoolSpec(
-                f.service() + "/" + f.name(),
+                new FunctionName(f.service(), f.name()),
                 VersionKey.of(f.latest().sha256(), s, limits),
                 Isolation.fromWire(s.isolation()).orElse(Isolation.FRESH),
                 s.minInstances(),

@@ -3,6 +3,7 @@ package dev.kiln.host.registry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
 import dev.kiln.host.storage.DiskSpace;
@@ -25,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Registry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Connection db;
     private final BlobStore blobs;
     private final DiskSpace space;
-    private final Map<String, FunctionInfo> cache = new ConcurrentHashMap<>();
+    private final Map<FunctionName, FunctionInfo> cache = new ConcurrentHashMap<>();
 
     private Registry(Connection db, BlobStore blobs, DiskSpace space) {
         this.db = db;
@@ -359,7 +358,7 @@ public final class Registry implements AutoCloseable {
         if (f == null) {
             throw new KilnException(
                     ErrorCode.FUNCTION_NOT_FOUND,
-                    "function " + service + "/" + function + " does not exist");
+                    "function " + key(service, function) + " does not exist");
         }
         return f;
     }
@@ -400,19 +399,11 @@ public final class Registry implements AutoCloseable {
     }
 
     private static void checkName(String what, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST,
-                    what
-                            + " name '"
-                            + (name == null ? "" : name.replaceAll("[^\\x20-\\x7e]", "?"))
-                            + "' must match "
-                            + NAME.pattern());
-        }
+        FunctionName.checkName(what, name);
     }
 
-    private static String key(String service, String function) {
-        return service + "/" + function;
+    private static FunctionName key(String service, String function) {
+        return new FunctionName(service, function);
     }
 
     private static String settingsJson(FunctionSettings s) {

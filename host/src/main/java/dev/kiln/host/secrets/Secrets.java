@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.storage.DocumentTable;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class Secrets implements AutoCloseable {
 
     private final DocumentTable table;
     private volatile SecretKeyring keyring;
-    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Entry> entries = new ConcurrentHashMap<>();
 
     private Secrets(DocumentTable table, SecretKeyring keyring) {
         this.table = table;
@@ -138,7 +139,7 @@ public final class Secrets implements AutoCloseable {
         if (changes.isEmpty()) {
             return;
         }
-        String k = key(service, function);
+        FunctionName k = key(service, function);
         Entry current = entries.getOrDefault(k, new Entry(Map.of(), Map.of()));
         Map<String, String> values = merged(current.values(), changes);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -273,7 +274,7 @@ public final class Secrets implements AutoCloseable {
                 | IllegalArgumentException
                 | java.time.format.DateTimeParseException e) {
             throw new IllegalStateException(
-                    "the stored secrets of " + service + "/" + function + " are not readable");
+                    "the stored secrets of " + key(service, function) + " are not readable");
         }
     }
 
@@ -283,8 +284,8 @@ public final class Secrets implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String key(String service, String function) {
-        return service + "/" + function;
+    private static FunctionName key(String service, String function) {
+        return new FunctionName(service, function);
     }
 
     private static String printable(String s) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -60,8 +61,8 @@ record Trigger(
         }
     }
 
-    String functionKey() {
-        return service + "/" + function;
+    FunctionName functionKey() {
+        return new FunctionName(service, function);
     }
 
     /** The key under which a timer's fires are marked in the event queue. */
@@ -74,7 +75,7 @@ record Trigger(
      * and ids hold no slash).
      */
     static String fireKeyPrefix(String service, String function) {
-        return "timer:" + service + "/" + function + "/";
+        return "timer:" + new FunctionName(service, function) + "/";
     }
 
     /**

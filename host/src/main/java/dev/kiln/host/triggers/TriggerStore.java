@@ -1,5 +1,6 @@
 package dev.kiln.host.triggers;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.storage.DocumentTable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,20 +19,15 @@ import org.slf4j.LoggerFactory;
 final class TriggerStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TriggerStore.class);
     private final DocumentTable table;
-    private final Map<String, Trigger> byKey = new ConcurrentHashMap<>();
+    private final Map<Key, Trigger> byKey = new ConcurrentHashMap<>();
     private volatile Map<String, List<Trigger>> subscribers = Map.of();
 
     TriggerStore(DocumentTable table) {
         this.table = table;
         for (DocumentTable.Document d : table.all()) {
-            int slash = d.owner().indexOf('/');
             try {
-                Trigger t =
-                        Trigger.fromStored(
-                                d.owner().substring(0, slash),
-                                d.owner().substring(slash + 1),
-                                d.id(),
-                                d.body());
+                FunctionName owner = FunctionName.parse(d.owner());
+                Trigger t = Trigger.fromStored(owner.service(), owner.function(), d.id(), d.body());
                 byKey.put(key(t.functionKey(), t.id()), t);
             } catch (RuntimeException e) {
                 // Kept on disk, left out of service: one unreadable trigger must not stop Kiln.
@@ -42,14 +38,14 @@ final class TriggerStore implements AutoCloseable {
     }
 
     Optional<Trigger> get(String service, String function, String id) {
-        return Optional.ofNullable(byKey.get(key(service + "/" + function, id)));
+        return Optional.ofNullable(byKey.get(new Key(new FunctionName(service, function), id)));
     }
 
     /** A function's triggers, sorted by id. */
     List<Trigger> of(String service, String function) {
-        String prefix = service + "/" + function + "\0";
+        FunctionName name = new FunctionName(service, function);
         return byKey.entrySet().stream()
-                .filter(e -> e.getKey().startsWith(prefix))
+                .filter(e -> e.getKey().function().equals(name))
                 .map(Map.Entry::getValue)
                 .sorted(Comparator.comparing(Trigger::id))
                 .toList();
@@ -70,14 +66,15 @@ final class TriggerStore implements AutoCloseable {
     }
 
     synchronized void put(Trigger t) {
-        table.put(t.functionKey(), t.id(), t.stored());
+        table.put(t.functionKey().toString(), t.id(), t.stored());
         byKey.put(key(t.functionKey(), t.id()), t);
         reindex();
     }
 
     synchronized boolean delete(String service, String function, String id) {
-        boolean existed = table.delete(service + "/" + function, id);
-        byKey.remove(key(service + "/" + function, id));
+        FunctionName name = new FunctionName(service, function);
+        boolean existed = table.delete(name.toString(), id);
+        byKey.remove(new Key(name, id));
         reindex();
         return existed;
     }
@@ -85,7 +82,7 @@ final class TriggerStore implements AutoCloseable {
     /** Deletes every trigger of a function; returns them. */
     synchronized List<Trigger> deleteAll(String service, String function) {
         List<Trigger> gone = of(service, function);
-        table.deleteOwner(service + "/" + function);
+        table.deleteOwner(new FunctionName(service, function).toString());
         for (Trigger t : gone) {
             byKey.remove(key(t.functionKey(), t.id()));
         }
@@ -110,8 +107,11 @@ final class TriggerStore implements AutoCloseable {
         subscribers = Map.copyOf(index);
     }
 
-    private static String key(String functionKey, String id) {
-        return functionKey + "\0" + id;
+    /** Where a trigger is kept: its function and its id there. */
+    private record Key(FunctionName function, String id) {}
+
+    private static Key key(FunctionName function, String id) {
+        return new Key(function, id);
     }
 
     @Override

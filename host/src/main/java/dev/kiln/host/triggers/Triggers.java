@@ -3,6 +3,7 @@ package dev.kiln.host.triggers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
@@ -207,7 +208,10 @@ public final class Triggers implements AutoCloseable {
                         () ->
                                 new KilnException(
                                         ErrorCode.NOT_FOUND,
-                                        "no trigger '" + id + "' on " + service + "/" + function));
+                                        "no trigger '"
+                                                + id
+                                                + "' on "
+                                                + new FunctionName(service, function)));
     }
 
     private void checkFanOut(Trigger t, Trigger before) {

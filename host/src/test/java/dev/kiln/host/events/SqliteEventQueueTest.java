@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -93,12 +94,25 @@ class SqliteEventQueueTest {
                 batch.add(event("g" + i, "g"));
             }
             q.enqueue(batch, null, EventQueue.Overflow.REJECT).join();
-            var leased = q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join();
+            var leased =
+                    q.lease(10, Instant.now(), k -> k.equals(new FunctionName("svc", "f")) ? 2 : 0)
+                            .join();
             assertThat(leased.stream().filter(e -> e.function().equals("f"))).hasSize(2);
             assertThat(leased.stream().filter(e -> e.function().equals("g"))).hasSize(5);
-            assertThat(q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join()).isEmpty();
+            assertThat(
+                            q.lease(
+                                            10,
+                                            Instant.now(),
+                                            k -> k.equals(new FunctionName("svc", "f")) ? 2 : 0)
+                                    .join())
+                    .isEmpty();
             q.complete(leased.get(0), new Completion.Done(List.of())).join();
-            assertThat(q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 2 : 0).join())
+            assertThat(
+                            q.lease(
+                                            10,
+                                            Instant.now(),
+                                            k -> k.equals(new FunctionName("svc", "f")) ? 2 : 0)
+                                    .join())
                     .hasSize(1);
         }
     }
@@ -114,16 +128,34 @@ class SqliteEventQueueTest {
             q.enqueue(List.of(event("g0", "g")), null, EventQueue.Overflow.REJECT).join();
             // f may run one at a time; its 99 older events must not keep g's from being leased,
             // neither in the lease that fills f's cap nor in the ones after it.
-            var first = q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join();
+            var first =
+                    q.lease(8, Instant.now(), k -> k.equals(new FunctionName("svc", "f")) ? 1 : 0)
+                            .join();
             assertThat(first).extracting(QueuedEvent::requestId).containsExactly("f0", "g0");
-            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join()).isEmpty();
+            assertThat(
+                            q.lease(
+                                            8,
+                                            Instant.now(),
+                                            k -> k.equals(new FunctionName("svc", "f")) ? 1 : 0)
+                                    .join())
+                    .isEmpty();
             q.enqueue(List.of(event("g1", "g")), null, EventQueue.Overflow.REJECT).join();
-            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+            assertThat(
+                            q.lease(
+                                            8,
+                                            Instant.now(),
+                                            k -> k.equals(new FunctionName("svc", "f")) ? 1 : 0)
+                                    .join())
                     .extracting(QueuedEvent::requestId)
                     .containsExactly("g1");
             // Once f's attempt ends, its next event is leased, still one at a time.
             q.complete(first.get(0), new Completion.Done(List.of())).join();
-            assertThat(q.lease(8, Instant.now(), k -> k.equals("svc/f") ? 1 : 0).join())
+            assertThat(
+                            q.lease(
+                                            8,
+                                            Instant.now(),
+                                            k -> k.equals(new FunctionName("svc", "f")) ? 1 : 0)
+                                    .join())
                     .extracting(QueuedEvent::requestId)
                     .containsExactly("f1");
         }
@@ -210,7 +242,9 @@ class SqliteEventQueueTest {
             assertThat(q.redrive("svc", "f", "a").join()).isEqualTo(1);
             assertThat(q.deleteDeadLetter("svc", "f", "b").join()).isTrue();
             assertThat(q.deleteDeadLetter("svc", "f", "b").join()).isFalse();
-            var redriven = q.lease(10, Instant.now(), k -> k.equals("svc/f") ? 0 : -1).join();
+            var redriven =
+                    q.lease(10, Instant.now(), k -> k.equals(new FunctionName("svc", "f")) ? 0 : -1)
+                            .join();
             assertThat(redriven)
                     .filteredOn(e -> e.function().equals("f"))
                     .singleElement()
@@ -362,7 +396,7 @@ class SqliteEventQueueTest {
             q.purge("svc", "f").join();
             assertThat(q.stats("svc", "f").depth()).isZero();
             assertThat(q.stats("svc", "g").depth()).isEqualTo(1);
-            assertThat(q.allStats()).containsOnlyKeys("svc/g");
+            assertThat(q.allStats()).containsOnlyKeys(new FunctionName("svc", "g"));
         }
     }
 

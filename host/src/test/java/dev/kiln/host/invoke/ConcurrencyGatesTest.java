@@ -3,6 +3,7 @@ package dev.kiln.host.invoke;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ class ConcurrencyGatesTest {
             kiln.patch("p", "limited", "{\"maxConcurrency\":2}");
             assertThat(kiln.invoke("p", "limited", "a").statusCode()).isEqualTo(200);
             assertThat(kiln.invoke("p", "free", "a").statusCode()).isEqualTo(200);
-            assertThat(invoker.gatedFunctions()).containsExactly("p/limited");
+            assertThat(invoker.gatedFunctions()).containsExactly(new FunctionName("p", "limited"));
 
             var deleted =
                     kiln.send(kiln.admin("/api/v1/services/p/functions/limited").DELETE().build());
@@ -34,7 +35,7 @@ class ConcurrencyGatesTest {
             kiln.patch("p", "limited", "{\"maxInstances\":1}");
             var r = kiln.invoke("p", "limited", "b");
             assertThat(r.statusCode() + " " + text(r)).isEqualTo("200 b");
-            assertThat(invoker.gatedFunctions()).containsExactly("p/limited");
+            assertThat(invoker.gatedFunctions()).containsExactly(new FunctionName("p", "limited"));
         }
     }
 }

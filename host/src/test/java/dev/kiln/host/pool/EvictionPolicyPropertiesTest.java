@@ -2,11 +2,13 @@ package dev.kiln.host.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.pool.EvictionPolicy.Candidate;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -22,7 +24,8 @@ import net.jqwik.api.constraints.LongRange;
  * and compared by difference, as the policy does.
  */
 class EvictionPolicyPropertiesTest {
-    static final List<String> FUNCTIONS = List.of("s/a", "s/b", "s/c", "t/a");
+    static final List<FunctionName> FUNCTIONS =
+            Stream.of("s/a", "s/b", "s/c", "t/a").map(FunctionName::parse).toList();
 
     /** Idle instances: unique refs, idle-since times within 2^40 ns of a random origin. */
     @Provide
@@ -48,11 +51,11 @@ class EvictionPolicyPropertiesTest {
     }
 
     @Provide
-    Arbitrary<String> requesters() {
+    Arbitrary<FunctionName> requesters() {
         return Arbitraries.of(FUNCTIONS).injectNull(0.25);
     }
 
-    private static boolean eligible(Candidate<Integer> c, String requester) {
+    private static boolean eligible(Candidate<Integer> c, FunctionName requester) {
         return c.bytes() > 0 && !c.function().equals(requester);
     }
 
@@ -63,7 +66,7 @@ class EvictionPolicyPropertiesTest {
     @Property
     void budgetEvictionFreesEnoughOrNothingAndNeverTheRequestersOwn(
             @ForAll("idle") List<Candidate<Integer>> idle,
-            @ForAll("requesters") String requester,
+            @ForAll("requesters") FunctionName requester,
             @ForAll @LongRange(min = -10, max = 20_000) long needed) {
         List<Candidate<Integer>> chosen = EvictionPolicy.choose(idle, needed, requester);
         long available =
@@ -82,7 +85,7 @@ class EvictionPolicyPropertiesTest {
     @Property
     void budgetEvictionTakesTheLeastRecentlyUsedFirst(
             @ForAll("idle") List<Candidate<Integer>> idle,
-            @ForAll("requesters") String requester,
+            @ForAll("requesters") FunctionName requester,
             @ForAll @LongRange(min = 1, max = 20_000) long needed) {
         List<Candidate<Integer>> chosen = EvictionPolicy.choose(idle, needed, requester);
         for (int i = 1; i < chosen.size(); i++) {

@@ -2,6 +2,7 @@ package dev.kiln.host.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.pool.EvictionPolicy.Candidate;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** Which idle instances make room in the memory budget. */
 class EvictionPolicyTest {
     private static Candidate<String> idle(String name, String function, long since, long bytes) {
-        return new Candidate<>(name, function, since, bytes);
+        return new Candidate<>(name, FunctionName.parse(function), since, bytes);
     }
 
     private static List<String> names(List<Candidate<String>> chosen) {
@@ -23,15 +24,17 @@ class EvictionPolicyTest {
                         idle("newest", "s/a", 300, 10),
                         idle("oldest", "s/b", 100, 10),
                         idle("middle", "s/c", 200, 10));
-        assertThat(names(EvictionPolicy.choose(candidates, 15, "s/x")))
+        assertThat(names(EvictionPolicy.choose(candidates, 15, new FunctionName("s", "x"))))
                 .containsExactly("oldest", "middle");
-        assertThat(names(EvictionPolicy.choose(candidates, 10, "s/x"))).containsExactly("oldest");
+        assertThat(names(EvictionPolicy.choose(candidates, 10, new FunctionName("s", "x"))))
+                .containsExactly("oldest");
     }
 
     @Test
     void neverTheRequestersOwnInstances() {
         var candidates = List.of(idle("mine", "s/me", 1, 100), idle("theirs", "s/b", 2, 100));
-        assertThat(names(EvictionPolicy.choose(candidates, 50, "s/me"))).containsExactly("theirs");
+        assertThat(names(EvictionPolicy.choose(candidates, 50, new FunctionName("s", "me"))))
+                .containsExactly("theirs");
     }
 
     @Test

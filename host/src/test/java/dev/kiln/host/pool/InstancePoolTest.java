@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.sandbox.InvocationLimits;
@@ -69,7 +70,7 @@ class InstancePoolTest {
     }
 
     private static PoolSpec spec(String fn, String sha, Isolation iso, int min, int max) {
-        return new PoolSpec(fn, new VersionKey(sha, RULES), iso, min, max);
+        return new PoolSpec(FunctionName.parse(fn), new VersionKey(sha, RULES), iso, min, max);
     }
 
     private static String invoke(InstancePool.Lease lease, String payload) {
@@ -152,18 +153,18 @@ class InstancePoolTest {
         var s = spec("a/f", "c1", Isolation.FRESH, 2, 0);
         var w = wasm(COUNTER);
         pool.activate(s, w);
-        await(() -> pool.stats("a/f").idle() == 2);
+        await(() -> pool.stats(new FunctionName("a", "f")).idle() == 2);
         var l = pool.acquire(s, w);
         assertThat(l.startKind()).isEqualTo(StartKind.POOL);
         assertThat(invoke(l, "trap")).isEqualTo("Trap");
         pool.release(l); // failed: dropped, and the minimum is restored off this thread
-        await(() -> pool.stats("a/f").idle() == 2);
+        await(() -> pool.stats(new FunctionName("a", "f")).idle() == 2);
         // A witness without a minimum, idle since after a/f's instances: once the TTL sweep has
         // removed it, the sweep has passed a/f's instances too, and the minimum must stay.
         var witness = spec("a/witness", "c1", Isolation.FRESH, 0, 0);
         pool.release(pool.acquire(witness, w));
-        await(() -> pool.stats("a/witness").live() == 0);
-        assertThat(pool.stats("a/f").live()).isEqualTo(2);
+        await(() -> pool.stats(new FunctionName("a", "witness")).live() == 0);
+        assertThat(pool.stats(new FunctionName("a", "f")).live()).isEqualTo(2);
         assertThat(metrics.scrape())
                 .contains("kiln_instances_discarded_total{reason=\"failed\"} 1");
     }
@@ -178,11 +179,14 @@ class InstancePoolTest {
             leases.add(pool.acquire(s, w));
         }
         leases.forEach(pool::release);
-        assertThat(pool.stats("a/f").idle()).isGreaterThanOrEqualTo(4);
+        assertThat(pool.stats(new FunctionName("a", "f")).idle()).isGreaterThanOrEqualTo(4);
         // The sweep takes expired instances out of their pool, then closes them and gives back
         // their host-wide slots: the two counts meet once it has finished.
-        await(() -> pool.stats("a/f").live() == 1 && pool.liveInstances() == 1);
-        assertThat(pool.stats("a/f").live()).isEqualTo(1);
+        await(
+                () ->
+                        pool.stats(new FunctionName("a", "f")).live() == 1
+                                && pool.liveInstances() == 1);
+        assertThat(pool.stats(new FunctionName("a", "f")).live()).isEqualTo(1);
         assertThat(pool.liveInstances()).isEqualTo(1);
     }
 
@@ -197,9 +201,9 @@ class InstancePoolTest {
         pool.release(a1);
         pool.release(a2);
         var b1 = pool.acquire(b, w); // evicts one of a's idle instances
-        assertThat(pool.stats("a/a").live()).isEqualTo(1);
+        assertThat(pool.stats(new FunctionName("a", "a")).live()).isEqualTo(1);
         var b2 = pool.acquire(b, w); // evicts the other
-        assertThat(pool.stats("a/a").live()).isZero();
+        assertThat(pool.stats(new FunctionName("a", "a")).live()).isZero();
         assertThatThrownBy(() -> pool.acquire(a, w))
                 .isInstanceOf(InstanceLimitException.class)
                 .hasMessageContaining("limit of 2 instances");
@@ -225,8 +229,8 @@ class InstancePoolTest {
                     return bytes;
                 };
         pool.activate(s, slow); // the refill counts one instance and starts creating it
-        await(() -> pool.stats("a/f").live() == 1);
-        assertThat(pool.stats("a/f").idle()).isZero();
+        await(() -> pool.stats(new FunctionName("a", "f")).live() == 1);
+        assertThat(pool.stats(new FunctionName("a", "f")).idle()).isZero();
 
         // Not refused at once (the instance being created is this request's), but not forever.
         long t0 = System.nanoTime();
@@ -252,7 +256,8 @@ class InstancePoolTest {
         assertThat(lease.startKind()).isEqualTo(StartKind.POOL);
         assertThat(invoke(lease, "x")).isEqualTo("1");
         pool.release(lease);
-        assertThat(pool.stats("a/f")).isEqualTo(new InstancePool.Stats(1, 0, 1));
+        assertThat(pool.stats(new FunctionName("a", "f")))
+                .isEqualTo(new InstancePool.Stats(1, 0, 1));
     }
 
     @Test
@@ -287,7 +292,7 @@ class InstancePoolTest {
         pool.release(late);
         assertThat(pool.liveInstances()).isZero();
         assertThat(pool.acquire(v2, w).startKind()).isNotEqualTo(StartKind.POOL);
-        assertThat(pool.stats("a/f").leased()).isEqualTo(1);
+        assertThat(pool.stats(new FunctionName("a", "f")).leased()).isEqualTo(1);
     }
 
     @Test
@@ -299,13 +304,14 @@ class InstancePoolTest {
         pool.release(pool.acquire(s, w));
         assertThat(pool.compiledCount()).isEqualTo(1);
         assertThat(cacheFiles()).isEqualTo(1);
-        pool.retire("a/f");
+        pool.retire(new FunctionName("a", "f"));
         pool.evict("c1");
         pool.release(l);
         assertThat(pool.liveInstances()).isZero();
         assertThat(pool.compiledCount()).isZero();
         assertThat(cacheFiles()).isZero();
-        assertThat(pool.stats("a/f")).isEqualTo(new InstancePool.Stats(0, 0, 0));
+        assertThat(pool.stats(new FunctionName("a", "f")))
+                .isEqualTo(new InstancePool.Stats(0, 0, 0));
     }
 
     private long cacheFiles() throws Exception {

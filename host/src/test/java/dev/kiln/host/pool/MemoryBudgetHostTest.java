@@ -5,6 +5,7 @@ import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.host.config.CompileAt;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.net.http.HttpResponse;
@@ -110,14 +111,14 @@ class MemoryBudgetHostTest {
                     .isEqualTo(200);
             assertThat(text(kiln.invoke("a", "hog", "x"))).isEqualTo("ok");
             // Its idle instance holds the 40 MiB it wrote.
-            assertThat(kiln.host().pool().stats("a/hog").idle()).isEqualTo(1);
+            assertThat(kiln.host().pool().stats(new FunctionName("a", "hog")).idle()).isEqualTo(1);
             assertThat(series(kiln, "kiln_memory_budget_used_bytes{kind=\"instances\"}"))
                     .isGreaterThan(40 * MIB);
 
             // 48 MiB of snapshot fits only once the idle 40 MiB are gone.
             HttpResponse<byte[]> up = kiln.deploy("b", "big", Wat.compile(FILLS_AT_INIT));
             assertThat(up.statusCode()).as(text(up)).isEqualTo(201);
-            assertThat(kiln.host().pool().stats("a/hog").idle()).isZero();
+            assertThat(kiln.host().pool().stats(new FunctionName("a", "hog")).idle()).isZero();
             assertThat(series(kiln, "kiln_instances_discarded_total{reason=\"memory_budget\"}"))
                     .isEqualTo(1);
 
@@ -125,7 +126,7 @@ class MemoryBudgetHostTest {
             // the budget cannot keep idle: it is closed on return instead of kept.
             assertThat(text(kiln.invoke("b", "big", "x"))).isEqualTo("ok");
             assertThat(text(kiln.invoke("a", "hog", "x"))).isEqualTo("ok");
-            assertThat(kiln.host().pool().stats("a/hog").idle()).isZero();
+            assertThat(kiln.host().pool().stats(new FunctionName("a", "hog")).idle()).isZero();
             assertThat(series(kiln, "kiln_instances_discarded_total{reason=\"memory_budget\"}"))
                     .isEqualTo(2);
             assertThat(kiln.host().pool().memoryBudget().used()).isLessThanOrEqualTo(72 * MIB);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.observability.Metrics;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -60,12 +61,15 @@ class MemoryBudgetTest {
                     budget.release(MemoryBudget.Kind.INSTANCES, needed);
                     return needed;
                 });
-        budget.reserve(MemoryBudget.Kind.SNAPSHOTS, 250, "s/f");
+        budget.reserve(MemoryBudget.Kind.SNAPSHOTS, 250, new FunctionName("s", "f"));
         assertThat(asked[0]).isEqualTo(150);
         assertThat(budget.used()).isEqualTo(1000);
 
         budget.evictor((needed, requester) -> 0);
-        assertThatThrownBy(() -> budget.reserve(MemoryBudget.Kind.SNAPSHOTS, 1, "s/f"))
+        assertThatThrownBy(
+                        () ->
+                                budget.reserve(
+                                        MemoryBudget.Kind.SNAPSHOTS, 1, new FunctionName("s", "f")))
                 .isInstanceOf(MemoryBudgetException.class);
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.host.pool;
 import static dev.kiln.host.testing.TestHost.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.nio.file.Path;
@@ -41,10 +42,10 @@ class PoolMaintenanceSurvivesErrorTest {
 
         kiln.deploy("p", "echo", Wat.fixture("echo"));
         assertThat(kiln.invoke("p", "echo", "x").statusCode()).isEqualTo(200);
-        assertThat(kiln.host().pool().stats("p/echo").idle()).isPositive();
+        assertThat(kiln.host().pool().stats(new FunctionName("p", "echo")).idle()).isPositive();
         await(
                 "the idle instance to expire",
                 WAIT,
-                () -> kiln.host().pool().stats("p/echo").live() == 0);
+                () -> kiln.host().pool().stats(new FunctionName("p", "echo")).live() == 0);
     }
 }

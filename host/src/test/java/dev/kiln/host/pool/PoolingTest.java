@@ -5,6 +5,7 @@ import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.host.config.CompileAt;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
 import java.net.http.HttpResponse;
@@ -142,7 +143,10 @@ class PoolingTest {
             try {
                 var busy = other.submit(() -> kiln.invoke("p", "sleepy", "2000"));
                 // The only instance is busy: the next one is made now.
-                await(() -> kiln.host().pool().stats("p/sleepy").leased() == 1);
+                await(
+                        () ->
+                                kiln.host().pool().stats(new FunctionName("p", "sleepy")).leased()
+                                        == 1);
                 assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("warm");
                 assertThat(start(busy.get())).isEqualTo("pool");
             } finally {
@@ -226,7 +230,10 @@ class PoolingTest {
             ExecutorService clients = Executors.newFixedThreadPool(3);
             try {
                 var first = clients.submit(() -> kiln.invoke("p", "sleepy", "1500"));
-                await(() -> kiln.host().pool().stats("p/sleepy").leased() == 1);
+                await(
+                        () ->
+                                kiln.host().pool().stats(new FunctionName("p", "sleepy")).leased()
+                                        == 1);
                 // Waits in the queue until the first finishes, then runs.
                 var queued = clients.submit(() -> kiln.invoke("p", "sleepy", "8000"));
                 await(() -> metric(kiln, "kiln_invocations_waiting") == 1);
@@ -280,7 +287,7 @@ class PoolingTest {
                 for (int i = 0; i < 4; i++) {
                     inFlight.add(clients.submit(() -> kiln.invoke("p", "f", "400")));
                 }
-                await(() -> kiln.host().pool().stats("p/f").leased() == 4);
+                await(() -> kiln.host().pool().stats(new FunctionName("p", "f")).leased() == 4);
                 assertThat(kiln.deploy("p", "f", v2).statusCode()).isEqualTo(200);
                 for (var f : inFlight) {
                     assertThat(f.get().statusCode()).as(text(f.get())).isEqualTo(200);
@@ -293,7 +300,7 @@ class PoolingTest {
             assertThat(text(after)).isEqualTo("v2");
             assertThat(start(after)).isEqualTo("pool"); // the upload's checked instance
             // The old version's instances are gone; only the new one is kept.
-            assertThat(kiln.host().pool().stats("p/f").live()).isEqualTo(1);
+            assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).live()).isEqualTo(1);
             assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
             assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
         }
@@ -304,7 +311,7 @@ class PoolingTest {
         try (TestHost kiln = TestHost.start(data)) {
             kiln.deploy("p", "f", Wat.fixture("sleepy"));
             assertThat(kiln.patch("p", "f", "{\"minInstances\":3}").statusCode()).isEqualTo(200);
-            assertThat(kiln.host().pool().stats("p/f").idle()).isEqualTo(3);
+            assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).idle()).isEqualTo(3);
             // A new version is warmed before it is stored: ready as soon as the PUT answers.
             byte[] v2 =
                     Wat.compile(
@@ -315,12 +322,13 @@ class PoolingTest {
                                             StandardCharsets.UTF_8)
                                     .replace("\"v1\"", "\"v2\""));
             kiln.deploy("p", "f", v2);
-            assertThat(kiln.host().pool().stats("p/f").idle()).isGreaterThanOrEqualTo(3);
+            assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).idle())
+                    .isGreaterThanOrEqualTo(3);
             assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
         }
         try (TestHost kiln = TestHost.start(data)) {
             // After a restart the minimum comes back in the background, from the disk cache.
-            await(() -> kiln.host().pool().stats("p/f").idle() == 3);
+            await(() -> kiln.host().pool().stats(new FunctionName("p", "f")).idle() == 3);
             var r = kiln.invoke("p", "f", "");
             assertThat(text(r)).isEqualTo("v2");
             assertThat(start(r)).isEqualTo("pool");
@@ -338,7 +346,7 @@ class PoolingTest {
             assertThat(kiln.host().pool().compiledCount()).isEqualTo(2);
             var deleted = kiln.send(kiln.admin("/api/v1/services/p/functions/f").DELETE().build());
             assertThat(deleted.statusCode()).isEqualTo(204);
-            assertThat(kiln.host().pool().stats("p/f").live()).isZero();
+            assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).live()).isZero();
             assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
             assertThat(kiln.host().pool().compiledCount()).isEqualTo(1);
             assertThat(kiln.invoke("p", "g", "hi").statusCode()).isEqualTo(200);
