@@ -3,6 +3,7 @@ package dev.kiln.host.deploy;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.pool.Isolation;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.sandbox.Abi;
 import java.io.IOException;
@@ -23,7 +24,6 @@ final class SettingsRules {
     static final int MAX_CONCURRENCY = SettingsLimits.FIXED.maxConcurrency();
     static final int MAX_DIRS = 8;
     private static final Pattern GUEST_DIR = Pattern.compile("(/[A-Za-z0-9._-]{1,64}){1,8}");
-    static final Set<String> ISOLATION = Set.of("fresh", "reuse");
     static final Set<String> HTTP_AUTH = Set.of("anonymous", "key");
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
 
@@ -65,7 +65,7 @@ final class SettingsRules {
         if (s.maxConcurrency() < 0 || s.maxConcurrency() > MAX_CONCURRENCY) {
             throw bad("maxConcurrency must be between 0 (no limit) and " + MAX_CONCURRENCY);
         }
-        if (!ISOLATION.contains(s.isolation())) {
+        if (Isolation.fromWire(s.isolation()).isEmpty()) {
             throw bad("isolation must be fresh or reuse");
         }
         if (!HTTP_AUTH.contains(s.httpAuth())) {
@@ -85,7 +85,8 @@ final class SettingsRules {
             throw bad("minInstances must not exceed maxInstances");
         }
         // wasi-cgi runs a new instance per request: there is nothing to keep warm or reuse.
-        if (abi == Abi.WASI_CGI && (s.minInstances() > 0 || !"fresh".equals(s.isolation()))) {
+        if (abi == Abi.WASI_CGI
+                && (s.minInstances() > 0 || !Isolation.FRESH.wire().equals(s.isolation()))) {
             throw bad(
                     "minInstances and isolation reuse apply to the kiln ABI only; wasi-cgi"
                             + " functions get a new instance per request");

@@ -37,7 +37,7 @@ final class AttemptDecider {
         if (pastMaxAge(createdAt, now, config)) {
             return Optional.of(
                     new AttemptDecision.DeadLetter(
-                            AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED, attempts - 1));
+                            DeadLetterReason.EVENT_AGE_EXCEEDED, attempts - 1));
         }
         return Optional.empty();
     }
@@ -58,7 +58,7 @@ final class AttemptDecider {
             case OVERLOADED ->
                     pastMaxAge(createdAt, now, config)
                             ? new AttemptDecision.DeadLetter(
-                                    AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED, attempts - 1)
+                                    DeadLetterReason.EVENT_AGE_EXCEEDED, attempts - 1)
                             : throttled(now);
             case REFUSED -> throttled(now);
             case START_CRASHED ->
@@ -76,8 +76,8 @@ final class AttemptDecider {
                 }
                 yield new AttemptDecision.DeadLetter(
                         attempts >= config.maxAttempts()
-                                ? AttemptDecision.DeadLetter.RETRIES_EXHAUSTED
-                                : AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED,
+                                ? DeadLetterReason.RETRIES_EXHAUSTED
+                                : DeadLetterReason.EVENT_AGE_EXCEEDED,
                         attempts);
             }
         };

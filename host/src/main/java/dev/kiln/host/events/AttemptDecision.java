@@ -23,11 +23,7 @@ sealed interface AttemptDecision {
     /**
      * Out of attempts or time.
      *
-     * @param reason {@link #RETRIES_EXHAUSTED} or {@link #EVENT_AGE_EXCEEDED}
      * @param attempts attempts that actually ran
      */
-    record DeadLetter(String reason, int attempts) implements AttemptDecision {
-        static final String RETRIES_EXHAUSTED = "retries_exhausted";
-        static final String EVENT_AGE_EXCEEDED = "event_age_exceeded";
-    }
+    record DeadLetter(DeadLetterReason reason, int attempts) implements AttemptDecision {}
 }

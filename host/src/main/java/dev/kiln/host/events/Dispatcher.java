@@ -6,6 +6,7 @@ import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.InvocationResult;
 import dev.kiln.host.invoke.Invoker;
@@ -396,7 +397,7 @@ final class Dispatcher implements AutoCloseable {
                                                 e,
                                                 "success",
                                                 e.attempts(),
-                                                "ok",
+                                                InvocationOutcome.OK_WIRE,
                                                 null,
                                                 ok.body(),
                                                 limits.maxEventBytes()))
@@ -480,7 +481,7 @@ final class Dispatcher implements AutoCloseable {
             AttemptDecision.DeadLetter decision,
             String errorCode,
             String message) {
-        String reason = decision.reason();
+        String reason = decision.reason().wire();
         int attempts = decision.attempts();
         List<NewEvent> followUps = new ArrayList<>();
         boolean keep = false;
@@ -535,7 +536,7 @@ final class Dispatcher implements AutoCloseable {
                         RequestIds.next(),
                         target.service(),
                         target.function(),
-                        "event",
+                        TriggerKind.EVENT.wire(),
                         kind + ":" + from.functionKey(),
                         record,
                         from.depth() + 1));

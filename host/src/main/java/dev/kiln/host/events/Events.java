@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
@@ -231,7 +232,12 @@ public final class Events implements AutoCloseable {
         return queue.enqueue(
                         List.of(
                                 new NewEvent(
-                                        requestId, service, function, "invoke", "invoke", payload,
+                                        requestId,
+                                        service,
+                                        function,
+                                        TriggerKind.INVOKE.wire(),
+                                        "invoke",
+                                        payload,
                                         0)),
                         null,
                         EventQueue.Overflow.REJECT)

@@ -1,6 +1,7 @@
 package dev.kiln.host.http;
 
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
 import io.undertow.server.HttpServerExchange;
@@ -39,7 +40,8 @@ final class InvocationDispatch {
                                         Responses.requestId(ex),
                                         service,
                                         function,
-                                        http == null ? "invoke" : "http",
+                                        (http == null ? TriggerKind.INVOKE : TriggerKind.HTTP)
+                                                .wire(),
                                         body,
                                         http),
                                 http != null));

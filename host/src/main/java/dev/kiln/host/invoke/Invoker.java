@@ -5,6 +5,7 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
@@ -218,8 +219,8 @@ public final class Invoker implements AutoCloseable {
                                         request,
                                         function,
                                         refusal == ConcurrencyLimits.Refusal.QUEUE_FULL
-                                                ? "queue_full"
-                                                : "queue_timeout",
+                                                ? OverloadReason.QUEUE_FULL
+                                                : OverloadReason.QUEUE_TIMEOUT,
                                         limitMessage(function, refusal))));
     }
 
@@ -273,7 +274,7 @@ public final class Invoker implements AutoCloseable {
                                             ? overloaded(
                                                     request,
                                                     function,
-                                                    "queue_timeout",
+                                                    OverloadReason.QUEUE_TIMEOUT,
                                                     "no worker was free within "
                                                             + config.queueWait().toMillis()
                                                             + " ms")
@@ -291,7 +292,7 @@ public final class Invoker implements AutoCloseable {
                     overloaded(
                             request,
                             function,
-                            "workers_busy",
+                            OverloadReason.WORKERS_BUSY,
                             "too many invocations are waiting; retry later"));
         }
     }
@@ -303,8 +304,11 @@ public final class Invoker implements AutoCloseable {
     }
 
     private InvocationResult overloaded(
-            InvocationRequest request, FunctionInfo function, String reason, String message) {
-        overloads.inc(function.service(), function.name(), reason);
+            InvocationRequest request,
+            FunctionInfo function,
+            OverloadReason reason,
+            String message) {
+        overloads.inc(function.service(), function.name(), reason.wire());
         return new InvocationResult(
                 request.requestId(), new InvocationOutcome.Overloaded(message), 0, 0, 0, null);
     }
@@ -455,7 +459,10 @@ public final class Invoker implements AutoCloseable {
                                 overloads.inc(
                                         function.service(),
                                         function.name(),
-                                        e.timedOut() ? "queue_timeout" : "instance_limit");
+                                        (e.timedOut()
+                                                        ? OverloadReason.QUEUE_TIMEOUT
+                                                        : OverloadReason.INSTANCE_LIMIT)
+                                                .wire());
                                 return new SandboxResult(
                                         new InvocationOutcome.Overloaded(e.getMessage()),
                                         List.of(),
@@ -464,7 +471,10 @@ public final class Invoker implements AutoCloseable {
                             } catch (MemoryBudgetException e) {
                                 // No room for a new instance (or its code or snapshot) even after
                                 // evicting idle ones: like any other capacity limit, 429.
-                                overloads.inc(function.service(), function.name(), "memory_budget");
+                                overloads.inc(
+                                        function.service(),
+                                        function.name(),
+                                        OverloadReason.MEMORY_BUDGET.wire());
                                 return new SandboxResult(
                                         new InvocationOutcome.Overloaded(e.getMessage()),
                                         List.of(),
@@ -509,13 +519,13 @@ public final class Invoker implements AutoCloseable {
         long bytesOut = 0;
         String message = null;
         if (result.outcome() instanceof InvocationOutcome.Ok ok) {
-            code = "ok";
+            code = ok.wire();
             invocations.inc(function.service(), function.name(), code);
-            status = "http".equals(request.trigger()) ? ok.status() : 200;
+            status = TriggerKind.HTTP.wire().equals(request.trigger()) ? ok.status() : 200;
             bytesOut = ok.body().length;
         } else {
             var failure = (InvocationOutcome.Failure) result.outcome();
-            code = failure.code().wire();
+            code = failure.wire();
             invocations.inc(function.service(), function.name(), code);
             status = failure.code().httpStatus();
             message = failure.message();

@@ -2,6 +2,7 @@ package dev.kiln.host.triggers;
 
 import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.FaultPoint;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.events.FireMark;
@@ -173,7 +174,7 @@ final class TimerScheduler implements AutoCloseable {
                                         RequestIds.next(),
                                         t.service(),
                                         t.function(),
-                                        "timer",
+                                        TriggerKind.TIMER.wire(),
                                         "timer:" + t.id(),
                                         timer.payloadBytes(),
                                         0));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.events.NewEvent;
@@ -272,7 +273,7 @@ public final class Triggers implements AutoCloseable {
                             requestId,
                             t.service(),
                             t.function(),
-                            "event",
+                            TriggerKind.EVENT.wire(),
                             "topic:" + topic,
                             payload,
                             0));

@@ -97,10 +97,9 @@ class AttemptDeciderPropertiesTest {
             case AttemptDecision.DeadLetter dl -> {
                 assertThat(dl.attempts()).isEqualTo(attempts);
                 if (attempts >= config.maxAttempts()) {
-                    assertThat(dl.reason()).isEqualTo(AttemptDecision.DeadLetter.RETRIES_EXHAUSTED);
+                    assertThat(dl.reason()).isEqualTo(DeadLetterReason.RETRIES_EXHAUSTED);
                 } else {
-                    assertThat(dl.reason())
-                            .isEqualTo(AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED);
+                    assertThat(dl.reason()).isEqualTo(DeadLetterReason.EVENT_AGE_EXCEEDED);
                     // The latest retry time the jitter allows would have been too late.
                     assertThat(now.plusMillis(nominal)).isAfter(deadline);
                 }
@@ -149,7 +148,7 @@ class AttemptDeciderPropertiesTest {
             assertThat(d)
                     .isEqualTo(
                             new AttemptDecision.DeadLetter(
-                                    AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED, attempts - 1));
+                                    DeadLetterReason.EVENT_AGE_EXCEEDED, attempts - 1));
             return;
         }
         assertThat(d).isInstanceOf(AttemptDecision.Retry.class);
@@ -173,7 +172,7 @@ class AttemptDeciderPropertiesTest {
             assertThat(d)
                     .contains(
                             new AttemptDecision.DeadLetter(
-                                    AttemptDecision.DeadLetter.EVENT_AGE_EXCEEDED, attempts - 1));
+                                    DeadLetterReason.EVENT_AGE_EXCEEDED, attempts - 1));
         } else {
             assertThat(d).isEmpty();
         }
