@@ -19,6 +19,7 @@ import dev.kiln.host.quota.QuotaStore;
 import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.routes.RouteStore;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
@@ -47,6 +48,7 @@ public final class KilnHost implements AutoCloseable {
     private final DataDirLock lock;
     private final Secrets secrets;
     private final QuotaStore quotas;
+    private final RouteStore routes;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -63,7 +65,9 @@ public final class KilnHost implements AutoCloseable {
             AdminTokens.Resolved token,
             Access access,
             Secrets secrets,
-            QuotaStore quotas) {
+            QuotaStore quotas,
+            RouteStore routes) {
+        this.routes = routes;
         this.secrets = secrets;
         this.quotas = quotas;
         this.registry = registry;
@@ -125,6 +129,8 @@ public final class KilnHost implements AutoCloseable {
             opened.push(secrets);
             QuotaStore quotas = QuotaStore.open(config.dataDir());
             opened.push(quotas);
+            RouteStore routes = RouteStore.open(config.dataDir(), config.maxRoutes());
+            opened.push(routes);
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
             Invoker invoker =
                     new Invoker(
@@ -160,12 +166,13 @@ public final class KilnHost implements AutoCloseable {
                             triggers,
                             metrics,
                             space,
-                            new KilnServer.Tenancy(secrets, quotas, admission));
+                            new KilnServer.Tenancy(secrets, quotas, admission),
+                            routes);
             // Request buffers count in the memory budget; the HTTP layer bounds them itself.
             pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
-                    metrics, token, access, secrets, quotas);
+                    metrics, token, access, secrets, quotas, routes);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -266,6 +273,7 @@ public final class KilnHost implements AutoCloseable {
         records.close();
         access.close();
         quotas.close();
+        routes.close();
         secrets.close();
         registry.close();
         try {

@@ -47,6 +47,7 @@ class ImportRulesTest {
                             "quota",
                             "secrets",
                             "tls",
+                            "routes",
                             "registry",
                             "observability",
                             "config"),

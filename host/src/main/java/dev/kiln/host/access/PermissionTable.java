@@ -42,6 +42,11 @@ public final class PermissionTable {
         put("GET", "/api/v1/keys", ADMIN, ANY);
         put("DELETE", "/api/v1/keys/{id}", ADMIN, ANY);
         put("GET", "/api/v1/audit", ADMIN, ANY);
+        // custom-domain routes: host-wide, so admin only (docs/adr/0038)
+        put("PUT", "/api/v1/routes/{id}", ADMIN, ANY);
+        put("GET", "/api/v1/routes", ADMIN, ANY);
+        put("GET", "/api/v1/routes/{id}", ADMIN, ANY);
+        put("DELETE", "/api/v1/routes/{id}", ADMIN, ANY);
         // service quotas: tenants read theirs; only a key over every service sets them (ADR 0034)
         put("GET", "/api/v1/services/{service}/quota", READ, SERVICE);
         put("PUT", "/api/v1/services/{service}/quota", ADMIN, ALL_SERVICES);

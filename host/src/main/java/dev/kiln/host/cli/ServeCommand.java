@@ -330,6 +330,13 @@ final class ServeCommand implements Callable<Integer> {
     int triggerRatePerIp = DEFAULTS.triggerRatePerIp();
 
     @Option(
+            names = "--max-routes",
+            description =
+                    "Custom-domain routes this host stores at most; over it, 409 conflict"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int maxRoutes = KilnConfig.DEFAULT_MAX_ROUTES;
+
+    @Option(
             names = "--tls-cert",
             description =
                     "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
@@ -396,6 +403,7 @@ final class ServeCommand implements Callable<Integer> {
             builder.memoryBudgetBytes(memoryBudgetMiB * 1024 * 1024);
         }
         builder.triggerRatePerIp(triggerRatePerIp);
+        builder.maxRoutes(maxRoutes);
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

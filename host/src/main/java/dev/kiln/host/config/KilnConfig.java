@@ -55,6 +55,7 @@ import java.util.Objects;
  * @param triggerRatePerIp requests per second one client address may send to the public HTTP
  *     trigger ({@code /fn/...}), a token bucket with a burst of one second's worth; 0 for no limit
  * @param tls HTTPS certificate and key, or null to serve plain HTTP (docs/adr/0034)
+ * @param maxRoutes custom-domain routes the host stores at most (docs/adr/0038)
  */
 public record KilnConfig(
         String host,
@@ -90,7 +91,11 @@ public record KilnConfig(
         HttpLimits httpLimits,
         AccessLimits accessLimits,
         int triggerRatePerIp,
-        TlsSettings tls) {
+        TlsSettings tls,
+        int maxRoutes) {
+
+    /** Default of {@link #maxRoutes}. */
+    public static final int DEFAULT_MAX_ROUTES = 1000;
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -124,6 +129,7 @@ public record KilnConfig(
         requirePositive(recordsPerFunction, "recordsPerFunction");
         requirePositive(fuelPerMs, "fuelPerMs");
         requirePositive(maxFuel, "maxFuel");
+        requirePositive(maxRoutes, "maxRoutes");
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
@@ -213,6 +219,7 @@ public record KilnConfig(
         private AccessLimits accessLimits = AccessLimits.DEFAULTS;
         private int triggerRatePerIp = 0;
         private TlsSettings tls;
+        private int maxRoutes = DEFAULT_MAX_ROUTES;
 
         private Builder() {}
 
@@ -386,6 +393,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder maxRoutes(int v) {
+            maxRoutes = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -421,7 +433,8 @@ public record KilnConfig(
                     httpLimits,
                     accessLimits,
                     triggerRatePerIp,
-                    tls);
+                    tls,
+                    maxRoutes);
         }
     }
 }

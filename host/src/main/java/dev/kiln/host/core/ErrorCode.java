@@ -57,7 +57,9 @@ public enum ErrorCode {
      * maxConcurrency, or the HTTP trigger's per-client-IP rate) or by too many invalid keys from
      * one client IP; comes with {@code Retry-After}.
      */
-    RATE_LIMITED(429);
+    RATE_LIMITED(429),
+    /** No custom-domain route with this id (docs/adr/0038). */
+    ROUTE_NOT_FOUND(404);
 
     private final int httpStatus;
     private final String wire;

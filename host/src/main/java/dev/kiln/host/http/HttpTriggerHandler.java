@@ -10,6 +10,9 @@ import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.quota.ClientRateLimiter;
 import dev.kiln.host.quota.TokenBucket;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.routes.Qualifier;
+import dev.kiln.host.routes.Route;
+import dev.kiln.host.routes.RouteMatch;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
@@ -74,6 +77,50 @@ final class HttpTriggerHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        admit(exchange);
+        // The raw (still percent-encoded) URI: the guest decides how to decode its own path.
+        String raw = exchange.getRequestURI();
+        int at = raw.indexOf(PREFIX);
+        String tail = at < 0 ? "" : raw.substring(at + PREFIX.length());
+        int slash1 = tail.indexOf('/');
+        String service = slash1 < 0 ? tail : tail.substring(0, slash1);
+        String afterService = slash1 < 0 ? "" : tail.substring(slash1 + 1);
+        int slash2 = afterService.indexOf('/');
+        String function = slash2 < 0 ? afterService : afterService.substring(0, slash2);
+        String rest = slash2 < 0 ? "/" : afterService.substring(slash2);
+        if (service.isEmpty() || function.isEmpty()) {
+            throw new KilnException(
+                    ErrorCode.FUNCTION_NOT_FOUND,
+                    "HTTP trigger paths look like /fn/{service}/{function}/...");
+        }
+        forward(exchange, service, function, Qualifier.LATEST, rest);
+    }
+
+    /**
+     * A request that a custom-domain route took (docs/adr/0038): the route's function gets it as an
+     * HTTP trigger request whose path is what follows the route's prefix, query kept. Everything
+     * else is as on {@code /fn/}: the per-client rate, CONNECT refused, the function's {@code
+     * httpAuth}, Kiln keys hidden from the guest.
+     */
+    void handleRouted(HttpServerExchange exchange, RouteMatch match) {
+        admit(exchange);
+        Route route = match.route();
+        forward(exchange, route.service(), route.function(), route.qualifier(), match.rest());
+    }
+
+    /** The raw request path (percent-encoded as sent, no query), also for absolute-form targets. */
+    static String rawPath(HttpServerExchange exchange) {
+        String uri = exchange.getRequestURI();
+        if (exchange.isHostIncludedInRequestURI()) {
+            int scheme = uri.indexOf("://");
+            int slash = scheme < 0 ? -1 : uri.indexOf('/', scheme + 3);
+            return slash < 0 ? "/" : uri.substring(slash);
+        }
+        return uri;
+    }
+
+    /** Checks made before anything else: the client's rate, and no CONNECT. */
+    private void admit(HttpServerExchange exchange) {
         if (perClient != null) {
             // Before the body is read: a client over its rate costs the host one small answer.
             long wait = perClient.tryTake(remoteAddress(exchange), System.nanoTime());
@@ -95,21 +142,16 @@ final class HttpTriggerHandler implements HttpHandler {
                     "CONNECT is not allowed: the HTTP trigger answers requests and opens no"
                             + " tunnels");
         }
-        // The raw (still percent-encoded) URI: the guest decides how to decode its own path.
-        String raw = exchange.getRequestURI();
-        int at = raw.indexOf(PREFIX);
-        String tail = at < 0 ? "" : raw.substring(at + PREFIX.length());
-        int slash1 = tail.indexOf('/');
-        String service = slash1 < 0 ? tail : tail.substring(0, slash1);
-        String afterService = slash1 < 0 ? "" : tail.substring(slash1 + 1);
-        int slash2 = afterService.indexOf('/');
-        String function = slash2 < 0 ? afterService : afterService.substring(0, slash2);
-        String rest = slash2 < 0 ? "/" : afterService.substring(slash2);
-        if (service.isEmpty() || function.isEmpty()) {
-            throw new KilnException(
-                    ErrorCode.FUNCTION_NOT_FOUND,
-                    "HTTP trigger paths look like /fn/{service}/{function}/...");
-        }
+    }
+
+    /** Hands the request to {@code service/function} with {@code rest} as the guest's path. */
+    private void forward(
+            HttpServerExchange exchange,
+            String service,
+            String function,
+            String qualifier,
+            String rest) {
+        resolveQualifier(service, function, qualifier);
         boolean kilnKey = carriesKilnKey(exchange, service, function);
         List<Header> headers = new ArrayList<>();
         for (HeaderValues values : exchange.getRequestHeaders()) {
@@ -131,6 +173,29 @@ final class HttpTriggerHandler implements HttpHandler {
                         remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
                 exchange, invoker, before, maxPayloadBytes, service, function, http);
+    }
+
+    /**
+     * QUALIFIER PLUG-IN POINT (issue 16, items 2 and 3): the one call site where the HTTP trigger
+     * turns a qualifier ({@code LATEST}, a version number or an alias, from a route today and from
+     * {@code /fn/{s}/{f}@{qualifier}} later) into what runs. Until versions and aliases can be
+     * invoked, only {@code LATEST} runs (the function's active version, as on {@code /fn/});
+     * another qualifier is refused with {@code function_not_found} rather than silently running
+     * {@code LATEST}. The resolution belongs here, and its result in the {@code InvocationRequest}
+     * that {@link #forward} builds.
+     */
+    private static void resolveQualifier(String service, String function, String qualifier) {
+        if (!Qualifier.isLatest(qualifier)) {
+            throw new KilnException(
+                    ErrorCode.FUNCTION_NOT_FOUND,
+                    "function '"
+                            + service
+                            + "/"
+                            + function
+                            + "' cannot run qualifier '"
+                            + qualifier
+                            + "' on this host yet; only LATEST");
+        }
     }
 
     /**

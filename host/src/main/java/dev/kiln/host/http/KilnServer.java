@@ -14,6 +14,10 @@ import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.quota.QuotaStore;
 import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.routes.RequestHost;
+import dev.kiln.host.routes.RouteMatch;
+import dev.kiln.host.routes.RouteStore;
+import dev.kiln.host.routes.RouteTable;
 import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.tls.PemKeys;
@@ -24,9 +28,11 @@ import io.undertow.UndertowOptions;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.server.protocol.http2.Http2OpenListener;
+import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -94,7 +100,8 @@ public final class KilnServer implements AutoCloseable {
             Triggers triggers,
             Metrics metrics,
             DiskSpace space,
-            Tenancy tenancy) {
+            Tenancy tenancy,
+            RouteStore customRoutes) {
         HttpLimits limits = config.httpLimits();
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
         var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
@@ -116,6 +123,7 @@ public final class KilnServer implements AutoCloseable {
                                                                         eventsApi::functionDeleted)
                                                                 .routes(invoke))))
                         .get("/metrics", new MetricsHandler(metrics));
+        new RoutesApi(customRoutes).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
         var trigger =
@@ -137,8 +145,11 @@ public final class KilnServer implements AutoCloseable {
                         exchange -> {
                             exchange.putAttachment(Bodies.INTAKE, intake);
                             TransferEncodingCheck.check(exchange);
+                            RouteMatch routed = routed(customRoutes.table(), exchange);
                             String path = exchange.getRequestPath();
-                            if (path.startsWith(HttpTriggerHandler.PREFIX)) {
+                            if (routed != null) {
+                                trigger.handleRouted(exchange, routed);
+                            } else if (path.startsWith(HttpTriggerHandler.PREFIX)) {
                                 trigger.handleRequest(exchange);
                             } else if (path.equals("/healthz")) {
                                 health.handleRequest(exchange);
@@ -273,6 +284,30 @@ public final class KilnServer implements AutoCloseable {
                     : new UncheckedIOException(
                             "the HTTP listener could not start", (IOException) e);
         }
+    }
+
+    /**
+     * The custom-domain route that takes this request, or null (docs/adr/0038). Every request is
+     * checked first, whatever its path: on a route's host, the route wins over Kiln's own paths; a
+     * request no route takes (any other host, or a path outside every prefix) goes on to Kiln's own
+     * surface, as a Cloudflare Workers request no route takes goes on to the origin.
+     */
+    private static RouteMatch routed(RouteTable table, HttpServerExchange exchange) {
+        if (table.size() == 0) {
+            return null;
+        }
+        String host;
+        if (exchange.isHostIncludedInRequestURI()) {
+            // An absolute-form target: its authority is the host (RFC 9112 §3.2.2).
+            String uri = exchange.getRequestURI();
+            int start = uri.indexOf("://") + 3;
+            int end = uri.indexOf('/', start);
+            host = start < 3 ? null : uri.substring(start, end < 0 ? uri.length() : end);
+        } else {
+            host = exchange.getRequestHeaders().getFirst(Headers.HOST);
+        }
+        return table.match(RequestHost.normalise(host), HttpTriggerHandler.rawPath(exchange))
+                .orElse(null);
     }
 
     private static SSLContext tlsContext(KilnConfig config) {

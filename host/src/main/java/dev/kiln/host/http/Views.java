@@ -151,7 +151,8 @@ final class Views {
             long minFreeDiskMiB,
             HttpLimitsView http,
             AccessLimitsView access,
-            TenancyLimitsView tenancy) {
+            TenancyLimitsView tenancy,
+            RouteLimitsView routes) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -178,7 +179,20 @@ final class Views {
                     c.minFreeDiskMiB(),
                     HttpLimitsView.of(c.httpLimits()),
                     AccessLimitsView.of(c.accessLimits()),
-                    TenancyLimitsView.of(c));
+                    TenancyLimitsView.of(c),
+                    RouteLimitsView.of(c));
+        }
+    }
+
+    /** Custom-domain routes' limits (docs/adr/0038): the count is configured, the rest fixed. */
+    record RouteLimitsView(
+            int maxRoutes, int maxHostLength, int maxPathPrefixLength, int maxBodyBytes) {
+        static RouteLimitsView of(KilnConfig c) {
+            return new RouteLimitsView(
+                    c.maxRoutes(),
+                    dev.kiln.host.routes.HostPattern.MAX_LENGTH,
+                    dev.kiln.host.routes.PathPrefix.MAX_LENGTH,
+                    RoutesApi.MAX_BODY_BYTES);
         }
     }
 
