@@ -54,7 +54,8 @@ final class CaseLoader {
                             "capture",
                             "chunked",
                             "expect",
-                            "framing"));
+                            "framing",
+                            "host"));
     private static final Set<String> UPLOAD_FIELDS =
             union(REQUEST_BODY_FORMS, Set.of("comment", "headers"));
     private static final Set<String> EXPECT_FIELDS =
@@ -175,6 +176,11 @@ final class CaseLoader {
             expect.add(expectation(e));
         }
         int concurrent = Math.max(1, s.path("concurrent").asInt(1));
+        if (s.hasNonNull("host")
+                && (concurrent > 1 || s.has("framing") || s.path("chunked").asBoolean(false))) {
+            throw new IllegalArgumentException(
+                    "\"host\" goes with neither \"concurrent\", \"framing\" nor \"chunked\"");
+        }
         if (expect.size() > 1 && concurrent == 1) {
             throw new IllegalArgumentException("several expectations need \"concurrent\"");
         }
@@ -197,7 +203,8 @@ final class CaseLoader {
                 s.path("chunked").asBoolean(false),
                 strings(s.path("capture")),
                 expect,
-                texts(s.path("framing")));
+                texts(s.path("framing")),
+                s.hasNonNull("host") ? s.get("host").asText() : null);
     }
 
     private static Expectation expectation(JsonNode e) {

@@ -66,6 +66,9 @@ final class CaseRunner {
             if (createsKeys(c)) {
                 deleteKeysOf(ctx.service());
             }
+            if (createsRoutes(c)) {
+                deleteRoutesOf(ctx.service());
+            }
         }
     }
 
@@ -92,6 +95,27 @@ final class CaseRunner {
             }
         } catch (Exception e) {
             // Best effort, like the function: a leftover key reaches only this case's service.
+        }
+    }
+
+    /** Whether a step puts a custom-domain route; a case names them {service} or {service}-... */
+    private static boolean createsRoutes(ConformanceCase c) {
+        return c.steps().stream()
+                .anyMatch(s -> s.method().equals("PUT") && s.path().startsWith("/api/v1/routes/"));
+    }
+
+    /** Deletes the routes a case created (ids named after its service), even when it failed. */
+    private void deleteRoutesOf(String service) {
+        try {
+            var r = client.send("GET", "/api/v1/routes", Map.of(), new byte[0], true);
+            for (JsonNode route : CaseLoader.JSON.readTree(r.body()).path("routes")) {
+                String id = route.path("id").asText();
+                if (id.equals(service) || id.startsWith(service + "-")) {
+                    client.send("DELETE", "/api/v1/routes/" + id, Map.of(), new byte[0], true);
+                }
+            }
+        } catch (Exception e) {
+            // Best effort: a leftover route names only this case's own hosts.
         }
     }
 
@@ -170,11 +194,29 @@ final class CaseRunner {
             long deadline = System.nanoTime() + step.retryMs() * 1_000_000;
             while (true) {
                 var response =
-                        step.framing().isEmpty()
-                                ? client.send(
-                                        step.method(), path, headers, body, auth, step.chunked())
-                                : client.sendFramed(
-                                        step.method(), path, headers, body, auth, step.framing());
+                        step.host() != null
+                                ? client.sendToHost(
+                                        step.method(),
+                                        path,
+                                        ctx.substitute(step.host()),
+                                        headers,
+                                        body,
+                                        auth)
+                                : step.framing().isEmpty()
+                                        ? client.send(
+                                                step.method(),
+                                                path,
+                                                headers,
+                                                body,
+                                                auth,
+                                                step.chunked())
+                                        : client.sendFramed(
+                                                step.method(),
+                                                path,
+                                                headers,
+                                                body,
+                                                auth,
+                                                step.framing());
                 // Captured first, so the same answer's expectations may refer to the values.
                 String f = capture(label, step, response, ctx);
                 if (f == null) {

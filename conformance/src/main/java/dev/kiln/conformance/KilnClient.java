@@ -93,6 +93,22 @@ final class KilnClient {
         return RawHttp.send(URI.create(base + path), method, lines(headers, auth), body, framing);
     }
 
+    /**
+     * A request with a {@code Host} header of the case's own (java.net.http always sends the
+     * target's), over a socket of its own: how a client reaches a custom-domain route.
+     */
+    HttpResponse<byte[]> sendToHost(
+            String method,
+            String path,
+            String host,
+            Map<String, String> headers,
+            byte[] body,
+            boolean auth)
+            throws IOException {
+        return RawHttp.send(
+                URI.create(base + path), method, lines(headers, auth), body, null, host);
+    }
+
     /** A request java.net.http refuses to send (CONNECT), over a socket of its own. */
     private HttpResponse<byte[]> raw(
             String method,

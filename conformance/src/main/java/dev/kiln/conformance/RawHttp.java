@@ -49,6 +49,20 @@ final class RawHttp {
             byte[] body,
             List<String> framing)
             throws IOException {
+        return send(uri, method, headers, body, framing, uri.getRawAuthority());
+    }
+
+    /**
+     * @param hostHeader the {@code Host} header to send (a custom domain), not the target's own
+     */
+    static HttpResponse<byte[]> send(
+            URI uri,
+            String method,
+            List<Map.Entry<String, String>> headers,
+            byte[] body,
+            List<String> framing,
+            String hostHeader)
+            throws IOException {
         String host = uri.getHost();
         boolean tls = "https".equalsIgnoreCase(uri.getScheme());
         int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
@@ -57,7 +71,7 @@ final class RawHttp {
                         + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         StringBuilder head = new StringBuilder();
         head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
-        head.append("Host: ").append(uri.getRawAuthority()).append("\r\n");
+        head.append("Host: ").append(hostHeader).append("\r\n");
         for (var h : headers) {
             head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
         }

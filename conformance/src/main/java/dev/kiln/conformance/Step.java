@@ -22,6 +22,8 @@ import java.util.Map;
  *     for the usual framing
  * @param capture variables to set from the answer: {@code header:<name>} or {@code json:<pointer>}
  * @param expect what the answer must look like; several only for concurrent steps
+ * @param host a {@code Host} header of the case's own (for custom-domain routes), sent over a
+ *     socket of its own; null for the target's own authority
  */
 record Step(
         String kind,
@@ -36,4 +38,5 @@ record Step(
         boolean chunked,
         Map<String, String> capture,
         List<Expectation> expect,
-        List<String> framing) {}
+        List<String> framing,
+        String host) {}

@@ -322,7 +322,8 @@ class RoutesTest {
         // An absolute-form target: its authority is the host.
         try (var conn = new RawExchange(kiln.host().port())) {
             conn.send(
-                    "GET http://shop.example.com/shop/abs?q=1 HTTP/1.1\r\nHost: shop.example.com\r\n"
+                    "GET http://shop.example.com/shop/abs?q=1 HTTP/1.1\r\n"
+                            + "Host: shop.example.com\r\n"
                             + "Connection: close\r\n\r\n");
             var abs = conn.readUntilClosed(10_000);
             assertThat(body(abs)).as(abs.text()).isEqualTo("api\n/abs\nq=1\n");
