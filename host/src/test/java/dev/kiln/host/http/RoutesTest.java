@@ -211,7 +211,7 @@ class RoutesTest {
     void badInputIs400NamingTheFieldAndTheHostStillServes() throws IOException {
         Map<String, String> bad = new java.util.LinkedHashMap<>();
         String longLabel = "a".repeat(64);
-        String longHost = ("abcdefghi.").repeat(26) + "com"; // 263 characters
+        String longHost = "abcdefghi.".repeat(26) + "com"; // 263 characters
         bad.put(
                 "{\"host\":\""
                         + longHost
