@@ -334,7 +334,7 @@ final class ServeCommand implements Callable<Integer> {
             description =
                     "Custom-domain routes this host stores at most; over it, 409 conflict"
                             + " (default: ${DEFAULT-VALUE}).")
-    int maxRoutes = KilnConfig.DEFAULT_MAX_ROUTES;
+    int maxRoutes = DEFAULTS.maxRoutes();
 
     @Option(
             names = "--tls-cert",

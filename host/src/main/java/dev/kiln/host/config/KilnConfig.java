@@ -94,9 +94,6 @@ public record KilnConfig(
         TlsSettings tls,
         int maxRoutes) {
 
-    /** Default of {@link #maxRoutes}. */
-    public static final int DEFAULT_MAX_ROUTES = 1000;
-
     public KilnConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(dataDir, "dataDir");
@@ -219,7 +216,7 @@ public record KilnConfig(
         private AccessLimits accessLimits = AccessLimits.DEFAULTS;
         private int triggerRatePerIp = 0;
         private TlsSettings tls;
-        private int maxRoutes = DEFAULT_MAX_ROUTES;
+        private int maxRoutes = 1000;
 
         private Builder() {}
 

@@ -4,6 +4,7 @@ import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.host.access.ApiKeys;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.Metrics;
@@ -189,9 +190,7 @@ final class HttpTriggerHandler implements HttpHandler {
             throw new KilnException(
                     ErrorCode.FUNCTION_NOT_FOUND,
                     "function '"
-                            + service
-                            + "/"
-                            + function
+                            + new FunctionName(service, function)
                             + "' cannot run qualifier '"
                             + qualifier
                             + "' on this host yet; only LATEST");

@@ -1,6 +1,5 @@
 package dev.kiln.host.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.routes.Route;
@@ -8,7 +7,6 @@ import dev.kiln.host.routes.RouteStore;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
-import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -37,16 +35,10 @@ final class RoutesApi {
 
     private void put(HttpServerExchange exchange) {
         String id = PathParams.get(exchange, "id");
-        Bodies.read(
+        Bodies.readJson(
                 exchange,
                 MAX_BODY_BYTES,
-                (ex, body) -> {
-                    JsonNode json;
-                    try {
-                        json = Responses.JSON.readTree(body);
-                    } catch (IOException e) {
-                        throw new KilnException(ErrorCode.BAD_REQUEST, "body is not valid JSON");
-                    }
+                (ex, json) -> {
                     Route route = Route.fromJson(id, json);
                     // The write waits for an fsync: not on the IO thread.
                     ex.dispatch(

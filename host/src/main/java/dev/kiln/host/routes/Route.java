@@ -2,6 +2,7 @@ package dev.kiln.host.routes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import java.util.Iterator;
 import java.util.List;
@@ -25,8 +26,8 @@ public record Route(
         String function,
         String qualifier) {
 
-    /** Route ids, service and function names: the registry's name rule. */
-    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    /** Route ids follow the registry's rule for service and function names. */
+    public static final Pattern NAME = FunctionName.NAME;
 
     /** The fields of a route's JSON body; any other is refused. */
     public static final List<String> FIELDS =
@@ -86,7 +87,7 @@ public record Route(
 
     private static String name(JsonNode json, String field) {
         String v = text(json, field);
-        if (v == null || !NAME.matcher(v).matches()) {
+        if (!FunctionName.isValidName(v)) {
             throw bad(field + ": must match " + NAME.pattern());
         }
         return v;

@@ -204,6 +204,14 @@ class LimitsTableTest {
                 List.of(
                         d(0, "tenancy/maxSecretsPerFunction", n),
                         d(1, "tenancy/maxSecretValueBytes", b)));
+        ROWS.put("custom-domain routes stored", List.of(d(0, "routes/maxRoutes", n)));
+        // "253 characters (labels ≤ 63) / 1024 characters / 4 KiB"
+        ROWS.put(
+                "route `host`",
+                List.of(
+                        d(0, "routes/maxHostLength", n),
+                        d(2, "routes/maxPathPrefixLength", n),
+                        d(3, "routes/maxBodyBytes", b)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */
