@@ -58,6 +58,14 @@ public final class PermissionTable {
         put("GET", FN, READ, SERVICE);
         put("DELETE", FN, WRITE, SERVICE);
         put("GET", FN + "/versions", READ, SERVICE);
+        // versions and aliases (docs/adr/0037)
+        put("GET", FN + "/versions/{version}", READ, SERVICE);
+        put("GET", FN + "/versions/{version}/code", READ, SERVICE);
+        put("DELETE", FN + "/versions/{version}", WRITE, SERVICE);
+        put("GET", FN + "/aliases", READ, SERVICE);
+        put("GET", FN + "/aliases/{alias}", READ, SERVICE);
+        put("PUT", FN + "/aliases/{alias}", WRITE, SERVICE);
+        put("DELETE", FN + "/aliases/{alias}", WRITE, SERVICE);
         put("POST", FN + "/invoke", INVOKE, SERVICE);
         put("GET", FN + "/invocations", READ, SERVICE);
         put("GET", FN + "/invocations/{requestId}", READ, SERVICE);

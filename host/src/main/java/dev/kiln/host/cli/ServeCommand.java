@@ -337,6 +337,13 @@ final class ServeCommand implements Callable<Integer> {
     int maxRoutes = DEFAULTS.maxRoutes();
 
     @Option(
+            names = "--keep-versions",
+            description =
+                    "Versions kept per function: after each new version, older ones no alias"
+                            + " points at are deleted; 0 = keep all (default: ${DEFAULT-VALUE}).")
+    int keepVersions = 0;
+
+    @Option(
             names = "--tls-cert",
             description =
                     "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
@@ -404,6 +411,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         builder.triggerRatePerIp(triggerRatePerIp);
         builder.maxRoutes(maxRoutes);
+        builder.keepVersions(keepVersions);
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

@@ -56,6 +56,8 @@ import java.util.Objects;
  *     trigger ({@code /fn/...}), a token bucket with a burst of one second's worth; 0 for no limit
  * @param tls HTTPS certificate and key, or null to serve plain HTTP (docs/adr/0034)
  * @param maxRoutes custom-domain routes the host stores at most (docs/adr/0038)
+ * @param keepVersions versions kept per function: older ones no alias points at are deleted after
+ *     each new version; 0 (the default) keeps all (docs/adr/0037)
  */
 public record KilnConfig(
         String host,
@@ -92,7 +94,8 @@ public record KilnConfig(
         AccessLimits accessLimits,
         int triggerRatePerIp,
         TlsSettings tls,
-        int maxRoutes) {
+        int maxRoutes,
+        int keepVersions) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -130,6 +133,10 @@ public record KilnConfig(
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
+        }
+        if (keepVersions < 0) {
+            throw new IllegalArgumentException(
+                    "keepVersions must not be negative, got " + keepVersions);
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
@@ -217,6 +224,7 @@ public record KilnConfig(
         private int triggerRatePerIp = 0;
         private TlsSettings tls;
         private int maxRoutes = 1000;
+        private int keepVersions = 0;
 
         private Builder() {}
 
@@ -395,6 +403,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder keepVersions(int v) {
+            keepVersions = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -431,7 +444,8 @@ public record KilnConfig(
                     accessLimits,
                     triggerRatePerIp,
                     tls,
-                    maxRoutes);
+                    maxRoutes,
+                    keepVersions);
         }
     }
 }

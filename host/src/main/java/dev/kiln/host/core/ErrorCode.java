@@ -59,7 +59,13 @@ public enum ErrorCode {
      */
     RATE_LIMITED(429),
     /** No custom-domain route with this id (docs/adr/0038). */
-    ROUTE_NOT_FOUND(404);
+    ROUTE_NOT_FOUND(404),
+    /**
+     * A function version (a qualifier's number, or a version an alias names) that does not exist.
+     */
+    VERSION_NOT_FOUND(404),
+    /** A qualifier names an alias the function does not have. */
+    ALIAS_NOT_FOUND(404);
 
     private final int httpStatus;
     private final String wire;

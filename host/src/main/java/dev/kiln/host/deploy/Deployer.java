@@ -18,9 +18,11 @@ import dev.kiln.host.quota.ServiceQuota;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.registry.VersionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleValidator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -48,6 +50,7 @@ public final class Deployer {
     private final CompileAt compileAt;
     private final int minInstancesBudget;
     private final QuotaStore quotas;
+    private final int keepVersions;
 
     /**
      * Code keys that uploads and settings changes are checking right now, with how many: their
@@ -78,6 +81,7 @@ public final class Deployer {
         this.moduleLimits = config.moduleLimits();
         this.compileAt = config.compileAt();
         this.minInstancesBudget = config.minInstancesBudget();
+        this.keepVersions = config.keepVersions();
     }
 
     /** {@link #deploy(String, String, String, byte[], UploadDeadline)} without a deadline. */
@@ -114,6 +118,11 @@ public final class Deployer {
         checkMinInstances(service, function, settings);
         checkQuota(service, function, settings);
         String sha = Sha256.hex(upload.wasm());
+        if (registry.isNewestVersion(service, function, sha, settings)) {
+            // The newest version again: no version, no compile; only the function's own
+            // settings may have changed (docs/adr/0037).
+            return new Deployment(applySettings(service, function, settings, deadline), false);
+        }
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
         // Staged under the version it will most likely get; activated under the one it got.
         int version = existing.map(f -> f.latest().number() + 1).orElse(1);
@@ -151,11 +160,14 @@ public final class Deployer {
                 if (compileAt == CompileAt.UPLOAD) {
                     pool.prepare(key, upload::wasm); // again, in case an eviction won the race
                 }
-                // The old version's pool drains: in-flight invocations finish on its instances.
+                // The old version's pool drains unless an alias sends it traffic: in-flight
+                // invocations finish on its instances.
                 pool.activate(
                         spec(service, function, key, settings, info.latest().number()),
-                        () -> registry.readModule(sha));
-                existing.ifPresent(old -> evictIfUnused(keyOf(old)));
+                        () -> registry.readModule(sha),
+                        registry.servingVersions(service, function));
+                existing.ifPresent(old -> evictIfUnused(keyOf(old.latest())));
+                prune(service, function);
             }
             log.info(
                     "deployed {}/{} version {} ({} bytes, sha256 {})",
@@ -192,10 +204,24 @@ public final class Deployer {
         rules.check(settings);
         checkMinInstances(service, function, settings);
         checkQuota(service, function, settings);
+        return applySettings(service, function, settings, deadline);
+    }
+
+    /**
+     * Stores new settings for the function's stored code: a change to a code setting makes a new
+     * version of the same bytes (checked like an upload when it shapes the compiled code), any
+     * other change only the function's settings.
+     */
+    private FunctionInfo applySettings(
+            String service, String function, FunctionSettings settings, UploadDeadline deadline) {
+        FunctionInfo current = registry.require(service, function);
         String sha = current.latest().sha256();
         VersionKey key = VersionKey.of(sha, settings, moduleLimits);
-        VersionKey oldKey = VersionKey.of(sha, current.settings(), moduleLimits);
-        PoolSpec spec = spec(service, function, key, settings, current.latest().number());
+        VersionKey oldKey = keyOf(current.latest());
+        boolean newVersion = !settings.sameCodeAs(current.settings());
+        // Staged under the version it will most likely get; activated under the one it got.
+        int version = newVersion ? current.latest().number() + 1 : current.latest().number();
+        PoolSpec spec = spec(service, function, key, settings, version);
         InstancePool.Lease trial = null;
         boolean stored = false;
         startChecking(key);
@@ -231,10 +257,16 @@ public final class Deployer {
                     // Again, in case another function's update or delete evicted it meanwhile.
                     pool.prepare(key, () -> registry.readModule(sha));
                 }
-                pool.activate(spec, () -> registry.readModule(sha));
+                pool.activate(
+                        spec(service, function, key, settings, updated.latest().number()),
+                        () -> registry.readModule(sha),
+                        registry.servingVersions(service, function));
                 if (!key.equals(oldKey)) {
                     // A new handler, memory cap or ABI is new code; the old may now be unused.
                     evictIfUnused(oldKey);
+                }
+                if (newVersion) {
+                    prune(service, function);
                 }
                 return updated;
             }
@@ -249,12 +281,41 @@ public final class Deployer {
         }
     }
 
+    /** Deletes the versions the retention setting lets go, and their code if nothing uses it. */
+    private void prune(String service, String function) {
+        for (VersionInfo v : registry.prune(service, function, keepVersions)) {
+            evictIfUnused(keyOf(v));
+        }
+    }
+
+    /**
+     * After the function's aliases or versions changed: pools of versions no traffic reaches drain,
+     * and the code of {@code released} versions goes unless something still runs it.
+     */
+    synchronized void settle(String service, String function, List<VersionInfo> released) {
+        registry.find(service, function)
+                .ifPresent(
+                        f ->
+                                pool.serveOnly(
+                                        new FunctionName(service, function),
+                                        registry.servingVersions(service, function),
+                                        Isolation.fromWire(f.settings().isolation())
+                                                .orElse(Isolation.FRESH)));
+        for (VersionInfo v : released) {
+            evictIfUnused(keyOf(v));
+        }
+    }
+
     public void delete(String service, String function) {
         FunctionInfo current = registry.require(service, function);
         synchronized (this) {
+            List<VersionInfo> ran = registry.referencedVersions(service, function);
             registry.delete(service, function);
             pool.retire(new FunctionName(service, function));
-            evictIfUnused(keyOf(current));
+            evictIfUnused(keyOf(current.latest()));
+            for (VersionInfo v : ran) {
+                evictIfUnused(keyOf(v));
+            }
         }
         invoker.forget(service, function);
         log.info("deleted {}/{}", service, function);
@@ -390,15 +451,17 @@ public final class Deployer {
         }
     }
 
-    private VersionKey keyOf(FunctionInfo f) {
-        return VersionKey.of(f.latest().sha256(), f.settings(), moduleLimits);
+    /** A version's code key: its bytes under its own code settings. */
+    private VersionKey keyOf(VersionInfo v) {
+        return VersionKey.of(v.sha256(), v.settings(), moduleLimits);
     }
 
     /**
-     * Drops {@code key}'s compiled code when no stored function runs it any more (ADR 0007) and no
-     * check under way is compiling or using it. The disk cache holds one entry per content hash
-     * (the instrumented module does not depend on handler, memory cap or ABI), so it goes only when
-     * no function or check uses the hash at all. Call with this object's lock held.
+     * Drops {@code key}'s compiled code when no stored function runs it any more through LATEST or
+     * an alias (ADR 0007, ADR 0037) and no check under way is compiling or using it. The disk cache
+     * holds one entry per content hash (the instrumented module does not depend on handler, memory
+     * cap or ABI), so it goes only when no function or check uses the hash at all. Call with this
+     * object's lock held.
      */
     private void evictIfUnused(VersionKey key) {
         boolean hashUsed = false;
@@ -412,11 +475,14 @@ public final class Deployer {
         }
         for (String service : registry.services()) {
             for (FunctionInfo f : registry.functions(service)) {
-                if (f.latest().sha256().equals(key.sha256())) {
-                    if (keyOf(f).equals(key)) {
-                        return;
+                // LATEST and every version an alias points at can run: their code stays.
+                for (VersionInfo v : registry.referencedVersions(service, f.name())) {
+                    if (v.sha256().equals(key.sha256())) {
+                        if (keyOf(v).equals(key)) {
+                            return;
+                        }
+                        hashUsed = true;
                     }
-                    hashUsed = true;
                 }
             }
         }

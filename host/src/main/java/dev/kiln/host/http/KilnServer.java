@@ -7,6 +7,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.deploy.Releases;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
@@ -112,16 +113,23 @@ public final class KilnServer implements AutoCloseable {
                                 new QuotaApi(tenancy.quotas(), tenancy.admission(), registry)
                                         .addTo(
                                                 eventsApi.addTo(
-                                                        new ManagementApi(
+                                                        new ReleasesApi(
                                                                         registry,
-                                                                        deployer,
-                                                                        uploads,
-                                                                        records,
-                                                                        config,
-                                                                        tenancy.secrets())
-                                                                .afterDelete(
-                                                                        eventsApi::functionDeleted)
-                                                                .routes(invoke))))
+                                                                        new Releases(
+                                                                                registry, deployer))
+                                                                .addTo(
+                                                                        new ManagementApi(
+                                                                                        registry,
+                                                                                        deployer,
+                                                                                        uploads,
+                                                                                        records,
+                                                                                        config,
+                                                                                        tenancy
+                                                                                                .secrets())
+                                                                                .afterDelete(
+                                                                                        eventsApi
+                                                                                                ::functionDeleted)
+                                                                                .routes(invoke)))))
                         .get("/metrics", new MetricsHandler(metrics));
         new RoutesApi(customRoutes).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();

@@ -14,6 +14,7 @@ import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.quota.ServiceQuota;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.VersionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.secrets.Secrets;
@@ -152,7 +153,8 @@ final class Views {
             HttpLimitsView http,
             AccessLimitsView access,
             TenancyLimitsView tenancy,
-            RouteLimitsView routes) {
+            RouteLimitsView routes,
+            ReleaseLimitsView releases) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -180,7 +182,8 @@ final class Views {
                     HttpLimitsView.of(c.httpLimits()),
                     AccessLimitsView.of(c.accessLimits()),
                     TenancyLimitsView.of(c),
-                    RouteLimitsView.of(c));
+                    RouteLimitsView.of(c),
+                    ReleaseLimitsView.of(c));
         }
     }
 
@@ -193,6 +196,22 @@ final class Views {
                     dev.kiln.host.routes.HostPattern.MAX_LENGTH,
                     dev.kiln.host.routes.PathPrefix.MAX_LENGTH,
                     RoutesApi.MAX_BODY_BYTES);
+        }
+    }
+
+    /**
+     * Versions and aliases (docs/adr/0037).
+     *
+     * @param keepVersions versions kept per function, 0 = all
+     * @param maxAliasesPerFunction aliases one function may have
+     * @param maxAliasBodyBytes largest alias document
+     */
+    record ReleaseLimitsView(int keepVersions, int maxAliasesPerFunction, int maxAliasBodyBytes) {
+        static ReleaseLimitsView of(KilnConfig c) {
+            return new ReleaseLimitsView(
+                    c.keepVersions(),
+                    Registry.MAX_ALIASES_PER_FUNCTION,
+                    ReleasesApi.MAX_BODY_BYTES);
         }
     }
 
@@ -367,7 +386,7 @@ final class Views {
         }
     }
 
-    private static String iso(Instant t) {
+    static String iso(Instant t) {
         return t == null ? null : t.toString();
     }
 }

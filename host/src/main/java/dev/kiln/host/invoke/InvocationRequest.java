@@ -9,6 +9,10 @@ import dev.kiln.abi.HttpRequestMeta;
  * @param http request metadata for the HTTP trigger, else {@code null}
  * @param attempt 0 for a synchronous invocation; for a queued event, which attempt this is (1 = the
  *     first)
+ * @param qualifier what selects the version: {@code LATEST}, a version number or an alias name;
+ *     {@code null} is {@code LATEST} (docs/adr/0037)
+ * @param pin the version the caller wants among those the qualifier runs, or 0 to let an alias's
+ *     weights choose
  */
 public record InvocationRequest(
         String requestId,
@@ -17,9 +21,23 @@ public record InvocationRequest(
         String trigger,
         byte[] payload,
         HttpRequestMeta http,
-        int attempt) {
+        int attempt,
+        String qualifier,
+        int pin) {
 
-    /** A synchronous invocation. */
+    /** An invocation of the newest version. */
+    public InvocationRequest(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            byte[] payload,
+            HttpRequestMeta http,
+            int attempt) {
+        this(requestId, service, function, trigger, payload, http, attempt, null, 0);
+    }
+
+    /** A synchronous invocation of the newest version. */
     public InvocationRequest(
             String requestId,
             String service,

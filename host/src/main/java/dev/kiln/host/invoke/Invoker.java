@@ -18,7 +18,9 @@ import dev.kiln.host.pool.VersionKey;
 import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.registry.Target;
 import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
@@ -34,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,8 +64,13 @@ public final class Invoker implements AutoCloseable {
     private final ServiceAdmission admission;
     private final SecretSource secrets;
 
-    /** Each function's env with its secrets laid over it, rebuilt when either changes. */
-    private final Map<FunctionName, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
+    /**
+     * Each function version's env with its function's secrets laid over it, rebuilt when either
+     * changes: versions of one function may have different env (docs/adr/0037).
+     */
+    private final Map<GuestConfigKey, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
+
+    private record GuestConfigKey(FunctionName function, int version) {}
 
     private record GuestConfig(
             Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {
@@ -170,10 +178,20 @@ public final class Invoker implements AutoCloseable {
      * maxConcurrency and maxInstances) and a worker is free. Until then it waits, at most {@code
      * queueWait} in all, in a bounded queue; past that it is answered {@code overloaded}.
      *
-     * @throws KilnException {@code function_not_found} when no such function exists
+     * @throws KilnException {@code function_not_found} when no such function exists; {@code
+     *     version_not_found}, {@code alias_not_found} or {@code bad_request} for a qualifier or pin
+     *     that selects no version
      */
     public void submit(InvocationRequest request, Consumer<InvocationResult> answer) {
-        FunctionInfo function = registry.require(request.service(), request.function());
+        // The version is chosen here, once per invocation: an alias's weights apply per request.
+        Target target =
+                registry.target(
+                        request.service(),
+                        request.function(),
+                        Qualifier.parse(request.qualifier()),
+                        request.pin(),
+                        ThreadLocalRandom.current().nextDouble());
+        FunctionInfo function = target.function();
         Consumer<InvocationResult> done = answer;
         if (admission != null) {
             switch (admission.admit(function.service())) {
@@ -204,7 +222,7 @@ public final class Invoker implements AutoCloseable {
         ConcurrencyLimits.Gate gate =
                 concurrency.gate(new FunctionName(function.service(), function.name()), limit);
         Consumer<InvocationResult> finish = done;
-        Runnable start = () -> dispatch(request, function, deadline, gate, finish);
+        Runnable start = () -> dispatch(request, target, deadline, gate, finish);
         if (gate == null) {
             start.run();
             return;
@@ -228,7 +246,7 @@ public final class Invoker implements AutoCloseable {
     public void forget(String service, String function) {
         FunctionName name = new FunctionName(service, function);
         concurrency.forget(name);
-        guestConfigs.remove(name);
+        guestConfigs.keySet().removeIf(k -> k.function().equals(name));
         var labels = Map.of("service", service, "function", function);
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
@@ -260,7 +278,7 @@ public final class Invoker implements AutoCloseable {
 
     private void dispatch(
             InvocationRequest request,
-            FunctionInfo function,
+            Target target,
             long deadline,
             ConcurrencyLimits.Gate gate,
             Consumer<InvocationResult> done) {
@@ -273,12 +291,12 @@ public final class Invoker implements AutoCloseable {
                                     System.nanoTime() - deadline > 0
                                             ? overloaded(
                                                     request,
-                                                    function,
+                                                    target.function(),
                                                     OverloadReason.QUEUE_TIMEOUT,
                                                     "no worker was free within "
                                                             + config.queueWait().toMillis()
                                                             + " ms")
-                                            : run(request, function, deadline);
+                                            : run(request, target, deadline);
                         } finally {
                             // Before answering: a client that sends its next call as soon as it
                             // has this answer must find the slot free.
@@ -291,7 +309,7 @@ public final class Invoker implements AutoCloseable {
             done.accept(
                     overloaded(
                             request,
-                            function,
+                            target.function(),
                             OverloadReason.WORKERS_BUSY,
                             "too many invocations are waiting; retry later"));
         }
@@ -371,13 +389,17 @@ public final class Invoker implements AutoCloseable {
      * What the guest reads with {@code config_get} (and, for wasi-cgi, in its environment): the
      * function's env, with its secrets laid over it — a name set as both is the secret's value.
      */
-    private Map<String, String> guestConfig(FunctionInfo function) {
-        Map<String, String> env = function.settings().env();
+    private Map<String, String> guestConfig(Target target) {
+        FunctionInfo function = target.function();
+        Map<String, String> env = target.settings().env();
         Map<String, String> own = secrets.secrets(function.service(), function.name());
         if (own.isEmpty()) {
             return env;
         }
-        FunctionName key = new FunctionName(function.service(), function.name());
+        GuestConfigKey key =
+                new GuestConfigKey(
+                        new FunctionName(function.service(), function.name()),
+                        target.version().number());
         GuestConfig cached = guestConfigs.get(key);
         if (cached != null && cached.sameSources(env, own)) {
             return cached.merged();
@@ -389,11 +411,10 @@ public final class Invoker implements AutoCloseable {
         return fresh.merged();
     }
 
-    private InvocationResult run(
-            InvocationRequest request, FunctionInfo function, long queueDeadline) {
+    private InvocationResult run(InvocationRequest request, Target target, long queueDeadline) {
         MDC.put("requestId", request.requestId());
         try {
-            return runWithDeadline(request, function, queueDeadline);
+            return runWithDeadline(request, target, queueDeadline);
         } finally {
             MDC.remove("requestId");
         }
@@ -404,13 +425,14 @@ public final class Invoker implements AutoCloseable {
      *     instance being created for its pool until then (InstancePool.acquire)
      */
     private InvocationResult runWithDeadline(
-            InvocationRequest request, FunctionInfo function, long queueDeadline) {
-        FunctionSettings settings = function.settings();
+            InvocationRequest request, Target target, long queueDeadline) {
+        FunctionInfo function = target.function();
+        FunctionSettings settings = target.settings();
         long timeoutMs = Math.min(settings.timeoutMs(), config.maxTimeout().toMillis());
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
-        String sha = function.latest().sha256();
-        PoolSpec spec = PoolSpec.of(function, config.moduleLimits());
+        String sha = target.version().sha256();
+        PoolSpec spec = PoolSpec.of(function, target.version(), settings, config.moduleLimits());
         var context =
                 new InvocationContext(
                         request.requestId(),
@@ -420,7 +442,7 @@ public final class Invoker implements AutoCloseable {
                         request.trigger(),
                         startedAt.toEpochMilli() + timeoutMs,
                         request.http(),
-                        guestConfig(function));
+                        guestConfig(target));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
@@ -500,20 +522,21 @@ public final class Invoker implements AutoCloseable {
                 new InvocationResult(
                         request.requestId(),
                         result.outcome(),
-                        function.latest().number(),
+                        target.version().number(),
                         micros,
                         result.fuel(),
                         startKind[0]);
-        record(request, function, startedAt, outcome, result);
+        record(request, target, startedAt, outcome, result);
         return outcome;
     }
 
     private void record(
             InvocationRequest request,
-            FunctionInfo function,
+            Target target,
             Instant startedAt,
             InvocationResult outcome,
             SandboxResult result) {
+        FunctionInfo function = target.function();
         String code;
         int status;
         long bytesOut = 0;
@@ -542,8 +565,8 @@ public final class Invoker implements AutoCloseable {
                         request.requestId(),
                         request.service(),
                         request.function(),
-                        function.latest().number(),
-                        function.latest().sha256(),
+                        target.version().number(),
+                        target.version().sha256(),
                         request.trigger(),
                         startedAt,
                         outcome.durationMicros(),

@@ -400,12 +400,31 @@ public final class InstancePool {
      * minInstances in the background. Call it once a function's new code or settings are stored.
      */
     public void activate(PoolSpec spec, Supplier<byte[]> wasm) {
-        PoolDirectory.Activated a = directory.activate(spec, wasm);
+        activate(spec, wasm, Set.of());
+    }
+
+    /**
+     * Like {@link #activate(PoolSpec, Supplier)}, but the pools of the versions in {@code
+     * alsoServing} (those aliases send traffic to, docs/adr/0037) stay too.
+     */
+    public void activate(PoolSpec spec, Supplier<byte[]> wasm, Set<Integer> alsoServing) {
+        PoolDirectory.Activated a = directory.activate(spec, wasm, alsoServing);
         closeAll(a.excess(), "over_limit");
         drainAll(a.old());
         if (a.pool().wantsRefill()) {
             scheduleRefill(a.pool());
         }
+    }
+
+    /**
+     * Keeps the function's active pool and those of the {@code serving} versions with {@code
+     * isolation}; every other pool drains. For an alias change: a version that lost all its traffic
+     * drains.
+     */
+    public void serveOnly(FunctionName function, Set<Integer> serving, Isolation isolation) {
+        PoolDirectory.Activated a = directory.serveOnly(function, serving, isolation);
+        closeAll(a.excess(), "over_limit");
+        drainAll(a.old());
     }
 
     /** Closes the idle instances of pools let go; leased ones close when they come back. */

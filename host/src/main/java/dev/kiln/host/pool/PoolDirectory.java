@@ -81,25 +81,83 @@ final class PoolDirectory {
         }
     }
 
-    /** Makes {@code spec}'s pool the function's active one; every other pool is left behind. */
-    Activated activate(PoolSpec spec, Supplier<byte[]> wasm) {
+    /**
+     * Makes {@code spec}'s pool the function's active one (the newest version's); the pools of the
+     * versions in {@code alsoServing} (taken by aliases, docs/adr/0037) stay, without a minimum of
+     * their own, and every other pool is left behind.
+     */
+    Activated activate(PoolSpec spec, Supplier<byte[]> wasm, Set<Integer> alsoServing) {
         retired.remove(spec.function());
         FunctionPools fp = functions.computeIfAbsent(spec.function(), k -> new FunctionPools());
         Identity id = Identity.of(spec);
         List<VersionPool> old = new ArrayList<>();
+        List<GuestInstance> excess = new ArrayList<>();
         synchronized (fp) {
-            for (var e : fp.pools.entrySet()) {
-                if (!e.getKey().equals(id)) {
-                    old.add(e.getValue());
-                    fp.retired.add(e.getKey());
-                }
-            }
-            fp.pools.keySet().retainAll(Set.of(id));
+            leaveBehindAllBut(fp, id, spec.isolation(), alsoServing, old, excess);
             fp.retired.remove(id);
             fp.active = id;
-            VersionPool pool =
-                    fp.pools.computeIfAbsent(id, k -> new VersionPool(spec, wasm, false));
-            return new Activated(pool, pool.resize(spec), old);
+            VersionPool pool = fp.pools.get(id);
+            if (pool == null) {
+                pool = new VersionPool(spec, wasm, false);
+                fp.pools.put(id, pool);
+            }
+            excess.addAll(pool.resize(spec));
+            return new Activated(pool, excess, old);
+        }
+    }
+
+    /**
+     * Keeps only the pools of {@code serving} versions (those with {@code isolation}) besides the
+     * active one, after an alias changed: the others are left behind (the caller drains them).
+     * Versions coming back into service are no longer left behind.
+     */
+    Activated serveOnly(FunctionName function, Set<Integer> serving, Isolation isolation) {
+        FunctionPools fp = functions.get(function);
+        if (fp == null) {
+            return new Activated(null, List.of(), List.of());
+        }
+        List<VersionPool> old = new ArrayList<>();
+        List<GuestInstance> excess = new ArrayList<>();
+        synchronized (fp) {
+            leaveBehindAllBut(fp, fp.active, isolation, serving, old, excess);
+            return new Activated(null, excess, old);
+        }
+    }
+
+    private static void leaveBehindAllBut(
+            FunctionPools fp,
+            Identity active,
+            Isolation isolation,
+            Set<Integer> serving,
+            List<VersionPool> old,
+            List<GuestInstance> excess) {
+        fp.retired.removeIf(r -> r.isolation() == isolation && serving.contains(r.version()));
+        for (var it = fp.pools.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            Identity k = e.getKey();
+            if (k.equals(active)) {
+                continue;
+            }
+            VersionPool p = e.getValue();
+            if (k.isolation() == isolation && serving.contains(k.version()) && p != null) {
+                // Serving through an alias: kept, filled by its own traffic only.
+                PoolSpec s = p.spec();
+                excess.addAll(
+                        p.resize(
+                                new PoolSpec(
+                                        s.function(),
+                                        s.key(),
+                                        s.isolation(),
+                                        0,
+                                        s.maxInstances(),
+                                        s.version())));
+                continue;
+            }
+            if (p != null) {
+                old.add(p);
+            }
+            fp.retired.add(k);
+            it.remove();
         }
     }
 

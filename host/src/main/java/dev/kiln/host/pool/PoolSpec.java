@@ -2,11 +2,14 @@ package dev.kiln.host.pool;
 
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.FunctionSettings;
+import dev.kiln.host.registry.VersionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
 
 /**
  * Which pool an invocation takes its instance from, and how that pool is sized. A function has one
- * active pool; a new version, handler, memory cap or isolation makes a new one and the old drains.
+ * active pool (its newest version's) and one per version an alias sends traffic to; a new version
+ * or isolation makes a new one and a pool no traffic reaches drains (ADR 0037).
  *
  * @param function the function it serves
  * @param key the compiled code its instances come from
@@ -43,6 +46,26 @@ public record PoolSpec(
                 s.minInstances(),
                 s.maxInstances(),
                 f.latest().number());
+    }
+
+    /**
+     * The pool that invocations of {@code version} of {@code function} use, with {@code settings}
+     * (the version's code settings and the function's runtime settings). Only the newest version's
+     * pool keeps minInstances; other versions' pools hold what their traffic needs (ADR 0037).
+     */
+    public static PoolSpec of(
+            FunctionInfo function,
+            VersionInfo version,
+            FunctionSettings settings,
+            ModuleLimits limits) {
+        boolean newest = version.number() == function.latest().number();
+        return new PoolSpec(
+                new FunctionName(function.service(), function.name()),
+                VersionKey.of(version.sha256(), settings, limits),
+                Isolation.fromWire(settings.isolation()).orElse(Isolation.FRESH),
+                newest ? settings.minInstances() : 0,
+                settings.maxInstances(),
+                version.number());
     }
 
     /** Whether instances of {@code other}'s pool would be interchangeable with this one's. */

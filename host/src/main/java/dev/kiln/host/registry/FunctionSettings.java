@@ -4,7 +4,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A function's settings. They belong to the function (not to a version) and persist across uploads.
+ * A function's settings, kept across uploads. Those that belong to the code (handler, abi,
+ * timeoutMs, memoryMiB, env, fuel) are also part of each version and run with it; the others are
+ * the function's and apply to every version (docs/adr/0037, {@link #withCodeOf}).
  *
  * @param handler the export called per invocation (kiln ABI)
  * @param abi {@code kiln} or {@code wasi-cgi}
@@ -68,6 +70,45 @@ public record FunctionSettings(
         env = Map.copyOf(env);
         // Absent in settings stored before the field existed.
         wasiReadOnlyDirs = wasiReadOnlyDirs == null ? Map.of() : Map.copyOf(wasiReadOnlyDirs);
+    }
+
+    /**
+     * Whether {@code other} has the same settings that belong to the code (handler, abi, timeoutMs,
+     * memoryMiB, env, fuel): those are part of a version, so a change to any of them makes a new
+     * version (docs/adr/0037).
+     */
+    public boolean sameCodeAs(FunctionSettings other) {
+        return handler.equals(other.handler)
+                && abi.equals(other.abi)
+                && timeoutMs == other.timeoutMs
+                && memoryMiB == other.memoryMiB
+                && env.equals(other.env)
+                && fuel == other.fuel;
+    }
+
+    /**
+     * These runtime settings (the function's: description, concurrency, instances, isolation,
+     * httpAuth, directory grants) with the code settings of {@code version}: what a version runs
+     * with now.
+     */
+    public FunctionSettings withCodeOf(FunctionSettings version) {
+        if (sameCodeAs(version)) {
+            return this;
+        }
+        return new FunctionSettings(
+                version.handler,
+                version.abi,
+                version.timeoutMs,
+                version.memoryMiB,
+                version.env,
+                description,
+                version.fuel,
+                maxConcurrency,
+                wasiReadOnlyDirs,
+                isolation,
+                minInstances,
+                maxInstances,
+                httpAuth);
     }
 
     /** Whether the HTTP trigger requires a key with invoke rights on the service. */

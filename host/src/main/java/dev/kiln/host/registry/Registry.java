@@ -34,17 +34,29 @@ import org.slf4j.LoggerFactory;
  * in a {@link BlobStore}. Reads come from an in-memory copy kept in step with every write, so the
  * invocation path never runs SQL. Writers are serialised.
  *
- * <p>Every upload makes a new version, even of identical bytes (the blob is shared): a version
- * records that an upload happened, like publishing a version on Function Compute.
+ * <p>A version is immutable: its bytes and the settings that belong to its code. An upload or a
+ * settings change that alters neither makes no version; aliases point at versions, and a version an
+ * alias points at, or the newest, cannot be deleted (docs/adr/0037). Aliases live in {@code
+ * kiln.db} too, and in memory for the invocation path.
  */
 public final class Registry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Aliases one function may have. */
+    public static final int MAX_ALIASES_PER_FUNCTION = 64;
+
     private final Connection db;
     private final BlobStore blobs;
     private final DiskSpace space;
     private final Map<FunctionName, FunctionInfo> cache = new ConcurrentHashMap<>();
+
+    /** Versions read since start, by function: filled on first use, so an invocation reads none. */
+    private final Map<FunctionName, Map<Integer, VersionInfo>> versionCache =
+            new ConcurrentHashMap<>();
+
+    /** Every alias, by function then name; copied on write, so readers never lock. */
+    private final Map<FunctionName, Map<String, AliasInfo>> aliases = new ConcurrentHashMap<>();
 
     private Registry(Connection db, BlobStore blobs, DiskSpace space) {
         this.db = db;
@@ -101,6 +113,25 @@ public final class Registry implements AutoCloseable {
                                         + " size INTEGER NOT NULL, created_at INTEGER NOT NULL,"
                                         + " PRIMARY KEY (service, name, number))");
                         st.execute("CREATE INDEX IF NOT EXISTS versions_sha ON versions (sha256)");
+                    },
+                    // Versions carry the settings of their code; aliases (docs/adr/0037). A
+                    // version stored before has its function's settings, the best there is.
+                    st -> {
+                        SqliteSchema.addColumnIfMissing(st, "versions", "settings", "TEXT");
+                        st.execute(
+                                "UPDATE versions SET settings = (SELECT f.settings FROM functions f"
+                                        + " WHERE f.service = versions.service AND f.name ="
+                                        + " versions.name) WHERE settings IS NULL");
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS aliases ("
+                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
+                                        + " alias TEXT NOT NULL, version INTEGER NOT NULL,"
+                                        + " additional_version INTEGER NOT NULL,"
+                                        + " additional_weight REAL NOT NULL,"
+                                        + " description TEXT NOT NULL,"
+                                        + " created_at INTEGER NOT NULL,"
+                                        + " updated_at INTEGER NOT NULL,"
+                                        + " PRIMARY KEY (service, name, alias))");
                     });
 
     private void load() throws SQLException, IOException {
@@ -108,22 +139,45 @@ public final class Registry implements AutoCloseable {
                 Sql.list(
                         db,
                         "SELECT f.service, f.name, f.settings, f.created_at, f.updated_at,"
-                                + " v.number, v.sha256, v.size, v.created_at FROM functions f"
-                                + " JOIN versions v ON v.service = f.service AND v.name ="
-                                + " f.name AND v.number = f.latest",
-                        rs ->
-                                new FunctionInfo(
-                                        rs.getString(1),
-                                        rs.getString(2),
-                                        parseSettings(rs.getString(3)),
-                                        new VersionInfo(
-                                                rs.getInt(6),
-                                                rs.getString(7),
-                                                rs.getLong(8),
-                                                Instant.ofEpochMilli(rs.getLong(9))),
-                                        Instant.ofEpochMilli(rs.getLong(4)),
-                                        Instant.ofEpochMilli(rs.getLong(5))))) {
+                                + " v.number, v.sha256, v.size, v.created_at, v.settings"
+                                + " FROM functions f JOIN versions v ON v.service = f.service"
+                                + " AND v.name = f.name AND v.number = f.latest",
+                        rs -> {
+                            FunctionSettings settings = parseSettings(rs.getString(3));
+                            String own = rs.getString(10);
+                            return new FunctionInfo(
+                                    rs.getString(1),
+                                    rs.getString(2),
+                                    settings,
+                                    new VersionInfo(
+                                            rs.getInt(6),
+                                            rs.getString(7),
+                                            rs.getLong(8),
+                                            Instant.ofEpochMilli(rs.getLong(9)),
+                                            own == null ? settings : parseSettings(own)),
+                                    Instant.ofEpochMilli(rs.getLong(4)),
+                                    Instant.ofEpochMilli(rs.getLong(5)));
+                        })) {
             cache.put(key(info.service(), info.name()), info);
+        }
+        for (StoredAlias a :
+                Sql.list(
+                        db,
+                        "SELECT service, name, alias, version, additional_version,"
+                                + " additional_weight, description, created_at, updated_at"
+                                + " FROM aliases",
+                        rs ->
+                                new StoredAlias(
+                                        key(rs.getString(1), rs.getString(2)),
+                                        new AliasInfo(
+                                                rs.getString(3),
+                                                rs.getInt(4),
+                                                rs.getInt(5),
+                                                rs.getDouble(6),
+                                                rs.getString(7),
+                                                Instant.ofEpochMilli(rs.getLong(8)),
+                                                Instant.ofEpochMilli(rs.getLong(9)))))) {
+            aliasesOf(a.function()).put(a.alias().name(), a.alias());
         }
         Set<String> referenced =
                 new HashSet<>(
@@ -137,7 +191,8 @@ public final class Registry implements AutoCloseable {
 
     /**
      * Stores {@code module} as a new version of {@code service/function} (creating the function if
-     * needed), makes it the latest, and replaces the settings.
+     * needed), makes it the latest, and replaces the settings. The caller decides that a version is
+     * wanted: {@link #isNewestVersion} tells an upload that would repeat the newest one.
      */
     public synchronized FunctionInfo deploy(
             String service, String function, byte[] module, FunctionSettings settings) {
@@ -164,10 +219,11 @@ public final class Registry implements AutoCloseable {
                             service,
                             function,
                             settings,
-                            new VersionInfo(number, sha, module.length, now),
+                            new VersionInfo(number, sha, module.length, now, settings),
                             created,
                             now);
             cache.put(key(service, function), info);
+            versionsOf(service, function).put(number, info.latest());
             return info;
         } catch (IOException e) {
             if (DiskSpace.isFull(e)) {
@@ -203,13 +259,15 @@ public final class Registry implements AutoCloseable {
                 () -> {
                     Sql.update(
                             db,
-                            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO versions (service, name, number, sha256, size,"
+                                    + " created_at, settings) VALUES (?, ?, ?, ?, ?, ?, ?)",
                             service,
                             function,
                             number,
                             sha,
                             size,
-                            now.toEpochMilli());
+                            now.toEpochMilli(),
+                            settingsJson(settings));
                     Sql.update(
                             db,
                             "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
@@ -238,12 +296,41 @@ public final class Registry implements AutoCloseable {
         return Optional.ofNullable(cache.get(key(service, function)));
     }
 
-    /** Replaces the settings of an existing function. */
+    /**
+     * Replaces the settings of an existing function. When a setting that belongs to the code
+     * changes, that makes a new version of the same bytes, which becomes the latest: versions are
+     * immutable (docs/adr/0037).
+     */
     public synchronized FunctionInfo updateSettings(
             String service, String function, FunctionSettings settings) {
         FunctionInfo current = require(service, function);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         space.requireRoom();
+        if (!settings.sameCodeAs(current.settings())) {
+            VersionInfo latest = current.latest();
+            int number = nextVersion(service, function);
+            storeVersion(
+                    service,
+                    function,
+                    settings,
+                    latest.sha256(),
+                    latest.sizeBytes(),
+                    number,
+                    current.createdAt(),
+                    now);
+            var info =
+                    new FunctionInfo(
+                            service,
+                            function,
+                            settings,
+                            new VersionInfo(
+                                    number, latest.sha256(), latest.sizeBytes(), now, settings),
+                            current.createdAt(),
+                            now);
+            cache.put(key(service, function), info);
+            versionsOf(service, function).put(number, info.latest());
+            return info;
+        }
         inTransaction(
                 () -> {
                     Sql.update(
@@ -262,6 +349,16 @@ public final class Registry implements AutoCloseable {
         return info;
     }
 
+    /**
+     * Whether {@code sha256} with {@code settings} is what the function's newest version already
+     * is: same bytes and same code settings (an upload of it makes no version).
+     */
+    public boolean isNewestVersion(
+            String service, String function, String sha256, FunctionSettings settings) {
+        FunctionInfo f = cache.get(key(service, function));
+        return f != null && f.latest().sha256().equals(sha256) && f.settings().sameCodeAs(settings);
+    }
+
     /** Deletes a function and its versions; module files no other version uses go too. */
     public synchronized boolean delete(String service, String function) {
         if (cache.get(key(service, function)) == null) {
@@ -273,7 +370,7 @@ public final class Registry implements AutoCloseable {
         }
         inTransaction(
                 () -> {
-                    for (String table : List.of("versions", "functions")) {
+                    for (String table : List.of("aliases", "versions", "functions")) {
                         Sql.update(
                                 db,
                                 "DELETE FROM " + table + " WHERE service = ? AND name = ?",
@@ -282,16 +379,22 @@ public final class Registry implements AutoCloseable {
                     }
                 });
         cache.remove(key(service, function));
+        versionCache.remove(key(service, function));
+        aliases.remove(key(service, function));
         for (String sha : new HashSet<>(shas)) {
-            if (!isReferenced(sha)) {
-                try {
-                    blobs.delete(sha);
-                } catch (IOException e) {
-                    log.warn("could not delete unused module file {}: {}", sha, e.toString());
-                }
-            }
+            dropUnreferenced(sha);
         }
         return true;
+    }
+
+    private void dropUnreferenced(String sha) {
+        if (!isReferenced(sha)) {
+            try {
+                blobs.delete(sha);
+            } catch (IOException e) {
+                log.warn("could not delete unused module file {}: {}", sha, e.toString());
+            }
+        }
     }
 
     /** Services that hold at least one function, sorted. */
@@ -312,19 +415,23 @@ public final class Registry implements AutoCloseable {
         try {
             return Sql.list(
                     db,
-                    "SELECT number, sha256, size, created_at FROM versions"
+                    "SELECT number, sha256, size, created_at, settings FROM versions"
                             + " WHERE service = ? AND name = ? ORDER BY number DESC",
-                    rs ->
-                            new VersionInfo(
-                                    rs.getInt(1),
-                                    rs.getString(2),
-                                    rs.getLong(3),
-                                    Instant.ofEpochMilli(rs.getLong(4))),
+                    Registry::versionRow,
                     service,
                     function);
         } catch (SQLException e) {
             throw storageFailure(e);
         }
+    }
+
+    private static VersionInfo versionRow(java.sql.ResultSet rs) throws SQLException {
+        return new VersionInfo(
+                rs.getInt(1),
+                rs.getString(2),
+                rs.getLong(3),
+                Instant.ofEpochMilli(rs.getLong(4)),
+                parseSettings(rs.getString(5)));
     }
 
     /** The module bytes of a version, verified against their hash. */
@@ -341,6 +448,366 @@ public final class Registry implements AutoCloseable {
                     ErrorCode.INTERNAL, "the stored module of this function is unavailable");
         }
         return bytes;
+    }
+
+    // --- versions ---------------------------------------------------------------------------
+
+    private record StoredAlias(FunctionName function, AliasInfo alias) {}
+
+    private Map<Integer, VersionInfo> versionsOf(String service, String function) {
+        return versionCache.computeIfAbsent(key(service, function), k -> new ConcurrentHashMap<>());
+    }
+
+    /** One version of a function, if the function and the version exist. */
+    public Optional<VersionInfo> version(String service, String function, int number) {
+        FunctionInfo f = cache.get(key(service, function));
+        if (f == null || number < 1 || number > f.latest().number()) {
+            return Optional.empty();
+        }
+        if (number == f.latest().number()) {
+            return Optional.of(f.latest());
+        }
+        VersionInfo cached = versionsOf(service, function).get(number);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        return loadVersion(service, function, number);
+    }
+
+    private synchronized Optional<VersionInfo> loadVersion(
+            String service, String function, int number) {
+        try {
+            Optional<VersionInfo> v =
+                    Sql.first(
+                            db,
+                            "SELECT number, sha256, size, created_at, settings FROM versions"
+                                    + " WHERE service = ? AND name = ? AND number = ?",
+                            Registry::versionRow,
+                            service,
+                            function,
+                            number);
+            // Only while the function is there: a delete meanwhile must not leave it cached.
+            if (v.isPresent() && cache.containsKey(key(service, function))) {
+                versionsOf(service, function).put(number, v.get());
+            }
+            return v;
+        } catch (SQLException e) {
+            throw storageFailure(e);
+        }
+    }
+
+    /** Like {@link #version}, but a missing function or version is an error. */
+    public VersionInfo requireVersion(String service, String function, int number) {
+        require(service, function);
+        return version(service, function, number)
+                .orElseThrow(
+                        () ->
+                                new KilnException(
+                                        ErrorCode.VERSION_NOT_FOUND,
+                                        "function "
+                                                + service
+                                                + "/"
+                                                + function
+                                                + " has no version "
+                                                + number));
+    }
+
+    /**
+     * Deletes one version; its module file goes unless another version uses it.
+     *
+     * @throws KilnException {@code version_not_found}; {@code conflict} for the newest version
+     *     (what LATEST runs) or one an alias points at
+     */
+    public synchronized VersionInfo deleteVersion(String service, String function, int number) {
+        VersionInfo v = requireVersion(service, function, number);
+        FunctionInfo f = require(service, function);
+        if (number == f.latest().number()) {
+            throw new KilnException(
+                    ErrorCode.CONFLICT,
+                    "version "
+                            + number
+                            + " is the newest, which LATEST runs; upload a newer one first, or"
+                            + " delete the function");
+        }
+        for (AliasInfo a : aliases(service, function)) {
+            if (a.runs(number)) {
+                throw new KilnException(
+                        ErrorCode.CONFLICT,
+                        "alias " + a.name() + " points at version " + number + "; move it first");
+            }
+        }
+        removeVersions(service, function, List.of(v));
+        return v;
+    }
+
+    /**
+     * Deletes the function's oldest versions beyond the newest {@code keep} that no alias points at
+     * (the retention setting, docs/adr/0037); {@code keep} 0 keeps all. Returns those deleted.
+     */
+    public synchronized List<VersionInfo> prune(String service, String function, int keep) {
+        FunctionInfo f = cache.get(key(service, function));
+        if (keep <= 0 || f == null || f.latest().number() <= keep) {
+            return List.of();
+        }
+        List<VersionInfo> all = versions(service, function); // newest first
+        if (all.size() <= keep) {
+            return List.of();
+        }
+        List<AliasInfo> pointing = aliases(service, function);
+        List<VersionInfo> doomed = new ArrayList<>();
+        for (VersionInfo v : all.subList(keep, all.size())) {
+            if (pointing.stream().noneMatch(a -> a.runs(v.number()))) {
+                doomed.add(v);
+            }
+        }
+        removeVersions(service, function, doomed);
+        if (!doomed.isEmpty()) {
+            log.info(
+                    "pruned {} old versions of {}/{} (keeping {})",
+                    doomed.size(),
+                    service,
+                    function,
+                    keep);
+        }
+        return doomed;
+    }
+
+    private void removeVersions(String service, String function, List<VersionInfo> doomed) {
+        if (doomed.isEmpty()) {
+            return;
+        }
+        inTransaction(
+                () -> {
+                    for (VersionInfo v : doomed) {
+                        Sql.update(
+                                db,
+                                "DELETE FROM versions WHERE service = ? AND name = ? AND number"
+                                        + " = ?",
+                                service,
+                                function,
+                                v.number());
+                    }
+                });
+        Map<Integer, VersionInfo> cached = versionsOf(service, function);
+        for (VersionInfo v : doomed) {
+            cached.remove(v.number());
+        }
+        for (VersionInfo v : doomed) {
+            dropUnreferenced(v.sha256());
+        }
+    }
+
+    // --- aliases ----------------------------------------------------------------------------
+
+    private Map<String, AliasInfo> aliasesOf(FunctionName functionKey) {
+        return aliases.computeIfAbsent(functionKey, k -> new ConcurrentHashMap<>());
+    }
+
+    /** The function's aliases, by name. */
+    public List<AliasInfo> aliases(String service, String function) {
+        Map<String, AliasInfo> of = aliases.get(key(service, function));
+        return of == null
+                ? List.of()
+                : of.values().stream().sorted(Comparator.comparing(AliasInfo::name)).toList();
+    }
+
+    /** One alias of an existing function. */
+    public Optional<AliasInfo> alias(String service, String function, String name) {
+        Map<String, AliasInfo> of = aliases.get(key(service, function));
+        return Optional.ofNullable(of == null ? null : of.get(name));
+    }
+
+    /** Like {@link #alias}, but a missing function or alias is an error. */
+    public AliasInfo requireAlias(String service, String function, String name) {
+        require(service, function);
+        return alias(service, function, name)
+                .orElseThrow(
+                        () ->
+                                new KilnException(
+                                        ErrorCode.ALIAS_NOT_FOUND,
+                                        "function "
+                                                + service
+                                                + "/"
+                                                + function
+                                                + " has no alias "
+                                                + name));
+    }
+
+    /** An alias as stored, and whether it was new. */
+    public record AliasWrite(AliasInfo alias, boolean created) {}
+
+    /**
+     * Creates or replaces an alias. Its versions must exist.
+     *
+     * @param additionalVersion 0 for none
+     * @throws KilnException {@code version_not_found}, {@code bad_request} for a bad name
+     */
+    public synchronized AliasWrite putAlias(
+            String service,
+            String function,
+            String name,
+            int version,
+            int additionalVersion,
+            double additionalWeight,
+            String description) {
+        require(service, function);
+        if (!Qualifier.ALIAS_NAME.matcher(name).matches() || name.equals("latest")) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    "alias name must match "
+                            + Qualifier.ALIAS_NAME.pattern()
+                            + " and not be latest");
+        }
+        if (alias(service, function, name).isEmpty()
+                && aliases(service, function).size() >= MAX_ALIASES_PER_FUNCTION) {
+            throw new KilnException(
+                    ErrorCode.CONFLICT,
+                    "function "
+                            + service
+                            + "/"
+                            + function
+                            + " has "
+                            + MAX_ALIASES_PER_FUNCTION
+                            + " aliases, the most it may have");
+        }
+        requireVersion(service, function, version);
+        if (additionalVersion != 0) {
+            requireVersion(service, function, additionalVersion);
+        }
+        space.requireRoom();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        Optional<AliasInfo> before = alias(service, function, name);
+        AliasInfo alias =
+                new AliasInfo(
+                        name,
+                        version,
+                        additionalVersion,
+                        additionalWeight,
+                        description,
+                        before.map(AliasInfo::createdAt).orElse(now),
+                        now);
+        inTransaction(
+                () ->
+                        Sql.update(
+                                db,
+                                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                        + " ON CONFLICT (service, name, alias) DO UPDATE SET"
+                                        + " version = excluded.version,"
+                                        + " additional_version = excluded.additional_version,"
+                                        + " additional_weight = excluded.additional_weight,"
+                                        + " description = excluded.description,"
+                                        + " updated_at = excluded.updated_at",
+                                service,
+                                function,
+                                name,
+                                version,
+                                additionalVersion,
+                                alias.additionalWeight(),
+                                description,
+                                alias.createdAt().toEpochMilli(),
+                                now.toEpochMilli()));
+        aliasesOf(key(service, function)).put(name, alias);
+        return new AliasWrite(alias, before.isEmpty());
+    }
+
+    /** Deletes an alias; {@code alias_not_found} when there is none. */
+    public synchronized AliasInfo deleteAlias(String service, String function, String name) {
+        AliasInfo alias = requireAlias(service, function, name);
+        inTransaction(
+                () ->
+                        Sql.update(
+                                db,
+                                "DELETE FROM aliases WHERE service = ? AND name = ? AND alias = ?",
+                                service,
+                                function,
+                                name));
+        aliasesOf(key(service, function)).remove(name);
+        return alias;
+    }
+
+    // --- what runs --------------------------------------------------------------------------
+
+    /**
+     * What an invocation through {@code qualifier} runs: LATEST, one version, or one of an alias's
+     * versions chosen by its weight with {@code draw} (uniform in [0, 1)). No SQL for LATEST and
+     * aliases; a version by number is read once, then from memory.
+     *
+     * @param pin a version the caller wants (it must be one the qualifier can run), or 0
+     * @throws KilnException {@code function_not_found}, {@code version_not_found}, {@code
+     *     alias_not_found}, or {@code bad_request} for a pin the qualifier cannot run
+     */
+    public Target target(
+            String service, String function, Qualifier qualifier, int pin, double draw) {
+        FunctionInfo f = require(service, function);
+        VersionInfo v =
+                switch (qualifier) {
+                    case Qualifier.Latest l -> f.latest();
+                    case Qualifier.Version n -> requireVersion(service, function, n.number());
+                    case Qualifier.Alias a -> {
+                        AliasInfo alias = requireAlias(service, function, a.name());
+                        if (pin != 0 && !alias.runs(pin)) {
+                            throw badPin(pin, qualifier);
+                        }
+                        int number = pin != 0 ? pin : alias.pick(draw);
+                        yield requireVersion(service, function, number);
+                    }
+                };
+        if (pin != 0 && v.number() != pin) {
+            throw badPin(pin, qualifier);
+        }
+        if (v.number() == f.latest().number()) {
+            return new Target(f, v, f.settings());
+        }
+        return new Target(f, v, f.settings().withCodeOf(v.settings()));
+    }
+
+    private static KilnException badPin(int pin, Qualifier qualifier) {
+        return new KilnException(
+                ErrorCode.BAD_REQUEST,
+                "X-Kiln-Version-Pin: qualifier " + qualifier + " does not run version " + pin);
+    }
+
+    /**
+     * The versions that take traffic: the newest (LATEST) and every version an alias sends a share
+     * of its invocations to. Their pools are kept; others drain.
+     */
+    public java.util.Set<Integer> servingVersions(String service, String function) {
+        FunctionInfo f = cache.get(key(service, function));
+        if (f == null) {
+            return java.util.Set.of();
+        }
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        out.add(f.latest().number());
+        for (AliasInfo a : aliases(service, function)) {
+            if (a.takesTraffic(a.version())) {
+                out.add(a.version());
+            }
+            if (a.additionalVersion() != 0 && a.takesTraffic(a.additionalVersion())) {
+                out.add(a.additionalVersion());
+            }
+        }
+        return out;
+    }
+
+    /** The versions LATEST or an alias can run (the code to keep compiled), newest first. */
+    public List<VersionInfo> referencedVersions(String service, String function) {
+        FunctionInfo f = cache.get(key(service, function));
+        if (f == null) {
+            return List.of();
+        }
+        java.util.Set<Integer> numbers = new java.util.TreeSet<>(Comparator.reverseOrder());
+        numbers.add(f.latest().number());
+        for (AliasInfo a : aliases(service, function)) {
+            numbers.add(a.version());
+            if (a.additionalVersion() != 0) {
+                numbers.add(a.additionalVersion());
+            }
+        }
+        List<VersionInfo> out = new ArrayList<>();
+        for (int n : numbers) {
+            version(service, function, n).ifPresent(out::add);
+        }
+        return out;
     }
 
     @Override
