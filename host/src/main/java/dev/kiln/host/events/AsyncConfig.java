@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.registry.Qualifier;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -115,6 +116,9 @@ public record AsyncConfig(
                 o.put("type", "function");
                 o.put("service", t.service());
                 o.put("function", t.function());
+                if (t.qualifier() != null) {
+                    o.put("qualifier", t.qualifier());
+                }
             }
         }
         return o;
@@ -154,7 +158,7 @@ public record AsyncConfig(
 
     private static Destination.FunctionTarget functionTarget(
             JsonNode n, String field, String ownService) {
-        onlyFields(n, field, Set.of("type", "service", "function"));
+        onlyFields(n, field, Set.of("type", "service", "function", "qualifier"));
         String service = n.has("service") ? n.get("service").asText("") : ownService;
         String function = n.path("function").asText("");
         if (!n.path("function").isTextual() || !NAME.matcher(function).matches()) {
@@ -164,7 +168,19 @@ public record AsyncConfig(
                 && (!n.get("service").isTextual() || !NAME.matcher(service).matches())) {
             throw bad("'" + field + ".service' must be a service name matching " + NAME);
         }
-        return new Destination.FunctionTarget(service, function);
+        String qualifier = null;
+        JsonNode q = n.get("qualifier");
+        if (q != null && !q.isNull()) {
+            if (!q.isTextual()) {
+                throw bad("'" + field + ".qualifier' must be LATEST, a version number or an alias");
+            }
+            try {
+                qualifier = Qualifier.parse(q.asText()).toString();
+            } catch (KilnException e) {
+                throw bad("'" + field + ".qualifier': " + e.getMessage());
+            }
+        }
+        return new Destination.FunctionTarget(service, function, qualifier);
     }
 
     private static void onlyFields(JsonNode n, String where, Set<String> allowed) {

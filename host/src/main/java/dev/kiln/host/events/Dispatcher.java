@@ -232,7 +232,9 @@ final class Dispatcher implements AutoCloseable {
                         e.trigger(),
                         e.payload(),
                         null,
-                        e.attempts());
+                        e.attempts(),
+                        e.qualifier(),
+                        0);
         try {
             LEASER_FAULTS.pass();
             invoker.submit(request, result -> ended(new Finished(e, result, null)));
@@ -539,7 +541,8 @@ final class Dispatcher implements AutoCloseable {
                         TriggerKind.EVENT.wire(),
                         kind + ":" + from.functionKey(),
                         record,
-                        from.depth() + 1));
+                        from.depth() + 1,
+                        target.qualifier()));
     }
 
     private static void sleep(long ms) {

@@ -110,7 +110,8 @@ final class EventLeases {
                 e.attempts() + 1,
                 e.dueAt(),
                 e.lastError(),
-                e.lastMessage());
+                e.lastMessage(),
+                e.qualifier());
     }
 
     /** Due events, oldest due first, except the leased ones and those of capped functions. */

@@ -11,7 +11,7 @@ final class EventRows {
     /** The columns {@link #event} reads, in table order. */
     static final String EVENT_COLUMNS =
             "seq, request_id, service, function, trigger, source, payload, depth, created_at,"
-                    + " attempts, due_at, last_error, last_message";
+                    + " attempts, due_at, last_error, last_message, qualifier";
 
     /** {@link #EVENT_COLUMNS} with an empty payload, for listings. */
     static final String EVENT_COLUMNS_NO_PAYLOAD =
@@ -40,7 +40,8 @@ final class EventRows {
                 rs.getInt("attempts"),
                 Instant.ofEpochMilli(rs.getLong("due_at")),
                 rs.getString("last_error"),
-                rs.getString("last_message"));
+                rs.getString("last_message"),
+                rs.getString("qualifier"));
     }
 
     static DeadLetter deadLetter(ResultSet rs) throws SQLException {

@@ -43,6 +43,11 @@ final class EventSchema {
                         st.execute(
                                 "CREATE TABLE IF NOT EXISTS fire_marks ("
                                         + " key TEXT PRIMARY KEY, scheduled_at INTEGER NOT NULL)");
+                    },
+                    // What selects the version an event runs (docs/adr/0037); NULL is LATEST.
+                    st -> {
+                        SqliteSchema.addColumnIfMissing(st, "events", "qualifier", "TEXT");
+                        SqliteSchema.addColumnIfMissing(st, "dead_letters", "qualifier", "TEXT");
                     });
 
     static void migrate(Connection db) throws SQLException {

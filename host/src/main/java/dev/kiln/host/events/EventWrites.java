@@ -106,9 +106,9 @@ final class EventWrites {
                 db,
                 "INSERT OR REPLACE INTO dead_letters (request_id, service, function,"
                         + " trigger, source, payload, depth, created_at, dead_lettered_at,"
-                        + " attempts, reason, error_code, error_message)"
+                        + " attempts, reason, error_code, error_message, qualifier)"
                         + " SELECT request_id, service, function, trigger, source,"
-                        + " payload, depth, created_at, ?, ?, ?, ?, ?"
+                        + " payload, depth, created_at, ?, ?, ?, ?, ?, qualifier"
                         + " FROM events WHERE seq = ?",
                 System.currentTimeMillis(),
                 d.attempts(),
@@ -130,8 +130,8 @@ final class EventWrites {
             Sql.update(
                     db,
                     "INSERT INTO events (request_id, service, function, trigger, source,"
-                            + " payload, depth, created_at, attempts, due_at)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                            + " payload, depth, created_at, attempts, due_at, qualifier)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     e.requestId(),
                     e.service(),
                     e.function(),
@@ -140,7 +140,8 @@ final class EventWrites {
                     e.payload(),
                     e.depth(),
                     now,
-                    now);
+                    now,
+                    e.qualifier());
             c.addDepth(e.functionKey(), 1);
             c.madeEventsDue = true;
         }
@@ -189,8 +190,9 @@ final class EventWrites {
         Sql.update(
                 db,
                 "INSERT INTO events (request_id, service, function, trigger, source, payload,"
-                        + " depth, created_at, attempts, due_at) SELECT request_id, service,"
-                        + " function, trigger, source, payload, depth, ?, 0, ? FROM dead_letters"
+                        + " depth, created_at, attempts, due_at, qualifier) SELECT request_id,"
+                        + " service, function, trigger, source, payload, depth, ?, 0, ?,"
+                        + " qualifier FROM dead_letters"
                         + where
                         + " ORDER BY seq",
                 params);

@@ -8,6 +8,7 @@ import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.DocumentTable;
@@ -226,7 +227,19 @@ public final class Events implements AutoCloseable {
      */
     public CompletableFuture<Void> invokeAsync(
             String requestId, String service, String function, byte[] payload) {
-        registry.require(service, function);
+        return invokeAsync(requestId, service, function, null, payload);
+    }
+
+    /**
+     * Like {@link #invokeAsync(String, String, String, byte[])}, of the version {@code qualifier}
+     * selects when the event runs ({@code null}: LATEST).
+     *
+     * @throws KilnException also {@code version_not_found}, {@code alias_not_found} or {@code
+     *     bad_request} when the qualifier selects nothing now
+     */
+    public CompletableFuture<Void> invokeAsync(
+            String requestId, String service, String function, String qualifier, byte[] payload) {
+        String q = checkQualifier(service, function, qualifier);
         checkSize(payload);
         space.requireRoom();
         return queue.enqueue(
@@ -238,10 +251,24 @@ public final class Events implements AutoCloseable {
                                         TriggerKind.INVOKE.wire(),
                                         "invoke",
                                         payload,
-                                        0)),
+                                        0,
+                                        q)),
                         null,
                         EventQueue.Overflow.REJECT)
                 .thenApply(stored -> null);
+    }
+
+    /**
+     * Checks that {@code qualifier} selects a version of the function now; returns it as stored
+     * ({@code null} for LATEST).
+     *
+     * @throws KilnException {@code function_not_found}, {@code version_not_found}, {@code
+     *     alias_not_found} or {@code bad_request}
+     */
+    public String checkQualifier(String service, String function, String qualifier) {
+        Qualifier q = Qualifier.parse(qualifier);
+        registry.target(service, function, q, 0, 0.0);
+        return q instanceof Qualifier.Latest ? null : q.toString();
     }
 
     /** Refuses payloads over {@code maxEventBytes} with {@code payload_too_large}. */
@@ -305,6 +332,9 @@ public final class Events implements AutoCloseable {
                 throw new KilnException(
                         ErrorCode.BAD_REQUEST,
                         "destination function " + t.key() + " does not exist");
+            }
+            if (t.qualifier() != null) {
+                checkQualifier(t.service(), t.function(), t.qualifier());
             }
         }
         configs.put(service, function, config);

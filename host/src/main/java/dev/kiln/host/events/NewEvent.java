@@ -13,6 +13,8 @@ import java.util.Objects;
  *     dead_letter:<s>/<f>}
  * @param depth 0 for an event from a client or trigger; a destination's event is one deeper, and
  *     only depth-0 events produce destination events (so destinations never loop)
+ * @param qualifier what selects the version it runs when it runs (docs/adr/0037); {@code null} is
+ *     LATEST
  */
 public record NewEvent(
         String requestId,
@@ -21,7 +23,21 @@ public record NewEvent(
         String trigger,
         String source,
         byte[] payload,
-        int depth) {
+        int depth,
+        String qualifier) {
+
+    /** An event for the function's newest version (LATEST). */
+    public NewEvent(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            String source,
+            byte[] payload,
+            int depth) {
+        this(requestId, service, function, trigger, source, payload, depth, null);
+    }
+
     public NewEvent {
         Objects.requireNonNull(requestId, "requestId");
         Objects.requireNonNull(service, "service");

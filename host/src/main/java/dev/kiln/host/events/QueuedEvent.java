@@ -10,6 +10,7 @@ import java.time.Instant;
  * @param attempts attempts made so far, counting the one a lease starts
  * @param dueAt when it may run next
  * @param lastError the error code of the last failed attempt, or {@code null}
+ * @param qualifier what selects the version it runs (docs/adr/0037); {@code null} is LATEST
  */
 public record QueuedEvent(
         long seq,
@@ -24,7 +25,40 @@ public record QueuedEvent(
         int attempts,
         Instant dueAt,
         String lastError,
-        String lastMessage) {
+        String lastMessage,
+        String qualifier) {
+
+    /** An event for the function's newest version (LATEST). */
+    public QueuedEvent(
+            long seq,
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            String source,
+            byte[] payload,
+            int depth,
+            Instant createdAt,
+            int attempts,
+            Instant dueAt,
+            String lastError,
+            String lastMessage) {
+        this(
+                seq,
+                requestId,
+                service,
+                function,
+                trigger,
+                source,
+                payload,
+                depth,
+                createdAt,
+                attempts,
+                dueAt,
+                lastError,
+                lastMessage,
+                null);
+    }
 
     /** The function it is for. */
     public FunctionName functionKey() {

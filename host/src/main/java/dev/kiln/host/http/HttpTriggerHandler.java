@@ -4,7 +4,6 @@ import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.host.access.ApiKeys;
 import dev.kiln.host.core.ErrorCode;
-import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.Metrics;
@@ -25,9 +24,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The HTTP trigger: any method on {@code /fn/{service}/{function}/{rest...}} hands the whole
- * request to the function, which answers with its own status, headers and body. The one exception
- * is {@code CONNECT} (docs/adr/0024-http-trigger-trace-and-connect.md).
+ * The HTTP trigger: any method on {@code /fn/{service}/{function}[@{qualifier}]/{rest...}} hands
+ * the whole request to the function, which answers with its own status, headers and body. The one
+ * exception is {@code CONNECT} (docs/adr/0024-http-trigger-trace-and-connect.md).
  */
 final class HttpTriggerHandler implements HttpHandler {
     static final String PREFIX = "/fn/";
@@ -89,12 +88,24 @@ final class HttpTriggerHandler implements HttpHandler {
         int slash2 = afterService.indexOf('/');
         String function = slash2 < 0 ? afterService : afterService.substring(0, slash2);
         String rest = slash2 < 0 ? "/" : afterService.substring(slash2);
+        // /fn/{service}/{function}@{qualifier}/...: names hold no '@' (docs/adr/0037).
+        String qualifier = Qualifier.LATEST;
+        int at2 = function.indexOf('@');
+        if (at2 >= 0) {
+            qualifier = function.substring(at2 + 1);
+            function = function.substring(0, at2);
+            if (qualifier.isEmpty()) {
+                throw new KilnException(
+                        ErrorCode.BAD_REQUEST,
+                        "a qualifier follows '@': LATEST, a version number or an alias name");
+            }
+        }
         if (service.isEmpty() || function.isEmpty()) {
             throw new KilnException(
                     ErrorCode.FUNCTION_NOT_FOUND,
                     "HTTP trigger paths look like /fn/{service}/{function}/...");
         }
-        forward(exchange, service, function, Qualifier.LATEST, rest);
+        forward(exchange, service, function, qualifier, rest);
     }
 
     /**
@@ -152,7 +163,6 @@ final class HttpTriggerHandler implements HttpHandler {
             String function,
             String qualifier,
             String rest) {
-        resolveQualifier(service, function, qualifier);
         boolean kilnKey = carriesKilnKey(exchange, service, function);
         List<Header> headers = new ArrayList<>();
         for (HeaderValues values : exchange.getRequestHeaders()) {
@@ -173,28 +183,7 @@ final class HttpTriggerHandler implements HttpHandler {
                         exchange.getProtocol().toString(),
                         remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
-                exchange, invoker, before, maxPayloadBytes, service, function, http);
-    }
-
-    /**
-     * QUALIFIER PLUG-IN POINT (issue 16, items 2 and 3): the one call site where the HTTP trigger
-     * turns a qualifier ({@code LATEST}, a version number or an alias, from a route today and from
-     * {@code /fn/{s}/{f}@{qualifier}} later) into what runs. Until versions and aliases can be
-     * invoked, only {@code LATEST} runs (the function's active version, as on {@code /fn/});
-     * another qualifier is refused with {@code function_not_found} rather than silently running
-     * {@code LATEST}. The resolution belongs here, and its result in the {@code InvocationRequest}
-     * that {@link #forward} builds.
-     */
-    private static void resolveQualifier(String service, String function, String qualifier) {
-        if (!Qualifier.isLatest(qualifier)) {
-            throw new KilnException(
-                    ErrorCode.FUNCTION_NOT_FOUND,
-                    "function '"
-                            + new FunctionName(service, function)
-                            + "' cannot run qualifier '"
-                            + qualifier
-                            + "' on this host yet; only LATEST");
-        }
+                exchange, invoker, before, maxPayloadBytes, service, function, qualifier, http);
     }
 
     /**

@@ -1,10 +1,14 @@
 package dev.kiln.host.http;
 
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.registry.Qualifier;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
 
 /**
@@ -14,11 +18,15 @@ import io.undertow.util.SameThreadExecutor;
 final class InvocationDispatch {
     private InvocationDispatch() {}
 
+    /** The header that pins one of the versions a qualifier runs (docs/adr/0037). */
+    static final HttpString X_VERSION_PIN = new HttpString("X-Kiln-Version-Pin");
+
     /**
      * Checks {@code before}, then reads the body (capped at {@code maxPayloadBytes}) and invokes
      * {@code service/function} with it.
      *
      * @param http request metadata for the HTTP trigger, {@code null} for invoke
+     * @param qualifier LATEST, a version number or an alias; {@code null} for LATEST
      */
     static void readAndDispatch(
             HttpServerExchange exchange,
@@ -27,8 +35,12 @@ final class InvocationDispatch {
             long maxPayloadBytes,
             String service,
             String function,
+            String qualifier,
             HttpRequestMeta http) {
         before.check(exchange, service, function);
+        // Malformed selections are refused before the body is read.
+        Qualifier.parse(qualifier);
+        int pin = pin(exchange);
         Bodies.read(
                 exchange,
                 maxPayloadBytes,
@@ -43,8 +55,27 @@ final class InvocationDispatch {
                                         (http == null ? TriggerKind.INVOKE : TriggerKind.HTTP)
                                                 .wire(),
                                         body,
-                                        http),
+                                        http,
+                                        0,
+                                        qualifier,
+                                        pin),
                                 http != null));
+    }
+
+    /** The {@code X-Kiln-Version-Pin} header's version number, or 0 when absent. */
+    static int pin(HttpServerExchange exchange) {
+        String text = exchange.getRequestHeaders().getFirst(X_VERSION_PIN);
+        if (text == null) {
+            return 0;
+        }
+        if (text.isEmpty()
+                || text.length() > 9
+                || !text.chars().allMatch(c -> c >= '0' && c <= '9')
+                || Integer.parseInt(text) < 1) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST, "X-Kiln-Version-Pin must be a version number from 1");
+        }
+        return Integer.parseInt(text);
     }
 
     private static void dispatch(

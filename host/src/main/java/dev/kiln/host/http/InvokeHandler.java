@@ -8,6 +8,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
+import java.util.Deque;
 import java.util.Map;
 
 /**
@@ -34,19 +35,36 @@ final class InvokeHandler implements HttpHandler {
         String service = PathParams.get(exchange, "service");
         String function = PathParams.get(exchange, "function");
         String type = exchange.getRequestHeaders().getFirst(X_INVOCATION_TYPE);
+        String qualifier = qualifier(exchange);
         if (type == null || type.equalsIgnoreCase("sync")) {
             InvocationDispatch.readAndDispatch(
-                    exchange, invoker, before, maxPayloadBytes, service, function, null);
+                    exchange, invoker, before, maxPayloadBytes, service, function, qualifier, null);
         } else if (type.equalsIgnoreCase("async")) {
-            invokeAsync(exchange, service, function);
+            invokeAsync(exchange, service, function, qualifier);
         } else {
             throw new KilnException(
                     ErrorCode.BAD_REQUEST, "X-Kiln-Invocation-Type must be sync or async");
         }
     }
 
-    private void invokeAsync(HttpServerExchange exchange, String service, String function) {
+    /** The {@code ?qualifier=} of the request, or null (LATEST). */
+    static String qualifier(HttpServerExchange exchange) {
+        Deque<String> values = exchange.getQueryParameters().get("qualifier");
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw new KilnException(ErrorCode.BAD_REQUEST, "qualifier may be given once");
+        }
+        return values.getFirst();
+    }
+
+    private void invokeAsync(
+            HttpServerExchange exchange, String service, String function, String qualifier) {
         before.check(exchange, service, function);
+        // Resolved now, so a qualifier that selects nothing is refused at once; the event keeps
+        // the qualifier and runs whatever it selects when it runs.
+        events.checkQualifier(service, function, qualifier);
         long cap = Math.min(maxPayloadBytes, events.limits().maxEventBytes());
         Bodies.read(
                 exchange,
@@ -57,15 +75,20 @@ final class InvokeHandler implements HttpHandler {
                                 SameThreadExecutor.INSTANCE,
                                 () ->
                                         ErrorBoundary.run(
-                                                ex, () -> enqueue(ex, service, function, body))));
+                                                ex,
+                                                () ->
+                                                        enqueue(
+                                                                ex, service, function, qualifier,
+                                                                body))));
     }
 
     // whenComplete's own future is dropped: ErrorBoundary answers every failure, the callback's
     // too.
     @SuppressWarnings("FutureReturnValueIgnored")
-    private void enqueue(HttpServerExchange ex, String service, String function, byte[] body) {
+    private void enqueue(
+            HttpServerExchange ex, String service, String function, String qualifier, byte[] body) {
         String requestId = Responses.requestId(ex);
-        events.invokeAsync(requestId, service, function, body)
+        events.invokeAsync(requestId, service, function, qualifier, body)
                 .whenComplete(
                         (stored, failure) ->
                                 ErrorBoundary.run(ex, () -> accepted(ex, requestId, failure)));

@@ -177,7 +177,8 @@ final class TimerScheduler implements AutoCloseable {
                                         TriggerKind.TIMER.wire(),
                                         "timer:" + t.id(),
                                         timer.payloadBytes(),
-                                        0));
+                                        0,
+                                        t.qualifier()));
         try {
             CompletableFuture<Boolean> enqueued;
             synchronized (fireLock) {

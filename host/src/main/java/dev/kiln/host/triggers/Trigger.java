@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.registry.Qualifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Iterator;
@@ -19,6 +20,7 @@ import java.util.regex.Pattern;
  * @param scheduledFrom when its schedule began: its creation, its last enabling, or the last change
  *     of its cron or timezone. A timer never fires for times before it, so a changed schedule never
  *     fires a time that passed before the change.
+ * @param qualifier what selects the version its events run (docs/adr/0037); {@code null} is LATEST
  */
 record Trigger(
         String id,
@@ -27,15 +29,24 @@ record Trigger(
         boolean enabled,
         Instant createdAt,
         Instant scheduledFrom,
-        Source source) {
+        Source source,
+        String qualifier) {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     static final Pattern TOPIC = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,127}");
     private static final Set<String> TOPIC_FIELDS =
-            Set.of("id", "type", "topic", "filter", "enabled");
+            Set.of("id", "type", "topic", "filter", "enabled", "qualifier");
     private static final Set<String> TIMER_FIELDS =
-            Set.of("id", "type", "cron", "timezone", "payload", "missedFire", "enabled");
+            Set.of(
+                    "id",
+                    "type",
+                    "cron",
+                    "timezone",
+                    "payload",
+                    "missedFire",
+                    "enabled",
+                    "qualifier");
 
     /** What starts the function. */
     sealed interface Source {}
@@ -118,7 +129,21 @@ record Trigger(
                         ? new TopicSource(
                                 topic(json.get("topic")), EventFilter.parse(json.get("filter")))
                         : timer(json, maxPayloadBytes);
-        return new Trigger(id, service, function, enabled, createdAt, scheduledFrom, source);
+        return new Trigger(
+                id, service, function, enabled, createdAt, scheduledFrom, source, qualifier(json));
+    }
+
+    /** The definition's qualifier as stored: {@code null} for LATEST or none. */
+    static String qualifier(JsonNode json) {
+        JsonNode q = json.get("qualifier");
+        if (q == null || q.isNull()) {
+            return null;
+        }
+        if (!q.isTextual()) {
+            throw bad("'qualifier' must be LATEST, a version number or an alias name");
+        }
+        Qualifier parsed = Qualifier.parse(q.asText());
+        return parsed instanceof Qualifier.Latest ? null : parsed.toString();
     }
 
     static String topic(JsonNode n) {
@@ -176,6 +201,7 @@ record Trigger(
             }
         }
         o.put("enabled", enabled);
+        o.put("qualifier", qualifier == null ? Qualifier.LATEST_NAME : qualifier);
         return o;
     }
 

@@ -88,6 +88,7 @@ public final class Triggers implements AutoCloseable {
         Trigger t =
                 Trigger.parse(
                         json, service, function, id, now, now, events.limits().maxEventBytes());
+        events.checkQualifier(service, function, t.qualifier());
         checkFanOut(t, null);
         store.put(t);
         timers.wake();
@@ -150,7 +151,9 @@ public final class Triggers implements AutoCloseable {
                         parsed.enabled(),
                         current.createdAt(),
                         scheduledFrom,
-                        parsed.source());
+                        parsed.source(),
+                        parsed.qualifier());
+        events.checkQualifier(service, function, updated.qualifier());
         checkFanOut(updated, current);
         store.put(updated);
         timers.wake();
@@ -276,7 +279,8 @@ public final class Triggers implements AutoCloseable {
                             TriggerKind.EVENT.wire(),
                             "topic:" + topic,
                             payload,
-                            0));
+                            0,
+                            t.qualifier()));
             deliveries.add(new Delivery(t.service(), t.function(), t.id(), requestId));
         }
         var publication = new Publication(eventId, topic, List.copyOf(deliveries));
