@@ -72,6 +72,7 @@ public final class Sql {
                 case Integer n -> st.setInt(at, n);
                 case Long n -> st.setLong(at, n);
                 case byte[] b -> st.setBytes(at, b);
+                case Double d -> st.setDouble(at, d);
                 default ->
                         throw new IllegalArgumentException(
                                 "cannot bind a " + params[i].getClass().getSimpleName());
