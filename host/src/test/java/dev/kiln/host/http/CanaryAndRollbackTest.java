@@ -67,7 +67,6 @@ class CanaryAndRollbackTest {
             assertThat(odd).isEmpty();
             assertThat(canary.get() + primary.get()).isEqualTo(n);
             int[] interval = binomialInterval(n, p, 0.999);
-                    "canary: %d of %d in [%d, %d]%n", canary.get(), n, interval[0], interval[1]);
             assertThat(canary.get())
                     .as("canary share of %d invocations at weight %.1f", n, p)
                     .isBetween(interval[0], interval[1]);
@@ -159,8 +158,6 @@ class CanaryAndRollbackTest {
             pool.shutdown();
             assertThat(wrong).isEmpty();
             assertThat(sent.get()).isGreaterThan(40 * clients);
-                    "rollback: %d requests, %d wrong, drained %.0f -> %.0f%n",
-                    sent.get(), wrong.size(), drainedBefore, drained(kiln));
             // Version 2 lost all its traffic (prod is back on 1; LATEST is 3): its pool drained.
             assertThat(drained(kiln)).isGreaterThan(drainedBefore);
             var after = invokeAlias(kiln, "x");
