@@ -161,7 +161,9 @@ class AccessMatrixTest {
                 .replace("{requestId}", "00000000000000000000000000")
                 .replace("{trigger}", "no-such-trigger")
                 .replace("{topic}", "matrix-topic")
-                .replace("{id}", "0000000000000000");
+                .replace("{id}", "0000000000000000")
+                .replace("{version}", "1")
+                .replace("{alias}", "no-such-alias");
     }
 
     static HttpResponse<byte[]> send(String method, String path, String key) {

@@ -77,11 +77,12 @@ class SecretsApiTest {
             assertThat(read(kiln, "DB_PASSWORD")).isEqualTo("pw");
             assertThat(read(kiln, "MODE")).isEqualTo("live");
 
-            // Secrets only: no new version; null deletes one; the other keeps its setAt.
+            // Secrets only: no new version (the env above made version 2, docs/adr/0037); null
+            // deletes one; the other keeps its setAt.
             String setAt = f.path("secrets").get(1).path("setAt").asText();
             var deleted = kiln.patch("shop", "pay", "{\"secrets\":{\"DB_PASSWORD\":null}}");
             assertThat(deleted.statusCode()).isEqualTo(200);
-            assertThat(json(deleted).path("version").path("number").asInt()).isEqualTo(1);
+            assertThat(json(deleted).path("version").path("number").asInt()).isEqualTo(2);
             assertThat(read(kiln, "DB_PASSWORD")).isEmpty();
             JsonNode after = json(kiln.get("/api/v1/services/shop/functions/pay"));
             assertThat(after.path("secrets").size()).isEqualTo(1);

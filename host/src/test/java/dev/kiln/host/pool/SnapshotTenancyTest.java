@@ -60,8 +60,10 @@ class SnapshotTenancyTest {
             String again = drawn(kiln, "one");
             assertThat(again).isNotEqualTo(one).isNotEqualTo(two);
 
-            // A new version of the same bytes is a new version: its own init too.
-            assertThat(kiln.deploy("two", "f", wasm).statusCode()).isEqualTo(200);
+            // A new version of the same bytes (a code setting changed, docs/adr/0037) is a new
+            // version: its own init too.
+            assertThat(kiln.patch("two", "f", "{\"env\":{\"V\":\"2\"}}").statusCode())
+                    .isEqualTo(200);
             String twoV2 = drawn(kiln, "two");
             assertThat(twoV2).isNotEqualTo(two).isNotEqualTo(again);
 
