@@ -212,6 +212,12 @@ class LimitsTableTest {
                         d(0, "routes/maxHostLength", n),
                         d(2, "routes/maxPathPrefixLength", n),
                         d(3, "routes/maxBodyBytes", b)));
+        // "64 / 4 KiB, description ≤ 256 characters"
+        ROWS.put(
+                "aliases per function",
+                List.of(
+                        d(0, "releases/maxAliasesPerFunction", n),
+                        d(1, "releases/maxAliasBodyBytes", b)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */
@@ -223,7 +229,8 @@ class LimitsTableTest {
                     "pools/memoryBudgetBytes", "computed from the heap: the table says 55 %",
                     "http/maxBufferedRequestBytes",
                             "computed from the heap: the table says a quarter of it, 64 to 256 MiB",
-                    "tenancy/triggerRatePerIp", "0, which the table says as \"no limit\"");
+                    "tenancy/triggerRatePerIp", "0, which the table says as \"no limit\"",
+                    "releases/keepVersions", "0, which the table says as \"all\"");
 
     @Test
     void everyDefaultInTheReadmeTableIsWhatTheHostPublishes(@TempDir Path data) throws IOException {
