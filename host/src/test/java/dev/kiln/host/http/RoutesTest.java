@@ -359,12 +359,22 @@ class RoutesTest {
         var ghost = raw("ghost.example.com", "GET /x");
         assertThat(ghost.status()).isEqualTo(404);
         assertThat(ghost.errorCode()).isEqualTo("function_not_found");
-        // A qualifier other than LATEST is stored; until versions can be invoked it is 404.
+        // A qualifier is resolved per request (docs/adr/0037): an alias that does not exist
+        // yet is 404; once it does, the route runs the version it points at (2: the env PATCH
+        // above made it).
         assertThat(putRoute("prod", "prod.example.com", "/", "site", "prod").statusCode())
                 .isEqualTo(201);
         var prod = raw("prod.example.com", "GET /x");
         assertThat(prod.status()).isEqualTo(404);
-        assertThat(prod.errorCode()).isEqualTo("function_not_found");
+        assertThat(prod.errorCode()).isEqualTo("alias_not_found");
+        assertThat(
+                        kiln.sendJson(
+                                        "PUT",
+                                        "/api/v1/services/shop/functions/site/aliases/prod",
+                                        "{\"version\": 2}")
+                                .statusCode())
+                .isEqualTo(201);
+        assertThat(probe("prod.example.com", "/x")).isEqualTo("site\n/x\n\n");
         assertThat(putRoute("latest", "latest.example.com", "/", "site", "LATEST").statusCode())
                 .isEqualTo(201);
         assertThat(probe("latest.example.com", "/x")).isEqualTo("site\n/x\n\n");
