@@ -17,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -60,13 +59,11 @@ public final class InstancePool {
     private final ScheduledExecutorService maintenance;
     private final PoolMetrics metrics;
     private final CodeCache code;
-    private final LongAdder refillFailures = new LongAdder();
     private final MemoryBudget budget;
 
     private final InstanceMemory memory;
     private final PoolEvictor evictor;
-
-    private volatile boolean shutDown;
+    private final PoolRefiller refiller;
 
     public InstancePool(ModuleCompiler compiler, PoolLimits limits, Metrics metrics) {
         this.limits = limits;
@@ -85,6 +82,15 @@ public final class InstancePool {
                             t.setDaemon(true);
                             return t;
                         });
+        this.refiller =
+                new PoolRefiller(
+                        maintenance,
+                        this::reserveHostSlot,
+                        hostLimit,
+                        memory,
+                        this.metrics,
+                        pool -> codeFor(pool, new boolean[1]),
+                        this::close);
         long sweep = Math.max(10, Math.min(1000, limits.idleTtl().toMillis() / 4));
         // sweep() catches and logs its own failures (a throw would end the schedule silently);
         // close() stops the schedule by shutting the executor down.
@@ -228,7 +234,7 @@ public final class InstancePool {
             throws InterruptedException {
         VersionPool pool = poolFor(spec, wasm);
         if (pool.wantsRefill()) {
-            scheduleRefill(pool); // minInstances raised, or first use after a restart
+            refiller.schedule(pool); // minInstances raised, or first use after a restart
         }
         switch (pool.claim(waitUntilNanos)) {
             case VersionPool.Claim.Taken t -> {
@@ -337,7 +343,7 @@ public final class InstancePool {
             close(instance, why != null ? why : pool.draining() ? "drained" : "over_limit");
             memory.releaseStatesIfGone(pool);
             if (pool.wantsRefill()) {
-                scheduleRefill(pool);
+                refiller.schedule(pool);
             }
         }
     }
@@ -359,7 +365,7 @@ public final class InstancePool {
         }
         memory.releaseStatesIfGone(pool);
         if (pool.wantsRefill()) {
-            scheduleRefill(pool);
+            refiller.schedule(pool);
         }
     }
 
@@ -412,7 +418,7 @@ public final class InstancePool {
         closeAll(a.excess(), "over_limit");
         drainAll(a.old());
         if (a.pool().wantsRefill()) {
-            scheduleRefill(a.pool());
+            refiller.schedule(a.pool());
         }
     }
 
@@ -442,7 +448,7 @@ public final class InstancePool {
     public void warm(PoolSpec spec, Supplier<byte[]> wasm) {
         directory.unretire(spec.function());
         VersionPool pool = poolFor(spec, wasm, false);
-        fill(pool, "refill");
+        refiller.fill(pool, "refill");
     }
 
     /**
@@ -461,75 +467,7 @@ public final class InstancePool {
         drainAll(directory.retire(function));
     }
 
-    // --- background: refill, idle TTL, host limit -------------------------------------------
-
-    private void scheduleRefill(VersionPool pool) {
-        if (shutDown || !pool.queueRefill()) {
-            return;
-        }
-        try {
-            maintenance.execute(
-                    () -> {
-                        pool.refillDone();
-                        try {
-                            fill(pool, "refill");
-                        } catch (RuntimeException | Error e) {
-                            // A scheduled executor would swallow it unseen (ADR 0030).
-                            BackgroundLoops.survived(log, "kiln-pool", e);
-                        }
-                    });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            pool.refillDone(); // shutting down
-        }
-    }
-
-    /** Creates instances until the pool holds its minimum; stops at the first failure. */
-    private void fill(VersionPool pool, String reason) {
-        while (!shutDown && pool.wantsRefill()) {
-            if (!pool.reserveIdle()) {
-                return;
-            }
-            try {
-                reserveHostSlot(pool.spec().function());
-            } catch (InstanceLimitException e) {
-                pool.unreserveIdle();
-                refillFailures.increment();
-                log.warn(
-                        "cannot keep minInstances of {}: {}",
-                        pool.spec().function(),
-                        e.getMessage());
-                return;
-            }
-            GuestInstance instance;
-            try {
-                instance =
-                        memory.instantiate(
-                                codeFor(pool, new boolean[1]),
-                                pool.initial(),
-                                pool.spec().function());
-            } catch (RuntimeException | Error e) {
-                // Undo the count whatever went wrong: a claim may be waiting for this instance.
-                pool.unreserveIdle();
-                hostLimit.release();
-                memory.releaseStatesIfGone(pool);
-                refillFailures.increment();
-                if (e instanceof Error err && !(err instanceof StackOverflowError)) {
-                    throw err;
-                }
-                log.warn(
-                        "could not create an instance of {} to keep warm: {}",
-                        pool.spec().function(),
-                        e.toString());
-                return;
-            }
-            metrics.created.inc(reason);
-            if (!pool.offer(instance, false, true, System.nanoTime())) {
-                close(instance, "drained");
-                memory.releaseStatesIfGone(pool);
-                return;
-            }
-        }
-    }
+    // --- background: idle TTL, host limit (refills: PoolRefiller) -----------------------------
 
     /**
      * Counts one more instance against the host-wide limit, closing the instance idle the longest
@@ -550,7 +488,7 @@ public final class InstancePool {
             for (VersionPool p : directory.pools()) {
                 closeAll(p.expire(cutoff), "idle_ttl");
                 if (p.wantsRefill()) {
-                    fill(p, "refill");
+                    refiller.fill(p, "refill");
                 }
             }
             directory.forgetOldDeletions(now);
@@ -598,7 +536,7 @@ public final class InstancePool {
      * @return leases never returned, by function (empty when every instance came back)
      */
     public Map<String, Integer> shutdown() {
-        shutDown = true;
+        refiller.stop();
         maintenance.shutdownNow();
         drainAll(directory.removeAll());
         Map<String, Integer> leaks = new TreeMap<>();

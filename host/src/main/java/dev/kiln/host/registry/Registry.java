@@ -1,20 +1,14 @@
 package dev.kiln.host.registry;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
 import dev.kiln.host.storage.DiskSpace;
-import dev.kiln.host.storage.Sql;
-import dev.kiln.host.storage.SqliteFiles;
-import dev.kiln.host.storage.SqliteSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -41,12 +35,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Registry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Aliases one function may have. */
     public static final int MAX_ALIASES_PER_FUNCTION = 64;
 
-    private final Connection db;
+    private final RegistryStore db;
     private final BlobStore blobs;
     private final DiskSpace space;
     private final Map<FunctionName, FunctionInfo> cache = new ConcurrentHashMap<>();
@@ -58,7 +51,7 @@ public final class Registry implements AutoCloseable {
     /** Every alias, by function then name; copied on write, so readers never lock. */
     private final Map<FunctionName, Map<String, AliasInfo>> aliases = new ConcurrentHashMap<>();
 
-    private Registry(Connection db, BlobStore blobs, DiskSpace space) {
+    private Registry(RegistryStore db, BlobStore blobs, DiskSpace space) {
         this.db = db;
         this.blobs = blobs;
         this.space = space;
@@ -81,9 +74,7 @@ public final class Registry implements AutoCloseable {
      */
     public static Registry open(Path dataDir, DiskSpace space) {
         try {
-            Connection db =
-                    SqliteFiles.open(dataDir.resolve("kiln.db"), SqliteFiles.Durability.FULL);
-            SqliteSchema.migrate(db, "kiln.db", SCHEMA);
+            RegistryStore db = RegistryStore.open(dataDir);
             Registry registry =
                     new Registry(
                             db, new BlobStore(dataDir.resolve("modules").resolve("sha256")), space);
@@ -96,93 +87,14 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private static final List<SqliteSchema.Step> SCHEMA =
-            List.of(
-                    st -> {
-                        st.execute(
-                                "CREATE TABLE IF NOT EXISTS functions ("
-                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
-                                        + " settings TEXT NOT NULL, latest INTEGER NOT NULL,"
-                                        + " created_at INTEGER NOT NULL,"
-                                        + " updated_at INTEGER NOT NULL,"
-                                        + " PRIMARY KEY (service, name))");
-                        st.execute(
-                                "CREATE TABLE IF NOT EXISTS versions ("
-                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
-                                        + " number INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-                                        + " size INTEGER NOT NULL, created_at INTEGER NOT NULL,"
-                                        + " PRIMARY KEY (service, name, number))");
-                        st.execute("CREATE INDEX IF NOT EXISTS versions_sha ON versions (sha256)");
-                    },
-                    // Versions carry the settings of their code; aliases (docs/adr/0037). A
-                    // version stored before has its function's settings, the best there is.
-                    st -> {
-                        SqliteSchema.addColumnIfMissing(st, "versions", "settings", "TEXT");
-                        st.execute(
-                                "UPDATE versions SET settings = (SELECT f.settings FROM functions f"
-                                        + " WHERE f.service = versions.service AND f.name ="
-                                        + " versions.name) WHERE settings IS NULL");
-                        st.execute(
-                                "CREATE TABLE IF NOT EXISTS aliases ("
-                                        + " service TEXT NOT NULL, name TEXT NOT NULL,"
-                                        + " alias TEXT NOT NULL, version INTEGER NOT NULL,"
-                                        + " additional_version INTEGER NOT NULL,"
-                                        + " additional_weight REAL NOT NULL,"
-                                        + " description TEXT NOT NULL,"
-                                        + " created_at INTEGER NOT NULL,"
-                                        + " updated_at INTEGER NOT NULL,"
-                                        + " PRIMARY KEY (service, name, alias))");
-                    });
-
     private void load() throws SQLException, IOException {
-        for (FunctionInfo info :
-                Sql.list(
-                        db,
-                        "SELECT f.service, f.name, f.settings, f.created_at, f.updated_at,"
-                                + " v.number, v.sha256, v.size, v.created_at, v.settings"
-                                + " FROM functions f JOIN versions v ON v.service = f.service"
-                                + " AND v.name = f.name AND v.number = f.latest",
-                        rs -> {
-                            FunctionSettings settings = parseSettings(rs.getString(3));
-                            String own = rs.getString(10);
-                            return new FunctionInfo(
-                                    rs.getString(1),
-                                    rs.getString(2),
-                                    settings,
-                                    new VersionInfo(
-                                            rs.getInt(6),
-                                            rs.getString(7),
-                                            rs.getLong(8),
-                                            Instant.ofEpochMilli(rs.getLong(9)),
-                                            own == null ? settings : parseSettings(own)),
-                                    Instant.ofEpochMilli(rs.getLong(4)),
-                                    Instant.ofEpochMilli(rs.getLong(5)));
-                        })) {
+        for (FunctionInfo info : db.functions()) {
             cache.put(key(info.service(), info.name()), info);
         }
-        for (StoredAlias a :
-                Sql.list(
-                        db,
-                        "SELECT service, name, alias, version, additional_version,"
-                                + " additional_weight, description, created_at, updated_at"
-                                + " FROM aliases",
-                        rs ->
-                                new StoredAlias(
-                                        key(rs.getString(1), rs.getString(2)),
-                                        new AliasInfo(
-                                                rs.getString(3),
-                                                rs.getInt(4),
-                                                rs.getInt(5),
-                                                rs.getDouble(6),
-                                                rs.getString(7),
-                                                Instant.ofEpochMilli(rs.getLong(8)),
-                                                Instant.ofEpochMilli(rs.getLong(9)))))) {
+        for (RegistryStore.StoredAlias a : db.aliases()) {
             aliasesOf(a.function()).put(a.alias().name(), a.alias());
         }
-        Set<String> referenced =
-                new HashSet<>(
-                        Sql.list(
-                                db, "SELECT DISTINCT sha256 FROM versions", rs -> rs.getString(1)));
+        Set<String> referenced = db.referencedShas();
         int swept = blobs.sweep(referenced);
         if (swept > 0) {
             log.info("removed {} orphaned module files left by an interrupted write", swept);
@@ -208,8 +120,9 @@ public final class Registry implements AutoCloseable {
             int number;
             Instant created = previous == null ? now : previous.createdAt();
             try {
-                number = previous == null ? 1 : nextVersion(service, function);
-                storeVersion(service, function, settings, sha, module.length, number, created, now);
+                number = previous == null ? 1 : db.nextVersion(service, function);
+                db.storeVersion(
+                        service, function, settings, sha, module.length, number, created, now);
             } catch (RuntimeException e) {
                 dropIfUnreferenced(sha); // refused by the store: leave no module file behind
                 throw e;
@@ -237,51 +150,13 @@ public final class Registry implements AutoCloseable {
     /** A failed store's module file goes, unless a stored version shares it. */
     private void dropIfUnreferenced(String sha) {
         try {
-            if (!isReferenced(sha)) {
+            if (!db.isReferenced(sha)) {
                 blobs.delete(sha);
             }
         } catch (IOException | RuntimeException e) {
             // The sweep at the next start removes it.
             log.warn("could not remove module file {} after a failed store: {}", sha, e.toString());
         }
-    }
-
-    private void storeVersion(
-            String service,
-            String function,
-            FunctionSettings settings,
-            String sha,
-            long size,
-            int number,
-            Instant created,
-            Instant now) {
-        inTransaction(
-                () -> {
-                    Sql.update(
-                            db,
-                            "INSERT INTO versions (service, name, number, sha256, size,"
-                                    + " created_at, settings) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            service,
-                            function,
-                            number,
-                            sha,
-                            size,
-                            now.toEpochMilli(),
-                            settingsJson(settings));
-                    Sql.update(
-                            db,
-                            "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?)"
-                                    + " ON CONFLICT (service, name) DO UPDATE SET"
-                                    + " settings = excluded.settings,"
-                                    + " latest = excluded.latest,"
-                                    + " updated_at = excluded.updated_at",
-                            service,
-                            function,
-                            settingsJson(settings),
-                            number,
-                            created.toEpochMilli(),
-                            now.toEpochMilli());
-                });
     }
 
     /**
@@ -308,8 +183,8 @@ public final class Registry implements AutoCloseable {
         space.requireRoom();
         if (!settings.sameCodeAs(current.settings())) {
             VersionInfo latest = current.latest();
-            int number = nextVersion(service, function);
-            storeVersion(
+            int number = db.nextVersion(service, function);
+            db.storeVersion(
                     service,
                     function,
                     settings,
@@ -331,17 +206,7 @@ public final class Registry implements AutoCloseable {
             versionsOf(service, function).put(number, info.latest());
             return info;
         }
-        inTransaction(
-                () -> {
-                    Sql.update(
-                            db,
-                            "UPDATE functions SET settings = ?, updated_at = ?"
-                                    + " WHERE service = ? AND name = ?",
-                            settingsJson(settings),
-                            now.toEpochMilli(),
-                            service,
-                            function);
-                });
+        db.updateSettings(service, function, settings, now);
         var info =
                 new FunctionInfo(
                         service, function, settings, current.latest(), current.createdAt(), now);
@@ -368,16 +233,7 @@ public final class Registry implements AutoCloseable {
         for (VersionInfo v : versions(service, function)) {
             shas.add(v.sha256());
         }
-        inTransaction(
-                () -> {
-                    for (String table : List.of("aliases", "versions", "functions")) {
-                        Sql.update(
-                                db,
-                                "DELETE FROM " + table + " WHERE service = ? AND name = ?",
-                                service,
-                                function);
-                    }
-                });
+        db.deleteFunction(service, function);
         cache.remove(key(service, function));
         versionCache.remove(key(service, function));
         aliases.remove(key(service, function));
@@ -388,7 +244,7 @@ public final class Registry implements AutoCloseable {
     }
 
     private void dropUnreferenced(String sha) {
-        if (!isReferenced(sha)) {
+        if (!db.isReferenced(sha)) {
             try {
                 blobs.delete(sha);
             } catch (IOException e) {
@@ -412,26 +268,7 @@ public final class Registry implements AutoCloseable {
 
     /** Versions of a function, newest first. */
     public synchronized List<VersionInfo> versions(String service, String function) {
-        try {
-            return Sql.list(
-                    db,
-                    "SELECT number, sha256, size, created_at, settings FROM versions"
-                            + " WHERE service = ? AND name = ? ORDER BY number DESC",
-                    Registry::versionRow,
-                    service,
-                    function);
-        } catch (SQLException e) {
-            throw storageFailure(e);
-        }
-    }
-
-    private static VersionInfo versionRow(java.sql.ResultSet rs) throws SQLException {
-        return new VersionInfo(
-                rs.getInt(1),
-                rs.getString(2),
-                rs.getLong(3),
-                Instant.ofEpochMilli(rs.getLong(4)),
-                parseSettings(rs.getString(5)));
+        return db.versions(service, function);
     }
 
     /** The module bytes of a version, verified against their hash. */
@@ -440,7 +277,7 @@ public final class Registry implements AutoCloseable {
         try {
             bytes = blobs.get(sha256);
         } catch (IOException e) {
-            throw storageFailure(e);
+            throw RegistryStore.storageFailure(e);
         }
         if (bytes == null || !Sha256.hex(bytes).equals(sha256)) {
             log.error("module file {} is missing or corrupt", sha256);
@@ -451,8 +288,6 @@ public final class Registry implements AutoCloseable {
     }
 
     // --- versions ---------------------------------------------------------------------------
-
-    private record StoredAlias(FunctionName function, AliasInfo alias) {}
 
     private Map<Integer, VersionInfo> versionsOf(String service, String function) {
         return versionCache.computeIfAbsent(key(service, function), k -> new ConcurrentHashMap<>());
@@ -476,24 +311,12 @@ public final class Registry implements AutoCloseable {
 
     private synchronized Optional<VersionInfo> loadVersion(
             String service, String function, int number) {
-        try {
-            Optional<VersionInfo> v =
-                    Sql.first(
-                            db,
-                            "SELECT number, sha256, size, created_at, settings FROM versions"
-                                    + " WHERE service = ? AND name = ? AND number = ?",
-                            Registry::versionRow,
-                            service,
-                            function,
-                            number);
-            // Only while the function is there: a delete meanwhile must not leave it cached.
-            if (v.isPresent() && cache.containsKey(key(service, function))) {
-                versionsOf(service, function).put(number, v.get());
-            }
-            return v;
-        } catch (SQLException e) {
-            throw storageFailure(e);
+        Optional<VersionInfo> v = db.version(service, function, number);
+        // Only while the function is there: a delete meanwhile must not leave it cached.
+        if (v.isPresent() && cache.containsKey(key(service, function))) {
+            versionsOf(service, function).put(number, v.get());
         }
+        return v;
     }
 
     /** Like {@link #version}, but a missing function or version is an error. */
@@ -504,12 +327,8 @@ public final class Registry implements AutoCloseable {
                         () ->
                                 new KilnException(
                                         ErrorCode.VERSION_NOT_FOUND,
-                                        "function "
-                                                + service
-                                                + "/"
-                                                + function
-                                                + " has no version "
-                                                + number));
+                                        "function %s/%s has no version %d"
+                                                .formatted(service, function, number)));
     }
 
     /**
@@ -576,18 +395,7 @@ public final class Registry implements AutoCloseable {
         if (doomed.isEmpty()) {
             return;
         }
-        inTransaction(
-                () -> {
-                    for (VersionInfo v : doomed) {
-                        Sql.update(
-                                db,
-                                "DELETE FROM versions WHERE service = ? AND name = ? AND number"
-                                        + " = ?",
-                                service,
-                                function,
-                                v.number());
-                    }
-                });
+        db.deleteVersions(service, function, doomed);
         Map<Integer, VersionInfo> cached = versionsOf(service, function);
         for (VersionInfo v : doomed) {
             cached.remove(v.number());
@@ -625,12 +433,8 @@ public final class Registry implements AutoCloseable {
                         () ->
                                 new KilnException(
                                         ErrorCode.ALIAS_NOT_FOUND,
-                                        "function "
-                                                + service
-                                                + "/"
-                                                + function
-                                                + " has no alias "
-                                                + name));
+                                        "function %s/%s has no alias %s"
+                                                .formatted(service, function, name)));
     }
 
     /** An alias as stored, and whether it was new. */
@@ -686,26 +490,7 @@ public final class Registry implements AutoCloseable {
                         description,
                         before.map(AliasInfo::createdAt).orElse(now),
                         now);
-        inTransaction(
-                () ->
-                        Sql.update(
-                                db,
-                                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                        + " ON CONFLICT (service, name, alias) DO UPDATE SET"
-                                        + " version = excluded.version,"
-                                        + " additional_version = excluded.additional_version,"
-                                        + " additional_weight = excluded.additional_weight,"
-                                        + " description = excluded.description,"
-                                        + " updated_at = excluded.updated_at",
-                                service,
-                                function,
-                                name,
-                                version,
-                                additionalVersion,
-                                alias.additionalWeight(),
-                                description,
-                                alias.createdAt().toEpochMilli(),
-                                now.toEpochMilli()));
+        db.putAlias(service, function, alias);
         aliasesOf(key(service, function)).put(name, alias);
         return new AliasWrite(alias, before.isEmpty());
     }
@@ -713,14 +498,7 @@ public final class Registry implements AutoCloseable {
     /** Deletes an alias; {@code alias_not_found} when there is none. */
     public synchronized AliasInfo deleteAlias(String service, String function, String name) {
         AliasInfo alias = requireAlias(service, function, name);
-        inTransaction(
-                () ->
-                        Sql.update(
-                                db,
-                                "DELETE FROM aliases WHERE service = ? AND name = ? AND alias = ?",
-                                service,
-                                function,
-                                name));
+        db.deleteAlias(service, function, name);
         aliasesOf(key(service, function)).remove(name);
         return alias;
     }
@@ -776,17 +554,7 @@ public final class Registry implements AutoCloseable {
         if (f == null) {
             return java.util.Set.of();
         }
-        java.util.Set<Integer> out = new java.util.TreeSet<>();
-        out.add(f.latest().number());
-        for (AliasInfo a : aliases(service, function)) {
-            if (a.takesTraffic(a.version())) {
-                out.add(a.version());
-            }
-            if (a.additionalVersion() != 0 && a.takesTraffic(a.additionalVersion())) {
-                out.add(a.additionalVersion());
-            }
-        }
-        return out;
+        return ServingVersions.takingTraffic(f, aliases(service, function));
     }
 
     /** The versions LATEST or an alias can run (the code to keep compiled), newest first. */
@@ -795,16 +563,8 @@ public final class Registry implements AutoCloseable {
         if (f == null) {
             return List.of();
         }
-        java.util.Set<Integer> numbers = new java.util.TreeSet<>(Comparator.reverseOrder());
-        numbers.add(f.latest().number());
-        for (AliasInfo a : aliases(service, function)) {
-            numbers.add(a.version());
-            if (a.additionalVersion() != 0) {
-                numbers.add(a.additionalVersion());
-            }
-        }
         List<VersionInfo> out = new ArrayList<>();
-        for (int n : numbers) {
+        for (int n : ServingVersions.referenced(f, aliases(service, function))) {
             version(service, function, n).ifPresent(out::add);
         }
         return out;
@@ -812,11 +572,7 @@ public final class Registry implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        try {
-            db.close();
-        } catch (SQLException e) {
-            log.warn("closing kiln.db failed: {}", e.toString());
-        }
+        db.close();
     }
 
     /** Like {@link #find}, but a missing function is {@code function_not_found}. */
@@ -830,67 +586,11 @@ public final class Registry implements AutoCloseable {
         return f;
     }
 
-    private int nextVersion(String service, String function) {
-        try {
-            return (int)
-                    Sql.number(
-                            db,
-                            "SELECT COALESCE(MAX(number), 0) + 1 FROM versions"
-                                    + " WHERE service = ? AND name = ?",
-                            service,
-                            function);
-        } catch (SQLException e) {
-            throw storageFailure(e);
-        }
-    }
-
-    private boolean isReferenced(String sha) {
-        try {
-            return Sql.first(
-                            db,
-                            "SELECT 1 FROM versions WHERE sha256 = ? LIMIT 1",
-                            rs -> Boolean.TRUE,
-                            sha)
-                    .isPresent();
-        } catch (SQLException e) {
-            throw storageFailure(e);
-        }
-    }
-
-    private void inTransaction(Sql.Work work) {
-        try {
-            Sql.inTransaction(db, work);
-        } catch (SQLException e) {
-            throw storageFailure(e);
-        }
-    }
-
     private static void checkName(String what, String name) {
         FunctionName.checkName(what, name);
     }
 
     private static FunctionName key(String service, String function) {
         return new FunctionName(service, function);
-    }
-
-    private static String settingsJson(FunctionSettings s) {
-        try {
-            return JSON.writeValueAsString(s);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static FunctionSettings parseSettings(String json) {
-        try {
-            return JSON.readValue(json, FunctionSettings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored settings are not readable", e);
-        }
-    }
-
-    private static KilnException storageFailure(Exception e) {
-        log.error("registry storage failure", e);
-        return DiskSpace.failure(e, "the registry could not complete the request");
     }
 }
