@@ -126,7 +126,10 @@ public class InvokeBenchmark {
                         "echo",
                         meta == null ? "invoke" : "http",
                         payload,
-                        meta),
+                        meta,
+                        0,
+                        null,
+                        0),
                 done::complete);
         return done.join();
     }

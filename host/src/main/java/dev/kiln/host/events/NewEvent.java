@@ -26,18 +26,6 @@ public record NewEvent(
         int depth,
         String qualifier) {
 
-    /** An event for the function's newest version (LATEST). */
-    public NewEvent(
-            String requestId,
-            String service,
-            String function,
-            String trigger,
-            String source,
-            byte[] payload,
-            int depth) {
-        this(requestId, service, function, trigger, source, payload, depth, null);
-    }
-
     public NewEvent {
         Objects.requireNonNull(requestId, "requestId");
         Objects.requireNonNull(service, "service");

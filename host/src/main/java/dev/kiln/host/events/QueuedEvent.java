@@ -28,38 +28,6 @@ public record QueuedEvent(
         String lastMessage,
         String qualifier) {
 
-    /** An event for the function's newest version (LATEST). */
-    public QueuedEvent(
-            long seq,
-            String requestId,
-            String service,
-            String function,
-            String trigger,
-            String source,
-            byte[] payload,
-            int depth,
-            Instant createdAt,
-            int attempts,
-            Instant dueAt,
-            String lastError,
-            String lastMessage) {
-        this(
-                seq,
-                requestId,
-                service,
-                function,
-                trigger,
-                source,
-                payload,
-                depth,
-                createdAt,
-                attempts,
-                dueAt,
-                lastError,
-                lastMessage,
-                null);
-    }
-
     /** The function it is for. */
     public FunctionName functionKey() {
         return new FunctionName(service, function);

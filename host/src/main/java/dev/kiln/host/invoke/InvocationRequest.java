@@ -23,28 +23,4 @@ public record InvocationRequest(
         HttpRequestMeta http,
         int attempt,
         String qualifier,
-        int pin) {
-
-    /** An invocation of the newest version. */
-    public InvocationRequest(
-            String requestId,
-            String service,
-            String function,
-            String trigger,
-            byte[] payload,
-            HttpRequestMeta http,
-            int attempt) {
-        this(requestId, service, function, trigger, payload, http, attempt, null, 0);
-    }
-
-    /** A synchronous invocation of the newest version. */
-    public InvocationRequest(
-            String requestId,
-            String service,
-            String function,
-            String trigger,
-            byte[] payload,
-            HttpRequestMeta http) {
-        this(requestId, service, function, trigger, payload, http, 0);
-    }
-}
+        int pin) {}

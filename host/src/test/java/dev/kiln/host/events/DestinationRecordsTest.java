@@ -22,6 +22,7 @@ class DestinationRecordsTest {
                 2,
                 Instant.parse("2026-01-01T00:00:00Z"),
                 null,
+                null,
                 null);
     }
 

@@ -24,7 +24,14 @@ class SqliteEventQueueTest {
 
     static NewEvent event(String id, String function) {
         return new NewEvent(
-                id, "svc", function, "invoke", "invoke", id.getBytes(StandardCharsets.UTF_8), 0);
+                id,
+                "svc",
+                function,
+                "invoke",
+                "invoke",
+                id.getBytes(StandardCharsets.UTF_8),
+                0,
+                null);
     }
 
     static SqliteEventQueue open(Path data, int maxQueued) {
