@@ -53,6 +53,14 @@ final class ErrorBoundary implements HttpHandler {
         }
     }
 
+    /**
+     * Runs {@code body} on a worker thread, as {@link #run} does: for work that blocks (an fsync, a
+     * lock), which must not hold the IO thread.
+     */
+    static void dispatch(HttpServerExchange exchange, ThrowingRunnable body) {
+        exchange.dispatch(() -> run(exchange, body));
+    }
+
     @FunctionalInterface
     interface ThrowingRunnable {
         void run() throws Exception;

@@ -37,17 +37,13 @@ final class KeysApi {
                 (ex, json) -> {
                     KeyRequest request = KeyRequest.fromJson(json);
                     // The insert waits for an fsync: not on the IO thread.
-                    ex.dispatch(
+                    ErrorBoundary.dispatch(
+                            ex,
                             () ->
-                                    ErrorBoundary.run(
+                                    Responses.json(
                                             ex,
-                                            () ->
-                                                    Responses.json(
-                                                            ex,
-                                                            201,
-                                                            Views.CreatedKey.of(
-                                                                    access.keys()
-                                                                            .create(request)))));
+                                            201,
+                                            Views.CreatedKey.of(access.keys().create(request))));
                 });
     }
 

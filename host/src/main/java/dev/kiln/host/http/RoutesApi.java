@@ -41,15 +41,8 @@ final class RoutesApi {
                 (ex, json) -> {
                     Route route = Route.fromJson(id, json);
                     // The write waits for an fsync: not on the IO thread.
-                    ex.dispatch(
-                            () ->
-                                    ErrorBoundary.run(
-                                            ex,
-                                            () ->
-                                                    Responses.json(
-                                                            ex,
-                                                            routes.put(route) ? 201 : 200,
-                                                            route)));
+                    ErrorBoundary.dispatch(
+                            ex, () -> Responses.json(ex, routes.put(route) ? 201 : 200, route));
                 });
     }
 
@@ -80,8 +73,6 @@ final class RoutesApi {
     }
 
     private static HttpHandler blocking(HttpHandler handler) {
-        return exchange ->
-                exchange.dispatch(
-                        () -> ErrorBoundary.run(exchange, () -> handler.handleRequest(exchange)));
+        return exchange -> ErrorBoundary.dispatch(exchange, () -> handler.handleRequest(exchange));
     }
 }
