@@ -11,15 +11,11 @@ import java.time.Instant;
  */
 public record DeadLetter(
         long seq,
-        String requestId,
-        String service,
-        String function,
-        String trigger,
-        String source,
-        byte[] payload,
+        EventFields fields,
         Instant createdAt,
         Instant deadLetteredAt,
         int attempts,
         String reason,
         String errorCode,
-        String errorMessage) {}
+        String errorMessage)
+        implements AnEvent {}

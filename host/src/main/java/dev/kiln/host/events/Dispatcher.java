@@ -535,12 +535,13 @@ final class Dispatcher implements AutoCloseable {
         }
         return Optional.of(
                 new NewEvent(
-                        RequestIds.next(),
-                        target.service(),
-                        target.function(),
-                        TriggerKind.EVENT.wire(),
-                        kind + ":" + from.functionKey(),
-                        record,
+                        new EventFields(
+                                RequestIds.next(),
+                                target.service(),
+                                target.function(),
+                                TriggerKind.EVENT.wire(),
+                                kind + ":" + from.functionKey(),
+                                record),
                         from.depth() + 1,
                         target.qualifier()));
     }

@@ -99,12 +99,7 @@ final class EventLeases {
     private static QueuedEvent attempted(QueuedEvent e) {
         return new QueuedEvent(
                 e.seq(),
-                e.requestId(),
-                e.service(),
-                e.function(),
-                e.trigger(),
-                e.source(),
-                e.payload(),
+                e.fields(),
                 e.depth(),
                 e.createdAt(),
                 e.attempts() + 1,

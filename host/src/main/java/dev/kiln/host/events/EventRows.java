@@ -29,12 +29,7 @@ final class EventRows {
     static QueuedEvent event(ResultSet rs) throws SQLException {
         return new QueuedEvent(
                 rs.getLong("seq"),
-                rs.getString("request_id"),
-                rs.getString("service"),
-                rs.getString("function"),
-                rs.getString("trigger"),
-                rs.getString("source"),
-                payload(rs),
+                fields(rs),
                 rs.getInt("depth"),
                 Instant.ofEpochMilli(rs.getLong("created_at")),
                 rs.getInt("attempts"),
@@ -47,18 +42,23 @@ final class EventRows {
     static DeadLetter deadLetter(ResultSet rs) throws SQLException {
         return new DeadLetter(
                 rs.getLong("seq"),
-                rs.getString("request_id"),
-                rs.getString("service"),
-                rs.getString("function"),
-                rs.getString("trigger"),
-                rs.getString("source"),
-                payload(rs),
+                fields(rs),
                 Instant.ofEpochMilli(rs.getLong("created_at")),
                 Instant.ofEpochMilli(rs.getLong("dead_lettered_at")),
                 rs.getInt("attempts"),
                 rs.getString("reason"),
                 rs.getString("error_code"),
                 rs.getString("error_message"));
+    }
+
+    private static EventFields fields(ResultSet rs) throws SQLException {
+        return new EventFields(
+                rs.getString("request_id"),
+                rs.getString("service"),
+                rs.getString("function"),
+                rs.getString("trigger"),
+                rs.getString("source"),
+                payload(rs));
     }
 
     private static byte[] payload(ResultSet rs) throws SQLException {

@@ -245,12 +245,13 @@ public final class Events implements AutoCloseable {
         return queue.enqueue(
                         List.of(
                                 new NewEvent(
-                                        requestId,
-                                        service,
-                                        function,
-                                        TriggerKind.INVOKE.wire(),
-                                        "invoke",
-                                        payload,
+                                        new EventFields(
+                                                requestId,
+                                                service,
+                                                function,
+                                                TriggerKind.INVOKE.wire(),
+                                                "invoke",
+                                                payload),
                                         0,
                                         q)),
                         null,

@@ -1,6 +1,5 @@
 package dev.kiln.host.events;
 
-import dev.kiln.host.core.FunctionName;
 import java.time.Instant;
 
 /**
@@ -14,22 +13,12 @@ import java.time.Instant;
  */
 public record QueuedEvent(
         long seq,
-        String requestId,
-        String service,
-        String function,
-        String trigger,
-        String source,
-        byte[] payload,
+        EventFields fields,
         int depth,
         Instant createdAt,
         int attempts,
         Instant dueAt,
         String lastError,
         String lastMessage,
-        String qualifier) {
-
-    /** The function it is for. */
-    public FunctionName functionKey() {
-        return new FunctionName(service, function);
-    }
-}
+        String qualifier)
+        implements AnEvent {}

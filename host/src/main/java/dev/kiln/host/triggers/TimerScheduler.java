@@ -3,6 +3,7 @@ package dev.kiln.host.triggers;
 import dev.kiln.host.core.BackgroundLoops;
 import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.TriggerKind;
+import dev.kiln.host.events.EventFields;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.events.FireMark;
@@ -171,12 +172,13 @@ final class TimerScheduler implements AutoCloseable {
                         ? List.of()
                         : List.of(
                                 new NewEvent(
-                                        RequestIds.next(),
-                                        t.service(),
-                                        t.function(),
-                                        TriggerKind.TIMER.wire(),
-                                        "timer:" + t.id(),
-                                        timer.payloadBytes(),
+                                        new EventFields(
+                                                RequestIds.next(),
+                                                t.service(),
+                                                t.function(),
+                                                TriggerKind.TIMER.wire(),
+                                                "timer:" + t.id(),
+                                                timer.payloadBytes()),
                                         0,
                                         t.qualifier()));
         try {

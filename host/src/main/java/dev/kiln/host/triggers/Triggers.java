@@ -6,6 +6,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.TriggerKind;
+import dev.kiln.host.events.EventFields;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.events.NewEvent;
@@ -273,12 +274,13 @@ public final class Triggers implements AutoCloseable {
             String requestId = RequestIds.next();
             batch.add(
                     new NewEvent(
-                            requestId,
-                            t.service(),
-                            t.function(),
-                            TriggerKind.EVENT.wire(),
-                            "topic:" + topic,
-                            payload,
+                            new EventFields(
+                                    requestId,
+                                    t.service(),
+                                    t.function(),
+                                    TriggerKind.EVENT.wire(),
+                                    "topic:" + topic,
+                                    payload),
                             0,
                             t.qualifier()));
             deliveries.add(new Delivery(t.service(), t.function(), t.id(), requestId));

@@ -11,12 +11,7 @@ class DestinationRecordsTest {
     static QueuedEvent event(byte[] payload) {
         return new QueuedEvent(
                 1,
-                "01REQ",
-                "shop",
-                "orders",
-                "event",
-                "topic:orders",
-                payload,
+                new EventFields("01REQ", "shop", "orders", "event", "topic:orders", payload),
                 0,
                 Instant.parse("2026-01-01T00:00:00Z"),
                 2,

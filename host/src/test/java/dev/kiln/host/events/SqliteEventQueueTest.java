@@ -24,12 +24,13 @@ class SqliteEventQueueTest {
 
     static NewEvent event(String id, String function) {
         return new NewEvent(
-                id,
-                "svc",
-                function,
-                "invoke",
-                "invoke",
-                id.getBytes(StandardCharsets.UTF_8),
+                new EventFields(
+                        id,
+                        "svc",
+                        function,
+                        "invoke",
+                        "invoke",
+                        id.getBytes(StandardCharsets.UTF_8)),
                 0,
                 null);
     }
