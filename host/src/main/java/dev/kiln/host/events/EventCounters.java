@@ -9,24 +9,6 @@ import java.util.concurrent.atomic.LongAdder;
 /** Per-function counts of what happened to events since the host started. */
 final class EventCounters {
 
-    /**
-     * @param attempts attempts that ran (throttled tries excluded)
-     * @param succeeded events delivered successfully
-     * @param retried failed attempts that were scheduled again
-     * @param throttled tries that found the function at capacity and were put back, uncounted
-     * @param deadLettered events that ran out of attempts or time and went to a dead-letter list or
-     *     function
-     * @param discarded events dropped: out of attempts with dead letters set to {@code none}, or
-     *     their function was deleted
-     */
-    record Snapshot(
-            long attempts,
-            long succeeded,
-            long retried,
-            long throttled,
-            long deadLettered,
-            long discarded) {}
-
     private static final class Counts {
         final LongAdder attempts = new LongAdder();
         final LongAdder succeeded = new LongAdder();
@@ -59,13 +41,13 @@ final class EventCounters {
         }
     }
 
-    Snapshot of(FunctionName functionKey) {
+    EventCounts of(FunctionName functionKey) {
         Counts c = byFunction.get(functionKey);
-        return c == null ? new Snapshot(0, 0, 0, 0, 0, 0) : snapshot(c);
+        return c == null ? new EventCounts(0, 0, 0, 0, 0, 0) : snapshot(c);
     }
 
-    Map<FunctionName, Snapshot> all() {
-        Map<FunctionName, Snapshot> out = new TreeMap<>();
+    Map<FunctionName, EventCounts> all() {
+        Map<FunctionName, EventCounts> out = new TreeMap<>();
         byFunction.forEach((k, c) -> out.put(k, snapshot(c)));
         return out;
     }
@@ -74,10 +56,10 @@ final class EventCounters {
         byFunction.remove(functionKey);
     }
 
-    private static Snapshot snapshot(Counts c) {
+    private static EventCounts snapshot(Counts c) {
         // Attempts read first: the dispatcher adds an attempt after its outcome, so a snapshot
         // never shows an attempt whose outcome it lacks.
-        return new Snapshot(
+        return new EventCounts(
                 c.attempts.sum(),
                 c.succeeded.sum(),
                 c.retried.sum(),

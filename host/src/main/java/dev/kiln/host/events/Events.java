@@ -364,7 +364,7 @@ public final class Events implements AutoCloseable {
     /** Metrics of every function that has queued events, dead letters or counted activity. */
     public List<QueueMetrics> allMetrics() {
         Map<FunctionName, EventQueue.Stats> stats = new TreeMap<>(queue.allStats());
-        Map<FunctionName, EventCounters.Snapshot> counts = counters.all();
+        Map<FunctionName, EventCounts> counts = counters.all();
         for (FunctionName k : counts.keySet()) {
             stats.putIfAbsent(k, new EventQueue.Stats(0, 0, null, 0));
         }
@@ -374,7 +374,7 @@ public final class Events implements AutoCloseable {
     }
 
     private QueueMetrics metrics(
-            String service, String function, EventQueue.Stats s, EventCounters.Snapshot c) {
+            String service, String function, EventQueue.Stats s, EventCounts c) {
         long age =
                 s.oldestCreatedAt() == null
                         ? 0
@@ -388,12 +388,7 @@ public final class Events implements AutoCloseable {
                 age,
                 s.deadLetters(),
                 configs.of(service, function).maxQueuedEvents(),
-                c.attempts(),
-                c.succeeded(),
-                c.retried(),
-                c.throttled(),
-                c.deadLettered(),
-                c.discarded());
+                c);
     }
 
     public List<QueuedEvent> queued(String service, String function, int limit, long afterSeq) {

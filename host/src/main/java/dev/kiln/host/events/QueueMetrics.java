@@ -1,5 +1,7 @@
 package dev.kiln.host.events;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+
 /**
  * A function's asynchronous queue at a glance.
  *
@@ -8,12 +10,7 @@ package dev.kiln.host.events;
  * @param oldestAgeMs age of the oldest stored event, 0 when none
  * @param deadLetters events in the dead-letter list now
  * @param maxQueuedEvents the queue's bound
- * @param attempts attempts run since the host started
- * @param succeeded events delivered since the host started
- * @param retried failed attempts scheduled again since the host started
- * @param throttled tries put back uncounted because the function was at capacity
- * @param deadLettered events that ran out of attempts or time since the host started
- * @param discarded events dropped since the host started
+ * @param counts what happened to its events since the host started, as fields of this object
  */
 public record QueueMetrics(
         String service,
@@ -23,9 +20,4 @@ public record QueueMetrics(
         long oldestAgeMs,
         long deadLetters,
         int maxQueuedEvents,
-        long attempts,
-        long succeeded,
-        long retried,
-        long throttled,
-        long deadLettered,
-        long discarded) {}
+        @JsonUnwrapped EventCounts counts) {}
