@@ -1,5 +1,7 @@
 package dev.kiln.host.http;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.kiln.host.events.AnEvent;
 import dev.kiln.host.events.DeadLetter;
 import dev.kiln.host.events.QueuedEvent;
 import java.nio.ByteBuffer;
@@ -14,39 +16,59 @@ final class EventViews {
     private EventViews() {}
 
     /**
+     * What a queued event and a dead letter both show first, unwrapped into their JSON.
+     *
      * @param position the queue position, for paging with {@code after}
-     * @param payload the payload as text when it is UTF-8 (single-event reads only)
-     * @param payloadBase64 the payload as base64 (single-event reads only)
      */
-    record Queued(
+    record Head(
             long position,
             String requestId,
             String service,
             String function,
             String trigger,
             String source,
-            String createdAt,
-            int attempts,
-            String nextAttemptAt,
-            String lastError,
-            String lastMessage,
-            String payload,
-            String payloadBase64) {
-        static Queued of(QueuedEvent e, boolean withPayload) {
-            return new Queued(
-                    e.seq(),
+            String createdAt) {
+        static Head of(long position, AnEvent e, Instant createdAt) {
+            return new Head(
+                    position,
                     e.requestId(),
                     e.service(),
                     e.function(),
                     e.trigger(),
                     e.source(),
-                    iso(e.createdAt()),
+                    iso(createdAt));
+        }
+    }
+
+    /**
+     * The payload, shown by single-event reads only (both fields absent in lists).
+     *
+     * @param payload the payload as text when it is UTF-8
+     * @param payloadBase64 the payload as base64
+     */
+    record Payload(String payload, String payloadBase64) {
+        static Payload of(byte[] bytes, boolean shown) {
+            return shown
+                    ? new Payload(text(bytes), Base64.getEncoder().encodeToString(bytes))
+                    : new Payload(null, null);
+        }
+    }
+
+    record Queued(
+            @JsonUnwrapped Head head,
+            int attempts,
+            String nextAttemptAt,
+            String lastError,
+            String lastMessage,
+            @JsonUnwrapped Payload payload) {
+        static Queued of(QueuedEvent e, boolean withPayload) {
+            return new Queued(
+                    Head.of(e.seq(), e, e.createdAt()),
                     e.attempts(),
                     iso(e.dueAt()),
                     e.lastError(),
                     e.lastMessage(),
-                    withPayload ? text(e.payload()) : null,
-                    withPayload ? Base64.getEncoder().encodeToString(e.payload()) : null);
+                    Payload.of(e.payload(), withPayload));
         }
     }
 
@@ -55,36 +77,22 @@ final class EventViews {
      * @param error the last attempt's error code
      */
     record Dead(
-            long position,
-            String requestId,
-            String service,
-            String function,
-            String trigger,
-            String source,
-            String createdAt,
+            @JsonUnwrapped Head head,
             String deadLetteredAt,
             int attempts,
             String reason,
             String error,
             String message,
-            String payload,
-            String payloadBase64) {
+            @JsonUnwrapped Payload payload) {
         static Dead of(DeadLetter d, boolean withPayload) {
             return new Dead(
-                    d.seq(),
-                    d.requestId(),
-                    d.service(),
-                    d.function(),
-                    d.trigger(),
-                    d.source(),
-                    iso(d.createdAt()),
+                    Head.of(d.seq(), d, d.createdAt()),
                     iso(d.deadLetteredAt()),
                     d.attempts(),
                     d.reason(),
                     d.errorCode(),
                     d.errorMessage(),
-                    withPayload ? text(d.payload()) : null,
-                    withPayload ? Base64.getEncoder().encodeToString(d.payload()) : null);
+                    Payload.of(d.payload(), withPayload));
         }
     }
 
