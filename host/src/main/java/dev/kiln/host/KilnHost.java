@@ -9,6 +9,8 @@ import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.kv.KvStore;
+import dev.kiln.host.kv.SqliteKvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.observability.RecordRetention;
@@ -49,6 +51,7 @@ public final class KilnHost implements AutoCloseable {
     private final Secrets secrets;
     private final QuotaStore quotas;
     private final RouteStore routes;
+    private final KvStore kv;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -66,7 +69,9 @@ public final class KilnHost implements AutoCloseable {
             Access access,
             Secrets secrets,
             QuotaStore quotas,
-            RouteStore routes) {
+            RouteStore routes,
+            KvStore kv) {
+        this.kv = kv;
         this.routes = routes;
         this.secrets = secrets;
         this.quotas = quotas;
@@ -132,9 +137,18 @@ public final class KilnHost implements AutoCloseable {
             RouteStore routes = RouteStore.open(config.dataDir(), config.maxRoutes());
             opened.push(routes);
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
+            KvStore kv = SqliteKvStore.open(config.dataDir(), config.kvLimits());
+            opened.push(kv);
             Invoker invoker =
                     new Invoker(
-                            config, registry, pool, records, metrics, admission, secrets::values);
+                            config,
+                            registry,
+                            pool,
+                            records,
+                            metrics,
+                            admission,
+                            secrets::values,
+                            kv);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker, quotas);
             DeployExecutor uploads =
@@ -167,12 +181,13 @@ public final class KilnHost implements AutoCloseable {
                             metrics,
                             space,
                             new KilnServer.Tenancy(secrets, quotas, admission),
-                            routes);
+                            routes,
+                            kv);
             // Request buffers count in the memory budget; the HTTP layer bounds them itself.
             pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
                     lock, registry, records, pool, invoker, events, triggers, server, uploads,
-                    metrics, token, access, secrets, quotas, routes);
+                    metrics, token, access, secrets, quotas, routes, kv);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -244,6 +259,11 @@ public final class KilnHost implements AutoCloseable {
         return invoker;
     }
 
+    /** The services' key-value stores (for inspection). */
+    public KvStore kv() {
+        return kv;
+    }
+
     public Metrics metrics() {
         return metrics;
     }
@@ -274,6 +294,7 @@ public final class KilnHost implements AutoCloseable {
         access.close();
         quotas.close();
         routes.close();
+        kv.close();
         secrets.close();
         registry.close();
         try {

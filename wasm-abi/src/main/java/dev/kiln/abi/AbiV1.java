@@ -25,6 +25,21 @@ public final class AbiV1 {
     /** Host-call return value: an argument is out of its allowed range or badly formed. */
     public static final int ERR_INVALID = -2;
 
+    /**
+     * Host-call return value: a limit refused the call (a key-value key or value too long, the
+     * service's key-value store full).
+     */
+    public static final int ERR_LIMIT = -3;
+
+    /** Host-call return value: {@code kv_compare_and_swap} found another value than expected. */
+    public static final int ERR_CONFLICT = -4;
+
+    /**
+     * Host-call return value: the store could not serve the call now (outside an invocation, or a
+     * storage failure such as a full disk); nothing changed.
+     */
+    public static final int ERR_UNAVAILABLE = -5;
+
     /** Success for host calls that return no length. */
     public static final int OK = 0;
 

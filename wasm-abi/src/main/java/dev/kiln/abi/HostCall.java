@@ -25,7 +25,14 @@ public enum HostCall {
     CLOCK_UNIX_NS("clock_unix_ns", List.of(), I64),
     CLOCK_MONOTONIC_NS("clock_monotonic_ns", List.of(), I64),
     RANDOM_FILL("random_fill", List.of(I32, I32), I32),
-    FAIL("fail", List.of(I32, I32), I32);
+    FAIL("fail", List.of(I32, I32), I32),
+    // Key-value store of the function's service (ABI.md section 4.12; docs/adr/0039).
+    KV_GET("kv_get", List.of(I32, I32, I32, I32), I32),
+    KV_SET("kv_set", List.of(I32, I32, I32, I32, I64), I32),
+    KV_DELETE("kv_delete", List.of(I32, I32), I32),
+    KV_LIST("kv_list", List.of(I32, I32, I32, I32, I32, I32), I32),
+    KV_INCREMENT("kv_increment", List.of(I32, I32, I64, I32), I32),
+    KV_COMPARE_AND_SWAP("kv_compare_and_swap", List.of(I32, I32, I32, I32, I32, I32), I32);
 
     private static final Map<String, HostCall> BY_NAME =
             Arrays.stream(values())
@@ -51,6 +58,11 @@ public enum HostCall {
 
     public Signature signature() {
         return signature;
+    }
+
+    /** Whether this is one of the key-value calls, which wasi-cgi guests may import too. */
+    public boolean keyValue() {
+        return importName.startsWith("kv_");
     }
 
     public static Optional<HostCall> byImportName(String name) {

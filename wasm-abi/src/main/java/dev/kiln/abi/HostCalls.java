@@ -50,6 +50,16 @@ public final class HostCalls {
         return effects;
     }
 
+    /**
+     * Starts serving an invocation whose host work and effects are already metered elsewhere (a
+     * wasi-cgi run, whose WASI calls share them with these).
+     */
+    public void begin(InvocationContext context, GuestEffects effects, HostWork work) {
+        this.context = context;
+        this.effects = effects;
+        this.work = work;
+    }
+
     public void end() {
         this.context = null;
         this.effects = null;
@@ -158,6 +168,8 @@ public final class HostCalls {
                 effects.fail(memory.read((int) args[0], keep));
                 yield AbiV1.OK;
             }
+            case KV_GET, KV_SET, KV_DELETE, KV_LIST, KV_INCREMENT, KV_COMPARE_AND_SWAP ->
+                    KvCalls.call(call, w, memory, args, context.kv());
         };
     }
 
@@ -171,7 +183,8 @@ public final class HostCalls {
                     case CONTEXT_GET, REQUEST_GET -> 1;
                     case REQUEST_HEADER -> 3;
                     case REQUEST_HEADERS -> 0;
-                    case CONFIG_GET -> 2;
+                    case CONFIG_GET, KV_GET -> 2;
+                    case KV_LIST -> 4;
                     default -> -1;
                 };
         if (at >= 0) {
@@ -192,6 +205,10 @@ public final class HostCalls {
             case LOG, FAIL, RESPONSE_SET_STATUS, RESPONSE_HEADER_SET, RESPONSE_HEADER_ADD ->
                     AbiV1.ERR_INVALID;
             case DEADLINE_MS -> 0L;
+            // No invocation, no service: the store is out of reach (and kiln_init's state is
+            // shared by every instance, so it must not depend on stored data).
+            case KV_GET, KV_SET, KV_DELETE, KV_LIST, KV_INCREMENT, KV_COMPARE_AND_SWAP ->
+                    AbiV1.ERR_UNAVAILABLE;
             default -> AbiV1.ERR_NOT_FOUND;
         };
     }

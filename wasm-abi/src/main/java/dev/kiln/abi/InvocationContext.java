@@ -9,6 +9,7 @@ import java.util.Map;
  *     timer}
  * @param http request metadata for the HTTP trigger; {@code null} for other triggers
  * @param config the function's env/config map
+ * @param kv the key-value store of the function's service ({@link KvBucket#NONE} for none)
  */
 public record InvocationContext(
         String requestId,
@@ -18,8 +19,32 @@ public record InvocationContext(
         String trigger,
         long deadlineEpochMillis,
         HttpRequestMeta http,
-        Map<String, String> config) {
+        Map<String, String> config,
+        KvBucket kv) {
     public InvocationContext {
         config = Map.copyOf(config);
+        java.util.Objects.requireNonNull(kv, "kv");
+    }
+
+    /** A context without a key-value store: the guest's {@code kv_*} calls are unavailable. */
+    public InvocationContext(
+            String requestId,
+            String service,
+            String function,
+            String version,
+            String trigger,
+            long deadlineEpochMillis,
+            HttpRequestMeta http,
+            Map<String, String> config) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                trigger,
+                deadlineEpochMillis,
+                http,
+                config,
+                KvBucket.NONE);
     }
 }

@@ -51,6 +51,11 @@ public final class PermissionTable {
         put("GET", "/api/v1/services/{service}/quota", READ, SERVICE);
         put("PUT", "/api/v1/services/{service}/quota", ADMIN, ALL_SERVICES);
         put("DELETE", "/api/v1/services/{service}/quota", ADMIN, ALL_SERVICES);
+        // a service's key-value store (docs/adr/0039)
+        put("GET", "/api/v1/services/{service}/kv", READ, SERVICE);
+        put("GET", "/api/v1/services/{service}/kv/{key}", READ, SERVICE);
+        put("PUT", "/api/v1/services/{service}/kv/{key}", WRITE, SERVICE);
+        put("DELETE", "/api/v1/services/{service}/kv/{key}", WRITE, SERVICE);
         // functions
         put("GET", "/api/v1/services/{service}/functions", READ, SERVICE);
         put("PUT", FN, WRITE, SERVICE);

@@ -344,6 +344,22 @@ final class ServeCommand implements Callable<Integer> {
     int keepVersions = 0;
 
     @Option(
+            names = "--kv-max-keys-per-service",
+            description =
+                    "Keys one service's key-value store holds at most; a write of a new key past"
+                            + " it returns ERR_LIMIT to the guest, 409 conflict to the API"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int kvMaxKeysPerService = DEFAULTS.kvLimits().maxKeysPerService();
+
+    @Option(
+            names = "--kv-max-mib-per-service",
+            description =
+                    "MiB of keys and values one service's key-value store holds at most; a write"
+                            + " that would pass it is refused like one past the key count"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long kvMaxMiBPerService = DEFAULTS.kvLimits().maxBytesPerService() / (1024 * 1024);
+
+    @Option(
             names = "--tls-cert",
             description =
                     "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
@@ -412,6 +428,9 @@ final class ServeCommand implements Callable<Integer> {
         builder.triggerRatePerIp(triggerRatePerIp);
         builder.maxRoutes(maxRoutes);
         builder.keepVersions(keepVersions);
+        builder.kvLimits(
+                new dev.kiln.host.kv.KvLimits(
+                        kvMaxKeysPerService, kvMaxMiBPerService * 1024 * 1024));
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

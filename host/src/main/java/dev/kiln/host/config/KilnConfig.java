@@ -4,6 +4,7 @@ import dev.kiln.abi.EffectLimits;
 import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
+import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
@@ -58,6 +59,7 @@ import java.util.Objects;
  * @param maxRoutes custom-domain routes the host stores at most (docs/adr/0038)
  * @param keepVersions versions kept per function: older ones no alias points at are deleted after
  *     each new version; 0 (the default) keeps all (docs/adr/0037)
+ * @param kvLimits what one service's key-value store may hold (docs/adr/0039)
  */
 public record KilnConfig(
         String host,
@@ -95,7 +97,8 @@ public record KilnConfig(
         int triggerRatePerIp,
         TlsSettings tls,
         int maxRoutes,
-        int keepVersions) {
+        int keepVersions,
+        KvLimits kvLimits) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -130,6 +133,7 @@ public record KilnConfig(
         requirePositive(fuelPerMs, "fuelPerMs");
         requirePositive(maxFuel, "maxFuel");
         requirePositive(maxRoutes, "maxRoutes");
+        Objects.requireNonNull(kvLimits, "kvLimits");
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
@@ -225,6 +229,7 @@ public record KilnConfig(
         private TlsSettings tls;
         private int maxRoutes = 1000;
         private int keepVersions = 0;
+        private KvLimits kvLimits = KvLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -408,6 +413,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder kvLimits(KvLimits v) {
+            kvLimits = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -445,7 +455,8 @@ public record KilnConfig(
                     triggerRatePerIp,
                     tls,
                     maxRoutes,
-                    keepVersions);
+                    keepVersions,
+                    kvLimits);
         }
     }
 }

@@ -65,7 +65,9 @@ public enum ErrorCode {
      */
     VERSION_NOT_FOUND(404),
     /** A qualifier names an alias the function does not have. */
-    ALIAS_NOT_FOUND(404);
+    ALIAS_NOT_FOUND(404),
+    /** No such key in the service's key-value store, or it expired (docs/adr/0039). */
+    KV_KEY_NOT_FOUND(404);
 
     private final int httpStatus;
     private final String wire;

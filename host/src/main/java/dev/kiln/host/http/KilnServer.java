@@ -10,6 +10,7 @@ import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.deploy.Releases;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.quota.QuotaStore;
@@ -102,7 +103,8 @@ public final class KilnServer implements AutoCloseable {
             Metrics metrics,
             DiskSpace space,
             Tenancy tenancy,
-            RouteStore customRoutes) {
+            RouteStore customRoutes,
+            KvStore kv) {
         HttpLimits limits = config.httpLimits();
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
         var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
@@ -132,6 +134,7 @@ public final class KilnServer implements AutoCloseable {
                                                                                 .routes(invoke)))))
                         .get("/metrics", new MetricsHandler(metrics));
         new RoutesApi(customRoutes).addTo(router);
+        new KvApi(kv).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
         var trigger =

@@ -154,7 +154,8 @@ final class Views {
             AccessLimitsView access,
             TenancyLimitsView tenancy,
             RouteLimitsView routes,
-            ReleaseLimitsView releases) {
+            ReleaseLimitsView releases,
+            KvLimitsView kv) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -183,7 +184,27 @@ final class Views {
                     AccessLimitsView.of(c.accessLimits()),
                     TenancyLimitsView.of(c),
                     RouteLimitsView.of(c),
-                    ReleaseLimitsView.of(c));
+                    ReleaseLimitsView.of(c),
+                    KvLimitsView.of(c));
+        }
+    }
+
+    /** Key-value store limits (docs/adr/0039): per service configured, key and value fixed. */
+    record KvLimitsView(
+            int maxKeysPerService,
+            long maxBytesPerService,
+            int maxKeyBytes,
+            int maxValueBytes,
+            int listPageKeys,
+            int maxListLimit) {
+        static KvLimitsView of(KilnConfig c) {
+            return new KvLimitsView(
+                    c.kvLimits().maxKeysPerService(),
+                    c.kvLimits().maxBytesPerService(),
+                    dev.kiln.abi.KvBucket.MAX_KEY_BYTES,
+                    dev.kiln.abi.KvBucket.MAX_VALUE_BYTES,
+                    dev.kiln.abi.KvBucket.LIST_PAGE_KEYS,
+                    KvApi.MAX_PAGE);
         }
     }
 

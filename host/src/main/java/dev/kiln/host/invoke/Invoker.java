@@ -1,11 +1,13 @@
 package dev.kiln.host.invoke;
 
 import dev.kiln.abi.InvocationContext;
+import dev.kiln.abi.KvBucket;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.TriggerKind;
+import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
@@ -63,6 +65,7 @@ public final class Invoker implements AutoCloseable {
     private final Metrics.Counter rateLimited;
     private final ServiceAdmission admission;
     private final SecretSource secrets;
+    private final KvStore kv;
 
     /**
      * Each function version's env with its function's secrets laid over it, rebuilt when either
@@ -111,6 +114,23 @@ public final class Invoker implements AutoCloseable {
             Metrics metrics,
             ServiceAdmission admission,
             SecretSource secrets) {
+        this(config, registry, pool, records, metrics, admission, secrets, null);
+    }
+
+    /**
+     * @param kv the services' key-value stores the guests reach through {@code kv_*}, or null for
+     *     none (the calls return {@code ERR_UNAVAILABLE})
+     */
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics,
+            ServiceAdmission admission,
+            SecretSource secrets,
+            KvStore kv) {
+        this.kv = kv;
         this.admission = admission;
         this.secrets = secrets;
         this.config = config;
@@ -442,7 +462,8 @@ public final class Invoker implements AutoCloseable {
                         request.trigger(),
                         startedAt.toEpochMilli() + timeoutMs,
                         request.http(),
-                        guestConfig(target));
+                        guestConfig(target),
+                        kv == null ? KvBucket.NONE : kv.bucket(request.service()));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
