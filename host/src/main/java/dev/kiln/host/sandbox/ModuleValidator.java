@@ -276,6 +276,29 @@ public final class ModuleValidator {
         for (int i = 0; i < imports.importCount(); i++) {
             Import imp = imports.getImport(i);
             String where = "import " + imp.module() + "." + imp.name();
+            if (AbiV1.IMPORT_MODULE.equals(imp.module()) && imp instanceof FunctionImport kfi) {
+                // The kiln key-value calls are open to wasi-cgi guests too (docs/adr/0039).
+                HostCall call =
+                        HostCall.byImportName(imp.name())
+                                .filter(HostCall::keyValue)
+                                .orElseThrow(
+                                        () ->
+                                                invalid(
+                                                        where
+                                                                + " is not allowed: wasi-cgi"
+                                                                + " modules may import only the"
+                                                                + " kiln kv_* functions"));
+                FunctionType actual = module.typeSection().getType(kfi.typeIndex());
+                if (!actual.equals(toChicory(call.signature()))) {
+                    throw invalid(
+                            where
+                                    + " has signature "
+                                    + actual
+                                    + " but ABI v1 defines "
+                                    + toChicory(call.signature()));
+                }
+                continue;
+            }
             if (!WasiFunctions.MODULE.equals(imp.module())) {
                 throw invalid(
                         where

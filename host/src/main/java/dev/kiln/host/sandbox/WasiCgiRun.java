@@ -1,13 +1,17 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestEffects;
+import dev.kiln.abi.HostCall;
+import dev.kiln.abi.HostCalls;
 import dev.kiln.abi.HostWork;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
@@ -92,12 +96,15 @@ public final class WasiCgiRun {
                         stderr,
                         argumentBytes(arguments),
                         environmentBytes(environment));
+        // The kiln key-value calls a wasi-cgi guest may import share its metering and effects.
+        HostCalls kiln = new HostCalls(fuelTank);
+        kiln.begin(context, effects, hostWork.work());
         Instance instance = null;
         long spent = 0;
         int exitCode = 0;
         InvocationOutcome failure = null;
         try (WasiPreview1 wasi = wasi(options)) {
-            instance = module.newInstance(imports(wasi, dirs, hostWork));
+            instance = module.newInstance(imports(wasi, dirs, hostWork, kiln, fuelTank));
             GlobalInstance fuel = instance.global(module.fuelGlobal());
             // The start function (if any) ran on the init budget; charge it to this invocation.
             fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
@@ -121,6 +128,7 @@ public final class WasiCgiRun {
                 failure = GuestFailures.classify(t);
             }
         } finally {
+            kiln.end();
             stderr.finish();
         }
         if (failure == null && Thread.interrupted()) {
@@ -179,7 +187,7 @@ public final class WasiCgiRun {
                         0,
                         0);
         try (WasiPreview1 wasi = wasi(options)) {
-            module.newInstance(imports(wasi, null, hostWork));
+            module.newInstance(imports(wasi, null, hostWork, new HostCalls(fuelTank), fuelTank));
         }
     }
 
@@ -205,11 +213,37 @@ public final class WasiCgiRun {
     }
 
     private static ImportValues imports(
-            WasiPreview1 wasi, ReadOnlyDirs dirs, WasiHostWork hostWork) {
+            WasiPreview1 wasi,
+            ReadOnlyDirs dirs,
+            WasiHostWork hostWork,
+            HostCalls kiln,
+            GlobalFuel fuelTank) {
         // Metering outermost: a call is charged, and its size bounded, before anything reads it.
         return ImportValues.builder()
                 .addFunction(hostWork.apply(WasiGuards.apply(wasi.toHostFunctions(), dirs)))
+                .addFunction(keyValueFunctions(kiln, fuelTank))
                 .build();
+    }
+
+    /** The kiln kv_* calls, metered by {@link HostCalls} itself (fuel, bytes, deadline). */
+    private static HostFunction[] keyValueFunctions(HostCalls kiln, GlobalFuel fuelTank) {
+        List<HostFunction> out = new java.util.ArrayList<>();
+        for (HostCall call : HostCall.values()) {
+            if (!call.keyValue()) {
+                continue;
+            }
+            out.add(
+                    new HostFunction(
+                            AbiV1.IMPORT_MODULE,
+                            call.importName(),
+                            ModuleValidator.toChicory(call.signature()),
+                            (inst, args) -> {
+                                fuelTank.bind(inst);
+                                long r = kiln.call(call, new ChicoryMemory(inst.memory()), args);
+                                return new long[] {r};
+                            }));
+        }
+        return out.toArray(HostFunction[]::new);
     }
 
     /** What {@code args_get} writes: each argument with its NUL, and a pointer to it. */

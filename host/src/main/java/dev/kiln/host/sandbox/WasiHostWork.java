@@ -88,6 +88,11 @@ final class WasiHostWork {
         this.environBytes = environBytes;
     }
 
+    /** The invocation's host work, shared with the kiln calls a wasi-cgi guest imports. */
+    HostWork work() {
+        return work;
+    }
+
     HostFunction[] apply(HostFunction[] functions) {
         HostFunction[] out = new HostFunction[functions.length];
         for (int i = 0; i < functions.length; i++) {
