@@ -48,6 +48,7 @@ class ImportRulesTest {
                             "secrets",
                             "tls",
                             "routes",
+                            "kv",
                             "registry",
                             "observability",
                             "config"),
@@ -73,6 +74,7 @@ class ImportRulesTest {
                             "dev.kiln.host.access.AccessLimits",
                             "dev.kiln.host.deploy.UploadLimits",
                             "dev.kiln.host.events.EventLimits",
+                            "dev.kiln.host.kv.KvLimits",
                             "dev.kiln.host.pool.PoolLimits",
                             "dev.kiln.host.sandbox.ModuleLimits",
                             "dev.kiln.host.sandbox.ResetStrategy"));

@@ -163,7 +163,9 @@ class AccessMatrixTest {
                 .replace("{topic}", "matrix-topic")
                 .replace("{id}", "0000000000000000")
                 .replace("{version}", "1")
-                .replace("{alias}", "no-such-alias");
+                .replace("{alias}", "no-such-alias")
+
+                .replace("{key}", "matrix-key");
     }
 
     static HttpResponse<byte[]> send(String method, String path, String key) {

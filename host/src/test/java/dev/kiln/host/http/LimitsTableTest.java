@@ -218,6 +218,18 @@ class LimitsTableTest {
                 List.of(
                         d(0, "releases/maxAliasesPerFunction", n),
                         d(1, "releases/maxAliasBodyBytes", b)));
+        ROWS.put("keys in one service's key-value store", List.of(d(0, "kv/maxKeysPerService", n)));
+        ROWS.put(
+                "bytes (keys and values) in one service's key-value store",
+                List.of(d(0, "kv/maxBytesPerService", b)));
+        // "256 bytes / 1 MiB"
+        ROWS.put(
+                "key-value key / value",
+                List.of(d(0, "kv/maxKeyBytes", b), d(1, "kv/maxValueBytes", b)));
+        // "100 / 100, at most 1000"
+        ROWS.put(
+                "keys per `kv_list` page / admin list page",
+                List.of(d(0, "kv/listPageKeys", n), d(2, "kv/maxListLimit", n)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */
