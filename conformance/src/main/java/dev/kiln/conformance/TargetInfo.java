@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 record TargetInfo(JsonNode limits, Set<String> features) {
     /** Feature names a case may list in {@code requires}. */
-    static final Pattern KNOWN_FEATURE = Pattern.compile("limits|keys|routes|abi:[a-z0-9-]+");
+    static final Pattern KNOWN_FEATURE = Pattern.compile("limits|keys|routes|kv|abi:[a-z0-9-]+");
 
     private static final Pattern QUANTITY =
             Pattern.compile("\\$([A-Za-z][A-Za-z0-9.]*)\\s*(?:([+-])\\s*(\\d+))?");
@@ -53,6 +53,9 @@ record TargetInfo(JsonNode limits, Set<String> features) {
         }
         if (limits.has("routes")) {
             features.add("routes"); // custom-domain routes (PUT /api/v1/routes/{id})
+        }
+        if (limits.has("kv")) {
+            features.add("kv"); // a key-value store per service (kv_* host calls, …/kv/{key})
         }
         return new TargetInfo(limits, Set.copyOf(features));
     }
