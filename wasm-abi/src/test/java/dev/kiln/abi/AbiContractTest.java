@@ -133,7 +133,16 @@ class AbiContractTest {
                         Map.entry(HostCall.CLOCK_UNIX_NS, sig(List.of(), I64)),
                         Map.entry(HostCall.CLOCK_MONOTONIC_NS, sig(List.of(), I64)),
                         Map.entry(HostCall.RANDOM_FILL, sig(List.of(I32, I32), I32)),
-                        Map.entry(HostCall.FAIL, sig(List.of(I32, I32), I32)));
+                        Map.entry(HostCall.FAIL, sig(List.of(I32, I32), I32)),
+                        Map.entry(HostCall.KV_GET, sig(List.of(I32, I32, I32, I32), I32)),
+                        Map.entry(HostCall.KV_SET, sig(List.of(I32, I32, I32, I32, I64), I32)),
+                        Map.entry(HostCall.KV_DELETE, sig(List.of(I32, I32), I32)),
+                        Map.entry(
+                                HostCall.KV_LIST, sig(List.of(I32, I32, I32, I32, I32, I32), I32)),
+                        Map.entry(HostCall.KV_INCREMENT, sig(List.of(I32, I32, I64, I32), I32)),
+                        Map.entry(
+                                HostCall.KV_COMPARE_AND_SWAP,
+                                sig(List.of(I32, I32, I32, I32, I32, I32), I32)));
         assertThat(expected).hasSameSizeAs(HostCall.values());
         for (HostCall call : HostCall.values()) {
             assertThat(call.signature()).as(call.importName()).isEqualTo(expected.get(call));

@@ -164,7 +164,6 @@ class AccessMatrixTest {
                 .replace("{id}", "0000000000000000")
                 .replace("{version}", "1")
                 .replace("{alias}", "no-such-alias")
-
                 .replace("{key}", "matrix-key");
     }
 
