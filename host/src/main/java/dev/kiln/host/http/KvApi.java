@@ -16,9 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * {@code /api/v1/services/{service}/kv}: a service's key-value store for its operators (docs/adr/
@@ -33,7 +31,6 @@ final class KvApi {
     private static final int DEFAULT_PAGE = 100;
     private static final String LIST = "/api/v1/services/{service}/kv";
     private static final String KEY = LIST + "/{key}";
-    private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     static final HttpString EXPIRES_AT = new HttpString("X-Kiln-Kv-Expires-At");
 
     private final KvStore store;
@@ -56,9 +53,9 @@ final class KvApi {
     record Page(String service, List<KeyView> keys, String next) {}
 
     private void list(HttpServerExchange ex) {
-        String service = service(ex);
-        byte[] prefix = bytes(param(ex, "prefix"));
-        byte[] after = bytes(param(ex, "after"));
+        String service = PathParams.service(ex);
+        byte[] prefix = bytes(QueryParams.first(ex, "prefix"));
+        byte[] after = bytes(QueryParams.first(ex, "after"));
         if (prefix.length > KvBucket.MAX_KEY_BYTES || after.length > KvBucket.MAX_KEY_BYTES) {
             throw new KilnException(
                     ErrorCode.BAD_REQUEST,
@@ -75,7 +72,7 @@ final class KvApi {
     }
 
     private void get(HttpServerExchange ex) {
-        String service = service(ex);
+        String service = PathParams.service(ex);
         byte[] key = key(ex);
         KvEntry entry =
                 run(() -> store.entry(service, key))
@@ -94,7 +91,7 @@ final class KvApi {
     }
 
     private void put(HttpServerExchange exchange) {
-        String service = service(exchange);
+        String service = PathParams.service(exchange);
         byte[] key = key(exchange);
         long ttl = ttl(exchange);
         Bodies.read(
@@ -117,7 +114,7 @@ final class KvApi {
     }
 
     private void delete(HttpServerExchange ex) {
-        String service = service(ex);
+        String service = PathParams.service(ex);
         byte[] key = key(ex);
         if (!run(() -> store.remove(service, key))) {
             throw new KilnException(
@@ -172,7 +169,7 @@ final class KvApi {
     }
 
     private static long ttl(HttpServerExchange ex) {
-        String v = param(ex, "ttlMs");
+        String v = QueryParams.first(ex, "ttlMs");
         if (v == null) {
             return 0;
         }
@@ -188,34 +185,7 @@ final class KvApi {
     }
 
     private static int limit(HttpServerExchange ex) {
-        String v = param(ex, "limit");
-        if (v == null) {
-            return DEFAULT_PAGE;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 1 || n > MAX_PAGE) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST, "limit must be an integer from 1 to " + MAX_PAGE);
-        }
-    }
-
-    private static String service(HttpServerExchange ex) {
-        String service = PathParams.get(ex, "service");
-        if (!SERVICE.matcher(service).matches()) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST, "service name must match " + SERVICE.pattern());
-        }
-        return service;
-    }
-
-    private static String param(HttpServerExchange ex, String name) {
-        Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
+        return QueryParams.intFromOne(ex, "limit", DEFAULT_PAGE, MAX_PAGE);
     }
 
     private static byte[] bytes(String s) {

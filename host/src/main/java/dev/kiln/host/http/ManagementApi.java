@@ -19,7 +19,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
-import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -254,7 +253,7 @@ final class ManagementApi {
     private void listInvocations(HttpServerExchange ex) {
         FunctionInfo f = find(ex);
         int limit = intParam(ex, "limit", 50);
-        String before = param(ex, "before");
+        String before = QueryParams.first(ex, "before");
         var list =
                 records.list(f.service(), f.name(), limit, before).stream()
                         .map(Views.Invocation::of)
@@ -289,25 +288,7 @@ final class ManagementApi {
         return registry.require(PathParams.get(ex, "service"), PathParams.get(ex, "function"));
     }
 
-    private static String param(HttpServerExchange ex, String name) {
-        Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
-    }
-
     private static int intParam(HttpServerExchange ex, String name, int dflt) {
-        String v = param(ex, name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 1 || n > MAX_PAGE) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST, name + " must be an integer from 1 to " + MAX_PAGE);
-        }
+        return QueryParams.intFromOne(ex, name, dflt, MAX_PAGE);
     }
 }

@@ -1,7 +1,5 @@
 package dev.kiln.host.http;
 
-import dev.kiln.host.core.ErrorCode;
-import dev.kiln.host.core.KilnException;
 import dev.kiln.host.quota.QuotaStore;
 import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.quota.ServiceQuota;
@@ -11,7 +9,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * {@code /api/v1/services/{service}/quota}: GET, PUT (replaces the whole quota; absent or null
@@ -20,9 +17,6 @@ import java.util.regex.Pattern;
 final class QuotaApi {
     static final int MAX_JSON_BYTES = 4 * 1024;
     private static final String PATH = "/api/v1/services/{service}/quota";
-
-    /** The registry's service name rule: a quota can only name a service that could exist. */
-    private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
     private final QuotaStore quotas;
     private final ServiceAdmission admission;
@@ -54,12 +48,12 @@ final class QuotaApi {
     record Usage(int functions, long memoryMiB, int concurrency) {}
 
     private void get(HttpServerExchange ex) {
-        String service = service(ex);
+        String service = PathParams.service(ex);
         Responses.json(ex, 200, view(service, quotas.get(service)));
     }
 
     private void put(HttpServerExchange exchange) {
-        String service = service(exchange);
+        String service = PathParams.service(exchange);
         Bodies.readJson(
                 exchange,
                 MAX_JSON_BYTES,
@@ -78,7 +72,7 @@ final class QuotaApi {
     }
 
     private void delete(HttpServerExchange ex) {
-        String service = service(ex);
+        String service = PathParams.service(ex);
         quotas.delete(service);
         admission.quotaChanged(service);
         ex.setStatusCode(204);
@@ -98,15 +92,6 @@ final class QuotaApi {
                 q.maxConcurrency(),
                 q.maxInvocationsPerSecond(),
                 new Usage(functions.size(), memory, admission.inFlight(service)));
-    }
-
-    private static String service(HttpServerExchange ex) {
-        String service = PathParams.get(ex, "service");
-        if (!SERVICE.matcher(service).matches()) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST, "service name must match " + SERVICE.pattern());
-        }
-        return service;
     }
 
     private static HttpHandler blocking(HttpHandler handler) {

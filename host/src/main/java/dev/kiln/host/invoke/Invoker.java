@@ -88,36 +88,15 @@ public final class Invoker implements AutoCloseable {
         }
     }
 
+    /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
-        this(config, registry, pool, records, new Metrics());
-    }
-
-    public Invoker(
-            KilnConfig config,
-            Registry registry,
-            InstancePool pool,
-            InvocationStore records,
-            Metrics metrics) {
-        this(config, registry, pool, records, metrics, null, SecretSource.NONE);
+        this(config, registry, pool, records, new Metrics(), null, SecretSource.NONE, null);
     }
 
     /**
      * @param admission service quotas (concurrency and rate), or null for none
      * @param secrets the functions' secrets, read with their config
-     */
-    public Invoker(
-            KilnConfig config,
-            Registry registry,
-            InstancePool pool,
-            InvocationStore records,
-            Metrics metrics,
-            ServiceAdmission admission,
-            SecretSource secrets) {
-        this(config, registry, pool, records, metrics, admission, secrets, null);
-    }
-
-    /**
      * @param kv the services' key-value stores the guests reach through {@code kv_*}, or null for
      *     none (the calls return {@code ERR_UNAVAILABLE})
      */

@@ -259,15 +259,20 @@ public final class ModuleValidator {
                                                     where
                                                             + " is not a kiln ABI v1 host"
                                                             + " function"));
-            FunctionType actual = module.typeSection().getType(fi.typeIndex());
-            if (!actual.equals(toChicory(call.signature()))) {
-                throw invalid(
-                        where
-                                + " has signature "
-                                + actual
-                                + " but ABI v1 defines "
-                                + toChicory(call.signature()));
-            }
+            checkSignature(module, where, fi, call);
+        }
+    }
+
+    private static void checkSignature(
+            WasmModule module, String where, FunctionImport imported, HostCall call) {
+        FunctionType actual = module.typeSection().getType(imported.typeIndex());
+        if (!actual.equals(toChicory(call.signature()))) {
+            throw invalid(
+                    where
+                            + " has signature "
+                            + actual
+                            + " but ABI v1 defines "
+                            + toChicory(call.signature()));
         }
     }
 
@@ -288,15 +293,7 @@ public final class ModuleValidator {
                                                                 + " is not allowed: wasi-cgi"
                                                                 + " modules may import only the"
                                                                 + " kiln kv_* functions"));
-                FunctionType actual = module.typeSection().getType(kfi.typeIndex());
-                if (!actual.equals(toChicory(call.signature()))) {
-                    throw invalid(
-                            where
-                                    + " has signature "
-                                    + actual
-                                    + " but ABI v1 defines "
-                                    + toChicory(call.signature()));
-                }
+                checkSignature(module, where, kfi, call);
                 continue;
             }
             if (!WasiFunctions.MODULE.equals(imp.module())) {
