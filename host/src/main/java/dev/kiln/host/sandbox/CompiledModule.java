@@ -146,6 +146,28 @@ public final class CompiledModule {
         return instantiate(standalone);
     }
 
+    /** A kiln host call's body, given the calling instance and its arguments. */
+    @FunctionalInterface
+    interface KilnCallBody {
+        long run(Instance instance, long[] args);
+    }
+
+    /**
+     * The import of one kiln host call: binds the guest's fuel global first, so the call charges
+     * its work to the guest (docs/adr/0027), and returns the result when the call has one.
+     */
+    static HostFunction kilnFunction(HostCall call, GlobalFuel fuelTank, KilnCallBody body) {
+        return new HostFunction(
+                AbiV1.IMPORT_MODULE,
+                call.importName(),
+                ModuleValidator.toChicory(call.signature()),
+                (inst, args) -> {
+                    fuelTank.bind(inst);
+                    long r = body.run(inst, args);
+                    return call.signature().results().isEmpty() ? null : new long[] {r};
+                });
+    }
+
     /**
      * Creates an instance in {@code state}'s post-init state. The first instance of a state runs
      * the start function, checks the ABI version and runs {@code kiln_init}, and its state becomes
@@ -165,18 +187,15 @@ public final class CompiledModule {
         List<ImportFunction> functions = new ArrayList<>();
         for (HostCall call : HostCall.values()) {
             functions.add(
-                    new HostFunction(
-                            AbiV1.IMPORT_MODULE,
-                            call.importName(),
-                            ModuleValidator.toChicory(call.signature()),
+                    kilnFunction(
+                            call,
+                            fuelTank,
                             (inst, args) -> {
-                                fuelTank.bind(inst);
                                 if (memory[0] == null) {
                                     // A start function calls in before instantiate() returns.
                                     memory[0] = new ChicoryMemory(inst.memory());
                                 }
-                                long r = calls.call(call, memory[0], args);
-                                return call.signature().results().isEmpty() ? null : new long[] {r};
+                                return calls.call(call, memory[0], args);
                             }));
         }
         InstanceSnapshot existing = state.snapshot();

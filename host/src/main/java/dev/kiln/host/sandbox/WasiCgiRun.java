@@ -7,7 +7,6 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
-import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestEffects;
 import dev.kiln.abi.HostCall;
@@ -233,15 +232,11 @@ public final class WasiCgiRun {
                 continue;
             }
             out.add(
-                    new HostFunction(
-                            AbiV1.IMPORT_MODULE,
-                            call.importName(),
-                            ModuleValidator.toChicory(call.signature()),
-                            (inst, args) -> {
-                                fuelTank.bind(inst);
-                                long r = kiln.call(call, new ChicoryMemory(inst.memory()), args);
-                                return new long[] {r};
-                            }));
+                    CompiledModule.kilnFunction(
+                            call,
+                            fuelTank,
+                            (inst, args) ->
+                                    kiln.call(call, new ChicoryMemory(inst.memory()), args)));
         }
         return out.toArray(HostFunction[]::new);
     }
