@@ -135,6 +135,25 @@ class BenchmarkSanityTest {
         }
     }
 
+    @Test
+    void kvBenchmarkReadsWritesAndCountsOnARealStore() throws Exception {
+        var b = new KvBenchmark();
+        b.keys = 10;
+        b.valueBytes = 100;
+        b.setUp();
+        try {
+            assertThat(b.get()).as("a key the setup wrote").isNotNull();
+            assertThat(b.getContended()).isNotNull();
+            b.set();
+            b.setContended();
+            long first = b.increment();
+            assertThat(b.incrementContended()).isEqualTo(first + 1);
+            assertThat(b.increment()).isEqualTo(first + 2);
+        } finally {
+            b.tearDown();
+        }
+    }
+
     /**
      * The benchmarks the tests above run, by class and method; the rest are named in the class
      * comment. A new {@code @Benchmark} fails here until a test runs it or it is listed as not
@@ -158,7 +177,13 @@ class BenchmarkSanityTest {
                     "FirstRequestBenchmark.uploadAndFirstInvoke",
                     "FirstRequestBenchmark.secondInvoke",
                     "MemoryAccessBenchmark.run",
-                    "FuelOverheadBenchmark.run");
+                    "FuelOverheadBenchmark.run",
+                    "KvBenchmark.get",
+                    "KvBenchmark.set",
+                    "KvBenchmark.increment",
+                    "KvBenchmark.getContended",
+                    "KvBenchmark.setContended",
+                    "KvBenchmark.incrementContended");
 
     static final java.util.Set<String> NOT_COVERED =
             java.util.Set.of("WasiCgiStartBenchmark.hello");
