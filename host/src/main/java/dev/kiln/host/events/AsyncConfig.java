@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
+import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.registry.Qualifier;
 import java.util.Iterator;
@@ -27,7 +28,8 @@ public record AsyncConfig(
         Destination.FunctionTarget onFailure) {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    // Destinations name functions and services by the registry's rule.
+    private static final Pattern NAME = FunctionName.NAME;
     private static final Set<String> FIELDS =
             Set.of(
                     "maxAttempts",

@@ -16,7 +16,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
-import java.util.Deque;
 import java.util.Map;
 
 /**
@@ -261,7 +260,7 @@ final class EventsApi {
     }
 
     private static int limit(HttpServerExchange ex) {
-        String v = param(ex, "limit");
+        String v = QueryParams.first(ex, "limit");
         if (v == null) {
             return 50;
         }
@@ -279,7 +278,7 @@ final class EventsApi {
     }
 
     private static long position(HttpServerExchange ex, String name) {
-        String v = param(ex, name);
+        String v = QueryParams.first(ex, name);
         if (v == null) {
             return 0;
         }
@@ -293,10 +292,5 @@ final class EventsApi {
         }
         throw new KilnException(
                 ErrorCode.BAD_REQUEST, name + " must be a queue position (a whole number)");
-    }
-
-    private static String param(HttpServerExchange ex, String name) {
-        Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
     }
 }

@@ -9,7 +9,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Deque;
 import java.util.Map;
 
 /** {@code /api/v1/keys} (create, list, revoke) and {@code /api/v1/audit}: admin only. */
@@ -59,8 +58,8 @@ final class KeysApi {
     }
 
     private void audit(HttpServerExchange ex) throws InterruptedException {
-        Instant since = since(param(ex, "since"));
-        int limit = limit(param(ex, "limit"));
+        Instant since = since(QueryParams.first(ex, "since"));
+        int limit = QueryParams.intFromOne(ex, "limit", 100, MAX_AUDIT_PAGE);
         // AuditEntry is the view: its time is written as an ISO-8601 instant (Responses.JSON).
         Responses.json(ex, 200, Map.of("entries", access.audit().list(since, limit)));
     }
@@ -79,27 +78,6 @@ final class KeysApi {
                     "since must be an ISO-8601 instant (2026-01-31T12:00:00Z) or epoch"
                             + " milliseconds");
         }
-    }
-
-    private static int limit(String v) {
-        if (v == null) {
-            return 100;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1 && n <= MAX_AUDIT_PAGE) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new KilnException(
-                ErrorCode.BAD_REQUEST, "limit must be an integer from 1 to " + MAX_AUDIT_PAGE);
-    }
-
-    private static String param(HttpServerExchange ex, String name) {
-        Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
     /** Runs {@code handler} on a worker thread: key and audit storage touch disk. */
