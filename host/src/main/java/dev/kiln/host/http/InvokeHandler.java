@@ -49,8 +49,8 @@ final class InvokeHandler implements HttpHandler {
 
     /** The {@code ?qualifier=} of the request, or null (LATEST). */
     static String qualifier(HttpServerExchange exchange) {
-        Deque<String> values = exchange.getQueryParameters().get("qualifier");
-        if (values == null || values.isEmpty()) {
+        Deque<String> values = QueryParams.all(exchange, "qualifier");
+        if (values.isEmpty()) {
             return null;
         }
         if (values.size() > 1) {

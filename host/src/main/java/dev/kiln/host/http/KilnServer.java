@@ -106,6 +106,8 @@ public final class KilnServer implements AutoCloseable {
             RouteStore customRoutes,
             KvStore kv) {
         HttpLimits limits = config.httpLimits();
+        // Loads openapi.json now: a broken resource stops the start, not a later request.
+        ApiDescription.operations();
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
         var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
         var eventsApi = new EventsApi(events, triggers);
@@ -164,6 +166,9 @@ public final class KilnServer implements AutoCloseable {
                                 trigger.handleRequest(exchange);
                             } else if (path.equals("/healthz")) {
                                 health.handleRequest(exchange);
+                            } else if (path.equals(ApiDescription.PATH)) {
+                                // Public, like /healthz: it describes the API (ADR 0042).
+                                ApiDescription.serve(exchange);
                             } else if (path.startsWith("/api/") || path.equals("/metrics")) {
                                 api.handleRequest(exchange);
                             } else {
@@ -384,8 +389,8 @@ public final class KilnServer implements AutoCloseable {
 
     /**
      * Every authenticated route, as {@code "METHOD template"}: each has its entry in {@code
-     * PermissionTable}. Public besides these: {@code GET /healthz} and the HTTP trigger {@code
-     * /fn/**} (its functions' {@code httpAuth}).
+     * PermissionTable}. Public besides these: {@code GET /healthz}, {@code GET
+     * /api/v1/openapi.json} and the HTTP trigger {@code /fn/**} (its functions' {@code httpAuth}).
      */
     public List<String> routes() {
         return routes;

@@ -3,16 +3,39 @@ package dev.kiln.host.http;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpServerExchange;
+import java.util.ArrayDeque;
 import java.util.Deque;
 
-/** Reads query parameters, refusing malformed ones with 400 naming the parameter. */
+/**
+ * Reads query parameters, refusing malformed ones with 400 naming the parameter. A route reads only
+ * the query parameters {@code openapi.json} declares for it ({@link ApiDescription}): reading
+ * another is a bug in Kiln, refused as {@code internal} so that the test reaching it fails.
+ */
 final class QueryParams {
     private QueryParams() {}
 
     /** The first value of {@code name}, or null when absent. */
     static String first(HttpServerExchange ex, String name) {
+        Deque<String> values = all(ex, name);
+        return values.isEmpty() ? null : values.getFirst();
+    }
+
+    /** Every value of {@code name}, in order (empty when absent). */
+    static Deque<String> all(HttpServerExchange ex, String name) {
+        String route = ex.getAttachment(AccessControl.ROUTE);
+        String method = ex.getRequestMethod().toString();
+        if (route != null && !ApiDescription.queryParameters(method, route).contains(name)) {
+            throw new IllegalStateException(
+                    "query parameter '"
+                            + name
+                            + "' of "
+                            + method
+                            + " "
+                            + route
+                            + " is not declared in openapi.json");
+        }
         Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
+        return values == null ? new ArrayDeque<>() : values;
     }
 
     /** An integer from 1 to {@code max}, {@code dflt} when absent. */
