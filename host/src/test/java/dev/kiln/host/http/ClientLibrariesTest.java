@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * compiled from WAT). {@code python3} and {@code node} must be installed ({@code .ci/run} installs
  * them): a missing one fails the test rather than skipping it.
  */
+@Tag("slow") // runs python3 and node in processes of their own
 class ClientLibrariesTest {
     private static final long TIMEOUT_SECONDS = 300;
 
