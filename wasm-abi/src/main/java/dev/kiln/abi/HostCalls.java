@@ -1,7 +1,6 @@
 package dev.kiln.abi;
 
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.List;
 
 /**
@@ -14,8 +13,6 @@ import java.util.List;
 public final class HostCalls {
     /** Longest header name or config key a guest may look up. */
     public static final int MAX_KEY_BYTES = 4096;
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final HostWork.FuelTank fuel;
 
@@ -147,7 +144,9 @@ public final class HostCalls {
                     yield AbiV1.ERR_INVALID;
                 }
                 w.bytes(args[1] & 0xFFFF_FFFFL);
-                String value = context.config().get(readString(memory, args[0], args[1]));
+                String value =
+                        context.inputs()
+                                .config(readString(memory, args[0], args[1]), context.config());
                 yield value == null
                         ? AbiV1.ERR_NOT_FOUND
                         : copyOut(
@@ -157,8 +156,15 @@ public final class HostCalls {
                                 args[2],
                                 args[3]);
             }
-            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
-            case RANDOM_FILL -> randomFill(w, memory, args[0], args[1], effects.maxRandomBytes());
+            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> context.inputs().clock(call);
+            case RANDOM_FILL ->
+                    randomFill(
+                            context.inputs(),
+                            w,
+                            memory,
+                            args[0],
+                            args[1],
+                            effects.maxRandomBytes());
             case FAIL -> {
                 memory.checkRange(args[0], args[1], "fail message");
                 // A few bytes past the cap let fail() see where the last whole character ends.
@@ -194,9 +200,11 @@ public final class HostCalls {
 
     private long callOutsideInvocation(HostCall call, GuestMemory memory, long[] args) {
         return switch (call) {
-            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> clock(call);
+            // Outside an invocation nothing is recorded (kiln_init's draws are in the snapshot).
+            case CLOCK_UNIX_NS, CLOCK_MONOTONIC_NS -> HostInputs.LIVE.clock(call);
             case RANDOM_FILL ->
                     randomFill(
+                            HostInputs.LIVE,
                             outsideWork,
                             memory,
                             args[0],
@@ -213,15 +221,8 @@ public final class HostCalls {
         };
     }
 
-    private static long clock(HostCall call) {
-        if (call == HostCall.CLOCK_MONOTONIC_NS) {
-            return System.nanoTime();
-        }
-        java.time.Instant now = java.time.Instant.now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    }
-
-    private static long randomFill(HostWork w, GuestMemory memory, long ptr, long len, int max) {
+    private static long randomFill(
+            HostInputs inputs, HostWork w, GuestMemory memory, long ptr, long len, int max) {
         memory.checkRange(ptr, len, "random_fill buffer");
         long l = len & 0xFFFF_FFFFL;
         if (l > max) {
@@ -229,7 +230,7 @@ public final class HostCalls {
         }
         w.random(l);
         byte[] bytes = new byte[(int) l];
-        RANDOM.nextBytes(bytes);
+        inputs.random(bytes);
         memory.write((int) ptr, bytes, 0, bytes.length);
         return AbiV1.OK;
     }

@@ -10,6 +10,8 @@ import java.util.Map;
  * @param http request metadata for the HTTP trigger; {@code null} for other triggers
  * @param config the function's env/config map
  * @param kv the key-value store of the function's service ({@link KvBucket#NONE} for none)
+ * @param inputs where clock, random, config and WASI answers come from: {@link HostInputs#LIVE}, or
+ *     a recorder or replay of them (docs/adr/0041)
  */
 public record InvocationContext(
         String requestId,
@@ -20,10 +22,36 @@ public record InvocationContext(
         long deadlineEpochMillis,
         HttpRequestMeta http,
         Map<String, String> config,
-        KvBucket kv) {
+        KvBucket kv,
+        HostInputs inputs) {
     public InvocationContext {
         config = Map.copyOf(config);
         java.util.Objects.requireNonNull(kv, "kv");
+        java.util.Objects.requireNonNull(inputs, "inputs");
+    }
+
+    /** A context whose nondeterministic inputs come from the world ({@link HostInputs#LIVE}). */
+    public InvocationContext(
+            String requestId,
+            String service,
+            String function,
+            String version,
+            String trigger,
+            long deadlineEpochMillis,
+            HttpRequestMeta http,
+            Map<String, String> config,
+            KvBucket kv) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                trigger,
+                deadlineEpochMillis,
+                http,
+                config,
+                kv,
+                HostInputs.LIVE);
     }
 
     /** A context without a key-value store: the guest's {@code kv_*} calls are unavailable. */

@@ -31,6 +31,11 @@ public interface KvBucket {
         return KvCalls.validKey(key);
     }
 
+    /** A {@code kv_list} page as the guest gets it: each key as u16 little-endian length, bytes. */
+    static byte[] encodePage(List<byte[]> keys) {
+        return KvCalls.encode(keys);
+    }
+
     /** The value of {@code key}, if it exists. */
     Optional<byte[]> get(byte[] key);
 

@@ -23,7 +23,9 @@ final class CgiEnvironment {
     private CgiEnvironment() {}
 
     static Map<String, String> of(InvocationContext context, int contentLength) {
-        Map<String, String> env = new LinkedHashMap<>(context.config());
+        // Sorted: the environment's order is the same on every run and every host, so a replay
+        // (docs/adr/0041) hands the guest the very bytes it had.
+        Map<String, String> env = new LinkedHashMap<>(new java.util.TreeMap<>(context.config()));
         String scriptName = "/fn/" + context.service() + "/" + context.function();
         env.put("GATEWAY_INTERFACE", "CGI/1.1");
         env.put("SERVER_SOFTWARE", SERVER_SOFTWARE);

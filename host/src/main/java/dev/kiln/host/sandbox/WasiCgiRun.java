@@ -11,6 +11,7 @@ import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestEffects;
 import dev.kiln.abi.HostCall;
 import dev.kiln.abi.HostCalls;
+import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.HostWork;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
@@ -103,7 +104,9 @@ public final class WasiCgiRun {
         int exitCode = 0;
         InvocationOutcome failure = null;
         try (WasiPreview1 wasi = wasi(options)) {
-            instance = module.newInstance(imports(wasi, dirs, hostWork, kiln, fuelTank));
+            instance =
+                    module.newInstance(
+                            imports(wasi, dirs, hostWork, kiln, fuelTank, context.inputs()));
             GlobalInstance fuel = instance.global(module.fuelGlobal());
             // The start function (if any) ran on the init budget; charge it to this invocation.
             fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
@@ -186,7 +189,14 @@ public final class WasiCgiRun {
                         0,
                         0);
         try (WasiPreview1 wasi = wasi(options)) {
-            module.newInstance(imports(wasi, null, hostWork, new HostCalls(fuelTank), fuelTank));
+            module.newInstance(
+                    imports(
+                            wasi,
+                            null,
+                            hostWork,
+                            new HostCalls(fuelTank),
+                            fuelTank,
+                            HostInputs.LIVE));
         }
     }
 
@@ -216,10 +226,15 @@ public final class WasiCgiRun {
             ReadOnlyDirs dirs,
             WasiHostWork hostWork,
             HostCalls kiln,
-            GlobalFuel fuelTank) {
+            GlobalFuel fuelTank,
+            HostInputs inputs) {
         // Metering outermost: a call is charged, and its size bounded, before anything reads it.
+        // Recording innermost: what is written down is exactly what the guest got.
         return ImportValues.builder()
-                .addFunction(hostWork.apply(WasiGuards.apply(wasi.toHostFunctions(), dirs)))
+                .addFunction(
+                        hostWork.apply(
+                                WasiGuards.apply(
+                                        RecordedWasi.apply(wasi.toHostFunctions(), inputs), dirs)))
                 .addFunction(keyValueFunctions(kiln, fuelTank))
                 .build();
     }
