@@ -49,6 +49,7 @@ class ImportRulesTest {
                             "tls",
                             "routes",
                             "kv",
+                            "replay",
                             "registry",
                             "observability",
                             "config"),

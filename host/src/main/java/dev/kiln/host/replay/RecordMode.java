@@ -1,0 +1,37 @@
+package dev.kiln.host.replay;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Which invocations of a function are recorded for replay: its {@code record} setting
+ * (docs/adr/0041).
+ */
+public enum RecordMode {
+    /** Nothing is recorded; the invocation path does no recording work at all. */
+    NONE("none"),
+    /** Only invocations that fail are kept (the default); every run buffers its journal. */
+    FAILURES("failures"),
+    /** Every invocation is kept. */
+    ALL("all");
+
+    private final String wire;
+
+    RecordMode(String wire) {
+        this.wire = wire;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    /** The mode of this wire name, empty for anything else. */
+    public static Optional<RecordMode> fromWire(String wire) {
+        return Arrays.stream(values()).filter(m -> m.wire.equals(wire)).findFirst();
+    }
+
+    /** Whether an invocation that ended so is kept. */
+    public boolean keeps(boolean failed) {
+        return this == ALL || (this == FAILURES && failed);
+    }
+}
