@@ -9,6 +9,8 @@ import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.invoke.ReplayRunner;
+import dev.kiln.host.invoke.Replays;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.kv.SqliteKvStore;
 import dev.kiln.host.observability.InvocationStore;
@@ -21,7 +23,10 @@ import dev.kiln.host.quota.QuotaStore;
 import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
+import dev.kiln.host.replay.RecordingStore;
+import dev.kiln.host.replay.SecretSeal;
 import dev.kiln.host.routes.RouteStore;
+import dev.kiln.host.sandbox.InvocationLimits;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
@@ -52,6 +57,8 @@ public final class KilnHost implements AutoCloseable {
     private final QuotaStore quotas;
     private final RouteStore routes;
     private final KvStore kv;
+    private final RecordingStore recordings;
+    private final ReplayRunner replayRunner;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -70,8 +77,12 @@ public final class KilnHost implements AutoCloseable {
             Secrets secrets,
             QuotaStore quotas,
             RouteStore routes,
-            KvStore kv) {
+            KvStore kv,
+            RecordingStore recordings,
+            ReplayRunner replayRunner) {
         this.kv = kv;
+        this.recordings = recordings;
+        this.replayRunner = replayRunner;
         this.routes = routes;
         this.secrets = secrets;
         this.quotas = quotas;
@@ -139,6 +150,19 @@ public final class KilnHost implements AutoCloseable {
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
             KvStore kv = SqliteKvStore.open(config.dataDir(), config.kvLimits());
             opened.push(kv);
+            RecordingStore recordings =
+                    RecordingStore.open(
+                            config.dataDir(),
+                            config.recordingsPerFunction(),
+                            // What may wait for the writer: a few of the largest recordings.
+                            8L * config.maxRecordingBytes(),
+                            recordingSeal(secrets),
+                            space);
+            opened.push(recordings);
+            ReplayRunner replayRunner =
+                    new ReplayRunner(
+                            new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));
+            opened.push(replayRunner);
             Invoker invoker =
                     new Invoker(
                             config,
@@ -148,7 +172,8 @@ public final class KilnHost implements AutoCloseable {
                             metrics,
                             admission,
                             secrets::values,
-                            kv);
+                            kv,
+                            recordings);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker, quotas);
             DeployExecutor uploads =
@@ -182,12 +207,29 @@ public final class KilnHost implements AutoCloseable {
                             space,
                             new KilnServer.Tenancy(secrets, quotas, admission),
                             routes,
-                            kv);
+                            kv,
+                            new Replays(config, registry, pool, recordings, replayRunner));
             // Request buffers count in the memory budget; the HTTP layer bounds them itself.
             pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             return new KilnHost(
-                    lock, registry, records, pool, invoker, events, triggers, server, uploads,
-                    metrics, token, access, secrets, quotas, routes, kv);
+                    lock,
+                    registry,
+                    records,
+                    pool,
+                    invoker,
+                    events,
+                    triggers,
+                    server,
+                    uploads,
+                    metrics,
+                    token,
+                    access,
+                    secrets,
+                    quotas,
+                    routes,
+                    kv,
+                    recordings,
+                    replayRunner);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -198,6 +240,21 @@ public final class KilnHost implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Secret values in recordings are sealed with the secrets key (docs/adr/0041). */
+    private static SecretSeal recordingSeal(Secrets secrets) {
+        return new SecretSeal() {
+            @Override
+            public java.util.Optional<String> seal(String plaintext) {
+                return java.util.Optional.of(secrets.sealCopy("recording", plaintext));
+            }
+
+            @Override
+            public java.util.Optional<String> open(String sealed) {
+                return secrets.openCopy("recording", sealed);
+            }
+        };
     }
 
     /**
@@ -249,6 +306,16 @@ public final class KilnHost implements AutoCloseable {
         records.flush();
     }
 
+    /** Waits until every recording submitted so far is stored. */
+    public void flushRecordings() {
+        recordings.flush();
+    }
+
+    /** The recorded invocations (for inspection). */
+    public RecordingStore recordings() {
+        return recordings;
+    }
+
     /** The host's instance pools (for inspection: counts and limits). */
     public InstancePool pool() {
         return pool;
@@ -291,6 +358,8 @@ public final class KilnHost implements AutoCloseable {
         leakedInstances = pool.shutdown();
         events.close();
         records.close();
+        recordings.close();
+        replayRunner.close();
         access.close();
         quotas.close();
         routes.close();

@@ -46,6 +46,17 @@ class WireNamesTest {
     }
 
     @Test
+    void recordMode() {
+        roundTrips(
+                dev.kiln.host.replay.RecordMode.values(),
+                dev.kiln.host.replay.RecordMode::wire,
+                dev.kiln.host.replay.RecordMode::fromWire,
+                "none",
+                "failures",
+                "all");
+    }
+
+    @Test
     void startKind() {
         roundTrips(
                 StartKind.values(), StartKind::wire, StartKind::fromWire, "pool", "warm", "cold");

@@ -74,6 +74,9 @@ public final class PermissionTable {
         put("POST", FN + "/invoke", INVOKE, SERVICE);
         put("GET", FN + "/invocations", READ, SERVICE);
         put("GET", FN + "/invocations/{requestId}", READ, SERVICE);
+        // replay (docs/adr/0041): runs code and reveals recorded payloads and outputs
+        put("POST", FN + "/invocations/{requestId}/replay", WRITE, SERVICE);
+        put("GET", FN + "/invocations/{requestId}/recording", WRITE, SERVICE);
         put("GET", FN + "/logs", READ, SERVICE);
         // asynchronous invocation (destinations in other services: see EventsApi)
         put("GET", FN + "/async-config", READ, SERVICE);

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             NewCommand.class,
             BenchCommand.class,
             SecretsCommand.class,
+            ReplayCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KilnCli {

@@ -360,6 +360,20 @@ final class ServeCommand implements Callable<Integer> {
     long kvMaxMiBPerService = DEFAULTS.kvLimits().maxBytesPerService() / (1024 * 1024);
 
     @Option(
+            names = "--recordings-per-function",
+            description =
+                    "Recorded invocations kept per function for replay (its record setting says"
+                            + " which); the oldest are dropped first (default: ${DEFAULT-VALUE}).")
+    int recordingsPerFunction = DEFAULTS.recordingsPerFunction();
+
+    @Option(
+            names = "--max-recording-kib",
+            description =
+                    "KiB one recording (payload, result and the host calls' answers) may take; a"
+                            + " bigger one is not kept (default: ${DEFAULT-VALUE}).")
+    int maxRecordingKiB = DEFAULTS.maxRecordingBytes() / 1024;
+
+    @Option(
             names = "--tls-cert",
             description =
                     "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
@@ -431,6 +445,8 @@ final class ServeCommand implements Callable<Integer> {
         builder.kvLimits(
                 new dev.kiln.host.kv.KvLimits(
                         kvMaxKeysPerService, kvMaxMiBPerService * 1024 * 1024));
+        builder.recordingsPerFunction(recordingsPerFunction);
+        builder.maxRecordingBytes(Math.multiplyExact(maxRecordingKiB, 1024));
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

@@ -60,6 +60,10 @@ import java.util.Objects;
  * @param keepVersions versions kept per function: older ones no alias points at are deleted after
  *     each new version; 0 (the default) keeps all (docs/adr/0037)
  * @param kvLimits what one service's key-value store may hold (docs/adr/0039)
+ * @param recordingsPerFunction recorded invocations kept per function for replay; the oldest go
+ *     first (docs/adr/0041)
+ * @param maxRecordingBytes largest recording kept (payload, result, journal); a bigger one is not
+ *     kept and is counted in {@code kiln_recordings_dropped_total}
  */
 public record KilnConfig(
         String host,
@@ -98,7 +102,9 @@ public record KilnConfig(
         TlsSettings tls,
         int maxRoutes,
         int keepVersions,
-        KvLimits kvLimits) {
+        KvLimits kvLimits,
+        int recordingsPerFunction,
+        int maxRecordingBytes) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -134,6 +140,8 @@ public record KilnConfig(
         requirePositive(maxFuel, "maxFuel");
         requirePositive(maxRoutes, "maxRoutes");
         Objects.requireNonNull(kvLimits, "kvLimits");
+        requirePositive(recordingsPerFunction, "recordingsPerFunction");
+        requirePositive(maxRecordingBytes, "maxRecordingBytes");
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
@@ -230,6 +238,8 @@ public record KilnConfig(
         private int maxRoutes = 1000;
         private int keepVersions = 0;
         private KvLimits kvLimits = KvLimits.DEFAULTS;
+        private int recordingsPerFunction = 100;
+        private int maxRecordingBytes = 8 * 1024 * 1024;
 
         private Builder() {}
 
@@ -418,6 +428,16 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder recordingsPerFunction(int v) {
+            recordingsPerFunction = v;
+            return this;
+        }
+
+        public Builder maxRecordingBytes(int v) {
+            maxRecordingBytes = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -456,7 +476,9 @@ public record KilnConfig(
                     tls,
                     maxRoutes,
                     keepVersions,
-                    kvLimits);
+                    kvLimits,
+                    recordingsPerFunction,
+                    maxRecordingBytes);
         }
     }
 }

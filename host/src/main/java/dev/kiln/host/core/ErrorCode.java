@@ -67,7 +67,9 @@ public enum ErrorCode {
     /** A qualifier names an alias the function does not have. */
     ALIAS_NOT_FOUND(404),
     /** No such key in the service's key-value store, or it expired (docs/adr/0039). */
-    KV_KEY_NOT_FOUND(404);
+    KV_KEY_NOT_FOUND(404),
+    /** No recording of this invocation: not recorded, or dropped since (docs/adr/0041). */
+    RECORDING_NOT_FOUND(404);
 
     private final int httpStatus;
     private final String wire;

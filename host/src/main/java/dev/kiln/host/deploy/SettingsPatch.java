@@ -28,11 +28,13 @@ public record SettingsPatch(
         String isolation,
         Integer minInstances,
         Integer maxInstances,
-        String httpAuth) {
+        String httpAuth,
+        String record) {
 
     public static final SettingsPatch EMPTY =
             new SettingsPatch(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    null);
 
     /** The setting that grants host directories: an administrator's PATCH only. */
     static final String WASI_READ_ONLY_DIRS = "wasiReadOnlyDirs";
@@ -51,7 +53,8 @@ public record SettingsPatch(
                     "isolation",
                     "minInstances",
                     "maxInstances",
-                    "httpAuth");
+                    "httpAuth",
+                    "record");
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -97,7 +100,8 @@ public record SettingsPatch(
                 text(json, "isolation", where),
                 integer(json, "minInstances", where),
                 integer(json, "maxInstances", where),
-                text(json, "httpAuth", where));
+                text(json, "httpAuth", where),
+                text(json, "record", where));
     }
 
     /** An object of strings, or null when absent. */
@@ -155,7 +159,8 @@ public record SettingsPatch(
                 isolation != null ? isolation : base.isolation(),
                 minInstances != null ? minInstances : base.minInstances(),
                 maxInstances != null ? maxInstances : base.maxInstances(),
-                httpAuth != null ? httpAuth : base.httpAuth());
+                httpAuth != null ? httpAuth : base.httpAuth(),
+                record != null ? record : base.record());
     }
 
     private static String text(JsonNode json, String field, String where) {

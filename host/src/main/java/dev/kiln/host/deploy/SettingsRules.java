@@ -71,6 +71,9 @@ final class SettingsRules {
         if (!HTTP_AUTH.contains(s.httpAuth())) {
             throw bad("httpAuth must be anonymous or key");
         }
+        if (dev.kiln.host.replay.RecordMode.fromWire(s.record()).isEmpty()) {
+            throw bad("record must be none, failures or all");
+        }
         int maxInstances = config.maxInstances();
         if (s.maxInstances() < 0 || s.maxInstances() > maxInstances) {
             throw bad(

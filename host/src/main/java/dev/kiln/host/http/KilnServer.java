@@ -10,6 +10,7 @@ import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.deploy.Releases;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.invoke.Replays;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
@@ -104,7 +105,8 @@ public final class KilnServer implements AutoCloseable {
             DiskSpace space,
             Tenancy tenancy,
             RouteStore customRoutes,
-            KvStore kv) {
+            KvStore kv,
+            Replays replays) {
         HttpLimits limits = config.httpLimits();
         // Loads openapi.json now: a broken resource stops the start, not a later request.
         ApiDescription.operations();
@@ -131,12 +133,21 @@ public final class KilnServer implements AutoCloseable {
                                                                                         tenancy
                                                                                                 .secrets())
                                                                                 .afterDelete(
-                                                                                        eventsApi
-                                                                                                ::functionDeleted)
+                                                                                        (s, f) -> {
+                                                                                            eventsApi
+                                                                                                    .functionDeleted(
+                                                                                                            s,
+                                                                                                            f);
+                                                                                            replays
+                                                                                                    .functionDeleted(
+                                                                                                            s,
+                                                                                                            f);
+                                                                                        })
                                                                                 .routes(invoke)))))
                         .get("/metrics", new MetricsHandler(metrics));
         new RoutesApi(customRoutes).addTo(router);
         new KvApi(kv).addTo(router);
+        new ReplayApi(replays).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
         var trigger =

@@ -155,7 +155,8 @@ final class Views {
             TenancyLimitsView tenancy,
             RouteLimitsView routes,
             ReleaseLimitsView releases,
-            KvLimitsView kv) {
+            KvLimitsView kv,
+            ReplayLimitsView replay) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -185,7 +186,25 @@ final class Views {
                     TenancyLimitsView.of(c),
                     RouteLimitsView.of(c),
                     ReleaseLimitsView.of(c),
-                    KvLimitsView.of(c));
+                    KvLimitsView.of(c),
+                    ReplayLimitsView.of(c));
+        }
+    }
+
+    /**
+     * Recording and replay (docs/adr/0041).
+     *
+     * @param recordingsPerFunction recordings kept per function, the oldest dropped first
+     * @param maxRecordingBytes largest recording kept
+     * @param maxConcurrentReplays replays running at once on this host; more get {@code overloaded}
+     */
+    record ReplayLimitsView(
+            int recordingsPerFunction, int maxRecordingBytes, int maxConcurrentReplays) {
+        static ReplayLimitsView of(KilnConfig c) {
+            return new ReplayLimitsView(
+                    c.recordingsPerFunction(),
+                    c.maxRecordingBytes(),
+                    dev.kiln.host.invoke.ReplayRunner.MAX_CONCURRENT);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.host.invoke;
 
+import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.host.config.KilnConfig;
@@ -23,6 +24,11 @@ import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.Target;
+import dev.kiln.host.replay.JournalEntry;
+import dev.kiln.host.replay.RecordMode;
+import dev.kiln.host.replay.Recorder;
+import dev.kiln.host.replay.Recording;
+import dev.kiln.host.replay.RecordingStore;
 import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
@@ -33,6 +39,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -66,6 +73,8 @@ public final class Invoker implements AutoCloseable {
     private final ServiceAdmission admission;
     private final SecretSource secrets;
     private final KvStore kv;
+    private final RecordingStore recordings;
+    private final Metrics.Counter recordingsDropped;
 
     /**
      * Each function version's env with its function's secrets laid over it, rebuilt when either
@@ -109,7 +118,30 @@ public final class Invoker implements AutoCloseable {
             ServiceAdmission admission,
             SecretSource secrets,
             KvStore kv) {
+        this(config, registry, pool, records, metrics, admission, secrets, kv, null);
+    }
+
+    /**
+     * @param recordings where recorded invocations go (docs/adr/0041), or null to record none
+     */
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics,
+            ServiceAdmission admission,
+            SecretSource secrets,
+            KvStore kv,
+            RecordingStore recordings) {
         this.kv = kv;
+        this.recordings = recordings;
+        this.recordingsDropped =
+                metrics.counter(
+                        "kiln_recordings_dropped_total",
+                        "Invocations that should have been recorded for replay but were not, by"
+                                + " why: too_large (over maxRecordingBytes), queue_full.",
+                        "reason");
         this.admission = admission;
         this.secrets = secrets;
         this.config = config;
@@ -432,6 +464,22 @@ public final class Invoker implements AutoCloseable {
         long start = System.nanoTime();
         String sha = target.version().sha256();
         PoolSpec spec = PoolSpec.of(function, target.version(), settings, config.moduleLimits());
+        RecordMode mode =
+                recordings == null
+                        ? RecordMode.NONE
+                        : RecordMode.fromWire(settings.record()).orElse(RecordMode.FAILURES);
+        // Every run of a recorded function buffers its journal: whether it is kept depends on how
+        // it ends (docs/adr/0041). With record none nothing is wrapped at all.
+        Set<String> secretNames =
+                mode == RecordMode.NONE
+                        ? Set.of()
+                        : secrets.secrets(function.service(), function.name()).keySet();
+        Recorder recorder =
+                mode == RecordMode.NONE
+                        ? null
+                        : new Recorder(HostInputs.LIVE, secretNames, config.maxRecordingBytes());
+        KvBucket bucket = kv == null ? KvBucket.NONE : kv.bucket(request.service());
+        Map<String, String> guestConfig = guestConfig(target);
         var context =
                 new InvocationContext(
                         request.requestId(),
@@ -441,8 +489,10 @@ public final class Invoker implements AutoCloseable {
                         request.trigger(),
                         startedAt.toEpochMilli() + timeoutMs,
                         request.http(),
-                        guestConfig(target),
-                        kv == null ? KvBucket.NONE : kv.bucket(request.service()));
+                        guestConfig,
+                        recorder == null ? bucket : recorder.kv(bucket),
+                        recorder == null ? HostInputs.LIVE : recorder);
+        long fuelBudget = fuelBudget(settings, timeoutMs);
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
@@ -461,7 +511,7 @@ public final class Invoker implements AutoCloseable {
                                             context,
                                             request.payload(),
                                             limits,
-                                            fuelBudget(settings, timeoutMs),
+                                            fuelBudget,
                                             grants(settings),
                                             config.wasiDirRoots());
                                 }
@@ -472,11 +522,7 @@ public final class Invoker implements AutoCloseable {
                                                 queueDeadline);
                                 startKind[0] = lease.startKind();
                                 return lease.instance()
-                                        .invoke(
-                                                context,
-                                                request.payload(),
-                                                limits,
-                                                fuelBudget(settings, timeoutMs));
+                                        .invoke(context, request.payload(), limits, fuelBudget);
                             } catch (InstanceLimitException e) {
                                 overloads.inc(
                                         function.service(),
@@ -527,7 +573,66 @@ public final class Invoker implements AutoCloseable {
                         result.fuel(),
                         startKind[0]);
         record(request, target, startedAt, outcome, result);
+        if (recorder != null && startKind[0] != null && keeps(mode, result.outcome())) {
+            if (recorder.overflowed()) {
+                recordingsDropped.inc("too_large");
+            } else {
+                keep(
+                        new Recording(
+                                request.requestId(),
+                                request.service(),
+                                request.function(),
+                                target.version().number(),
+                                sha,
+                                settings.abi(),
+                                settings.handler(),
+                                settings.memoryMiB(),
+                                timeoutMs,
+                                fuelBudget,
+                                request.trigger(),
+                                startedAt.toEpochMilli(),
+                                context.deadlineEpochMillis(),
+                                request.http(),
+                                request.payload(),
+                                spec.key().rules().abi() == Abi.WASI_CGI
+                                        ? environment(guestConfig, secretNames)
+                                        : List.of(),
+                                recorder.journal(),
+                                Recording.Result.of(result.outcome(), result.fuel())));
+            }
+        }
         return outcome;
+    }
+
+    /**
+     * Whether a run that ended so is kept under {@code mode}. A run refused before or instead of
+     * reaching the guest (overloaded, rate limited, a directory grant refused) has nothing to
+     * replay.
+     */
+    private static boolean keeps(RecordMode mode, InvocationOutcome outcome) {
+        if (outcome instanceof InvocationOutcome.Overloaded
+                || outcome instanceof InvocationOutcome.RateLimited
+                || outcome instanceof InvocationOutcome.DirectoryGrantRefused) {
+            return false;
+        }
+        return mode.keeps(outcome instanceof InvocationOutcome.Failure);
+    }
+
+    /** Hands a recording to the store, unless it is over its size cap or the queue is full. */
+    private void keep(Recording r) {
+        if (r.bytes() > config.maxRecordingBytes()) {
+            recordingsDropped.inc("too_large");
+        } else if (!recordings.submit(r)) {
+            recordingsDropped.inc("queue_full");
+        }
+    }
+
+    /** A wasi-cgi guest's config as its environment held it, secrets marked. */
+    private static List<JournalEntry.Config> environment(
+            Map<String, String> config, Set<String> secretNames) {
+        List<JournalEntry.Config> out = new java.util.ArrayList<>(config.size());
+        config.forEach((k, v) -> out.add(new JournalEntry.Config(k, v, secretNames.contains(k))));
+        return out;
     }
 
     private void record(

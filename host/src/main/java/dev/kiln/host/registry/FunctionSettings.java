@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param maxInstances most instances alive at once; 0 means no limit of its own
  * @param httpAuth who may call the HTTP trigger: {@code anonymous} (anyone) or {@code key} (a key
  *     with invoke rights on the service, docs/adr/0033)
+ * @param record which invocations are recorded for replay: {@code none}, {@code failures} (the
+ *     default) or {@code all} (docs/adr/0041)
  */
 public record FunctionSettings(
         String handler,
@@ -38,7 +40,8 @@ public record FunctionSettings(
         String isolation,
         int minInstances,
         int maxInstances,
-        String httpAuth) {
+        String httpAuth,
+        String record) {
 
     public static final FunctionSettings DEFAULTS =
             new FunctionSettings(
@@ -54,7 +57,8 @@ public record FunctionSettings(
                     "fresh",
                     0,
                     0,
-                    "anonymous");
+                    "anonymous",
+                    "failures");
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");
@@ -65,6 +69,9 @@ public record FunctionSettings(
         }
         if (httpAuth == null) { // settings stored before httpAuth existed
             httpAuth = "anonymous";
+        }
+        if (record == null) { // settings stored before record existed
+            record = "failures";
         }
         // Immutable already, so InvocationContext's defensive copy on every invocation is free.
         env = Map.copyOf(env);
@@ -88,8 +95,8 @@ public record FunctionSettings(
 
     /**
      * These runtime settings (the function's: description, concurrency, instances, isolation,
-     * httpAuth, directory grants) with the code settings of {@code version}: what a version runs
-     * with now.
+     * httpAuth, record, directory grants) with the code settings of {@code version}: what a version
+     * runs with now.
      */
     public FunctionSettings withCodeOf(FunctionSettings version) {
         if (sameCodeAs(version)) {
@@ -108,7 +115,8 @@ public record FunctionSettings(
                 isolation,
                 minInstances,
                 maxInstances,
-                httpAuth);
+                httpAuth,
+                record);
     }
 
     /** Whether the HTTP trigger requires a key with invoke rights on the service. */

@@ -278,6 +278,49 @@ public final class Secrets implements AutoCloseable {
         }
     }
 
+    /**
+     * Seals a copy of a secret value kept outside {@code secrets.db} (a recording's, docs/adr/0041)
+     * with the active key, bound to {@code purpose}: {@code keyId.nonce.ciphertext}, base64url.
+     */
+    public String sealCopy(String purpose, String plaintext) {
+        SecretKeyring.Sealed s =
+                keyring.seal(plaintext.getBytes(StandardCharsets.UTF_8), copyAad(purpose));
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        return s.keyId()
+                + "."
+                + b64.encodeToString(s.nonce())
+                + "."
+                + b64.encodeToString(s.ciphertext());
+    }
+
+    /**
+     * Opens a value of {@link #sealCopy}; empty when it cannot be (its key was retired by a
+     * finished rotation, or it was altered).
+     */
+    public java.util.Optional<String> openCopy(String purpose, String sealed) {
+        int last = sealed.lastIndexOf('.');
+        int mid = last < 0 ? -1 : sealed.lastIndexOf('.', last - 1);
+        if (mid <= 0) {
+            return java.util.Optional.empty();
+        }
+        try {
+            Base64.Decoder b64 = Base64.getUrlDecoder();
+            var s =
+                    new SecretKeyring.Sealed(
+                            sealed.substring(0, mid),
+                            b64.decode(sealed.substring(mid + 1, last)),
+                            b64.decode(sealed.substring(last + 1)));
+            return java.util.Optional.of(
+                    new String(keyring.open(s, copyAad(purpose)), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static byte[] copyAad(String purpose) {
+        return ("kiln-secret-copy\0" + purpose).getBytes(StandardCharsets.UTF_8);
+    }
+
     /** Binds a sealed value to its function and name. */
     private static byte[] aad(String service, String function, String name) {
         return ("kiln-secret\0" + service + "\0" + function + "\0" + name)

@@ -230,6 +230,9 @@ class LimitsTableTest {
         ROWS.put(
                 "keys per `kv_list` page / admin list page",
                 List.of(d(0, "kv/listPageKeys", n), d(2, "kv/maxListLimit", n)));
+        ROWS.put("recordings kept for replay", List.of(d(0, "replay/recordingsPerFunction", n)));
+        ROWS.put("one recording", List.of(d(0, "replay/maxRecordingBytes", b)));
+        ROWS.put("replays running at once", List.of(d(0, "replay/maxConcurrentReplays", n)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */

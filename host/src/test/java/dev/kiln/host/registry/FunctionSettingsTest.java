@@ -42,7 +42,8 @@ class FunctionSettingsTest {
                         "reuse",
                         1,
                         4,
-                        "key");
+                        "key",
+                        "all");
         FunctionSettings back = JSON.readValue(JSON.writeValueAsString(s), FunctionSettings.class);
         assertThat(back).isEqualTo(s);
     }

@@ -70,7 +70,8 @@ class RegistryTest {
                         "reuse",
                         2,
                         7,
-                        "key");
+                        "key",
+                        "all");
         try (Registry r = Registry.open(data)) {
             r.deploy("shop", "orders", bytes("x"), settings);
         }
@@ -104,7 +105,8 @@ class RegistryTest {
                             "fresh",
                             0,
                             0,
-                            "anonymous");
+                            "anonymous",
+                            "none");
             assertThat(r.updateSettings("s", "keep", changed).settings()).isEqualTo(changed);
             assertThat(r.delete("s", "gone")).isTrue();
             assertThat(r.delete("s", "gone")).isFalse();
