@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 record TargetInfo(JsonNode limits, Set<String> features) {
     /** Feature names a case may list in {@code requires}. */
-    static final Pattern KNOWN_FEATURE = Pattern.compile("limits|keys|routes|kv|abi:[a-z0-9-]+");
+    static final Pattern KNOWN_FEATURE =
+            Pattern.compile("limits|keys|routes|kv|replay|abi:[a-z0-9-]+");
 
     private static final Pattern QUANTITY =
             Pattern.compile("\\$([A-Za-z][A-Za-z0-9.]*)\\s*(?:([+-])\\s*(\\d+))?");
@@ -56,6 +57,9 @@ record TargetInfo(JsonNode limits, Set<String> features) {
         }
         if (limits.has("kv")) {
             features.add("kv"); // a key-value store per service (kv_* host calls, …/kv/{key})
+        }
+        if (limits.has("replay")) {
+            features.add("replay"); // recorded invocations replayed (…/invocations/{id}/replay)
         }
         return new TargetInfo(limits, Set.copyOf(features));
     }
