@@ -154,6 +154,27 @@ class BenchmarkSanityTest {
         }
     }
 
+    @Test
+    void recordingBenchmarkRecordsOnlyWhatItsSettingSays() throws Exception {
+        for (String mode : java.util.List.of("none", "failures", "all")) {
+            var b = new RecordingBenchmark();
+            b.record = mode;
+            b.payloadBytes = 16;
+            b.setUp();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    var r = b.echo();
+                    assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+                    assertThat(((InvocationOutcome.Ok) r.outcome()).body()).hasSize(16);
+                }
+                // The setup's check invocation and the three above; successes only.
+                assertThat(b.recordingsWritten()).as(mode).isEqualTo(mode.equals("all") ? 4 : 0);
+            } finally {
+                b.tearDown();
+            }
+        }
+    }
+
     /**
      * The benchmarks the tests above run, by class and method; the rest are named in the class
      * comment. A new {@code @Benchmark} fails here until a test runs it or it is listed as not
@@ -183,7 +204,8 @@ class BenchmarkSanityTest {
                     "KvBenchmark.increment",
                     "KvBenchmark.getContended",
                     "KvBenchmark.setContended",
-                    "KvBenchmark.incrementContended");
+                    "KvBenchmark.incrementContended",
+                    "RecordingBenchmark.echo");
 
     static final java.util.Set<String> NOT_COVERED =
             java.util.Set.of("WasiCgiStartBenchmark.hello");
