@@ -77,7 +77,7 @@ public final class RecordingStore implements AutoCloseable {
         this.space = space;
         this.writer =
                 new GroupCommitWriter<>(
-                        "kiln-recording-writer", 1024, 64, Duration.ofSeconds(1), new Batches());
+                        "kiln-recording-writer", 4096, 256, Duration.ofSeconds(1), new Batches());
     }
 
     /**

@@ -1,0 +1,94 @@
+package dev.kiln.perf;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * {@link RecordingBenchmark}'s question asked so that a busy machine cannot fake the answer: the
+ * echo function with {@code record: none} and with {@code record: all} set up side by side in one
+ * JVM, measured in alternating rounds (the order flipping each round), so both see the same load.
+ * Prints each mode's median time per invocation over the rounds and the median of the per-round
+ * ratios all / none (goal ≤ 1.10).
+ *
+ * <p>{@code java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.RecordingOverheadProbe [rounds]
+ * [invocations per round] [payload bytes]}
+ */
+public final class RecordingOverheadProbe {
+    private RecordingOverheadProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+        int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+        int payload = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        RecordingBenchmark none = bench("none", payload);
+        RecordingBenchmark all = bench("all", payload);
+        try {
+            // Warm-up: both paths compiled by the JIT before anything counts.
+            for (int i = 0; i < 5; i++) {
+                round(none, perRound);
+                round(all, perRound);
+            }
+            List<Double> noneUs = new ArrayList<>();
+            List<Double> allUs = new ArrayList<>();
+            List<Double> ratios = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                double a;
+                double n;
+                if (r % 2 == 0) {
+                    n = round(none, perRound);
+                    a = round(all, perRound);
+                } else {
+                    a = round(all, perRound);
+                    n = round(none, perRound);
+                }
+                noneUs.add(n);
+                allUs.add(a);
+                ratios.add(a / n);
+            }
+            System.out.printf(
+                    "payload %d B, %d rounds of %d invocations each: median none %.2f µs,"
+                            + " all %.2f µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f);"
+                            + " recordings written %d%n",
+                    payload,
+                    rounds,
+                    perRound,
+                    median(noneUs),
+                    median(allUs),
+                    median(ratios),
+                    quantile(ratios, 0.25),
+                    quantile(ratios, 0.75),
+                    all.recordingsWritten());
+        } finally {
+            none.tearDown();
+            all.tearDown();
+        }
+    }
+
+    private static RecordingBenchmark bench(String mode, int payload) throws Exception {
+        RecordingBenchmark b = new RecordingBenchmark();
+        b.record = mode;
+        b.payloadBytes = payload;
+        b.setUp();
+        return b;
+    }
+
+    /** Mean µs per invocation over {@code n} invocations. */
+    private static double round(RecordingBenchmark b, int n) {
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            b.echo();
+        }
+        return (System.nanoTime() - start) / 1000.0 / n;
+    }
+
+    private static double median(List<Double> xs) {
+        return quantile(xs, 0.5);
+    }
+
+    private static double quantile(List<Double> xs, double q) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get((int) Math.round(q * (s.size() - 1)));
+    }
+}
