@@ -125,7 +125,24 @@ class OpenApiResponsesTest {
             api.call("PUT", FN, trap, "", "application/wasm", TRAP, 201);
             api.json("PUT", FN + "/async-config", trap, "{\"maxAttempts\":1}", 200);
             api.call("GET", FN + "/async-config", trap, "", null, null, 200);
-            api.call("POST", FN + "/invoke", trap, "", null, bytes("boom"), 500);
+            var trapped = api.call("POST", FN + "/invoke", trap, "", null, bytes("boom"), 500);
+
+            // replay of the failure, recorded by default (docs/adr/0041)
+            kiln.host().flushRecordings();
+            Map<String, String> recorded =
+                    with(
+                            trap,
+                            "requestId",
+                            trapped.headers().firstValue("X-Kiln-Request-Id").orElseThrow());
+            api.call("POST", FN + "/invocations/{requestId}/replay", recorded, "", null, null, 200);
+            api.call(
+                    "GET",
+                    FN + "/invocations/{requestId}/recording",
+                    recorded,
+                    "",
+                    null,
+                    null,
+                    200);
             var dead =
                     api.send(
                             "POST",
