@@ -51,6 +51,7 @@ _SETTING_NAMES = {
     'min_instances': 'minInstances',
     'max_instances': 'maxInstances',
     'http_auth': 'httpAuth',
+    'record': 'record',
 }
 
 
