@@ -122,9 +122,11 @@ public final class KilnHost implements AutoCloseable {
                                     RecordRetention.DEFAULTS.queueCapacity(),
                                     RecordRetention.DEFAULTS.maxBatch(),
                                     RecordRetention.DEFAULTS.flushInterval()),
-                            space);
+                            space,
+                            config.observability());
             opened.push(records);
             Metrics metrics = new Metrics();
+            records.registerMetrics(metrics);
             metrics.gauge(
                     "kiln_disk_usable_bytes",
                     "Bytes Kiln may still write on the data directory's disk; below"

@@ -76,6 +76,7 @@ class ImportRulesTest {
                             "dev.kiln.host.deploy.UploadLimits",
                             "dev.kiln.host.events.EventLimits",
                             "dev.kiln.host.kv.KvLimits",
+                            "dev.kiln.host.observability.ObservabilityLimits",
                             "dev.kiln.host.pool.PoolLimits",
                             "dev.kiln.host.sandbox.ModuleLimits",
                             "dev.kiln.host.sandbox.ResetStrategy"));

@@ -37,6 +37,7 @@ public final class PermissionTable {
         put("GET", "/api/v1/topics", READ, ALL_SERVICES);
         put("POST", "/api/v1/topics/{topic}/events", INVOKE, ALL_SERVICES);
         put("GET", "/metrics", READ, ALL_SERVICES);
+        put("GET", "/api/v1/usage", READ, ANY); // filtered to the key's services (ADR 0043)
         // keys and audit
         put("POST", "/api/v1/keys", ADMIN, ANY);
         put("GET", "/api/v1/keys", ADMIN, ANY);
@@ -78,6 +79,7 @@ public final class PermissionTable {
         put("POST", FN + "/invocations/{requestId}/replay", WRITE, SERVICE);
         put("GET", FN + "/invocations/{requestId}/recording", WRITE, SERVICE);
         put("GET", FN + "/logs", READ, SERVICE);
+        put("GET", FN + "/stats", READ, SERVICE); // docs/adr/0043
         // asynchronous invocation (destinations in other services: see EventsApi)
         put("GET", FN + "/async-config", READ, SERVICE);
         put("PUT", FN + "/async-config", WRITE, SERVICE);

@@ -401,6 +401,33 @@ final class ServeCommand implements Callable<Integer> {
                             + " loaded for new connections (default: ${DEFAULT-VALUE}).")
     long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
 
+    @Option(
+            names = "--stats-retention-hours",
+            description =
+                    "Hours of per-function per-minute statistics (GET …/stats) kept"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long statsRetentionHours = DEFAULTS.observability().statsRetention().toHours();
+
+    @Option(
+            names = "--usage-retention-days",
+            description =
+                    "Days of hourly usage (GET /api/v1/usage) kept (default: ${DEFAULT-VALUE}).")
+    long usageRetentionDays = DEFAULTS.observability().usageRetention().toDays();
+
+    @Option(
+            names = "--max-log-followers",
+            description =
+                    "Log streams (logs?follow=true) open at once, host-wide; one more gets 503"
+                            + " server_busy (default: ${DEFAULT-VALUE}).")
+    int maxLogFollowers = DEFAULTS.observability().maxLogFollowers();
+
+    @Option(
+            names = "--log-heartbeat-ms",
+            description =
+                    "How often an idle log stream gets a comment line, which also detects"
+                            + " clients gone away (default: ${DEFAULT-VALUE}).")
+    long logHeartbeatMs = DEFAULTS.observability().logHeartbeat().toMillis();
+
     /**
      * The configuration these options describe: every option left out keeps {@link #DEFAULTS}'s
      * value, so {@code kiln serve} with no options runs {@link KilnConfig#defaults()}.
@@ -447,6 +474,12 @@ final class ServeCommand implements Callable<Integer> {
                         kvMaxKeysPerService, kvMaxMiBPerService * 1024 * 1024));
         builder.recordingsPerFunction(recordingsPerFunction);
         builder.maxRecordingBytes(Math.multiplyExact(maxRecordingKiB, 1024));
+        builder.observability(
+                new dev.kiln.host.observability.ObservabilityLimits(
+                        Duration.ofHours(statsRetentionHours),
+                        Duration.ofDays(usageRetentionDays),
+                        maxLogFollowers,
+                        Duration.ofMillis(logHeartbeatMs)));
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

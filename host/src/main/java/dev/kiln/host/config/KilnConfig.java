@@ -5,6 +5,7 @@ import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.kv.KvLimits;
+import dev.kiln.host.observability.ObservabilityLimits;
 import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
@@ -64,6 +65,7 @@ import java.util.Objects;
  *     first (docs/adr/0041)
  * @param maxRecordingBytes largest recording kept (payload, result, journal); a bigger one is not
  *     kept and is counted in {@code kiln_recordings_dropped_total}
+ * @param observability retention of function statistics and usage, log followers (docs/adr/0043)
  */
 public record KilnConfig(
         String host,
@@ -104,7 +106,8 @@ public record KilnConfig(
         int keepVersions,
         KvLimits kvLimits,
         int recordingsPerFunction,
-        int maxRecordingBytes) {
+        int maxRecordingBytes,
+        ObservabilityLimits observability) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -142,6 +145,7 @@ public record KilnConfig(
         Objects.requireNonNull(kvLimits, "kvLimits");
         requirePositive(recordingsPerFunction, "recordingsPerFunction");
         requirePositive(maxRecordingBytes, "maxRecordingBytes");
+        Objects.requireNonNull(observability, "observability");
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
@@ -240,6 +244,7 @@ public record KilnConfig(
         private KvLimits kvLimits = KvLimits.DEFAULTS;
         private int recordingsPerFunction = 100;
         private int maxRecordingBytes = 8 * 1024 * 1024;
+        private ObservabilityLimits observability = ObservabilityLimits.DEFAULTS;
 
         private Builder() {}
 
@@ -438,6 +443,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder observability(ObservabilityLimits v) {
+            observability = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -478,7 +488,8 @@ public record KilnConfig(
                     keepVersions,
                     kvLimits,
                     recordingsPerFunction,
-                    maxRecordingBytes);
+                    maxRecordingBytes,
+                    observability);
         }
     }
 }

@@ -113,6 +113,8 @@ final class AccessControl implements HttpHandler {
                 if (!who.may(invoke, service)) {
                     throw GuardedRoutes.forbidden(who, invoke, service);
                 }
+                // The invocation is metered to this key (docs/adr/0043).
+                exchange.putAttachment(PRINCIPAL, who);
             }
         };
     }

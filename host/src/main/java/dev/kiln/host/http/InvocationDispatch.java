@@ -58,8 +58,15 @@ final class InvocationDispatch {
                                         http,
                                         0,
                                         qualifier,
-                                        pin),
+                                        pin,
+                                        keyId(ex)),
                                 http != null));
+    }
+
+    /** The id of the key that authenticated the request, null when none did (metered anonymous). */
+    private static String keyId(HttpServerExchange exchange) {
+        var who = exchange.getAttachment(AccessControl.PRINCIPAL);
+        return who == null ? null : who.keyId();
     }
 
     /** The {@code X-Kiln-Version-Pin} header's version number, or 0 when absent. */

@@ -2,13 +2,10 @@ package dev.kiln.host.http;
 
 import dev.kiln.host.access.Access;
 import dev.kiln.host.access.KeyRequest;
-import dev.kiln.host.core.ErrorCode;
-import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /** {@code /api/v1/keys} (create, list, revoke) and {@code /api/v1/audit}: admin only. */
@@ -58,26 +55,10 @@ final class KeysApi {
     }
 
     private void audit(HttpServerExchange ex) throws InterruptedException {
-        Instant since = since(QueryParams.first(ex, "since"));
+        Instant since = QueryParams.instant(ex, "since");
         int limit = QueryParams.intFromOne(ex, "limit", 100, MAX_AUDIT_PAGE);
         // AuditEntry is the view: its time is written as an ISO-8601 instant (Responses.JSON).
         Responses.json(ex, 200, Map.of("entries", access.audit().list(since, limit)));
-    }
-
-    private static Instant since(String v) {
-        if (v == null) {
-            return null;
-        }
-        try {
-            return v.chars().allMatch(Character::isDigit)
-                    ? Instant.ofEpochMilli(Long.parseLong(v))
-                    : Instant.parse(v);
-        } catch (DateTimeParseException | NumberFormatException e) {
-            throw new KilnException(
-                    ErrorCode.BAD_REQUEST,
-                    "since must be an ISO-8601 instant (2026-01-31T12:00:00Z) or epoch"
-                            + " milliseconds");
-        }
     }
 
     /** Runs {@code handler} on a worker thread: key and audit storage touch disk. */

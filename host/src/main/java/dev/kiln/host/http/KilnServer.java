@@ -148,6 +148,7 @@ public final class KilnServer implements AutoCloseable {
         new RoutesApi(customRoutes).addTo(router);
         new KvApi(kv).addTo(router);
         new ReplayApi(replays).addTo(router);
+        new MeteringApi(records, registry).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
         var trigger =

@@ -36,6 +36,7 @@ final class ManagementApi {
     private final InvocationStore records;
     private final KilnConfig config;
     private final Secrets secrets;
+    private final LogFollow follow;
     private DeletionListener afterDelete = (service, function) -> {};
 
     /** Told after a function was deleted, so state kept elsewhere about it goes too. */
@@ -56,6 +57,7 @@ final class ManagementApi {
         this.uploads = uploads;
         this.records = records;
         this.config = config;
+        this.follow = new LogFollow(records);
     }
 
     ManagementApi afterDelete(DeletionListener listener) {
@@ -137,6 +139,7 @@ final class ManagementApi {
         String function = PathParams.get(ex, "function");
         deployer.delete(service, function);
         secrets.deleteFunction(service, function);
+        records.forget(service, function);
         afterDelete.deleted(service, function);
         ex.setStatusCode(204);
         ex.endExchange();
@@ -274,9 +277,14 @@ final class ManagementApi {
         Responses.json(ex, 200, Views.Invocation.of(record));
     }
 
-    private void logs(HttpServerExchange ex) {
+    private void logs(HttpServerExchange ex) throws Exception {
         FunctionInfo f = find(ex);
         int limit = intParam(ex, "limit", 100);
+        if (LogFollow.wanted(ex)) {
+            // Server-sent events (docs/adr/0043); limit bounds the since backlog.
+            follow.start(ex, f, LogFollow.filter(ex), limit);
+            return;
+        }
         var lines =
                 records.recentLogs(f.service(), f.name(), limit).stream()
                         .map(e -> Views.LogLine.of(e.line(), e.requestId()))

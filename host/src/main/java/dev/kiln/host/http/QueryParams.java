@@ -3,6 +3,8 @@ package dev.kiln.host.http;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpServerExchange;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -53,6 +55,25 @@ final class QueryParams {
         } catch (NumberFormatException e) {
             throw new KilnException(
                     ErrorCode.BAD_REQUEST, name + " must be an integer from 1 to " + max);
+        }
+    }
+
+    /** An ISO-8601 instant or epoch milliseconds, null when absent. */
+    static Instant instant(HttpServerExchange ex, String name) {
+        String v = first(ex, name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return !v.isEmpty() && v.length() < 19 && v.chars().allMatch(Character::isDigit)
+                    ? Instant.ofEpochMilli(Long.parseLong(v))
+                    : Instant.parse(v);
+        } catch (DateTimeParseException | NumberFormatException e) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    name
+                            + " must be an ISO-8601 instant (2026-01-31T12:00:00Z) or epoch"
+                            + " milliseconds");
         }
     }
 }

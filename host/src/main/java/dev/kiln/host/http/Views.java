@@ -156,7 +156,8 @@ final class Views {
             RouteLimitsView routes,
             ReleaseLimitsView releases,
             KvLimitsView kv,
-            ReplayLimitsView replay) {
+            ReplayLimitsView replay,
+            MeteringLimitsView metering) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -187,7 +188,8 @@ final class Views {
                     RouteLimitsView.of(c),
                     ReleaseLimitsView.of(c),
                     KvLimitsView.of(c),
-                    ReplayLimitsView.of(c));
+                    ReplayLimitsView.of(c),
+                    MeteringLimitsView.of(c));
         }
     }
 
@@ -205,6 +207,35 @@ final class Views {
                     c.recordingsPerFunction(),
                     c.maxRecordingBytes(),
                     dev.kiln.host.invoke.ReplayRunner.MAX_CONCURRENT);
+        }
+    }
+
+    /**
+     * Statistics, usage and log following (docs/adr/0043): retention and followers configured, the
+     * rest fixed.
+     */
+    record MeteringLimitsView(
+            long statsRetentionSeconds,
+            long usageRetentionSeconds,
+            int maxLogFollowers,
+            long logHeartbeatMs,
+            int logFollowMaxPending,
+            int maxStatsPoints,
+            int maxOpenStatsWindows,
+            int maxUsageBuckets,
+            int maxUsageRows) {
+        static MeteringLimitsView of(KilnConfig c) {
+            var o = c.observability();
+            return new MeteringLimitsView(
+                    o.statsRetention().toSeconds(),
+                    o.usageRetention().toSeconds(),
+                    o.maxLogFollowers(),
+                    o.logHeartbeat().toMillis(),
+                    LogFollow.MAX_PENDING,
+                    dev.kiln.host.observability.FunctionStats.MAX_POINTS,
+                    dev.kiln.host.observability.FunctionStats.MAX_OPEN_WINDOWS,
+                    MeteringApi.MAX_USAGE_BUCKETS,
+                    MeteringApi.MAX_USAGE_ROWS);
         }
     }
 

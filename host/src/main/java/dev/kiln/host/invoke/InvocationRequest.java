@@ -13,6 +13,8 @@ import dev.kiln.abi.HttpRequestMeta;
  *     {@code null} is {@code LATEST} (docs/adr/0037)
  * @param pin the version the caller wants among those the qualifier runs, or 0 to let an alias's
  *     weights choose
+ * @param keyId the id of the API key that invoked, or {@code null} for none; usage is metered per
+ *     key (docs/adr/0043)
  */
 public record InvocationRequest(
         String requestId,
@@ -23,4 +25,20 @@ public record InvocationRequest(
         HttpRequestMeta http,
         int attempt,
         String qualifier,
-        int pin) {}
+        int pin,
+        String keyId) {
+
+    /** A request made without a key (events, timers, anonymous HTTP triggers). */
+    public InvocationRequest(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            byte[] payload,
+            HttpRequestMeta http,
+            int attempt,
+            String qualifier,
+            int pin) {
+        this(requestId, service, function, trigger, payload, http, attempt, qualifier, pin, null);
+    }
+}

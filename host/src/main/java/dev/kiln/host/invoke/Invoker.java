@@ -684,7 +684,9 @@ public final class Invoker implements AutoCloseable {
                         message,
                         result.logs(),
                         result.logTruncated(),
-                        request.attempt());
+                        request.attempt(),
+                        target.settings().memoryMiB(),
+                        request.keyId());
         // An event's attempt waits for room rather than lose its record: the dispatcher takes the
         // event off its queue after flushing the records, so a dropped record would be an event
         // gone without trace. At most asyncWorkers threads wait so; requests never do.

@@ -12,6 +12,9 @@ import java.util.List;
  * @param errorMessage the client-visible error message, {@code null} when ok
  * @param attempt 0 for a synchronous invocation; for a queued event, the attempt this record shows
  *     (each attempt replaces the event's record, so it ends with the final outcome)
+ * @param memoryMiB the memory setting the invocation ran with (what GB-seconds are metered by)
+ * @param keyId the id of the API key that invoked, or {@code null} for none (anonymous HTTP
+ *     triggers, events and timers); usage is metered per key (docs/adr/0043)
  */
 public record InvocationRecord(
         String requestId,
@@ -31,7 +34,9 @@ public record InvocationRecord(
         String errorMessage,
         List<GuestLogLine> logs,
         boolean logTruncated,
-        int attempt) {
+        int attempt,
+        int memoryMiB,
+        String keyId) {
 
     public InvocationRecord {
         java.util.Objects.requireNonNull(requestId, "requestId");
@@ -41,5 +46,53 @@ public record InvocationRecord(
         java.util.Objects.requireNonNull(startedAt, "startedAt");
         java.util.Objects.requireNonNull(outcome, "outcome");
         logs = List.copyOf(logs);
+    }
+
+    /** A record without a memory setting or key (metered as 0 MiB, anonymous). */
+    public InvocationRecord(
+            String requestId,
+            String service,
+            String function,
+            int version,
+            String versionSha256,
+            String trigger,
+            Instant startedAt,
+            long durationMicros,
+            String outcome,
+            int httpStatus,
+            long bytesIn,
+            long bytesOut,
+            long fuel,
+            String startKind,
+            String errorMessage,
+            List<GuestLogLine> logs,
+            boolean logTruncated,
+            int attempt) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                versionSha256,
+                trigger,
+                startedAt,
+                durationMicros,
+                outcome,
+                httpStatus,
+                bytesIn,
+                bytesOut,
+                fuel,
+                startKind,
+                errorMessage,
+                logs,
+                logTruncated,
+                attempt,
+                0,
+                null);
+    }
+
+    /** Whether the invocation ended in an error (any outcome but {@code ok}). */
+    public boolean failed() {
+        return !"ok".equals(outcome);
     }
 }

@@ -66,13 +66,32 @@ public final class InvocationStore implements AutoCloseable {
                                         + " request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
                                         + " time INTEGER NOT NULL, level TEXT NOT NULL,"
                                         + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
+                    },
+                    // Usage metering and statistics (docs/adr/0043): what each record was metered
+                    // with, hourly usage written with the records, per-minute histograms.
+                    st -> {
+                        SqliteSchema.addColumnIfMissing(
+                                st, "invocations", "memory_mib", "INTEGER NOT NULL DEFAULT 0");
+                        SqliteSchema.addColumnIfMissing(st, "invocations", "key_id", "TEXT");
+                        st.execute(
+                                "CREATE INDEX IF NOT EXISTS invocation_logs_time ON"
+                                        + " invocation_logs (time)");
+                        UsageLedger.createTables(st);
+                        FunctionStats.createTables(st);
                     });
 
     /** Test seam: throws in the writer while it writes a batch (ADR 0030). */
     static final FaultPoint FAULTS = new FaultPoint();
 
+    private static final long STATS_PERSIST_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
     private final Connection db;
     private final RecordRetention retention;
+    private final ObservabilityLimits limits;
+    private final FunctionStats stats;
+    private final LogFeed logFeed;
+    private final UsageMetrics usageMetrics = new UsageMetrics();
+    private long lastStatsPersist = System.nanoTime(); // writer thread only
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
     private final AtomicLong dropped = new AtomicLong();
@@ -88,9 +107,13 @@ public final class InvocationStore implements AutoCloseable {
     /** A queue marker: the writer counts it down once everything before it is written. */
     private record FlushMarker(CountDownLatch done) implements Queued {}
 
-    private InvocationStore(Connection db, RecordRetention retention, DiskSpace space) {
+    private InvocationStore(
+            Connection db, RecordRetention retention, DiskSpace space, ObservabilityLimits limits) {
         this.db = db;
         this.retention = retention;
+        this.limits = limits;
+        this.stats = new FunctionStats(db);
+        this.logFeed = new LogFeed(limits.maxLogFollowers());
         this.space = space;
         this.writer =
                 new GroupCommitWriter<>(
@@ -116,10 +139,20 @@ public final class InvocationStore implements AutoCloseable {
      * While {@code space} is low, records are dropped (and counted) instead of written.
      */
     public static InvocationStore open(Path dataDir, RecordRetention retention, DiskSpace space) {
+        return open(dataDir, retention, space, ObservabilityLimits.DEFAULTS);
+    }
+
+    /**
+     * Like {@link #open(Path, RecordRetention, DiskSpace)}, with the retention of statistics and
+     * usage and the log follower limit (docs/adr/0043). Usage lives in {@code records.db} because
+     * it is written in the records' own transaction; a corrupt file moved aside takes it along.
+     */
+    public static InvocationStore open(
+            Path dataDir, RecordRetention retention, DiskSpace space, ObservabilityLimits limits) {
         Path file = dataDir.resolve("records.db");
         try {
             try {
-                return new InvocationStore(openDb(file), retention, space);
+                return new InvocationStore(openDb(file), retention, space, limits);
             } catch (SQLException e) {
                 if (!SqliteFiles.isCorrupt(e)) {
                     throw e;
@@ -130,7 +163,7 @@ public final class InvocationStore implements AutoCloseable {
                                 + " one",
                         e.getMessage(),
                         aside);
-                return new InvocationStore(openDb(file), retention, space);
+                return new InvocationStore(openDb(file), retention, space, limits);
             }
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot open records.db in " + dataDir, e);
@@ -259,13 +292,7 @@ public final class InvocationStore implements AutoCloseable {
                                         + " WHERE i.service = ? AND i.function = ?"
                                         + " ORDER BY i.started_at DESC, i.request_id DESC,"
                                         + " l.seq DESC LIMIT ?",
-                                rs ->
-                                        new LogEntry(
-                                                rs.getString(1),
-                                                new GuestLogLine(
-                                                        rs.getLong(2),
-                                                        LogLevel.valueOf(rs.getString(3)),
-                                                        rs.getString(4))),
+                                InvocationStore::logEntry,
                                 service,
                                 function,
                                 limit);
@@ -277,10 +304,142 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
+    /** Usage sums (docs/adr/0043); exactly the records written, grouped as asked. */
+    public List<UsageRow> usage(UsageQuery query) {
+        synchronized (db) {
+            try {
+                return UsageLedger.query(db, query);
+            } catch (SQLException e) {
+                throw failure(e);
+            }
+        }
+    }
+
+    /**
+     * One function's statistics in steps of {@code step} (whole minutes) over {@code [from, to)};
+     * at most {@link FunctionStats#MAX_POINTS} steps.
+     */
+    public List<StatsPoint> stats(
+            String service, String function, Instant from, Instant to, Duration step) {
+        synchronized (db) {
+            try {
+                return stats.query(
+                        service, function, from.toEpochMilli(), to.toEpochMilli(), step.toMillis());
+            } catch (SQLException e) {
+                throw failure(e);
+            }
+        }
+    }
+
+    /** A follower's subscription and the stored lines it gets first (oldest first). */
+    public record Follow(LogFeed.Subscription subscription, List<LogEntry> backlog) {}
+
+    /**
+     * Starts following one function's log lines. With {@code filter.since()}, the newest {@code
+     * backlogLimit} stored lines since then come back to be sent first; the subscription and that
+     * read happen under the writer's lock, so every line is either in the backlog or published to
+     * the follower, never both, never neither.
+     *
+     * @throws KilnException {@code server_busy} at {@code maxLogFollowers}
+     */
+    public Follow follow(
+            String service,
+            String function,
+            LogFilter filter,
+            int backlogLimit,
+            LogFeed.Follower follower) {
+        synchronized (db) {
+            LogFeed.Subscription s = logFeed.subscribe(service, function, filter, follower);
+            if (filter.since() == null) {
+                return new Follow(s, List.of());
+            }
+            try {
+                return new Follow(s, logsSince(service, function, filter, backlogLimit));
+            } catch (SQLException | RuntimeException e) {
+                s.close();
+                throw e instanceof SQLException sql ? failure(sql) : (RuntimeException) e;
+            }
+        }
+    }
+
+    private List<LogEntry> logsSince(String service, String function, LogFilter filter, int limit)
+            throws SQLException {
+        StringBuilder sql =
+                new StringBuilder(
+                        "SELECT l.request_id, l.time, l.level, l.message FROM invocation_logs l"
+                                + " JOIN invocations i ON i.request_id = l.request_id"
+                                + " WHERE i.service = ? AND i.function = ? AND l.time >= ?");
+        List<Object> params =
+                new java.util.ArrayList<>(
+                        List.of(service, function, filter.since().toEpochMilli()));
+        if (filter.requestId() != null) {
+            sql.append(" AND l.request_id = ?");
+            params.add(filter.requestId());
+        }
+        if (filter.minLevel() != null) {
+            StringBuilder in = new StringBuilder();
+            for (LogLevel level : LogLevel.values()) {
+                if (level.compareTo(filter.minLevel()) >= 0) {
+                    in.append(in.isEmpty() ? "?" : ", ?");
+                    params.add(level.name());
+                }
+            }
+            sql.append(" AND l.level IN (").append(in).append(')');
+        }
+        sql.append(" ORDER BY l.time DESC, l.request_id DESC, l.seq DESC LIMIT ?");
+        params.add(limit);
+        List<LogEntry> out =
+                Sql.list(db, sql.toString(), InvocationStore::logEntry, params.toArray());
+        Collections.reverse(out);
+        return out;
+    }
+
+    /** A row of (request_id, time, level, message). */
+    private static LogEntry logEntry(ResultSet rs) throws SQLException {
+        return new LogEntry(
+                rs.getString(1),
+                new GuestLogLine(
+                        rs.getLong(2), LogLevel.valueOf(rs.getString(3)), rs.getString(4)));
+    }
+
+    /** Log followers connected now. */
+    public int logFollowers() {
+        return logFeed.followers();
+    }
+
+    /** The retention of statistics and usage and the follower limit this store runs with. */
+    public ObservabilityLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Registers the usage counters ({@code kiln_usage_*}, one series per function) and the gauges
+     * of log followers and open statistics windows.
+     */
+    public void registerMetrics(Metrics metrics) {
+        usageMetrics.register(metrics);
+        metrics.gauge(
+                "kiln_log_followers",
+                "Log streams (logs?follow=true) open now; at most maxLogFollowers.",
+                List.of(),
+                sink -> sink.add(logFeed.followers()));
+    }
+
+    /** Drops a deleted function's usage counters (its stored usage and statistics stay). */
+    public void forget(String service, String function) {
+        usageMetrics.forget(service, function);
+    }
+
     @Override
     public void close() {
         writer.close(MAX_SUBMIT_WAIT);
         synchronized (db) {
+            try {
+                // The open minutes, so that statistics survive a restart.
+                stats.persist(System.currentTimeMillis(), true);
+            } catch (SQLException e) {
+                log.warn("writing function statistics failed: {}", e.toString());
+            }
             try {
                 db.close();
             } catch (SQLException e) {
@@ -321,6 +480,11 @@ public final class InvocationStore implements AutoCloseable {
 
         @Override
         public void idle() {
+            if (System.nanoTime() - lastStatsPersist >= STATS_PERSIST_INTERVAL_NANOS
+                    || stats.crowded()) {
+                persistStats(stats.crowded());
+                lastStatsPersist = System.nanoTime();
+            }
             // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
             if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
                 prune();
@@ -333,6 +497,16 @@ public final class InvocationStore implements AutoCloseable {
                 if (q instanceof FlushMarker m) {
                     m.done().countDown();
                 }
+            }
+        }
+    }
+
+    private void persistStats(boolean all) {
+        synchronized (db) {
+            try {
+                stats.persist(System.currentTimeMillis(), all);
+            } catch (SQLException e) {
+                log.error("writing function statistics failed", e);
             }
         }
     }
@@ -352,6 +526,12 @@ public final class InvocationStore implements AutoCloseable {
             log.info("the disk has room again: invocation records are written");
             diskWasLow = false;
         }
+        List<InvocationRecord> written = new java.util.ArrayList<>(batch.size());
+        for (Queued q : batch) {
+            if (q instanceof Pending(InvocationRecord r)) {
+                written.add(r);
+            }
+        }
         synchronized (db) {
             try {
                 Sql.inTransaction(
@@ -369,8 +549,9 @@ public final class InvocationStore implements AutoCloseable {
                                                         + " started_at, duration_us, outcome,"
                                                         + " status, bytes_in, bytes_out, fuel,"
                                                         + " start_kind, error, log_truncated,"
-                                                        + " attempt) VALUES (?, ?, ?, ?, ?, ?, ?,"
-                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                                        + " attempt, memory_mib, key_id) VALUES (?,"
+                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                                        + " ?, ?, ?, ?, ?)");
                                     PreparedStatement line =
                                             db.prepareStatement(
                                                     "INSERT OR REPLACE INTO invocation_logs VALUES"
@@ -398,10 +579,22 @@ public final class InvocationStore implements AutoCloseable {
                                 rec.executeBatch();
                                 line.executeBatch();
                             }
+                            // Usage in the same transaction: both are stored, or neither.
+                            UsageLedger.add(db, written);
                         });
             } catch (SQLException e) {
                 failedBatches.incrementAndGet();
                 log.error("writing {} invocation records failed", batch.size(), e);
+                return;
+            }
+            // Committed. Still under the lock, so that a follower's backlog read (also under it)
+            // sees each batch either stored or published to it, never both.
+            try {
+                stats.add(written);
+                usageMetrics.add(written);
+                logFeed.publish(written);
+            } catch (RuntimeException e) {
+                log.error("counting {} written invocation records failed", written.size(), e);
             }
         }
     }
@@ -422,6 +615,9 @@ public final class InvocationStore implements AutoCloseable {
                 st.executeUpdate(
                         "DELETE FROM invocation_logs WHERE request_id NOT IN"
                                 + " (SELECT request_id FROM invocations)");
+                Instant now = Instant.now();
+                stats.prune(now, limits.statsRetention());
+                UsageLedger.prune(db, now, limits.usageRetention());
             } catch (SQLException e) {
                 log.error("pruning invocation records failed", e);
             }
@@ -447,7 +643,9 @@ public final class InvocationStore implements AutoCloseable {
                 r.startKind(),
                 r.errorMessage(),
                 r.logTruncated() ? 1 : 0,
-                r.attempt());
+                r.attempt(),
+                r.memoryMiB(),
+                r.keyId());
     }
 
     private List<GuestLogLine> logsOf(String requestId) throws SQLException {
@@ -481,7 +679,9 @@ public final class InvocationStore implements AutoCloseable {
                 rs.getString("error"),
                 logs,
                 rs.getInt("log_truncated") == 1,
-                rs.getInt("attempt"));
+                rs.getInt("attempt"),
+                rs.getInt("memory_mib"),
+                rs.getString("key_id"));
     }
 
     private static KilnException failure(SQLException e) {

@@ -233,6 +233,25 @@ class LimitsTableTest {
         ROWS.put("recordings kept for replay", List.of(d(0, "replay/recordingsPerFunction", n)));
         ROWS.put("one recording", List.of(d(0, "replay/maxRecordingBytes", b)));
         ROWS.put("replays running at once", List.of(d(0, "replay/maxConcurrentReplays", n)));
+        // docs/adr/0043: statistics, usage, log streams
+        ROWS.put(
+                "function statistics kept",
+                List.of(d(0, "metering/statsRetentionSeconds", Unit.SECONDS)));
+        ROWS.put("usage kept", List.of(d(0, "metering/usageRetentionSeconds", Unit.SECONDS)));
+        ROWS.put("log streams (", List.of(d(0, "metering/maxLogFollowers", n)));
+        ROWS.put(
+                "log stream heartbeat",
+                List.of(
+                        d(0, "metering/logHeartbeatMs", Unit.MS),
+                        d(1, "metering/logFollowMaxPending", n)));
+        ROWS.put(
+                "points of one `…/stats` answer",
+                List.of(
+                        d(0, "metering/maxStatsPoints", n),
+                        d(1, "metering/maxOpenStatsWindows", n)));
+        ROWS.put(
+                "time buckets / rows of one `/api/v1/usage` answer",
+                List.of(d(0, "metering/maxUsageBuckets", n), d(1, "metering/maxUsageRows", n)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */

@@ -178,10 +178,13 @@ class InvocationStoreTest {
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
             var old = store.get("svc", "f", "old").orElseThrow();
             assertThat(old.attempt()).isZero();
+            // Step 2 (docs/adr/0043): what it was metered with, unknown for old rows.
+            assertThat(old.memoryMiB()).isZero();
+            assertThat(old.keyId()).isNull();
         }
         try (Connection db =
                 SqliteFiles.open(data.resolve("records.db"), SqliteFiles.Durability.NORMAL)) {
-            assertThat(SqliteSchema.version(db)).isEqualTo(1);
+            assertThat(SqliteSchema.version(db)).isEqualTo(2);
         }
     }
 }
