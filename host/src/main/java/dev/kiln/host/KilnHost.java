@@ -127,6 +127,7 @@ public final class KilnHost implements AutoCloseable {
             opened.push(records);
             Metrics metrics = new Metrics();
             records.registerMetrics(metrics);
+            dev.kiln.host.observability.JvmMetrics.register(metrics);
             metrics.gauge(
                     "kiln_disk_usable_bytes",
                     "Bytes Kiln may still write on the data directory's disk; below"

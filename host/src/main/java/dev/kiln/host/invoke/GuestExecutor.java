@@ -18,13 +18,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class GuestExecutor implements AutoCloseable {
     private final ExecutorService executor;
     private final Semaphore admission;
+    private final int admissionLimit;
 
     GuestExecutor(KilnConfig config) {
         if (config.workerMode() == WorkerMode.VIRTUAL) {
             this.executor =
                     Executors.newThreadPerTaskExecutor(
                             Thread.ofVirtual().name("kiln-vworker-", 0).factory());
-            this.admission = new Semaphore(config.workerThreads() + config.workerQueue());
+            this.admissionLimit = config.workerThreads() + config.workerQueue();
+            this.admission = new Semaphore(admissionLimit);
         } else {
             AtomicInteger n = new AtomicInteger();
             // Platform threads with an explicit stack: guest recursion depth is then the same on
@@ -48,6 +50,7 @@ final class GuestExecutor implements AutoCloseable {
                             },
                             new ThreadPoolExecutor.AbortPolicy());
             this.admission = null;
+            this.admissionLimit = 0;
         }
     }
 
@@ -75,6 +78,19 @@ final class GuestExecutor implements AutoCloseable {
             admission.release();
             throw e;
         }
+    }
+
+    /** Invocations running on a worker now. */
+    int busy() {
+        if (executor instanceof ThreadPoolExecutor pool) {
+            return pool.getActiveCount();
+        }
+        return admission == null ? 0 : admissionLimit - admission.availablePermits();
+    }
+
+    /** Invocations waiting for a worker (platform workers; virtual ones never wait here). */
+    int queued() {
+        return executor instanceof ThreadPoolExecutor pool ? pool.getQueue().size() : 0;
     }
 
     @Override

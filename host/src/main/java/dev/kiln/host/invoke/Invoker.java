@@ -70,6 +70,16 @@ public final class Invoker implements AutoCloseable {
     private final Metrics.Counter starts;
     private final Metrics.Counter overloads;
     private final Metrics.Counter rateLimited;
+    private final Metrics.Histogram durations;
+
+    /**
+     * Buckets of {@code kiln_invocation_duration_seconds}: 0.5 ms to 5 min, a 1-2.5-5 ladder, so
+     * echo-class functions and timeouts both land inside a bucket.
+     */
+    static final double[] DURATION_BUCKETS = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300
+    };
+
     private final ServiceAdmission admission;
     private final SecretSource secrets;
     private final KvStore kv;
@@ -194,6 +204,24 @@ public final class Invoker implements AutoCloseable {
                                 + " maxInvocationsPerSecond), concurrency (its maxConcurrency).",
                         "service",
                         "reason");
+        this.durations =
+                metrics.histogram(
+                        "kiln_invocation_duration_seconds",
+                        "How long invocations ran (instance acquisition and guest run), per"
+                                + " function: one series per function, whatever the outcome.",
+                        DURATION_BUCKETS,
+                        "service",
+                        "function");
+        metrics.gauge(
+                "kiln_workers_busy",
+                "Worker threads running an invocation now.",
+                List.of(),
+                sink -> sink.add(workers.busy()));
+        metrics.gauge(
+                "kiln_workers_queued",
+                "Invocations waiting for a free worker thread.",
+                List.of(),
+                sink -> sink.add(workers.queued()));
         metrics.gauge(
                 "kiln_invocations_waiting",
                 "Invocations waiting at their function's concurrency limit.",
@@ -282,6 +310,7 @@ public final class Invoker implements AutoCloseable {
         invocations.removeWhere(labels);
         starts.removeWhere(labels);
         overloads.removeWhere(labels);
+        durations.removeWhere(labels);
     }
 
     /** Functions with a concurrency gate. */
@@ -561,6 +590,7 @@ public final class Invoker implements AutoCloseable {
                             }
                         });
         long micros = (System.nanoTime() - start) / 1_000;
+        durations.bind(function.service(), function.name()).observe(micros / 1e6);
         if (startKind[0] != null) {
             starts.inc(function.service(), function.name(), startKind[0].wire());
         }

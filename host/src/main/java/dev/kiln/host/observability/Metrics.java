@@ -50,6 +50,21 @@ public final class Metrics {
     }
 
     /**
+     * Registers a histogram: observations counted in cumulative buckets ({@code _bucket} with an
+     * {@code le} label, {@code +Inf} last), with their {@code _sum} and {@code _count}.
+     *
+     * @param upperBounds the buckets' inclusive upper bounds, ascending and finite
+     * @throws IllegalArgumentException for a bad or already registered name, bad bounds, or a label
+     *     named {@code le}
+     */
+    public Histogram histogram(
+            String name, String help, double[] upperBounds, String... labelNames) {
+        Histogram h = new Histogram(name, help, upperBounds, labelNames);
+        register(h);
+        return h;
+    }
+
+    /**
      * Registers a gauge whose series are computed when metrics are read: {@code collect} adds each
      * series to the sink it is given. Use it for values another component already keeps (counts of
      * things held in a map), so nothing has to be kept in step.
@@ -94,7 +109,7 @@ public final class Metrics {
     }
 
     /** A family of series sharing a name, help text and label names. */
-    public abstract static sealed class Family permits Counter, Gauge, Computed {
+    public abstract static sealed class Family permits Counter, Gauge, Computed, Histogram {
         final String name;
         final String help;
         final String[] labelNames;
@@ -125,8 +140,19 @@ public final class Metrics {
         abstract void writeSeries(StringBuilder out);
 
         final void sample(StringBuilder out, List<String> labelValues, double value) {
-            out.append(name);
-            if (labelNames.length > 0) {
+            sample(out, "", labelValues, null, null, value);
+        }
+
+        /** A sample of {@code name + suffix}, with one more label after the family's if given. */
+        final void sample(
+                StringBuilder out,
+                String suffix,
+                List<String> labelValues,
+                String extraLabel,
+                String extraValue,
+                double value) {
+            out.append(name).append(suffix);
+            if (labelNames.length > 0 || extraLabel != null) {
                 out.append('{');
                 for (int i = 0; i < labelNames.length; i++) {
                     if (i > 0) {
@@ -135,6 +161,13 @@ public final class Metrics {
                     out.append(labelNames[i]).append("=\"");
                     escape(out, labelValues.get(i), true);
                     out.append('"');
+                }
+                if (extraLabel != null) {
+                    out.append(labelNames.length > 0 ? "," : "")
+                            .append(extraLabel)
+                            .append("=\"")
+                            .append(extraValue)
+                            .append('"');
                 }
                 out.append('}');
             }
@@ -288,6 +321,108 @@ public final class Metrics {
                     value = v[0];
                 }
                 sample(out, e.getKey(), value);
+            }
+        }
+    }
+
+    /**
+     * A family of histograms. Observing costs one bucket search and three adders, no lock; a scrape
+     * may see a series mid-update (its count one ahead of its buckets), as Prometheus clients
+     * allow.
+     */
+    public static final class Histogram extends Family {
+        private final double[] bounds;
+        private final Map<List<String>, Series> series = new ConcurrentHashMap<>();
+
+        Histogram(String name, String help, double[] upperBounds, String[] labelNames) {
+            super(name, help, labelNames, "histogram");
+            if (Arrays.asList(labelNames).contains("le")) {
+                throw new IllegalArgumentException("le is the bucket label of " + name);
+            }
+            if (upperBounds.length == 0) {
+                throw new IllegalArgumentException(name + " needs at least one bucket");
+            }
+            for (int i = 0; i < upperBounds.length; i++) {
+                if (!Double.isFinite(upperBounds[i])
+                        || (i > 0 && upperBounds[i] <= upperBounds[i - 1])) {
+                    throw new IllegalArgumentException(
+                            name + " bucket bounds must be finite and ascending");
+                }
+            }
+            this.bounds = upperBounds.clone();
+        }
+
+        /** The series for these label values, created empty if new; keep it for hot paths. */
+        public Series bind(String... labelValues) {
+            return series.computeIfAbsent(key(labelValues), k -> new Series(bounds));
+        }
+
+        /** Drops every series whose labels have all the given values (a deleted function's). */
+        public void removeWhere(Map<String, String> labels) {
+            List<String> names = Arrays.asList(labelNames);
+            series.keySet()
+                    .removeIf(
+                            k ->
+                                    labels.entrySet().stream()
+                                            .allMatch(
+                                                    e -> {
+                                                        int i = names.indexOf(e.getKey());
+                                                        return i >= 0
+                                                                && k.get(i).equals(e.getValue());
+                                                    }));
+        }
+
+        @Override
+        void writeSeries(StringBuilder out) {
+            for (var e : sorted(series)) {
+                Series s = e.getValue();
+                long cumulative = 0;
+                for (int i = 0; i < bounds.length; i++) {
+                    cumulative += s.buckets[i].sum();
+                    sample(out, "_bucket", e.getKey(), "le", le(bounds[i]), (double) cumulative);
+                }
+                cumulative += s.buckets[bounds.length].sum();
+                sample(out, "_bucket", e.getKey(), "le", "+Inf", (double) cumulative);
+                sample(out, "_sum", e.getKey(), null, null, s.sum.sum());
+                sample(out, "_count", e.getKey(), null, null, (double) cumulative);
+            }
+        }
+
+        private static String le(double bound) {
+            return bound == Math.rint(bound) && Math.abs(bound) < 1e15
+                    ? Long.toString((long) bound)
+                    : java.math.BigDecimal.valueOf(bound).stripTrailingZeros().toPlainString();
+        }
+
+        /** One series: a counter per bucket (the last for values above every bound) and a sum. */
+        public static final class Series {
+            private final double[] bounds;
+            private final LongAdder[] buckets;
+            private final java.util.concurrent.atomic.DoubleAdder sum =
+                    new java.util.concurrent.atomic.DoubleAdder();
+
+            private Series(double[] bounds) {
+                this.bounds = bounds;
+                this.buckets = new LongAdder[bounds.length + 1];
+                for (int i = 0; i < buckets.length; i++) {
+                    buckets[i] = new LongAdder();
+                }
+            }
+
+            public void observe(double value) {
+                int i = Arrays.binarySearch(bounds, value);
+                // Buckets are inclusive (le): an exact match belongs to its own bound.
+                buckets[i >= 0 ? i : -i - 1].increment();
+                sum.add(value);
+            }
+
+            /** Observations so far (for tests). */
+            public long count() {
+                long n = 0;
+                for (LongAdder b : buckets) {
+                    n += b.sum();
+                }
+                return n;
             }
         }
     }

@@ -46,6 +46,41 @@ class MetricsTest {
     }
 
     @Test
+    void histogramsWriteCumulativeBucketsSumAndCount() {
+        Metrics m = new Metrics();
+        var h = m.histogram("kiln_took_seconds", "Took.", new double[] {0.25, 1, 2.5}, "fn");
+        var a = h.bind("a");
+        a.observe(0.25); // on a bound: that bucket (le is inclusive)
+        a.observe(0.5);
+        a.observe(3);
+        h.bind("b");
+        assertThat(m.scrape())
+                .isEqualTo(
+                        """
+                        # HELP kiln_took_seconds Took.
+                        # TYPE kiln_took_seconds histogram
+                        kiln_took_seconds_bucket{fn="a",le="0.25"} 1
+                        kiln_took_seconds_bucket{fn="a",le="1"} 2
+                        kiln_took_seconds_bucket{fn="a",le="2.5"} 2
+                        kiln_took_seconds_bucket{fn="a",le="+Inf"} 3
+                        kiln_took_seconds_sum{fn="a"} 3.75
+                        kiln_took_seconds_count{fn="a"} 3
+                        kiln_took_seconds_bucket{fn="b",le="0.25"} 0
+                        kiln_took_seconds_bucket{fn="b",le="1"} 0
+                        kiln_took_seconds_bucket{fn="b",le="2.5"} 0
+                        kiln_took_seconds_bucket{fn="b",le="+Inf"} 0
+                        kiln_took_seconds_sum{fn="b"} 0
+                        kiln_took_seconds_count{fn="b"} 0
+                        """);
+        h.removeWhere(Map.of("fn", "a"));
+        assertThat(m.scrape()).doesNotContain("fn=\"a\"");
+        assertThatThrownBy(() -> m.histogram("kiln_x", "x", new double[] {2, 1}))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> m.histogram("kiln_y", "y", new double[] {1}, "le"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void computedCountersAreTypedAsCounters() {
         Metrics m = new Metrics();
         long[] kept = {3};
