@@ -120,6 +120,18 @@ class OpenApiResponsesTest {
                     null,
                     200);
             api.call("GET", FN + "/logs", echo, "?limit=5", null, null, 200);
+            // statistics and usage (docs/adr/0043)
+            kiln.host().flushRecords();
+            api.call("GET", FN + "/stats", echo, "?step=5m", null, null, 200);
+            api.call("GET", "/api/v1/usage", Map.of(), "?groupBy=function", null, null, 200);
+            api.call(
+                    "GET",
+                    "/api/v1/usage",
+                    Map.of(),
+                    "?groupBy=key&granularity=day",
+                    null,
+                    null,
+                    200);
 
             // async settings, queue, dead letters (a trapping function with one attempt)
             api.call("PUT", FN, trap, "", "application/wasm", TRAP, 201);
