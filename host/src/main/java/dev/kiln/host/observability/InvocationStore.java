@@ -92,6 +92,8 @@ public final class InvocationStore implements AutoCloseable {
     private final LogFeed logFeed;
     private final UsageMetrics usageMetrics = new UsageMetrics();
     private long lastStatsPersist = System.nanoTime(); // writer thread only
+    // Prepared once: the writer runs it in every batch's transaction (guarded by db).
+    private PreparedStatement usageUpsert;
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
     private final AtomicLong dropped = new AtomicLong();
@@ -441,6 +443,9 @@ public final class InvocationStore implements AutoCloseable {
                 log.warn("writing function statistics failed: {}", e.toString());
             }
             try {
+                if (usageUpsert != null) {
+                    usageUpsert.close();
+                }
                 db.close();
             } catch (SQLException e) {
                 log.warn("closing records.db failed: {}", e.toString());
@@ -580,7 +585,10 @@ public final class InvocationStore implements AutoCloseable {
                                 line.executeBatch();
                             }
                             // Usage in the same transaction: both are stored, or neither.
-                            UsageLedger.add(db, written);
+                            if (usageUpsert == null) {
+                                usageUpsert = UsageLedger.prepareUpsert(db);
+                            }
+                            UsageLedger.add(usageUpsert, written);
                         });
             } catch (SQLException e) {
                 failedBatches.incrementAndGet();

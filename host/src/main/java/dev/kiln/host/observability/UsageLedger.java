@@ -44,8 +44,24 @@ final class UsageLedger {
 
     private record Bucket(long hour, String service, String function, String key) {}
 
-    /** Adds {@code records} to their hours, inside the caller's open transaction. */
-    static void add(Connection db, List<InvocationRecord> records) throws SQLException {
+    /** The one statement {@link #add} runs, prepared once per connection by its owner. */
+    static PreparedStatement prepareUpsert(Connection db) throws SQLException {
+        StringBuilder set = new StringBuilder();
+        for (String c : COLUMNS) {
+            set.append(set.isEmpty() ? "" : ", ").append(c).append(" = ").append(c);
+            set.append(" + excluded.").append(c);
+        }
+        return db.prepareStatement(
+                "INSERT INTO usage_hours VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (hour, service, function, key_id) DO UPDATE SET "
+                        + set);
+    }
+
+    /**
+     * Adds {@code records} to their hours with {@code upsert} (from {@link #prepareUpsert}), inside
+     * the caller's open transaction.
+     */
+    static void add(PreparedStatement upsert, List<InvocationRecord> records) throws SQLException {
         Map<Bucket, UsageAmounts> sums = new LinkedHashMap<>();
         for (InvocationRecord r : records) {
             var b =
@@ -56,36 +72,25 @@ final class UsageLedger {
                             r.keyId() == null ? ANONYMOUS : r.keyId());
             sums.merge(b, UsageAmounts.of(r), UsageAmounts::plus);
         }
-        StringBuilder set = new StringBuilder();
-        for (String c : COLUMNS) {
-            set.append(set.isEmpty() ? "" : ", ").append(c).append(" = ").append(c);
-            set.append(" + excluded.").append(c);
+        for (var e : sums.entrySet()) {
+            Bucket b = e.getKey();
+            UsageAmounts a = e.getValue();
+            Sql.bind(
+                    upsert,
+                    b.hour(),
+                    b.service(),
+                    b.function(),
+                    b.key(),
+                    a.invocations(),
+                    a.errors(),
+                    a.billedMs(),
+                    a.mibMs(),
+                    a.fuel(),
+                    a.bytesIn(),
+                    a.bytesOut());
+            upsert.addBatch();
         }
-        try (PreparedStatement st =
-                db.prepareStatement(
-                        "INSERT INTO usage_hours VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                + " ON CONFLICT (hour, service, function, key_id) DO UPDATE SET "
-                                + set)) {
-            for (var e : sums.entrySet()) {
-                Bucket b = e.getKey();
-                UsageAmounts a = e.getValue();
-                Sql.bind(
-                        st,
-                        b.hour(),
-                        b.service(),
-                        b.function(),
-                        b.key(),
-                        a.invocations(),
-                        a.errors(),
-                        a.billedMs(),
-                        a.mibMs(),
-                        a.fuel(),
-                        a.bytesIn(),
-                        a.bytesOut());
-                st.addBatch();
-            }
-            st.executeBatch();
-        }
+        upsert.executeBatch();
     }
 
     static void prune(Connection db, Instant now, Duration retention) throws SQLException {
