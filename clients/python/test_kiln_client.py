@@ -143,7 +143,8 @@ class ClientTest(unittest.TestCase):
         c, s = self.client, self.service
         c.create_function(s, 'hello', module('hello'))
         ran = c.invoke_function(s, 'hello', 'records')
-        record = c.get_invocation(s, 'hello', ran['RequestId'])
+        # Records are written off the request path, in batches: wait for this one.
+        record = await_true('the record', lambda: _record(c, s, 'hello', ran['RequestId']))
         self.assertEqual('ok', record['outcome'])
         self.assertEqual(ran['RequestId'], c.list_invocations(s, 'hello', limit=1)[0]['requestId'])
         self.assertTrue(c.get_logs(s, 'hello', limit=10))

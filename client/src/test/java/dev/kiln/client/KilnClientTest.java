@@ -74,6 +74,7 @@ class KilnClientTest {
         assertThat(r.requestId()).isNotBlank();
         assertThat(r.fuel()).isPresent();
         assertThat(kiln.listVersions("demo", "echo")).hasSize(1);
+        host.flushRecords(); // records are written off the request path, in batches
         assertThat(kiln.getInvocation("demo", "echo", r.requestId()).path("outcome").asText())
                 .isEqualTo("ok");
         assertThat(kiln.listInvocations("demo", "echo", 5)).hasSize(1);
