@@ -21,10 +21,19 @@ final class CaseRunner {
 
     private final KilnClient client;
     private final TargetInfo target;
+    private final String origin;
 
     CaseRunner(KilnClient client, TargetInfo target) {
+        this(client, target, null);
+    }
+
+    /**
+     * @param origin the URL of the runner's loopback server ({@code {origin}} in cases), or null
+     */
+    CaseRunner(KilnClient client, TargetInfo target, String origin) {
         this.client = client;
         this.target = target;
+        this.origin = origin;
     }
 
     CaseResult run(ConformanceCase c) {
@@ -38,6 +47,9 @@ final class CaseRunner {
                     c.name(), CaseResult.Status.SKIP, 0, "target lacks feature " + lacking);
         }
         var ctx = new CaseContext(c, target, serviceFor(c.name()), FUNCTION);
+        if (origin != null) {
+            ctx.set("origin", origin);
+        }
         try {
             String failure = runSteps(c, ctx);
             return failure == null
@@ -154,7 +166,8 @@ final class CaseRunner {
                                 "PATCH",
                                 fnPath,
                                 Map.of("Content-Type", "application/json"),
-                                CaseLoader.JSON.writeValueAsBytes(c.settings()),
+                                ctx.substitute(CaseLoader.JSON.writeValueAsString(c.settings()))
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
                                 true);
                 if (patched.statusCode() != 200) {
                     return "function.json was refused: " + ResponseCheck.preview(patched.body());

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 record TargetInfo(JsonNode limits, Set<String> features) {
     /** Feature names a case may list in {@code requires}. */
     static final Pattern KNOWN_FEATURE =
-            Pattern.compile("limits|keys|routes|kv|replay|abi:[a-z0-9-]+");
+            Pattern.compile("limits|keys|routes|kv|replay|outbound|abi:[a-z0-9-]+");
 
     private static final Pattern QUANTITY =
             Pattern.compile("\\$([A-Za-z][A-Za-z0-9.]*)\\s*(?:([+-])\\s*(\\d+))?");
@@ -61,7 +61,22 @@ record TargetInfo(JsonNode limits, Set<String> features) {
         if (limits.has("replay")) {
             features.add("replay"); // recorded invocations replayed (…/invocations/{id}/replay)
         }
+        if (limits.has("outbound")) {
+            // outbound HTTP (http_* host calls); the runner drops it without an origin server
+            features.add("outbound");
+        }
         return new TargetInfo(limits, Set.copyOf(features));
+    }
+
+    boolean has(String feature) {
+        return features.contains(feature);
+    }
+
+    /** This target without {@code feature}. */
+    TargetInfo without(String feature) {
+        Set<String> rest = new LinkedHashSet<>(features);
+        rest.remove(feature);
+        return new TargetInfo(limits, Set.copyOf(rest));
     }
 
     /** The first of {@code required} the target lacks, or null when it has them all. */

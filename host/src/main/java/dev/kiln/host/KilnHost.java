@@ -16,6 +16,7 @@ import dev.kiln.host.kv.SqliteKvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.observability.RecordRetention;
+import dev.kiln.host.outbound.Outbound;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.pool.PoolSpec;
@@ -59,6 +60,7 @@ public final class KilnHost implements AutoCloseable {
     private final KvStore kv;
     private final RecordingStore recordings;
     private final ReplayRunner replayRunner;
+    private final Outbound outbound;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -79,10 +81,12 @@ public final class KilnHost implements AutoCloseable {
             RouteStore routes,
             KvStore kv,
             RecordingStore recordings,
-            ReplayRunner replayRunner) {
+            ReplayRunner replayRunner,
+            Outbound outbound) {
         this.kv = kv;
         this.recordings = recordings;
         this.replayRunner = replayRunner;
+        this.outbound = outbound;
         this.routes = routes;
         this.secrets = secrets;
         this.quotas = quotas;
@@ -153,6 +157,18 @@ public final class KilnHost implements AutoCloseable {
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
             KvStore kv = SqliteKvStore.open(config.dataDir(), config.kvLimits());
             opened.push(kv);
+            Outbound outbound;
+            try {
+                outbound = Outbound.start(config.outboundLimits(), config.outboundTrustPem());
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IOException(
+                        "cannot read the outbound trust certificates "
+                                + config.outboundTrustPem()
+                                + ": "
+                                + e.getMessage(),
+                        e);
+            }
+            opened.push(outbound);
             RecordingStore recordings =
                     RecordingStore.open(
                             config.dataDir(),
@@ -176,7 +192,8 @@ public final class KilnHost implements AutoCloseable {
                             admission,
                             secrets::values,
                             kv,
-                            recordings);
+                            recordings,
+                            outbound);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker, quotas);
             DeployExecutor uploads =
@@ -232,7 +249,8 @@ public final class KilnHost implements AutoCloseable {
                     routes,
                     kv,
                     recordings,
-                    replayRunner);
+                    replayRunner,
+                    outbound);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -329,6 +347,11 @@ public final class KilnHost implements AutoCloseable {
         return invoker;
     }
 
+    /** The guests' outbound HTTP: its client and connection pool. */
+    public Outbound outbound() {
+        return outbound;
+    }
+
     /** The services' key-value stores (for inspection). */
     public KvStore kv() {
         return kv;
@@ -358,6 +381,7 @@ public final class KilnHost implements AutoCloseable {
         triggers.close();
         events.stopDispatching(Duration.ofSeconds(10));
         invoker.close();
+        outbound.close();
         leakedInstances = pool.shutdown();
         events.close();
         records.close();

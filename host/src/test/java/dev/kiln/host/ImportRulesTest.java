@@ -50,6 +50,7 @@ class ImportRulesTest {
                             "routes",
                             "kv",
                             "replay",
+                            "outbound",
                             "registry",
                             "observability",
                             "config"),

@@ -175,6 +175,20 @@ class BenchmarkSanityTest {
         }
     }
 
+    @Test
+    void outboundBenchmarkFetchesFromALoopbackServerBothWays() throws Exception {
+        var b = new OutboundBenchmark();
+        b.responseBytes = 100;
+        b.setUp();
+        try {
+            assertThat(b.guestCall()).isEqualTo(100);
+            assertThat(b.hostCall()).isEqualTo(100);
+            assertThat(b.guestNoCall()).isZero();
+        } finally {
+            b.tearDown();
+        }
+    }
+
     /**
      * The benchmarks the tests above run, by class and method; the rest are named in the class
      * comment. A new {@code @Benchmark} fails here until a test runs it or it is listed as not
@@ -205,6 +219,9 @@ class BenchmarkSanityTest {
                     "KvBenchmark.getContended",
                     "KvBenchmark.setContended",
                     "KvBenchmark.incrementContended",
+                    "OutboundBenchmark.guestCall",
+                    "OutboundBenchmark.guestNoCall",
+                    "OutboundBenchmark.hostCall",
                     "RecordingBenchmark.echo");
 
     static final java.util.Set<String> NOT_COVERED =

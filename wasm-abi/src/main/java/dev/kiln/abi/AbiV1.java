@@ -40,6 +40,30 @@ public final class AbiV1 {
      */
     public static final int ERR_UNAVAILABLE = -5;
 
+    /**
+     * Host-call return value: {@code http_send} was refused by the function's {@code
+     * allowedOutboundHosts}, or the host resolves to a private address no pattern names literally.
+     */
+    public static final int ERR_DENIED = -6;
+
+    /** Host-call return value: {@code http_send}'s URL is not an absolute http or https URL. */
+    public static final int ERR_INVALID_URL = -7;
+
+    /** Host-call return value: the invocation has made all the outbound requests it may. */
+    public static final int ERR_TOO_MANY_REQUESTS = -8;
+
+    /** Host-call return value: the response passed the invocation's response byte cap. */
+    public static final int ERR_RESPONSE_TOO_LARGE = -9;
+
+    /** Host-call return value: the outbound request took longer than the per-call timeout. */
+    public static final int ERR_TIMEOUT = -10;
+
+    /** Host-call return value: no connection could be made (DNS, refused, TLS handshake). */
+    public static final int ERR_CONNECT_FAILED = -11;
+
+    /** Host-call return value: the exchange failed after connecting (reset, malformed response). */
+    public static final int ERR_IO = -12;
+
     /** Success for host calls that return no length. */
     public static final int OK = 0;
 

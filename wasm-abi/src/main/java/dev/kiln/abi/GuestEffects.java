@@ -165,7 +165,7 @@ public final class GuestEffects {
         return lowerName.startsWith("x-kiln-") || RESERVED_HEADERS.contains(lowerName);
     }
 
-    private static boolean isToken(String s) {
+    static boolean isToken(String s) {
         if (s.isEmpty()) {
             return false;
         }
@@ -183,7 +183,7 @@ public final class GuestEffects {
         return true;
     }
 
-    private static boolean isFieldValue(String s) {
+    static boolean isFieldValue(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '\r' || c == '\n' || c == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {

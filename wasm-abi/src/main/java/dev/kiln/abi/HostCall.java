@@ -32,7 +32,12 @@ public enum HostCall {
     KV_DELETE("kv_delete", List.of(I32, I32), I32),
     KV_LIST("kv_list", List.of(I32, I32, I32, I32, I32, I32), I32),
     KV_INCREMENT("kv_increment", List.of(I32, I32, I64, I32), I32),
-    KV_COMPARE_AND_SWAP("kv_compare_and_swap", List.of(I32, I32, I32, I32, I32, I32), I32);
+    KV_COMPARE_AND_SWAP("kv_compare_and_swap", List.of(I32, I32, I32, I32, I32, I32), I32),
+    // Outbound HTTP (ABI.md section 4.13; docs/adr/0040).
+    HTTP_SEND("http_send", List.of(I32, I32, I32, I32, I32, I32, I32, I32), I32),
+    HTTP_RESPONSE_STATUS("http_response_status", List.of(I32), I32),
+    HTTP_RESPONSE_HEADERS("http_response_headers", List.of(I32, I32, I32), I32),
+    HTTP_RESPONSE_BODY("http_response_body", List.of(I32, I32, I32), I32);
 
     private static final Map<String, HostCall> BY_NAME =
             Arrays.stream(values())
@@ -63,6 +68,19 @@ public enum HostCall {
     /** Whether this is one of the key-value calls, which wasi-cgi guests may import too. */
     public boolean keyValue() {
         return importName.startsWith("kv_");
+    }
+
+    /** Whether this is one of the outbound HTTP calls (section 4.13). */
+    public boolean outboundHttp() {
+        return importName.startsWith("http_");
+    }
+
+    /**
+     * Whether wasi-cgi guests may import this call next to WASI: the key-value and outbound HTTP
+     * calls (ABI.md section 9.2).
+     */
+    public boolean wasiCgiImport() {
+        return keyValue() || outboundHttp();
     }
 
     public static Optional<HostCall> byImportName(String name) {

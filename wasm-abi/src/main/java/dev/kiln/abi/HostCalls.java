@@ -22,6 +22,7 @@ public final class HostCalls {
     private InvocationContext context;
     private GuestEffects effects;
     private HostWork work;
+    private OutboundCalls outbound;
 
     /**
      * Host calls whose work is not charged as fuel (the byte caps and the deadline still apply).
@@ -44,6 +45,7 @@ public final class HostCalls {
         this.context = context;
         this.effects = new GuestEffects(limits);
         this.work = new HostWork(fuel, limits);
+        this.outbound = null;
         return effects;
     }
 
@@ -55,12 +57,14 @@ public final class HostCalls {
         this.context = context;
         this.effects = effects;
         this.work = work;
+        this.outbound = null;
     }
 
     public void end() {
         this.context = null;
         this.effects = null;
         this.work = null;
+        this.outbound = null;
     }
 
     /**
@@ -176,7 +180,17 @@ public final class HostCalls {
             }
             case KV_GET, KV_SET, KV_DELETE, KV_LIST, KV_INCREMENT, KV_COMPARE_AND_SWAP ->
                     KvCalls.call(call, w, memory, args, context.kv());
+            case HTTP_SEND, HTTP_RESPONSE_STATUS, HTTP_RESPONSE_HEADERS, HTTP_RESPONSE_BODY ->
+                    outbound().call(call, w, memory, args);
         };
+    }
+
+    /** This invocation's outbound calls, made on the first one (most invocations make none). */
+    private OutboundCalls outbound() {
+        if (outbound == null) {
+            outbound = new OutboundCalls(context.outbound(), effects);
+        }
+        return outbound;
     }
 
     /**
@@ -191,6 +205,7 @@ public final class HostCalls {
                     case REQUEST_HEADERS -> 0;
                     case CONFIG_GET, KV_GET -> 2;
                     case KV_LIST -> 4;
+                    case HTTP_RESPONSE_HEADERS, HTTP_RESPONSE_BODY -> 1;
                     default -> -1;
                 };
         if (at >= 0) {
@@ -216,6 +231,9 @@ public final class HostCalls {
             // No invocation, no service: the store is out of reach (and kiln_init's state is
             // shared by every instance, so it must not depend on stored data).
             case KV_GET, KV_SET, KV_DELETE, KV_LIST, KV_INCREMENT, KV_COMPARE_AND_SWAP ->
+                    AbiV1.ERR_UNAVAILABLE;
+            // No invocation, no allow list to check and no deadline to bound the call.
+            case HTTP_SEND, HTTP_RESPONSE_STATUS, HTTP_RESPONSE_HEADERS, HTTP_RESPONSE_BODY ->
                     AbiV1.ERR_UNAVAILABLE;
             default -> AbiV1.ERR_NOT_FOUND;
         };

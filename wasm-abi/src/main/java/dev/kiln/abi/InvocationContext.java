@@ -12,6 +12,8 @@ import java.util.Map;
  * @param kv the key-value store of the function's service ({@link KvBucket#NONE} for none)
  * @param inputs where clock, random, config and WASI answers come from: {@link HostInputs#LIVE}, or
  *     a recorder or replay of them (docs/adr/0041)
+ * @param outbound outbound HTTP bound to this invocation ({@link OutboundHttp#NONE}: all denied;
+ *     recorded or answered from a recording like {@code inputs})
  */
 public record InvocationContext(
         String requestId,
@@ -23,14 +25,19 @@ public record InvocationContext(
         HttpRequestMeta http,
         Map<String, String> config,
         KvBucket kv,
-        HostInputs inputs) {
+        HostInputs inputs,
+        OutboundHttp outbound) {
     public InvocationContext {
         config = Map.copyOf(config);
         java.util.Objects.requireNonNull(kv, "kv");
         java.util.Objects.requireNonNull(inputs, "inputs");
+        java.util.Objects.requireNonNull(outbound, "outbound");
     }
 
-    /** A context whose nondeterministic inputs come from the world ({@link HostInputs#LIVE}). */
+    /**
+     * A context whose nondeterministic inputs come from the world ({@link HostInputs#LIVE}) and
+     * without outbound HTTP: every {@code http_send} is denied.
+     */
     public InvocationContext(
             String requestId,
             String service,
@@ -51,7 +58,8 @@ public record InvocationContext(
                 http,
                 config,
                 kv,
-                HostInputs.LIVE);
+                HostInputs.LIVE,
+                OutboundHttp.NONE);
     }
 
     /** A context without a key-value store: the guest's {@code kv_*} calls are unavailable. */

@@ -142,7 +142,13 @@ class AbiContractTest {
                         Map.entry(HostCall.KV_INCREMENT, sig(List.of(I32, I32, I64, I32), I32)),
                         Map.entry(
                                 HostCall.KV_COMPARE_AND_SWAP,
-                                sig(List.of(I32, I32, I32, I32, I32, I32), I32)));
+                                sig(List.of(I32, I32, I32, I32, I32, I32), I32)),
+                        Map.entry(
+                                HostCall.HTTP_SEND,
+                                sig(List.of(I32, I32, I32, I32, I32, I32, I32, I32), I32)),
+                        Map.entry(HostCall.HTTP_RESPONSE_STATUS, sig(List.of(I32), I32)),
+                        Map.entry(HostCall.HTTP_RESPONSE_HEADERS, sig(List.of(I32, I32, I32), I32)),
+                        Map.entry(HostCall.HTTP_RESPONSE_BODY, sig(List.of(I32, I32, I32), I32)));
         assertThat(expected).hasSameSizeAs(HostCall.values());
         for (HostCall call : HostCall.values()) {
             assertThat(call.signature()).as(call.importName()).isEqualTo(expected.get(call));

@@ -374,6 +374,43 @@ final class ServeCommand implements Callable<Integer> {
     int maxRecordingKiB = DEFAULTS.maxRecordingBytes() / 1024;
 
     @Option(
+            names = "--outbound-max-requests",
+            description =
+                    "Outbound HTTP requests (http_send) one invocation may make; later ones return"
+                            + " ERR_TOO_MANY_REQUESTS; 0 turns outbound HTTP off"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int outboundMaxRequests = DEFAULTS.outboundLimits().maxRequestsPerInvocation();
+
+    @Option(
+            names = "--outbound-max-request-body-bytes",
+            description =
+                    "Bytes of one outbound request body; more returns ERR_LIMIT"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int outboundMaxRequestBodyBytes = DEFAULTS.outboundLimits().maxRequestBodyBytes();
+
+    @Option(
+            names = "--outbound-max-response-bytes",
+            description =
+                    "Bytes of all outbound responses (header fields and bodies) one invocation may"
+                            + " receive together; the host stops reading past it and returns"
+                            + " ERR_RESPONSE_TOO_LARGE (default: ${DEFAULT-VALUE}).")
+    long outboundMaxResponseBytes = DEFAULTS.outboundLimits().maxResponseBytesPerInvocation();
+
+    @Option(
+            names = "--outbound-timeout-ms",
+            description =
+                    "Longest one outbound request may take, name lookup to last byte; the"
+                            + " invocation's deadline cuts it shorter (default: ${DEFAULT-VALUE}).")
+    long outboundTimeoutMs = DEFAULTS.outboundLimits().callTimeoutMillis();
+
+    @Option(
+            names = "--outbound-trust-pem",
+            description =
+                    "PEM file of certificates outbound HTTPS trusts besides the JDK's trust store"
+                            + " (a private CA; default: the JDK's only).")
+    Path outboundTrustPem;
+
+    @Option(
             names = "--tls-cert",
             description =
                     "PEM certificate chain (leaf first): serve HTTPS, with HTTP/2 by ALPN; needs"
@@ -480,6 +517,13 @@ final class ServeCommand implements Callable<Integer> {
                         Duration.ofDays(usageRetentionDays),
                         maxLogFollowers,
                         Duration.ofMillis(logHeartbeatMs)));
+        builder.outboundLimits(
+                new dev.kiln.abi.OutboundLimits(
+                        outboundMaxRequests,
+                        outboundMaxRequestBodyBytes,
+                        outboundMaxResponseBytes,
+                        outboundTimeoutMs));
+        builder.outboundTrustPem(outboundTrustPem);
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

@@ -1,6 +1,7 @@
 package dev.kiln.host.config;
 
 import dev.kiln.abi.EffectLimits;
+import dev.kiln.abi.OutboundLimits;
 import dev.kiln.host.access.AccessLimits;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
@@ -66,6 +67,11 @@ import java.util.Objects;
  * @param maxRecordingBytes largest recording kept (payload, result, journal); a bigger one is not
  *     kept and is counted in {@code kiln_recordings_dropped_total}
  * @param observability retention of function statistics and usage, log followers (docs/adr/0043)
+ * @param outboundLimits what one invocation may do with outbound HTTP: requests, request body,
+ *     response bytes, per-call timeout (docs/adr/0040)
+ * @param outboundTrustPem a PEM file of certificates outbound HTTPS trusts besides the JDK's trust
+ *     store (a private CA; tests trust their self-signed server with it), or null for the JDK's
+ *     only
  */
 public record KilnConfig(
         String host,
@@ -107,7 +113,9 @@ public record KilnConfig(
         KvLimits kvLimits,
         int recordingsPerFunction,
         int maxRecordingBytes,
-        ObservabilityLimits observability) {
+        ObservabilityLimits observability,
+        OutboundLimits outboundLimits,
+        Path outboundTrustPem) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -146,6 +154,7 @@ public record KilnConfig(
         requirePositive(recordingsPerFunction, "recordingsPerFunction");
         requirePositive(maxRecordingBytes, "maxRecordingBytes");
         Objects.requireNonNull(observability, "observability");
+        Objects.requireNonNull(outboundLimits, "outboundLimits");
         if (triggerRatePerIp < 0) {
             throw new IllegalArgumentException(
                     "triggerRatePerIp must not be negative, got " + triggerRatePerIp);
@@ -245,6 +254,8 @@ public record KilnConfig(
         private int recordingsPerFunction = 100;
         private int maxRecordingBytes = 8 * 1024 * 1024;
         private ObservabilityLimits observability = ObservabilityLimits.DEFAULTS;
+        private OutboundLimits outboundLimits = OutboundLimits.DEFAULTS;
+        private Path outboundTrustPem;
 
         private Builder() {}
 
@@ -448,6 +459,16 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder outboundLimits(OutboundLimits v) {
+            outboundLimits = v;
+            return this;
+        }
+
+        public Builder outboundTrustPem(Path v) {
+            outboundTrustPem = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -489,7 +510,9 @@ public record KilnConfig(
                     kvLimits,
                     recordingsPerFunction,
                     maxRecordingBytes,
-                    observability);
+                    observability,
+                    outboundLimits,
+                    outboundTrustPem);
         }
     }
 }

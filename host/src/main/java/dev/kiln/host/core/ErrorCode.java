@@ -69,7 +69,12 @@ public enum ErrorCode {
     /** No such key in the service's key-value store, or it expired (docs/adr/0039). */
     KV_KEY_NOT_FOUND(404),
     /** No recording of this invocation: not recorded, or dropped since (docs/adr/0041). */
-    RECORDING_NOT_FOUND(404);
+    RECORDING_NOT_FOUND(404),
+    /**
+     * An {@code allowedOutboundHosts} entry that is not {@code scheme://host[:port]} as Kiln reads
+     * it (docs/adr/0040).
+     */
+    INVALID_OUTBOUND_HOST(400);
 
     private final int httpStatus;
     private final String wire;

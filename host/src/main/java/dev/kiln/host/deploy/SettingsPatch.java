@@ -4,16 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.registry.FunctionSettings;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * A partial change of function settings, as sent by {@code PATCH} or carried in {@code kiln.json}.
  * Absent fields keep their value; {@code env} is merged like a JSON merge patch (a {@code null}
- * value removes the key); {@code wasiReadOnlyDirs} is replaced as a whole ({@code {}} clears it).
+ * value removes the key); {@code wasiReadOnlyDirs} is replaced as a whole ({@code {}} clears it),
+ * as is {@code allowedOutboundHosts} ({@code []} clears it).
  */
 public record SettingsPatch(
         String handler,
@@ -29,12 +32,50 @@ public record SettingsPatch(
         Integer minInstances,
         Integer maxInstances,
         String httpAuth,
-        String record) {
+        String record,
+        List<String> allowedOutboundHosts) {
 
     public static final SettingsPatch EMPTY =
             new SettingsPatch(
                     null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null);
+                    null, null);
+
+    /** A patch from before {@code allowedOutboundHosts}: leaves it as it is. */
+    public SettingsPatch(
+            String handler,
+            String abi,
+            Integer timeoutMs,
+            Integer memoryMiB,
+            Map<String, String> env,
+            String description,
+            Long fuel,
+            Integer maxConcurrency,
+            Map<String, String> wasiReadOnlyDirs,
+            String isolation,
+            Integer minInstances,
+            Integer maxInstances,
+            String httpAuth,
+            String record) {
+        this(
+                handler,
+                abi,
+                timeoutMs,
+                memoryMiB,
+                env,
+                description,
+                fuel,
+                maxConcurrency,
+                wasiReadOnlyDirs,
+                isolation,
+                minInstances,
+                maxInstances,
+                httpAuth,
+                record,
+                null);
+    }
+
+    /** The setting naming where a guest's outbound HTTP may go (docs/adr/0040). */
+    static final String ALLOWED_OUTBOUND_HOSTS = "allowedOutboundHosts";
 
     /** The setting that grants host directories: an administrator's PATCH only. */
     static final String WASI_READ_ONLY_DIRS = "wasiReadOnlyDirs";
@@ -54,7 +95,8 @@ public record SettingsPatch(
                     "minInstances",
                     "maxInstances",
                     "httpAuth",
-                    "record");
+                    "record",
+                    ALLOWED_OUTBOUND_HOSTS);
 
     /**
      * Reads a patch from JSON, refusing unknown fields and wrong types.
@@ -101,7 +143,27 @@ public record SettingsPatch(
                 integer(json, "minInstances", where),
                 integer(json, "maxInstances", where),
                 text(json, "httpAuth", where),
-                text(json, "record", where));
+                text(json, "record", where),
+                stringList(json, ALLOWED_OUTBOUND_HOSTS, where));
+    }
+
+    /** An array of strings, or null when absent. */
+    private static List<String> stringList(JsonNode json, String field, String where) {
+        JsonNode n = json.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isArray()) {
+            throw bad(where + ": '" + field + "' must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw bad(where + ": '" + field + "' must be an array of strings");
+            }
+            out.add(e.asText());
+        }
+        return out;
     }
 
     /** An object of strings, or null when absent. */
@@ -160,7 +222,8 @@ public record SettingsPatch(
                 minInstances != null ? minInstances : base.minInstances(),
                 maxInstances != null ? maxInstances : base.maxInstances(),
                 httpAuth != null ? httpAuth : base.httpAuth(),
-                record != null ? record : base.record());
+                record != null ? record : base.record(),
+                allowedOutboundHosts != null ? allowedOutboundHosts : base.allowedOutboundHosts());
     }
 
     private static String text(JsonNode json, String field, String where) {

@@ -3,6 +3,7 @@ package dev.kiln.host.deploy;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.outbound.AllowedHosts;
 import dev.kiln.host.pool.Isolation;
 import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.sandbox.Abi;
@@ -96,6 +97,8 @@ final class SettingsRules {
         }
         checkEnv(s.env());
         checkDirs(abi, s.wasiReadOnlyDirs());
+        // Throws invalid_outbound_host (400) naming the entry (docs/adr/0040).
+        AllowedHosts.parse(s.allowedOutboundHosts());
     }
 
     /**

@@ -157,7 +157,8 @@ final class Views {
             ReleaseLimitsView releases,
             KvLimitsView kv,
             ReplayLimitsView replay,
-            MeteringLimitsView metering) {
+            MeteringLimitsView metering,
+            OutboundLimitsView outbound) {
         static Limits of(KilnConfig c) {
             return new Limits(
                     c.maxUploadBytes(),
@@ -189,7 +190,8 @@ final class Views {
                     ReleaseLimitsView.of(c),
                     KvLimitsView.of(c),
                     ReplayLimitsView.of(c),
-                    MeteringLimitsView.of(c));
+                    MeteringLimitsView.of(c),
+                    OutboundLimitsView.of(c));
         }
     }
 
@@ -236,6 +238,41 @@ final class Views {
                     dev.kiln.host.observability.FunctionStats.MAX_OPEN_WINDOWS,
                     MeteringApi.MAX_USAGE_BUCKETS,
                     MeteringApi.MAX_USAGE_ROWS);
+        }
+    }
+
+    /**
+     * Outbound HTTP limits (docs/adr/0040): per invocation configured, the guest-contract caps
+     * fixed, and the connection pool's sizes.
+     */
+    record OutboundLimitsView(
+            int maxRequestsPerInvocation,
+            int maxRequestBodyBytes,
+            long maxResponseBytesPerInvocation,
+            long callTimeoutMs,
+            int maxUrlBytes,
+            int maxRequestHeaders,
+            int maxRequestHeaderBytes,
+            int maxResponseHeaders,
+            int maxResponseHeaderBytes,
+            int maxAllowedHostsEntries,
+            int maxIdleConnections,
+            long idleConnectionTtlMs) {
+        static OutboundLimitsView of(KilnConfig c) {
+            dev.kiln.abi.OutboundLimits l = c.outboundLimits();
+            return new OutboundLimitsView(
+                    l.maxRequestsPerInvocation(),
+                    l.maxRequestBodyBytes(),
+                    l.maxResponseBytesPerInvocation(),
+                    l.callTimeoutMillis(),
+                    dev.kiln.abi.OutboundLimits.MAX_URL_BYTES,
+                    dev.kiln.abi.OutboundLimits.MAX_REQUEST_HEADERS,
+                    dev.kiln.abi.OutboundLimits.MAX_REQUEST_HEADER_BYTES,
+                    dev.kiln.abi.OutboundLimits.MAX_RESPONSE_HEADERS,
+                    dev.kiln.abi.OutboundLimits.MAX_RESPONSE_HEADER_BYTES,
+                    dev.kiln.host.outbound.AllowedHosts.MAX_ENTRIES,
+                    dev.kiln.host.outbound.Outbound.MAX_IDLE_CONNECTIONS,
+                    dev.kiln.host.outbound.Outbound.IDLE_TTL_MILLIS);
         }
     }
 

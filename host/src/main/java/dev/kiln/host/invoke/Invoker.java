@@ -3,6 +3,7 @@ package dev.kiln.host.invoke;
 import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.abi.KvBucket;
+import dev.kiln.abi.OutboundHttp;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
@@ -12,6 +13,7 @@ import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.outbound.Outbound;
 import dev.kiln.host.pool.InstanceLimitException;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.MemoryBudgetException;
@@ -85,6 +87,7 @@ public final class Invoker implements AutoCloseable {
     private final KvStore kv;
     private final RecordingStore recordings;
     private final Metrics.Counter recordingsDropped;
+    private final Outbound outbound;
 
     /**
      * Each function version's env with its function's secrets laid over it, rebuilt when either
@@ -110,7 +113,7 @@ public final class Invoker implements AutoCloseable {
     /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
-        this(config, registry, pool, records, new Metrics(), null, SecretSource.NONE, null);
+        this(config, registry, pool, records, new Metrics(), null, SecretSource.NONE, null, null);
     }
 
     /**
@@ -128,7 +131,7 @@ public final class Invoker implements AutoCloseable {
             ServiceAdmission admission,
             SecretSource secrets,
             KvStore kv) {
-        this(config, registry, pool, records, metrics, admission, secrets, kv, null);
+        this(config, registry, pool, records, metrics, admission, secrets, kv, null, null);
     }
 
     /**
@@ -144,6 +147,25 @@ public final class Invoker implements AutoCloseable {
             SecretSource secrets,
             KvStore kv,
             RecordingStore recordings) {
+        this(config, registry, pool, records, metrics, admission, secrets, kv, recordings, null);
+    }
+
+    /**
+     * @param recordings where recorded invocations go (docs/adr/0041), or null to record none
+     * @param outbound the guests' outbound HTTP ({@code http_send}), or null for none (every
+     *     request denied)
+     */
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics,
+            ServiceAdmission admission,
+            SecretSource secrets,
+            KvStore kv,
+            RecordingStore recordings,
+            Outbound outbound) {
         this.kv = kv;
         this.recordings = recordings;
         this.recordingsDropped =
@@ -152,6 +174,7 @@ public final class Invoker implements AutoCloseable {
                         "Invocations that should have been recorded for replay but were not, by"
                                 + " why: too_large (over maxRecordingBytes), queue_full.",
                         "reason");
+        this.outbound = outbound;
         this.admission = admission;
         this.secrets = secrets;
         this.config = config;
@@ -520,7 +543,12 @@ public final class Invoker implements AutoCloseable {
                         request.http(),
                         guestConfig,
                         recorder == null ? bucket : recorder.kv(bucket),
-                        recorder == null ? HostInputs.LIVE : recorder);
+                        recorder == null ? HostInputs.LIVE : recorder,
+                        outbound == null
+                                ? OutboundHttp.NONE
+                                : outbound.forInvocation(
+                                        settings.allowedOutboundHosts(),
+                                        startedAt.toEpochMilli() + timeoutMs));
         long fuelBudget = fuelBudget(settings, timeoutMs);
         StartKind[] startKind = {null};
         SandboxResult result =

@@ -1,6 +1,7 @@
 package dev.kiln.host.invoke;
 
 import dev.kiln.abi.InvocationContext;
+import dev.kiln.abi.OutboundHttp;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.replay.JournalEntry;
@@ -85,7 +86,8 @@ public final class ReplayRunner implements AutoCloseable {
                             r.http(),
                             wasi ? environment(r, secretOverrides) : Map.of(),
                             replayer.kv(),
-                            replayer);
+                            replayer,
+                            OutboundHttp.NONE);
             SandboxResult result =
                     DeadlineGuard.call(
                             deadlines,

@@ -1,5 +1,6 @@
 package dev.kiln.host.registry;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -26,6 +27,9 @@ import java.util.Objects;
  *     with invoke rights on the service, docs/adr/0033)
  * @param record which invocations are recorded for replay: {@code none}, {@code failures} (the
  *     default) or {@code all} (docs/adr/0041)
+ * @param allowedOutboundHosts where the guest's {@code http_send} may go, in Spin's shape ({@code
+ *     ["https://api.example.com", "http://*.internal.example:8080"]}); empty (the default) denies
+ *     every request (docs/adr/0040)
  */
 public record FunctionSettings(
         String handler,
@@ -41,7 +45,8 @@ public record FunctionSettings(
         int minInstances,
         int maxInstances,
         String httpAuth,
-        String record) {
+        String record,
+        List<String> allowedOutboundHosts) {
 
     public static final FunctionSettings DEFAULTS =
             new FunctionSettings(
@@ -58,7 +63,8 @@ public record FunctionSettings(
                     0,
                     0,
                     "anonymous",
-                    "failures");
+                    "failures",
+                    List.of());
 
     public FunctionSettings {
         Objects.requireNonNull(handler, "handler");
@@ -77,6 +83,43 @@ public record FunctionSettings(
         env = Map.copyOf(env);
         // Absent in settings stored before the field existed.
         wasiReadOnlyDirs = wasiReadOnlyDirs == null ? Map.of() : Map.copyOf(wasiReadOnlyDirs);
+        // Absent in settings stored before outbound HTTP existed: no access.
+        allowedOutboundHosts =
+                allowedOutboundHosts == null ? List.of() : List.copyOf(allowedOutboundHosts);
+    }
+
+    /** These settings as they were before {@code allowedOutboundHosts}: no outbound access. */
+    public FunctionSettings(
+            String handler,
+            String abi,
+            int timeoutMs,
+            int memoryMiB,
+            Map<String, String> env,
+            String description,
+            long fuel,
+            int maxConcurrency,
+            Map<String, String> wasiReadOnlyDirs,
+            String isolation,
+            int minInstances,
+            int maxInstances,
+            String httpAuth,
+            String record) {
+        this(
+                handler,
+                abi,
+                timeoutMs,
+                memoryMiB,
+                env,
+                description,
+                fuel,
+                maxConcurrency,
+                wasiReadOnlyDirs,
+                isolation,
+                minInstances,
+                maxInstances,
+                httpAuth,
+                record,
+                List.of());
     }
 
     /**
@@ -95,8 +138,8 @@ public record FunctionSettings(
 
     /**
      * These runtime settings (the function's: description, concurrency, instances, isolation,
-     * httpAuth, record, directory grants) with the code settings of {@code version}: what a version
-     * runs with now.
+     * httpAuth, record, directory grants, allowed outbound hosts) with the code settings of {@code
+     * version}: what a version runs with now.
      */
     public FunctionSettings withCodeOf(FunctionSettings version) {
         if (sameCodeAs(version)) {
@@ -116,7 +159,8 @@ public record FunctionSettings(
                 minInstances,
                 maxInstances,
                 httpAuth,
-                record);
+                record,
+                allowedOutboundHosts);
     }
 
     /** Whether the HTTP trigger requires a key with invoke rights on the service. */

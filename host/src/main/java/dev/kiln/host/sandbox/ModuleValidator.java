@@ -282,17 +282,19 @@ public final class ModuleValidator {
             Import imp = imports.getImport(i);
             String where = "import " + imp.module() + "." + imp.name();
             if (AbiV1.IMPORT_MODULE.equals(imp.module()) && imp instanceof FunctionImport kfi) {
-                // The kiln key-value calls are open to wasi-cgi guests too (docs/adr/0039).
+                // The kiln key-value and outbound HTTP calls are open to wasi-cgi guests too
+                // (docs/adr/0039, docs/adr/0040).
                 HostCall call =
                         HostCall.byImportName(imp.name())
-                                .filter(HostCall::keyValue)
+                                .filter(HostCall::wasiCgiImport)
                                 .orElseThrow(
                                         () ->
                                                 invalid(
                                                         where
                                                                 + " is not allowed: wasi-cgi"
                                                                 + " modules may import only the"
-                                                                + " kiln kv_* functions"));
+                                                                + " kiln kv_* and http_*"
+                                                                + " functions"));
                 checkSignature(module, where, kfi, call);
                 continue;
             }

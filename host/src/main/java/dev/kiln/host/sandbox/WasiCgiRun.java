@@ -239,11 +239,13 @@ public final class WasiCgiRun {
                 .build();
     }
 
-    /** The kiln kv_* calls, metered by {@link HostCalls} itself (fuel, bytes, deadline). */
+    /**
+     * The kiln kv_* and http_* calls, metered by {@link HostCalls} itself (fuel, bytes, deadline).
+     */
     private static HostFunction[] keyValueFunctions(HostCalls kiln, GlobalFuel fuelTank) {
         List<HostFunction> out = new java.util.ArrayList<>();
         for (HostCall call : HostCall.values()) {
-            if (!call.keyValue()) {
+            if (!call.wasiCgiImport()) {
                 continue;
             }
             out.add(

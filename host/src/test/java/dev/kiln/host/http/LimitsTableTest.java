@@ -252,6 +252,36 @@ class LimitsTableTest {
         ROWS.put(
                 "time buckets / rows of one `/api/v1/usage` answer",
                 List.of(d(0, "metering/maxUsageBuckets", n), d(1, "metering/maxUsageRows", n)));
+        ROWS.put(
+                "outbound HTTP requests per invocation",
+                List.of(d(0, "outbound/maxRequestsPerInvocation", n)));
+        ROWS.put("outbound request body", List.of(d(0, "outbound/maxRequestBodyBytes", b)));
+        ROWS.put(
+                "outbound response bytes per invocation",
+                List.of(d(0, "outbound/maxResponseBytesPerInvocation", b)));
+        ROWS.put("time of one outbound request", List.of(d(0, "outbound/callTimeoutMs", Unit.MS)));
+        // "8 KiB / 100 / 64 KiB"
+        ROWS.put(
+                "outbound URL / request header fields",
+                List.of(
+                        d(0, "outbound/maxUrlBytes", b),
+                        d(1, "outbound/maxRequestHeaders", n),
+                        d(2, "outbound/maxRequestHeaderBytes", b)));
+        // "100 / 64 KiB"
+        ROWS.put(
+                "outbound response header fields",
+                List.of(
+                        d(0, "outbound/maxResponseHeaders", n),
+                        d(1, "outbound/maxResponseHeaderBytes", b)));
+        ROWS.put(
+                "`allowedOutboundHosts` entries per function",
+                List.of(d(0, "outbound/maxAllowedHostsEntries", n)));
+        // "64, each 30 s"
+        ROWS.put(
+                "idle outbound connections kept",
+                List.of(
+                        d(0, "outbound/maxIdleConnections", n),
+                        d(1, "outbound/idleConnectionTtlMs", Unit.MS)));
     }
 
     /** Numeric fields of the endpoint without a number in the table, and why. */
