@@ -28,6 +28,19 @@ extern "C" {
     pub fn clock_unix_ns() -> i64;
     pub fn clock_monotonic_ns() -> i64;
     pub fn random_fill(buf: *mut u8, len: i32) -> i32;
+    pub fn http_send(
+        method: *const u8,
+        method_len: i32,
+        url: *const u8,
+        url_len: i32,
+        headers: *const u8,
+        headers_len: i32,
+        body: *const u8,
+        body_len: i32,
+    ) -> i32;
+    pub fn http_response_status(handle: i32) -> i32;
+    pub fn http_response_headers(handle: i32, buf: *mut u8, cap: i32) -> i32;
+    pub fn http_response_body(handle: i32, buf: *mut u8, cap: i32) -> i32;
 }
 
 /// Outside Wasm (`cargo test` on the build machine) there is no host: every call behaves as
@@ -74,6 +87,28 @@ mod native {
     pub unsafe fn random_fill(_: *mut u8, _: i32) -> i32 {
         super::ERR_INVALID
     }
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn http_send(
+        _: *const u8,
+        _: i32,
+        _: *const u8,
+        _: i32,
+        _: *const u8,
+        _: i32,
+        _: *const u8,
+        _: i32,
+    ) -> i32 {
+        super::ERR_UNAVAILABLE
+    }
+    pub unsafe fn http_response_status(_: i32) -> i32 {
+        super::ERR_UNAVAILABLE
+    }
+    pub unsafe fn http_response_headers(_: i32, _: *mut u8, _: i32) -> i32 {
+        super::ERR_UNAVAILABLE
+    }
+    pub unsafe fn http_response_body(_: i32, _: *mut u8, _: i32) -> i32 {
+        super::ERR_UNAVAILABLE
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::*;
@@ -82,6 +117,10 @@ pub use native::*;
 pub const ERR_NOT_FOUND: i32 = -1;
 /// An argument was out of range or malformed.
 pub const ERR_INVALID: i32 = -2;
+/// A limit refused the call (ABI.md 3).
+pub const ERR_LIMIT: i32 = -3;
+/// The host cannot serve the call now (outside an invocation).
+pub const ERR_UNAVAILABLE: i32 = -5;
 
 /// Reads a value with the buffer convention (ABI.md 3): try a stack buffer, and when the host
 /// says the value is longer, call again with a buffer of exactly that size. `None` for a
