@@ -81,6 +81,9 @@ final class OutboundCalls {
         OutboundLimits limits = http.limits();
         // Every call counts, refused ones too: a guest looping on a denied URL is bounded as well.
         if (++requests > limits.maxRequestsPerInvocation()) {
+            if (requests > limits.maxRequestsPerInvocation() + 1) {
+                return AbiV1.ERR_TOO_MANY_REQUESTS; // logged once, at the first refusal
+            }
             return fail(
                     new OutboundException(
                             OutboundException.Kind.TOO_MANY_REQUESTS,

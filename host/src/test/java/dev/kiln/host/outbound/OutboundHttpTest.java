@@ -252,6 +252,8 @@ class OutboundHttpTest {
         assertThat(p.ok()).isEqualTo(3);
         assertThat(p.rc()).isEqualTo(AbiV1.ERR_TOO_MANY_REQUESTS);
         assertThat(origin.requests()).isEqualTo(3);
+        // One log line for the 47 refusals, not 47.
+        assertThat(logsOf("flood", p.requestId()).split("too_many_requests", -1)).hasSize(2);
         // The next invocation has its own count.
         assertThat(get("flood", origin.url("/hello")).rc()).isZero();
     }
