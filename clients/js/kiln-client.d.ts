@@ -55,6 +55,8 @@ export interface FunctionSettings {
   minInstances?: number;
   maxInstances?: number;
   httpAuth?: 'anonymous' | 'key';
+  /** Where the guest's http_send may go, Spin's shape: ["https://api.example.com", "https://*.example.net:8443"]. */
+  allowedOutboundHosts?: string[];
   [setting: string]: unknown;
 }
 

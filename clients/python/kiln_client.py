@@ -52,6 +52,7 @@ _SETTING_NAMES = {
     'max_instances': 'maxInstances',
     'http_auth': 'httpAuth',
     'record': 'record',
+    'allowed_outbound_hosts': 'allowedOutboundHosts',
 }
 
 
