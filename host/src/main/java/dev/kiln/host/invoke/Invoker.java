@@ -1,6 +1,5 @@
 package dev.kiln.host.invoke;
 
-import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.abi.OutboundHttp;
@@ -8,9 +7,7 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.core.KilnException;
-import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.kv.KvStore;
-import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.outbound.Outbound;
@@ -26,10 +23,6 @@ import dev.kiln.host.registry.FunctionSettings;
 import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.Target;
-import dev.kiln.host.replay.JournalEntry;
-import dev.kiln.host.replay.RecordMode;
-import dev.kiln.host.replay.Recorder;
-import dev.kiln.host.replay.Recording;
 import dev.kiln.host.replay.RecordingStore;
 import dev.kiln.host.sandbox.Abi;
 import dev.kiln.host.sandbox.GuestFailures;
@@ -41,16 +34,12 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
@@ -58,17 +47,13 @@ import org.slf4j.MDC;
  * function's deadline, and records the outcome. Triggers call {@link #submit}.
  */
 public final class Invoker implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Invoker.class);
-
     private final KilnConfig config;
     private final Registry registry;
     private final InstancePool pool;
-    private final InvocationStore records;
     private final InvocationLimits limits;
     private final GuestExecutor workers;
     private final ConcurrencyLimits concurrency;
     private final ScheduledExecutorService deadlines;
-    private final Metrics.Counter invocations;
     private final Metrics.Counter starts;
     private final Metrics.Counter overloads;
     private final Metrics.Counter rateLimited;
@@ -83,32 +68,11 @@ public final class Invoker implements AutoCloseable {
     };
 
     private final ServiceAdmission admission;
-    private final SecretSource secrets;
     private final KvStore kv;
-    private final RecordingStore recordings;
-    private final Metrics.Counter recordingsDropped;
     private final Outbound outbound;
-
-    /**
-     * Each function version's env with its function's secrets laid over it, rebuilt when either
-     * changes: versions of one function may have different env (docs/adr/0037).
-     */
-    private final Map<GuestConfigKey, GuestConfig> guestConfigs = new ConcurrentHashMap<>();
-
-    private record GuestConfigKey(FunctionName function, int version) {}
-
-    private record GuestConfig(
-            Map<String, String> env, Map<String, String> secrets, Map<String, String> merged) {
-        /**
-         * Whether {@code merged} was built from these very maps. Identity, not equality: both are
-         * immutable snapshots replaced on every change, and comparing contents on each invocation
-         * would cost what the cache saves.
-         */
-        @SuppressWarnings("ReferenceEquality")
-        boolean sameSources(Map<String, String> env, Map<String, String> secrets) {
-            return this.env == env && this.secrets == secrets;
-        }
-    }
+    private final GuestConfigs guestConfigs;
+    private final Recordings recordings;
+    private final InvocationRecords records;
 
     /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
@@ -167,20 +131,13 @@ public final class Invoker implements AutoCloseable {
             RecordingStore recordings,
             Outbound outbound) {
         this.kv = kv;
-        this.recordings = recordings;
-        this.recordingsDropped =
-                metrics.counter(
-                        "kiln_recordings_dropped_total",
-                        "Invocations that should have been recorded for replay but were not, by"
-                                + " why: too_large (over maxRecordingBytes), queue_full.",
-                        "reason");
+        this.recordings = new Recordings(recordings, config.maxRecordingBytes(), metrics);
         this.outbound = outbound;
         this.admission = admission;
-        this.secrets = secrets;
+        this.guestConfigs = new GuestConfigs(secrets);
         this.config = config;
         this.registry = registry;
         this.pool = pool;
-        this.records = records;
         this.limits = new InvocationLimits(config.effectLimits(), config.maxResponseBytes());
         this.workers = new GuestExecutor(config);
         ScheduledThreadPoolExecutor timer =
@@ -194,13 +151,7 @@ public final class Invoker implements AutoCloseable {
         timer.setRemoveOnCancelPolicy(true);
         this.deadlines = Executors.unconfigurableScheduledExecutorService(timer);
         this.concurrency = new ConcurrencyLimits(deadlines, config.functionQueue());
-        this.invocations =
-                metrics.counter(
-                        "kiln_invocations_total",
-                        "Invocations that ran, by outcome (ok or an error code).",
-                        "service",
-                        "function",
-                        "outcome");
+        this.records = new InvocationRecords(records, metrics);
         this.starts =
                 metrics.counter(
                         "kiln_invocation_starts_total",
@@ -328,9 +279,9 @@ public final class Invoker implements AutoCloseable {
     public void forget(String service, String function) {
         FunctionName name = new FunctionName(service, function);
         concurrency.forget(name);
-        guestConfigs.keySet().removeIf(k -> k.function().equals(name));
+        guestConfigs.forget(name);
         var labels = Map.of("service", service, "function", function);
-        invocations.removeWhere(labels);
+        records.forget(labels);
         starts.removeWhere(labels);
         overloads.removeWhere(labels);
         durations.removeWhere(labels);
@@ -468,32 +419,6 @@ public final class Invoker implements AutoCloseable {
         return out;
     }
 
-    /**
-     * What the guest reads with {@code config_get} (and, for wasi-cgi, in its environment): the
-     * function's env, with its secrets laid over it — a name set as both is the secret's value.
-     */
-    private Map<String, String> guestConfig(Target target) {
-        FunctionInfo function = target.function();
-        Map<String, String> env = target.settings().env();
-        Map<String, String> own = secrets.secrets(function.service(), function.name());
-        if (own.isEmpty()) {
-            return env;
-        }
-        GuestConfigKey key =
-                new GuestConfigKey(
-                        new FunctionName(function.service(), function.name()),
-                        target.version().number());
-        GuestConfig cached = guestConfigs.get(key);
-        if (cached != null && cached.sameSources(env, own)) {
-            return cached.merged();
-        }
-        Map<String, String> merged = new java.util.HashMap<>(env);
-        merged.putAll(own);
-        GuestConfig fresh = new GuestConfig(env, own, Map.copyOf(merged));
-        guestConfigs.put(key, fresh);
-        return fresh.merged();
-    }
-
     private InvocationResult run(InvocationRequest request, Target target, long queueDeadline) {
         MDC.put("requestId", request.requestId());
         try {
@@ -516,22 +441,20 @@ public final class Invoker implements AutoCloseable {
         long start = System.nanoTime();
         String sha = target.version().sha256();
         PoolSpec spec = PoolSpec.of(function, target.version(), settings, config.moduleLimits());
-        RecordMode mode =
-                recordings == null
-                        ? RecordMode.NONE
-                        : RecordMode.fromWire(settings.record()).orElse(RecordMode.FAILURES);
-        // Every run of a recorded function buffers its journal: whether it is kept depends on how
-        // it ends (docs/adr/0041). With record none nothing is wrapped at all.
-        Set<String> secretNames =
-                mode == RecordMode.NONE
-                        ? Set.of()
-                        : secrets.secrets(function.service(), function.name()).keySet();
-        Recorder recorder =
-                mode == RecordMode.NONE
-                        ? null
-                        : new Recorder(HostInputs.LIVE, secretNames, config.maxRecordingBytes());
+        boolean wasi = spec.key().rules().abi() == Abi.WASI_CGI;
+        long fuelBudget = fuelBudget(settings, timeoutMs);
+        Map<String, String> guestConfig = guestConfigs.of(target);
+        Recordings.Run recording =
+                recordings.begin(
+                        request,
+                        target,
+                        guestConfigs.secretsOf(function),
+                        timeoutMs,
+                        fuelBudget,
+                        startedAt,
+                        guestConfig,
+                        wasi);
         KvBucket bucket = kv == null ? KvBucket.NONE : kv.bucket(request.service());
-        Map<String, String> guestConfig = guestConfig(target);
         var context =
                 new InvocationContext(
                         request.requestId(),
@@ -542,14 +465,13 @@ public final class Invoker implements AutoCloseable {
                         startedAt.toEpochMilli() + timeoutMs,
                         request.http(),
                         guestConfig,
-                        recorder == null ? bucket : recorder.kv(bucket),
-                        recorder == null ? HostInputs.LIVE : recorder,
+                        recording.kv(bucket),
+                        recording.inputs(),
                         outbound == null
                                 ? OutboundHttp.NONE
                                 : outbound.forInvocation(
                                         settings.allowedOutboundHosts(),
                                         startedAt.toEpochMilli() + timeoutMs));
-        long fuelBudget = fuelBudget(settings, timeoutMs);
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
@@ -558,7 +480,7 @@ public final class Invoker implements AutoCloseable {
                         () -> {
                             InstancePool.Lease lease = null;
                             try {
-                                if (spec.key().rules().abi() == Abi.WASI_CGI) {
+                                if (wasi) {
                                     // A new instance per invocation: nothing is pooled or reset.
                                     var code =
                                             pool.code(spec.key(), () -> registry.readModule(sha));
@@ -630,129 +552,9 @@ public final class Invoker implements AutoCloseable {
                         micros,
                         result.fuel(),
                         startKind[0]);
-        record(request, target, startedAt, outcome, result);
-        if (recorder != null && startKind[0] != null && keeps(mode, result.outcome())) {
-            if (recorder.overflowed()) {
-                recordingsDropped.inc("too_large");
-            } else {
-                keep(
-                        new Recording(
-                                request.requestId(),
-                                request.service(),
-                                request.function(),
-                                target.version().number(),
-                                sha,
-                                settings.abi(),
-                                settings.handler(),
-                                settings.memoryMiB(),
-                                timeoutMs,
-                                fuelBudget,
-                                request.trigger(),
-                                startedAt.toEpochMilli(),
-                                context.deadlineEpochMillis(),
-                                request.http(),
-                                request.payload(),
-                                spec.key().rules().abi() == Abi.WASI_CGI
-                                        ? environment(guestConfig, secretNames)
-                                        : List.of(),
-                                recorder.journal(),
-                                Recording.Result.of(result.outcome(), result.fuel())));
-            }
-        }
+        records.write(request, target, startedAt, outcome, result);
+        recordings.finish(recording, result, startKind[0] != null);
         return outcome;
-    }
-
-    /**
-     * Whether a run that ended so is kept under {@code mode}. A run refused before or instead of
-     * reaching the guest (overloaded, rate limited, a directory grant refused) has nothing to
-     * replay.
-     */
-    private static boolean keeps(RecordMode mode, InvocationOutcome outcome) {
-        if (outcome instanceof InvocationOutcome.Overloaded
-                || outcome instanceof InvocationOutcome.RateLimited
-                || outcome instanceof InvocationOutcome.DirectoryGrantRefused) {
-            return false;
-        }
-        return mode.keeps(outcome instanceof InvocationOutcome.Failure);
-    }
-
-    /** Hands a recording to the store, unless it is over its size cap or the queue is full. */
-    private void keep(Recording r) {
-        if (r.bytes() > config.maxRecordingBytes()) {
-            recordingsDropped.inc("too_large");
-        } else if (!recordings.submit(r)) {
-            recordingsDropped.inc("queue_full");
-        }
-    }
-
-    /** A wasi-cgi guest's config as its environment held it, secrets marked. */
-    private static List<JournalEntry.Config> environment(
-            Map<String, String> config, Set<String> secretNames) {
-        List<JournalEntry.Config> out = new java.util.ArrayList<>(config.size());
-        config.forEach((k, v) -> out.add(new JournalEntry.Config(k, v, secretNames.contains(k))));
-        return out;
-    }
-
-    private void record(
-            InvocationRequest request,
-            Target target,
-            Instant startedAt,
-            InvocationResult outcome,
-            SandboxResult result) {
-        FunctionInfo function = target.function();
-        String code;
-        int status;
-        long bytesOut = 0;
-        String message = null;
-        if (result.outcome() instanceof InvocationOutcome.Ok ok) {
-            code = ok.wire();
-            invocations.inc(function.service(), function.name(), code);
-            status = TriggerKind.HTTP.wire().equals(request.trigger()) ? ok.status() : 200;
-            bytesOut = ok.body().length;
-        } else {
-            var failure = (InvocationOutcome.Failure) result.outcome();
-            code = failure.wire();
-            invocations.inc(function.service(), function.name(), code);
-            status = failure.code().httpStatus();
-            message = failure.message();
-            MDC.put("outcome", code);
-            log.info(
-                    "invocation of {}/{} failed: {}",
-                    request.service(),
-                    request.function(),
-                    message);
-            MDC.remove("outcome");
-        }
-        var record =
-                new InvocationRecord(
-                        request.requestId(),
-                        request.service(),
-                        request.function(),
-                        target.version().number(),
-                        target.version().sha256(),
-                        request.trigger(),
-                        startedAt,
-                        outcome.durationMicros(),
-                        code,
-                        status,
-                        request.payload().length,
-                        bytesOut,
-                        outcome.fuel(),
-                        outcome.startKind() == null ? null : outcome.startKind().wire(),
-                        message,
-                        result.logs(),
-                        result.logTruncated(),
-                        request.attempt(),
-                        target.settings().memoryMiB(),
-                        request.keyId());
-        // An event's attempt waits for room rather than lose its record: the dispatcher takes the
-        // event off its queue after flushing the records, so a dropped record would be an event
-        // gone without trace. At most asyncWorkers threads wait so; requests never do.
-        boolean accepted =
-                request.attempt() > 0 ? records.submitWaiting(record) : records.submit(record);
-        if (!accepted) {
-            log.warn("invocation record dropped: the record queue is full");
-        }
     }
 
     @Override

@@ -1,0 +1,105 @@
+package dev.kiln.host.invoke;
+
+import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.core.TriggerKind;
+import dev.kiln.host.observability.InvocationRecord;
+import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.registry.FunctionInfo;
+import dev.kiln.host.registry.Target;
+import dev.kiln.host.sandbox.SandboxResult;
+import java.time.Instant;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Writes each invocation's record (to the {@link InvocationStore}, off the request path), counts
+ * its outcome in {@code kiln_invocations_total} and logs a failure.
+ */
+final class InvocationRecords {
+    // The invoker's logger: where an invocation's failure has always been logged.
+    private static final Logger log = LoggerFactory.getLogger(Invoker.class);
+
+    private final InvocationStore records;
+    private final Metrics.Counter invocations;
+
+    InvocationRecords(InvocationStore records, Metrics metrics) {
+        this.records = records;
+        this.invocations =
+                metrics.counter(
+                        "kiln_invocations_total",
+                        "Invocations that ran, by outcome (ok or an error code).",
+                        "service",
+                        "function",
+                        "outcome");
+    }
+
+    /** Drops the metric series of a deleted function ({@code labels}: service and function). */
+    void forget(Map<String, String> labels) {
+        invocations.removeWhere(labels);
+    }
+
+    void write(
+            InvocationRequest request,
+            Target target,
+            Instant startedAt,
+            InvocationResult outcome,
+            SandboxResult result) {
+        FunctionInfo function = target.function();
+        String code;
+        int status;
+        long bytesOut = 0;
+        String message = null;
+        if (result.outcome() instanceof InvocationOutcome.Ok ok) {
+            code = ok.wire();
+            invocations.inc(function.service(), function.name(), code);
+            status = TriggerKind.HTTP.wire().equals(request.trigger()) ? ok.status() : 200;
+            bytesOut = ok.body().length;
+        } else {
+            var failure = (InvocationOutcome.Failure) result.outcome();
+            code = failure.wire();
+            invocations.inc(function.service(), function.name(), code);
+            status = failure.code().httpStatus();
+            message = failure.message();
+            MDC.put("outcome", code);
+            log.info(
+                    "invocation of {}/{} failed: {}",
+                    request.service(),
+                    request.function(),
+                    message);
+            MDC.remove("outcome");
+        }
+        var record =
+                new InvocationRecord(
+                        request.requestId(),
+                        request.service(),
+                        request.function(),
+                        target.version().number(),
+                        target.version().sha256(),
+                        request.trigger(),
+                        startedAt,
+                        outcome.durationMicros(),
+                        code,
+                        status,
+                        request.payload().length,
+                        bytesOut,
+                        outcome.fuel(),
+                        outcome.startKind() == null ? null : outcome.startKind().wire(),
+                        message,
+                        result.logs(),
+                        result.logTruncated(),
+                        request.attempt(),
+                        target.settings().memoryMiB(),
+                        request.keyId());
+        // An event's attempt waits for room rather than lose its record: the dispatcher takes the
+        // event off its queue after flushing the records, so a dropped record would be an event
+        // gone without trace. At most asyncWorkers threads wait so; requests never do.
+        boolean accepted =
+                request.attempt() > 0 ? records.submitWaiting(record) : records.submit(record);
+        if (!accepted) {
+            log.warn("invocation record dropped: the record queue is full");
+        }
+    }
+}
