@@ -467,11 +467,12 @@ public final class Invoker implements AutoCloseable {
                         guestConfig,
                         recording.kv(bucket),
                         recording.inputs(),
-                        outbound == null
-                                ? OutboundHttp.NONE
-                                : outbound.forInvocation(
-                                        settings.allowedOutboundHosts(),
-                                        startedAt.toEpochMilli() + timeoutMs));
+                        recording.outbound(
+                                outbound == null
+                                        ? OutboundHttp.NONE
+                                        : outbound.forInvocation(
+                                                settings.allowedOutboundHosts(),
+                                                startedAt.toEpochMilli() + timeoutMs)));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(

@@ -2,6 +2,8 @@ package dev.kiln.host.invoke;
 
 import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.KvBucket;
+import dev.kiln.abi.OutboundHttp;
+import dev.kiln.abi.OutboundLimits;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.FunctionSettings;
@@ -58,6 +60,7 @@ final class Recordings {
         private final Instant startedAt;
         private final Map<String, String> guestConfig;
         private final boolean wasi;
+        private OutboundLimits outboundLimits = OutboundLimits.DEFAULTS;
 
         private Run(
                 RecordMode mode,
@@ -90,6 +93,15 @@ final class Recordings {
         /** The service's key-value store as this run's guest reaches it. */
         KvBucket kv(KvBucket live) {
             return recorder == null ? live : recorder.kv(live);
+        }
+
+        /** Outbound HTTP as this run's guest reaches it; its limits go into the recording. */
+        OutboundHttp outbound(OutboundHttp live) {
+            if (recorder == null) {
+                return live;
+            }
+            outboundLimits = live.limits();
+            return recorder.outbound(live);
         }
     }
 
@@ -165,7 +177,8 @@ final class Recordings {
                         run.request.payload(),
                         run.wasi ? environment(run.guestConfig, run.secretNames) : List.of(),
                         run.recorder.journal(),
-                        Recording.Result.of(result.outcome(), result.fuel())));
+                        Recording.Result.of(result.outcome(), result.fuel()),
+                        run.outboundLimits));
     }
 
     /**

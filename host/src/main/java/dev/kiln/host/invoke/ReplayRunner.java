@@ -1,7 +1,6 @@
 package dev.kiln.host.invoke;
 
 import dev.kiln.abi.InvocationContext;
-import dev.kiln.abi.OutboundHttp;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.replay.JournalEntry;
@@ -87,7 +86,7 @@ public final class ReplayRunner implements AutoCloseable {
                             wasi ? environment(r, secretOverrides) : Map.of(),
                             replayer.kv(),
                             replayer,
-                            OutboundHttp.NONE);
+                            replayer.outbound(r.outboundLimits()));
             SandboxResult result =
                     DeadlineGuard.call(
                             deadlines,

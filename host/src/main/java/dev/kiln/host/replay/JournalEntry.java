@@ -1,5 +1,9 @@
 package dev.kiln.host.replay;
 
+import dev.kiln.abi.Header;
+import dev.kiln.abi.OutboundException;
+import dev.kiln.abi.OutboundRequest;
+import dev.kiln.abi.OutboundResponse;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -136,6 +140,170 @@ public sealed interface JournalEntry {
         @Override
         public boolean sameQuestion(JournalEntry other) {
             return other instanceof Wasi w && w.call.equals(call) && Arrays.equals(w.args, args);
+        }
+    }
+
+    /**
+     * {@code http_send}: the request the guest made (its question) and what it got — a response, or
+     * a refusal or failure ({@code error}: an {@link OutboundException.Kind} name, or {@link
+     * #DEADLINE} when the invocation's deadline passed during the call).
+     *
+     * <p>The question is compared by {@code requestSha256}, a SHA-256 over method, URL, header
+     * fields and the body's SHA-256 ({@link RequestDigest}). For people reading a recording the
+     * entry also keeps method, URL and header fields, and the body itself up to {@link
+     * #INLINE_BODY_BYTES} (a larger one by its length and SHA-256 only). When the function has
+     * secrets ({@code secret}), URL, header fields and body may carry one (an API key in a header),
+     * so they are sealed at rest and left out of a non-admin export like a secret's value; such a
+     * redacted request ({@code url} null) still replays, since only the digest is compared.
+     *
+     * @param body the request body when at most {@link #INLINE_BODY_BYTES} and not redacted, else
+     *     null
+     * @param responseHeaders the response's header fields (empty for an error)
+     * @param responseBody the whole response body, which the guest reads (empty for an error)
+     */
+    record Http(
+            String method,
+            String url,
+            List<Header> headers,
+            long bodyBytes,
+            String bodySha256,
+            byte[] body,
+            String requestSha256,
+            boolean secret,
+            String error,
+            String message,
+            int status,
+            List<Header> responseHeaders,
+            byte[] responseBody)
+            implements JournalEntry {
+        /** The error of a call the invocation's deadline cut: replayed as a timeout. */
+        public static final String DEADLINE = "DEADLINE";
+
+        /** Request bodies up to this size are kept whole; larger ones by length and digest. */
+        public static final int INLINE_BODY_BYTES = 4096;
+
+        public Http {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(bodySha256, "bodySha256");
+            Objects.requireNonNull(requestSha256, "requestSha256");
+            headers = headers == null ? null : List.copyOf(headers);
+            responseHeaders = List.copyOf(responseHeaders);
+            Objects.requireNonNull(responseBody, "responseBody");
+            if (error != null && !error.equals(DEADLINE)) {
+                OutboundException.Kind.valueOf(error); // an unknown kind is a malformed entry
+            }
+        }
+
+        /** The question {@code request} asks, not answered yet. */
+        public static Http question(OutboundRequest request, boolean secret) {
+            String bodySha256 = RequestDigest.sha256(request.body());
+            return new Http(
+                    request.method(),
+                    request.url(),
+                    request.headers(),
+                    request.body().length,
+                    bodySha256,
+                    request.body().length <= INLINE_BODY_BYTES ? request.body().clone() : null,
+                    RequestDigest.of(request, bodySha256),
+                    secret,
+                    null,
+                    null,
+                    0,
+                    List.of(),
+                    new byte[0]);
+        }
+
+        /** This question answered with {@code response}. */
+        public Http answered(OutboundResponse response) {
+            return new Http(
+                    method,
+                    url,
+                    headers,
+                    bodyBytes,
+                    bodySha256,
+                    body,
+                    requestSha256,
+                    secret,
+                    null,
+                    null,
+                    response.status(),
+                    response.headers(),
+                    response.body());
+        }
+
+        /** This question answered with a failure. */
+        public Http failed(String error, String message) {
+            Objects.requireNonNull(error, "error");
+            return new Http(
+                    method,
+                    url,
+                    headers,
+                    bodyBytes,
+                    bodySha256,
+                    body,
+                    requestSha256,
+                    secret,
+                    error,
+                    message,
+                    0,
+                    List.of(),
+                    new byte[0]);
+        }
+
+        /** This entry without its readable request (URL, header fields, body). */
+        public Http redacted() {
+            return new Http(
+                    method,
+                    null,
+                    null,
+                    bodyBytes,
+                    bodySha256,
+                    null,
+                    requestSha256,
+                    secret,
+                    error,
+                    message,
+                    status,
+                    responseHeaders,
+                    responseBody);
+        }
+
+        /** The answer as the guest gets it: the response, or the exception the call throws. */
+        public OutboundResponse response() {
+            if (error == null) {
+                return new OutboundResponse(status, responseHeaders, responseBody.clone());
+            }
+            if (error.equals(DEADLINE)) {
+                throw new dev.kiln.abi.HostDeadlineException();
+            }
+            throw new OutboundException(
+                    OutboundException.Kind.valueOf(error), message == null ? error : message);
+        }
+
+        @Override
+        public String call() {
+            return "http_send";
+        }
+
+        @Override
+        public long size() {
+            long n = 160L + method.length() + (url == null ? 0 : url.length());
+            n += body == null ? 0 : body.length;
+            n += message == null ? 0 : message.length();
+            n += responseBody.length;
+            for (List<Header> hs : Arrays.asList(headers, responseHeaders)) {
+                if (hs != null) {
+                    for (Header h : hs) {
+                        n += 4L + h.name().length() + h.value().length();
+                    }
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public boolean sameQuestion(JournalEntry other) {
+            return other instanceof Http h && h.requestSha256.equals(requestSha256);
         }
     }
 }

@@ -1,9 +1,15 @@
 package dev.kiln.host.replay;
 
 import dev.kiln.abi.HostCall;
+import dev.kiln.abi.HostDeadlineException;
 import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.abi.KvException;
+import dev.kiln.abi.OutboundException;
+import dev.kiln.abi.OutboundHttp;
+import dev.kiln.abi.OutboundLimits;
+import dev.kiln.abi.OutboundRequest;
+import dev.kiln.abi.OutboundResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -95,6 +101,46 @@ public final class Recorder implements HostInputs {
     /** {@code bucket} with every call and its answer (or error) written down. */
     public KvBucket kv(KvBucket bucket) {
         return new RecordingBucket(bucket);
+    }
+
+    /**
+     * {@code live} with every request written down with its response or failure ({@link
+     * JournalEntry.Http}). The response is kept as the guest got it, whole: a large one can take
+     * the journal past its cap, and then the run is not kept.
+     */
+    public OutboundHttp outbound(OutboundHttp live) {
+        return new RecordingOutbound(live);
+    }
+
+    private final class RecordingOutbound implements OutboundHttp {
+        private final OutboundHttp live;
+
+        RecordingOutbound(OutboundHttp live) {
+            this.live = live;
+        }
+
+        @Override
+        public OutboundLimits limits() {
+            return live.limits();
+        }
+
+        @Override
+        public OutboundResponse send(OutboundRequest request) {
+            // With secrets, any part of a request may carry one: sealed like a secret's value.
+            JournalEntry.Http question =
+                    JournalEntry.Http.question(request, !secretNames.isEmpty());
+            try {
+                OutboundResponse response = live.send(request);
+                add(question.answered(response));
+                return response;
+            } catch (OutboundException e) {
+                add(question.failed(e.kind().name(), e.getMessage()));
+                throw e;
+            } catch (HostDeadlineException e) {
+                add(question.failed(JournalEntry.Http.DEADLINE, null));
+                throw e;
+            }
+        }
     }
 
     private final class RecordingBucket implements KvBucket {

@@ -2,6 +2,7 @@ package dev.kiln.host.replay;
 
 import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.abi.OutboundLimits;
 import dev.kiln.host.core.InvocationOutcome;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,9 @@ import java.util.Objects;
  * @param http the HTTP trigger's request metadata, null for other triggers
  * @param environment for wasi-cgi, the config the guest's environment held (secrets marked); empty
  *     for the kiln ABI, whose {@code config_get} answers are in the journal
+ * @param outboundLimits the outbound HTTP limits the run had (the ABI checks the request count and
+ *     body size itself, so a replay needs the same ones); {@link OutboundLimits#DEFAULTS} when a
+ *     recording does not say
  */
 public record Recording(
         String requestId,
@@ -39,7 +43,8 @@ public record Recording(
         byte[] payload,
         List<JournalEntry.Config> environment,
         List<JournalEntry> journal,
-        Result result) {
+        Result result,
+        OutboundLimits outboundLimits) {
 
     /** The version of the export format; a reader refuses others. */
     public static final int FORMAT = 1;
@@ -49,6 +54,7 @@ public record Recording(
         Objects.requireNonNull(sha256, "sha256");
         environment = List.copyOf(environment);
         journal = List.copyOf(journal);
+        outboundLimits = outboundLimits == null ? OutboundLimits.DEFAULTS : outboundLimits;
     }
 
     /** Bytes this recording holds, roughly: for the per-recording cap and the write queue. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.abi.OutboundLimits;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -81,6 +82,13 @@ public final class RecordingJson {
         res.put("body", B64.encodeToString(r.result().body()));
         res.put("fuel", r.result().fuel());
         res.put("message", r.result().message());
+        ObjectNode out = root.putObject("outboundLimits");
+        out.put("maxRequestsPerInvocation", r.outboundLimits().maxRequestsPerInvocation());
+        out.put("maxRequestBodyBytes", r.outboundLimits().maxRequestBodyBytes());
+        out.put(
+                "maxResponseBytesPerInvocation",
+                r.outboundLimits().maxResponseBytesPerInvocation());
+        out.put("callTimeoutMs", r.outboundLimits().callTimeoutMillis());
         if (module != null) {
             ObjectNode m = root.putObject("module");
             m.put("sha256", r.sha256());
@@ -156,6 +164,7 @@ public final class RecordingJson {
                         k.resultBytes() == null ? null : B64.encodeToString(k.resultBytes()));
                 yield o.put("resultNumber", k.resultNumber());
             }
+            case JournalEntry.Http h -> http(h, secrets, seal);
             case JournalEntry.Wasi w -> {
                 ObjectNode o = NODES.objectNode().put("kind", "wasi").put("call", w.call());
                 ArrayNode args = o.putArray("args");
@@ -166,6 +175,76 @@ public final class RecordingJson {
                 yield o.put("written", B64.encodeToString(w.written()));
             }
         };
+    }
+
+    /**
+     * An {@code http_send} entry. The readable request of a function with secrets is handled like a
+     * secret's value: sealed (as one JSON text) at rest, in clear for an administrator, left out
+     * otherwise; the digests that a replay compares are always there.
+     */
+    private static ObjectNode http(JournalEntry.Http h, Secrets secrets, SecretSeal seal) {
+        ObjectNode o = NODES.objectNode().put("kind", "http").put("method", h.method());
+        o.put("requestSha256", h.requestSha256());
+        o.put("bodyBytes", h.bodyBytes());
+        o.put("bodySha256", h.bodySha256());
+        o.put("secret", h.secret());
+        if (h.url() == null) {
+            o.put("redacted", true);
+        } else if (!h.secret() || secrets == Secrets.CLEAR) {
+            request(o, h);
+        } else if (secrets == Secrets.REDACTED) {
+            o.put("redacted", true);
+        } else {
+            var sealed = seal.seal(request(NODES.objectNode(), h).toString());
+            if (sealed.isPresent()) {
+                o.put("sealed", sealed.get());
+            } else {
+                o.put("redacted", true);
+            }
+        }
+        o.put("error", h.error());
+        o.put("message", h.message());
+        o.put("status", h.status());
+        o.set("responseHeaders", headers(h.responseHeaders()));
+        return o.put("responseBody", B64.encodeToString(h.responseBody()));
+    }
+
+    private static ObjectNode request(ObjectNode o, JournalEntry.Http h) {
+        o.put("url", h.url());
+        o.set("headers", headers(h.headers()));
+        return o.put("body", h.body() == null ? null : B64.encodeToString(h.body()));
+    }
+
+    private static JournalEntry.Http readHttp(JsonNode n, SecretSeal seal) {
+        JsonNode request = n.path("redacted").asBoolean(false) ? null : n;
+        if (n.path("sealed").isTextual()) {
+            request =
+                    seal.open(n.path("sealed").asText())
+                            .map(RecordingJson::tree)
+                            .orElse(null); // a retired key: reads as redacted
+        }
+        return new JournalEntry.Http(
+                text(n, "method"),
+                request == null ? null : text(request, "url"),
+                request == null ? null : headers(request.get("headers")),
+                n.path("bodyBytes").asLong(),
+                text(n, "bodySha256"),
+                request != null && request.path("body").isTextual() ? bytes(request, "body") : null,
+                text(n, "requestSha256"),
+                n.path("secret").asBoolean(false),
+                n.path("error").isTextual() ? n.path("error").asText() : null,
+                n.path("message").isTextual() ? n.path("message").asText() : null,
+                n.path("status").asInt(),
+                headers(n.get("responseHeaders")),
+                bytes(n, "responseBody"));
+    }
+
+    private static JsonNode tree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("a sealed request is not JSON");
+        }
     }
 
     /**
@@ -241,7 +320,8 @@ public final class RecordingJson {
                             bytes(root, "payload"),
                             env,
                             journal,
-                            result);
+                            result,
+                            outboundLimits(root.get("outboundLimits")));
             JsonNode m = root.get("module");
             byte[] module = m != null && m.isObject() ? bytes(m, "bytes") : null;
             return new Read(recording, module);
@@ -278,6 +358,7 @@ public final class RecordingJson {
                         n.path("result").isTextual() ? bytes(n, "result") : null,
                         n.path("resultNumber").asLong());
             }
+            case "http" -> readHttp(n, seal);
             case "wasi" -> {
                 JsonNode a = n.path("args");
                 long[] args = new long[a.size()];
@@ -289,6 +370,18 @@ public final class RecordingJson {
             }
             default -> throw new IllegalArgumentException("unknown journal entry kind " + kind);
         };
+    }
+
+    /** The recorded outbound limits, or null (the defaults) for a recording without them. */
+    private static OutboundLimits outboundLimits(JsonNode o) {
+        if (o == null || !o.isObject()) {
+            return null;
+        }
+        return new OutboundLimits(
+                o.path("maxRequestsPerInvocation").asInt(),
+                o.path("maxRequestBodyBytes").asInt(),
+                o.path("maxResponseBytesPerInvocation").asLong(),
+                o.path("callTimeoutMs").asLong());
     }
 
     private static List<Header> headers(JsonNode a) {

@@ -4,6 +4,10 @@ import dev.kiln.abi.HostCall;
 import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.abi.KvException;
+import dev.kiln.abi.OutboundHttp;
+import dev.kiln.abi.OutboundLimits;
+import dev.kiln.abi.OutboundRequest;
+import dev.kiln.abi.OutboundResponse;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -130,6 +134,28 @@ public final class Replayer implements HostInputs {
     /** A key-value store that answers from the journal and never touches a real one. */
     public KvBucket kv() {
         return new ReplayBucket();
+    }
+
+    /**
+     * Outbound HTTP that answers from the journal and never connects: a request is the next
+     * recorded one or a divergence ({@code different_arguments} when its method, URL, header fields
+     * or body differ).
+     *
+     * @param limits the limits the recorded run had, so the ABI's own checks refuse the same calls
+     */
+    public OutboundHttp outbound(OutboundLimits limits) {
+        return new OutboundHttp() {
+            @Override
+            public OutboundLimits limits() {
+                return limits;
+            }
+
+            @Override
+            public OutboundResponse send(OutboundRequest request) {
+                return take(JournalEntry.Http.question(request, false), JournalEntry.Http.class)
+                        .response();
+            }
+        };
     }
 
     private final class ReplayBucket implements KvBucket {

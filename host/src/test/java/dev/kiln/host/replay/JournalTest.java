@@ -9,6 +9,7 @@ import dev.kiln.abi.HostInputs;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.abi.KvException;
+import dev.kiln.abi.OutboundLimits;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.kv.SqliteKvStore;
@@ -154,7 +155,8 @@ class JournalTest {
                 List.of(new JournalEntry.Config("TOKEN", "t0p-secret", true)),
                 journal,
                 new Recording.Result(
-                        "ok", 201, List.of(new Header("x-b", "2")), b("out"), 77, null));
+                        "ok", 201, List.of(new Header("x-b", "2")), b("out"), 77, null),
+                new OutboundLimits(3, 1000, 50_000, 2_000));
     }
 
     @Test
@@ -225,6 +227,90 @@ class JournalTest {
             assertThat(withOverride.config("GREETING", Map.of())).isEqualTo("hi");
             assertThat(withOverride.config("TOKEN", Map.of())).isEqualTo("given");
         }
+    }
+
+    private static final String API_KEY = "k3y-in-a-header";
+
+    private static dev.kiln.abi.OutboundRequest request(String url, byte[] body) {
+        return new dev.kiln.abi.OutboundRequest(
+                "POST", url, List.of(new Header("authorization", "Bearer " + API_KEY)), body);
+    }
+
+    @Test
+    void httpEntriesKeepTheRequestSealedWithSecretsAndReplayByDigest() throws Exception {
+        var small = request("https://api.example.com/a?key=" + API_KEY, b("small body"));
+        var large = request("https://api.example.com/b", new byte[5000]);
+        List<JournalEntry> journal =
+                List.of(
+                        JournalEntry.Http.question(small, true)
+                                .answered(
+                                        new dev.kiln.abi.OutboundResponse(
+                                                200, List.of(new Header("x-r", "1")), b("answer"))),
+                        JournalEntry.Http.question(large, true)
+                                .failed(dev.kiln.abi.OutboundException.Kind.TIMEOUT.name(), "slow"),
+                        JournalEntry.Http.question(small, true)
+                                .failed(JournalEntry.Http.DEADLINE, null));
+        var h = (JournalEntry.Http) journal.get(1);
+        assertThat(h.body()).isNull(); // over INLINE_BODY_BYTES: by length and digest
+        assertThat(h.bodyBytes()).isEqualTo(5000);
+        Recording r = recording(journal);
+        try (Secrets secrets = Secrets.open(data)) {
+            SecretSeal seal =
+                    new SecretSeal() {
+                        @Override
+                        public Optional<String> seal(String plaintext) {
+                            return Optional.of(secrets.sealCopy("recording", plaintext));
+                        }
+
+                        @Override
+                        public Optional<String> open(String sealed) {
+                            return secrets.openCopy("recording", sealed);
+                        }
+                    };
+            byte[] stored = RecordingJson.write(r, RecordingJson.Secrets.SEALED, seal, null);
+            assertThat(new String(stored, StandardCharsets.UTF_8))
+                    .doesNotContain(API_KEY)
+                    .contains("\"kind\":\"http\"", "\"sealed\"");
+            Recording back = RecordingJson.read(stored, seal).recording();
+            assertThat(back.outboundLimits()).isEqualTo(r.outboundLimits());
+            var first = (JournalEntry.Http) back.journal().get(0);
+            assertThat(first.url()).contains(API_KEY);
+            assertThat(first.body()).isEqualTo(b("small body"));
+
+            byte[] clear = RecordingJson.write(r, RecordingJson.Secrets.CLEAR, seal, null);
+            assertThat(new String(clear, StandardCharsets.UTF_8)).contains(API_KEY);
+            byte[] redacted = RecordingJson.write(r, RecordingJson.Secrets.REDACTED, seal, null);
+            assertThat(new String(redacted, StandardCharsets.UTF_8)).doesNotContain(API_KEY);
+            Recording withoutRequests = RecordingJson.read(redacted, SecretSeal.NONE).recording();
+            assertThat(((JournalEntry.Http) withoutRequests.journal().get(0)).url()).isNull();
+
+            // Redacted or not, a replay recognises the requests by their digest and answers them.
+            for (Recording rec : List.of(back, withoutRequests)) {
+                var replayer = new Replayer(rec.journal(), Map.of());
+                var http = replayer.outbound(rec.outboundLimits());
+                assertThat(http.limits().maxRequestsPerInvocation()).isEqualTo(3);
+                var response = http.send(small);
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.body()).isEqualTo(b("answer"));
+                assertThatThrownBy(() -> http.send(large))
+                        .isInstanceOf(dev.kiln.abi.OutboundException.class)
+                        .hasMessage("slow");
+                assertThatThrownBy(() -> http.send(small))
+                        .isInstanceOf(dev.kiln.abi.HostDeadlineException.class);
+                assertThat(replayer.finish()).isNull();
+            }
+        }
+        // Another header value is another request: a divergence, and nothing is sent.
+        var replayer = new Replayer(journal, Map.of());
+        var other =
+                new dev.kiln.abi.OutboundRequest(
+                        "POST",
+                        small.url(),
+                        List.of(new Header("authorization", "Bearer other")),
+                        small.body());
+        assertThatThrownBy(() -> replayer.outbound(r.outboundLimits()).send(other))
+                .isInstanceOf(ReplayDivergence.class);
+        assertThat(replayer.divergence().code()).isEqualTo(Divergence.DIFFERENT_ARGUMENTS);
     }
 
     @Test
