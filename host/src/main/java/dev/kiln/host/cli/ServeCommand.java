@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -343,72 +344,8 @@ final class ServeCommand implements Callable<Integer> {
                             + " points at are deleted; 0 = keep all (default: ${DEFAULT-VALUE}).")
     int keepVersions = 0;
 
-    @Option(
-            names = "--kv-max-keys-per-service",
-            description =
-                    "Keys one service's key-value store holds at most; a write of a new key past"
-                            + " it returns ERR_LIMIT to the guest, 409 conflict to the API"
-                            + " (default: ${DEFAULT-VALUE}).")
-    int kvMaxKeysPerService = DEFAULTS.kvLimits().maxKeysPerService();
-
-    @Option(
-            names = "--kv-max-mib-per-service",
-            description =
-                    "MiB of keys and values one service's key-value store holds at most; a write"
-                            + " that would pass it is refused like one past the key count"
-                            + " (default: ${DEFAULT-VALUE}).")
-    long kvMaxMiBPerService = DEFAULTS.kvLimits().maxBytesPerService() / (1024 * 1024);
-
-    @Option(
-            names = "--recordings-per-function",
-            description =
-                    "Recorded invocations kept per function for replay (its record setting says"
-                            + " which); the oldest are dropped first (default: ${DEFAULT-VALUE}).")
-    int recordingsPerFunction = DEFAULTS.recordingsPerFunction();
-
-    @Option(
-            names = "--max-recording-kib",
-            description =
-                    "KiB one recording (payload, result and the host calls' answers) may take; a"
-                            + " bigger one is not kept (default: ${DEFAULT-VALUE}).")
-    int maxRecordingKiB = DEFAULTS.maxRecordingBytes() / 1024;
-
-    @Option(
-            names = "--outbound-max-requests",
-            description =
-                    "Outbound HTTP requests (http_send) one invocation may make; later ones return"
-                            + " ERR_TOO_MANY_REQUESTS; 0 turns outbound HTTP off"
-                            + " (default: ${DEFAULT-VALUE}).")
-    int outboundMaxRequests = DEFAULTS.outboundLimits().maxRequestsPerInvocation();
-
-    @Option(
-            names = "--outbound-max-request-body-bytes",
-            description =
-                    "Bytes of one outbound request body; more returns ERR_LIMIT"
-                            + " (default: ${DEFAULT-VALUE}).")
-    int outboundMaxRequestBodyBytes = DEFAULTS.outboundLimits().maxRequestBodyBytes();
-
-    @Option(
-            names = "--outbound-max-response-bytes",
-            description =
-                    "Bytes of all outbound responses (header fields and bodies) one invocation may"
-                            + " receive together; the host stops reading past it and returns"
-                            + " ERR_RESPONSE_TOO_LARGE (default: ${DEFAULT-VALUE}).")
-    long outboundMaxResponseBytes = DEFAULTS.outboundLimits().maxResponseBytesPerInvocation();
-
-    @Option(
-            names = "--outbound-timeout-ms",
-            description =
-                    "Longest one outbound request may take, name lookup to last byte; the"
-                            + " invocation's deadline cuts it shorter (default: ${DEFAULT-VALUE}).")
-    long outboundTimeoutMs = DEFAULTS.outboundLimits().callTimeoutMillis();
-
-    @Option(
-            names = "--outbound-trust-pem",
-            description =
-                    "PEM file of certificates outbound HTTPS trusts besides the JDK's trust store"
-                            + " (a private CA; default: the JDK's only).")
-    Path outboundTrustPem;
+    /** The options of what guests reach: key-value store, recording, outbound HTTP, metering. */
+    @Mixin GuestServiceOptions guestServices = new GuestServiceOptions();
 
     @Option(
             names = "--tls-cert",
@@ -437,33 +374,6 @@ final class ServeCommand implements Callable<Integer> {
                     "How often the certificate and key files are checked; changed files are"
                             + " loaded for new connections (default: ${DEFAULT-VALUE}).")
     long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
-
-    @Option(
-            names = "--stats-retention-hours",
-            description =
-                    "Hours of per-function per-minute statistics (GET …/stats) kept"
-                            + " (default: ${DEFAULT-VALUE}).")
-    long statsRetentionHours = DEFAULTS.observability().statsRetention().toHours();
-
-    @Option(
-            names = "--usage-retention-days",
-            description =
-                    "Days of hourly usage (GET /api/v1/usage) kept (default: ${DEFAULT-VALUE}).")
-    long usageRetentionDays = DEFAULTS.observability().usageRetention().toDays();
-
-    @Option(
-            names = "--max-log-followers",
-            description =
-                    "Log streams (logs?follow=true) open at once, host-wide; one more gets 503"
-                            + " server_busy (default: ${DEFAULT-VALUE}).")
-    int maxLogFollowers = DEFAULTS.observability().maxLogFollowers();
-
-    @Option(
-            names = "--log-heartbeat-ms",
-            description =
-                    "How often an idle log stream gets a comment line, which also detects"
-                            + " clients gone away (default: ${DEFAULT-VALUE}).")
-    long logHeartbeatMs = DEFAULTS.observability().logHeartbeat().toMillis();
 
     /**
      * The configuration these options describe: every option left out keeps {@link #DEFAULTS}'s
@@ -506,24 +416,7 @@ final class ServeCommand implements Callable<Integer> {
         builder.triggerRatePerIp(triggerRatePerIp);
         builder.maxRoutes(maxRoutes);
         builder.keepVersions(keepVersions);
-        builder.kvLimits(
-                new dev.kiln.host.kv.KvLimits(
-                        kvMaxKeysPerService, kvMaxMiBPerService * 1024 * 1024));
-        builder.recordingsPerFunction(recordingsPerFunction);
-        builder.maxRecordingBytes(Math.multiplyExact(maxRecordingKiB, 1024));
-        builder.observability(
-                new dev.kiln.host.observability.ObservabilityLimits(
-                        Duration.ofHours(statsRetentionHours),
-                        Duration.ofDays(usageRetentionDays),
-                        maxLogFollowers,
-                        Duration.ofMillis(logHeartbeatMs)));
-        builder.outboundLimits(
-                new dev.kiln.abi.OutboundLimits(
-                        outboundMaxRequests,
-                        outboundMaxRequestBodyBytes,
-                        outboundMaxResponseBytes,
-                        outboundTimeoutMs));
-        builder.outboundTrustPem(outboundTrustPem);
+        guestServices.applyTo(builder);
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

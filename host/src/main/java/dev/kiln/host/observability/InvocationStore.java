@@ -1,7 +1,6 @@
 package dev.kiln.host.observability;
 
 import dev.kiln.abi.GuestLogLine;
-import dev.kiln.abi.LogLevel;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -39,46 +37,6 @@ public final class InvocationStore implements AutoCloseable {
     private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
     static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
-
-    private static final List<SqliteSchema.Step> SCHEMA =
-            List.of(
-                    st -> {
-                        st.execute(
-                                "CREATE TABLE IF NOT EXISTS invocations ("
-                                        + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
-                                        + " function TEXT NOT NULL, version INTEGER NOT NULL,"
-                                        + " version_sha256 TEXT, trigger TEXT NOT NULL,"
-                                        + " started_at INTEGER NOT NULL,"
-                                        + " duration_us INTEGER NOT NULL,"
-                                        + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
-                                        + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
-                                        + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
-                                        + " log_truncated INTEGER NOT NULL,"
-                                        + " attempt INTEGER NOT NULL DEFAULT 0)");
-                        // records.db files from before the schema was versioned may lack it.
-                        SqliteSchema.addColumnIfMissing(
-                                st, "invocations", "attempt", "INTEGER NOT NULL DEFAULT 0");
-                        st.execute(
-                                "CREATE INDEX IF NOT EXISTS invocations_fn ON invocations"
-                                        + " (service, function, started_at DESC, request_id DESC)");
-                        st.execute(
-                                "CREATE TABLE IF NOT EXISTS invocation_logs ("
-                                        + " request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                                        + " time INTEGER NOT NULL, level TEXT NOT NULL,"
-                                        + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
-                    },
-                    // Usage metering and statistics (docs/adr/0043): what each record was metered
-                    // with, hourly usage written with the records, per-minute histograms.
-                    st -> {
-                        SqliteSchema.addColumnIfMissing(
-                                st, "invocations", "memory_mib", "INTEGER NOT NULL DEFAULT 0");
-                        SqliteSchema.addColumnIfMissing(st, "invocations", "key_id", "TEXT");
-                        st.execute(
-                                "CREATE INDEX IF NOT EXISTS invocation_logs_time ON"
-                                        + " invocation_logs (time)");
-                        UsageLedger.createTables(st);
-                        FunctionStats.createTables(st);
-                    });
 
     /** Test seam: throws in the writer while it writes a batch (ADR 0030). */
     static final FaultPoint FAULTS = new FaultPoint();
@@ -175,7 +133,7 @@ public final class InvocationStore implements AutoCloseable {
     private static Connection openDb(Path file) throws SQLException, java.io.IOException {
         Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
         try {
-            SqliteSchema.migrate(db, "records.db", SCHEMA);
+            SqliteSchema.migrate(db, "records.db", RecordRows.SCHEMA);
             return db;
         } catch (SQLException | RuntimeException e) {
             db.close();
@@ -255,7 +213,7 @@ public final class InvocationStore implements AutoCloseable {
                         : new Object[] {service, function, beforeRequestId, limit};
         synchronized (db) {
             try {
-                return Sql.list(db, sql, rs -> read(rs, List.of()), params);
+                return Sql.list(db, sql, rs -> RecordRows.read(rs, List.of()), params);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -266,12 +224,12 @@ public final class InvocationStore implements AutoCloseable {
     public Optional<InvocationRecord> get(String service, String function, String requestId) {
         synchronized (db) {
             try {
-                List<GuestLogLine> logs = logsOf(requestId);
+                List<GuestLogLine> logs = RecordRows.logsOf(db, requestId);
                 return Sql.first(
                         db,
                         "SELECT * FROM invocations WHERE request_id = ? AND service = ?"
                                 + " AND function = ?",
-                        rs -> read(rs, logs),
+                        rs -> RecordRows.read(rs, logs),
                         requestId,
                         service,
                         function);
@@ -294,7 +252,7 @@ public final class InvocationStore implements AutoCloseable {
                                         + " WHERE i.service = ? AND i.function = ?"
                                         + " ORDER BY i.started_at DESC, i.request_id DESC,"
                                         + " l.seq DESC LIMIT ?",
-                                InvocationStore::logEntry,
+                                RecordRows::logEntry,
                                 service,
                                 function,
                                 limit);
@@ -356,52 +314,13 @@ public final class InvocationStore implements AutoCloseable {
                 return new Follow(s, List.of());
             }
             try {
-                return new Follow(s, logsSince(service, function, filter, backlogLimit));
+                return new Follow(
+                        s, RecordRows.logsSince(db, service, function, filter, backlogLimit));
             } catch (SQLException | RuntimeException e) {
                 s.close();
                 throw e instanceof SQLException sql ? failure(sql) : (RuntimeException) e;
             }
         }
-    }
-
-    private List<LogEntry> logsSince(String service, String function, LogFilter filter, int limit)
-            throws SQLException {
-        StringBuilder sql =
-                new StringBuilder(
-                        "SELECT l.request_id, l.time, l.level, l.message FROM invocation_logs l"
-                                + " JOIN invocations i ON i.request_id = l.request_id"
-                                + " WHERE i.service = ? AND i.function = ? AND l.time >= ?");
-        List<Object> params =
-                new java.util.ArrayList<>(
-                        List.of(service, function, filter.since().toEpochMilli()));
-        if (filter.requestId() != null) {
-            sql.append(" AND l.request_id = ?");
-            params.add(filter.requestId());
-        }
-        if (filter.minLevel() != null) {
-            StringBuilder in = new StringBuilder();
-            for (LogLevel level : LogLevel.values()) {
-                if (level.compareTo(filter.minLevel()) >= 0) {
-                    in.append(in.isEmpty() ? "?" : ", ?");
-                    params.add(level.name());
-                }
-            }
-            sql.append(" AND l.level IN (").append(in).append(')');
-        }
-        sql.append(" ORDER BY l.time DESC, l.request_id DESC, l.seq DESC LIMIT ?");
-        params.add(limit);
-        List<LogEntry> out =
-                Sql.list(db, sql.toString(), InvocationStore::logEntry, params.toArray());
-        Collections.reverse(out);
-        return out;
-    }
-
-    /** A row of (request_id, time, level, message). */
-    private static LogEntry logEntry(ResultSet rs) throws SQLException {
-        return new LogEntry(
-                rs.getString(1),
-                new GuestLogLine(
-                        rs.getLong(2), LogLevel.valueOf(rs.getString(3)), rs.getString(4)));
     }
 
     /** Log followers connected now. */
@@ -565,7 +484,7 @@ public final class InvocationStore implements AutoCloseable {
                                     if (q instanceof Pending(InvocationRecord r)) {
                                         Sql.bind(clear, r.requestId());
                                         clear.addBatch();
-                                        bind(rec, r);
+                                        RecordRows.bind(rec, r);
                                         rec.addBatch();
                                         int seq = 0;
                                         for (GuestLogLine l : r.logs()) {
@@ -630,66 +549,6 @@ public final class InvocationStore implements AutoCloseable {
                 log.error("pruning invocation records failed", e);
             }
         }
-    }
-
-    private static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
-        Sql.bind(
-                st,
-                r.requestId(),
-                r.service(),
-                r.function(),
-                r.version(),
-                r.versionSha256(),
-                r.trigger(),
-                r.startedAt().toEpochMilli(),
-                r.durationMicros(),
-                r.outcome(),
-                r.httpStatus(),
-                r.bytesIn(),
-                r.bytesOut(),
-                r.fuel(),
-                r.startKind(),
-                r.errorMessage(),
-                r.logTruncated() ? 1 : 0,
-                r.attempt(),
-                r.memoryMiB(),
-                r.keyId());
-    }
-
-    private List<GuestLogLine> logsOf(String requestId) throws SQLException {
-        return Sql.list(
-                db,
-                "SELECT time, level, message FROM invocation_logs WHERE request_id = ? ORDER BY"
-                        + " seq",
-                rs ->
-                        new GuestLogLine(
-                                rs.getLong(1), LogLevel.valueOf(rs.getString(2)), rs.getString(3)),
-                requestId);
-    }
-
-    private static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs)
-            throws SQLException {
-        return new InvocationRecord(
-                rs.getString("request_id"),
-                rs.getString("service"),
-                rs.getString("function"),
-                rs.getInt("version"),
-                rs.getString("version_sha256"),
-                rs.getString("trigger"),
-                Instant.ofEpochMilli(rs.getLong("started_at")),
-                rs.getLong("duration_us"),
-                rs.getString("outcome"),
-                rs.getInt("status"),
-                rs.getLong("bytes_in"),
-                rs.getLong("bytes_out"),
-                rs.getLong("fuel"),
-                rs.getString("start_kind"),
-                rs.getString("error"),
-                logs,
-                rs.getInt("log_truncated") == 1,
-                rs.getInt("attempt"),
-                rs.getInt("memory_mib"),
-                rs.getString("key_id"));
     }
 
     private static KilnException failure(SQLException e) {

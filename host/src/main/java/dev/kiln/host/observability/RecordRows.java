@@ -1,0 +1,161 @@
+package dev.kiln.host.observability;
+
+import dev.kiln.abi.GuestLogLine;
+import dev.kiln.abi.LogLevel;
+import dev.kiln.host.storage.Sql;
+import dev.kiln.host.storage.SqliteSchema;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * {@code records.db}'s schema and rows: how an invocation record and its log lines are written to
+ * and read from SQLite, for {@link InvocationStore}. Callers hold the store's connection lock.
+ */
+final class RecordRows {
+    private RecordRows() {}
+
+    /** records.db's migrations, in order ({@link SqliteSchema}). */
+    static final List<SqliteSchema.Step> SCHEMA =
+            List.of(
+                    st -> {
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS invocations ("
+                                        + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
+                                        + " function TEXT NOT NULL, version INTEGER NOT NULL,"
+                                        + " version_sha256 TEXT, trigger TEXT NOT NULL,"
+                                        + " started_at INTEGER NOT NULL,"
+                                        + " duration_us INTEGER NOT NULL,"
+                                        + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
+                                        + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+                                        + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
+                                        + " log_truncated INTEGER NOT NULL,"
+                                        + " attempt INTEGER NOT NULL DEFAULT 0)");
+                        // records.db files from before the schema was versioned may lack it.
+                        SqliteSchema.addColumnIfMissing(
+                                st, "invocations", "attempt", "INTEGER NOT NULL DEFAULT 0");
+                        st.execute(
+                                "CREATE INDEX IF NOT EXISTS invocations_fn ON invocations"
+                                        + " (service, function, started_at DESC, request_id DESC)");
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS invocation_logs ("
+                                        + " request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+                                        + " time INTEGER NOT NULL, level TEXT NOT NULL,"
+                                        + " message TEXT NOT NULL, PRIMARY KEY (request_id, seq))");
+                    },
+                    // Usage metering and statistics (docs/adr/0043): what each record was metered
+                    // with, hourly usage written with the records, per-minute histograms.
+                    st -> {
+                        SqliteSchema.addColumnIfMissing(
+                                st, "invocations", "memory_mib", "INTEGER NOT NULL DEFAULT 0");
+                        SqliteSchema.addColumnIfMissing(st, "invocations", "key_id", "TEXT");
+                        st.execute(
+                                "CREATE INDEX IF NOT EXISTS invocation_logs_time ON"
+                                        + " invocation_logs (time)");
+                        UsageLedger.createTables(st);
+                        FunctionStats.createTables(st);
+                    });
+
+    static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
+        Sql.bind(
+                st,
+                r.requestId(),
+                r.service(),
+                r.function(),
+                r.version(),
+                r.versionSha256(),
+                r.trigger(),
+                r.startedAt().toEpochMilli(),
+                r.durationMicros(),
+                r.outcome(),
+                r.httpStatus(),
+                r.bytesIn(),
+                r.bytesOut(),
+                r.fuel(),
+                r.startKind(),
+                r.errorMessage(),
+                r.logTruncated() ? 1 : 0,
+                r.attempt(),
+                r.memoryMiB(),
+                r.keyId());
+    }
+
+    static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs) throws SQLException {
+        return new InvocationRecord(
+                rs.getString("request_id"),
+                rs.getString("service"),
+                rs.getString("function"),
+                rs.getInt("version"),
+                rs.getString("version_sha256"),
+                rs.getString("trigger"),
+                Instant.ofEpochMilli(rs.getLong("started_at")),
+                rs.getLong("duration_us"),
+                rs.getString("outcome"),
+                rs.getInt("status"),
+                rs.getLong("bytes_in"),
+                rs.getLong("bytes_out"),
+                rs.getLong("fuel"),
+                rs.getString("start_kind"),
+                rs.getString("error"),
+                logs,
+                rs.getInt("log_truncated") == 1,
+                rs.getInt("attempt"),
+                rs.getInt("memory_mib"),
+                rs.getString("key_id"));
+    }
+
+    static List<GuestLogLine> logsOf(Connection db, String requestId) throws SQLException {
+        return Sql.list(
+                db,
+                "SELECT time, level, message FROM invocation_logs WHERE request_id = ? ORDER BY"
+                        + " seq",
+                rs ->
+                        new GuestLogLine(
+                                rs.getLong(1), LogLevel.valueOf(rs.getString(2)), rs.getString(3)),
+                requestId);
+    }
+
+    /** A row of (request_id, time, level, message). */
+    static LogEntry logEntry(ResultSet rs) throws SQLException {
+        return new LogEntry(
+                rs.getString(1),
+                new GuestLogLine(
+                        rs.getLong(2), LogLevel.valueOf(rs.getString(3)), rs.getString(4)));
+    }
+
+    static List<LogEntry> logsSince(
+            Connection db, String service, String function, LogFilter filter, int limit)
+            throws SQLException {
+        StringBuilder sql =
+                new StringBuilder(
+                        "SELECT l.request_id, l.time, l.level, l.message FROM invocation_logs l"
+                                + " JOIN invocations i ON i.request_id = l.request_id"
+                                + " WHERE i.service = ? AND i.function = ? AND l.time >= ?");
+        List<Object> params =
+                new ArrayList<>(List.of(service, function, filter.since().toEpochMilli()));
+        if (filter.requestId() != null) {
+            sql.append(" AND l.request_id = ?");
+            params.add(filter.requestId());
+        }
+        if (filter.minLevel() != null) {
+            StringBuilder in = new StringBuilder();
+            for (LogLevel level : LogLevel.values()) {
+                if (level.compareTo(filter.minLevel()) >= 0) {
+                    in.append(in.isEmpty() ? "?" : ", ?");
+                    params.add(level.name());
+                }
+            }
+            sql.append(" AND l.level IN (").append(in).append(')');
+        }
+        sql.append(" ORDER BY l.time DESC, l.request_id DESC, l.seq DESC LIMIT ?");
+        params.add(limit);
+        List<LogEntry> out = Sql.list(db, sql.toString(), RecordRows::logEntry, params.toArray());
+        Collections.reverse(out);
+        return out;
+    }
+}
