@@ -1,0 +1,84 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@code ./kiln} script (a separate JVM from the packaged jar) against a host started
+ * here; runs after {@code package} (the cli module's {@code script} surefire execution).
+ */
+class KilnScriptTest {
+    private static final String TOKEN = "script-test-admin-token";
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir Path data;
+    @TempDir Path work;
+    private KilnHost host;
+
+    @BeforeEach
+    void start() throws IOException {
+        host = KilnHost.start(KilnConfig.builder().port(0).dataDir(data).adminToken(TOKEN).build());
+    }
+
+    @AfterEach
+    void stop() {
+        host.close();
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    private Result kiln(String... args) throws IOException, InterruptedException {
+        var command = new java.util.ArrayList<>(List.of(ROOT.resolve("kiln").toString()));
+        command.addAll(List.of(args));
+        var pb = new ProcessBuilder(command).directory(work.toFile());
+        pb.environment()
+                .putAll(
+                        Map.of(
+                                "KILN_ENDPOINT",
+                                "http://127.0.0.1:" + host.port(),
+                                "KILN_CONFIG_DIR",
+                                work.resolve("config").toString()));
+        pb.environment().remove("KILN_TOKEN");
+        pb.redirectOutput(work.resolve("out").toFile()).redirectError(work.resolve("err").toFile());
+        Process p = pb.start();
+        p.getOutputStream().write((TOKEN + "\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("./kiln finished").isTrue();
+        return new Result(
+                p.exitValue(),
+                Files.readString(work.resolve("out")),
+                Files.readString(work.resolve("err")));
+    }
+
+    @Test
+    void theScriptLogsInDeploysAndInvokes() throws Exception {
+        Path module = Files.write(work.resolve("echo.wasm"), CliRunner.echo("script:"));
+        Result r = kiln("login", "--token-stdin");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        r = kiln("deploy", "demo/echo", module.toString(), "--memory-mib", "16");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Deployed demo/echo: version 1");
+        r = kiln("invoke", "demo/echo", "--data", "hello");
+        assertThat(r.out()).isEqualTo("script:hello");
+        r = kiln("invoke", "demo/missing");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("error: function_not_found: ").doesNotContain("\n");
+        // The server's commands are still there.
+        r = kiln("serve", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("--port");
+    }
+}
