@@ -41,6 +41,11 @@ class KilnScriptTest {
     record Result(int exit, String out, String err) {}
 
     private Result kiln(String... args) throws IOException, InterruptedException {
+        return kilnWith(Map.of(), args);
+    }
+
+    private Result kilnWith(Map<String, String> extraEnv, String... args)
+            throws IOException, InterruptedException {
         var command = new java.util.ArrayList<>(List.of(ROOT.resolve("kiln").toString()));
         command.addAll(List.of(args));
         var pb = new ProcessBuilder(command).directory(work.toFile());
@@ -52,6 +57,7 @@ class KilnScriptTest {
                                 "KILN_CONFIG_DIR",
                                 work.resolve("config").toString()));
         pb.environment().remove("KILN_TOKEN");
+        pb.environment().putAll(extraEnv);
         pb.redirectOutput(work.resolve("out").toFile()).redirectError(work.resolve("err").toFile());
         Process p = pb.start();
         p.getOutputStream().write((TOKEN + "\n").getBytes(StandardCharsets.UTF_8));
@@ -61,6 +67,28 @@ class KilnScriptTest {
                 p.exitValue(),
                 Files.readString(work.resolve("out")),
                 Files.readString(work.resolve("err")));
+    }
+
+    @Test
+    void theScriptPicksAJdkOf21OrNewerWhateverJavaHomeSays() throws Exception {
+        Path old = null;
+        try (var dirs = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path d : dirs.toList()) {
+                Path release = d.resolve("release");
+                if (Files.isRegularFile(release)
+                        && Files.readString(release)
+                                .matches("(?s).*JAVA_VERSION=\"(1[0-9]|[0-9])[.\"].*")) {
+                    old = d;
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            old = null;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(old != null, "no JDK older than 21 here");
+        Result r = kilnWith(Map.of("JAVA_HOME", old.toString()), "--version");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("kiln ");
     }
 
     @Test
