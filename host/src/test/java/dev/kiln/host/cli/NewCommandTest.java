@@ -54,6 +54,16 @@ class NewCommandTest {
                 .doesNotContain("{{");
         assertThat(Files.isExecutable(project.resolve("build.sh"))).isTrue();
         assertThat(Files.readString(project.resolve(".gitignore"))).contains("target/");
+        // Crates: documented, and build.sh can go online when asked (offline by default).
+        assertThat(Files.readString(project.resolve("README.md")))
+                .contains("## Using crates")
+                .contains("cargo vendor")
+                .contains("KILN_CARGO_ONLINE=1");
+        assertThat(Files.readString(project.resolve("build.sh")))
+                .contains("KILN_CARGO_ONLINE")
+                .contains("offline=(--offline)");
+        assertThat(Files.readString(project.resolve("kiln.json")))
+                .contains("target/wasm32-unknown-unknown/release/my_fn.wasm");
     }
 
     @Test
