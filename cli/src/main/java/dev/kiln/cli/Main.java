@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.host.cli.KilnCli;
+import dev.kiln.host.cli.LogFormat;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
@@ -15,6 +16,7 @@ public final class Main {
 
     public static void main(String[] args) {
         CliContext context = CliContext.system();
+        LogFormat.choose(args, System.getenv(), LogFormat.onTerminal());
         System.exit(commandLine(context).execute(args));
     }
 

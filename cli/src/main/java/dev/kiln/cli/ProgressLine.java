@@ -18,27 +18,14 @@ final class ProgressLine implements UploadProgress {
         this(err, what, onTerminal());
     }
 
-    /**
-     * Whether the process talks to a terminal. JDK 22+ has a console even when redirected and says
-     * so with {@code isTerminal()} (read reflectively: Kiln compiles for 21).
-     */
-    @SuppressWarnings("SystemConsoleNull") // handled: isTerminal() is asked when there is one
-    static boolean onTerminal() {
-        java.io.Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true;
-        }
-    }
-
     ProgressLine(PrintWriter err, String what, boolean terminal) {
         this.err = err;
         this.what = what;
         this.terminal = terminal;
+    }
+
+    static boolean onTerminal() {
+        return dev.kiln.host.cli.LogFormat.onTerminal();
     }
 
     @Override

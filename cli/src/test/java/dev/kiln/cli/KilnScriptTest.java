@@ -92,6 +92,51 @@ class KilnScriptTest {
     }
 
     @Test
+    void serveLogsReadableLinesOrJsonAsAsked() throws Exception {
+        for (String format : new String[] {"text", "json"}) {
+            Path dir = work.resolve("serve-" + format);
+            Files.createDirectories(dir);
+            var pb =
+                    new ProcessBuilder(
+                                    ROOT.resolve("kiln").toString(),
+                                    "serve",
+                                    "--port",
+                                    "0",
+                                    "--data",
+                                    dir.resolve("data").toString(),
+                                    "--log-format",
+                                    format)
+                            .redirectOutput(dir.resolve("out").toFile())
+                            .redirectError(dir.resolve("err").toFile());
+            Process p = pb.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!Files.readString(dir.resolve("out")).contains("Kiln listening on")) {
+                    assertThat(p.isAlive()).as(Files.readString(dir.resolve("err"))).isTrue();
+                    assertThat(System.nanoTime()).as("started within 60 s").isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+            } finally {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            // The first start creates the secrets key and says so in the log.
+            List<String> lines =
+                    Files.readAllLines(dir.resolve("err")).stream()
+                            .filter(l -> l.contains("secrets key"))
+                            .toList();
+            assertThat(lines).as(format).isNotEmpty();
+            if (format.equals("json")) {
+                assertThat(lines.getFirst()).startsWith("{").contains("\"level\":\"INFO\"");
+            } else {
+                assertThat(lines.getFirst())
+                        .matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO .*")
+                        .doesNotContain("{\"");
+            }
+        }
+    }
+
+    @Test
     void theScriptLogsInDeploysAndInvokes() throws Exception {
         Path module = Files.write(work.resolve("echo.wasm"), CliRunner.echo("script:"));
         Result r = kiln("login", "--token-stdin");

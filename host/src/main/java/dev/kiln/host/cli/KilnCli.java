@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         })
 public final class KilnCli {
     public static void main(String[] args) {
+        LogFormat.choose(args, System.getenv(), LogFormat.onTerminal());
         System.exit(commandLine().execute(args));
     }
 
