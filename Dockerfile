@@ -20,7 +20,7 @@ USER kiln
 WORKDIR /var/lib/kiln
 VOLUME /var/lib/kiln
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 ENTRYPOINT ["/opt/kiln/bin/kiln"]
 # In a container the port is reached from outside it: listen on every address, log JSON lines.
 CMD ["serve", "--data", "/var/lib/kiln", "--host", "0.0.0.0", "--log-format", "json"]
