@@ -87,7 +87,8 @@ final class DevCommand implements Callable<Integer> {
                                 out.flush();
                             }
                         },
-                        Duration.ofMillis(Math.max(200, pollMs)));
+                        Duration.ofMillis(Math.max(200, pollMs)),
+                        err);
         Thread tailThread = deployed ? startTail(tail, err) : null;
         err.println("watching " + project + " (Ctrl-C to stop)");
         err.flush();

@@ -24,10 +24,17 @@ final class LogTail {
     private final FunctionRef fn;
     private final Consumer<JsonNode> sink;
     private final Duration pollInterval;
+    private final java.io.PrintWriter err;
     private volatile LogStream stream;
     private volatile boolean stopped;
 
-    LogTail(KilnClient client, FunctionRef fn, Consumer<JsonNode> sink, Duration pollInterval) {
+    LogTail(
+            KilnClient client,
+            FunctionRef fn,
+            Consumer<JsonNode> sink,
+            Duration pollInterval,
+            java.io.PrintWriter err) {
+        this.err = err;
         this.client = client;
         this.fn = fn;
         this.sink = sink;
@@ -45,6 +52,9 @@ final class LogTail {
                     && !e.code().equals("invalid_request")) {
                 throw e;
             }
+            err.printf(
+                    "(this host streams no logs; polling every %d ms)%n", pollInterval.toMillis());
+            err.flush();
             poll();
             return;
         }

@@ -70,7 +70,8 @@ final class LogsCommand implements Callable<Integer> {
                             out.println(connection.json ? line.toString() : Output.logLine(line));
                             out.flush();
                         },
-                        Duration.ofSeconds(1))
+                        Duration.ofSeconds(1),
+                        spec.commandLine().getErr())
                 .run();
         return 0;
     }
