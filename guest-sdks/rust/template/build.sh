@@ -30,6 +30,10 @@ if ! RUSTC="$(find_rustc)" || ! [ -x "$(dirname "$RUSTC")/cargo" ]; then
   RUSTC="$(find_rustc)"
 fi
 export RUSTC
-"$(dirname "$RUSTC")/cargo" build --release --offline --target wasm32-unknown-unknown
+# Offline by default: builds never reach the network, so crates come vendored (README.md, "Using
+# crates"); KILN_CARGO_ONLINE=1 lets cargo fetch them from crates.io instead.
+offline=(--offline)
+[ "${KILN_CARGO_ONLINE:-}" = 1 ] && offline=()
+"$(dirname "$RUSTC")/cargo" build --release "${offline[@]}" --target wasm32-unknown-unknown
 module=target/wasm32-unknown-unknown/release/{{name_underscored}}.wasm
 echo "built $module ($(wc -c <"$module") bytes)"

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,7 @@ public final class KilnClient {
     private static final Set<Integer> RETRY_STATUSES = Set.of(429, 503);
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PUT", "DELETE");
     private static final String VERSION = "0.1.0";
+    private static final int PROGRESS_CHUNK = 256 * 1024;
 
     private final String endpoint;
     private final String token;
@@ -51,6 +53,7 @@ public final class KilnClient {
     private final int maxRetries;
     private final Duration maxRetryWait;
     private final Duration backoff;
+    private final UploadProgress uploadProgress;
     private final HttpClient http;
 
     private KilnClient(Builder b) {
@@ -60,6 +63,7 @@ public final class KilnClient {
         this.maxRetries = b.maxRetries;
         this.maxRetryWait = b.maxRetryWait;
         this.backoff = b.backoff;
+        this.uploadProgress = b.uploadProgress;
         this.http = HttpClient.newBuilder().connectTimeout(b.timeout).build();
     }
 
@@ -230,6 +234,59 @@ public final class KilnClient {
         return get(fn(service, function, "logs") + query("limit", limit)).path("logs");
     }
 
+    /**
+     * Follows a function's log lines as they are written: {@code GET …/logs?follow=true}, a {@code
+     * text/event-stream} whose events carry one log line each (the objects {@link #getLogs} lists).
+     * Read it with {@link LogStream#next()}; {@link LogStream#close()} (from any thread) ends it.
+     *
+     * @throws KilnException with the API's code when the host refuses (a host without the stream
+     *     answers {@code bad_request}, or a 200 that is not an event stream: {@code bad_answer})
+     */
+    public LogStream followLogs(String service, String function) {
+        var builder =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        endpoint
+                                                + fn(service, function, "logs")
+                                                + query("follow", "true")))
+                        .header("User-Agent", "kiln-client-java/" + VERSION)
+                        .header("Accept", "text/event-stream")
+                        .GET();
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<java.io.InputStream> r;
+        try {
+            r = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new KilnException(
+                    "connection_failed", "cannot reach " + endpoint + ": " + e, null, 0, -1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KilnException("interrupted", "interrupted", null, 0, -1);
+        }
+        if (r.statusCode() >= 400) {
+            byte[] body;
+            try (var in = r.body()) {
+                body = in.readNBytes(64 * 1024);
+            } catch (IOException e) {
+                body = new byte[0];
+            }
+            throw error(r.statusCode(), body, r.headers());
+        }
+        String type = r.headers().firstValue("content-type").orElse("");
+        if (!type.startsWith("text/event-stream")) {
+            try {
+                r.body().close();
+            } catch (IOException e) {
+                // closing what we will not read
+            }
+            throw new KilnException(
+                    "bad_answer", "the logs answer is not an event stream: " + type, null, 0, -1);
+        }
+        return new LogStream(r.body());
+    }
+
     // ---------------------------------------------------------------- async and triggers
 
     public JsonNode getAsyncConfig(String service, String function) {
@@ -363,11 +420,7 @@ public final class KilnClient {
                 HttpRequest.newBuilder(URI.create(endpoint + path))
                         .timeout(timeout)
                         .header("User-Agent", "kiln-client-java/" + VERSION)
-                        .method(
-                                method,
-                                body == null
-                                        ? HttpRequest.BodyPublishers.noBody()
-                                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                        .method(method, publisher(body));
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }
@@ -412,6 +465,43 @@ public final class KilnClient {
         }
     }
 
+    /**
+     * The request body; a large one is sent in chunks reported to {@link UploadProgress} as the
+     * HTTP client takes them (so on a slow link the report follows the wire, a chunk ahead).
+     */
+    private HttpRequest.BodyPublisher publisher(byte[] body) {
+        if (body == null) {
+            return HttpRequest.BodyPublishers.noBody();
+        }
+        if (uploadProgress == null || body.length <= PROGRESS_CHUNK) {
+            return HttpRequest.BodyPublishers.ofByteArray(body);
+        }
+        Iterable<byte[]> chunks =
+                () ->
+                        new java.util.Iterator<>() {
+                            private int offset;
+
+                            @Override
+                            public boolean hasNext() {
+                                return offset < body.length;
+                            }
+
+                            @Override
+                            public byte[] next() {
+                                if (!hasNext()) {
+                                    throw new java.util.NoSuchElementException();
+                                }
+                                int end = Math.min(body.length, offset + PROGRESS_CHUNK);
+                                byte[] chunk = java.util.Arrays.copyOfRange(body, offset, end);
+                                offset = end;
+                                uploadProgress.sent(end, body.length);
+                                return chunk;
+                            }
+                        };
+        return HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofByteArrays(chunks), body.length);
+    }
+
     /** Milliseconds to wait before the next try, or -1 to give up. */
     private long retryWaitMs(KilnException failure, String method, int retries) {
         if (retries >= maxRetries) {
@@ -431,8 +521,12 @@ public final class KilnClient {
     }
 
     private static KilnException error(HttpResponse<byte[]> r) {
+        return error(r.statusCode(), r.body(), r.headers());
+    }
+
+    private static KilnException error(int status, byte[] body, HttpHeaders headers) {
         long retryAfter = -1;
-        var header = r.headers().firstValue("retry-after");
+        var header = headers.firstValue("retry-after");
         if (header.isPresent()) {
             try {
                 retryAfter = Math.max(0, Long.parseLong(header.get().trim()));
@@ -441,7 +535,7 @@ public final class KilnClient {
             }
         }
         try {
-            JsonNode error = JSON.readTree(r.body()).path("error");
+            JsonNode error = JSON.readTree(body).path("error");
             if (error.path("code").isTextual()) {
                 return new KilnException(
                         error.path("code").asText(),
@@ -449,20 +543,18 @@ public final class KilnClient {
                         error.path("requestId").isTextual()
                                 ? error.path("requestId").asText()
                                 : null,
-                        r.statusCode(),
+                        status,
                         retryAfter);
             }
         } catch (IOException e) {
             // not the envelope: below
         }
-        String text = new String(r.body(), StandardCharsets.UTF_8);
+        String text = new String(body, StandardCharsets.UTF_8);
         return new KilnException(
-                "http_" + r.statusCode(),
-                text.isEmpty()
-                        ? "HTTP " + r.statusCode()
-                        : text.substring(0, Math.min(200, text.length())),
-                r.headers().firstValue("x-kiln-request-id").orElse(null),
-                r.statusCode(),
+                "http_" + status,
+                text.isEmpty() ? "HTTP " + status : text.substring(0, Math.min(200, text.length())),
+                headers.firstValue("x-kiln-request-id").orElse(null),
+                status,
                 retryAfter);
     }
 
@@ -491,8 +583,15 @@ public final class KilnClient {
         private int maxRetries = 3;
         private Duration maxRetryWait = Duration.ofSeconds(20);
         private Duration backoff = Duration.ofMillis(200);
+        private UploadProgress uploadProgress;
 
         private Builder() {}
+
+        /** Told as a large request body (an upload beyond 256 KiB) is sent; none by default. */
+        public Builder uploadProgress(UploadProgress uploadProgress) {
+            this.uploadProgress = uploadProgress;
+            return this;
+        }
 
         public Builder endpoint(String endpoint) {
             this.endpoint = endpoint;

@@ -6,6 +6,7 @@ import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
+import dev.kiln.host.deploy.Deployment;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
@@ -39,6 +40,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A running Kiln host: wires storage, sandbox, pool, invoker and HTTP server together. */
 public final class KilnHost implements AutoCloseable {
@@ -48,7 +51,8 @@ public final class KilnHost implements AutoCloseable {
     private final Invoker invoker;
     private final Events events;
     private final Triggers triggers;
-    private final KilnServer server;
+    private final KilnServer server; // null without HTTP (startWithoutHttp)
+    private final Deployer deployer;
     private final DeployExecutor uploads;
     private final Metrics metrics;
     private final AdminTokens.Resolved token;
@@ -72,6 +76,7 @@ public final class KilnHost implements AutoCloseable {
             Events events,
             Triggers triggers,
             KilnServer server,
+            Deployer deployer,
             DeployExecutor uploads,
             Metrics metrics,
             AdminTokens.Resolved token,
@@ -97,6 +102,7 @@ public final class KilnHost implements AutoCloseable {
         this.events = events;
         this.triggers = triggers;
         this.server = server;
+        this.deployer = deployer;
         this.uploads = uploads;
         this.metrics = metrics;
         this.token = token;
@@ -105,6 +111,19 @@ public final class KilnHost implements AutoCloseable {
     }
 
     public static KilnHost start(KilnConfig config) throws IOException {
+        return start(config, true);
+    }
+
+    /**
+     * A host with no HTTP listener at all (no port is bound): for an application that embeds Kiln
+     * and only deploys and invokes in-process ({@code embed.EmbeddedKiln}, docs/adr/0044). Timers,
+     * events and records run as in a served host.
+     */
+    public static KilnHost startWithoutHttp(KilnConfig config) throws IOException {
+        return start(config, false);
+    }
+
+    private static KilnHost start(KilnConfig config, boolean http) throws IOException {
         Files.createDirectories(config.dataDir());
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
         // On a failed start, close what was opened so far, newest first.
@@ -213,24 +232,28 @@ public final class KilnHost implements AutoCloseable {
             Triggers triggers = Triggers.start(config.dataDir(), events, registry);
             opened.push(triggers);
             KilnServer server =
-                    KilnServer.start(
-                            config,
-                            access,
-                            registry,
-                            deployer,
-                            uploads,
-                            invoker,
-                            records,
-                            events,
-                            triggers,
-                            metrics,
-                            space,
-                            new KilnServer.Tenancy(secrets, quotas, admission),
-                            routes,
-                            kv,
-                            new Replays(config, registry, pool, recordings, replayRunner));
-            // Request buffers count in the memory budget; the HTTP layer bounds them itself.
-            pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
+                    !http
+                            ? null
+                            : KilnServer.start(
+                                    config,
+                                    access,
+                                    registry,
+                                    deployer,
+                                    uploads,
+                                    invoker,
+                                    records,
+                                    events,
+                                    triggers,
+                                    metrics,
+                                    space,
+                                    new KilnServer.Tenancy(secrets, quotas, admission),
+                                    routes,
+                                    kv,
+                                    new Replays(config, registry, pool, recordings, replayRunner));
+            if (server != null) {
+                // Request buffers count in the memory budget; the HTTP layer bounds them itself.
+                pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
+            }
             return new KilnHost(
                     lock,
                     registry,
@@ -240,6 +263,7 @@ public final class KilnHost implements AutoCloseable {
                     events,
                     triggers,
                     server,
+                    deployer,
                     uploads,
                     metrics,
                     token,
@@ -294,18 +318,59 @@ public final class KilnHost implements AutoCloseable {
         }
     }
 
+    /** The port the HTTP listener is bound to, or -1 for a host started without HTTP. */
     public int port() {
-        return server.port();
+        return server == null ? -1 : server.port();
     }
 
     /** The plain-HTTP port redirecting to HTTPS, or -1 (docs/adr/0034). */
     public int redirectPort() {
-        return server.redirectPort();
+        return server == null ? -1 : server.redirectPort();
     }
 
     /** TLS certificates reloaded since start. */
     public int tlsReloads() {
-        return server.tlsReloads();
+        return server == null ? 0 : server.tlsReloads();
+    }
+
+    /**
+     * Checks and stores an upload in-process, as {@code PUT …/functions/{f}} does: on the upload
+     * executor, under the upload deadline (docs/adr/0029).
+     *
+     * @param contentType {@code application/wasm} or {@code application/zip}
+     * @throws KilnException the reason the upload is refused
+     */
+    public Deployment deploy(String service, String function, String contentType, byte[] body) {
+        return join(
+                uploads.submit(
+                        deadline ->
+                                deployer.deploy(service, function, contentType, body, deadline)));
+    }
+
+    /**
+     * Deletes a function in-process with its secrets, triggers and queued events, as {@code DELETE
+     * …/functions/{f}} does.
+     */
+    public void delete(String service, String function) {
+        deployer.delete(service, function);
+        secrets.deleteFunction(service, function);
+        join(triggers.forget(service, function));
+        join(events.forget(service, function));
+    }
+
+    /** Waits for {@code future}, throwing its failure as it was thrown (a KilnException stays). */
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     public AdminTokens.Resolved adminToken() {
@@ -319,7 +384,7 @@ public final class KilnHost implements AutoCloseable {
 
     /** Every authenticated route of the HTTP surface, as {@code "METHOD template"}. */
     public java.util.List<String> routes() {
-        return server.routes();
+        return server == null ? List.of() : server.routes();
     }
 
     /** Waits until every invocation record submitted so far is stored. */
@@ -376,7 +441,9 @@ public final class KilnHost implements AutoCloseable {
      */
     @Override
     public void close() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
         uploads.close();
         triggers.close();
         events.stopDispatching(Duration.ofSeconds(10));

@@ -32,7 +32,7 @@ class ImportRulesTest {
      */
     static final List<List<String>> LAYERS =
             List.of(
-                    List.of("cli"),
+                    List.of("cli", "embed"),
                     List.of(ROOT),
                     List.of("http"),
                     List.of("triggers"),

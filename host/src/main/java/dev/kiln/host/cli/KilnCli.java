@@ -19,6 +19,15 @@ import picocli.CommandLine.Command;
         })
 public final class KilnCli {
     public static void main(String[] args) {
-        System.exit(new CommandLine(new KilnCli()).execute(args));
+        LogFormat.choose(args, System.getenv(), LogFormat.onTerminal());
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The server's commands (serve, new, bench, secrets, help), for a launcher that adds its own:
+     * the {@code cli} module adds the API's commands (login, deploy, invoke...; docs/adr/0044).
+     */
+    public static CommandLine commandLine() {
+        return new CommandLine(new KilnCli());
     }
 }

@@ -27,13 +27,29 @@ final class NewCommand implements Callable<Integer> {
             paramLabel = "<name>",
             description =
                     "Project and function name: lower-case letters, digits, '-' and '_', starting"
-                            + " with a letter.")
+                            + " with a letter or digit (Rust: a letter), as the server accepts.")
     String name;
 
     @Option(
             names = "--dir",
             description = "Directory to create the project in (default: ./<name>).")
     Path dir;
+
+    @Option(
+            names = "--endpoint",
+            paramLabel = "<url>",
+            defaultValue = "${env:KILN_ENDPOINT:-http://127.0.0.1:8080}",
+            description =
+                    "The Kiln the printed commands use (default: $KILN_ENDPOINT, else"
+                            + " ${DEFAULT-VALUE}).")
+    String endpoint;
+
+    @Option(
+            names = "--service",
+            paramLabel = "<service>",
+            defaultValue = "demo",
+            description = "The service the printed commands deploy to (default: ${DEFAULT-VALUE}).")
+    String service;
 
     @Spec CommandSpec spec;
 
@@ -51,6 +67,7 @@ final class NewCommand implements Callable<Integer> {
             return 2;
         }
         String module = template.modulePath(name);
+        String url = endpoint.replaceAll("/+$", "");
         // Run from Kiln's own directory (./kiln new …), the token file is right here.
         Path token = Path.of("kiln-data", "admin-token").toAbsolutePath();
         String tokenLine =
@@ -58,19 +75,41 @@ final class NewCommand implements Callable<Integer> {
                         ? "TOKEN=$(cat " + token + ")"
                         : "TOKEN=...   # Kiln's admin token: kiln-data/admin-token where Kiln"
                                 + " runs, or KILN_ADMIN_TOKEN";
+        String fn = service + "/" + name;
         out.printf(
                 """
                 Created %s function '%s' in %s (from the SDK's hello example).
 
-                Next steps (with Kiln running: ./kiln serve):
+                Next steps (with Kiln running at %s):
+                  kiln login --endpoint %s     # once, with the admin token or an API key
+                  kiln deploy %s %s              # runs ./build.sh, then uploads
+                  curl '%s/fn/%s/greet?name=Kiln'
+                  kiln dev %s --function %s      # rebuilds and redeploys on every change
+
+                Or with curl alone:
                   cd %s
                   ./build.sh
                   %s
                   curl -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \\
-                    --data-binary @%s http://127.0.0.1:8080/api/v1/services/demo/functions/%s
-                  curl 'http://127.0.0.1:8080/fn/demo/%s/greet?name=Kiln'
+                    --data-binary @%s %s/api/v1/services/%s/functions/%s
                 """,
-                template.language(), name, project, project, tokenLine, module, name, name);
+                template.language(),
+                name,
+                project,
+                url,
+                url,
+                fn,
+                project,
+                url,
+                fn,
+                project,
+                fn,
+                project,
+                tokenLine,
+                module,
+                url,
+                service,
+                name);
         out.flush();
         return 0;
     }

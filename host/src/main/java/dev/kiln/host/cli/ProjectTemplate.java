@@ -1,5 +1,6 @@
 package dev.kiln.host.cli;
 
+import dev.kiln.host.core.FunctionName;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,8 +22,11 @@ final class ProjectTemplate {
     /** Languages with a template, in the order {@code kiln new --help} lists them. */
     static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript");
 
-    /** Project names: what a Kiln function, a Cargo crate and an npm package all accept. */
-    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    /** Project names: the server's rule for function names ({@link FunctionName#NAME}). */
+    static final Pattern NAME = FunctionName.NAME;
+
+    /** The project file naming the built module (and the function's settings): docs/adr/0044. */
+    static final String MANIFEST = "kiln.json";
 
     private static final String ROOT = "/dev/kiln/host/cli/templates/";
 
@@ -108,7 +112,18 @@ final class ProjectTemplate {
                     "'"
                             + name
                             + "' cannot name a function: use lower-case letters, digits, '-' and"
-                            + " '_', starting with a letter (at most 63)");
+                            + " '_', starting with a letter or digit (at most 63)");
+        }
+        if (language.equals("rust") && Character.isDigit(name.charAt(0))) {
+            // Cargo refuses package names starting with a digit; Kiln would take the function.
+            throw new IllegalArgumentException(
+                    "'"
+                            + name
+                            + "' cannot name a Rust package (Cargo refuses a leading digit); name"
+                            + " the project otherwise: the function's name is given at deploy"
+                            + " (kiln deploy demo/"
+                            + name
+                            + " <dir>)");
         }
         if (Files.exists(project) && !isEmptyDirectory(project)) {
             throw new IllegalArgumentException(project + " already exists and is not empty");
@@ -127,6 +142,10 @@ final class ProjectTemplate {
             }
             written.add(target);
         }
+        // What `kiln deploy s/f DIR` and `kiln dev DIR` read: where build.sh puts the module.
+        Path manifest = project.resolve(MANIFEST);
+        Files.writeString(manifest, "{\n  \"module\": \"" + modulePath(name) + "\"\n}\n");
+        written.add(manifest);
         return written;
     }
 

@@ -8,6 +8,7 @@ import dev.kiln.host.config.TlsSettings;
 import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.pool.PoolLimits;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -375,6 +376,24 @@ final class ServeCommand implements Callable<Integer> {
                             + " loaded for new connections (default: ${DEFAULT-VALUE}).")
     long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
 
+    // Read by LogFormat.choose before anything logs; declared here for --help and to refuse a
+    // value that is not one of the choices (docs/adr/0044).
+    @Option(
+            names = "--log-format",
+            paramLabel = "<format>",
+            description =
+                    "Log lines: text (readable), json (one object per line, for collectors) or"
+                            + " auto: text on a terminal, else json (default: $KILN_LOG_FORMAT,"
+                            + " else auto).")
+    LogFormatChoice logFormat;
+
+    /** The values {@code --log-format} takes. */
+    enum LogFormatChoice {
+        auto,
+        text,
+        json
+    }
+
     /**
      * The configuration these options describe: every option left out keeps {@link #DEFAULTS}'s
      * value, so {@code kiln serve} with no options runs {@link KilnConfig#defaults()}.
@@ -476,10 +495,10 @@ final class ServeCommand implements Callable<Integer> {
         KilnHost host;
         try {
             host = KilnHost.start(config);
-        } catch (RuntimeException e) {
-            // One line an operator can act on (a corrupt events.db or kiln.db, a locked data
-            // directory); the details went to the log.
-            log.error("kiln serve could not start", e);
+        } catch (IOException | RuntimeException e) {
+            // One line an operator can act on (a port in use, a corrupt events.db or kiln.db, a
+            // locked data directory); the stack trace only with KILN_LOG_LEVEL=DEBUG.
+            log.debug("kiln serve could not start", e);
             spec.commandLine().getErr().println("kiln serve: " + StartFailure.describe(e));
             spec.commandLine().getErr().flush();
             return 1;

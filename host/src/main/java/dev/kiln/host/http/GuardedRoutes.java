@@ -10,10 +10,15 @@ import io.undertow.predicate.Predicate;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The router of every authenticated route. Every route added, however ({@code get}, {@code put},
@@ -24,6 +29,46 @@ import java.util.Locale;
  */
 final class GuardedRoutes extends RoutingHandler {
     private final List<String> routes = new ArrayList<>();
+
+    GuardedRoutes() {
+        // A known path with another method: 405 listing the methods it has (RFC 9110 §15.5.6).
+        setInvalidMethodHandler(
+                ex -> {
+                    ex.getResponseHeaders().put(Headers.ALLOW, allowedMethods(ex.getRequestPath()));
+                    throw new KilnException(
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            "method "
+                                    + ex.getRequestMethod()
+                                    + " is not allowed on this endpoint; it takes "
+                                    + allowedMethods(ex.getRequestPath()));
+                });
+    }
+
+    /** The methods of the routes whose template matches {@code path}, sorted, comma-separated. */
+    synchronized String allowedMethods(String path) {
+        Set<String> methods = new TreeSet<>();
+        String[] segments = path.split("/", -1);
+        for (String route : routes) {
+            int space = route.indexOf(' ');
+            if (matches(route.substring(space + 1).split("/", -1), segments)) {
+                methods.add(route.substring(0, space));
+            }
+        }
+        return String.join(", ", methods);
+    }
+
+    private static boolean matches(String[] template, String[] path) {
+        if (template.length != path.length) {
+            return false;
+        }
+        for (int i = 0; i < template.length; i++) {
+            boolean parameter = template[i].startsWith("{") && template[i].endsWith("}");
+            if (parameter ? path[i].isEmpty() : !template[i].equals(path[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     @Override
     public synchronized RoutingHandler add(
@@ -77,7 +122,46 @@ final class GuardedRoutes extends RoutingHandler {
             if (!who.may(permission, service)) {
                 throw forbidden(who, permission, service);
             }
+            refuseUnknownQueryParameters(exchange, template);
             next.handleRequest(exchange);
+        }
+    }
+
+    /**
+     * 400 {@code bad_request} for a query parameter the route does not take (a typo such as {@code
+     * ?qualifer=} would otherwise be ignored silently): the route's parameters are the ones {@code
+     * openapi.json} declares for it ({@link ApiDescription#queryParameters}).
+     */
+    private static void refuseUnknownQueryParameters(HttpServerExchange ex, String template) {
+        String method = ex.getRequestMethod().toString();
+        Set<String> known = ApiDescription.queryParameters(method, template);
+        // The raw query, not getQueryParameters(): the router adds the path's {parameters} to that.
+        for (String pair : ex.getQueryString().split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name;
+            try {
+                name =
+                        URLDecoder.decode(
+                                eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new KilnException(ErrorCode.BAD_REQUEST, "the query string is malformed");
+            }
+            if (!known.contains(name)) {
+                throw new KilnException(
+                        ErrorCode.BAD_REQUEST,
+                        "unknown query parameter '"
+                                + name
+                                + "'; "
+                                + method
+                                + " "
+                                + template
+                                + (known.isEmpty()
+                                        ? " takes none"
+                                        : " takes " + String.join(", ", new TreeSet<>(known))));
+            }
         }
     }
 

@@ -83,14 +83,6 @@ final class ManagementApi {
                 .setFallbackHandler(
                         ex -> {
                             throw new KilnException(ErrorCode.NOT_FOUND, "no such API endpoint");
-                        })
-                .setInvalidMethodHandler(
-                        ex -> {
-                            throw new KilnException(
-                                    ErrorCode.METHOD_NOT_ALLOWED,
-                                    "method "
-                                            + ex.getRequestMethod()
-                                            + " is not allowed on this endpoint");
                         });
     }
 
@@ -258,8 +250,8 @@ final class ManagementApi {
         int limit = intParam(ex, "limit", 50);
         String before = QueryParams.first(ex, "before");
         var list =
-                records.list(f.service(), f.name(), limit, before).stream()
-                        .map(Views.Invocation::of)
+                records.listWithLogCounts(f.service(), f.name(), limit, before).stream()
+                        .map(l -> Views.Invocation.of(l.record(), l.logCount()))
                         .toList();
         Responses.json(ex, 200, Map.of("invocations", list));
     }

@@ -98,9 +98,16 @@ final class Views {
             String start,
             String error,
             List<LogLine> logs,
+            int logCount,
             boolean logTruncated,
             int attempt) {
+        /** One invocation with its log lines, each carrying the invocation's request id. */
         static Invocation of(InvocationRecord r) {
+            return of(r, r.logs().size());
+        }
+
+        /** An invocation of a list: its lines are not read, only counted ({@code logs} empty). */
+        static Invocation of(InvocationRecord r, int logCount) {
             return new Invocation(
                     r.requestId(),
                     r.service(),
@@ -117,7 +124,8 @@ final class Views {
                     r.fuel(),
                     r.startKind(),
                     r.errorMessage(),
-                    r.logs().stream().map(l -> LogLine.of(l, null)).toList(),
+                    r.logs().stream().map(l -> LogLine.of(l, r.requestId())).toList(),
+                    logCount,
                     r.logTruncated(),
                     r.attempt());
         }

@@ -200,20 +200,41 @@ public final class InvocationStore implements AutoCloseable {
      */
     public List<InvocationRecord> list(
             String service, String function, int limit, String beforeRequestId) {
+        return listWithLogCounts(service, function, limit, beforeRequestId).stream()
+                .map(Listed::record)
+                .toList();
+    }
+
+    /** A record of a list (its log lines not read) and how many log lines it has. */
+    public record Listed(InvocationRecord record, int logCount) {}
+
+    /**
+     * The newest records first (before {@code beforeRequestId}'s, when given), each with the count
+     * of its log lines (an index range of invocation_logs' primary key), so a list tells which
+     * invocations logged without reading their lines.
+     */
+    public List<Listed> listWithLogCounts(
+            String service, String function, int limit, String beforeRequestId) {
         String sql =
-                "SELECT * FROM invocations WHERE service = ? AND function = ?"
+                "SELECT i.*, (SELECT COUNT(*) FROM invocation_logs l WHERE l.request_id ="
+                        + " i.request_id) AS log_count FROM invocations i"
+                        + " WHERE i.service = ? AND i.function = ?"
                         + (beforeRequestId == null
                                 ? ""
-                                : " AND (started_at, request_id) < (SELECT started_at, request_id"
-                                        + " FROM invocations WHERE request_id = ?)")
-                        + " ORDER BY started_at DESC, request_id DESC LIMIT ?";
+                                : " AND (i.started_at, i.request_id) < (SELECT started_at,"
+                                        + " request_id FROM invocations WHERE request_id = ?)")
+                        + " ORDER BY i.started_at DESC, i.request_id DESC LIMIT ?";
         Object[] params =
                 beforeRequestId == null
                         ? new Object[] {service, function, limit}
                         : new Object[] {service, function, beforeRequestId, limit};
         synchronized (db) {
             try {
-                return Sql.list(db, sql, rs -> RecordRows.read(rs, List.of()), params);
+                return Sql.list(
+                        db,
+                        sql,
+                        rs -> new Listed(RecordRows.read(rs, List.of()), rs.getInt("log_count")),
+                        params);
             } catch (SQLException e) {
                 throw failure(e);
             }

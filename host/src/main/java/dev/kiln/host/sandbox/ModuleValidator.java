@@ -17,6 +17,7 @@ import dev.kiln.abi.ValueKind;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.fuel.Leb128;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -72,6 +73,7 @@ public final class ModuleValidator {
             return new ValidatedModule(
                     wasm, module, rules, memory, false, false, ModuleTraits.of(module));
         }
+        refuseWasiCommand(module, rules);
         checkImports(module);
         MemoryLimits memory = checkMemory(module, rules);
         requireExport(module, AbiV1.EXPORT_ALLOC, ALLOC_TYPE);
@@ -84,6 +86,11 @@ public final class ModuleValidator {
 
     private static WasmModule parse(byte[] wasm, ModuleLimits limits) {
         if (wasm.length < 8 || wasm[0] != 0 || wasm[1] != 'a' || wasm[2] != 's' || wasm[3] != 'm') {
+            if (looksLikeWat(wasm)) {
+                throw invalid(
+                        "this is WebAssembly text (WAT), not a binary module: compile it first"
+                                + " (wat2wasm hello.wat -o hello.wasm) and upload the .wasm");
+            }
             throw invalid("not a WebAssembly binary (bad magic number)");
         }
         cap("code section bytes", codeSectionBytes(wasm), limits.maxCodeBytes());
@@ -233,6 +240,47 @@ public final class ModuleValidator {
     private static void cap(String what, long actual, long limit) {
         if (actual > limit) {
             throw invalid("module has " + actual + " " + what + "; the limit is " + limit);
+        }
+    }
+
+    /**
+     * WebAssembly text: after blanks and comments, {@code (module} or {@code (component}. Only for
+     * the message of a refusal, so a cheap look at the first bytes is enough.
+     */
+    static boolean looksLikeWat(byte[] body) {
+        String head =
+                new String(body, 0, Math.min(body.length, 4096), StandardCharsets.UTF_8)
+                        .replaceAll("(?s)\\(;.*?;\\)", " ")
+                        .replaceAll("(?m);;.*$", " ")
+                        .stripLeading();
+        return head.startsWith("(module") || head.startsWith("(component");
+    }
+
+    /**
+     * A WASI command (it imports {@code wasi_snapshot_preview1}, or exports {@code _start} and not
+     * the handler) deployed with the kiln ABI: say which ABI it needs, not which import is wrong.
+     */
+    private static void refuseWasiCommand(WasmModule module, ModuleRules rules) {
+        String wasiImport = null;
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount() && wasiImport == null; i++) {
+            Import imp = imports.getImport(i);
+            if (imp.module().startsWith("wasi_")) {
+                wasiImport = imp.module() + "." + imp.name();
+            }
+        }
+        boolean command =
+                findExport(module, WASI_START) != null
+                        && findExport(module, rules.handler()) == null;
+        if (wasiImport != null || command) {
+            throw invalid(
+                    "this is a WASI command ("
+                            + (wasiImport != null
+                                    ? "it imports " + wasiImport
+                                    : "it exports _start")
+                            + "), which runs with abi wasi-cgi, not kiln: deploy it with"
+                            + " {\"abi\": \"wasi-cgi\"} in kiln.json, or kiln deploy --abi"
+                            + " wasi-cgi");
         }
     }
 

@@ -54,6 +54,16 @@ class NewCommandTest {
                 .doesNotContain("{{");
         assertThat(Files.isExecutable(project.resolve("build.sh"))).isTrue();
         assertThat(Files.readString(project.resolve(".gitignore"))).contains("target/");
+        // Crates: documented, and build.sh can go online when asked (offline by default).
+        assertThat(Files.readString(project.resolve("README.md")))
+                .contains("## Using crates")
+                .contains("cargo vendor")
+                .contains("KILN_CARGO_ONLINE=1");
+        assertThat(Files.readString(project.resolve("build.sh")))
+                .contains("KILN_CARGO_ONLINE")
+                .contains("offline=(--offline)");
+        assertThat(Files.readString(project.resolve("kiln.json")))
+                .contains("target/wasm32-unknown-unknown/release/my_fn.wasm");
     }
 
     @Test
@@ -91,7 +101,7 @@ class NewCommandTest {
         assertThat(lang.err()).contains("no template for language 'cobol'").contains("rust, c");
         assertThat(tmp.resolve("a")).doesNotExist();
 
-        for (String bad : new String[] {"../escape", "My-Fn", "1st", "a b", ""}) {
+        for (String bad : new String[] {"../escape", "My-Fn", "x.y", "a b", ""}) {
             Run name = kiln("new", "rust", bad, "--dir", tmp.resolve("b").toString());
             assertThat(name.exit()).as(bad).isEqualTo(2);
             assertThat(name.err()).as(bad).contains("cannot name a function");
@@ -109,11 +119,40 @@ class NewCommandTest {
     }
 
     @Test
+    void namesFollowTheServersRuleAndTheCommandsUseTheGivenEndpoint() throws Exception {
+        // The server takes names starting with a digit; so does kiln new, except for Cargo.
+        Run c =
+                kiln(
+                        "new",
+                        "c",
+                        "1st",
+                        "--dir",
+                        tmp.resolve("1st").toString(),
+                        "--endpoint",
+                        "https://kiln.example.com/",
+                        "--service",
+                        "shop");
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out())
+                .contains("kiln login --endpoint https://kiln.example.com ")
+                .contains("kiln deploy shop/1st " + tmp.resolve("1st"))
+                .contains("'https://kiln.example.com/fn/shop/1st/greet?name=Kiln'")
+                .contains("https://kiln.example.com/api/v1/services/shop/functions/1st")
+                .doesNotContain("127.0.0.1");
+        assertThat(Files.readString(tmp.resolve("1st/kiln.json")))
+                .contains("\"module\": \"build/1st.wasm\"");
+        Run rust = kiln("new", "rust", "1st", "--dir", tmp.resolve("r").toString());
+        assertThat(rust.exit()).isEqualTo(2);
+        assertThat(rust.err()).contains("cannot name a Rust package");
+        assertThat(tmp.resolve("r")).doesNotExist();
+    }
+
+    @Test
     void everyTemplateFileIsPackagedAndWritten() throws Exception {
         for (String language : ProjectTemplate.LANGUAGES) {
             ProjectTemplate t = ProjectTemplate.load(language);
             var written = t.writeTo(tmp.resolve(language), "x");
-            assertThat(written).hasSize(t.entries().size());
+            assertThat(written).hasSize(t.entries().size() + 1); // + kiln.json
             for (Path f : written) {
                 assertThat(Files.size(f)).as(f.toString()).isPositive();
             }

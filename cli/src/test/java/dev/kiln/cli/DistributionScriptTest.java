@@ -1,0 +1,140 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distribution archive {@code mvn package} builds, unpacked outside the checkout and started
+ * with nothing but a JDK (runs after package, as the cli module's {@code script} execution).
+ */
+class DistributionScriptTest {
+    private static final Pattern LISTENING =
+            Pattern.compile("Kiln listening on (http://\\S+:\\d+)");
+
+    @TempDir Path work;
+
+    @Test
+    void theArchiveUnpacksStartsServesAndDeploys() throws Exception {
+        Path archive;
+        try (Stream<Path> files = Files.list(Path.of("target"))) {
+            archive =
+                    files.filter(f -> f.getFileName().toString().matches("kiln-.*\\.tar\\.gz"))
+                            .findFirst()
+                            .orElseThrow(() -> new AssertionError("no kiln-<version>.tar.gz"));
+        }
+        assertThat(
+                        run(
+                                        List.of("tar", "xzf", archive.toAbsolutePath().toString()),
+                                        Map.of(),
+                                        work)
+                                .exit())
+                .isZero();
+        Path home;
+        try (Stream<Path> dirs = Files.list(work)) {
+            home = dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        assertThat(home.getFileName().toString()).startsWith("kiln-");
+        assertThat(Files.isExecutable(home.resolve("bin/kiln"))).isTrue();
+        assertThat(home.resolve("lib/kiln.jar")).exists();
+        assertThat(home.resolve("README.md")).exists();
+        assertThat(Files.readString(home.resolve("kiln.service")))
+                .contains("ExecStart=/opt/kiln/bin/kiln serve");
+
+        // Only a JDK: no Maven or checkout on PATH, JAVA_HOME naming the one running this test.
+        Map<String, String> env =
+                Map.of(
+                        "PATH",
+                        "/usr/bin:/bin",
+                        "JAVA_HOME",
+                        System.getProperty("java.home"),
+                        "KILN_ADMIN_TOKEN",
+                        "dist-token",
+                        "KILN_CONFIG_DIR",
+                        work.resolve("config").toString());
+        Path run = Files.createDirectories(work.resolve("run"));
+        var pb =
+                new ProcessBuilder(
+                                home.resolve("bin/kiln").toString(),
+                                "serve",
+                                "--port",
+                                "0",
+                                "--data",
+                                run.resolve("data").toString())
+                        .directory(run.toFile())
+                        .redirectOutput(run.resolve("out").toFile())
+                        .redirectError(run.resolve("err").toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        Process server = pb.start();
+        try {
+            String endpoint = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (endpoint == null) {
+                Matcher m = LISTENING.matcher(Files.readString(run.resolve("out")));
+                if (m.find()) {
+                    endpoint = m.group(1);
+                    break;
+                }
+                assertThat(server.isAlive()).as(Files.readString(run.resolve("err"))).isTrue();
+                assertThat(System.nanoTime()).as("started within 60 s").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            var client = new java.util.HashMap<>(env);
+            client.put("KILN_ENDPOINT", endpoint);
+            client.put("KILN_TOKEN", "dist-token");
+            Path module = Files.write(run.resolve("echo.wasm"), CliRunner.echo("dist:"));
+            Result r =
+                    run(
+                            List.of(
+                                    home.resolve("bin/kiln").toString(),
+                                    "deploy",
+                                    "demo/echo",
+                                    module.toString()),
+                            client,
+                            run);
+            assertThat(r.exit()).as(r.toString()).isZero();
+            r =
+                    run(
+                            List.of(
+                                    home.resolve("bin/kiln").toString(),
+                                    "invoke",
+                                    "demo/echo",
+                                    "-d",
+                                    "ok"),
+                            client,
+                            run);
+            assertThat(r.out()).as(r.toString()).isEqualTo("dist:ok");
+        } finally {
+            server.destroy();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    private static Result run(List<String> command, Map<String, String> env, Path dir)
+            throws IOException, InterruptedException {
+        var pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile());
+        if (!env.isEmpty()) {
+            pb.environment().clear();
+            pb.environment().putAll(env);
+        }
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+}

@@ -1,0 +1,157 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@code ./kiln} script (a separate JVM from the packaged jar) against a host started
+ * here; runs after {@code package} (the cli module's {@code script} surefire execution).
+ */
+class KilnScriptTest {
+    private static final String TOKEN = "script-test-admin-token";
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir Path data;
+    @TempDir Path work;
+    private KilnHost host;
+
+    @BeforeEach
+    void start() throws IOException {
+        host = KilnHost.start(KilnConfig.builder().port(0).dataDir(data).adminToken(TOKEN).build());
+    }
+
+    @AfterEach
+    void stop() {
+        host.close();
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    private Result kiln(String... args) throws IOException, InterruptedException {
+        return kilnWith(Map.of(), args);
+    }
+
+    private Result kilnWith(Map<String, String> extraEnv, String... args)
+            throws IOException, InterruptedException {
+        var command = new java.util.ArrayList<>(List.of(ROOT.resolve("kiln").toString()));
+        command.addAll(List.of(args));
+        var pb = new ProcessBuilder(command).directory(work.toFile());
+        pb.environment()
+                .putAll(
+                        Map.of(
+                                "KILN_ENDPOINT",
+                                "http://127.0.0.1:" + host.port(),
+                                "KILN_CONFIG_DIR",
+                                work.resolve("config").toString()));
+        pb.environment().remove("KILN_TOKEN");
+        pb.environment().putAll(extraEnv);
+        pb.redirectOutput(work.resolve("out").toFile()).redirectError(work.resolve("err").toFile());
+        Process p = pb.start();
+        p.getOutputStream().write((TOKEN + "\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("./kiln finished").isTrue();
+        return new Result(
+                p.exitValue(),
+                Files.readString(work.resolve("out")),
+                Files.readString(work.resolve("err")));
+    }
+
+    @Test
+    void theScriptPicksAJdkOf21OrNewerWhateverJavaHomeSays() throws Exception {
+        Path old = null;
+        try (var dirs = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path d : dirs.toList()) {
+                Path release = d.resolve("release");
+                if (Files.isRegularFile(release)
+                        && Files.readString(release)
+                                .matches("(?s).*JAVA_VERSION=\"(1[0-9]|[0-9])[.\"].*")) {
+                    old = d;
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            old = null;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(old != null, "no JDK older than 21 here");
+        Result r = kilnWith(Map.of("JAVA_HOME", old.toString()), "--version");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("kiln ");
+    }
+
+    @Test
+    void serveLogsReadableLinesOrJsonAsAsked() throws Exception {
+        for (String format : new String[] {"text", "json"}) {
+            Path dir = work.resolve("serve-" + format);
+            Files.createDirectories(dir);
+            var pb =
+                    new ProcessBuilder(
+                                    ROOT.resolve("kiln").toString(),
+                                    "serve",
+                                    "--port",
+                                    "0",
+                                    "--data",
+                                    dir.resolve("data").toString(),
+                                    "--log-format",
+                                    format)
+                            .redirectOutput(dir.resolve("out").toFile())
+                            .redirectError(dir.resolve("err").toFile());
+            Process p = pb.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!Files.readString(dir.resolve("out")).contains("Kiln listening on")) {
+                    assertThat(p.isAlive()).as(Files.readString(dir.resolve("err"))).isTrue();
+                    assertThat(System.nanoTime()).as("started within 60 s").isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+            } finally {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            // The first start creates the secrets key and says so in the log.
+            List<String> lines =
+                    Files.readAllLines(dir.resolve("err")).stream()
+                            .filter(l -> l.contains("secrets key"))
+                            .toList();
+            assertThat(lines).as(format).isNotEmpty();
+            if (format.equals("json")) {
+                assertThat(lines.getFirst()).startsWith("{").contains("\"level\":\"INFO\"");
+            } else {
+                assertThat(lines.getFirst())
+                        .matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO .*")
+                        .doesNotContain("{\"");
+            }
+        }
+    }
+
+    @Test
+    void theScriptLogsInDeploysAndInvokes() throws Exception {
+        Path module = Files.write(work.resolve("echo.wasm"), CliRunner.echo("script:"));
+        Result r = kiln("login", "--token-stdin");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        r = kiln("deploy", "demo/echo", module.toString(), "--memory-mib", "16");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Deployed demo/echo: version 1");
+        r = kiln("invoke", "demo/echo", "--data", "hello");
+        assertThat(r.out()).isEqualTo("script:hello");
+        r = kiln("invoke", "demo/missing");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("error: function_not_found: ").doesNotContain("\n");
+        // The server's commands are still there.
+        r = kiln("serve", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("--port");
+    }
+}
