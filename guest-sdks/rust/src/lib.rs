@@ -44,6 +44,7 @@
 mod error;
 mod http;
 pub mod json;
+pub mod kv;
 // Declares the whole ABI; not every function is used by the safe API yet.
 #[allow(dead_code)]
 mod sys;
