@@ -12,7 +12,9 @@ static int failed(int code) {
     kiln_buf m = {0};
     kiln_buf_puts(&m, "counter: ");
     kiln_buf_puts(&m, kiln_kv_strerror(code));
-    return kiln_fail_str(kiln_buf_str(&m));
+    int r = kiln_fail_str(kiln_buf_str(&m));
+    kiln_buf_free(&m);
+    return r;
 }
 
 /* A counter's value; 0 when it is not an integer. */
@@ -66,12 +68,18 @@ static int handle(const kiln_request *req, kiln_response *res) {
     if (get) {
         int64_t views;
         int r = kiln_kv_increment(kiln_buf_str(&key).ptr, 1, &views);
-        if (r != KILN_OK) return failed(r);
+        if (r != KILN_OK) {
+            kiln_buf_free(&key);
+            return failed(r);
+        }
         kiln_buf_puts(out, ",\"views\":");
         kiln_buf_put_i64(out, views);
     } else {
         int r = kiln_kv_delete(kiln_buf_str(&key).ptr);
-        if (r != KILN_OK && r != KILN_ERR_NOT_FOUND) return failed(r);
+        if (r != KILN_OK && r != KILN_ERR_NOT_FOUND) {
+            kiln_buf_free(&key);
+            return failed(r);
+        }
         kiln_buf_puts(out, r == KILN_OK ? ",\"deleted\":true" : ",\"deleted\":false");
     }
     kiln_buf_putc(out, '}');
