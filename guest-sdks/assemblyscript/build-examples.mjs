@@ -3,7 +3,7 @@
 import asc from "assemblyscript/asc";
 import { statSync } from "node:fs";
 
-for (const name of ["hello", "echo", "order", "sha256", "config"]) {
+for (const name of ["hello", "echo", "order", "sha256", "config", "counter", "webhook", "fetch"]) {
   const out = `build/${name}.wasm`;
   const { error, stderr } = await asc.main([`examples/${name}.ts`, "--config", "asconfig.json", "-o", out]);
   if (error) {

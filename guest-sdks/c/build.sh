@@ -28,7 +28,7 @@ fi
 # --stack-first puts the stack below the data, so an overflow traps instead of corrupting it.
 COMMON=(-O2 -Wall -Wextra -Werror -I. -Wl,--stack-first -Wl,--strip-all)
 mkdir -p build/libc
-for name in hello echo order sha256 config; do
+for name in hello echo order sha256 config counter webhook; do
   clang --target=wasm32 -nostdlib -Wl,--no-entry "${COMMON[@]}" -o "build/$name.wasm" "examples/$name.c"
   clang --target=wasm32-wasi -mexec-model=reactor "${COMMON[@]}" -o "build/libc/$name.wasm" "examples/$name.c"
   echo "built build/$name.wasm ($(wc -c <"build/$name.wasm") bytes)," \

@@ -45,9 +45,20 @@ extern "C" {
 #define KILN_OK 0
 /* Returned by kiln_fail: the handler's return value after a reported error. */
 #define KILN_FAILED 1
-/* Host error codes (ABI.md 3). */
+/* Host error codes (ABI.md 3). kiln_kv_strerror / kiln_http_strerror describe them. */
 #define KILN_ERR_NOT_FOUND (-1)
 #define KILN_ERR_INVALID (-2)
+#define KILN_ERR_LIMIT (-3)       /* a key-value or outbound limit refused the call */
+#define KILN_ERR_CONFLICT (-4)    /* kiln_kv_compare_and_swap found another value */
+#define KILN_ERR_UNAVAILABLE (-5) /* outside an invocation (kiln_on_init), or the store failed */
+/* Outbound HTTP only (ABI.md 4.13). */
+#define KILN_ERR_DENIED (-6) /* allowedOutboundHosts does not allow the URL, or a private address */
+#define KILN_ERR_INVALID_URL (-7)
+#define KILN_ERR_TOO_MANY_REQUESTS (-8)
+#define KILN_ERR_RESPONSE_TOO_LARGE (-9)
+#define KILN_ERR_TIMEOUT (-10)
+#define KILN_ERR_CONNECT_FAILED (-11)
+#define KILN_ERR_IO (-12)
 
 /* A view of UTF-8 text or bytes. Not owned. Strings the SDK creates are also NUL-terminated
  * (ptr[len] == 0), so ptr works as a C string when the text has no NUL inside. A missing
@@ -164,6 +175,83 @@ int64_t kiln_unix_ns(void);
 int64_t kiln_monotonic_ns(void);
 void kiln_random_fill(void *buf, size_t len);
 
+/* ---- Key-value store (ABI.md 4.12) -------------------------------------------------------- */
+
+/* One store per service, shared by its functions and kept across invocations and restarts.
+ * Keys are 1-256 bytes of text without control characters; values any bytes up to 1 MiB. Every
+ * call returns KILN_OK or a KILN_ERR_* code: KILN_ERR_INVALID (bad key, negative TTL, increment
+ * of a non-integer), KILN_ERR_LIMIT (key or value too long, store full), KILN_ERR_UNAVAILABLE
+ * (outside an invocation), plus the ones named below. */
+
+/* The value of `key` in *value (temp memory, NUL-terminated too); KILN_ERR_NOT_FOUND when the
+ * key does not exist or has expired (then *value has ptr NULL). */
+int kiln_kv_get(const char *key, kiln_str *value);
+/* KILN_OK when the key exists, KILN_ERR_NOT_FOUND when not; reads no value. */
+int kiln_kv_exists(const char *key);
+/* Stores the value, replacing any; kiln_kv_set_ttl's key expires ttl_ms later (0: never). */
+int kiln_kv_set(const char *key, kiln_str value);
+int kiln_kv_set_ttl(const char *key, kiln_str value, int64_t ttl_ms);
+/* KILN_ERR_NOT_FOUND when there was no such key. */
+int kiln_kv_delete(const char *key);
+/* Adds delta to the integer stored as decimal text (a missing key is 0), atomically; the sum
+ * goes to *result (may be NULL). */
+int kiln_kv_increment(const char *key, int64_t delta, int64_t *result);
+/* Stores value only if the key's value is still *expected (expected NULL: only if the key does
+ * not exist), atomically; KILN_ERR_CONFLICT when it was something else. No expiry. */
+int kiln_kv_compare_and_swap(const char *key, const kiln_str *expected, kiln_str value);
+
+/* Lists the keys starting with a prefix, ascending, reading pages (100 keys) as needed:
+ *     kiln_kv_keys it;
+ *     kiln_str key;
+ *     kiln_kv_list(&it, "views:");
+ *     while (kiln_kv_next(&it, &key)) { ... }
+ *     if (it.error) return kiln_fail(kiln_kv_strerror(it.error));
+ * Keys are in temp memory, NUL-terminated. */
+typedef struct {
+    const char *prefix;
+    kiln_str page;  /* the current page, as the host encodes it */
+    size_t at;      /* offset of the next key in page */
+    kiln_str after; /* the last key returned */
+    bool done;
+    int error; /* 0, or the KILN_ERR_* that ended the listing */
+} kiln_kv_keys;
+void kiln_kv_list(kiln_kv_keys *it, const char *prefix);
+bool kiln_kv_next(kiln_kv_keys *it, kiln_str *key); /* false at the end or on an error */
+
+/* The error as text with its code, e.g. "key-value limit reached (-3)". */
+const char *kiln_kv_strerror(int code);
+
+/* ---- Outbound HTTP (ABI.md 4.13) ----------------------------------------------------------- */
+
+/* Requests to other services, allowed by the function's allowedOutboundHosts setting (PATCH
+ * .../functions/{f} {"allowedOutboundHosts": ["https://api.example.com"]}; nothing is allowed
+ * without it). One call sends the request and reads the whole response; redirects come back as
+ * they are. Calls return KILN_OK or a KILN_ERR_* code (kiln_http_strerror describes it). */
+typedef struct {
+    const char *method; /* GET, POST, ... */
+    const char *url;    /* absolute http:// or https:// */
+    const kiln_header *headers; /* may be NULL; reserved names (host, content-length, ...) fail */
+    size_t header_count;
+    kiln_str body;
+} kiln_http_request;
+
+typedef struct {
+    int status;                 /* e.g. 200; a 3xx is returned, never followed */
+    const kiln_header *headers; /* names lower-case, arrival order; temp memory */
+    size_t header_count;
+    kiln_str body; /* temp memory, NUL-terminated too */
+} kiln_http_response;
+
+int kiln_http_send(const kiln_http_request *req, kiln_http_response *res);
+int kiln_http_get(const char *url, kiln_http_response *res);
+/* POST with a body and its content-type. */
+int kiln_http_post(const char *url, const char *content_type, kiln_str body,
+                   kiln_http_response *res);
+/* The first value of a response header (case-insensitive); ptr NULL when absent. */
+kiln_str kiln_http_response_header(const kiln_http_response *res, const char *name);
+/* The error as text with its code, e.g. "denied by allowedOutboundHosts (-6)". */
+const char *kiln_http_strerror(int code);
+
 /* ---- Memory ------------------------------------------------------------------------------- */
 
 /* The module's heap: libc's malloc under wasi-libc, kiln.h's own free-list allocator when
@@ -269,6 +357,31 @@ KILN__IMPORT("fail") int32_t kiln__fail(const void *msg, int32_t len);
 KILN__IMPORT("clock_unix_ns") int64_t kiln__clock_unix_ns(void);
 KILN__IMPORT("clock_monotonic_ns") int64_t kiln__clock_monotonic_ns(void);
 KILN__IMPORT("random_fill") int32_t kiln__random_fill(void *buf, int32_t len);
+/* Imported only by modules that call them (the linker drops unused imports), so a module
+ * without key-value or outbound calls runs on hosts without those features. */
+KILN__IMPORT("kv_get")
+int32_t kiln__kv_get(const void *key, int32_t key_len, void *buf, int32_t cap);
+KILN__IMPORT("kv_set")
+int32_t kiln__kv_set(const void *key, int32_t key_len, const void *value, int32_t value_len,
+                     int64_t ttl_ms);
+KILN__IMPORT("kv_delete") int32_t kiln__kv_delete(const void *key, int32_t key_len);
+KILN__IMPORT("kv_list")
+int32_t kiln__kv_list(const void *prefix, int32_t prefix_len, const void *after,
+                      int32_t after_len, void *buf, int32_t cap);
+KILN__IMPORT("kv_increment")
+int32_t kiln__kv_increment(const void *key, int32_t key_len, int64_t delta, void *result);
+KILN__IMPORT("kv_compare_and_swap")
+int32_t kiln__kv_compare_and_swap(const void *key, int32_t key_len, const void *expected,
+                                  int32_t expected_len, const void *value, int32_t value_len);
+KILN__IMPORT("http_send")
+int32_t kiln__http_send(const void *method, int32_t method_len, const void *url, int32_t url_len,
+                        const void *headers, int32_t headers_len, const void *body,
+                        int32_t body_len);
+KILN__IMPORT("http_response_status") int32_t kiln__http_response_status(int32_t handle);
+KILN__IMPORT("http_response_headers")
+int32_t kiln__http_response_headers(int32_t handle, void *buf, int32_t cap);
+KILN__IMPORT("http_response_body")
+int32_t kiln__http_response_body(int32_t handle, void *buf, int32_t cap);
 
 static size_t kiln__strlen(const char *s) {
     size_t n = 0;
@@ -486,10 +599,20 @@ void kiln__init(void) {
 /* Reads a host value with the buffer convention (ABI.md 3) into temp memory, NUL-terminated. */
 typedef int32_t (*kiln__reader)(const void *ctx, void *buf, int32_t cap);
 
+/* Like kiln__read, and returns the host's length or error code. */
+static int32_t kiln__read_code(kiln__reader read, const void *ctx, kiln_str *value);
+
 static kiln_str kiln__read(kiln__reader read, const void *ctx) {
+    kiln_str v;
+    kiln__read_code(read, ctx, &v);
+    return v;
+}
+
+static int32_t kiln__read_code(kiln__reader read, const void *ctx, kiln_str *value) {
     char small[256];
+    *value = (kiln_str){NULL, 0};
     int32_t n = read(ctx, small, (int32_t)sizeof small);
-    if (n < 0) return (kiln_str){NULL, 0};
+    if (n < 0) return n;
     char *out;
     if ((size_t)n <= sizeof small) {
         out = (char *)kiln_temp_alloc((size_t)n + 1);
@@ -498,7 +621,7 @@ static kiln_str kiln__read(kiln__reader read, const void *ctx) {
         for (;;) {
             out = (char *)kiln_temp_alloc((size_t)n + 1);
             int32_t m = read(ctx, out, n);
-            if (m < 0) return (kiln_str){NULL, 0};
+            if (m < 0) return m;
             if (m <= n) {
                 n = m;
                 break;
@@ -507,7 +630,8 @@ static kiln_str kiln__read(kiln__reader read, const void *ctx) {
         }
     }
     out[n] = 0;
-    return (kiln_str){out, (size_t)n};
+    *value = (kiln_str){out, (size_t)n};
+    return n;
 }
 
 static int32_t kiln__read_context(const void *field, void *buf, int32_t cap) {
@@ -607,22 +731,29 @@ kiln_str kiln_request_header(const kiln_request *req, const char *name) {
     return kiln_request_header_at(req, name, 0);
 }
 
+/* Decodes the ABI's header block (name NUL value NUL ...) into temp memory; raw must be
+ * NUL-terminated as kiln__read makes it. */
+static kiln_header *kiln__parse_headers(kiln_str raw, size_t *count) {
+    size_t fields = 0;
+    for (size_t i = 0; i < raw.len; i++) fields += raw.ptr[i] == 0;
+    kiln_header *headers = (kiln_header *)kiln_temp_alloc((fields / 2 + 1) * sizeof(kiln_header));
+    *count = 0;
+    const char *p = raw.ptr, *end = raw.ptr + raw.len;
+    while (p && p < end) {
+        kiln_str name = kiln_cstr(p); /* fields are NUL-separated */
+        p += name.len + 1;
+        if (p >= end) break;
+        kiln_str value = kiln_cstr(p);
+        p += value.len + 1;
+        headers[(*count)++] = (kiln_header){name, value};
+    }
+    return headers;
+}
+
 const kiln_header *kiln_request_headers(const kiln_request *req, size_t *count) {
     (void)req;
     if (!kiln__headers) {
-        kiln_str raw = kiln__read(kiln__read_headers, NULL);
-        size_t fields = 0;
-        for (size_t i = 0; i < raw.len; i++) fields += raw.ptr[i] == 0;
-        kiln__headers = (kiln_header *)kiln_temp_alloc((fields / 2 + 1) * sizeof(kiln_header));
-        const char *p = raw.ptr, *end = raw.ptr + raw.len;
-        while (p && p < end) {
-            kiln_str name = kiln_cstr(p); /* fields are NUL-separated */
-            p += name.len + 1;
-            if (p >= end) break;
-            kiln_str value = kiln_cstr(p);
-            p += value.len + 1;
-            kiln__headers[kiln__header_count++] = (kiln_header){name, value};
-        }
+        kiln__headers = kiln__parse_headers(kiln__read(kiln__read_headers, NULL), &kiln__header_count);
     }
     *count = kiln__header_count;
     return kiln__headers;
@@ -713,6 +844,172 @@ void kiln_random_fill(void *buf, size_t len) {
         kiln__random_fill(p, (int32_t)n);
         p += n;
         len -= n;
+    }
+}
+
+/* ---- Key-value store ---- */
+
+typedef struct {
+    const char *key;
+    size_t len;
+} kiln__kv_key;
+static int32_t kiln__read_kv(const void *k, void *buf, int32_t cap) {
+    const kiln__kv_key *key = (const kiln__kv_key *)k;
+    return kiln__kv_get(key->key, (int32_t)key->len, buf, cap);
+}
+
+int kiln_kv_get(const char *key, kiln_str *value) {
+    kiln__kv_key k = {key, kiln__strlen(key)};
+    int32_t n = kiln__read_code(kiln__read_kv, &k, value);
+    return n < 0 ? n : KILN_OK;
+}
+
+int kiln_kv_exists(const char *key) {
+    int32_t n = kiln__kv_get(key, (int32_t)kiln__strlen(key), NULL, 0);
+    return n < 0 ? n : KILN_OK;
+}
+
+int kiln_kv_set_ttl(const char *key, kiln_str value, int64_t ttl_ms) {
+    return kiln__kv_set(key, (int32_t)kiln__strlen(key), value.ptr, (int32_t)value.len, ttl_ms);
+}
+int kiln_kv_set(const char *key, kiln_str value) { return kiln_kv_set_ttl(key, value, 0); }
+
+int kiln_kv_delete(const char *key) { return kiln__kv_delete(key, (int32_t)kiln__strlen(key)); }
+
+int kiln_kv_increment(const char *key, int64_t delta, int64_t *result) {
+    int64_t sum = 0;
+    int32_t r = kiln__kv_increment(key, (int32_t)kiln__strlen(key), delta, &sum);
+    if (r == KILN_OK && result) *result = sum;
+    return r;
+}
+
+int kiln_kv_compare_and_swap(const char *key, const kiln_str *expected, kiln_str value) {
+    return kiln__kv_compare_and_swap(key, (int32_t)kiln__strlen(key),
+                                     expected ? expected->ptr : NULL,
+                                     expected ? (int32_t)expected->len : -1, value.ptr,
+                                     (int32_t)value.len);
+}
+
+static int32_t kiln__read_kv_page(const void *state, void *buf, int32_t cap) {
+    const kiln_kv_keys *it = (const kiln_kv_keys *)state;
+    return kiln__kv_list(it->prefix, (int32_t)kiln__strlen(it->prefix), it->after.ptr,
+                         (int32_t)it->after.len, buf, cap);
+}
+
+void kiln_kv_list(kiln_kv_keys *it, const char *prefix) {
+    *it = (kiln_kv_keys){0};
+    it->prefix = prefix;
+    it->after = KILN_STR("");
+}
+
+bool kiln_kv_next(kiln_kv_keys *it, kiln_str *key) {
+    if (it->error || it->done) return false;
+    if (it->at + 2 > it->page.len) {
+        int32_t n = kiln__read_code(kiln__read_kv_page, it, &it->page);
+        it->at = 0;
+        if (n < 0) it->error = n;
+        if (n <= 0) { /* an error, or an empty page: the end */
+            it->done = true;
+            return false;
+        }
+    }
+    const unsigned char *p = (const unsigned char *)it->page.ptr + it->at;
+    size_t len = (size_t)p[0] | (size_t)p[1] << 8;
+    if (it->at + 2 + len > it->page.len) len = it->page.len - it->at - 2;
+    char *copy = (char *)kiln_temp_alloc(len + 1);
+    memcpy(copy, p + 2, len);
+    copy[len] = 0;
+    it->at += 2 + len;
+    it->after = (kiln_str){copy, len};
+    *key = it->after;
+    return true;
+}
+
+const char *kiln_kv_strerror(int code) {
+    switch (code) {
+    case KILN_OK: return "ok (0)";
+    case KILN_ERR_NOT_FOUND: return "no such key (-1)";
+    case KILN_ERR_INVALID: return "invalid key, value or TTL (-2)";
+    case KILN_ERR_LIMIT: return "key-value limit reached (-3)";
+    case KILN_ERR_CONFLICT: return "the value changed (-4)";
+    case KILN_ERR_UNAVAILABLE: return "key-value store unavailable (-5)";
+    default: return "key-value call failed";
+    }
+}
+
+/* ---- Outbound HTTP ---- */
+
+static int32_t kiln__read_http_headers(const void *handle, void *buf, int32_t cap) {
+    return kiln__http_response_headers(*(const int32_t *)handle, buf, cap);
+}
+static int32_t kiln__read_http_body(const void *handle, void *buf, int32_t cap) {
+    return kiln__http_response_body(*(const int32_t *)handle, buf, cap);
+}
+
+int kiln_http_send(const kiln_http_request *req, kiln_http_response *res) {
+    *res = (kiln_http_response){0};
+    kiln_buf block = {0}; /* the ABI's header block: name NUL value NUL ... */
+    for (size_t i = 0; i < req->header_count; i++) {
+        kiln_buf_put_str(&block, req->headers[i].name);
+        kiln_buf_putc(&block, 0);
+        kiln_buf_put_str(&block, req->headers[i].value);
+        kiln_buf_putc(&block, 0);
+    }
+    const char *method = req->method ? req->method : "GET";
+    int32_t handle = kiln__http_send(method, (int32_t)kiln__strlen(method), req->url,
+                                     (int32_t)kiln__strlen(req->url), block.ptr,
+                                     (int32_t)block.len, req->body.ptr, (int32_t)req->body.len);
+    kiln_buf_free(&block);
+    if (handle < 0) return handle;
+    int32_t status = kiln__http_response_status(handle);
+    if (status < 0) return status;
+    kiln_str raw;
+    kiln__read_code(kiln__read_http_headers, &handle, &raw);
+    res->status = status;
+    res->headers = kiln__parse_headers(raw, &res->header_count);
+    kiln__read_code(kiln__read_http_body, &handle, &res->body);
+    if (!res->body.ptr) res->body = KILN_STR("");
+    return KILN_OK;
+}
+
+int kiln_http_get(const char *url, kiln_http_response *res) {
+    kiln_http_request req = {"GET", url, NULL, 0, {NULL, 0}};
+    return kiln_http_send(&req, res);
+}
+
+int kiln_http_post(const char *url, const char *content_type, kiln_str body,
+                   kiln_http_response *res) {
+    kiln_header type = {KILN_STR("content-type"), kiln_cstr(content_type)};
+    kiln_http_request req = {"POST", url, &type, 1, body};
+    return kiln_http_send(&req, res);
+}
+
+kiln_str kiln_http_response_header(const kiln_http_response *res, const char *name) {
+    size_t n = kiln__strlen(name);
+    for (size_t i = 0; i < res->header_count; i++) {
+        kiln_str h = res->headers[i].name;
+        if (h.len != n) continue;
+        size_t j = 0;
+        while (j < n && h.ptr[j] == ((name[j] >= 'A' && name[j] <= 'Z') ? name[j] + 32 : name[j])) j++;
+        if (j == n) return res->headers[i].value;
+    }
+    return (kiln_str){NULL, 0};
+}
+
+const char *kiln_http_strerror(int code) {
+    switch (code) {
+    case KILN_OK: return "ok (0)";
+    case KILN_ERR_INVALID: return "malformed method or header (-2)";
+    case KILN_ERR_LIMIT: return "request over its cap (-3)";
+    case KILN_ERR_UNAVAILABLE: return "outbound HTTP unavailable (-5)";
+    case KILN_ERR_DENIED: return "denied by allowedOutboundHosts (-6)";
+    case KILN_ERR_INVALID_URL: return "invalid URL (-7)";
+    case KILN_ERR_TOO_MANY_REQUESTS: return "too many outbound requests (-8)";
+    case KILN_ERR_RESPONSE_TOO_LARGE: return "response too large (-9)";
+    case KILN_ERR_TIMEOUT: return "outbound request timed out (-10)";
+    case KILN_ERR_CONNECT_FAILED: return "cannot connect (-11)";
+    case KILN_ERR_IO: return "the exchange failed (-12)";
+    default: return "outbound request failed";
     }
 }
 

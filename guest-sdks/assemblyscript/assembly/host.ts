@@ -73,3 +73,26 @@ export function readString(source: Source, field: i32 = 0, key: ArrayBuffer | nu
   let v = readValue(source, field, key);
   return v ? String.UTF8.decode(v) : null;
 }
+
+// Key-value store (ABI.md 4.12) and outbound HTTP (4.13). AssemblyScript imports only the
+// functions a module calls, so modules without them run on hosts without those features.
+@external("kiln", "kv_get")
+export declare function kv_get(key: usize, keyLen: i32, buf: usize, cap: i32): i32;
+@external("kiln", "kv_set")
+export declare function kv_set(key: usize, keyLen: i32, value: usize, valueLen: i32, ttlMs: i64): i32;
+@external("kiln", "kv_delete")
+export declare function kv_delete(key: usize, keyLen: i32): i32;
+@external("kiln", "kv_list")
+export declare function kv_list(prefix: usize, prefixLen: i32, after: usize, afterLen: i32, buf: usize, cap: i32): i32;
+@external("kiln", "kv_increment")
+export declare function kv_increment(key: usize, keyLen: i32, delta: i64, result: usize): i32;
+@external("kiln", "kv_compare_and_swap")
+export declare function kv_compare_and_swap(key: usize, keyLen: i32, expected: usize, expectedLen: i32, value: usize, valueLen: i32): i32;
+@external("kiln", "http_send")
+export declare function http_send(method: usize, methodLen: i32, url: usize, urlLen: i32, headers: usize, headersLen: i32, body: usize, bodyLen: i32): i32;
+@external("kiln", "http_response_status")
+export declare function http_response_status(handle: i32): i32;
+@external("kiln", "http_response_headers")
+export declare function http_response_headers(handle: i32, buf: usize, cap: i32): i32;
+@external("kiln", "http_response_body")
+export declare function http_response_body(handle: i32, buf: usize, cap: i32): i32;

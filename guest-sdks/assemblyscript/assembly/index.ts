@@ -17,6 +17,8 @@ import { Source, readString, readValue } from "./host";
 import { Json, JsonValue } from "./json";
 
 export { Json, JsonValue, JsonKind, JsonObject, JSON_MAX_DEPTH } from "./json";
+export { kv, KvError } from "./kv";
+export { outbound, FetchError, FetchHeader, FetchRequest, FetchResponse } from "./outbound";
 
 // ---- Bytes and text ----------------------------------------------------------------------
 

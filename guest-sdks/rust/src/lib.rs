@@ -44,6 +44,7 @@
 mod error;
 mod http;
 pub mod json;
+pub mod kv;
 pub mod outbound;
 // Declares the whole ABI; not every function is used by the safe API yet.
 #[allow(dead_code)]

@@ -193,6 +193,35 @@ class WasiCgiExamplesTest {
                         "the function exited with code 3: fail: the order service is unreachable");
     }
 
+    /**
+     * A wasi-cgi program may import kiln's key-value functions next to WASI (ABI.md 9.2): the count
+     * lives in the service's store, so it grows although every request runs a new instance.
+     */
+    @Test
+    void counterKeepsItsCountInTheKeyValueStore() throws IOException {
+        var up = upload("counter-c", OUT.resolve("c").resolve("counter.zip"));
+        assertThat(up.statusCode()).as(text(up)).isEqualTo(201);
+        for (int i = 1; i <= 3; i++) {
+            var r = get("/fn/examples/counter-c/home");
+            assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+            assertThat(text(r)).isEqualTo("{\"page\":\"/home\",\"views\":" + i + "}");
+        }
+        var stored = kiln.get("/api/v1/services/examples/kv/views:%2Fhome");
+        assertThat(text(stored)).isEqualTo("3");
+
+        var del = kiln.send(kiln.request("/fn/examples/counter-c/home").DELETE().build());
+        assertThat(text(del)).isEqualTo("{\"page\":\"/home\",\"deleted\":true}");
+        assertThat(text(get("/fn/examples/counter-c/home")))
+                .isEqualTo("{\"page\":\"/home\",\"views\":1}");
+
+        // "views:" + a 300-byte path is over the 256-byte key limit: ERR_LIMIT (-3).
+        var tooLong = get("/fn/examples/counter-c/" + "k".repeat(299));
+        assertThat(errorCode(tooLong)).isEqualTo("guest_error");
+        assertThat(json(tooLong).path("error").path("message").asText())
+                .isEqualTo("the function exited with code 1: counter: kv_increment failed with -3");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"c", "rust"})
     void stderrLinesLandInTheLogs(String lang) {

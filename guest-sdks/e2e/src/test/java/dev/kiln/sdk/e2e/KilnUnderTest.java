@@ -22,12 +22,14 @@ final class KilnUnderTest implements AutoCloseable {
     static final String TOKEN = "sdk-e2e-token";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final KilnHost host;
+    private final KilnConfig config;
+    private KilnHost host;
     private final HttpClient client =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private KilnUnderTest(KilnHost host) {
-        this.host = host;
+    private KilnUnderTest(KilnConfig config) throws IOException {
+        this.config = config;
+        this.host = KilnHost.start(config);
     }
 
     /**
@@ -45,12 +47,20 @@ final class KilnUnderTest implements AutoCloseable {
                 }
             }
             return new KilnUnderTest(
-                    KilnHost.start(
-                            KilnConfig.builder()
-                                    .port(0)
-                                    .dataDir(dataDir)
-                                    .adminToken(TOKEN)
-                                    .build()));
+                    KilnConfig.builder().port(0).dataDir(dataDir).adminToken(TOKEN).build());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Stops the host and starts a new one on the same data directory (and a new free port), as an
+     * operator's restart would: what the host stored must still be there.
+     */
+    void restart() {
+        host.close();
+        try {
+            host = KilnHost.start(config);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

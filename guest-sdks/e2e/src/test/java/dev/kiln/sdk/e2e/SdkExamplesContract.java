@@ -6,6 +6,7 @@ import static dev.kiln.sdk.e2e.KilnUnderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ abstract class SdkExamplesContract {
     void buildAndDeploy() {
         SdkBuild.ensureBuilt(sdk());
         kiln = KilnUnderTest.start(getClass().getSimpleName());
-        for (String example : List.of("hello", "echo", "order", "sha256", "config")) {
+        for (String example : List.of("hello", "echo", "order", "sha256", "config", "counter")) {
             var r = kiln.deploy(service(), example, SdkBuild.read(module(example)));
             assertThat(r.statusCode()).as("deploy %s: %s", example, text(r)).isEqualTo(201);
         }
@@ -223,6 +224,80 @@ abstract class SdkExamplesContract {
 
         kiln.patch(service(), "config", "{\"env\": {\"GREETING\": null}}");
         assertThat(text(kiln.invoke(service(), "config", "Kiln"))).isEqualTo("Hello, Kiln!");
+    }
+
+    /**
+     * The counter example (the SDK's key-value wrapper, ABI.md 4.12) counts across invocations, and
+     * the count is still there after the host restarts on the same data directory.
+     */
+    @Test
+    void counterCountsAcrossInvocationsAndSurvivesAHostRestart() {
+        for (int i = 1; i <= 3; i++) {
+            var r = kiln.http("GET", service(), "counter", "/home", new byte[0]);
+            assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+            assertThat(header(r, "content-type")).isEqualTo("application/json");
+            assertThat(text(r)).isEqualTo("{\"page\":\"/home\",\"views\":" + i + "}");
+        }
+        assertThat(text(kiln.http("GET", service(), "counter", "/a%20b", new byte[0])))
+                .isEqualTo("{\"page\":\"/a%20b\",\"views\":1}");
+        assertThat(kvValue("views:/home")).isEqualTo("3");
+
+        kiln.restart();
+
+        assertThat(text(kiln.http("GET", service(), "counter", "/home", new byte[0])))
+                .isEqualTo("{\"page\":\"/home\",\"views\":4}");
+        var del = kiln.http("DELETE", service(), "counter", "/a%20b", new byte[0]);
+        assertThat(text(del)).isEqualTo("{\"page\":\"/a%20b\",\"deleted\":true}");
+        assertThat(text(kiln.http("DELETE", service(), "counter", "/a%20b", new byte[0])))
+                .isEqualTo("{\"page\":\"/a%20b\",\"deleted\":false}");
+        var post = kiln.http("POST", service(), "counter", "/home", new byte[0]);
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(header(post, "allow")).isEqualTo("GET, DELETE");
+    }
+
+    /**
+     * The counter's summary lists the keys through the SDK's paging (more than one page of 100,
+     * keys long enough that a page outgrows the SDK's first buffer) and reads every value.
+     */
+    @Test
+    void counterSummaryReadsEveryPageOfKeys() {
+        JsonNode before = json(kiln.http("GET", service(), "counter", "/", new byte[0]));
+        String pad = "x".repeat(180);
+        for (int i = 0; i < 150; i++) {
+            String key = "views:/list/" + i + "/" + pad;
+            var put =
+                    kiln.send(
+                            kiln.admin(kvPath(key))
+                                    .PUT(HttpRequest.BodyPublishers.ofString(String.valueOf(i)))
+                                    .build());
+            assertThat(put.statusCode()).as(text(put)).isEqualTo(204);
+        }
+        var r = kiln.http("GET", service(), "counter", "/", new byte[0]);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        JsonNode after = json(r);
+        assertThat(after.path("pages").asLong()).isEqualTo(before.path("pages").asLong() + 150);
+        // 0 + 1 + ... + 149
+        assertThat(after.path("views").asLong()).isEqualTo(before.path("views").asLong() + 11175);
+    }
+
+    /** A store call the host refuses is a guest error naming the SDK's typed error. */
+    @Test
+    void counterAnswersTheStoresErrorForAKeyOverTheLimit() {
+        // "views:" + a 300-byte path is over the 256-byte key limit: ERR_LIMIT (-3).
+        var r = kiln.http("GET", service(), "counter", "/" + "k".repeat(299), new byte[0]);
+        assertGuestError(r, "counter: key-value limit reached (-3)");
+        assertThat(text(kiln.http("GET", service(), "counter", "/after-limit", new byte[0])))
+                .isEqualTo("{\"page\":\"/after-limit\",\"views\":1}");
+    }
+
+    String kvPath(String key) {
+        return "/api/v1/services/" + service() + "/kv/" + key.replace("/", "%2F");
+    }
+
+    /** A key's value through the admin API; null when missing. */
+    String kvValue(String key) {
+        var r = kiln.send(kiln.admin(kvPath(key)).GET().build());
+        return r.statusCode() == 404 ? null : text(r);
     }
 
     void assertGuestError(HttpResponse<byte[]> r, String message) {
