@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -272,7 +271,7 @@ public final class KilnClient {
             } catch (IOException e) {
                 body = new byte[0];
             }
-            throw error(r.statusCode(), body, r.headers());
+            throw ErrorAnswers.from(r.statusCode(), body, r.headers());
         }
         String type = r.headers().firstValue("content-type").orElse("");
         if (!type.startsWith("text/event-stream")) {
@@ -465,41 +464,8 @@ public final class KilnClient {
         }
     }
 
-    /**
-     * The request body; a large one is sent in chunks reported to {@link UploadProgress} as the
-     * HTTP client takes them (so on a slow link the report follows the wire, a chunk ahead).
-     */
     private HttpRequest.BodyPublisher publisher(byte[] body) {
-        if (body == null) {
-            return HttpRequest.BodyPublishers.noBody();
-        }
-        if (uploadProgress == null || body.length <= PROGRESS_CHUNK) {
-            return HttpRequest.BodyPublishers.ofByteArray(body);
-        }
-        Iterable<byte[]> chunks =
-                () ->
-                        new java.util.Iterator<>() {
-                            private int offset;
-
-                            @Override
-                            public boolean hasNext() {
-                                return offset < body.length;
-                            }
-
-                            @Override
-                            public byte[] next() {
-                                if (!hasNext()) {
-                                    throw new java.util.NoSuchElementException();
-                                }
-                                int end = Math.min(body.length, offset + PROGRESS_CHUNK);
-                                byte[] chunk = java.util.Arrays.copyOfRange(body, offset, end);
-                                offset = end;
-                                uploadProgress.sent(end, body.length);
-                                return chunk;
-                            }
-                        };
-        return HttpRequest.BodyPublishers.fromPublisher(
-                HttpRequest.BodyPublishers.ofByteArrays(chunks), body.length);
+        return ChunkedUpload.publisher(body, uploadProgress, PROGRESS_CHUNK);
     }
 
     /** Milliseconds to wait before the next try, or -1 to give up. */
@@ -521,41 +487,7 @@ public final class KilnClient {
     }
 
     private static KilnException error(HttpResponse<byte[]> r) {
-        return error(r.statusCode(), r.body(), r.headers());
-    }
-
-    private static KilnException error(int status, byte[] body, HttpHeaders headers) {
-        long retryAfter = -1;
-        var header = headers.firstValue("retry-after");
-        if (header.isPresent()) {
-            try {
-                retryAfter = Math.max(0, Long.parseLong(header.get().trim()));
-            } catch (NumberFormatException e) {
-                retryAfter = -1;
-            }
-        }
-        try {
-            JsonNode error = JSON.readTree(body).path("error");
-            if (error.path("code").isTextual()) {
-                return new KilnException(
-                        error.path("code").asText(),
-                        error.path("message").asText(),
-                        error.path("requestId").isTextual()
-                                ? error.path("requestId").asText()
-                                : null,
-                        status,
-                        retryAfter);
-            }
-        } catch (IOException e) {
-            // not the envelope: below
-        }
-        String text = new String(body, StandardCharsets.UTF_8);
-        return new KilnException(
-                "http_" + status,
-                text.isEmpty() ? "HTTP " + status : text.substring(0, Math.min(200, text.length())),
-                headers.firstValue("x-kiln-request-id").orElse(null),
-                status,
-                retryAfter);
+        return ErrorAnswers.from(r.statusCode(), r.body(), r.headers());
     }
 
     private static String fn(String service, String function, String... rest) {
