@@ -40,6 +40,6 @@ if [ "${1:-}" = test ]; then
 fi
 
 out=target/wasm32-unknown-unknown/release/examples
-for name in hello echo order sha256 config counter; do
+for name in hello echo order sha256 config counter webhook fetch; do
   echo "built $out/$name.wasm ($(wc -c <"$out/$name.wasm") bytes)"
 done

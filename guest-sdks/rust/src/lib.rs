@@ -31,6 +31,9 @@
 //! kiln::event_handler!(handle);
 //! ```
 //!
+//! The service's key-value store is [`kv`]; requests to other services, [`outbound`]. Their
+//! errors ([`kv::KvError`], [`outbound::FetchError`]) convert into [`Error`], so `?` works.
+//!
 //! Returning `Err` (or `kiln::bail!`) ends the invocation with `guest_error` and your message;
 //! a panic is a trap (`guest_trap`) and its message goes to the function's logs.
 //!

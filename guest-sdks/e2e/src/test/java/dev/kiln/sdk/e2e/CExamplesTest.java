@@ -10,7 +10,7 @@ class CExamplesTest extends SdkExamplesContract {
     }
 
     @Override
-    Path module(String name) {
+    public Path module(String name) {
         return SdkBuild.SDKS.resolve("c/build/" + name + ".wasm");
     }
 

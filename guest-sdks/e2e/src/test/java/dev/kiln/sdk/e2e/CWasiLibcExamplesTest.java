@@ -10,12 +10,12 @@ class CWasiLibcExamplesTest extends SdkExamplesContract {
     }
 
     @Override
-    String service() {
+    public String service() {
         return "c-libc";
     }
 
     @Override
-    Path module(String name) {
+    public Path module(String name) {
         return SdkBuild.SDKS.resolve("c/build/libc/" + name + ".wasm");
     }
 

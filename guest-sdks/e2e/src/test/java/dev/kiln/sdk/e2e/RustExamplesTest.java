@@ -1,24 +1,21 @@
 package dev.kiln.sdk.e2e;
 
-import static dev.kiln.sdk.e2e.KilnUnderTest.text;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
 
 /** guest-sdks/rust's examples, built with Debian's rustc for wasm32-unknown-unknown. */
-class RustExamplesTest extends SdkExamplesContract {
+class RustExamplesTest extends SdkExamplesContract implements FetchExampleContract {
+    @Override
+    public KilnUnderTest kiln() {
+        return kiln;
+    }
+
     @Override
     String sdk() {
         return "rust";
     }
 
     @Override
-    Path module(String name) {
+    public Path module(String name) {
         return SdkBuild.SDKS.resolve(
                 "rust/target/wasm32-unknown-unknown/release/examples/" + name + ".wasm");
     }
@@ -26,48 +23,5 @@ class RustExamplesTest extends SdkExamplesContract {
     @Override
     String sdkHeader() {
         return "rust";
-    }
-
-    /**
-     * The fetch example (kiln::outbound, ABI.md 4.13) gets JSON from a server on loopback that its
-     * allowedOutboundHosts names, and answers its top-level keys; without the entry it is denied.
-     */
-    @Test
-    void fetchGetsJsonFromAnAllowedServerAndTransformsIt() throws Exception {
-        HttpServer origin =
-                HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-        origin.createContext(
-                "/doc",
-                x -> {
-                    byte[] body =
-                            "{\"name\":\"kiln\",\"stars\":5,\"tags\":[]}"
-                                    .getBytes(StandardCharsets.UTF_8);
-                    x.getResponseHeaders().add("content-type", "application/json");
-                    x.sendResponseHeaders(200, body.length);
-                    x.getResponseBody().write(body);
-                    x.close();
-                });
-        origin.start();
-        try {
-            String base = "http://127.0.0.1:" + origin.getAddress().getPort();
-            var d = kiln.deploy(service(), "fetch", SdkBuild.read(module("fetch")));
-            assertThat(d.statusCode()).as(text(d)).isEqualTo(201);
-
-            var denied = kiln.invoke(service(), "fetch", base + "/doc");
-            assertThat(denied.statusCode()).isEqualTo(500);
-            assertThat(text(denied)).contains("denied by allowedOutboundHosts (-6)");
-
-            var p = kiln.patch(service(), "fetch", "{\"allowedOutboundHosts\":[\"" + base + "\"]}");
-            assertThat(p.statusCode()).as(text(p)).isEqualTo(200);
-            var r = kiln.invoke(service(), "fetch", base + "/doc");
-            assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
-            assertThat(text(r))
-                    .isEqualTo(
-                            "{\"source\":\""
-                                    + base
-                                    + "/doc\",\"status\":200,\"keys\":[\"name\",\"stars\",\"tags\"]}");
-        } finally {
-            origin.stop(0);
-        }
     }
 }

@@ -6,6 +6,9 @@ import static dev.kiln.sdk.e2e.KilnUnderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -46,13 +51,13 @@ abstract class SdkExamplesContract {
     abstract String sdk();
 
     /** The built module of example {@code name}. */
-    abstract Path module(String name);
+    public abstract Path module(String name);
 
     /** The x-sdk header value the hello example sends. */
     abstract String sdkHeader();
 
     /** The service the examples are deployed to (one per test class). */
-    String service() {
+    public String service() {
         return sdk().replace('/', '-');
     }
 
@@ -60,7 +65,8 @@ abstract class SdkExamplesContract {
     void buildAndDeploy() {
         SdkBuild.ensureBuilt(sdk());
         kiln = KilnUnderTest.start(getClass().getSimpleName());
-        for (String example : List.of("hello", "echo", "order", "sha256", "config", "counter")) {
+        for (String example :
+                List.of("hello", "echo", "order", "sha256", "config", "counter", "webhook")) {
             var r = kiln.deploy(service(), example, SdkBuild.read(module(example)));
             assertThat(r.statusCode()).as("deploy %s: %s", example, text(r)).isEqualTo(201);
         }
@@ -288,6 +294,77 @@ abstract class SdkExamplesContract {
         assertGuestError(r, "counter: key-value limit reached (-3)");
         assertThat(text(kiln.http("GET", service(), "counter", "/after-limit", new byte[0])))
                 .isEqualTo("{\"page\":\"/after-limit\",\"views\":1}");
+    }
+
+    /**
+     * The webhook example stores the seed's order event in the key-value store and POSTs an
+     * acknowledgement to a server on loopback; without an allowedOutboundHosts entry the request is
+     * denied and the example answers the SDK's typed error, with the order already stored.
+     */
+    @Test
+    void webhookStoresTheOrderAndAcknowledgesItToAnAllowedServer() throws Exception {
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        HttpServer hook =
+                HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        hook.createContext(
+                "/hook",
+                x -> {
+                    String type = x.getRequestHeaders().getFirst("content-type");
+                    String body =
+                            new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                    received.add(x.getRequestMethod() + " " + type + " " + body);
+                    x.sendResponseHeaders(204, -1);
+                    x.close();
+                });
+        hook.start();
+        try {
+            String base = "http://127.0.0.1:" + hook.getAddress().getPort();
+            var env =
+                    kiln.patch(
+                            service(),
+                            "webhook",
+                            "{\"env\":{\"WEBHOOK_URL\":\"" + base + "/hook\"}}");
+            assertThat(env.statusCode()).as(text(env)).isEqualTo(200);
+
+            assertGuestError(
+                    kiln.invoke(service(), "webhook", ORDER),
+                    "webhook: denied by allowedOutboundHosts (-6)");
+            assertThat(received).isEmpty();
+            assertThat(kvValue("order:A-1001")).isEqualTo(ORDER);
+            assertThat(kvValue("ack:A-1001")).isNull();
+
+            var allow =
+                    kiln.patch(
+                            service(), "webhook", "{\"allowedOutboundHosts\":[\"" + base + "\"]}");
+            assertThat(allow.statusCode()).as(text(allow)).isEqualTo(200);
+            var r = kiln.invoke(service(), "webhook", ORDER);
+            assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+            assertThat(text(r))
+                    .isEqualTo(
+                            "{\"orderId\":\"A-1001\",\"stored\":\"order:A-1001\","
+                                    + "\"acknowledged\":204,\"duplicate\":false}");
+            // The guest waited for the webhook's answer, so the POST has arrived.
+            assertThat(received.poll())
+                    .isEqualTo(
+                            "POST application/json"
+                                    + " {\"orderId\":\"A-1001\",\"status\":\"received\"}");
+            var ack = kiln.send(kiln.admin(kvPath("ack:A-1001")).GET().build());
+            assertThat(text(ack)).isEqualTo("204");
+            assertThat(header(ack, "X-Kiln-Kv-Expires-At")).as("the ack's TTL").isNotNull();
+            var stored = kiln.send(kiln.admin(kvPath("order:A-1001")).GET().build());
+            assertThat(header(stored, "X-Kiln-Kv-Expires-At")).isNull();
+
+            // Redelivered, even changed: the first event stays, nothing is posted again.
+            var again = kiln.invoke(service(), "webhook", ORDER.replace("\"Ada\"", "\"Grace\""));
+            assertThat(text(again))
+                    .isEqualTo(
+                            "{\"orderId\":\"A-1001\",\"stored\":\"order:A-1001\","
+                                    + "\"acknowledged\":204,\"duplicate\":true}");
+            assertThat(received).isEmpty();
+            assertThat(kvValue("order:A-1001")).isEqualTo(ORDER);
+        } finally {
+            hook.stop(0);
+        }
     }
 
     String kvPath(String key) {
