@@ -99,7 +99,12 @@ final class BodyRead implements ChannelListener<StreamSourceChannel> {
                 }
                 lastProgressNanos = System.nanoTime();
                 if ((long) size + n > maxBytes) {
-                    fail(inHandler, Bodies.tooLarge(maxBytes));
+                    // The framing is intact, so the connection can stay: Undertow drains the rest
+                    // after the answer (at most the exchange's entity limit, Bodies.ENTITY_SLACK
+                    // over the cap). Closing with the body's tail unread would reset the
+                    // connection,
+                    // and a client still sending would lose the 413 to a broken pipe.
+                    fail(inHandler, Bodies.tooLarge(maxBytes), true);
                     return false;
                 }
                 if (!ensureCapacity(size + n)) {
@@ -158,12 +163,21 @@ final class BodyRead implements ChannelListener<StreamSourceChannel> {
     }
 
     private void fail(boolean inHandler, KilnException error) {
+        fail(inHandler, error, false);
+    }
+
+    /**
+     * @param drainable whether the rest of the body can be read past and the connection kept;
+     *     otherwise (a stall, broken framing, no room) the connection closes after the answer
+     */
+    private void fail(boolean inHandler, KilnException error, boolean drainable) {
         done = true;
         stopWaiting();
         buffer = null;
         reserved.releaseAll();
-        // The rest of the body is not read: the connection cannot carry another request.
-        exchange.setPersistent(false);
+        if (!drainable) {
+            exchange.setPersistent(false);
+        }
         run(
                 inHandler,
                 () ->

@@ -71,6 +71,7 @@ final class ChunkedBodyDecoder extends AbstractStreamSourceConduit<StreamSourceC
     private final HttpServerConnection connection;
     private State state = State.SIZE;
     private long chunkRemaining;
+    private long bodyBytes;
     private int digits;
     private int lineBytes;
     private int trailerBytes;
@@ -175,6 +176,13 @@ final class ChunkedBodyDecoder extends AbstractStreamSourceConduit<StreamSourceC
                 in.limit(limit);
                 written += n;
                 chunkRemaining -= n;
+                bodyBytes += n;
+                long entityLimit = exchange.getMaxEntitySize();
+                if (entityLimit > 0 && bodyBytes > entityLimit) {
+                    // Only a drain after a 413 gets here (the body read stops at its cap): past
+                    // this bound the rest is not worth reading, and the connection closes.
+                    throw new MalformedChunkException("the request body exceeds the entity limit");
+                }
                 if (chunkRemaining == 0) {
                     state = State.DATA_CR;
                 }
