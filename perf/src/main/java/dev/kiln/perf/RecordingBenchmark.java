@@ -119,6 +119,12 @@ public class RecordingBenchmark {
                 null, null, null, null, null, null, null, null, null, null, null, null, null, mode);
     }
 
+    /** Waits until both writer threads have written what was queued so far. */
+    void settle() {
+        records.flush();
+        recordings.flush();
+    }
+
     /** Recordings written so far (after a flush): what {@code all} made the writer do. */
     long recordingsWritten() {
         recordings.flush();

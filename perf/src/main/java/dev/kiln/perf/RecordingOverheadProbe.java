@@ -1,5 +1,7 @@
 package dev.kiln.perf;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -11,11 +13,23 @@ import java.util.List;
  * Prints each mode's median time per invocation over the rounds and the median of the per-round
  * ratios all / none (goal ≤ 1.10).
  *
+ * <p>It also prints the process's CPU time per invocation, each round's including the time its
+ * writer threads took to write what the round queued ({@code settle}): unlike elapsed time, CPU
+ * time is not stretched by other processes on the machine, so this ratio holds on a loaded one.
+ * What {@code all} costs is mostly the recording writer's, off the request path but on the same
+ * cores.
+ *
  * <p>{@code java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.RecordingOverheadProbe [rounds]
  * [invocations per round] [payload bytes]}
  */
 public final class RecordingOverheadProbe {
+    private static final OperatingSystemMXBean OS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
     private RecordingOverheadProbe() {}
+
+    /** One round's elapsed and CPU µs per invocation. */
+    private record Round(double elapsedUs, double cpuUs) {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
@@ -32,9 +46,12 @@ public final class RecordingOverheadProbe {
             List<Double> noneUs = new ArrayList<>();
             List<Double> allUs = new ArrayList<>();
             List<Double> ratios = new ArrayList<>();
+            List<Double> noneCpu = new ArrayList<>();
+            List<Double> allCpu = new ArrayList<>();
+            List<Double> cpuRatios = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                double a;
-                double n;
+                Round a;
+                Round n;
                 if (r % 2 == 0) {
                     n = round(none, perRound);
                     a = round(all, perRound);
@@ -42,9 +59,12 @@ public final class RecordingOverheadProbe {
                     a = round(all, perRound);
                     n = round(none, perRound);
                 }
-                noneUs.add(n);
-                allUs.add(a);
-                ratios.add(a / n);
+                noneUs.add(n.elapsedUs());
+                allUs.add(a.elapsedUs());
+                ratios.add(a.elapsedUs() / n.elapsedUs());
+                noneCpu.add(n.cpuUs());
+                allCpu.add(a.cpuUs());
+                cpuRatios.add(a.cpuUs() / n.cpuUs());
             }
             System.out.printf(
                     "payload %d B, %d rounds of %d invocations each: median none %.2f µs,"
@@ -59,6 +79,14 @@ public final class RecordingOverheadProbe {
                     quantile(ratios, 0.25),
                     quantile(ratios, 0.75),
                     all.recordingsWritten());
+            System.out.printf(
+                    "process CPU per invocation, writers included: median none %.2f µs, all %.2f"
+                            + " µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f)%n",
+                    median(noneCpu),
+                    median(allCpu),
+                    median(cpuRatios),
+                    quantile(cpuRatios, 0.25),
+                    quantile(cpuRatios, 0.75));
         } finally {
             none.tearDown();
             all.tearDown();
@@ -73,13 +101,17 @@ public final class RecordingOverheadProbe {
         return b;
     }
 
-    /** Mean µs per invocation over {@code n} invocations. */
-    private static double round(RecordingBenchmark b, int n) {
+    /** {@code n} invocations: elapsed µs per invocation, and CPU µs until the writers settle. */
+    private static Round round(RecordingBenchmark b, int n) {
+        long cpuStart = OS.getProcessCpuTime();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             b.echo();
         }
-        return (System.nanoTime() - start) / 1000.0 / n;
+        long elapsed = System.nanoTime() - start;
+        b.settle();
+        long cpu = OS.getProcessCpuTime() - cpuStart;
+        return new Round(elapsed / 1000.0 / n, cpu / 1000.0 / n);
     }
 
     private static double median(List<Double> xs) {

@@ -1,11 +1,7 @@
 package dev.kiln.host.replay;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.abi.OutboundLimits;
@@ -21,8 +17,6 @@ import java.util.List;
  */
 public final class RecordingJson {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final Base64.Encoder B64 = Base64.getEncoder();
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
     /** What happens to secret values on the way out. */
@@ -42,177 +36,7 @@ public final class RecordingJson {
 
     /** The JSON text of {@code r}, secrets handled as {@code secrets} says. */
     public static byte[] write(Recording r, Secrets secrets, SecretSeal seal, byte[] module) {
-        ObjectNode root = NODES.objectNode();
-        root.put("kilnRecording", Recording.FORMAT);
-        root.put("requestId", r.requestId());
-        root.put("service", r.service());
-        root.put("function", r.function());
-        root.put("version", r.version());
-        root.put("sha256", r.sha256());
-        root.put("abi", r.abi());
-        root.put("handler", r.handler());
-        root.put("memoryMiB", r.memoryMiB());
-        root.put("timeoutMs", r.timeoutMs());
-        root.put("fuelBudget", r.fuelBudget());
-        root.put("trigger", r.trigger());
-        root.put("startedAt", r.startedAtMillis());
-        root.put("deadlineEpochMillis", r.deadlineEpochMillis());
-        if (r.http() != null) {
-            ObjectNode h = root.putObject("http");
-            h.put("method", r.http().method());
-            h.put("path", r.http().path());
-            h.put("query", r.http().query());
-            h.put("protocol", r.http().protocol());
-            h.put("remoteAddress", r.http().remoteAddress());
-            h.set("headers", headers(r.http().headers()));
-        }
-        root.put("payload", B64.encodeToString(r.payload()));
-        ArrayNode env = root.putArray("environment");
-        for (JournalEntry.Config c : r.environment()) {
-            env.add(config(c, secrets, seal));
-        }
-        ArrayNode journal = root.putArray("journal");
-        for (JournalEntry e : r.journal()) {
-            journal.add(entry(e, secrets, seal));
-        }
-        ObjectNode res = root.putObject("result");
-        res.put("outcome", r.result().outcome());
-        res.put("status", r.result().status());
-        res.set("headers", headers(r.result().headers()));
-        res.put("body", B64.encodeToString(r.result().body()));
-        res.put("fuel", r.result().fuel());
-        res.put("message", r.result().message());
-        ObjectNode out = root.putObject("outboundLimits");
-        out.put("maxRequestsPerInvocation", r.outboundLimits().maxRequestsPerInvocation());
-        out.put("maxRequestBodyBytes", r.outboundLimits().maxRequestBodyBytes());
-        out.put(
-                "maxResponseBytesPerInvocation",
-                r.outboundLimits().maxResponseBytesPerInvocation());
-        out.put("callTimeoutMs", r.outboundLimits().callTimeoutMillis());
-        if (module != null) {
-            ObjectNode m = root.putObject("module");
-            m.put("sha256", r.sha256());
-            m.put("bytes", B64.encodeToString(module));
-        }
-        try {
-            return JSON.writeValueAsBytes(root);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a recording could not be written as JSON", e);
-        }
-    }
-
-    private static ArrayNode headers(List<Header> headers) {
-        ArrayNode a = NODES.arrayNode();
-        for (Header h : headers) {
-            a.addArray().add(h.name()).add(h.value());
-        }
-        return a;
-    }
-
-    private static ObjectNode config(JournalEntry.Config c, Secrets secrets, SecretSeal seal) {
-        ObjectNode o = NODES.objectNode();
-        o.put("kind", "config");
-        o.put("key", c.key());
-        o.put("secret", c.secret());
-        if (!c.secret() || c.value() == null) {
-            o.put("value", c.value());
-            if (c.secret()) {
-                o.put("redacted", true);
-            }
-            return o;
-        }
-        switch (secrets) {
-            case CLEAR -> o.put("value", c.value());
-            case REDACTED -> o.putNull("value").put("redacted", true);
-            case SEALED -> {
-                var sealed = seal.seal(c.value());
-                if (sealed.isPresent()) {
-                    o.put("sealed", sealed.get());
-                } else {
-                    o.putNull("value").put("redacted", true);
-                }
-            }
-        }
-        return o;
-    }
-
-    private static ObjectNode entry(JournalEntry e, Secrets secrets, SecretSeal seal) {
-        return switch (e) {
-            case JournalEntry.Clock c -> {
-                ObjectNode o = NODES.objectNode().put("kind", "clock");
-                yield o.put("call", c.call()).put("value", c.value());
-            }
-            case JournalEntry.Random r ->
-                    NODES.objectNode()
-                            .put("kind", "random")
-                            .put("bytes", B64.encodeToString(r.bytes()));
-            case JournalEntry.Config c -> config(c, secrets, seal);
-            case JournalEntry.Kv k -> {
-                ObjectNode o = NODES.objectNode().put("kind", "kv").put("call", k.call());
-                ArrayNode args = o.putArray("args");
-                for (byte[] a : k.args()) {
-                    if (a == null) {
-                        args.addNull();
-                    } else {
-                        args.add(B64.encodeToString(a));
-                    }
-                }
-                o.put("number", k.number());
-                o.put("error", k.error());
-                o.put(
-                        "result",
-                        k.resultBytes() == null ? null : B64.encodeToString(k.resultBytes()));
-                yield o.put("resultNumber", k.resultNumber());
-            }
-            case JournalEntry.Http h -> http(h, secrets, seal);
-            case JournalEntry.Wasi w -> {
-                ObjectNode o = NODES.objectNode().put("kind", "wasi").put("call", w.call());
-                ArrayNode args = o.putArray("args");
-                for (long a : w.args()) {
-                    args.add(a);
-                }
-                o.put("errno", w.errno());
-                yield o.put("written", B64.encodeToString(w.written()));
-            }
-        };
-    }
-
-    /**
-     * An {@code http_send} entry. The readable request of a function with secrets is handled like a
-     * secret's value: sealed (as one JSON text) at rest, in clear for an administrator, left out
-     * otherwise; the digests that a replay compares are always there.
-     */
-    private static ObjectNode http(JournalEntry.Http h, Secrets secrets, SecretSeal seal) {
-        ObjectNode o = NODES.objectNode().put("kind", "http").put("method", h.method());
-        o.put("requestSha256", h.requestSha256());
-        o.put("bodyBytes", h.bodyBytes());
-        o.put("bodySha256", h.bodySha256());
-        o.put("secret", h.secret());
-        if (h.url() == null) {
-            o.put("redacted", true);
-        } else if (!h.secret() || secrets == Secrets.CLEAR) {
-            request(o, h);
-        } else if (secrets == Secrets.REDACTED) {
-            o.put("redacted", true);
-        } else {
-            var sealed = seal.seal(request(NODES.objectNode(), h).toString());
-            if (sealed.isPresent()) {
-                o.put("sealed", sealed.get());
-            } else {
-                o.put("redacted", true);
-            }
-        }
-        o.put("error", h.error());
-        o.put("message", h.message());
-        o.put("status", h.status());
-        o.set("responseHeaders", headers(h.responseHeaders()));
-        return o.put("responseBody", B64.encodeToString(h.responseBody()));
-    }
-
-    private static ObjectNode request(ObjectNode o, JournalEntry.Http h) {
-        o.put("url", h.url());
-        o.set("headers", headers(h.headers()));
-        return o.put("body", h.body() == null ? null : B64.encodeToString(h.body()));
+        return RecordingWriter.write(r, secrets, seal, module);
     }
 
     private static JournalEntry.Http readHttp(JsonNode n, SecretSeal seal) {
