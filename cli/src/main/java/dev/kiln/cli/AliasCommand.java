@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -62,15 +61,7 @@ final class AliasCommand implements Callable<Integer> {
             name = "set",
             mixinStandardHelpOptions = true,
             description = "Point an alias at a version (creates or updates it).")
-    static final class Set implements Callable<Integer> {
-        private final CliContext context;
-
-        @Parameters(
-                index = "0",
-                paramLabel = "<service/function>",
-                converter = FunctionRefConverter.class)
-        FunctionRef function;
-
+    static final class Set extends FunctionCommand {
         @Parameters(index = "1", paramLabel = "<alias>")
         String alias;
 
@@ -84,11 +75,8 @@ final class AliasCommand implements Callable<Integer> {
                         "A second version and the share of invocations it gets (0-1), e.g. 4=0.1.")
         Map<Integer, Double> additional = Map.of();
 
-        @Mixin ConnectionOptions connection;
-        @Spec CommandSpec spec;
-
         Set(CliContext context) {
-            this.context = context;
+            super(context);
         }
 
         @Override
@@ -97,74 +85,49 @@ final class AliasCommand implements Callable<Integer> {
                 throw new CliFailure(
                         "invalid_arguments", "an alias has at most one additional version", 2);
             }
-            var client = context.client(connection, spec.commandLine().getErr());
+            var client = client();
             int other = additional.isEmpty() ? 0 : additional.keySet().iterator().next();
             double weight = additional.isEmpty() ? 0 : additional.get(other);
             JsonNode a =
                     client.putAlias(
                             function.service(), function.function(), alias, version, other, weight);
-            print(spec.commandLine().getOut(), a, connection.json);
+            print(out(), a, json());
             return 0;
         }
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Show an alias.")
-    static final class Get implements Callable<Integer> {
-        private final CliContext context;
-
-        @Parameters(
-                index = "0",
-                paramLabel = "<service/function>",
-                converter = FunctionRefConverter.class)
-        FunctionRef function;
-
+    static final class Get extends FunctionCommand {
         @Parameters(index = "1", paramLabel = "<alias>")
         String alias;
 
-        @Mixin ConnectionOptions connection;
-        @Spec CommandSpec spec;
-
         Get(CliContext context) {
-            this.context = context;
+            super(context);
         }
 
         @Override
         public Integer call() {
-            var client = context.client(connection, spec.commandLine().getErr());
-            print(
-                    spec.commandLine().getOut(),
-                    client.getAlias(function.service(), function.function(), alias),
-                    connection.json);
+            var client = client();
+            print(out(), client.getAlias(function.service(), function.function(), alias), json());
             return 0;
         }
     }
 
     @Command(name = "rm", mixinStandardHelpOptions = true, description = "Delete an alias.")
-    static final class Rm implements Callable<Integer> {
-        private final CliContext context;
-
-        @Parameters(
-                index = "0",
-                paramLabel = "<service/function>",
-                converter = FunctionRefConverter.class)
-        FunctionRef function;
-
+    static final class Rm extends FunctionCommand {
         @Parameters(index = "1", paramLabel = "<alias>")
         String alias;
 
-        @Mixin ConnectionOptions connection;
-        @Spec CommandSpec spec;
-
         Rm(CliContext context) {
-            this.context = context;
+            super(context);
         }
 
         @Override
         public Integer call() {
-            var client = context.client(connection, spec.commandLine().getErr());
+            var client = client();
             client.deleteAlias(function.service(), function.function(), alias);
-            var out = spec.commandLine().getOut();
-            if (connection.json) {
+            var out = out();
+            if (json()) {
                 Output.json(out, Output.JSON.createObjectNode().put("deleted", alias));
             } else {
                 out.println("Deleted alias " + alias + " of " + function + ".");
@@ -179,28 +142,17 @@ final class AliasCommand implements Callable<Integer> {
             aliases = "ls",
             mixinStandardHelpOptions = true,
             description = "List a function's aliases.")
-    static final class ListAliases implements Callable<Integer> {
-        private final CliContext context;
-
-        @Parameters(
-                index = "0",
-                paramLabel = "<service/function>",
-                converter = FunctionRefConverter.class)
-        FunctionRef function;
-
-        @Mixin ConnectionOptions connection;
-        @Spec CommandSpec spec;
-
+    static final class ListAliases extends FunctionCommand {
         ListAliases(CliContext context) {
-            this.context = context;
+            super(context);
         }
 
         @Override
         public Integer call() {
-            var client = context.client(connection, spec.commandLine().getErr());
+            var client = client();
             JsonNode aliases = client.listAliases(function.service(), function.function());
-            var out = spec.commandLine().getOut();
-            if (connection.json) {
+            var out = out();
+            if (json()) {
                 Output.json(out, aliases);
                 return 0;
             }

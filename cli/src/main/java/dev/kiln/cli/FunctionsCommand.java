@@ -6,12 +6,8 @@ import dev.kiln.client.KilnClient;
 import dev.kiln.client.KilnException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln functions [service]}: the functions the key reaches. */
 @Command(
@@ -19,23 +15,18 @@ import picocli.CommandLine.Spec;
         aliases = "ls",
         mixinStandardHelpOptions = true,
         description = "List functions: of one service, or of every service the key reaches.")
-final class FunctionsCommand implements Callable<Integer> {
-    private final CliContext context;
-
+final class FunctionsCommand extends ApiCommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "<service>")
     String service;
 
-    @Mixin ConnectionOptions connection;
-    @Spec CommandSpec spec;
-
     FunctionsCommand(CliContext context) {
-        this.context = context;
+        super(context);
     }
 
     @Override
     public Integer call() {
-        var out = spec.commandLine().getOut();
-        KilnClient client = context.client(connection, spec.commandLine().getErr());
+        var out = out();
+        KilnClient client = client();
         List<String> services = new ArrayList<>();
         if (service != null) {
             services.add(service);
@@ -53,7 +44,7 @@ final class FunctionsCommand implements Callable<Integer> {
                 }
             }
         }
-        if (connection.json) {
+        if (json()) {
             Output.json(out, all);
             return 0;
         }

@@ -3,40 +3,24 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln versions s/f}: a function's versions and the aliases on each. */
 @Command(
         name = "versions",
         mixinStandardHelpOptions = true,
         description = "List a function's versions, newest last, with the aliases pointing at each.")
-final class VersionsCommand implements Callable<Integer> {
-    private final CliContext context;
-
-    @Parameters(
-            index = "0",
-            paramLabel = "<service/function>",
-            converter = FunctionRefConverter.class)
-    FunctionRef function;
-
-    @Mixin ConnectionOptions connection;
-    @Spec CommandSpec spec;
-
+final class VersionsCommand extends FunctionCommand {
     VersionsCommand(CliContext context) {
-        this.context = context;
+        super(context);
     }
 
     @Override
     public Integer call() {
-        var out = spec.commandLine().getOut();
-        var client = context.client(connection, spec.commandLine().getErr());
+        var out = out();
+        var client = client();
         JsonNode versions = client.listVersions(function.service(), function.function());
-        if (connection.json) {
+        if (json()) {
             Output.json(out, versions);
             return 0;
         }
