@@ -77,9 +77,9 @@ class JsFunctionsTest {
                 .containsExactly("hello from hello (" + id + ")");
 
         var http = kiln.http("GET", SERVICE, "hello", "/greet?name=Kiln", new byte[0]);
-        assertThat(text(http)).isEqualTo("Hello, Kiln!");
-        // Strings answer as UTF-8 bytes; the guest set no content type.
-        assertThat(header(http, "content-type")).isEqualTo("application/octet-stream");
+        assertThat(text(http)).isEqualTo("Hello, Kiln! (GET /greet)\n");
+        assertThat(header(http, "content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(header(http, "x-sdk")).isEqualTo("js");
 
         // Every later call runs on a reset instance from the snapshot taken after kiln_init.
         for (int i = 0; i < 3; i++) {
@@ -104,7 +104,8 @@ class JsFunctionsTest {
                         "order A-1001 accepted: 3 units, 1250 cents");
         assertThat(record.path("logs").get(1).path("level").asText()).isEqualTo("debug");
 
-        assertGuestError(kiln.invoke(SERVICE, "order", "{\"items\": []}"), "Error: missing orderId");
+        assertGuestError(
+                kiln.invoke(SERVICE, "order", "{\"items\": []}"), "Error: missing orderId");
         assertGuestError(
                 kiln.invoke(
                         SERVICE,
@@ -124,7 +125,8 @@ class JsFunctionsTest {
                   {"first": "Grace", "last": "Hopper", "email": "Grace@Navy.MIL"},
                   {"first": "Ada", "last": "Lovelace", "email": "ADA@Example.org", "active": true},
                   {"first": "Bob", "active": false}
-                ]}"""
+                ]}\
+                """
                         .getBytes(StandardCharsets.UTF_8);
         var r = kiln.http("POST", SERVICE, "transform", "", doc);
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
@@ -136,7 +138,9 @@ class JsFunctionsTest {
                                 + "\"ada@example.org\"},{\"name\":\"Grace Hopper\",\"email\":"
                                 + "\"grace@navy.mil\"}]}");
 
-        var bad = kiln.http("POST", SERVICE, "transform", "", "nope".getBytes(StandardCharsets.UTF_8));
+        var bad =
+                kiln.http(
+                        "POST", SERVICE, "transform", "", "nope".getBytes(StandardCharsets.UTF_8));
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(text(bad)).startsWith("not JSON: ");
     }
@@ -186,6 +190,8 @@ class JsFunctionsTest {
         assertThat(t.statusCode()).as(text(t)).isEqualTo(504);
         assertThat(json(t).path("error").path("code").asText()).isEqualTo("timeout");
 
+        // A deadline the next (new) instance can meet on a loaded machine.
+        kiln.patch(SERVICE, "loop", "{\"timeoutMs\": 10000}");
         assertThat(text(kiln.invoke(SERVICE, "loop", "ok"))).isEqualTo("still serving");
     }
 
@@ -204,8 +210,7 @@ class JsFunctionsTest {
         assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
         // QuickJS sees malloc fail and throws "out of memory" (guest_error); a trap after the
         // refused grow would be memory_limit. Either way the cap held.
-        assertThat(json(r).path("error").path("code").asText())
-                .isIn("guest_error", "memory_limit");
+        assertThat(json(r).path("error").path("code").asText()).isIn("guest_error", "memory_limit");
         assertThat(text(kiln.invoke(SERVICE, "memory", "ok"))).isEqualTo("still serving");
     }
 
@@ -241,9 +246,7 @@ class JsFunctionsTest {
                 kiln.send(
                         kiln.request("/fn/" + SERVICE + "/shapes/a/b?q=x%20y")
                                 .header("X-Test", "t1")
-                                .POST(
-                                        java.net.http.HttpRequest.BodyPublishers.ofString(
-                                                "body!"))
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("body!"))
                                 .build());
         assertThat(http.statusCode()).as(text(http)).isEqualTo(201);
         assertThat(text(http)).isEqualTo("POST /a/b x y t1 body!");
