@@ -1,5 +1,5 @@
 // The JavaScript runtime's conformance function (guest-sdks/js, docs/adr/0049), shared by the
-// cases under js/ so the host compiles the ~650 KB QuickJS module once. Rebuild after changing it:
+// cases under js/ so the host compiles the ~500 KB QuickJS module once. Rebuild after changing it:
 //   guest-sdks/js/runtime/build.sh conformance/cases/_shared/js-runtime.js conformance/cases/_shared/js-runtime.wasm
 let calls = 0;
 export async function handler(event, context) {

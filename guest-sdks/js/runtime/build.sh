@@ -20,7 +20,10 @@ QJSC_VERSION=0.3.0
 QJSC_INTEGRITY='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 QJS_DIR=package/deps/quickjs_2021_03_27
 QJS_VERSION=2021-03-27
-CFLAGS=(--target=wasm32-wasi --sysroot=/usr -O2)
+# -Os, not -O2: at -O2 QuickJS's interpreter loop (JS_CallInternal) is a 40 KB Wasm function that
+# Chicory cannot compile to one JVM method (64 KB bytecode cap) and runs interpreted, ~10x slower
+# per call; at -Os it compiles, and the module is 25 % smaller (docs/adr/0049).
+CFLAGS=(--target=wasm32-wasi --sysroot=/usr -Os)
 
 apt_install() {
   local sudo=""
