@@ -14,8 +14,10 @@ import picocli.CommandLine.Spec;
         name = "deploy",
         mixinStandardHelpOptions = true,
         description = {
-            "Deploy a function: a .wasm module, a zip with kiln.json, or a project directory made",
-            "by 'kiln new' (built with its build.sh first; its kiln.json gives the settings).",
+            "Deploy a function: a .wasm module, a zip with kiln.json, a project directory made",
+            "by 'kiln new' (built with its build.sh first; its kiln.json gives the settings), or",
+            "a JavaScript file (export function handler(event, context)), built with Kiln's",
+            "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once).",
             "Creates the function, or a new version of it (none when code and settings are"
                     + " unchanged)."
         })
@@ -31,7 +33,7 @@ final class DeployCommand implements Callable<Integer> {
     @Parameters(
             index = "1",
             paramLabel = "<file|dir>",
-            description = "Module, zip or project directory.")
+            description = "Module, zip, project directory or .js file.")
     Path path;
 
     @Mixin SettingsOptions settings;
@@ -46,7 +48,8 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var err = spec.commandLine().getErr();
         KilnClient client = context.client(connection, err);
-        Deploying.Result r = Deploying.deploy(client, function, path, settings, err);
+        Deploying.Result r =
+                Deploying.deploy(client, function, path, settings, JsBuild.from(context), err);
         if (connection.json) {
             Output.json(spec.commandLine().getOut(), r.function());
         } else {

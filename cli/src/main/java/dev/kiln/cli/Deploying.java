@@ -21,10 +21,15 @@ final class Deploying {
 
     /**
      * Deploys {@code path}: a module or zip file as it is, or a project directory built with its
-     * build.sh first.
+     * build.sh first, or a JavaScript file built with Kiln's JavaScript runtime ({@link JsBuild}).
      */
     static Result deploy(
-            KilnClient client, FunctionRef fn, Path path, SettingsOptions flags, PrintWriter err)
+            KilnClient client,
+            FunctionRef fn,
+            Path path,
+            SettingsOptions flags,
+            JsBuild js,
+            PrintWriter err)
             throws IOException, InterruptedException {
         byte[] code;
         Map<String, Object> settings;
@@ -33,6 +38,9 @@ final class Deploying {
             project.build(err);
             code = project.moduleBytes();
             settings = flags.over(project.settings());
+        } else if (JsBuild.isJavaScript(path)) {
+            code = js.build(path, err);
+            settings = flags.over(Map.of());
         } else if (Files.isRegularFile(path)) {
             code = Files.readAllBytes(path);
             settings = flags.over(Map.of());

@@ -1,14 +1,12 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -67,25 +65,7 @@ record Project(Path dir, Path module, Map<String, Object> settings) {
         err.println("building " + dir + " (./" + BUILD + ")...");
         err.flush();
         long started = System.nanoTime();
-        Process p =
-                new ProcessBuilder("bash", BUILD)
-                        .directory(dir.toFile())
-                        .redirectErrorStream(true)
-                        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                        .start();
-        try (var lines =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = lines.readLine()) != null; ) {
-                err.println("  | " + line);
-                err.flush();
-            }
-        } finally {
-            if (p.isAlive()) {
-                p.destroy();
-            }
-        }
-        int exit = p.waitFor();
+        int exit = BuildProcess.run(List.of("bash", BUILD), dir, Map.of(), err);
         if (exit != 0) {
             throw new CliFailure(
                     "build_failed",

@@ -19,7 +19,10 @@ import picocli.CommandLine.Spec;
             "The project holds a copy of the SDK and a build.sh that installs its toolchain."
         })
 final class NewCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<lang>", description = "rust, c or assemblyscript (as).")
+    @Parameters(
+            index = "0",
+            paramLabel = "<lang>",
+            description = "rust, c, assemblyscript (as) or js (javascript).")
     String language;
 
     @Parameters(

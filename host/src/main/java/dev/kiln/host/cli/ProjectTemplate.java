@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 final class ProjectTemplate {
     /** Languages with a template, in the order {@code kiln new --help} lists them. */
-    static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript");
+    static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript", "js");
 
     /** Project names: the server's rule for function names ({@link FunctionName#NAME}). */
     static final Pattern NAME = FunctionName.NAME;
@@ -54,7 +54,12 @@ final class ProjectTemplate {
      * @throws IllegalArgumentException for a language without a template
      */
     static ProjectTemplate load(String language) {
-        String lang = "as".equals(language) ? "assemblyscript" : language;
+        String lang =
+                switch (language) {
+                    case "as" -> "assemblyscript";
+                    case "javascript" -> "js";
+                    default -> language;
+                };
         if (!LANGUAGES.contains(lang)) {
             throw new IllegalArgumentException(
                     "no template for language '"

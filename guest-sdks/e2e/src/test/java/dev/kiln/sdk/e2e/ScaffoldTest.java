@@ -50,7 +50,7 @@ class ScaffoldTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"rust", "c", "assemblyscript"})
+    @ValueSource(strings = {"rust", "c", "assemblyscript", "js"})
     void newProjectBuildsDeploysAndAnswers(String language) {
         String name = "my-" + (language.equals("assemblyscript") ? "as" : language) + "-fn";
         Path project = projects.resolve(name);
@@ -94,6 +94,7 @@ class ScaffoldTest {
         assertThat(unmapped("rust", "src", ".rs")).isEmpty();
         assertThat(unmapped("assemblyscript", "assembly", ".ts")).isEmpty();
         assertThat(unmapped("c", ".", ".h")).isEmpty();
+        assertThat(unmapped("js", "runtime", "")).isEmpty();
     }
 
     private static List<String> unmapped(String sdk, String folder, String suffix)

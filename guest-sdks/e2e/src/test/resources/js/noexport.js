@@ -1,0 +1,2 @@
+// Test fixture: no handler export.
+export const greeting = "hi";
