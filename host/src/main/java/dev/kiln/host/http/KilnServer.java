@@ -160,6 +160,7 @@ public final class KilnServer implements AutoCloseable {
                         config.triggerRatePerIp(),
                         metrics);
         var health = new Health(space);
+        var console = new ConsoleFiles();
         var intake =
                 new Bodies.Intake(
                         new RequestBytesBudget(limits.maxBufferedRequestBytes()),
@@ -183,6 +184,9 @@ public final class KilnServer implements AutoCloseable {
                                 ApiDescription.serve(exchange);
                             } else if (path.startsWith("/api/") || path.equals("/metrics")) {
                                 api.handleRequest(exchange);
+                            } else if (ConsoleFiles.handles(path)) {
+                                // Static files, no key: the console reads data from /api/v1.
+                                console.handleRequest(exchange);
                             } else {
                                 throw new KilnException(ErrorCode.NOT_FOUND, "no such path");
                             }
@@ -402,7 +406,8 @@ public final class KilnServer implements AutoCloseable {
     /**
      * Every authenticated route, as {@code "METHOD template"}: each has its entry in {@code
      * PermissionTable}. Public besides these: {@code GET /healthz}, {@code GET
-     * /api/v1/openapi.json} and the HTTP trigger {@code /fn/**} (its functions' {@code httpAuth}).
+     * /api/v1/openapi.json}, the HTTP trigger {@code /fn/**} (its functions' {@code httpAuth}) and
+     * the console's static files under {@code /console/} (docs/adr/0046).
      */
     public List<String> routes() {
         return routes;
