@@ -175,6 +175,7 @@ class ConsoleBrowserTest {
                                         "//table[@id='invoke-headers']//th[text()='x-kiln-request-id']/following-sibling::td"))
                         .getText();
         assertThat(requestId).isNotBlank();
+        browser.fullPageScreenshot(docs("function-invoke.png"));
         // A failing invocation too, for the outcome filter.
         payload.clear();
         payload.sendKeys("xbroken");
@@ -203,6 +204,7 @@ class ConsoleBrowserTest {
                 .until(
                         ExpectedConditions.textToBePresentInElementLocated(
                                 By.id("logs"), "late line"));
+        browser.fullPageScreenshot(docs("function-logs.png"));
 
         // The invocation list, with its outcome filter, and the record's detail with its logs.
         click(By.cssSelector("[data-tab=invocations]"));

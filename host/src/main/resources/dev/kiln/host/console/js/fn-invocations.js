@@ -3,6 +3,7 @@
 import * as api from './api.js';
 import { h, mount, errorBox, loading, facts, fmtTime, fmtDuration, fmtBytes, outcome } from './dom.js';
 
+const PAGE = 50;
 const WINDOWS = [
   ['', 'any time'],
   ['900', 'last 15 min'],
@@ -70,9 +71,10 @@ export function renderInvocations(el, ctx) {
     );
   };
   const load = async (before) => {
-    const q = before ? `?before=${encodeURIComponent(before)}` : '';
-    const page = (await api.call(`${ctx.path}/invocations${q}`)).invocations;
-    exhausted = page.length === 0;
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (before) q.set('before', before);
+    const page = (await api.call(`${ctx.path}/invocations?${q}`)).invocations;
+    exhausted = page.length < PAGE;
     records = before ? records.concat(page) : page;
     draw();
   };
@@ -116,7 +118,7 @@ export function renderInvocation(el, ctx, id) {
             ? h('div.log-list.static#invocation-logs', r.logs.map((l) =>
                 h('div.log-line', { dataset: { level: l.level } },
                   h('span.time', new Date(l.time).toLocaleTimeString(undefined, { hour12: false })),
-                  h(`span.level.${l.level}`, l.level),
+                  h(`span.level.lvl-${l.level}`, l.level),
                   h('span.msg', l.message))))
             : h('p.muted#invocation-logs', 'This invocation logged nothing.'),
         ),

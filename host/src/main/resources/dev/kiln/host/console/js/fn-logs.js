@@ -33,7 +33,7 @@ export function renderLogs(el, ctx) {
             'div.log-line',
             { dataset: { level: line.level, requestId: line.requestId } },
             h('span.time', new Date(line.time).toLocaleTimeString(undefined, { hour12: false })),
-            h(`span.level.${line.level}`, line.level),
+            h(`span.level.lvl-${line.level}`, line.level),
             h('a.rid', { href: `${ctx.base}/invocations/${encodeURIComponent(line.requestId)}`, title: line.requestId }, line.requestId.slice(-8)),
             h('span.msg', line.message),
           ),

@@ -136,7 +136,7 @@ export function renderOverview(el, ctx) {
         aliasesBox,
         h('h2', 'Aliases'),
         aliases.length
-          ? h('div.table-wrap', h('table.list', h('thead', h('tr', h('th', 'Alias'), h('th', 'Version'), h('th', 'Weights'))),
+          ? h('div.table-wrap', h('table.list#aliases', h('thead', h('tr', h('th', 'Alias'), h('th', 'Version'), h('th', 'Weights'))),
               h('tbody', aliases.map((a) => h('tr', h('td', a.name), h('td', `v${a.version}`),
                 h('td', Object.entries(a.additionalVersionWeight || {}).map(([v, w]) => `v${v}: ${Math.round(w * 100)} %`).join(', ') || '—'))))))
           : h('p.muted', 'No aliases. ', h('code', 'kiln alias'), ' or PUT …/aliases/{name} creates one.'),
