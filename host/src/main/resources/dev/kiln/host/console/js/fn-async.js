@@ -40,14 +40,14 @@ export function renderAsync(el, ctx) {
           h('div.row', h('h2', 'Dead letters'), h('span.spacer'), all),
           status,
           deadLetters.length
-            ? h('div.table-wrap', h('table.list#dead-letters', h('thead', h('tr', ['Dead-lettered', 'Request id', 'Reason', 'Attempts', 'Error', 'Payload', ''].map((t) => h('th', t)))),
+            ? h('div.table-wrap', h('table.list#dead-letters', h('thead', h('tr', ['Dead-lettered', 'Request id', 'Reason', 'Attempts', 'Error', ''].map((t) => h('th', t)))),
                 h('tbody', deadLetters.map((d) => {
                   const redrive = h('button.small', { type: 'button' }, 'Redrive');
                   redrive.addEventListener('click', () => act(`${ctx.path}/dead-letters/${encodeURIComponent(d.requestId)}/redrive`));
                   return h('tr', { dataset: { requestId: d.requestId } },
                     h('td.muted', fmtTime(d.deadLetteredAt)), h('td', h('code', d.requestId)), h('td', d.reason), h('td', d.attempts),
                     h('td', d.error ? h('span.badge.bad', d.error) : '', d.message ? h('div.small.muted', d.message) : null),
-                    h('td', h('code.clip', d.payload ?? (d.payloadBase64 ? `base64: ${d.payloadBase64.slice(0, 40)}` : ''))), h('td', redrive));
+                    h('td', redrive));
                 }))))
             : h('p.muted', 'No dead letters.'),
         );

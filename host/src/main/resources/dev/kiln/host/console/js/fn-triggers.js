@@ -8,8 +8,8 @@ export function renderTriggers(el, ctx) {
   const status = h('div.status');
   const type = h('select#trigger-type', h('option', { value: 'timer' }, 'timer (cron)'), h('option', { value: 'topic' }, 'topic subscription'));
   const id = h('input#trigger-id', { placeholder: 'id (optional)', pattern: '[a-z0-9][a-z0-9_-]{0,62}' });
-  const spec = h('input#trigger-spec', { placeholder: 'cron, e.g. 0 */5 * * * ?' });
-  type.addEventListener('change', () => (spec.placeholder = type.value === 'timer' ? 'cron, e.g. 0 */5 * * * ?' : 'topic name'));
+  const spec = h('input#trigger-spec', { placeholder: 'cron, e.g. */5 * * * *' });
+  type.addEventListener('change', () => (spec.placeholder = type.value === 'timer' ? 'cron, e.g. */5 * * * *' : 'topic name'));
   const add = h(
     'form.row.wrap',
     {
