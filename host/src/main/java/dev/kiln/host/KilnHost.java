@@ -1,6 +1,8 @@
 package dev.kiln.host;
 
 import dev.kiln.host.access.Access;
+import dev.kiln.host.cluster.Cluster;
+import dev.kiln.host.cluster.ClusterView;
 import dev.kiln.host.config.AdminTokens;
 import dev.kiln.host.config.DataDirLock;
 import dev.kiln.host.config.KilnConfig;
@@ -65,6 +67,8 @@ public final class KilnHost implements AutoCloseable {
     private final RecordingStore recordings;
     private final ReplayRunner replayRunner;
     private final Outbound outbound;
+    private final ClusterView clusterView;
+    private final AutoCloseable cluster; // null on the embedded single node
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -87,7 +91,11 @@ public final class KilnHost implements AutoCloseable {
             KvStore kv,
             RecordingStore recordings,
             ReplayRunner replayRunner,
-            Outbound outbound) {
+            Outbound outbound,
+            ClusterView clusterView,
+            AutoCloseable cluster) {
+        this.clusterView = clusterView;
+        this.cluster = cluster;
         this.kv = kv;
         this.recordings = recordings;
         this.replayRunner = replayRunner;
@@ -132,7 +140,16 @@ public final class KilnHost implements AutoCloseable {
         try {
             AdminTokens.Resolved token = AdminTokens.resolve(config.adminToken(), config.dataDir());
             DiskSpace space = DiskSpace.of(config.dataDir(), config.minFreeDiskMiB());
-            Registry registry = Registry.open(config.dataDir(), space);
+            // Cluster mode (docs/adr/0048): the registry lives in JetStream; an embedded node
+            // never touches the cluster package's NATS classes.
+            Cluster cluster = config.cluster() == null ? null : joinCluster(config);
+            if (cluster != null) {
+                opened.push(cluster);
+            }
+            Registry registry =
+                    cluster == null
+                            ? Registry.open(config.dataDir(), space)
+                            : Registry.open(cluster.registryStorage(), space);
             opened.push(registry);
             Access access = Access.open(config.dataDir(), token.token(), config.accessLimits());
             opened.push(access);
@@ -231,6 +248,13 @@ public final class KilnHost implements AutoCloseable {
             opened.push(events);
             Triggers triggers = Triggers.start(config.dataDir(), events, registry);
             opened.push(triggers);
+            ClusterView clusterView;
+            if (cluster != null) {
+                cluster.startHeartbeats(invoker::inUse, config.workerThreads());
+                clusterView = cluster;
+            } else {
+                clusterView = ClusterView.single("local", invoker::inUse, config.workerThreads());
+            }
             KilnServer server =
                     !http
                             ? null
@@ -249,7 +273,8 @@ public final class KilnHost implements AutoCloseable {
                                     new KilnServer.Tenancy(secrets, quotas, admission),
                                     routes,
                                     kv,
-                                    new Replays(config, registry, pool, recordings, replayRunner));
+                                    new Replays(config, registry, pool, recordings, replayRunner),
+                                    clusterView);
             if (server != null) {
                 // Request buffers count in the memory budget; the HTTP layer bounds them itself.
                 pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
@@ -274,7 +299,9 @@ public final class KilnHost implements AutoCloseable {
                     kv,
                     recordings,
                     replayRunner,
-                    outbound);
+                    outbound,
+                    clusterView,
+                    cluster);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -285,6 +312,10 @@ public final class KilnHost implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static Cluster joinCluster(KilnConfig config) throws IOException {
+        return Cluster.join(config.cluster(), config.dataDir());
     }
 
     /** Secret values in recordings are sealed with the secrets key (docs/adr/0041). */
@@ -316,6 +347,11 @@ public final class KilnHost implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The cluster this node belongs to, or the single node it is (docs/adr/0048). */
+    public ClusterView cluster() {
+        return clusterView;
     }
 
     /** The port the HTTP listener is bound to, or -1 for a host started without HTTP. */
@@ -460,6 +496,13 @@ public final class KilnHost implements AutoCloseable {
         kv.close();
         secrets.close();
         registry.close();
+        if (cluster != null) {
+            try {
+                cluster.close();
+            } catch (Exception e) {
+                // Leaving the cluster is best effort: the heartbeat expires anyway.
+            }
+        }
         try {
             lock.close();
         } catch (IOException e) {

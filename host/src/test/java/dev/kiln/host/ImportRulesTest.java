@@ -42,6 +42,7 @@ class ImportRulesTest {
                     List.of("pool"),
                     List.of("sandbox"),
                     List.of("fuel"),
+                    List.of("cluster"),
                     List.of(
                             "access",
                             "quota",
@@ -95,6 +96,12 @@ class ImportRulesTest {
     @Test
     void onlyHttpImportsUndertow() throws IOException {
         assertThat(offenders("import io.undertow", List.of("http"))).isEmpty();
+    }
+
+    @Test
+    void onlyClusterImportsTheNatsClient() throws IOException {
+        // The embedded node never loads a NATS class (docs/adr/0048).
+        assertThat(offenders("import io.nats", List.of("cluster"))).isEmpty();
     }
 
     @Test

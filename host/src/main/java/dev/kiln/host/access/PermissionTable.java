@@ -38,6 +38,7 @@ public final class PermissionTable {
         put("POST", "/api/v1/topics/{topic}/events", INVOKE, ALL_SERVICES);
         put("GET", "/metrics", READ, ALL_SERVICES);
         put("GET", "/api/v1/usage", READ, ANY); // filtered to the key's services (ADR 0043)
+        put("GET", "/api/v1/cluster", READ, ALL_SERVICES); // nodes (docs/adr/0048)
         // keys and audit
         put("POST", "/api/v1/keys", ADMIN, ANY);
         put("GET", "/api/v1/keys", ADMIN, ANY);

@@ -348,6 +348,9 @@ final class ServeCommand implements Callable<Integer> {
     /** The options of what guests reach: key-value store, recording, outbound HTTP, metering. */
     @Mixin GuestServiceOptions guestServices = new GuestServiceOptions();
 
+    /** Cluster mode on NATS JetStream (docs/adr/0048). */
+    @Mixin ClusterOptions clusterOptions = new ClusterOptions();
+
     @Option(
             names = "--tls-cert",
             description =
@@ -436,6 +439,7 @@ final class ServeCommand implements Callable<Integer> {
         builder.maxRoutes(maxRoutes);
         builder.keepVersions(keepVersions);
         guestServices.applyTo(builder);
+        clusterOptions.applyTo(builder, new picocli.CommandLine(this));
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

@@ -72,6 +72,8 @@ import java.util.Objects;
  * @param outboundTrustPem a PEM file of certificates outbound HTTPS trusts besides the JDK's trust
  *     store (a private CA; tests trust their self-signed server with it), or null for the JDK's
  *     only
+ * @param cluster cluster mode on NATS JetStream (docs/adr/0048), or null for the embedded single
+ *     node
  */
 public record KilnConfig(
         String host,
@@ -115,7 +117,8 @@ public record KilnConfig(
         int maxRecordingBytes,
         ObservabilityLimits observability,
         OutboundLimits outboundLimits,
-        Path outboundTrustPem) {
+        Path outboundTrustPem,
+        ClusterSettings cluster) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -256,6 +259,7 @@ public record KilnConfig(
         private ObservabilityLimits observability = ObservabilityLimits.DEFAULTS;
         private OutboundLimits outboundLimits = OutboundLimits.DEFAULTS;
         private Path outboundTrustPem;
+        private ClusterSettings cluster;
 
         private Builder() {}
 
@@ -469,6 +473,11 @@ public record KilnConfig(
             return this;
         }
 
+        public Builder cluster(ClusterSettings v) {
+            cluster = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -512,7 +521,8 @@ public record KilnConfig(
                     maxRecordingBytes,
                     observability,
                     outboundLimits,
-                    outboundTrustPem);
+                    outboundTrustPem,
+                    cluster);
         }
     }
 }

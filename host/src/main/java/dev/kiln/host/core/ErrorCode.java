@@ -74,7 +74,12 @@ public enum ErrorCode {
      * An {@code allowedOutboundHosts} entry that is not {@code scheme://host[:port]} as Kiln reads
      * it (docs/adr/0040).
      */
-    INVALID_OUTBOUND_HOST(400);
+    INVALID_OUTBOUND_HOST(400),
+    /**
+     * Cluster mode cannot reach NATS JetStream: a write (upload, settings, alias, version delete)
+     * is refused until the connection is back; invocations of cached functions go on (ADR 0048).
+     */
+    UNAVAILABLE(503);
 
     private final int httpStatus;
     private final String wire;

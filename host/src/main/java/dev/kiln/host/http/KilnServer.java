@@ -1,6 +1,7 @@
 package dev.kiln.host.http;
 
 import dev.kiln.host.access.Access;
+import dev.kiln.host.cluster.ClusterView;
 import dev.kiln.host.config.HttpLimits;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.ErrorCode;
@@ -106,7 +107,8 @@ public final class KilnServer implements AutoCloseable {
             Tenancy tenancy,
             RouteStore customRoutes,
             KvStore kv,
-            Replays replays) {
+            Replays replays,
+            ClusterView cluster) {
         HttpLimits limits = config.httpLimits();
         // Loads openapi.json now: a broken resource stops the start, not a later request.
         ApiDescription.operations();
@@ -149,6 +151,7 @@ public final class KilnServer implements AutoCloseable {
         new KvApi(kv).addTo(router);
         new ReplayApi(replays).addTo(router);
         new MeteringApi(records, registry).addTo(router);
+        new ClusterApi(cluster).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
         var trigger =

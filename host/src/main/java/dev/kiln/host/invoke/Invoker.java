@@ -275,6 +275,14 @@ public final class Invoker implements AutoCloseable {
                                         limitMessage(function, refusal))));
     }
 
+    /**
+     * Invocations running on a worker or waiting for one: the capacity in use a cluster node
+     * reports in its heartbeat (docs/adr/0048).
+     */
+    public int inUse() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) workers.busy() + workers.queued());
+    }
+
     /** Drops a deleted function's concurrency gate and metric series. */
     public void forget(String service, String function) {
         FunctionName name = new FunctionName(service, function);

@@ -13,11 +13,11 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /** Module bytes as files named by their sha-256, written atomically (temp, fsync, rename). */
-final class BlobStore {
+public final class BlobStore {
     private static final String TEMP_SUFFIX = ".tmp";
     private final Path root;
 
-    BlobStore(Path root) throws IOException {
+    public BlobStore(Path root) throws IOException {
         this.root = Files.createDirectories(root);
     }
 
@@ -26,7 +26,7 @@ final class BlobStore {
     }
 
     /** Stores {@code bytes} under {@code sha} unless an intact copy is already there. */
-    void put(String sha, byte[] bytes) throws IOException {
+    public void put(String sha, byte[] bytes) throws IOException {
         Path target = pathOf(sha);
         if (Files.exists(target) && sha.equals(Sha256.hex(Files.readAllBytes(target)))) {
             return;
@@ -53,7 +53,7 @@ final class BlobStore {
     }
 
     /** The bytes stored under {@code sha}, or {@code null} when missing. */
-    byte[] get(String sha) throws IOException {
+    public byte[] get(String sha) throws IOException {
         try {
             return Files.readAllBytes(pathOf(sha));
         } catch (NoSuchFileException e) {
@@ -61,7 +61,7 @@ final class BlobStore {
         }
     }
 
-    void delete(String sha) throws IOException {
+    public void delete(String sha) throws IOException {
         Files.deleteIfExists(pathOf(sha));
     }
 

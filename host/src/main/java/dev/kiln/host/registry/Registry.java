@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -18,15 +17,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stored functions and their immutable versions: metadata in SQLite ({@code kiln.db}), module bytes
- * in a {@link BlobStore}. Reads come from an in-memory copy kept in step with every write, so the
- * invocation path never runs SQL. Writers are serialised.
+ * Stored functions and their immutable versions, kept by a {@link RegistryStorage}: metadata in
+ * SQLite ({@code kiln.db}) and module files on one node, a JetStream bucket and object store in
+ * cluster mode (docs/adr/0048). Reads come from an in-memory copy kept in step with every write, so
+ * the invocation path never runs SQL nor waits on the network. Writers on this node are serialised;
+ * in cluster mode the storage refuses a write computed from a state another node changed.
  *
  * <p>A version is immutable: its bytes and the settings that belong to its code. An upload or a
  * settings change that alters neither makes no version; aliases point at versions, and a version an
@@ -39,9 +39,20 @@ public final class Registry implements AutoCloseable {
     /** Aliases one function may have. */
     public static final int MAX_ALIASES_PER_FUNCTION = 64;
 
-    private final RegistryStore db;
-    private final BlobStore blobs;
+    private final RegistryStorage storage;
     private final DiskSpace space;
+
+    /**
+     * Each function's state with the storage revision it has, replaced as one value: a writer reads
+     * both at once, so the revision it expects is the one of the state it changed.
+     */
+    private final Map<FunctionName, Applied> states = new ConcurrentHashMap<>();
+
+    /** Revisions of functions deleted, so that no older announcement brings one back. */
+    private final Map<FunctionName, Long> deletedAt = new ConcurrentHashMap<>();
+
+    private record Applied(FunctionState state, long revision) {}
+
     private final Map<FunctionName, FunctionInfo> cache = new ConcurrentHashMap<>();
 
     /** Versions read since start, by function: filled on first use, so an invocation reads none. */
@@ -51,9 +62,8 @@ public final class Registry implements AutoCloseable {
     /** Every alias, by function then name; copied on write, so readers never lock. */
     private final Map<FunctionName, Map<String, AliasInfo>> aliases = new ConcurrentHashMap<>();
 
-    private Registry(RegistryStore db, BlobStore blobs, DiskSpace space) {
-        this.db = db;
-        this.blobs = blobs;
+    private Registry(RegistryStorage storage, DiskSpace space) {
+        this.storage = storage;
         this.space = space;
     }
 
@@ -74,31 +84,102 @@ public final class Registry implements AutoCloseable {
      */
     public static Registry open(Path dataDir, DiskSpace space) {
         try {
-            RegistryStore db = RegistryStore.open(dataDir);
-            Registry registry =
-                    new Registry(
-                            db, new BlobStore(dataDir.resolve("modules").resolve("sha256")), space);
-            registry.load();
-            return registry;
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot open kiln.db (the registry) in " + dataDir, e);
+            return open(RegistryStorage.sqlite(dataDir), space);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void load() throws SQLException, IOException {
-        for (FunctionInfo info : db.functions()) {
-            cache.put(key(info.service(), info.name()), info);
+    /**
+     * A registry kept by {@code storage} (closed with the registry, or now if it cannot start):
+     * returns once every stored function is in memory.
+     */
+    public static Registry open(RegistryStorage storage, DiskSpace space) {
+        Registry registry = new Registry(storage, space);
+        try {
+            storage.start(registry.new Feed());
+            return registry;
+        } catch (IOException | RuntimeException e) {
+            storage.close();
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException(io);
+            }
+            throw (RuntimeException) e;
         }
-        for (RegistryStore.StoredAlias a : db.aliases()) {
-            aliasesOf(a.function()).put(a.alias().name(), a.alias());
+    }
+
+    /** Whether the storage is shared with other nodes (cluster mode, docs/adr/0048). */
+    public boolean shared() {
+        return storage.shared();
+    }
+
+    /** What the storage announces: every function at start, then (shared) every change. */
+    private final class Feed implements RegistryStorage.Changes {
+        @Override
+        public void function(FunctionName function, FunctionState state, long revision) {
+            apply(function, state, revision);
         }
-        Set<String> referenced = db.referencedShas();
-        int swept = blobs.sweep(referenced);
-        if (swept > 0) {
-            log.info("removed {} orphaned module files left by an interrupted write", swept);
+
+        @Override
+        public void versionRemoved(FunctionName function, int number) {
+            Map<Integer, VersionInfo> cached = versionCache.get(function);
+            if (cached != null) {
+                cached.remove(number);
+            }
         }
+    }
+
+    /**
+     * Takes {@code state} (null: deleted) as the function's, unless a newer revision is already in.
+     * The state goes in before the caches readers use, and all of it before anyone can see the
+     * revision: a writer that reads a revision has the state that came with it.
+     */
+    private void apply(FunctionName k, FunctionState state, long revision) {
+        Applied now = states.get(k);
+        long seen = Math.max(now == null ? 0 : now.revision(), deletedAt.getOrDefault(k, 0L));
+        if (revision <= seen) {
+            return;
+        }
+        if (state == null) {
+            states.remove(k);
+            deletedAt.put(k, revision);
+            cache.remove(k);
+            versionCache.remove(k);
+            aliases.remove(k);
+            return;
+        }
+        Map<String, AliasInfo> byName = new ConcurrentHashMap<>();
+        for (AliasInfo a : state.aliases()) {
+            byName.put(a.name(), a);
+        }
+        aliases.put(k, byName);
+        versionsOf(k.service(), k.function())
+                .put(state.info().latest().number(), state.info().latest());
+        cache.put(k, state.info());
+        states.put(k, new Applied(state, revision));
+    }
+
+    /**
+     * A write this node made: applied here at once (one node), or waited for until the storage's
+     * feed has announced it (shared), so the answer a client gets is what every read here sees.
+     */
+    private void commit(FunctionName k, FunctionState state, long revision) {
+        if (storage.shared()) {
+            storage.awaitApplied(revision);
+        } else {
+            apply(k, state, revision);
+        }
+    }
+
+    /** The revision of the function's state as this node has it; writes expect it. */
+    private long revision(FunctionName k) {
+        Applied a = states.get(k);
+        return a == null ? RegistryStorage.NO_REVISION : a.revision();
+    }
+
+    private List<AliasInfo> aliasList(FunctionName k) {
+        Applied a = states.get(k);
+        return a == null ? List.of() : a.state().aliases();
     }
 
     /**
@@ -113,30 +194,32 @@ public final class Registry implements AutoCloseable {
         String sha = Sha256.hex(module);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         space.requireRoom();
+        FunctionName k = key(service, function);
         try {
-            blobs.put(
-                    sha, module); // blob first: a crash now leaves an orphan, never half a function
-            FunctionInfo previous = cache.get(key(service, function));
-            int number;
-            Instant created = previous == null ? now : previous.createdAt();
+            // module first: a crash now leaves an orphan, never half a function
+            storage.putModule(sha, module);
+            Applied previous = states.get(k);
+            long expected = previous == null ? RegistryStorage.NO_REVISION : previous.revision();
+            Instant created = previous == null ? now : previous.state().info().createdAt();
+            List<AliasInfo> keep = previous == null ? List.of() : previous.state().aliases();
+            FunctionInfo info;
+            long revision;
             try {
-                number = previous == null ? 1 : db.nextVersion(service, function);
-                db.storeVersion(
-                        service, function, settings, sha, module.length, number, created, now);
+                int number = previous == null ? 1 : storage.nextVersion(k);
+                info =
+                        new FunctionInfo(
+                                service,
+                                function,
+                                settings,
+                                new VersionInfo(number, sha, module.length, now, settings),
+                                created,
+                                now);
+                revision = storage.storeVersion(new FunctionState(info, keep), expected);
             } catch (RuntimeException e) {
                 dropIfUnreferenced(sha); // refused by the store: leave no module file behind
                 throw e;
             }
-            var info =
-                    new FunctionInfo(
-                            service,
-                            function,
-                            settings,
-                            new VersionInfo(number, sha, module.length, now, settings),
-                            created,
-                            now);
-            cache.put(key(service, function), info);
-            versionsOf(service, function).put(number, info.latest());
+            commit(k, new FunctionState(info, keep), revision);
             return info;
         } catch (IOException e) {
             if (DiskSpace.isFull(e)) {
@@ -150,8 +233,8 @@ public final class Registry implements AutoCloseable {
     /** A failed store's module file goes, unless a stored version shares it. */
     private void dropIfUnreferenced(String sha) {
         try {
-            if (!db.isReferenced(sha)) {
-                blobs.delete(sha);
+            if (!storage.isReferenced(sha)) {
+                storage.deleteModule(sha);
             }
         } catch (IOException | RuntimeException e) {
             // The sweep at the next start removes it.
@@ -178,21 +261,15 @@ public final class Registry implements AutoCloseable {
      */
     public synchronized FunctionInfo updateSettings(
             String service, String function, FunctionSettings settings) {
+        FunctionName k = key(service, function);
+        long expected = revision(k);
         FunctionInfo current = require(service, function);
+        List<AliasInfo> keep = aliasList(k);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         space.requireRoom();
         if (!settings.sameCodeAs(current.settings())) {
             VersionInfo latest = current.latest();
-            int number = db.nextVersion(service, function);
-            db.storeVersion(
-                    service,
-                    function,
-                    settings,
-                    latest.sha256(),
-                    latest.sizeBytes(),
-                    number,
-                    current.createdAt(),
-                    now);
+            int number = storage.nextVersion(k);
             var info =
                     new FunctionInfo(
                             service,
@@ -202,15 +279,15 @@ public final class Registry implements AutoCloseable {
                                     number, latest.sha256(), latest.sizeBytes(), now, settings),
                             current.createdAt(),
                             now);
-            cache.put(key(service, function), info);
-            versionsOf(service, function).put(number, info.latest());
+            var after = new FunctionState(info, keep);
+            commit(k, after, storage.storeVersion(after, expected));
             return info;
         }
-        db.updateSettings(service, function, settings, now);
         var info =
                 new FunctionInfo(
                         service, function, settings, current.latest(), current.createdAt(), now);
-        cache.put(key(service, function), info);
+        var after = new FunctionState(info, keep);
+        commit(k, after, storage.updateSettings(after, expected));
         return info;
     }
 
@@ -226,17 +303,17 @@ public final class Registry implements AutoCloseable {
 
     /** Deletes a function and its versions; module files no other version uses go too. */
     public synchronized boolean delete(String service, String function) {
-        if (cache.get(key(service, function)) == null) {
+        FunctionName k = key(service, function);
+        long expected = revision(k);
+        if (cache.get(k) == null) {
             return false;
         }
         List<String> shas = new ArrayList<>();
-        for (VersionInfo v : versions(service, function)) {
+        List<VersionInfo> all = versions(service, function);
+        for (VersionInfo v : all) {
             shas.add(v.sha256());
         }
-        db.deleteFunction(service, function);
-        cache.remove(key(service, function));
-        versionCache.remove(key(service, function));
-        aliases.remove(key(service, function));
+        commit(k, null, storage.deleteFunction(k, all, expected));
         for (String sha : new HashSet<>(shas)) {
             dropUnreferenced(sha);
         }
@@ -244,9 +321,9 @@ public final class Registry implements AutoCloseable {
     }
 
     private void dropUnreferenced(String sha) {
-        if (!db.isReferenced(sha)) {
+        if (!storage.isReferenced(sha)) {
             try {
-                blobs.delete(sha);
+                storage.deleteModule(sha);
             } catch (IOException e) {
                 log.warn("could not delete unused module file {}: {}", sha, e.toString());
             }
@@ -268,14 +345,14 @@ public final class Registry implements AutoCloseable {
 
     /** Versions of a function, newest first. */
     public synchronized List<VersionInfo> versions(String service, String function) {
-        return db.versions(service, function);
+        return storage.versions(key(service, function));
     }
 
     /** The module bytes of a version, verified against their hash. */
     public byte[] readModule(String sha256) {
         byte[] bytes;
         try {
-            bytes = blobs.get(sha256);
+            bytes = storage.module(sha256);
         } catch (IOException e) {
             throw RegistryStore.storageFailure(e);
         }
@@ -311,7 +388,7 @@ public final class Registry implements AutoCloseable {
 
     private synchronized Optional<VersionInfo> loadVersion(
             String service, String function, int number) {
-        Optional<VersionInfo> v = db.version(service, function, number);
+        Optional<VersionInfo> v = storage.version(key(service, function), number);
         // Only while the function is there: a delete meanwhile must not leave it cached.
         if (v.isPresent() && cache.containsKey(key(service, function))) {
             versionsOf(service, function).put(number, v.get());
@@ -395,7 +472,12 @@ public final class Registry implements AutoCloseable {
         if (doomed.isEmpty()) {
             return;
         }
-        db.deleteVersions(service, function, doomed);
+        FunctionName k = key(service, function);
+        Applied current = states.get(k);
+        if (current != null) {
+            long revision = storage.deleteVersions(current.state(), doomed, current.revision());
+            commit(k, current.state(), revision);
+        }
         Map<Integer, VersionInfo> cached = versionsOf(service, function);
         for (VersionInfo v : doomed) {
             cached.remove(v.number());
@@ -406,10 +488,6 @@ public final class Registry implements AutoCloseable {
     }
 
     // --- aliases ----------------------------------------------------------------------------
-
-    private Map<String, AliasInfo> aliasesOf(FunctionName functionKey) {
-        return aliases.computeIfAbsent(functionKey, k -> new ConcurrentHashMap<>());
-    }
 
     /** The function's aliases, by name. */
     public List<AliasInfo> aliases(String service, String function) {
@@ -454,7 +532,9 @@ public final class Registry implements AutoCloseable {
             int additionalVersion,
             double additionalWeight,
             String description) {
-        require(service, function);
+        FunctionName k = key(service, function);
+        long expected = revision(k);
+        FunctionInfo f = require(service, function);
         if (!Qualifier.ALIAS_NAME.matcher(name).matches() || name.equals("latest")) {
             throw new KilnException(
                     ErrorCode.BAD_REQUEST,
@@ -490,16 +570,28 @@ public final class Registry implements AutoCloseable {
                         description,
                         before.map(AliasInfo::createdAt).orElse(now),
                         now);
-        db.putAlias(service, function, alias);
-        aliasesOf(key(service, function)).put(name, alias);
+        List<AliasInfo> after = new ArrayList<>();
+        for (AliasInfo a : aliasList(k)) {
+            if (!a.name().equals(name)) {
+                after.add(a);
+            }
+        }
+        after.add(alias);
+        var state = new FunctionState(f, after);
+        commit(k, state, storage.putAlias(state, alias, expected));
         return new AliasWrite(alias, before.isEmpty());
     }
 
     /** Deletes an alias; {@code alias_not_found} when there is none. */
     public synchronized AliasInfo deleteAlias(String service, String function, String name) {
+        FunctionName k = key(service, function);
+        long expected = revision(k);
+        FunctionInfo f = require(service, function);
         AliasInfo alias = requireAlias(service, function, name);
-        db.deleteAlias(service, function, name);
-        aliasesOf(key(service, function)).remove(name);
+        List<AliasInfo> after = new ArrayList<>(aliasList(k));
+        after.removeIf(a -> a.name().equals(name));
+        var state = new FunctionState(f, after);
+        commit(k, state, storage.deleteAlias(state, name, expected));
         return alias;
     }
 
@@ -572,12 +664,17 @@ public final class Registry implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        db.close();
+        storage.close();
     }
 
     /** Like {@link #find}, but a missing function is {@code function_not_found}. */
     public FunctionInfo require(String service, String function) {
         FunctionInfo f = cache.get(key(service, function));
+        if (f == null && storage.shared()) {
+            // Another node may have created it a moment ago: catch up once before saying no.
+            storage.catchUp();
+            f = cache.get(key(service, function));
+        }
         if (f == null) {
             throw new KilnException(
                     ErrorCode.FUNCTION_NOT_FOUND,

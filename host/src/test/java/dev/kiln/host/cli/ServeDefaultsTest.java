@@ -107,6 +107,7 @@ class ServeDefaultsTest {
         expected.put("--body-read-timeout-ms", d.httpLimits().bodyReadTimeout().toMillis());
         expected.put("--idle-timeout-ms", d.httpLimits().idleTimeout().toMillis());
         expected.put("--trigger-rate-per-ip", d.triggerRatePerIp());
+        expected.put("--zone", dev.kiln.host.config.ClusterSettings.DEFAULT_ZONE);
 
         StringWriter out = new StringWriter();
         int exit =

@@ -59,6 +59,7 @@ class OpenApiResponsesTest {
             api.call("GET", ApiDescription.PATH, Map.of(), "", null, null, 200);
             api.call("GET", "/api/v1/limits", Map.of(), "", null, null, 200);
             api.call("GET", "/metrics", Map.of(), "", null, null, 200);
+            api.call("GET", "/api/v1/cluster", Map.of(), "", null, null, 200);
 
             // functions and versions
             api.call("PUT", FN, echo, "", "application/wasm", ECHO, 201);

@@ -1,0 +1,88 @@
+package dev.kiln.host.cli;
+
+import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.config.KilnConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kiln serve}'s cluster options (docs/adr/0048): without {@code --cluster} none applies and
+ * the host is the embedded single node it always was.
+ */
+final class ClusterOptions {
+    @Option(
+            names = "--cluster",
+            paramLabel = "<urls>",
+            description =
+                    "Run as a node of a cluster on NATS JetStream: comma-separated"
+                            + " nats://host:port (or tls://) URLs of the NATS servers. Without it"
+                            + " Kiln is the embedded single node.")
+    String cluster;
+
+    @Option(
+            names = "--zone",
+            description = "With --cluster: the zone this node runs in (default: ${DEFAULT-VALUE}).")
+    String zone = ClusterSettings.DEFAULT_ZONE;
+
+    @Option(
+            names = "--node-name",
+            description =
+                    "With --cluster: this node's name, unique in the cluster (default:"
+                            + " <hostname>-<pid>).")
+    String nodeName;
+
+    @Option(names = "--nats-user", description = "With --cluster: NATS user name.")
+    String natsUser;
+
+    @Option(
+            names = "--nats-password",
+            description =
+                    "With --nats-user: its password (default: $KILN_NATS_PASSWORD; prefer the"
+                            + " variable, a flag shows in the process list).")
+    String natsPassword;
+
+    @Option(
+            names = "--nats-creds",
+            description = "With --cluster: a NATS .creds file (JWT and nkey seed).")
+    Path natsCreds;
+
+    @Option(names = "--nats-nkey", description = "With --cluster: a file holding an nkey seed.")
+    Path natsNkey;
+
+    void applyTo(KilnConfig.Builder builder, CommandLine command) {
+        if (cluster == null) {
+            boolean stray =
+                    natsUser != null
+                            || natsPassword != null
+                            || natsCreds != null
+                            || natsNkey != null
+                            || nodeName != null
+                            || !zone.equals(ClusterSettings.DEFAULT_ZONE);
+            if (stray) {
+                throw new CommandLine.ParameterException(
+                        command, "--zone, --node-name and the --nats-* options need --cluster");
+            }
+            return;
+        }
+        List<String> servers = new ArrayList<>();
+        for (String s : cluster.split(",", -1)) {
+            if (!s.isBlank()) {
+                servers.add(s.strip());
+            }
+        }
+        String password = natsPassword;
+        if (natsUser != null && password == null) {
+            password = System.getenv("KILN_NATS_PASSWORD");
+        }
+        try {
+            builder.cluster(
+                    new ClusterSettings(
+                            servers, zone, nodeName, natsUser, password, natsCreds, natsNkey));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command, e.getMessage());
+        }
+    }
+}

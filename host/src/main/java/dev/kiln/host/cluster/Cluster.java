@@ -1,0 +1,189 @@
+package dev.kiln.host.cluster;
+
+import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.registry.BlobStore;
+import dev.kiln.host.registry.RegistryStorage;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's membership of a Kiln cluster on NATS JetStream (docs/adr/0048): the connection, the
+ * registry's storage in the {@code kiln-registry} bucket and {@code kiln-modules} object store, the
+ * heartbeats in {@code kiln-nodes}, and the barrier that makes a write visible on every live node
+ * before its answer. The only class of the host that {@code KilnHost} asks for NATS things; nothing
+ * here is touched by an embedded node.
+ */
+public final class Cluster implements ClusterView, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+
+    private final ClusterSettings settings;
+    private final String name;
+    private final Connection nc;
+    private final JetStreamRegistryStorage registry;
+    private final Heartbeats heartbeats;
+    private final RevisionBarrier barrier;
+
+    private Cluster(
+            ClusterSettings settings,
+            String name,
+            Connection nc,
+            JetStreamRegistryStorage registry,
+            Heartbeats heartbeats,
+            RevisionBarrier barrier) {
+        this.settings = settings;
+        this.name = name;
+        this.nc = nc;
+        this.registry = registry;
+        this.heartbeats = heartbeats;
+        this.barrier = barrier;
+    }
+
+    /**
+     * Connects to NATS and opens (creating if needed) the cluster's buckets.
+     *
+     * @throws IOException NATS unreachable or JetStream not enabled: one line for the operator
+     */
+    public static Cluster join(ClusterSettings settings, Path dataDir) throws IOException {
+        String name = settings.nodeName() != null ? settings.nodeName() : defaultName();
+        var events = new Logged(name);
+        Connection nc = NatsConnector.connect(settings, name, events);
+        try {
+            // R3 where there are three servers or more to hold the copies, else one copy each.
+            int replicas = Math.min(3, settings.servers().size());
+            var storage =
+                    new JetStreamRegistryStorage(
+                            nc,
+                            Buckets.registry(nc, replicas),
+                            Buckets.modules(nc, replicas),
+                            new BlobStore(dataDir.resolve("modules").resolve("sha256")));
+            var heartbeats = new Heartbeats(nc, Buckets.nodes(nc, replicas), name, settings.zone());
+            var barrier =
+                    new RevisionBarrier(
+                            nc,
+                            name,
+                            heartbeats::livePeers,
+                            revision -> storage.appliedWithin(revision, RevisionBarrier.WAIT));
+            storage.barrier(barrier);
+            events.onReconnect =
+                    () -> {
+                        storage.rewatch();
+                        heartbeats.rewatch();
+                    };
+            log.info(
+                    "node {} (zone {}) joined the cluster at {}",
+                    name,
+                    settings.zone(),
+                    nc.getConnectedUrl());
+            return new Cluster(settings, name, nc, storage, heartbeats, barrier);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(nc);
+            throw e;
+        }
+    }
+
+    private static String defaultName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_-]", "-");
+        } catch (IOException e) {
+            host = "kiln";
+        }
+        String name = host + "-" + ProcessHandle.current().pid();
+        return name.length() > 63 ? name.substring(name.length() - 63) : name;
+    }
+
+    /** The registry's storage (the host's {@code Registry} opens on it). */
+    public RegistryStorage registryStorage() {
+        return registry;
+    }
+
+    /**
+     * Starts the heartbeats, reporting {@code inUse} of {@code capacity}; call once the node can
+     * serve.
+     */
+    public void startHeartbeats(IntSupplier inUse, int capacity) throws IOException {
+        heartbeats.start(inUse, capacity);
+    }
+
+    @Override
+    public String mode() {
+        return "nats";
+    }
+
+    @Override
+    public String nodeName() {
+        return name;
+    }
+
+    public String zone() {
+        return settings.zone();
+    }
+
+    @Override
+    public List<NodeStatus> nodes() {
+        return heartbeats.nodes();
+    }
+
+    @Override
+    public boolean writable() {
+        return nc.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    /** Leaves: heartbeat removed, watches and the connection closed (within a few seconds). */
+    @Override
+    public void close() {
+        heartbeats.close();
+        barrier.close();
+        registry.close();
+        closeQuietly(nc);
+    }
+
+    private static void closeQuietly(Connection nc) {
+        try {
+            nc.flush(Duration.ofSeconds(1));
+        } catch (Exception e) {
+            // closing anyway
+        }
+        try {
+            nc.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Connection changes in the log: an operator sees the outage and the recovery. */
+    // jnats 2.26 deprecates the two-argument callback but still declares it abstract.
+    @SuppressWarnings("deprecation")
+    private static final class Logged implements ConnectionListener {
+        private final String name;
+        volatile Runnable onReconnect = () -> {};
+
+        Logged(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public void connectionEvent(Connection conn, Events type) {
+            switch (type) {
+                case DISCONNECTED ->
+                        log.warn(
+                                "node {} lost NATS: serving cached functions, refusing changes",
+                                name);
+                case RECONNECTED -> {
+                    log.info("node {} reconnected to NATS at {}", name, conn.getConnectedUrl());
+                    // off the connection's event thread: watching again is a request-reply
+                    Thread.ofVirtual().name("kiln-cluster-rewatch").start(onReconnect);
+                }
+                default -> log.debug("NATS connection of {}: {}", name, type);
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.kiln.host.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Cluster mode (docs/adr/0048): the NATS servers every node connects to, this node's zone and name,
+ * and how it authenticates. Null in {@link KilnConfig} means the embedded single node.
+ *
+ * @param servers {@code nats://host:port} (or {@code tls://}) URLs of the NATS cluster, at least
+ *     one
+ * @param zone the zone this node runs in (work stays in the caller's zone when it can)
+ * @param nodeName this node's name, unique in the cluster; null picks {@code <hostname>-<pid>}
+ * @param user user name for user/password authentication, or null
+ * @param password password of {@code user}, or null
+ * @param credsFile a NATS {@code .creds} file (JWT and nkey seed), or null
+ * @param nkeyFile a file holding an nkey seed ({@code SU…}), or null
+ */
+public record ClusterSettings(
+        List<String> servers,
+        String zone,
+        String nodeName,
+        String user,
+        String password,
+        Path credsFile,
+        Path nkeyFile) {
+
+    /** Zone and node names: what fits a NATS subject token and a KV key. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
+
+    public static final String DEFAULT_ZONE = "default";
+
+    public ClusterSettings {
+        servers = List.copyOf(servers);
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("cluster mode needs at least one NATS server URL");
+        }
+        for (String s : servers) {
+            URI uri;
+            try {
+                uri = URI.create(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("not a NATS server URL: " + s);
+            }
+            if (!List.of("nats", "tls").contains(String.valueOf(uri.getScheme()))
+                    || uri.getHost() == null) {
+                throw new IllegalArgumentException(
+                        "a NATS server URL is nats://host:port or tls://host:port, got " + s);
+            }
+        }
+        Objects.requireNonNull(zone, "zone");
+        if (!NAME.matcher(zone).matches()) {
+            throw new IllegalArgumentException("zone must match " + NAME.pattern());
+        }
+        if (nodeName != null && !NAME.matcher(nodeName).matches()) {
+            throw new IllegalArgumentException("node name must match " + NAME.pattern());
+        }
+        if ((user == null) != (password == null)) {
+            throw new IllegalArgumentException("a NATS user and its password go together");
+        }
+        int ways =
+                (user != null ? 1 : 0) + (credsFile != null ? 1 : 0) + (nkeyFile != null ? 1 : 0);
+        if (ways > 1) {
+            throw new IllegalArgumentException(
+                    "use one way to authenticate to NATS: user/password, a creds file or an nkey");
+        }
+    }
+
+    /** Servers and zone only, no authentication, a generated node name. */
+    public ClusterSettings(List<String> servers, String zone, String nodeName) {
+        this(servers, zone, nodeName, null, null, null, null);
+    }
+
+    /** The password never appears in logs or messages. */
+    @Override
+    public String toString() {
+        return "ClusterSettings[servers="
+                + servers
+                + ", zone="
+                + zone
+                + ", nodeName="
+                + nodeName
+                + ", user="
+                + user
+                + (password != null ? ", password=***" : "")
+                + ", credsFile="
+                + credsFile
+                + ", nkeyFile="
+                + nkeyFile
+                + "]";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.kiln.host.cluster;
+
+import static dev.kiln.host.testing.TestHost.errorCode;
+import static dev.kiln.host.testing.TestHost.json;
+import static dev.kiln.host.testing.TestHost.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.testing.NatsServers;
+import dev.kiln.host.testing.TestHost;
+import dev.kiln.host.testing.Wat;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * NATS lost after start (its one server killed by PID, then started again on the same port and
+ * store): the nodes keep serving the functions they have, refuse changes with 503 {@code
+ * unavailable}, and recover by themselves, their watches included (docs/adr/0048).
+ */
+class ClusterOutageTest {
+    @TempDir Path dir;
+
+    @Test
+    void nodesServeWhatTheyHaveRefuseChangesAndRecoverWhenNatsComesBack() throws Exception {
+        try (NatsServers nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1);
+                TestHost a = node(nats, "a");
+                TestHost b = node(nats, "b")) {
+            assertThat(a.deploy("out", "echo", Wat.fixture("echo")).statusCode()).isEqualTo(201);
+            assertThat(text(b.invoke("out", "echo", "warm"))).isEqualTo("warm");
+
+            nats.server(0).kill();
+            TestHost.await(
+                    "a notices the outage",
+                    Duration.ofSeconds(20),
+                    () -> !json(a.get("/api/v1/cluster")).path("writable").asBoolean());
+
+            // what each node has keeps running: a has the code from its upload, b fetched it
+            for (TestHost node : new TestHost[] {a, b}) {
+                HttpResponse<byte[]> ran = node.invoke("out", "echo", "still here");
+                assertThat(ran.statusCode()).as(text(ran)).isEqualTo(200);
+                assertThat(text(ran)).isEqualTo("still here");
+            }
+            HttpResponse<byte[]> refused = a.deploy("out", "echo", Wat.fixture("uppercase"));
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(errorCode(refused)).isEqualTo("unavailable");
+            assertThat(json(refused).path("error").path("message").asText())
+                    .contains("unreachable")
+                    .doesNotContain("Exception");
+            assertThat(json(a.get("/api/v1/cluster")).path("nodes").get(0).path("state").asText())
+                    .isEqualTo("disconnected");
+            // the refused upload changed nothing
+            assertThat(text(a.invoke("out", "echo", "same"))).isEqualTo("same");
+
+            long down = System.nanoTime();
+            nats.server(0).restart();
+            TestHost.await(
+                    "a writable again",
+                    Duration.ofSeconds(30),
+                    () -> json(a.get("/api/v1/cluster")).path("writable").asBoolean());
+            long recoveredMs = (System.nanoTime() - down) / 1_000_000;
+            HttpResponse<byte[]> after = a.deploy("out", "echo", Wat.fixture("uppercase"));
+            assertThat(after.statusCode()).as(text(after)).isEqualTo(200);
+            // b's watch came back too: it runs what a just stored
+            TestHost.await(
+                    "b runs version 2",
+                    Duration.ofSeconds(10),
+                    () -> text(b.invoke("out", "echo", "abc")).equals("ABC"));
+            assertThat(recoveredMs).as("restart to writable, ms").isLessThan(30_000);
+        }
+    }
+
+    private TestHost node(NatsServers nats, String name) {
+        return TestHost.start(
+                dir.resolve("node-" + name),
+                c -> c.cluster(new ClusterSettings(nats.urlList(), "z", name)));
+    }
+}

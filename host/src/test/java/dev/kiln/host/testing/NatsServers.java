@@ -1,0 +1,258 @@
+package dev.kiln.host.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Real {@code nats-server} processes with JetStream on loopback (Debian's package, installed by
+ * .ci/run): one, or three joined by cluster routes, each with its own free ports and store
+ * directory. Stopped by PID; one can be killed and started again on the same ports and store.
+ * Without the binary a test is skipped locally, and fails under CI ({@code CI=true}).
+ */
+public final class NatsServers implements AutoCloseable {
+    private static final Path BINARY = findBinary();
+
+    private final Path dir;
+    private final List<Server> servers = new ArrayList<>();
+
+    /** One server of the set. */
+    public final class Server {
+        final String name;
+        final int port;
+        final int clusterPort;
+        final Path config;
+        Process process;
+
+        Server(String name, int port, int clusterPort, Path config) {
+            this.name = name;
+            this.port = port;
+            this.clusterPort = clusterPort;
+            this.config = config;
+        }
+
+        public String url() {
+            return "nats://127.0.0.1:" + port;
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        /** kill -9 by PID, and waits until the process is gone. */
+        public void kill() {
+            ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Starts it again on the same ports and store directory. */
+        public void restart() {
+            start();
+            awaitPort(port);
+        }
+
+        void start() {
+            try {
+                process =
+                        new ProcessBuilder(BINARY.toString(), "-c", config.toString())
+                                .redirectErrorStream(true)
+                                .redirectOutput(
+                                        ProcessBuilder.Redirect.appendTo(
+                                                dir.resolve(name + ".log").toFile()))
+                                .start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private NatsServers(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Skips the test when nats-server is missing, except under CI where that is a failure. */
+    public static void assumeInstalled() {
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(BINARY).as("nats-server (installed by .ci/run)").isNotNull();
+        }
+        assumeTrue(BINARY != null, "nats-server is not installed (apt-get install nats-server)");
+    }
+
+    /**
+     * Starts {@code count} servers (1, or 3 joined in one JetStream cluster) under {@code dir} and
+     * waits until JetStream answers on every one.
+     */
+    public static NatsServers start(Path dir, int count) {
+        assumeInstalled();
+        var set = new NatsServers(dir);
+        try {
+            int[] ports = new int[count];
+            int[] clusterPorts = new int[count];
+            for (int i = 0; i < count; i++) {
+                ports[i] = freePort();
+                clusterPorts[i] = freePort();
+            }
+            for (int i = 0; i < count; i++) {
+                String name = "n" + (i + 1);
+                Path store = Files.createDirectories(dir.resolve(name + "-store"));
+                StringBuilder conf = new StringBuilder();
+                conf.append("server_name: ").append(name).append('\n');
+                conf.append("listen: 127.0.0.1:").append(ports[i]).append('\n');
+                conf.append("jetstream { store_dir: \"").append(store).append("\" }\n");
+                if (count > 1) {
+                    List<String> routes = new ArrayList<>();
+                    for (int j = 0; j < count; j++) {
+                        if (j != i) {
+                            routes.add("nats://127.0.0.1:" + clusterPorts[j]);
+                        }
+                    }
+                    conf.append("cluster { name: kiln-test, listen: 127.0.0.1:")
+                            .append(clusterPorts[i])
+                            .append(", routes: [")
+                            .append(String.join(", ", routes))
+                            .append("] }\n");
+                }
+                Path config = dir.resolve(name + ".conf");
+                Files.writeString(config, conf);
+                set.servers.add(set.new Server(name, ports[i], clusterPorts[i], config));
+            }
+            for (Server s : set.servers) {
+                s.start();
+            }
+            for (Server s : set.servers) {
+                awaitPort(s.port);
+            }
+            set.awaitJetStream();
+            return set;
+        } catch (IOException | RuntimeException e) {
+            set.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    public Server server(int i) {
+        return servers.get(i);
+    }
+
+    /** Every server's URL, comma-separated: what {@code --cluster} takes. */
+    public String urls() {
+        return servers.stream().map(Server::url).collect(Collectors.joining(","));
+    }
+
+    public List<String> urlList() {
+        return servers.stream().map(Server::url).toList();
+    }
+
+    /** Until JetStream (with its meta leader, for a cluster) answers an account request. */
+    public void awaitJetStream() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            Connection nc = null;
+            try {
+                nc =
+                        Nats.connect(
+                                new Options.Builder()
+                                        .servers(urlList().toArray(String[]::new))
+                                        .connectionTimeout(Duration.ofSeconds(2))
+                                        .build());
+                nc.jetStreamManagement().getAccountStatistics();
+                nc.close();
+                return;
+            } catch (Exception e) {
+                if (nc != null) {
+                    try {
+                        nc.close();
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+                last = e;
+            }
+            pause(200);
+        }
+        throw new IllegalStateException("JetStream did not come up; logs in " + dir, last);
+    }
+
+    static void awaitPort(int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(
+                        new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port),
+                        200);
+                return;
+            } catch (IOException e) {
+                pause(50);
+            }
+        }
+        throw new IllegalStateException("nats-server did not listen on " + port);
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A port nobody listens on now. */
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path findBinary() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":", -1)) {
+            if (!dir.isEmpty()) {
+                Path p = Path.of(dir, "nats-server");
+                if (Files.isExecutable(p)) {
+                    return p;
+                }
+            }
+        }
+        for (String p : List.of("/usr/bin/nats-server", "/usr/sbin/nats-server")) {
+            if (Files.isExecutable(Path.of(p))) {
+                return Path.of(p);
+            }
+        }
+        return null;
+    }
+
+    /** Stops every server by its PID. */
+    @Override
+    public void close() {
+        for (Server s : servers) {
+            if (s.process != null && s.process.isAlive()) {
+                s.kill();
+            }
+        }
+    }
+}
