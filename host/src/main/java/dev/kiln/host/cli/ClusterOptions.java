@@ -5,6 +5,7 @@ import dev.kiln.host.config.KilnConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -52,7 +53,8 @@ final class ClusterOptions {
     @Option(names = "--nats-nkey", description = "With --cluster: a file holding an nkey seed.")
     Path natsNkey;
 
-    void applyTo(KilnConfig.Builder builder, CommandLine command) {
+    /** Sets {@code builder}'s cluster; {@code command} only for the error of a bad option. */
+    void applyTo(KilnConfig.Builder builder, Supplier<CommandLine> command) {
         if (cluster == null) {
             boolean stray =
                     natsUser != null
@@ -63,7 +65,8 @@ final class ClusterOptions {
                             || !zone.equals(ClusterSettings.DEFAULT_ZONE);
             if (stray) {
                 throw new CommandLine.ParameterException(
-                        command, "--zone, --node-name and the --nats-* options need --cluster");
+                        command.get(),
+                        "--zone, --node-name and the --nats-* options need --cluster");
             }
             return;
         }
@@ -82,7 +85,7 @@ final class ClusterOptions {
                     new ClusterSettings(
                             servers, zone, nodeName, natsUser, password, natsCreds, natsNkey));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(command, e.getMessage());
+            throw new CommandLine.ParameterException(command.get(), e.getMessage());
         }
     }
 }

@@ -439,7 +439,8 @@ final class ServeCommand implements Callable<Integer> {
         builder.maxRoutes(maxRoutes);
         builder.keepVersions(keepVersions);
         guestServices.applyTo(builder);
-        clusterOptions.applyTo(builder, new picocli.CommandLine(this));
+        // Lazily: a new CommandLine of this object would re-inject its @Spec (and its err writer).
+        clusterOptions.applyTo(builder, () -> new picocli.CommandLine(this));
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--tls-cert and --tls-key go together");

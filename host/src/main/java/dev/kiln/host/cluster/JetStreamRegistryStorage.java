@@ -71,6 +71,15 @@ final class JetStreamRegistryStorage implements RegistryStorage {
     private final Map<String, ConcurrentSkipListMap<Integer, VersionInfo>> versions =
             new ConcurrentHashMap<>();
 
+    /**
+     * When the last catch-up ended (nanoTime): lookups of names that do not exist must not turn
+     * into a stream of JetStream requests, so catch-ups are at least {@link #CATCH_UP_GAP} apart.
+     */
+    private final java.util.concurrent.atomic.AtomicLong lastCatchUp =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 1_000_000_000L);
+
+    static final Duration CATCH_UP_GAP = Duration.ofMillis(20);
+
     private final Object appliedLock = new Object();
     private long applied; // guarded by appliedLock
 
@@ -248,12 +257,16 @@ final class JetStreamRegistryStorage implements RegistryStorage {
      */
     @Override
     public void catchUp() {
-        if (nc.getStatus() != Connection.Status.CONNECTED) {
+        long before = lastCatchUp.get();
+        if (nc.getStatus() != Connection.Status.CONNECTED
+                || System.nanoTime() - before < CATCH_UP_GAP.toNanos()
+                || !lastCatchUp.compareAndSet(before, System.nanoTime())) {
             return;
         }
         try {
             long last = kv.getStatus().getBackingStreamInfo().getStreamState().getLastSequence();
             appliedWithin(last, Duration.ofSeconds(1));
+            lastCatchUp.set(System.nanoTime());
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             log.debug("registry catch-up failed: {}", e.toString());
         } catch (InterruptedException e) {

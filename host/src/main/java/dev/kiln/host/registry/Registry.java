@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,29 +41,18 @@ public final class Registry implements AutoCloseable {
     private final RegistryStorage storage;
     private final DiskSpace space;
 
-    /**
-     * Each function's state with the storage revision it has, replaced as one value: a writer reads
-     * both at once, so the revision it expects is the one of the state it changed.
-     */
-    private final Map<FunctionName, Applied> states = new ConcurrentHashMap<>();
+    /** The in-memory copy: what the invocation path reads, fed by the storage. */
+    private final RegistryCopy copy = new RegistryCopy();
 
-    /** Revisions of functions deleted, so that no older announcement brings one back. */
-    private final Map<FunctionName, Long> deletedAt = new ConcurrentHashMap<>();
+    private final RegistryModules modules;
 
-    private record Applied(FunctionState state, long revision) {}
-
-    private final Map<FunctionName, FunctionInfo> cache = new ConcurrentHashMap<>();
-
-    /** Versions read since start, by function: filled on first use, so an invocation reads none. */
-    private final Map<FunctionName, Map<Integer, VersionInfo>> versionCache =
-            new ConcurrentHashMap<>();
-
-    /** Every alias, by function then name; copied on write, so readers never lock. */
-    private final Map<FunctionName, Map<String, AliasInfo>> aliases = new ConcurrentHashMap<>();
+    private final Map<FunctionName, FunctionInfo> cache = copy.functions;
+    private final Map<FunctionName, Map<String, AliasInfo>> aliases = copy.aliases;
 
     private Registry(RegistryStorage storage, DiskSpace space) {
         this.storage = storage;
         this.space = space;
+        this.modules = new RegistryModules(storage);
     }
 
     /**
@@ -97,7 +85,7 @@ public final class Registry implements AutoCloseable {
     public static Registry open(RegistryStorage storage, DiskSpace space) {
         Registry registry = new Registry(storage, space);
         try {
-            storage.start(registry.new Feed());
+            storage.start(registry.copy.feed());
             return registry;
         } catch (IOException | RuntimeException e) {
             storage.close();
@@ -113,52 +101,6 @@ public final class Registry implements AutoCloseable {
         return storage.shared();
     }
 
-    /** What the storage announces: every function at start, then (shared) every change. */
-    private final class Feed implements RegistryStorage.Changes {
-        @Override
-        public void function(FunctionName function, FunctionState state, long revision) {
-            apply(function, state, revision);
-        }
-
-        @Override
-        public void versionRemoved(FunctionName function, int number) {
-            Map<Integer, VersionInfo> cached = versionCache.get(function);
-            if (cached != null) {
-                cached.remove(number);
-            }
-        }
-    }
-
-    /**
-     * Takes {@code state} (null: deleted) as the function's, unless a newer revision is already in.
-     * The state goes in before the caches readers use, and all of it before anyone can see the
-     * revision: a writer that reads a revision has the state that came with it.
-     */
-    private void apply(FunctionName k, FunctionState state, long revision) {
-        Applied now = states.get(k);
-        long seen = Math.max(now == null ? 0 : now.revision(), deletedAt.getOrDefault(k, 0L));
-        if (revision <= seen) {
-            return;
-        }
-        if (state == null) {
-            states.remove(k);
-            deletedAt.put(k, revision);
-            cache.remove(k);
-            versionCache.remove(k);
-            aliases.remove(k);
-            return;
-        }
-        Map<String, AliasInfo> byName = new ConcurrentHashMap<>();
-        for (AliasInfo a : state.aliases()) {
-            byName.put(a.name(), a);
-        }
-        aliases.put(k, byName);
-        versionsOf(k.service(), k.function())
-                .put(state.info().latest().number(), state.info().latest());
-        cache.put(k, state.info());
-        states.put(k, new Applied(state, revision));
-    }
-
     /**
      * A write this node made: applied here at once (one node), or waited for until the storage's
      * feed has announced it (shared), so the answer a client gets is what every read here sees.
@@ -167,19 +109,8 @@ public final class Registry implements AutoCloseable {
         if (storage.shared()) {
             storage.awaitApplied(revision);
         } else {
-            apply(k, state, revision);
+            copy.apply(k, state, revision);
         }
-    }
-
-    /** The revision of the function's state as this node has it; writes expect it. */
-    private long revision(FunctionName k) {
-        Applied a = states.get(k);
-        return a == null ? RegistryStorage.NO_REVISION : a.revision();
-    }
-
-    private List<AliasInfo> aliasList(FunctionName k) {
-        Applied a = states.get(k);
-        return a == null ? List.of() : a.state().aliases();
     }
 
     /**
@@ -198,7 +129,7 @@ public final class Registry implements AutoCloseable {
         try {
             // module first: a crash now leaves an orphan, never half a function
             storage.putModule(sha, module);
-            Applied previous = states.get(k);
+            RegistryCopy.Applied previous = copy.applied(k);
             long expected = previous == null ? RegistryStorage.NO_REVISION : previous.revision();
             Instant created = previous == null ? now : previous.state().info().createdAt();
             List<AliasInfo> keep = previous == null ? List.of() : previous.state().aliases();
@@ -232,14 +163,7 @@ public final class Registry implements AutoCloseable {
 
     /** A failed store's module file goes, unless a stored version shares it. */
     private void dropIfUnreferenced(String sha) {
-        try {
-            if (!storage.isReferenced(sha)) {
-                storage.deleteModule(sha);
-            }
-        } catch (IOException | RuntimeException e) {
-            // The sweep at the next start removes it.
-            log.warn("could not remove module file {} after a failed store: {}", sha, e.toString());
-        }
+        modules.dropIfUnreferenced(sha);
     }
 
     /**
@@ -262,9 +186,9 @@ public final class Registry implements AutoCloseable {
     public synchronized FunctionInfo updateSettings(
             String service, String function, FunctionSettings settings) {
         FunctionName k = key(service, function);
-        long expected = revision(k);
+        long expected = copy.revision(k);
         FunctionInfo current = require(service, function);
-        List<AliasInfo> keep = aliasList(k);
+        List<AliasInfo> keep = copy.aliasList(k);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         space.requireRoom();
         if (!settings.sameCodeAs(current.settings())) {
@@ -304,7 +228,7 @@ public final class Registry implements AutoCloseable {
     /** Deletes a function and its versions; module files no other version uses go too. */
     public synchronized boolean delete(String service, String function) {
         FunctionName k = key(service, function);
-        long expected = revision(k);
+        long expected = copy.revision(k);
         if (cache.get(k) == null) {
             return false;
         }
@@ -321,13 +245,7 @@ public final class Registry implements AutoCloseable {
     }
 
     private void dropUnreferenced(String sha) {
-        if (!storage.isReferenced(sha)) {
-            try {
-                storage.deleteModule(sha);
-            } catch (IOException e) {
-                log.warn("could not delete unused module file {}: {}", sha, e.toString());
-            }
-        }
+        modules.dropUnreferenced(sha);
     }
 
     /** Services that hold at least one function, sorted. */
@@ -350,24 +268,13 @@ public final class Registry implements AutoCloseable {
 
     /** The module bytes of a version, verified against their hash. */
     public byte[] readModule(String sha256) {
-        byte[] bytes;
-        try {
-            bytes = storage.module(sha256);
-        } catch (IOException e) {
-            throw RegistryStore.storageFailure(e);
-        }
-        if (bytes == null || !Sha256.hex(bytes).equals(sha256)) {
-            log.error("module file {} is missing or corrupt", sha256);
-            throw new KilnException(
-                    ErrorCode.INTERNAL, "the stored module of this function is unavailable");
-        }
-        return bytes;
+        return modules.read(sha256);
     }
 
     // --- versions ---------------------------------------------------------------------------
 
     private Map<Integer, VersionInfo> versionsOf(String service, String function) {
-        return versionCache.computeIfAbsent(key(service, function), k -> new ConcurrentHashMap<>());
+        return copy.versionsOf(key(service, function));
     }
 
     /** One version of a function, if the function and the version exist. */
@@ -473,7 +380,7 @@ public final class Registry implements AutoCloseable {
             return;
         }
         FunctionName k = key(service, function);
-        Applied current = states.get(k);
+        RegistryCopy.Applied current = copy.applied(k);
         if (current != null) {
             long revision = storage.deleteVersions(current.state(), doomed, current.revision());
             commit(k, current.state(), revision);
@@ -533,7 +440,7 @@ public final class Registry implements AutoCloseable {
             double additionalWeight,
             String description) {
         FunctionName k = key(service, function);
-        long expected = revision(k);
+        long expected = copy.revision(k);
         FunctionInfo f = require(service, function);
         if (!Qualifier.ALIAS_NAME.matcher(name).matches() || name.equals("latest")) {
             throw new KilnException(
@@ -571,7 +478,7 @@ public final class Registry implements AutoCloseable {
                         before.map(AliasInfo::createdAt).orElse(now),
                         now);
         List<AliasInfo> after = new ArrayList<>();
-        for (AliasInfo a : aliasList(k)) {
+        for (AliasInfo a : copy.aliasList(k)) {
             if (!a.name().equals(name)) {
                 after.add(a);
             }
@@ -585,10 +492,10 @@ public final class Registry implements AutoCloseable {
     /** Deletes an alias; {@code alias_not_found} when there is none. */
     public synchronized AliasInfo deleteAlias(String service, String function, String name) {
         FunctionName k = key(service, function);
-        long expected = revision(k);
+        long expected = copy.revision(k);
         FunctionInfo f = require(service, function);
         AliasInfo alias = requireAlias(service, function, name);
-        List<AliasInfo> after = new ArrayList<>(aliasList(k));
+        List<AliasInfo> after = new ArrayList<>(copy.aliasList(k));
         after.removeIf(a -> a.name().equals(name));
         var state = new FunctionState(f, after);
         commit(k, state, storage.deleteAlias(state, name, expected));
