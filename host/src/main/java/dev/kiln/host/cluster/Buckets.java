@@ -27,6 +27,16 @@ final class Buckets {
 
     static final Duration NODE_MAX_AGE = Duration.ofMinutes(1);
 
+    /**
+     * JetStream requests wait up to 10 s (jnats' default is 2 s): on two busy cores a write can
+     * take longer, and a stream election stalls writes 4–9 s (measured, DESIGN.md); a node that
+     * cannot reach NATS at all is refused at once without waiting (docs/adr/0048).
+     */
+    static final io.nats.client.JetStreamOptions JS_OPTIONS =
+            io.nats.client.JetStreamOptions.builder()
+                    .requestTimeout(Duration.ofSeconds(10))
+                    .build();
+
     private Buckets() {}
 
     static KeyValue registry(Connection nc, int replicas) throws IOException {
@@ -70,7 +80,8 @@ final class Buckets {
                     // another node created it meanwhile
                 }
             }
-            return nc.objectStore(MODULES);
+            return nc.objectStore(
+                    MODULES, io.nats.client.ObjectStoreOptions.builder(JS_OPTIONS).build());
         } catch (JetStreamApiException e) {
             throw new IOException("JetStream refused the object store " + MODULES, e);
         }
@@ -86,7 +97,9 @@ final class Buckets {
                     // another node created it meanwhile
                 }
             }
-            return nc.keyValue(config.getBucketName());
+            return nc.keyValue(
+                    config.getBucketName(),
+                    io.nats.client.KeyValueOptions.builder(JS_OPTIONS).build());
         } catch (JetStreamApiException e) {
             throw new IOException(
                     "JetStream refused the key-value bucket "

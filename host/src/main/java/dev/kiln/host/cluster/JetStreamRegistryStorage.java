@@ -140,7 +140,26 @@ final class JetStreamRegistryStorage implements RegistryStorage {
      * restarted has lost the watch's consumer, so the old watch may never deliver again (measured
      * with nats-server 2.9: writes after the restart did not arrive within 10 s).
      */
-    synchronized void rewatch() {
+    void rewatch() {
+        // The stream may be electing a leader right after a server died (4–9 s measured): retry.
+        for (int attempt = 1; attempt <= 60; attempt++) {
+            if (tryRewatch()) {
+                return;
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        log.error("registry watch not resumed after 60 attempts; restart this node");
+    }
+
+    private synchronized boolean tryRewatch() {
+        if (nc.getStatus() != Connection.Status.CONNECTED) {
+            return false;
+        }
         try {
             AutoCloseable old = watch;
             if (old != null) {
@@ -156,11 +175,13 @@ final class JetStreamRegistryStorage implements RegistryStorage {
         try {
             watch = kv.watchAll(watcher, from);
             log.info("registry watch resumed from revision {}", from);
+            return true;
         } catch (IOException | JetStreamApiException e) {
-            log.warn(
-                    "registry watch not resumed (retried at the next reconnect): {}", e.toString());
+            log.warn("registry watch not resumed yet (retrying): {}", e.toString());
+            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -242,6 +263,8 @@ final class JetStreamRegistryStorage implements RegistryStorage {
                             + " within {} s",
                     revision,
                     LOCAL_WAIT.toSeconds());
+            // the watch may have lost its consumer without a reconnect: open a new one
+            Thread.ofVirtual().name("kiln-cluster-rewatch").start(this::rewatch);
             return;
         }
         RevisionBarrier b = barrier;
