@@ -19,6 +19,7 @@ import dev.kiln.host.kv.SqliteKvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.observability.RecordRetention;
+import dev.kiln.host.observability.Tracing;
 import dev.kiln.host.outbound.Outbound;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.PoolLimits;
@@ -69,6 +70,7 @@ public final class KilnHost implements AutoCloseable {
     private final Outbound outbound;
     private final ClusterView clusterView;
     private final AutoCloseable cluster; // null on the embedded single node
+    private final Tracing tracing;
     private volatile Map<String, Integer> leakedInstances = Map.of();
 
     private KilnHost(
@@ -93,9 +95,11 @@ public final class KilnHost implements AutoCloseable {
             ReplayRunner replayRunner,
             Outbound outbound,
             ClusterView clusterView,
-            AutoCloseable cluster) {
+            AutoCloseable cluster,
+            Tracing tracing) {
         this.clusterView = clusterView;
         this.cluster = cluster;
+        this.tracing = tracing;
         this.kv = kv;
         this.recordings = recordings;
         this.replayRunner = replayRunner;
@@ -165,6 +169,10 @@ public final class KilnHost implements AutoCloseable {
                             space,
                             config.observability());
             opened.push(records);
+            // Spans by OTLP when configured (docs/adr/0047); OFF holds no OpenTelemetry object.
+            Tracing tracing = Tracing.start(config.tracing());
+            opened.push(tracing);
+            records.traceWrites(tracing);
             Metrics metrics = new Metrics();
             records.registerMetrics(metrics);
             dev.kiln.host.observability.JvmMetrics.register(metrics);
@@ -229,7 +237,8 @@ public final class KilnHost implements AutoCloseable {
                             secrets::values,
                             kv,
                             recordings,
-                            outbound);
+                            outbound,
+                            tracing);
             opened.push(invoker);
             Deployer deployer = new Deployer(config, registry, pool, invoker, quotas);
             DeployExecutor uploads =
@@ -301,7 +310,8 @@ public final class KilnHost implements AutoCloseable {
                     replayRunner,
                     outbound,
                     clusterView,
-                    cluster);
+                    cluster,
+                    tracing);
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : opened) {
                 try {
@@ -488,6 +498,8 @@ public final class KilnHost implements AutoCloseable {
         leakedInstances = pool.shutdown();
         events.close();
         records.close();
+        // After the records: their writer's last batch makes record-write spans.
+        tracing.close();
         recordings.close();
         replayRunner.close();
         access.close();

@@ -108,6 +108,27 @@ final class GuestServiceOptions {
                             + " clients gone away (default: ${DEFAULT-VALUE}).")
     long logHeartbeatMs = DEFAULTS.observability().logHeartbeat().toMillis();
 
+    @Option(
+            names = "--otlp-endpoint",
+            paramLabel = "URL",
+            description =
+                    "Export spans by OTLP/HTTP (protobuf) to this collector, e.g."
+                            + " http://127.0.0.1:4318 (spans go to its /v1/traces); tracing is off"
+                            + " without it (docs/adr/0047).")
+    java.net.URI otlpEndpoint;
+
+    @Option(
+            names = "--otlp-service-name",
+            description = "The service.name of exported spans (default: ${DEFAULT-VALUE}).")
+    String otlpServiceName = DEFAULTS.tracing().serviceName();
+
+    @Option(
+            names = "--otlp-export-interval-ms",
+            description =
+                    "How long finished spans wait to be exported in one batch (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long otlpExportIntervalMs = DEFAULTS.tracing().exportInterval().toMillis();
+
     /** Sets these options' parts of the configuration. */
     void applyTo(KilnConfig.Builder builder) {
         builder.kvLimits(
@@ -128,5 +149,8 @@ final class GuestServiceOptions {
                         outboundMaxResponseBytes,
                         outboundTimeoutMs));
         builder.outboundTrustPem(outboundTrustPem);
+        builder.tracing(
+                new dev.kiln.host.observability.TracingSettings(
+                        otlpEndpoint, otlpServiceName, Duration.ofMillis(otlpExportIntervalMs)));
     }
 }

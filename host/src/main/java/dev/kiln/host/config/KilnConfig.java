@@ -7,6 +7,7 @@ import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.events.EventLimits;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.observability.ObservabilityLimits;
+import dev.kiln.host.observability.TracingSettings;
 import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
@@ -74,6 +75,7 @@ import java.util.Objects;
  *     only
  * @param cluster cluster mode on NATS JetStream (docs/adr/0048), or null for the embedded single
  *     node
+ * @param tracing where spans go, by OTLP; off by default (docs/adr/0047)
  */
 public record KilnConfig(
         String host,
@@ -118,7 +120,8 @@ public record KilnConfig(
         ObservabilityLimits observability,
         OutboundLimits outboundLimits,
         Path outboundTrustPem,
-        ClusterSettings cluster) {
+        ClusterSettings cluster,
+        TracingSettings tracing) {
 
     public KilnConfig {
         Objects.requireNonNull(host, "host");
@@ -129,6 +132,7 @@ public record KilnConfig(
         Objects.requireNonNull(moduleLimits, "moduleLimits");
         Objects.requireNonNull(recordMaxAge, "recordMaxAge");
         Objects.requireNonNull(eventLimits, "eventLimits");
+        Objects.requireNonNull(tracing, "tracing");
         wasiDirRoots = List.copyOf(wasiDirRoots);
         Objects.requireNonNull(instanceIdleTtl, "instanceIdleTtl");
         Objects.requireNonNull(queueWait, "queueWait");
@@ -260,6 +264,7 @@ public record KilnConfig(
         private OutboundLimits outboundLimits = OutboundLimits.DEFAULTS;
         private Path outboundTrustPem;
         private ClusterSettings cluster;
+        private TracingSettings tracing = TracingSettings.OFF;
 
         private Builder() {}
 
@@ -478,6 +483,12 @@ public record KilnConfig(
             return this;
         }
 
+        /** Where spans are exported (docs/adr/0047); {@link TracingSettings#OFF} by default. */
+        public Builder tracing(TracingSettings v) {
+            tracing = v;
+            return this;
+        }
+
         public KilnConfig build() {
             return new KilnConfig(
                     host,
@@ -522,7 +533,8 @@ public record KilnConfig(
                     observability,
                     outboundLimits,
                     outboundTrustPem,
-                    cluster);
+                    cluster,
+                    tracing);
         }
     }
 }

@@ -234,7 +234,9 @@ final class Dispatcher implements AutoCloseable {
                         null,
                         e.attempts(),
                         e.qualifier(),
-                        0);
+                        0,
+                        null,
+                        e.trace());
         try {
             LEASER_FAULTS.pass();
             invoker.submit(request, result -> ended(new Finished(e, result, null)));

@@ -106,7 +106,8 @@ final class EventLeases {
                 e.dueAt(),
                 e.lastError(),
                 e.lastMessage(),
-                e.qualifier());
+                e.qualifier(),
+                e.trace());
     }
 
     /** Due events, oldest due first, except the leased ones and those of capped functions. */

@@ -1,5 +1,6 @@
 package dev.kiln.host.events;
 
+import dev.kiln.host.observability.TraceContext;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -11,7 +12,8 @@ final class EventRows {
     /** The columns {@link #event} reads, in table order. */
     static final String EVENT_COLUMNS =
             "seq, request_id, service, function, trigger, source, payload, depth, created_at,"
-                    + " attempts, due_at, last_error, last_message, qualifier";
+                    + " attempts, due_at, last_error, last_message, qualifier, traceparent,"
+                    + " tracestate";
 
     /** {@link #EVENT_COLUMNS} with an empty payload, for listings. */
     static final String EVENT_COLUMNS_NO_PAYLOAD =
@@ -36,7 +38,9 @@ final class EventRows {
                 Instant.ofEpochMilli(rs.getLong("due_at")),
                 rs.getString("last_error"),
                 rs.getString("last_message"),
-                rs.getString("qualifier"));
+                rs.getString("qualifier"),
+                // Checked when stored; parsed again so a hand-edited row cannot break an attempt.
+                TraceContext.parse(rs.getString("traceparent"), rs.getString("tracestate")));
     }
 
     static DeadLetter deadLetter(ResultSet rs) throws SQLException {

@@ -48,6 +48,13 @@ final class EventSchema {
                     st -> {
                         SqliteSchema.addColumnIfMissing(st, "events", "qualifier", "TEXT");
                         SqliteSchema.addColumnIfMissing(st, "dead_letters", "qualifier", "TEXT");
+                    },
+                    // The W3C trace an event's attempts continue (docs/adr/0047); NULL for none.
+                    st -> {
+                        for (String table : List.of("events", "dead_letters")) {
+                            SqliteSchema.addColumnIfMissing(st, table, "traceparent", "TEXT");
+                            SqliteSchema.addColumnIfMissing(st, table, "tracestate", "TEXT");
+                        }
                     });
 
     static void migrate(Connection db) throws SQLException {

@@ -106,9 +106,10 @@ final class EventWrites {
                 db,
                 "INSERT OR REPLACE INTO dead_letters (request_id, service, function,"
                         + " trigger, source, payload, depth, created_at, dead_lettered_at,"
-                        + " attempts, reason, error_code, error_message, qualifier)"
-                        + " SELECT request_id, service, function, trigger, source,"
-                        + " payload, depth, created_at, ?, ?, ?, ?, ?, qualifier"
+                        + " attempts, reason, error_code, error_message, qualifier, traceparent,"
+                        + " tracestate) SELECT request_id, service, function, trigger, source,"
+                        + " payload, depth, created_at, ?, ?, ?, ?, ?, qualifier, traceparent,"
+                        + " tracestate"
                         + " FROM events WHERE seq = ?",
                 System.currentTimeMillis(),
                 d.attempts(),
@@ -130,8 +131,9 @@ final class EventWrites {
             Sql.update(
                     db,
                     "INSERT INTO events (request_id, service, function, trigger, source,"
-                            + " payload, depth, created_at, attempts, due_at, qualifier)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                            + " payload, depth, created_at, attempts, due_at, qualifier,"
+                            + " traceparent, tracestate)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
                     e.requestId(),
                     e.service(),
                     e.function(),
@@ -141,7 +143,9 @@ final class EventWrites {
                     e.depth(),
                     now,
                     now,
-                    e.qualifier());
+                    e.qualifier(),
+                    e.trace() == null ? null : e.trace().traceparent(),
+                    e.trace() == null ? null : e.trace().traceState());
             c.addDepth(e.functionKey(), 1);
             c.madeEventsDue = true;
         }
@@ -190,9 +194,10 @@ final class EventWrites {
         Sql.update(
                 db,
                 "INSERT INTO events (request_id, service, function, trigger, source, payload,"
-                        + " depth, created_at, attempts, due_at, qualifier) SELECT request_id,"
-                        + " service, function, trigger, source, payload, depth, ?, 0, ?,"
-                        + " qualifier FROM dead_letters"
+                        + " depth, created_at, attempts, due_at, qualifier, traceparent,"
+                        + " tracestate) SELECT request_id, service, function, trigger, source,"
+                        + " payload, depth, ?, 0, ?, qualifier, traceparent, tracestate"
+                        + " FROM dead_letters"
                         + where
                         + " ORDER BY seq",
                 params);

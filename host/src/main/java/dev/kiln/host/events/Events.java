@@ -8,6 +8,7 @@ import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.observability.TraceContext;
 import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.storage.DiskSpace;
@@ -239,6 +240,20 @@ public final class Events implements AutoCloseable {
      */
     public CompletableFuture<Void> invokeAsync(
             String requestId, String service, String function, String qualifier, byte[] payload) {
+        return invokeAsync(requestId, service, function, qualifier, payload, null);
+    }
+
+    /**
+     * Like {@link #invokeAsync(String, String, String, String, byte[])}, in a W3C trace: every
+     * attempt of the event continues {@code trace} (docs/adr/0047), or none when it is null.
+     */
+    public CompletableFuture<Void> invokeAsync(
+            String requestId,
+            String service,
+            String function,
+            String qualifier,
+            byte[] payload,
+            TraceContext trace) {
         String q = checkQualifier(service, function, qualifier);
         checkSize(payload);
         space.requireRoom();
@@ -253,7 +268,8 @@ public final class Events implements AutoCloseable {
                                                 "invoke",
                                                 payload),
                                         0,
-                                        q)),
+                                        q,
+                                        trace)),
                         null,
                         EventQueue.Overflow.REJECT)
                 .thenApply(stored -> null);

@@ -6,6 +6,7 @@ import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.InvocationRequest;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.TraceContext;
 import dev.kiln.host.registry.Qualifier;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
@@ -37,6 +38,16 @@ final class InvocationDispatch {
             String function,
             String qualifier,
             HttpRequestMeta http) {
+        TraceContext trace =
+                RequestTracing.begin(
+                        exchange,
+                        invoker.tracing(),
+                        http == null
+                                ? "POST /api/v1/services/{service}/functions/{function}/invoke"
+                                : RequestTracing.method(http.method())
+                                        + " /fn/{service}/{function}",
+                        service,
+                        function);
         before.check(exchange, service, function);
         // Malformed selections are refused before the body is read.
         Qualifier.parse(qualifier);
@@ -59,7 +70,8 @@ final class InvocationDispatch {
                                         0,
                                         qualifier,
                                         pin,
-                                        keyId(ex)),
+                                        keyId(ex),
+                                        trace),
                                 http != null));
     }
 

@@ -4,6 +4,7 @@ import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.events.Events;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.TraceContext;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
@@ -61,6 +62,13 @@ final class InvokeHandler implements HttpHandler {
 
     private void invokeAsync(
             HttpServerExchange exchange, String service, String function, String qualifier) {
+        TraceContext trace =
+                RequestTracing.begin(
+                        exchange,
+                        invoker.tracing(),
+                        "POST /api/v1/services/{service}/functions/{function}/invoke",
+                        service,
+                        function);
         before.check(exchange, service, function);
         // Resolved now, so a qualifier that selects nothing is refused at once; the event keeps
         // the qualifier and runs whatever it selects when it runs.
@@ -79,16 +87,21 @@ final class InvokeHandler implements HttpHandler {
                                                 () ->
                                                         enqueue(
                                                                 ex, service, function, qualifier,
-                                                                body))));
+                                                                body, trace))));
     }
 
     // whenComplete's own future is dropped: ErrorBoundary answers every failure, the callback's
     // too.
     @SuppressWarnings("FutureReturnValueIgnored")
     private void enqueue(
-            HttpServerExchange ex, String service, String function, String qualifier, byte[] body) {
+            HttpServerExchange ex,
+            String service,
+            String function,
+            String qualifier,
+            byte[] body,
+            TraceContext trace) {
         String requestId = Responses.requestId(ex);
-        events.invokeAsync(requestId, service, function, qualifier, body)
+        events.invokeAsync(requestId, service, function, qualifier, body, trace)
                 .whenComplete(
                         (stored, failure) ->
                                 ErrorBoundary.run(ex, () -> accepted(ex, requestId, failure)));

@@ -100,7 +100,8 @@ final class Views {
             List<LogLine> logs,
             int logCount,
             boolean logTruncated,
-            int attempt) {
+            int attempt,
+            String traceId) {
         /** One invocation with its log lines, each carrying the invocation's request id. */
         static Invocation of(InvocationRecord r) {
             return of(r, r.logs().size());
@@ -127,7 +128,8 @@ final class Views {
                     r.logs().stream().map(l -> LogLine.of(l, r.requestId())).toList(),
                     logCount,
                     r.logTruncated(),
-                    r.attempt());
+                    r.attempt(),
+                    r.traceId());
         }
     }
 

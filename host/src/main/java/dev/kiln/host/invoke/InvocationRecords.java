@@ -46,7 +46,8 @@ final class InvocationRecords {
             Target target,
             Instant startedAt,
             InvocationResult outcome,
-            SandboxResult result) {
+            SandboxResult result,
+            InvocationSpan span) {
         FunctionInfo function = target.function();
         String code;
         int status;
@@ -92,7 +93,10 @@ final class InvocationRecords {
                         result.logTruncated(),
                         request.attempt(),
                         target.settings().memoryMiB(),
-                        request.keyId());
+                        request.keyId(),
+                        request.trace() == null ? null : request.trace().traceId(),
+                        // The record-write span's parent; a trace not sampled gets none.
+                        span == null || !span.context().sampled() ? null : span.context().spanId());
         // An event's attempt waits for room rather than lose its record: the dispatcher takes the
         // event off its queue after flushing the records, so a dropped record would be an event
         // gone without trace. At most asyncWorkers threads wait so; requests never do.

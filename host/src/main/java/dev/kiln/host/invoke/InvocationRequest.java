@@ -1,6 +1,7 @@
 package dev.kiln.host.invoke;
 
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.host.observability.TraceContext;
 
 /**
  * An invocation as a trigger hands it to the {@link Invoker}.
@@ -15,6 +16,8 @@ import dev.kiln.abi.HttpRequestMeta;
  *     weights choose
  * @param keyId the id of the API key that invoked, or {@code null} for none; usage is metered per
  *     key (docs/adr/0043)
+ * @param trace where the invocation sits in a W3C trace: the caller's span it is a child of, or
+ *     {@code null} for none (docs/adr/0047)
  */
 public record InvocationRequest(
         String requestId,
@@ -26,7 +29,25 @@ public record InvocationRequest(
         int attempt,
         String qualifier,
         int pin,
-        String keyId) {
+        String keyId,
+        TraceContext trace) {
+
+    /** A request outside any trace. */
+    public InvocationRequest(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            byte[] payload,
+            HttpRequestMeta http,
+            int attempt,
+            String qualifier,
+            int pin,
+            String keyId) {
+        this(
+                requestId, service, function, trigger, payload, http, attempt, qualifier, pin,
+                keyId, null);
+    }
 
     /** A request made without a key (events, timers, anonymous HTTP triggers). */
     public InvocationRequest(
@@ -39,6 +60,8 @@ public record InvocationRequest(
             int attempt,
             String qualifier,
             int pin) {
-        this(requestId, service, function, trigger, payload, http, attempt, qualifier, pin, null);
+        this(
+                requestId, service, function, trigger, payload, http, attempt, qualifier, pin, null,
+                null);
     }
 }

@@ -10,6 +10,7 @@ import dev.kiln.host.core.KilnException;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.observability.Tracing;
 import dev.kiln.host.outbound.Outbound;
 import dev.kiln.host.pool.InstanceLimitException;
 import dev.kiln.host.pool.InstancePool;
@@ -73,6 +74,7 @@ public final class Invoker implements AutoCloseable {
     private final GuestConfigs guestConfigs;
     private final Recordings recordings;
     private final InvocationRecords records;
+    private final Tracing tracing;
 
     /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
@@ -130,6 +132,37 @@ public final class Invoker implements AutoCloseable {
             KvStore kv,
             RecordingStore recordings,
             Outbound outbound) {
+        this(
+                config,
+                registry,
+                pool,
+                records,
+                metrics,
+                admission,
+                secrets,
+                kv,
+                recordings,
+                outbound,
+                Tracing.OFF);
+    }
+
+    /**
+     * @param tracing where the spans of traced invocations go (docs/adr/0047); {@link Tracing#OFF}
+     *     makes none
+     */
+    public Invoker(
+            KilnConfig config,
+            Registry registry,
+            InstancePool pool,
+            InvocationStore records,
+            Metrics metrics,
+            ServiceAdmission admission,
+            SecretSource secrets,
+            KvStore kv,
+            RecordingStore recordings,
+            Outbound outbound,
+            Tracing tracing) {
+        this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
         this.kv = kv;
         this.recordings = new Recordings(recordings, config.maxRecordingBytes(), metrics);
         this.outbound = outbound;
@@ -225,12 +258,14 @@ public final class Invoker implements AutoCloseable {
                         request.pin(),
                         ThreadLocalRandom.current().nextDouble());
         FunctionInfo function = target.function();
-        Consumer<InvocationResult> done = answer;
+        InvocationSpan span = InvocationSpan.start(tracing, request, System.nanoTime());
+        Consumer<InvocationResult> answered = span == null ? answer : span.ending(answer);
+        Consumer<InvocationResult> done = answered;
         if (admission != null) {
             switch (admission.admit(function.service())) {
                 case ServiceAdmission.Refusal r -> {
                     rateLimited.inc(function.service(), r.reason());
-                    answer.accept(
+                    answered.accept(
                             new InvocationResult(
                                     request.requestId(),
                                     new InvocationOutcome.RateLimited(
@@ -246,7 +281,7 @@ public final class Invoker implements AutoCloseable {
                         done =
                                 result -> {
                                     a.release();
-                                    answer.accept(result);
+                                    answered.accept(result);
                                 };
             }
         }
@@ -255,7 +290,7 @@ public final class Invoker implements AutoCloseable {
         ConcurrencyLimits.Gate gate =
                 concurrency.gate(new FunctionName(function.service(), function.name()), limit);
         Consumer<InvocationResult> finish = done;
-        Runnable start = () -> dispatch(request, target, deadline, gate, finish);
+        Runnable start = () -> dispatch(request, target, deadline, gate, span, finish);
         if (gate == null) {
             start.run();
             return;
@@ -323,10 +358,14 @@ public final class Invoker implements AutoCloseable {
             Target target,
             long deadline,
             ConcurrencyLimits.Gate gate,
+            InvocationSpan span,
             Consumer<InvocationResult> done) {
         try {
             workers.execute(
                     () -> {
+                        if (span != null) {
+                            span.workerStarted(System.nanoTime());
+                        }
                         InvocationResult result;
                         try {
                             result =
@@ -338,7 +377,7 @@ public final class Invoker implements AutoCloseable {
                                                     "no worker was free within "
                                                             + config.queueWait().toMillis()
                                                             + " ms")
-                                            : run(request, target, deadline);
+                                            : run(request, target, deadline, span);
                         } finally {
                             // Before answering: a client that sends its next call as soon as it
                             // has this answer must find the slot free.
@@ -427,10 +466,11 @@ public final class Invoker implements AutoCloseable {
         return out;
     }
 
-    private InvocationResult run(InvocationRequest request, Target target, long queueDeadline) {
+    private InvocationResult run(
+            InvocationRequest request, Target target, long queueDeadline, InvocationSpan span) {
         MDC.put("requestId", request.requestId());
         try {
-            return runWithDeadline(request, target, queueDeadline);
+            return runWithDeadline(request, target, queueDeadline, span);
         } finally {
             MDC.remove("requestId");
         }
@@ -441,7 +481,7 @@ public final class Invoker implements AutoCloseable {
      *     instance being created for its pool until then (InstancePool.acquire)
      */
     private InvocationResult runWithDeadline(
-            InvocationRequest request, Target target, long queueDeadline) {
+            InvocationRequest request, Target target, long queueDeadline, InvocationSpan span) {
         FunctionInfo function = target.function();
         FunctionSettings settings = target.settings();
         long timeoutMs = Math.min(settings.timeoutMs(), config.maxTimeout().toMillis());
@@ -478,9 +518,12 @@ public final class Invoker implements AutoCloseable {
                         recording.outbound(
                                 outbound == null
                                         ? OutboundHttp.NONE
-                                        : outbound.forInvocation(
-                                                settings.allowedOutboundHosts(),
-                                                startedAt.toEpochMilli() + timeoutMs)));
+                                        : traced(
+                                                outbound.forInvocation(
+                                                        settings.allowedOutboundHosts(),
+                                                        startedAt.toEpochMilli() + timeoutMs),
+                                                request,
+                                                span)));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
@@ -489,11 +532,17 @@ public final class Invoker implements AutoCloseable {
                         () -> {
                             InstancePool.Lease lease = null;
                             try {
+                                if (span != null) {
+                                    span.acquiring(System.nanoTime());
+                                }
                                 if (wasi) {
                                     // A new instance per invocation: nothing is pooled or reset.
                                     var code =
                                             pool.code(spec.key(), () -> registry.readModule(sha));
                                     startKind[0] = code.startKind();
+                                    if (span != null) {
+                                        span.acquired(System.nanoTime());
+                                    }
                                     return WasiCgiRun.run(
                                             code.module(),
                                             context,
@@ -509,6 +558,9 @@ public final class Invoker implements AutoCloseable {
                                                 () -> registry.readModule(sha),
                                                 queueDeadline);
                                 startKind[0] = lease.startKind();
+                                if (span != null) {
+                                    span.acquired(System.nanoTime());
+                                }
                                 return lease.instance()
                                         .invoke(context, request.payload(), limits, fuelBudget);
                             } catch (InstanceLimitException e) {
@@ -548,7 +600,11 @@ public final class Invoker implements AutoCloseable {
                                 }
                             }
                         });
-        long micros = (System.nanoTime() - start) / 1_000;
+        long ended = System.nanoTime();
+        if (span != null) {
+            span.guestEnded(ended);
+        }
+        long micros = (ended - start) / 1_000;
         durations.bind(function.service(), function.name()).observe(micros / 1e6);
         if (startKind[0] != null) {
             starts.inc(function.service(), function.name(), startKind[0].wire());
@@ -561,9 +617,27 @@ public final class Invoker implements AutoCloseable {
                         micros,
                         result.fuel(),
                         startKind[0]);
-        records.write(request, target, startedAt, outcome, result);
+        records.write(request, target, startedAt, outcome, result, span);
         recordings.finish(recording, result, startKind[0] != null);
         return outcome;
+    }
+
+    /** Where the spans of traced invocations go ({@link Tracing#OFF} when tracing is off). */
+    public Tracing tracing() {
+        return tracing;
+    }
+
+    /**
+     * The invocation's outbound HTTP, carrying its trace when it has one; {@code outbound} itself
+     * otherwise.
+     */
+    private OutboundHttp traced(
+            OutboundHttp outbound, InvocationRequest request, InvocationSpan span) {
+        if (request.trace() == null) {
+            return outbound;
+        }
+        return new TracedOutbound(
+                outbound, tracing, span == null ? request.trace() : span.context());
     }
 
     @Override

@@ -15,6 +15,9 @@ import java.util.List;
  * @param memoryMiB the memory setting the invocation ran with (what GB-seconds are metered by)
  * @param keyId the id of the API key that invoked, or {@code null} for none (anonymous HTTP
  *     triggers, events and timers); usage is metered per key (docs/adr/0043)
+ * @param traceId the W3C trace the invocation belongs to, or {@code null} for none (docs/adr/0047)
+ * @param spanId the invocation's span, parent of its record-write span; not stored, {@code null}
+ *     when read back or when no span was made
  */
 public record InvocationRecord(
         String requestId,
@@ -36,7 +39,9 @@ public record InvocationRecord(
         boolean logTruncated,
         int attempt,
         int memoryMiB,
-        String keyId) {
+        String keyId,
+        String traceId,
+        String spanId) {
 
     public InvocationRecord {
         java.util.Objects.requireNonNull(requestId, "requestId");
@@ -46,6 +51,53 @@ public record InvocationRecord(
         java.util.Objects.requireNonNull(startedAt, "startedAt");
         java.util.Objects.requireNonNull(outcome, "outcome");
         logs = List.copyOf(logs);
+    }
+
+    /** A record without a trace. */
+    public InvocationRecord(
+            String requestId,
+            String service,
+            String function,
+            int version,
+            String versionSha256,
+            String trigger,
+            Instant startedAt,
+            long durationMicros,
+            String outcome,
+            int httpStatus,
+            long bytesIn,
+            long bytesOut,
+            long fuel,
+            String startKind,
+            String errorMessage,
+            List<GuestLogLine> logs,
+            boolean logTruncated,
+            int attempt,
+            int memoryMiB,
+            String keyId) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                versionSha256,
+                trigger,
+                startedAt,
+                durationMicros,
+                outcome,
+                httpStatus,
+                bytesIn,
+                bytesOut,
+                fuel,
+                startKind,
+                errorMessage,
+                logs,
+                logTruncated,
+                attempt,
+                memoryMiB,
+                keyId,
+                null,
+                null);
     }
 
     /** A record without a memory setting or key (metered as 0 MiB, anonymous). */

@@ -50,6 +50,9 @@ public final class InvocationStore implements AutoCloseable {
     private final LogFeed logFeed;
     private final UsageMetrics usageMetrics = new UsageMetrics();
     private long lastStatsPersist = System.nanoTime(); // writer thread only
+    // Set once at start by the composition root; read by the writer thread.
+    private volatile Tracing tracing = Tracing.OFF;
+
     // Prepared once: the writer runs it in every batch's transaction (guarded by db).
     private PreparedStatement usageUpsert;
     private final DiskSpace space;
@@ -456,7 +459,16 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes a {@code record write} span for each traced record this store writes from now on: a
+     * child of the invocation's span, covering the batch's transaction (docs/adr/0047).
+     */
+    public void traceWrites(Tracing tracing) {
+        this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+    }
+
     private void writeRecords(List<Queued> batch) {
+        long began = System.nanoTime();
         if (space.low()) {
             // History gives way first: the room left is for queued events and uploads.
             long n = batch.stream().filter(q -> q instanceof Pending).count();
@@ -494,9 +506,9 @@ public final class InvocationStore implements AutoCloseable {
                                                         + " started_at, duration_us, outcome,"
                                                         + " status, bytes_in, bytes_out, fuel,"
                                                         + " start_kind, error, log_truncated,"
-                                                        + " attempt, memory_mib, key_id) VALUES (?,"
-                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                                        + " ?, ?, ?, ?, ?)");
+                                                        + " attempt, memory_mib, key_id, trace_id)"
+                                                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
                                     PreparedStatement line =
                                             db.prepareStatement(
                                                     "INSERT OR REPLACE INTO invocation_logs VALUES"
@@ -543,6 +555,27 @@ public final class InvocationStore implements AutoCloseable {
                 logFeed.publish(written);
             } catch (RuntimeException e) {
                 log.error("counting {} written invocation records failed", written.size(), e);
+            }
+            traceWritten(written, began);
+        }
+    }
+
+    private void traceWritten(List<InvocationRecord> written, long began) {
+        Tracing t = tracing;
+        if (!t.on()) {
+            return;
+        }
+        long ended = System.nanoTime();
+        for (InvocationRecord r : written) {
+            if (r.spanId() != null) {
+                t.start(
+                                "record write",
+                                Tracing.Kind.INTERNAL,
+                                new TraceContext(r.traceId(), r.spanId(), true, null),
+                                false,
+                                began)
+                        .attribute("kiln.records_in_batch", written.size())
+                        .end(ended);
             }
         }
     }

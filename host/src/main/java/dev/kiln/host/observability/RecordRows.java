@@ -59,7 +59,9 @@ final class RecordRows {
                                         + " invocation_logs (time)");
                         UsageLedger.createTables(st);
                         FunctionStats.createTables(st);
-                    });
+                    },
+                    // The W3C trace an invocation belongs to (docs/adr/0047); NULL for none.
+                    st -> SqliteSchema.addColumnIfMissing(st, "invocations", "trace_id", "TEXT"));
 
     static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
         Sql.bind(
@@ -82,7 +84,8 @@ final class RecordRows {
                 r.logTruncated() ? 1 : 0,
                 r.attempt(),
                 r.memoryMiB(),
-                r.keyId());
+                r.keyId(),
+                r.traceId());
     }
 
     static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs) throws SQLException {
@@ -106,7 +109,9 @@ final class RecordRows {
                 rs.getInt("log_truncated") == 1,
                 rs.getInt("attempt"),
                 rs.getInt("memory_mib"),
-                rs.getString("key_id"));
+                rs.getString("key_id"),
+                rs.getString("trace_id"),
+                null);
     }
 
     static List<GuestLogLine> logsOf(Connection db, String requestId) throws SQLException {
