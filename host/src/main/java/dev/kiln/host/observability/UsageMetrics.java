@@ -66,10 +66,12 @@ final class UsageMetrics {
                 1000);
         counter(
                 metrics,
-                "kiln_usage_gb_seconds_total",
-                "Memory setting in GiB times billed seconds.",
+                // Base units, as Prometheus asks (promtool refuses "gb"): the usage API's
+                // GB-seconds are this divided by 2^30 (docs/adr/0047).
+                "kiln_usage_memory_byte_seconds_total",
+                "Memory setting in bytes times billed seconds (GiB-seconds times 2^30).",
                 MIB_MS,
-                1024 * 1000);
+                1000.0 / (1024 * 1024));
         counter(metrics, "kiln_usage_fuel_total", "Fuel used by metered invocations.", FUEL, 1);
         counter(
                 metrics,

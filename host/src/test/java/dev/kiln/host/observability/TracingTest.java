@@ -3,9 +3,8 @@ package dev.kiln.host.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.kiln.abi.Header;
-import dev.kiln.abi.HeaderCodec;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.testing.HttpProbe;
 import dev.kiln.host.testing.OtlpReceiver;
 import dev.kiln.host.testing.OtlpReceiver.ReceivedSpan;
 import dev.kiln.host.testing.TestHost;
@@ -15,8 +14,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -244,9 +241,7 @@ class TracingTest {
         deployProbe();
         var r = invoke("probe", probePayload(), "traceparent", TRACEPARENT, "tracestate", "v=1");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(ByteBuffer.wrap(r.body()).order(ByteOrder.LITTLE_ENDIAN).getInt(8))
-                .as("the origin's status")
-                .isEqualTo(204);
+        assertThat(HttpProbe.status(r.body())).as("the origin's status").isEqualTo(204);
         String sent = originTraceparents.peek();
         assertThat(sent).matches("00-" + TRACE + "-[0-9a-f]{16}-01");
         assertThat(originTracestates.peek()).isEqualTo("v=1");
@@ -312,19 +307,6 @@ class TracingTest {
 
     /** http_probe's payload: one GET of the origin. */
     private byte[] probePayload() {
-        byte[] m = "GET".getBytes(StandardCharsets.UTF_8);
-        byte[] u = (originUrl() + "/call").getBytes(StandardCharsets.UTF_8);
-        byte[] h = HeaderCodec.encode(List.<Header>of());
-        return ByteBuffer.allocate(20 + m.length + u.length + h.length)
-                .order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(1)
-                .putInt(m.length)
-                .putInt(u.length)
-                .putInt(h.length)
-                .putInt(0)
-                .put(m)
-                .put(u)
-                .put(h)
-                .array();
+        return HttpProbe.get(originUrl() + "/call");
     }
 }
