@@ -79,6 +79,7 @@ class ImportRulesTest {
                             "dev.kiln.host.events.EventLimits",
                             "dev.kiln.host.kv.KvLimits",
                             "dev.kiln.host.observability.ObservabilityLimits",
+                            "dev.kiln.host.observability.TracingSettings",
                             "dev.kiln.host.pool.PoolLimits",
                             "dev.kiln.host.sandbox.ModuleLimits",
                             "dev.kiln.host.sandbox.ResetStrategy"));
@@ -102,6 +103,12 @@ class ImportRulesTest {
     void onlyClusterImportsTheNatsClient() throws IOException {
         // The embedded node never loads a NATS class (docs/adr/0048).
         assertThat(offenders("import io.nats", List.of("cluster"))).isEmpty();
+    }
+
+    @Test
+    void onlyObservabilityImportsOpenTelemetry() throws IOException {
+        // Tracing's SDK stays behind observability.Tracing (docs/adr/0047).
+        assertThat(offenders("import io.opentelemetry", List.of("observability"))).isEmpty();
     }
 
     @Test

@@ -228,6 +228,32 @@ class BenchmarkSanityTest {
             java.util.Set.of("WasiCgiStartBenchmark.hello");
 
     @Test
+    void observabilityOverheadProbeLoadsBothHostsWithSpansAndAFollowerOnOne() throws Exception {
+        var off = ObservabilityOverheadProbe.Side.start("off", null, 1.0);
+        try (var sink = ObservabilityOverheadProbe.Sink.start()) {
+            var on = ObservabilityOverheadProbe.Side.start("on", sink, 1.0);
+            var follower = ObservabilityOverheadProbe.Follower.attach(on);
+            try {
+                assertThat(off.round(1, 1)).isPositive();
+                assertThat(on.round(1, 1)).isPositive();
+                assertThat(off.errors).isZero();
+                assertThat(on.errors).isZero();
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+                while (follower.bytes.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(follower.bytes.get()).as("log lines streamed").isPositive();
+            } finally {
+                follower.close();
+                on.close(); // flushes the spans still queued
+            }
+            assertThat(sink.requests.get()).as("OTLP exports received").isPositive();
+        } finally {
+            off.close();
+        }
+    }
+
+    @Test
     void everyBenchmarkIsRunAboveOrNamedAsNotCovered() throws Exception {
         java.nio.file.Path classes =
                 java.nio.file.Path.of(

@@ -129,6 +129,14 @@ final class GuestServiceOptions {
                             + " ${DEFAULT-VALUE}).")
     long otlpExportIntervalMs = DEFAULTS.tracing().exportInterval().toMillis();
 
+    @Option(
+            names = "--otlp-sample-ratio",
+            description =
+                    "Share of new traces (requests without a traceparent) recorded and exported,"
+                            + " 0 to 1; a caller's sampled flag decides for its trace (default:"
+                            + " ${DEFAULT-VALUE}).")
+    double otlpSampleRatio = DEFAULTS.tracing().sampleRatio();
+
     /** Sets these options' parts of the configuration. */
     void applyTo(KilnConfig.Builder builder) {
         builder.kvLimits(
@@ -151,6 +159,9 @@ final class GuestServiceOptions {
         builder.outboundTrustPem(outboundTrustPem);
         builder.tracing(
                 new dev.kiln.host.observability.TracingSettings(
-                        otlpEndpoint, otlpServiceName, Duration.ofMillis(otlpExportIntervalMs)));
+                        otlpEndpoint,
+                        otlpServiceName,
+                        Duration.ofMillis(otlpExportIntervalMs),
+                        otlpSampleRatio));
     }
 }

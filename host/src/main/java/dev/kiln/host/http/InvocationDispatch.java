@@ -45,9 +45,7 @@ final class InvocationDispatch {
                         http == null
                                 ? "POST /api/v1/services/{service}/functions/{function}/invoke"
                                 : RequestTracing.method(http.method())
-                                        + " /fn/{service}/{function}",
-                        service,
-                        function);
+                                        + " /fn/{service}/{function}");
         before.check(exchange, service, function);
         // Malformed selections are refused before the body is read.
         Qualifier.parse(qualifier);

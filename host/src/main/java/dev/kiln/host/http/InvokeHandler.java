@@ -66,9 +66,7 @@ final class InvokeHandler implements HttpHandler {
                 RequestTracing.begin(
                         exchange,
                         invoker.tracing(),
-                        "POST /api/v1/services/{service}/functions/{function}/invoke",
-                        service,
-                        function);
+                        "POST /api/v1/services/{service}/functions/{function}/invoke");
         before.check(exchange, service, function);
         // Resolved now, so a qualifier that selects nothing is refused at once; the event keeps
         // the qualifier and runs whatever it selects when it runs.

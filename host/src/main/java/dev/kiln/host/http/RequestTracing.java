@@ -24,8 +24,7 @@ final class RequestTracing {
      *
      * @param route the span's name, the route's template (e.g. {@code POST /fn/{service}/…})
      */
-    static TraceContext begin(
-            HttpServerExchange exchange, Tracing tracing, String route, String service, String fn) {
+    static TraceContext begin(HttpServerExchange exchange, Tracing tracing, String route) {
         HeaderMap headers = exchange.getRequestHeaders();
         String traceparent = headers.getFirst(TRACEPARENT);
         TraceContext incoming =
@@ -36,10 +35,8 @@ final class RequestTracing {
         if (tracing.on()) {
             Tracing.Span span =
                     tracing.start(route, Tracing.Kind.SERVER, incoming, true, System.nanoTime());
+            // Few attributes: the name is the route, the invoke span names the function.
             span.attribute("http.request.method", exchange.getRequestMethod().toString())
-                    .attribute("http.route", route)
-                    .attribute("kiln.service", service)
-                    .attribute("kiln.function", fn)
                     .attribute("kiln.request_id", Responses.requestId(exchange));
             exchange.addExchangeCompleteListener(
                     (ex, next) -> {

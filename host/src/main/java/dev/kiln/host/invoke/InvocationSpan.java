@@ -12,11 +12,10 @@ import java.util.function.Consumer;
  * noted as {@link System#nanoTime()} stamps on the worker and turned into spans when the answer
  * goes out, so the invocation path makes no span object between those points.
  *
- * <p>Exists only for an invocation that has a trace while tracing is on; everything else passes
+ * <p>Exists only for an invocation in a sampled trace while tracing is on; everything else passes
  * {@code null}.
  */
 final class InvocationSpan {
-    private final Tracing tracing;
     private final Tracing.Span span;
     private final long submitted;
     // Written by the worker that runs the invocation, read by the same thread when it answers.
@@ -25,16 +24,15 @@ final class InvocationSpan {
     private long acquired;
     private long guestEnded;
 
-    private InvocationSpan(Tracing tracing, Tracing.Span span, long submitted) {
-        this.tracing = tracing;
+    private InvocationSpan(Tracing.Span span, long submitted) {
         this.span = span;
         this.submitted = submitted;
     }
 
     /** The span of {@code request}, started at {@code submitted}; null when it is not traced. */
     static InvocationSpan start(Tracing tracing, InvocationRequest request, long submitted) {
-        if (request.trace() == null || !tracing.on()) {
-            return null;
+        if (request.trace() == null || !tracing.on() || !request.trace().sampled()) {
+            return null; // a trace not sampled records nothing: it is only passed on
         }
         Tracing.Span span =
                 tracing.start(
@@ -44,11 +42,9 @@ final class InvocationSpan {
                         false,
                         submitted);
         span.attribute("faas.invocation_id", request.requestId())
-                .attribute("kiln.service", request.service())
-                .attribute("kiln.function", request.function())
                 .attribute("kiln.trigger", request.trigger())
                 .attribute("kiln.attempt", request.attempt());
-        return new InvocationSpan(tracing, span, submitted);
+        return new InvocationSpan(span, submitted);
     }
 
     /** The invocation span's position: what outbound calls and the record hang under. */
@@ -82,13 +78,12 @@ final class InvocationSpan {
 
     private void finish(InvocationResult result) {
         long now = System.nanoTime();
-        TraceContext parent = span.context();
-        tracing.span("queue wait", parent, submitted, workerStarted != 0 ? workerStarted : now);
+        span.child("queue wait", submitted, workerStarted != 0 ? workerStarted : now);
         if (acquireStarted != 0) {
             long got = acquired != 0 ? acquired : now;
-            tracing.span("instance acquire", parent, acquireStarted, got);
+            span.child("instance acquire", acquireStarted, got);
             if (acquired != 0) {
-                tracing.start("guest run", Tracing.Kind.INTERNAL, parent, false, acquired)
+                span.child("guest run", acquired)
                         .attribute("kiln.fuel", result.fuel())
                         .end(guestEnded != 0 ? guestEnded : now);
             }

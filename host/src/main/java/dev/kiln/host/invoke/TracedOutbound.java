@@ -15,8 +15,9 @@ import java.util.Locale;
 /**
  * A traced invocation's outbound HTTP (docs/adr/0047): every request carries a {@code traceparent}
  * (and the caller's {@code tracestate}). With tracing on, each call is a client span under the
- * invocation's span and the header names that span; with it off, the header passes the incoming
- * position on unchanged. A guest that sets its own {@code traceparent} keeps it.
+ * invocation's span and the header names that span; with it off (or the trace not sampled), the
+ * header passes the incoming position on unchanged. A guest that sets its own {@code traceparent}
+ * keeps it.
  *
  * <p>It wraps the real outbound client, inside any recorder: a recording keeps the guest's request
  * as the guest made it, so a replay compares the same bytes.
@@ -44,7 +45,7 @@ final class TracedOutbound implements OutboundHttp {
                 return delegate.send(request);
             }
         }
-        if (!tracing.on()) {
+        if (!tracing.on() || !parent.sampled()) {
             return delegate.send(with(request, parent));
         }
         Tracing.Span span =

@@ -2,7 +2,6 @@ package dev.kiln.host.observability;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -26,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * allocates anything for a span.
  *
  * <p>Spans are made after the fact where that is cheaper: a caller notes {@link System#nanoTime()}
- * at the edges of a phase and hands both to {@link #span}; this class turns them into the epoch
- * times OTLP wants against one base taken at start, so all of a trace's spans share one clock.
+ * at the edges of a phase and hands both to {@link #start} and {@link Span#end}; this class turns
+ * them into the epoch times OTLP wants against one base taken at start, so all of a trace's spans
+ * share one clock.
  */
 public final class Tracing implements AutoCloseable {
     /** Tracing off: no spans, nothing exported. */
@@ -73,8 +73,11 @@ public final class Tracing implements AutoCloseable {
                                                                 AttributeKey.stringKey(
                                                                         "service.name"),
                                                                 settings.serviceName()))))
-                        // An incoming traceparent's sampled flag decides; a new trace is sampled.
-                        .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
+                        // An incoming traceparent's sampled flag decides; a new trace is
+                        // sampled at the configured ratio.
+                        .setSampler(
+                                Sampler.parentBased(
+                                        Sampler.traceIdRatioBased(settings.sampleRatio())))
                         .addSpanProcessor(
                                 BatchSpanProcessor.builder(exporter)
                                         .setScheduleDelay(settings.exportInterval())
@@ -102,32 +105,23 @@ public final class Tracing implements AutoCloseable {
         if (tracer == null) {
             return null;
         }
-        SpanBuilder b =
-                tracer.spanBuilder(name)
-                        .setSpanKind(kind(kind))
-                        .setStartTimestamp(epochNanos(startNanoTime), TimeUnit.NANOSECONDS);
-        b.setParent(parent == null ? Context.root() : context(parent, remoteParent));
-        var span = b.startSpan();
-        SpanContext sc = span.getSpanContext();
-        return new Span(
-                span,
-                new TraceContext(
-                        sc.getTraceId(),
-                        sc.getSpanId(),
-                        sc.isSampled(),
-                        parent == null ? null : parent.traceState()));
+        return start(
+                name,
+                kind,
+                parent == null ? Context.root() : context(parent, remoteParent),
+                parent == null ? null : parent.traceState(),
+                startNanoTime);
     }
 
-    /**
-     * A finished span under {@code parent} (made in the same process) from {@code startNanoTime} to
-     * {@code endNanoTime}; nothing when tracing is off.
-     */
-    public Span span(String name, TraceContext parent, long startNanoTime, long endNanoTime) {
-        Span s = start(name, Kind.INTERNAL, parent, false, startNanoTime);
-        if (s != null) {
-            s.end(endNanoTime);
-        }
-        return s;
+    private Span start(
+            String name, Kind kind, Context parent, String traceState, long startNanoTime) {
+        var span =
+                tracer.spanBuilder(name)
+                        .setSpanKind(kind(kind))
+                        .setStartTimestamp(epochNanos(startNanoTime), TimeUnit.NANOSECONDS)
+                        .setParent(parent)
+                        .startSpan();
+        return new Span(span, traceState);
     }
 
     private long epochNanos(long nanoTime) {
@@ -181,16 +175,33 @@ public final class Tracing implements AutoCloseable {
     /** A started span: its position (for children and headers), attributes, its end. */
     public final class Span {
         private final io.opentelemetry.api.trace.Span span;
-        private final TraceContext context;
+        private final String traceState;
+        private TraceContext context;
 
-        private Span(io.opentelemetry.api.trace.Span span, TraceContext context) {
+        private Span(io.opentelemetry.api.trace.Span span, String traceState) {
             this.span = span;
-            this.context = context;
+            this.traceState = traceState;
         }
 
         /** This span's position: its trace, and itself as the parent of what comes next. */
         public TraceContext context() {
+            if (context == null) { // made on demand: most spans are never asked
+                SpanContext sc = span.getSpanContext();
+                context =
+                        new TraceContext(
+                                sc.getTraceId(), sc.getSpanId(), sc.isSampled(), traceState);
+            }
             return context;
+        }
+
+        /** A child of this span from {@code startNanoTime}, of kind {@link Kind#INTERNAL}. */
+        public Span child(String name, long startNanoTime) {
+            return start(name, Kind.INTERNAL, Context.root().with(span), traceState, startNanoTime);
+        }
+
+        /** A finished child of this span, from {@code startNanoTime} to {@code endNanoTime}. */
+        public void child(String name, long startNanoTime, long endNanoTime) {
+            child(name, startNanoTime).end(endNanoTime);
         }
 
         public Span attribute(String key, String value) {

@@ -12,16 +12,28 @@ import java.util.Objects;
  *     to its {@code /v1/traces}) or the full traces URL; {@code null} for off
  * @param serviceName the {@code service.name} resource attribute of every span
  * @param exportInterval how long finished spans wait to be sent in one batch
+ * @param sampleRatio the share of new traces (requests without a {@code traceparent}) that are
+ *     recorded, 0 to 1; a caller's {@code sampled} flag decides for its own trace
  */
-public record TracingSettings(URI otlpEndpoint, String serviceName, Duration exportInterval) {
+public record TracingSettings(
+        URI otlpEndpoint, String serviceName, Duration exportInterval, double sampleRatio) {
     public static final TracingSettings OFF =
-            new TracingSettings(null, "kiln", Duration.ofSeconds(1));
+            new TracingSettings(null, "kiln", Duration.ofSeconds(1), 1.0);
+
+    /** Settings that record every new trace. */
+    public TracingSettings(URI otlpEndpoint, String serviceName, Duration exportInterval) {
+        this(otlpEndpoint, serviceName, exportInterval, 1.0);
+    }
 
     public TracingSettings {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(exportInterval, "exportInterval");
         if (serviceName.isBlank()) {
             throw new IllegalArgumentException("the tracing service name must not be blank");
+        }
+        if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
+            throw new IllegalArgumentException(
+                    "the trace sample ratio must be from 0 to 1, got " + sampleRatio);
         }
         if (exportInterval.toMillis() < 1) {
             throw new IllegalArgumentException("the span export interval must be at least 1 ms");
