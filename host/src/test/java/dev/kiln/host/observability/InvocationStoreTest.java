@@ -181,10 +181,12 @@ class InvocationStoreTest {
             // Step 2 (docs/adr/0043): what it was metered with, unknown for old rows.
             assertThat(old.memoryMiB()).isZero();
             assertThat(old.keyId()).isNull();
+            // Step 3 (docs/adr/0047): no trace for old rows.
+            assertThat(old.traceId()).isNull();
         }
         try (Connection db =
                 SqliteFiles.open(data.resolve("records.db"), SqliteFiles.Durability.NORMAL)) {
-            assertThat(SqliteSchema.version(db)).isEqualTo(2);
+            assertThat(SqliteSchema.version(db)).isEqualTo(3);
         }
     }
 }
