@@ -52,20 +52,26 @@ final class InvocationSpan {
         return span.context();
     }
 
-    void workerStarted(long at) {
-        workerStarted = at;
+    /** The phase boundaries the worker notes. */
+    enum Phase {
+        WORKER_STARTED,
+        ACQUIRING,
+        ACQUIRED,
+        GUEST_ENDED
     }
 
-    void acquiring(long at) {
-        acquireStarted = at;
-    }
-
-    void acquired(long at) {
-        acquired = at;
-    }
-
-    void guestEnded(long at) {
-        guestEnded = at;
+    /** Notes that {@code phase} is reached now; nothing when {@code span} is null. */
+    static void mark(InvocationSpan span, Phase phase) {
+        if (span == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        switch (phase) {
+            case WORKER_STARTED -> span.workerStarted = now;
+            case ACQUIRING -> span.acquireStarted = now;
+            case ACQUIRED -> span.acquired = now;
+            case GUEST_ENDED -> span.guestEnded = now;
+        }
     }
 
     /** {@code answer}, after ending the spans with the result. */

@@ -97,7 +97,7 @@ public final class Invoker implements AutoCloseable {
             ServiceAdmission admission,
             SecretSource secrets,
             KvStore kv) {
-        this(config, registry, pool, records, metrics, admission, secrets, kv, null, null);
+        this(config, registry, pool, records, metrics, admission, secrets, kv, null);
     }
 
     /**
@@ -113,25 +113,6 @@ public final class Invoker implements AutoCloseable {
             SecretSource secrets,
             KvStore kv,
             RecordingStore recordings) {
-        this(config, registry, pool, records, metrics, admission, secrets, kv, recordings, null);
-    }
-
-    /**
-     * @param recordings where recorded invocations go (docs/adr/0041), or null to record none
-     * @param outbound the guests' outbound HTTP ({@code http_send}), or null for none (every
-     *     request denied)
-     */
-    public Invoker(
-            KilnConfig config,
-            Registry registry,
-            InstancePool pool,
-            InvocationStore records,
-            Metrics metrics,
-            ServiceAdmission admission,
-            SecretSource secrets,
-            KvStore kv,
-            RecordingStore recordings,
-            Outbound outbound) {
         this(
                 config,
                 registry,
@@ -142,13 +123,15 @@ public final class Invoker implements AutoCloseable {
                 secrets,
                 kv,
                 recordings,
-                outbound,
-                Tracing.OFF);
+                null,
+                null);
     }
 
     /**
-     * @param tracing where the spans of traced invocations go (docs/adr/0047); {@link Tracing#OFF}
-     *     makes none
+     * @param outbound the guests' outbound HTTP ({@code http_send}), or null for none (every
+     *     request denied)
+     * @param tracing where the spans of traced invocations go (docs/adr/0047); null or {@link
+     *     Tracing#OFF} makes none
      */
     public Invoker(
             KilnConfig config,
@@ -162,7 +145,7 @@ public final class Invoker implements AutoCloseable {
             RecordingStore recordings,
             Outbound outbound,
             Tracing tracing) {
-        this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+        this.tracing = tracing == null ? Tracing.OFF : tracing;
         this.kv = kv;
         this.recordings = new Recordings(recordings, config.maxRecordingBytes(), metrics);
         this.outbound = outbound;
@@ -363,9 +346,7 @@ public final class Invoker implements AutoCloseable {
         try {
             workers.execute(
                     () -> {
-                        if (span != null) {
-                            span.workerStarted(System.nanoTime());
-                        }
+                        InvocationSpan.mark(span, InvocationSpan.Phase.WORKER_STARTED);
                         InvocationResult result;
                         try {
                             result =
@@ -518,12 +499,13 @@ public final class Invoker implements AutoCloseable {
                         recording.outbound(
                                 outbound == null
                                         ? OutboundHttp.NONE
-                                        : traced(
+                                        : TracedOutbound.of(
                                                 outbound.forInvocation(
                                                         settings.allowedOutboundHosts(),
                                                         startedAt.toEpochMilli() + timeoutMs),
-                                                request,
-                                                span)));
+                                                tracing,
+                                                request.trace(),
+                                                span == null ? null : span.context())));
         StartKind[] startKind = {null};
         SandboxResult result =
                 DeadlineGuard.call(
@@ -532,17 +514,13 @@ public final class Invoker implements AutoCloseable {
                         () -> {
                             InstancePool.Lease lease = null;
                             try {
-                                if (span != null) {
-                                    span.acquiring(System.nanoTime());
-                                }
+                                InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRING);
                                 if (wasi) {
                                     // A new instance per invocation: nothing is pooled or reset.
                                     var code =
                                             pool.code(spec.key(), () -> registry.readModule(sha));
                                     startKind[0] = code.startKind();
-                                    if (span != null) {
-                                        span.acquired(System.nanoTime());
-                                    }
+                                    InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRED);
                                     return WasiCgiRun.run(
                                             code.module(),
                                             context,
@@ -558,9 +536,7 @@ public final class Invoker implements AutoCloseable {
                                                 () -> registry.readModule(sha),
                                                 queueDeadline);
                                 startKind[0] = lease.startKind();
-                                if (span != null) {
-                                    span.acquired(System.nanoTime());
-                                }
+                                InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRED);
                                 return lease.instance()
                                         .invoke(context, request.payload(), limits, fuelBudget);
                             } catch (InstanceLimitException e) {
@@ -600,11 +576,8 @@ public final class Invoker implements AutoCloseable {
                                 }
                             }
                         });
-        long ended = System.nanoTime();
-        if (span != null) {
-            span.guestEnded(ended);
-        }
-        long micros = (ended - start) / 1_000;
+        InvocationSpan.mark(span, InvocationSpan.Phase.GUEST_ENDED);
+        long micros = (System.nanoTime() - start) / 1_000;
         durations.bind(function.service(), function.name()).observe(micros / 1e6);
         if (startKind[0] != null) {
             starts.inc(function.service(), function.name(), startKind[0].wire());
@@ -625,19 +598,6 @@ public final class Invoker implements AutoCloseable {
     /** Where the spans of traced invocations go ({@link Tracing#OFF} when tracing is off). */
     public Tracing tracing() {
         return tracing;
-    }
-
-    /**
-     * The invocation's outbound HTTP, carrying its trace when it has one; {@code outbound} itself
-     * otherwise.
-     */
-    private OutboundHttp traced(
-            OutboundHttp outbound, InvocationRequest request, InvocationSpan span) {
-        if (request.trace() == null) {
-            return outbound;
-        }
-        return new TracedOutbound(
-                outbound, tracing, span == null ? request.trace() : span.context());
     }
 
     @Override

@@ -33,6 +33,18 @@ final class TracedOutbound implements OutboundHttp {
         this.parent = parent;
     }
 
+    /**
+     * {@code outbound} carrying the invocation's trace: under {@code span} (the invocation's span,
+     * null when none was made) or else at {@code trace}; {@code outbound} itself without a trace.
+     */
+    static OutboundHttp of(
+            OutboundHttp outbound, Tracing tracing, TraceContext trace, TraceContext span) {
+        if (trace == null) {
+            return outbound;
+        }
+        return new TracedOutbound(outbound, tracing, span == null ? trace : span);
+    }
+
     @Override
     public OutboundLimits limits() {
         return delegate.limits();

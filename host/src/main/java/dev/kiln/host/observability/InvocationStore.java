@@ -50,8 +50,7 @@ public final class InvocationStore implements AutoCloseable {
     private final LogFeed logFeed;
     private final UsageMetrics usageMetrics = new UsageMetrics();
     private long lastStatsPersist = System.nanoTime(); // writer thread only
-    // Set once at start by the composition root; read by the writer thread.
-    private volatile Tracing tracing = Tracing.OFF;
+    private final RecordWriteSpans writeSpans = new RecordWriteSpans();
 
     // Prepared once: the writer runs it in every batch's transaction (guarded by db).
     private PreparedStatement usageUpsert;
@@ -464,7 +463,7 @@ public final class InvocationStore implements AutoCloseable {
      * child of the invocation's span, covering the batch's transaction (docs/adr/0047).
      */
     public void traceWrites(Tracing tracing) {
-        this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+        writeSpans.use(tracing);
     }
 
     private void writeRecords(List<Queued> batch) {
@@ -556,27 +555,7 @@ public final class InvocationStore implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("counting {} written invocation records failed", written.size(), e);
             }
-            traceWritten(written, began);
-        }
-    }
-
-    private void traceWritten(List<InvocationRecord> written, long began) {
-        Tracing t = tracing;
-        if (!t.on()) {
-            return;
-        }
-        long ended = System.nanoTime();
-        for (InvocationRecord r : written) {
-            if (r.spanId() != null) {
-                t.start(
-                                "record write",
-                                Tracing.Kind.INTERNAL,
-                                new TraceContext(r.traceId(), r.spanId(), true, null),
-                                false,
-                                began)
-                        .attribute("kiln.records_in_batch", written.size())
-                        .end(ended);
-            }
+            writeSpans.written(written, began);
         }
     }
 
