@@ -98,7 +98,9 @@ public class RecordingBenchmark {
                         null,
                         SecretSource.NONE,
                         null,
-                        recordings);
+                        recordings,
+                        null,
+                        null);
         new Deployer(config, registry, pool, invoker)
                 .deploy(
                         "bench",

@@ -79,7 +79,7 @@ public final class Invoker implements AutoCloseable {
     /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
             KilnConfig config, Registry registry, InstancePool pool, InvocationStore records) {
-        this(config, registry, pool, records, new Metrics(), null, SecretSource.NONE, null, null);
+        this(config, registry, pool, records, new Metrics(), null, SecretSource.NONE, null);
     }
 
     /**
@@ -97,37 +97,11 @@ public final class Invoker implements AutoCloseable {
             ServiceAdmission admission,
             SecretSource secrets,
             KvStore kv) {
-        this(config, registry, pool, records, metrics, admission, secrets, kv, null);
+        this(config, registry, pool, records, metrics, admission, secrets, kv, null, null, null);
     }
 
     /**
      * @param recordings where recorded invocations go (docs/adr/0041), or null to record none
-     */
-    public Invoker(
-            KilnConfig config,
-            Registry registry,
-            InstancePool pool,
-            InvocationStore records,
-            Metrics metrics,
-            ServiceAdmission admission,
-            SecretSource secrets,
-            KvStore kv,
-            RecordingStore recordings) {
-        this(
-                config,
-                registry,
-                pool,
-                records,
-                metrics,
-                admission,
-                secrets,
-                kv,
-                recordings,
-                null,
-                null);
-    }
-
-    /**
      * @param outbound the guests' outbound HTTP ({@code http_send}), or null for none (every
      *     request denied)
      * @param tracing where the spans of traced invocations go (docs/adr/0047); null or {@link
