@@ -102,15 +102,15 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
-     * A write this node made: applied here at once (one node), or waited for until the storage's
-     * feed has announced it (shared), so the answer a client gets is what every read here sees.
+     * A write this node made, applied here before the client gets its answer. Shared storage first
+     * waits for its feed (and the other nodes); the copy is updated here in any case, as a feed
+     * that lost its consumer may announce it only seconds later (a revision seen is ignored).
      */
     private void commit(FunctionName k, FunctionState state, long revision) {
         if (storage.shared()) {
             storage.awaitApplied(revision);
-        } else {
-            copy.apply(k, state, revision);
         }
+        copy.apply(k, state, revision);
     }
 
     /**
