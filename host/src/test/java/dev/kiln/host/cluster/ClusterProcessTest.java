@@ -6,27 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.testing.ChildKiln;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,8 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * processes joined by routes; kill -9 by PID of a Kiln node and of a NATS server (docs/adr/0048).
  */
 class ClusterProcessTest {
-    static final Pattern LISTENING = Pattern.compile("Kiln listening on http://[^:]+:(\\d+)");
-
     @TempDir Path dir;
 
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -168,30 +160,6 @@ class ClusterProcessTest {
     }
 
     private static int listeningPort(Process p) throws Exception {
-        var out =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread reader =
-                new Thread(
-                        () -> {
-                            try {
-                                String line;
-                                while ((line = out.readLine()) != null) {
-                                    Matcher m = LISTENING.matcher(line);
-                                    if (m.find()) {
-                                        port.complete(Integer.parseInt(m.group(1)));
-                                    }
-                                }
-                            } catch (IOException e) {
-                                // the process ended
-                            }
-                            port.completeExceptionally(
-                                    new IllegalStateException("Kiln exited before listening"));
-                        },
-                        "kiln-child-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        return port.get(90, TimeUnit.SECONDS);
+        return ChildKiln.listeningPort(p, Duration.ofSeconds(90), "Kiln exited before listening");
     }
 }

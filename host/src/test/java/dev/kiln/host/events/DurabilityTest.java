@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.testing.ChildKiln;
 import dev.kiln.host.testing.Wat;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,8 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +40,6 @@ class DurabilityTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final int PUBLISHES = 2_000;
     static final int KILL_AFTER = 1_000;
-    static final Pattern LISTENING = Pattern.compile("Kiln listening on http://[^:]+:(\\d+)");
-
     @TempDir Path dir;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -212,33 +207,11 @@ class DurabilityTest {
         pb.environment().put("KILN_ADMIN_TOKEN", TOKEN);
         pb.environment().put("KILN_LOG_FORMAT", "TEXT");
         Process p = pb.start();
-        var out =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread reader =
-                new Thread(
-                        () -> {
-                            try {
-                                String line;
-                                while ((line = out.readLine()) != null) {
-                                    Matcher m = LISTENING.matcher(line);
-                                    if (m.find()) {
-                                        port.complete(Integer.parseInt(m.group(1)));
-                                    }
-                                }
-                            } catch (IOException e) {
-                                // the process ended
-                            }
-                            port.completeExceptionally(
-                                    new IllegalStateException(
-                                            "Kiln exited before listening; see " + log));
-                        },
-                        "kiln-child-stdout");
-        reader.setDaemon(true);
-        reader.start();
         try {
-            return new Child(p, port.get(60, TimeUnit.SECONDS));
+            return new Child(
+                    p,
+                    ChildKiln.listeningPort(
+                            p, Duration.ofSeconds(60), "Kiln exited before listening; see " + log));
         } catch (Exception e) {
             p.destroyForcibly();
             throw e;
