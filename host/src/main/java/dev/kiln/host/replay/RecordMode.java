@@ -1,6 +1,5 @@
 package dev.kiln.host.replay;
 
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -17,6 +16,8 @@ public enum RecordMode {
 
     private final String wire;
 
+    private static final RecordMode[] MODES = values();
+
     RecordMode(String wire) {
         this.wire = wire;
     }
@@ -27,7 +28,13 @@ public enum RecordMode {
 
     /** The mode of this wire name, empty for anything else. */
     public static Optional<RecordMode> fromWire(String wire) {
-        return Arrays.stream(values()).filter(m -> m.wire.equals(wire)).findFirst();
+        // Read on every invocation: a loop over a shared array, not a stream over a fresh copy.
+        for (RecordMode m : MODES) {
+            if (m.wire.equals(wire)) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Whether an invocation that ended so is kept. */
