@@ -6,6 +6,7 @@ import dev.kiln.host.core.KilnException;
 import dev.kiln.host.events.EventQueue.Overflow;
 import dev.kiln.host.events.FireMark;
 import dev.kiln.host.events.NewEvent;
+import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
@@ -31,16 +32,19 @@ import java.util.function.ToIntFunction;
 final class EventPublisher {
     private static final Duration PUBLISH_WAIT = Duration.ofSeconds(10);
 
+    private final Connection nc;
     private final JetStream js;
     private final StreamedEventReads reads;
     private final FireMarks marks;
     private final ToIntFunction<FunctionName> maxQueuedOf;
 
     EventPublisher(
+            Connection nc,
             JetStream js,
             StreamedEventReads reads,
             FireMarks marks,
             ToIntFunction<FunctionName> maxQueuedOf) {
+        this.nc = nc;
         this.js = js;
         this.reads = reads;
         this.marks = marks;
@@ -52,6 +56,12 @@ final class EventPublisher {
     }
 
     boolean stored(List<NewEvent> events, FireMark mark, Overflow overflow) {
+        // Refused at once while NATS is unreachable (docs/adr/0048), not after the publish wait.
+        if (nc.getStatus() != Connection.Status.CONNECTED) {
+            throw new KilnException(
+                    ErrorCode.UNAVAILABLE,
+                    "this node cannot reach NATS JetStream to store the event; retry later");
+        }
         try {
             if (mark != null) {
                 Optional<Instant> last = marks.last(mark.key());

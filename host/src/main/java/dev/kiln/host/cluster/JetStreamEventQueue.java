@@ -72,6 +72,7 @@ final class JetStreamEventQueue implements EventQueue {
     private final Map<FunctionName, Integer> leasedPerFunction = new ConcurrentHashMap<>();
     private volatile Runnable listener = () -> {};
     private volatile boolean running = true;
+    private boolean pullFailing; // touched by the puller only
     private final Thread puller;
     private final Thread progress;
 
@@ -96,7 +97,7 @@ final class JetStreamEventQueue implements EventQueue {
         this.maxQueuedOf = maxQueuedOf;
         this.bufferCap = Math.max(1, bufferCap);
         this.reads = new StreamedEventReads(nc, deadLetters, states);
-        this.publisher = new EventPublisher(js, reads, this.marks, maxQueuedOf);
+        this.publisher = new EventPublisher(nc, js, reads, this.marks, maxQueuedOf);
         this.puller = new Thread(this::pullLoop, "kiln-event-puller");
         this.puller.setDaemon(true);
         this.progress = new Thread(this::progressLoop, "kiln-event-progress");
@@ -150,19 +151,33 @@ final class JetStreamEventQueue implements EventQueue {
                 return;
             } catch (Exception e) {
                 if (running) {
-                    log.warn("taking events from JetStream failed; trying again: {}", e.toString());
+                    // once per outage at warn: the connection's own log says when NATS is back
+                    if (pullFailing) {
+                        log.debug("taking events from JetStream failed again: {}", e.toString());
+                    } else {
+                        log.warn("taking events from JetStream failed; retrying: {}", e.toString());
+                    }
+                    pullFailing = true;
                     sleep(500);
                 }
+                continue;
             }
+            pullFailing = false;
         }
     }
 
     private void accept(Message m) {
         long delivered = m.metaData().deliveredCount();
+        EventMessages.RetryState state;
+        try {
+            state = delivered > 1 ? reads.state(m.metaData().streamSequence()) : null;
+        } catch (KilnException x) {
+            // NATS unreachable: the event stays in JetStream and comes back shortly
+            m.nakWithDelay(Duration.ofSeconds(1));
+            return;
+        }
         QueuedEvent e;
         try {
-            EventMessages.RetryState state =
-                    delivered > 1 ? reads.state(m.metaData().streamSequence()) : null;
             // Deliveries that ended with no state written (a node died during them) count as
             // attempts, as a lease on one node does.
             int before =

@@ -26,10 +26,10 @@ import java.util.TreeMap;
 
 /**
  * What the API reads of the cluster's queues (docs/adr/0053): depth per function from the stream's
- * per-subject counts (read at most every 250 ms, adjusted by this node's own publishes and
- * acknowledgements meanwhile), the oldest event's age from the first message of its subject, the
- * listing from the stream's messages, dead letters from their bucket. Events being attempted are
- * counted per node (this node's own).
+ * per-subject counts (read at each request; the queue bounds use a copy read at most every 250 ms,
+ * adjusted by this node's own publishes and acknowledgements meanwhile), the oldest event's age
+ * from the first message of its subject, the listing from the stream's messages, dead letters from
+ * their bucket. Events being attempted are counted per node (this node's own).
  */
 final class StreamedEventReads {
     private static final long DEPTH_FRESH_NANOS = 250_000_000L;
@@ -53,30 +53,33 @@ final class StreamedEventReads {
         return depths().getOrDefault(fn, 0L);
     }
 
+    /** Depths for the queue bounds: read again when older than 250 ms. */
     private synchronized Map<FunctionName, Long> depths() {
         long now = System.nanoTime();
         if (depthsReadAt == 0 || now - depthsReadAt > DEPTH_FRESH_NANOS) {
-            Map<FunctionName, Long> read = new HashMap<>();
-            try {
-                var info =
-                        jsm.getStreamInfo(
-                                Buckets.EVENTS,
-                                StreamInfoOptions.filterSubjects(Buckets.EVENT_SUBJECTS));
-                List<Subject> subjects = info.getStreamState().getSubjects();
-                if (subjects != null) {
-                    for (Subject s : subjects) {
-                        if (s.getCount() > 0) {
-                            read.put(EventMessages.function(s.getName()), s.getCount());
-                        }
-                    }
-                }
-            } catch (IOException | JetStreamApiException e) {
-                throw Unavailable.of("reading the queues failed", e);
-            }
-            depths = read;
+            depths = readDepths(Buckets.EVENT_SUBJECTS);
             depthsReadAt = now;
         }
         return depths;
+    }
+
+    /** The stream's message counts per function, of the subjects {@code filter} matches, now. */
+    private Map<FunctionName, Long> readDepths(String filter) {
+        Map<FunctionName, Long> read = new HashMap<>();
+        try {
+            var info = jsm.getStreamInfo(Buckets.EVENTS, StreamInfoOptions.filterSubjects(filter));
+            List<Subject> subjects = info.getStreamState().getSubjects();
+            if (subjects != null) {
+                for (Subject s : subjects) {
+                    if (s.getCount() > 0) {
+                        read.put(EventMessages.function(s.getName()), s.getCount());
+                    }
+                }
+            }
+        } catch (IOException | JetStreamApiException e) {
+            throw Unavailable.of("reading the queues failed", e);
+        }
+        return read;
     }
 
     /** This node published {@code events}: counted before the next read of the stream. */
@@ -95,8 +98,10 @@ final class StreamedEventReads {
 
     // ---------------------------------------------------------------- stats
 
+    /** A function's figures as the API shows them: read now, not from the bounds' cache. */
     EventQueue.Stats stats(FunctionName fn, long leased) {
-        long depth = depth(fn);
+        long depth =
+                readDepths(EventMessages.subject(fn.service(), fn.function())).getOrDefault(fn, 0L);
         return new EventQueue.Stats(
                 depth,
                 leased,
@@ -119,7 +124,11 @@ final class StreamedEventReads {
             Thread.currentThread().interrupt();
             throw Unavailable.of("reading the dead letters was interrupted", e);
         }
-        Map<FunctionName, Long> depth = depths();
+        Map<FunctionName, Long> depth = readDepths(Buckets.EVENT_SUBJECTS);
+        synchronized (this) {
+            depths = depth;
+            depthsReadAt = System.nanoTime();
+        }
         Map<FunctionName, EventQueue.Stats> out = new TreeMap<>();
         List<FunctionName> all = new ArrayList<>(depth.keySet());
         all.addAll(dead.keySet());

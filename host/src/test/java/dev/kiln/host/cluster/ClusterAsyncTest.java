@@ -146,6 +146,47 @@ class ClusterAsyncTest {
     }
 
     @Test
+    void aTopicFansOutThroughTheStreamAndDestinationsFollow() {
+        for (String f : new String[] {"sub1", "sub2", "done"}) {
+            assertThat(a.deploy("jobs", f, Wat.fixture("echo")).statusCode()).isEqualTo(201);
+        }
+        for (TestHost n : new TestHost[] {a, b}) {
+            var cfg =
+                    n.sendJson(
+                            "PUT",
+                            FN + "sub1/async-config",
+                            "{\"onSuccess\":{\"type\":\"function\",\"function\":\"done\"}}");
+            assertThat(cfg.statusCode()).as(text(cfg)).isEqualTo(200);
+        }
+        for (String f : new String[] {"sub1", "sub2"}) {
+            var t =
+                    a.sendJson(
+                            "POST",
+                            FN + f + "/triggers",
+                            "{\"type\":\"topic\",\"topic\":\"orders\"}");
+            assertThat(t.statusCode()).as(text(t)).isEqualTo(201);
+        }
+        var published =
+                a.send(
+                        a.admin("/api/v1/topics/orders/events")
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":7}"))
+                                .build());
+        assertThat(published.statusCode()).as(text(published)).isEqualTo(202);
+
+        await(
+                "both subscribers and the destination to run",
+                WAIT,
+                () ->
+                        sum("sub1", "succeeded") == 1
+                                && sum("sub2", "succeeded") == 1
+                                && sum("done", "succeeded") == 1);
+        for (String f : new String[] {"sub1", "sub2", "done"}) {
+            assertThat(json(b.get(FN + f + "/queue")).path("depth").asInt()).as(f).isZero();
+            assertThat(sum(f, "attempts")).as(f).isEqualTo(1);
+        }
+    }
+
+    @Test
     void oneRequestIdEnqueuedOnTwoNodesIsStoredAndRunOnce() throws Exception {
         assertThat(a.deploy("jobs", "echo", Wat.fixture("echo")).statusCode()).isEqualTo(201);
         long before = events().getStreamState().getLastSequence();
@@ -165,7 +206,9 @@ class ClusterAsyncTest {
         await(
                 "the event to run",
                 WAIT,
-                () -> sum("echo", "succeeded") == 1 && sum("echo", "depth") == 0);
+                () ->
+                        sum("echo", "succeeded") == 1
+                                && json(b.get(FN + "echo/queue")).path("depth").asInt() == 0);
         // the record of its one attempt is on the node that ran it
         a.host().flushRecords();
         b.host().flushRecords();
@@ -221,7 +264,7 @@ class ClusterAsyncTest {
                 "every stored fire to run",
                 WAIT,
                 () ->
-                        sum("tick", "depth") == 0
+                        json(a.get(FN + "tick/queue")).path("depth").asInt() == 0
                                 && sum("tick", "succeeded") == publishes.size()
                                 && lastSequence() - before == publishes.size());
         watcher.closeDispatcher(d);
