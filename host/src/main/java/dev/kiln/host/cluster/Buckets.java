@@ -2,6 +2,7 @@ package dev.kiln.host.cluster;
 
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.ObjectStore;
 import io.nats.client.api.AckPolicy;
@@ -67,6 +68,9 @@ final class Buckets {
 
     /** Retry state outlives any event's retries (the longest event age is far below). */
     static final Duration EVENT_STATE_MAX_AGE = Duration.ofDays(7);
+
+    /** How long a node's start waits for the events stream to answer in a fresh cluster. */
+    static final Duration STREAM_READY_WAIT = Duration.ofSeconds(20);
 
     /**
      * JetStream requests wait up to 10 s (jnats' default is 2 s): on two busy cores a write can
@@ -170,42 +174,65 @@ final class Buckets {
      * (explicit acks, unlimited deliveries: Kiln decides when an event is dead).
      */
     static void events(Connection nc, int replicas) throws IOException {
-        try {
-            var jsm = nc.jetStreamManagement(JS_OPTIONS);
-            if (!jsm.getStreamNames().contains(EVENTS)) {
+        // A stream just created in a JetStream cluster answers "stream not found" until its
+        // replicas have elected a leader (seen here right after a fresh 3-server cluster formed):
+        // try again for a while before giving up.
+        long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
+        while (true) {
+            try {
+                createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
+                return;
+            } catch (JetStreamApiException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("JetStream refused the stream " + EVENTS, e);
+                }
                 try {
-                    jsm.addStream(
-                            StreamConfiguration.builder()
-                                    .name(EVENTS)
-                                    .description("Kiln async events")
-                                    .subjects(EVENT_SUBJECTS)
-                                    .retentionPolicy(RetentionPolicy.WorkQueue)
-                                    .storageType(StorageType.File)
-                                    .replicas(replicas)
-                                    .duplicateWindow(DUPLICATE_WINDOW)
-                                    .discardPolicy(DiscardPolicy.New)
-                                    .build());
-                } catch (JetStreamApiException e) {
-                    // another node created it meanwhile
+                    Thread.sleep(250);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while creating the stream " + EVENTS, x);
                 }
             }
-            if (!jsm.getConsumerNames(EVENTS).contains(DISPATCH)) {
-                try {
-                    jsm.addOrUpdateConsumer(
-                            EVENTS,
-                            ConsumerConfiguration.builder()
-                                    .durable(DISPATCH)
-                                    .ackPolicy(AckPolicy.Explicit)
-                                    .ackWait(ACK_WAIT)
-                                    .maxDeliver(-1)
-                                    .maxAckPending(100_000)
-                                    .build());
-                } catch (JetStreamApiException e) {
-                    // another node created it meanwhile
+        }
+    }
+
+    private static void createEvents(JetStreamManagement jsm, int replicas)
+            throws IOException, JetStreamApiException {
+        if (!jsm.getStreamNames().contains(EVENTS)) {
+            try {
+                jsm.addStream(
+                        StreamConfiguration.builder()
+                                .name(EVENTS)
+                                .description("Kiln async events")
+                                .subjects(EVENT_SUBJECTS)
+                                .retentionPolicy(RetentionPolicy.WorkQueue)
+                                .storageType(StorageType.File)
+                                .replicas(replicas)
+                                .duplicateWindow(DUPLICATE_WINDOW)
+                                .discardPolicy(DiscardPolicy.New)
+                                .build());
+            } catch (JetStreamApiException e) {
+                if (!jsm.getStreamNames().contains(EVENTS)) {
+                    throw e; // not another node creating it meanwhile
                 }
             }
-        } catch (JetStreamApiException e) {
-            throw new IOException("JetStream refused the stream " + EVENTS, e);
+        }
+        if (!jsm.getConsumerNames(EVENTS).contains(DISPATCH)) {
+            try {
+                jsm.addOrUpdateConsumer(
+                        EVENTS,
+                        ConsumerConfiguration.builder()
+                                .durable(DISPATCH)
+                                .ackPolicy(AckPolicy.Explicit)
+                                .ackWait(ACK_WAIT)
+                                .maxDeliver(-1)
+                                .maxAckPending(100_000)
+                                .build());
+            } catch (JetStreamApiException e) {
+                if (!jsm.getConsumerNames(EVENTS).contains(DISPATCH)) {
+                    throw e; // not another node creating it meanwhile
+                }
+            }
         }
     }
 
