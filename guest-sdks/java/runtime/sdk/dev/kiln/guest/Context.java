@@ -103,7 +103,15 @@ public final class Context {
         if (raw.isEmpty()) {
             return out;
         }
-        for (String pair : raw.split("&")) {
+        // indexOf, not split: String.split would link TeaVM's regex engine into every function.
+        for (int start = 0; start <= raw.length(); ) {
+            int amp = raw.indexOf('&', start);
+            int end = amp < 0 ? raw.length() : amp;
+            String pair = raw.substring(start, end);
+            start = end + 1;
+            if (pair.isEmpty()) {
+                continue;
+            }
             int eq = pair.indexOf('=');
             String k = decode(eq < 0 ? pair : pair.substring(0, eq));
             String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
