@@ -17,7 +17,9 @@ import picocli.CommandLine.Spec;
             "Deploy a function: a .wasm module, a zip with kiln.json, a project directory made",
             "by 'kiln new' (built with its build.sh first; its kiln.json gives the settings), or",
             "a JavaScript file (export function handler(event, context)), built with Kiln's",
-            "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once).",
+            "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once), or",
+            "a Java file (a class with a public handle method) or a directory with",
+            "src/main/java, built with TeaVM into a wasi-cgi function (needs a JDK and Maven).",
             "Creates the function, or a new version of it (none when code and settings are"
                     + " unchanged)."
         })
@@ -33,7 +35,7 @@ final class DeployCommand implements Callable<Integer> {
     @Parameters(
             index = "1",
             paramLabel = "<file|dir>",
-            description = "Module, zip, project directory or .js file.")
+            description = "Module, zip, project directory, .js or .java file.")
     Path path;
 
     @Mixin SettingsOptions settings;
@@ -49,7 +51,7 @@ final class DeployCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         KilnClient client = context.client(connection, err);
         Deploying.Result r =
-                Deploying.deploy(client, function, path, settings, JsBuild.from(context), err);
+                Deploying.deploy(client, function, path, settings, SourceBuilds.from(context), err);
         if (connection.json) {
             Output.json(spec.commandLine().getOut(), r.function());
         } else {

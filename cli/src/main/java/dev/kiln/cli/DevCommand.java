@@ -135,7 +135,8 @@ final class DevCommand implements Callable<Integer> {
             throws InterruptedException {
         try {
             Deploying.Result r =
-                    Deploying.deploy(client, fn, project, settings, JsBuild.from(context), err);
+                    Deploying.deploy(
+                            client, fn, project, settings, SourceBuilds.from(context), err);
             synchronized (out) {
                 if (connection.json) {
                     out.println(r.function().toString());

@@ -1,17 +1,9 @@
 package dev.kiln.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -39,15 +31,7 @@ final class JsBuild {
      * else {@code ~/.cache/kiln/js}.
      */
     static JsBuild from(CliContext context) {
-        if (context.env("KILN_JS_CACHE") != null) {
-            return new JsBuild(Path.of(context.env("KILN_JS_CACHE")));
-        }
-        if (context.env("XDG_CACHE_HOME") != null) {
-            return new JsBuild(Path.of(context.env("XDG_CACHE_HOME"), "kiln", "js"));
-        }
-        String home =
-                context.env("HOME") != null ? context.env("HOME") : System.getProperty("user.home");
-        return new JsBuild(Path.of(home, ".cache", "kiln", "js"));
+        return new JsBuild(RuntimeFiles.cacheRoot(context, "KILN_JS_CACHE", "js"));
     }
 
     /** A single JavaScript source file (what {@code kiln deploy} builds with this). */
@@ -93,51 +77,6 @@ final class JsBuild {
 
     /** The runtime's files in {@code <cache>/runtime-<hash of their contents>}. */
     Path unpackRuntime() throws IOException {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        for (String name : RUNTIME_FILES) {
-            try (InputStream in = JsBuild.class.getResourceAsStream(ROOT + name)) {
-                if (in == null) {
-                    throw new IllegalStateException(
-                            "the JavaScript runtime file " + name + " is missing from this build");
-                }
-                byte[] bytes = in.readAllBytes();
-                files.put(name, bytes);
-                sha.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                sha.update(bytes);
-            }
-        }
-        Path dir = cacheRoot.resolve("runtime-" + HexFormat.of().formatHex(sha.digest(), 0, 8));
-        if (Files.isRegularFile(dir.resolve(RUNTIME_FILES.getFirst()))) {
-            return dir;
-        }
-        Files.createDirectories(cacheRoot);
-        // Written aside and moved into place, so a concurrent or interrupted unpack never leaves
-        // a half-written runtime behind.
-        Path tmp = Files.createTempDirectory(cacheRoot, ".runtime-");
-        for (var e : files.entrySet()) {
-            Files.write(tmp.resolve(e.getKey()), e.getValue());
-        }
-        try {
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-            deleteTree(tmp); // another kiln unpacked it first
-        } catch (java.nio.file.DirectoryNotEmptyException e) {
-            deleteTree(tmp);
-        }
-        return dir;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
+        return RuntimeFiles.unpack(ROOT, RUNTIME_FILES, cacheRoot);
     }
 }
