@@ -81,6 +81,7 @@ public final class RecordingStore implements AutoCloseable {
     private final Set<List<String>> unpruned = new LinkedHashSet<>();
     private long prunedAt = System.nanoTime();
     private PreparedStatement put;
+    private PreparedStatement oldestKept;
     private PreparedStatement prune;
 
     private sealed interface Queued {}
@@ -294,6 +295,7 @@ public final class RecordingStore implements AutoCloseable {
             try {
                 if (put != null) {
                     put.close();
+                    oldestKept.close();
                     prune.close();
                 }
                 db.close();
@@ -403,16 +405,8 @@ public final class RecordingStore implements AutoCloseable {
                             }
                             if (pruneNow) {
                                 for (List<String> f : unpruned) {
-                                    Sql.bind(
-                                            prune,
-                                            f.get(0),
-                                            f.get(1),
-                                            f.get(0),
-                                            f.get(1),
-                                            maxPerFunction);
-                                    prune.addBatch();
+                                    pruneFunction(f.get(0), f.get(1));
                                 }
-                                prune.executeBatch();
                             }
                         });
                 written.addAndGet(pending.size());
@@ -464,6 +458,25 @@ public final class RecordingStore implements AutoCloseable {
         return kept;
     }
 
+    /**
+     * Deletes a function's recordings older than its newest {@code maxPerFunction}: two index range
+     * steps (find the oldest kept, delete below it), whatever the number of rows.
+     */
+    private void pruneFunction(String service, String function) throws SQLException {
+        Sql.bind(oldestKept, service, function, maxPerFunction - 1);
+        long startedAt;
+        String requestId;
+        try (var rs = oldestKept.executeQuery()) {
+            if (!rs.next()) {
+                return; // no more than the bound
+            }
+            startedAt = rs.getLong(1);
+            requestId = rs.getString(2);
+        }
+        Sql.bind(prune, service, function, startedAt, requestId);
+        prune.executeUpdate();
+    }
+
     /** The writer's statements, prepared once: most of a small batch's cost was preparing them. */
     private void prepare() throws SQLException {
         if (put != null) {
@@ -474,12 +487,15 @@ public final class RecordingStore implements AutoCloseable {
                         "INSERT OR REPLACE INTO recordings (request_id, service, function,"
                                 + " started_at, outcome, bytes, body, payload, result_body)"
                                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        oldestKept =
+                db.prepareStatement(
+                        "SELECT started_at, request_id FROM recordings WHERE service = ? AND"
+                                + " function = ? ORDER BY started_at DESC, request_id DESC"
+                                + " LIMIT 1 OFFSET ?");
         prune =
                 db.prepareStatement(
-                        "DELETE FROM recordings WHERE service = ? AND function = ? AND request_id"
-                                + " NOT IN (SELECT request_id FROM recordings WHERE service = ?"
-                                + " AND function = ? ORDER BY started_at DESC, request_id DESC"
-                                + " LIMIT ?)");
+                        "DELETE FROM recordings WHERE service = ? AND function = ? AND"
+                                + " (started_at, request_id) < (?, ?)");
     }
 
     private static KilnException failure(SQLException e) {
