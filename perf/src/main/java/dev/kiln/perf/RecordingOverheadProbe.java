@@ -22,7 +22,7 @@ import java.util.List;
  * cores.
  *
  * <p>{@code java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.RecordingOverheadProbe [rounds]
- * [invocations per round] [payload bytes] [recordings kept per function]}
+ * [invocations per round] [payload bytes] [recordings kept per function] [all|failures]}
  */
 public final class RecordingOverheadProbe {
     private static final OperatingSystemMXBean OS =
@@ -39,7 +39,9 @@ public final class RecordingOverheadProbe {
         int payload = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         int keptPerFunction = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         RecordingBenchmark none = bench("none", payload, keptPerFunction);
-        RecordingBenchmark all = bench("all", payload, keptPerFunction);
+        // "failures" instead asks what the default costs a run that succeeds.
+        String mode = args.length > 4 ? args[4] : "all";
+        RecordingBenchmark all = bench(mode, payload, keptPerFunction);
         try {
             // Warm-up: both paths compiled by the JIT before anything counts.
             for (int i = 0; i < 5; i++) {
@@ -69,6 +71,7 @@ public final class RecordingOverheadProbe {
                 allCpu.add(a.cpuUs());
                 cpuRatios.add(a.cpuUs() / n.cpuUs());
             }
+            System.out.printf("\"all\" below is record: %s%n", mode);
             System.out.printf(
                     "payload %d B, %d rounds of %d invocations each: median none %.2f µs,"
                             + " all %.2f µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f);"
