@@ -16,8 +16,6 @@ public enum RecordMode {
 
     private final String wire;
 
-    private static final RecordMode[] MODES = values();
-
     RecordMode(String wire) {
         this.wire = wire;
     }
@@ -26,15 +24,19 @@ public enum RecordMode {
         return wire;
     }
 
-    /** The mode of this wire name, empty for anything else. */
+    /**
+     * The mode of this wire name, empty for anything else. Asked once per invocation: no stream.
+     */
     public static Optional<RecordMode> fromWire(String wire) {
-        // Read on every invocation: a loop over a shared array, not a stream over a fresh copy.
-        for (RecordMode m : MODES) {
-            if (m.wire.equals(wire)) {
-                return Optional.of(m);
-            }
+        if (wire == null) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        return switch (wire) {
+            case "none" -> Optional.of(NONE);
+            case "failures" -> Optional.of(FAILURES);
+            case "all" -> Optional.of(ALL);
+            default -> Optional.empty();
+        };
     }
 
     /** Whether an invocation that ended so is kept. */
