@@ -84,7 +84,7 @@ final class CodeCache {
      */
     private CompiledModule compileCounted(VersionKey key, Supplier<byte[]> wasm) {
         byte[] bytes = wasm.get();
-        long estimate = MemoryEstimates.compiledCode(bytes.length);
+        long estimate = MemoryEstimates.compiledCode(bytes);
         budget.reserve(MemoryBudget.Kind.COMPILED_CODE, estimate, null);
         try {
             CompiledModule m = compile(key, () -> bytes);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.UploadLimits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -37,6 +38,11 @@ final class KilnUnderTest implements AutoCloseable {
      * afterwards for a look at the records when a test fails).
      */
     static KilnUnderTest start(String name) {
+        return start(name, UploadLimits.DEFAULTS);
+    }
+
+    /** {@link #start(String)} with other upload limits (e.g. a longer upload deadline). */
+    static KilnUnderTest start(String name, UploadLimits uploadLimits) {
         Path dataDir = Path.of("target", "kiln-data", name).toAbsolutePath();
         try {
             if (Files.exists(dataDir)) {
@@ -47,7 +53,12 @@ final class KilnUnderTest implements AutoCloseable {
                 }
             }
             return new KilnUnderTest(
-                    KilnConfig.builder().port(0).dataDir(dataDir).adminToken(TOKEN).build());
+                    KilnConfig.builder()
+                            .port(0)
+                            .dataDir(dataDir)
+                            .adminToken(TOKEN)
+                            .uploadLimits(uploadLimits)
+                            .build());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -95,6 +106,16 @@ final class KilnUnderTest implements AutoCloseable {
                 admin(functionPath(service, function))
                         .header("Content-Type", "application/wasm")
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(wasm))
+                        .build());
+    }
+
+    /** A PATCH the client waits {@code timeout} for (one of memoryMiB runs kiln_init again). */
+    HttpResponse<byte[]> patch(String service, String function, String json, Duration timeout) {
+        return send(
+                admin(functionPath(service, function))
+                        .timeout(timeout)
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
                         .build());
     }
 

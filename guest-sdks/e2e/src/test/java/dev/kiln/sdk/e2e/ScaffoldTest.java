@@ -95,6 +95,7 @@ class ScaffoldTest {
         assertThat(unmapped("assemblyscript", "assembly", ".ts")).isEmpty();
         assertThat(unmapped("c", ".", ".h")).isEmpty();
         assertThat(unmapped("js", "runtime", "")).isEmpty();
+        assertThat(unmapped("python", "runtime", "")).isEmpty();
     }
 
     private static List<String> unmapped(String sdk, String folder, String suffix)
