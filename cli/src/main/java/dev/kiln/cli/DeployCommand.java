@@ -33,7 +33,7 @@ final class DeployCommand implements Callable<Integer> {
     @Parameters(
             index = "1",
             paramLabel = "<file|dir>",
-            description = "Module, zip, project directory or .js file.")
+            description = "Module, zip, project directory, or .js or .py file.")
     Path path;
 
     @Mixin SettingsOptions settings;
@@ -48,8 +48,7 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var err = spec.commandLine().getErr();
         KilnClient client = context.client(connection, err);
-        Deploying.Result r =
-                Deploying.deploy(client, function, path, settings, JsBuild.from(context), err);
+        Deploying.Result r = Deploying.deploy(client, function, path, settings, context, err);
         if (connection.json) {
             Output.json(spec.commandLine().getOut(), r.function());
         } else {

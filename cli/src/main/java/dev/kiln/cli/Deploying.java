@@ -21,14 +21,15 @@ final class Deploying {
 
     /**
      * Deploys {@code path}: a module or zip file as it is, or a project directory built with its
-     * build.sh first, or a JavaScript file built with Kiln's JavaScript runtime ({@link JsBuild}).
+     * build.sh first, or a JavaScript or Python file built with Kiln's runtime for it ({@link
+     * SourceBuild}).
      */
     static Result deploy(
             KilnClient client,
             FunctionRef fn,
             Path path,
             SettingsOptions flags,
-            JsBuild js,
+            CliContext context,
             PrintWriter err)
             throws IOException, InterruptedException {
         byte[] code;
@@ -38,9 +39,10 @@ final class Deploying {
             project.build(err);
             code = project.moduleBytes();
             settings = flags.over(project.settings());
-        } else if (JsBuild.isJavaScript(path)) {
-            code = js.build(path, err);
-            settings = flags.over(Map.of());
+        } else if (SourceBuild.forFile(context, path).isPresent()) {
+            SourceBuild source = SourceBuild.forFile(context, path).orElseThrow();
+            code = source.build(path, err);
+            settings = flags.over(source.defaultSettings());
         } else if (Files.isRegularFile(path)) {
             code = Files.readAllBytes(path);
             settings = flags.over(Map.of());

@@ -22,7 +22,7 @@ final class NewCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
             paramLabel = "<lang>",
-            description = "rust, c, assemblyscript (as) or js (javascript).")
+            description = "rust, c, assemblyscript (as), js (javascript) or python (py).")
     String language;
 
     @Parameters(
