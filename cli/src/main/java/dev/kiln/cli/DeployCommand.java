@@ -17,7 +17,11 @@ import picocli.CommandLine.Spec;
             "Deploy a function: a .wasm module, a zip with kiln.json, a project directory made",
             "by 'kiln new' (built with its build.sh first; its kiln.json gives the settings), or",
             "a JavaScript file (export function handler(event, context)), built with Kiln's",
-            "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once).",
+            "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once), or",
+            "a Python file (def handler(event, context)), built with Kiln's Python runtime",
+            "(needs clang, wasi-libc and apt-get source python3.11; CPython is compiled once), or",
+            "a Java file (a class with a public handle method) or a directory with",
+            "src/main/java, built with TeaVM into a wasi-cgi function (needs a JDK and Maven).",
             "Creates the function, or a new version of it (none when code and settings are"
                     + " unchanged)."
         })
@@ -33,7 +37,7 @@ final class DeployCommand implements Callable<Integer> {
     @Parameters(
             index = "1",
             paramLabel = "<file|dir>",
-            description = "Module, zip, project directory, or .js or .py file.")
+            description = "Module, zip, project directory, or .js, .py or .java file.")
     Path path;
 
     @Mixin SettingsOptions settings;

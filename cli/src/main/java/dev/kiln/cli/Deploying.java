@@ -22,7 +22,8 @@ final class Deploying {
     /**
      * Deploys {@code path}: a module or zip file as it is, or a project directory built with its
      * build.sh first, or a JavaScript or Python file built with Kiln's runtime for it ({@link
-     * SourceBuild}).
+     * SourceBuild}), or a Java file (or a directory with src/main/java and no kiln.json) built with
+     * TeaVM ({@link JavaBuild}).
      */
     static Result deploy(
             KilnClient client,
@@ -34,7 +35,10 @@ final class Deploying {
             throws IOException, InterruptedException {
         byte[] code;
         Map<String, Object> settings;
-        if (Files.isDirectory(path)) {
+        if (JavaBuild.isJavaProject(path)) {
+            code = JavaBuild.from(context).build(path, err);
+            settings = flags.over(Map.of());
+        } else if (Files.isDirectory(path)) {
             Project project = Project.open(path);
             project.build(err);
             code = project.moduleBytes();
@@ -43,6 +47,9 @@ final class Deploying {
             SourceBuild source = SourceBuild.forFile(context, path).orElseThrow();
             code = source.build(path, err);
             settings = flags.over(source.defaultSettings());
+        } else if (JavaBuild.isJava(path)) {
+            code = JavaBuild.from(context).build(path, err);
+            settings = flags.over(Map.of());
         } else if (Files.isRegularFile(path)) {
             code = Files.readAllBytes(path);
             settings = flags.over(Map.of());

@@ -10,6 +10,7 @@ import dev.kiln.host.deploy.DeployExecutor;
 import dev.kiln.host.deploy.Deployer;
 import dev.kiln.host.deploy.Deployment;
 import dev.kiln.host.events.Events;
+import dev.kiln.host.events.SqliteEventQueue;
 import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.invoke.ReplayRunner;
@@ -253,7 +254,12 @@ public final class KilnHost implements AutoCloseable {
                             invoker,
                             records,
                             metrics,
-                            space);
+                            space,
+                            cluster == null
+                                    ? max -> SqliteEventQueue.open(config.dataDir(), max)
+                                    : max ->
+                                            cluster.eventQueue(
+                                                    max, config.eventLimits().asyncWorkers() * 2));
             opened.push(events);
             Triggers triggers = Triggers.start(config.dataDir(), events, registry);
             opened.push(triggers);
@@ -461,6 +467,11 @@ public final class KilnHost implements AutoCloseable {
     /** The guests' outbound HTTP: its client and connection pool. */
     public Outbound outbound() {
         return outbound;
+    }
+
+    /** Asynchronous invocation: queues, dead letters, settings. */
+    public Events events() {
+        return events;
     }
 
     /** The services' key-value stores (for inspection). */

@@ -36,13 +36,14 @@ class ImportRulesTest {
                     List.of(ROOT),
                     List.of("http"),
                     List.of("triggers"),
+                    // cluster mode stores the event path's queue in JetStream (docs/adr/0053)
+                    List.of("cluster"),
                     List.of("events"),
                     List.of("deploy"),
                     List.of("invoke"),
                     List.of("pool"),
                     List.of("sandbox"),
                     List.of("fuel"),
-                    List.of("cluster"),
                     List.of(
                             "access",
                             "quota",

@@ -62,6 +62,9 @@ public class RecordingBenchmark {
     @Param({"16", "4096"})
     public int payloadBytes;
 
+    /** Recordings kept per function; 0 for the default. Not a JMH parameter: for the probe. */
+    public int recordingsPerFunction;
+
     private Path dataDir;
     private Registry registry;
     private InvocationStore records;
@@ -79,7 +82,9 @@ public class RecordingBenchmark {
         recordings =
                 RecordingStore.open(
                         dataDir,
-                        config.recordingsPerFunction(),
+                        recordingsPerFunction > 0
+                                ? recordingsPerFunction
+                                : config.recordingsPerFunction(),
                         8L * config.maxRecordingBytes(),
                         SecretSeal.NONE,
                         DiskSpace.of(dataDir, 0));
@@ -131,6 +136,12 @@ public class RecordingBenchmark {
     long recordingsWritten() {
         recordings.flush();
         return recordings.written();
+    }
+
+    /** Recordings retention replaced before they were written (after a flush). */
+    long recordingsSuperseded() {
+        recordings.flush();
+        return recordings.superseded();
     }
 
     @TearDown(Level.Trial)

@@ -2,6 +2,8 @@ package dev.kiln.perf;
 
 import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,7 +22,7 @@ import java.util.List;
  * cores.
  *
  * <p>{@code java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.RecordingOverheadProbe [rounds]
- * [invocations per round] [payload bytes]}
+ * [invocations per round] [payload bytes] [recordings kept per function] [all|failures]}
  */
 public final class RecordingOverheadProbe {
     private static final OperatingSystemMXBean OS =
@@ -35,8 +37,11 @@ public final class RecordingOverheadProbe {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         int payload = args.length > 2 ? Integer.parseInt(args[2]) : 16;
-        RecordingBenchmark none = bench("none", payload);
-        RecordingBenchmark all = bench("all", payload);
+        int keptPerFunction = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        RecordingBenchmark none = bench("none", payload, keptPerFunction);
+        // "failures" instead asks what the default costs a run that succeeds.
+        String mode = args.length > 4 ? args[4] : "all";
+        RecordingBenchmark all = bench(mode, payload, keptPerFunction);
         try {
             // Warm-up: both paths compiled by the JIT before anything counts.
             for (int i = 0; i < 5; i++) {
@@ -66,6 +71,7 @@ public final class RecordingOverheadProbe {
                 allCpu.add(a.cpuUs());
                 cpuRatios.add(a.cpuUs() / n.cpuUs());
             }
+            System.out.printf("\"all\" below is record: %s%n", mode);
             System.out.printf(
                     "payload %d B, %d rounds of %d invocations each: median none %.2f µs,"
                             + " all %.2f µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f);"
@@ -81,20 +87,35 @@ public final class RecordingOverheadProbe {
                     all.recordingsWritten());
             System.out.printf(
                     "process CPU per invocation, writers included: median none %.2f µs, all %.2f"
-                            + " µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f)%n",
+                            + " µs; median ratio all/none %.3f (p25 %.3f, p75 %.3f);"
+                            + " total all/none %.3f%n",
                     median(noneCpu),
                     median(allCpu),
                     median(cpuRatios),
                     quantile(cpuRatios, 0.25),
-                    quantile(cpuRatios, 0.75));
+                    quantile(cpuRatios, 0.75),
+                    sum(allCpu) / sum(noneCpu));
+            long written = all.recordingsWritten();
+            long superseded = all.recordingsSuperseded();
+            double writerUs = threadCpuNanos("kiln-recording-writer") / 1000.0;
+            System.out.printf(
+                    "recording writer thread CPU: %.2f µs per recording queued, %.2f per one"
+                            + " written (%d written, %d superseded in their batch by newer ones"
+                            + " beyond the bound)%n",
+                    writerUs / Math.max(1, written + superseded),
+                    writerUs / Math.max(1, written),
+                    written,
+                    superseded);
         } finally {
             none.tearDown();
             all.tearDown();
         }
     }
 
-    private static RecordingBenchmark bench(String mode, int payload) throws Exception {
+    private static RecordingBenchmark bench(String mode, int payload, int keptPerFunction)
+            throws Exception {
         RecordingBenchmark b = new RecordingBenchmark();
+        b.recordingsPerFunction = keptPerFunction;
         b.record = mode;
         b.payloadBytes = payload;
         b.setUp();
@@ -112,6 +133,28 @@ public final class RecordingOverheadProbe {
         b.settle();
         long cpu = OS.getProcessCpuTime() - cpuStart;
         return new Round(elapsed / 1000.0 / n, cpu / 1000.0 / n);
+    }
+
+    // The CPU clock ticks in 10 ms steps: one round's figure is coarse, the sum over all rounds is
+    // not.
+    private static double sum(List<Double> xs) {
+        double s = 0;
+        for (double x : xs) {
+            s += x;
+        }
+        return s;
+    }
+
+    /** CPU time of the live threads so named (nanosecond resolution, unlike the process's). */
+    private static long threadCpuNanos(String name) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (t != null && t.getThreadName().equals(name)) {
+                total += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return total;
     }
 
     private static double median(List<Double> xs) {

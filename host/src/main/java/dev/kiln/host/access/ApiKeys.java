@@ -223,13 +223,20 @@ public final class ApiKeys implements AutoCloseable {
     }
 
     static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK provides SHA-256", e);
-        }
+        // Every authenticated request hashes its key: one digest per thread, not a provider
+        // lookup and a new digest each time. digest() resets it for the next use.
+        return SHA_256.get().digest(text.getBytes(StandardCharsets.UTF_8));
     }
+
+    private static final ThreadLocal<MessageDigest> SHA_256 =
+            ThreadLocal.withInitial(
+                    () -> {
+                        try {
+                            return MessageDigest.getInstance("SHA-256");
+                        } catch (NoSuchAlgorithmException e) {
+                            throw new IllegalStateException("every JDK provides SHA-256", e);
+                        }
+                    });
 
     @Override
     public void close() {

@@ -15,14 +15,15 @@ import picocli.CommandLine.Spec;
         name = "new",
         mixinStandardHelpOptions = true,
         description = {
-            "Create a function project from an SDK's hello example (Rust, C or AssemblyScript).",
+            "Create a function project from an SDK's hello example (Rust, C, AssemblyScript,",
+            "JavaScript, Python or Java).",
             "The project holds a copy of the SDK and a build.sh that installs its toolchain."
         })
 final class NewCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
             paramLabel = "<lang>",
-            description = "rust, c, assemblyscript (as), js (javascript) or python (py).")
+            description = "rust, c, assemblyscript (as), js (javascript), python (py) or java.")
     String language;
 
     @Parameters(
@@ -93,7 +94,7 @@ final class NewCommand implements Callable<Integer> {
                   cd %s
                   ./build.sh
                   %s
-                  curl -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \\
+                  curl -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: %s' \\
                     --data-binary @%s %s/api/v1/services/%s/functions/%s
                 """,
                 template.language(),
@@ -109,6 +110,8 @@ final class NewCommand implements Callable<Integer> {
                 fn,
                 project,
                 tokenLine,
+                // A zip (Java: the module with a kiln.json choosing the wasi-cgi ABI) or a module.
+                module.endsWith(".zip") ? "application/zip" : "application/wasm",
                 module,
                 url,
                 service,

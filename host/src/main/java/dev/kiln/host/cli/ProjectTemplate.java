@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  */
 final class ProjectTemplate {
     /** Languages with a template, in the order {@code kiln new --help} lists them. */
-    static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript", "js", "python");
+    static final List<String> LANGUAGES =
+            List.of("rust", "c", "assemblyscript", "js", "python", "java");
 
     /** Project names: the server's rule for function names ({@link FunctionName#NAME}). */
     static final Pattern NAME = FunctionName.NAME;

@@ -2,11 +2,17 @@ package dev.kiln.host.cluster;
 
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.ObjectStore;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.ObjectStoreConfiguration;
+import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -26,6 +32,45 @@ final class Buckets {
     static final String MODULES = "kiln-modules";
 
     static final Duration NODE_MAX_AGE = Duration.ofMinutes(1);
+
+    /** The work-queue stream of async events (docs/adr/0053). */
+    static final String EVENTS = "KILN_EVENTS";
+
+    /** Subjects of {@link #EVENTS}: {@code kiln.events.<service>.<function>}. */
+    static final String EVENT_SUBJECTS = "kiln.events.>";
+
+    /** The one durable pull consumer every node takes events from. */
+    static final String DISPATCH = "kiln-dispatch";
+
+    /** Dead letters, one entry per event: {@code <service>.<function>.<request id>}. */
+    static final String DEAD_LETTERS = "kiln-dead-letters";
+
+    /** What an event's retries carry between deliveries: attempts counted, last error. */
+    static final String EVENT_STATE = "kiln-event-state";
+
+    /** Timer fire marks: the last scheduled time fired, per timer. */
+    static final String FIRE_MARKS = "kiln-fire-marks";
+
+    /**
+     * How long the stream remembers a message id: a second publish of one event within it is
+     * dropped. Longer than any retry of an enqueue, and than the spread of nodes' timer rounds.
+     */
+    static final Duration DUPLICATE_WINDOW = Duration.ofMinutes(2);
+
+    /**
+     * How long a delivered event may go unacknowledged before JetStream gives it to another node:
+     * the holder reports progress every {@link #PROGRESS_EVERY}, so only a dead node's events wait
+     * this long.
+     */
+    static final Duration ACK_WAIT = Duration.ofSeconds(15);
+
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+
+    /** Retry state outlives any event's retries (the longest event age is far below). */
+    static final Duration EVENT_STATE_MAX_AGE = Duration.ofDays(7);
+
+    /** How long a node's start waits for the events stream to answer in a fresh cluster. */
+    static final Duration STREAM_READY_WAIT = Duration.ofSeconds(20);
 
     /**
      * JetStream requests wait up to 10 s (jnats' default is 2 s): on two busy cores a write can
@@ -84,6 +129,110 @@ final class Buckets {
                     MODULES, io.nats.client.ObjectStoreOptions.builder(JS_OPTIONS).build());
         } catch (JetStreamApiException e) {
             throw new IOException("JetStream refused the object store " + MODULES, e);
+        }
+    }
+
+    static KeyValue deadLetters(Connection nc, int replicas) throws IOException {
+        return kv(
+                nc,
+                KeyValueConfiguration.builder()
+                        .name(DEAD_LETTERS)
+                        .description("Kiln async dead letters")
+                        .maxHistoryPerKey(1)
+                        .storageType(StorageType.File)
+                        .replicas(replicas)
+                        .build());
+    }
+
+    static KeyValue eventState(Connection nc, int replicas) throws IOException {
+        return kv(
+                nc,
+                KeyValueConfiguration.builder()
+                        .name(EVENT_STATE)
+                        .description("Kiln async events' attempts between deliveries")
+                        .maxHistoryPerKey(1)
+                        .ttl(EVENT_STATE_MAX_AGE)
+                        .storageType(StorageType.File)
+                        .replicas(replicas)
+                        .build());
+    }
+
+    static KeyValue fireMarks(Connection nc, int replicas) throws IOException {
+        return kv(
+                nc,
+                KeyValueConfiguration.builder()
+                        .name(FIRE_MARKS)
+                        .description("Kiln timer fire marks")
+                        .maxHistoryPerKey(1)
+                        .storageType(StorageType.File)
+                        .replicas(replicas)
+                        .build());
+    }
+
+    /**
+     * The events stream (work queue: a message is gone once acknowledged) and its dispatch consumer
+     * (explicit acks, unlimited deliveries: Kiln decides when an event is dead).
+     */
+    static void events(Connection nc, int replicas) throws IOException {
+        // A stream just created in a JetStream cluster answers "stream not found" until its
+        // replicas have elected a leader (seen here right after a fresh 3-server cluster formed):
+        // try again for a while before giving up.
+        long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
+        while (true) {
+            try {
+                createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
+                return;
+            } catch (JetStreamApiException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("JetStream refused the stream " + EVENTS, e);
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while creating the stream " + EVENTS, x);
+                }
+            }
+        }
+    }
+
+    private static void createEvents(JetStreamManagement jsm, int replicas)
+            throws IOException, JetStreamApiException {
+        if (!jsm.getStreamNames().contains(EVENTS)) {
+            try {
+                jsm.addStream(
+                        StreamConfiguration.builder()
+                                .name(EVENTS)
+                                .description("Kiln async events")
+                                .subjects(EVENT_SUBJECTS)
+                                .retentionPolicy(RetentionPolicy.WorkQueue)
+                                .storageType(StorageType.File)
+                                .replicas(replicas)
+                                .duplicateWindow(DUPLICATE_WINDOW)
+                                .discardPolicy(DiscardPolicy.New)
+                                .build());
+            } catch (JetStreamApiException e) {
+                if (!jsm.getStreamNames().contains(EVENTS)) {
+                    throw e; // not another node creating it meanwhile
+                }
+            }
+        }
+        if (!jsm.getConsumerNames(EVENTS).contains(DISPATCH)) {
+            try {
+                jsm.addOrUpdateConsumer(
+                        EVENTS,
+                        ConsumerConfiguration.builder()
+                                .durable(DISPATCH)
+                                .ackPolicy(AckPolicy.Explicit)
+                                .ackWait(ACK_WAIT)
+                                .maxDeliver(-1)
+                                .maxAckPending(100_000)
+                                .build());
+            } catch (JetStreamApiException e) {
+                if (!jsm.getConsumerNames(EVENTS).contains(DISPATCH)) {
+                    throw e; // not another node creating it meanwhile
+                }
+            }
         }
     }
 

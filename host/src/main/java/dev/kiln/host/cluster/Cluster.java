@@ -1,6 +1,8 @@
 package dev.kiln.host.cluster;
 
 import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.core.FunctionName;
+import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.RegistryStorage;
 import io.nats.client.Connection;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.IntSupplier;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final JetStreamRegistryStorage registry;
     private final Heartbeats heartbeats;
     private final RevisionBarrier barrier;
+    private final int replicas;
 
     private Cluster(
             ClusterSettings settings,
@@ -37,8 +41,10 @@ public final class Cluster implements ClusterView, AutoCloseable {
             Connection nc,
             JetStreamRegistryStorage registry,
             Heartbeats heartbeats,
-            RevisionBarrier barrier) {
+            RevisionBarrier barrier,
+            int replicas) {
         this.settings = settings;
+        this.replicas = replicas;
         this.name = name;
         this.nc = nc;
         this.registry = registry;
@@ -82,7 +88,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
                     name,
                     settings.zone(),
                     nc.getConnectedUrl());
-            return new Cluster(settings, name, nc, storage, heartbeats, barrier);
+            return new Cluster(settings, name, nc, storage, heartbeats, barrier, replicas);
         } catch (IOException | RuntimeException e) {
             closeQuietly(nc);
             throw e;
@@ -103,6 +109,28 @@ public final class Cluster implements ClusterView, AutoCloseable {
     /** The registry's storage (the host's {@code Registry} opens on it). */
     public RegistryStorage registryStorage() {
         return registry;
+    }
+
+    /**
+     * Opens the cluster's event queue (docs/adr/0053): the {@code KILN_EVENTS} work-queue stream
+     * and the buckets of dead letters, retry state and fire marks, created by the first node.
+     *
+     * @param maxQueuedOf the most events a function may have stored
+     * @param prefetch how many delivered events this node keeps ready to start
+     */
+    public EventQueue eventQueue(ToIntFunction<FunctionName> maxQueuedOf, int prefetch) {
+        try {
+            Buckets.events(nc, replicas);
+            return new JetStreamEventQueue(
+                    nc,
+                    Buckets.deadLetters(nc, replicas),
+                    Buckets.eventState(nc, replicas),
+                    Buckets.fireMarks(nc, replicas),
+                    maxQueuedOf,
+                    prefetch);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open the cluster's event queue", e);
+        }
     }
 
     /**

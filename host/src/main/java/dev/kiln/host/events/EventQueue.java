@@ -11,9 +11,9 @@ import java.util.function.ToIntFunction;
 /**
  * Durable per-function event queues with leases, retries and dead letters. Everything that changes
  * the queue completes only once the change is durable, so an acknowledgement given after it
- * survives a crash. The embedded implementation is {@link SqliteEventQueue}; a cluster one (NATS
- * JetStream: a stream per function, durable consumers, a dead-letter stream, deduplication by
- * message id for fire marks) can replace it behind this interface.
+ * survives a crash. The embedded implementation is {@link SqliteEventQueue}; cluster mode's is
+ * {@code cluster.JetStreamEventQueue} (a work-queue stream shared by every node, docs/adr/0053),
+ * chosen at start through {@link Events.QueueOpener}.
  *
  * <p>Delivery is at least once: a lease lives in memory only, so events leased when the process
  * dies are due again when it restarts.

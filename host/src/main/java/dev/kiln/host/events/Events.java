@@ -24,6 +24,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -183,6 +184,12 @@ public final class Events implements AutoCloseable {
         return scraped;
     }
 
+    /** Opens the queue events are stored in, given each function's bound. */
+    @FunctionalInterface
+    public interface QueueOpener {
+        EventQueue open(ToIntFunction<FunctionName> maxQueuedOf);
+    }
+
     /**
      * Opens the embedded queue in {@code <dataDir>/events.db} and starts running due events,
      * including those left from before a restart. The queues' figures go to {@code metrics}.
@@ -195,14 +202,36 @@ public final class Events implements AutoCloseable {
             InvocationStore records,
             Metrics metrics,
             DiskSpace space) {
+        return start(
+                dataDir,
+                limits,
+                registry,
+                invoker,
+                records,
+                metrics,
+                space,
+                max -> SqliteEventQueue.open(dataDir, max));
+    }
+
+    /**
+     * Like {@link #start(Path, EventLimits, Registry, Invoker, InvocationStore, Metrics,
+     * DiskSpace)}, on the queue {@code opener} opens (the cluster's, docs/adr/0053); async settings
+     * stay in {@code <dataDir>/events.db}.
+     */
+    public static Events start(
+            Path dataDir,
+            EventLimits limits,
+            Registry registry,
+            Invoker invoker,
+            InvocationStore records,
+            Metrics metrics,
+            DiskSpace space,
+            QueueOpener opener) {
         DocumentTable table = DocumentTable.open(dataDir.resolve("events.db"), "async_configs");
         AsyncConfigs configs = new AsyncConfigs(table, limits);
         EventQueue queue;
         try {
-            queue =
-                    SqliteEventQueue.open(
-                            dataDir,
-                            key -> configs.of(key.service(), key.function()).maxQueuedEvents());
+            queue = opener.open(key -> configs.of(key.service(), key.function()).maxQueuedEvents());
         } catch (RuntimeException e) {
             table.close();
             throw e;

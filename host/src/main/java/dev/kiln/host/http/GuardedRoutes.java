@@ -133,6 +133,9 @@ final class GuardedRoutes extends RoutingHandler {
      * openapi.json} declares for it ({@link ApiDescription#queryParameters}).
      */
     private static void refuseUnknownQueryParameters(HttpServerExchange ex, String template) {
+        if (ex.getQueryString().isEmpty()) {
+            return; // most requests: no lookup, no split
+        }
         String method = ex.getRequestMethod().toString();
         Set<String> known = ApiDescription.queryParameters(method, template);
         // The raw query, not getQueryParameters(): the router adds the path's {parameters} to that.

@@ -1,6 +1,5 @@
 package dev.kiln.host.replay;
 
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -25,9 +24,19 @@ public enum RecordMode {
         return wire;
     }
 
-    /** The mode of this wire name, empty for anything else. */
+    /**
+     * The mode of this wire name, empty for anything else. Asked once per invocation: no stream.
+     */
     public static Optional<RecordMode> fromWire(String wire) {
-        return Arrays.stream(values()).filter(m -> m.wire.equals(wire)).findFirst();
+        if (wire == null) {
+            return Optional.empty();
+        }
+        return switch (wire) {
+            case "none" -> Optional.of(NONE);
+            case "failures" -> Optional.of(FAILURES);
+            case "all" -> Optional.of(ALL);
+            default -> Optional.empty();
+        };
     }
 
     /** Whether an invocation that ended so is kept. */

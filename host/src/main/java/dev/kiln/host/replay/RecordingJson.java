@@ -36,7 +36,29 @@ public final class RecordingJson {
 
     /** The JSON text of {@code r}, secrets handled as {@code secrets} says. */
     public static byte[] write(Recording r, Secrets secrets, SecretSeal seal, byte[] module) {
-        return RecordingWriter.write(r, secrets, seal, module);
+        return RecordingWriter.write(r, secrets, seal, module, false);
+    }
+
+    /**
+     * The store's JSON of {@code r}: without the payload and the result's body, which the store
+     * keeps beside it as they are ({@link #readStored}).
+     */
+    static byte[] writeStored(Recording r, Secrets secrets, SecretSeal seal) {
+        return RecordingWriter.write(r, secrets, seal, null, true);
+    }
+
+    /**
+     * Reads a stored recording: {@code payload} and {@code body} are its columns, used when the
+     * JSON leaves them out (a row written before them has both in its JSON). A column that holds an
+     * empty blob may read as null.
+     */
+    static Recording readStored(byte[] json, byte[] payload, byte[] body, SecretSeal seal) {
+        return read(
+                        json,
+                        seal,
+                        payload == null ? new byte[0] : payload,
+                        body == null ? new byte[0] : body)
+                .recording();
     }
 
     private static JournalEntry.Http readHttp(JsonNode n, SecretSeal seal) {
@@ -78,6 +100,11 @@ public final class RecordingJson {
      * @throws IllegalArgumentException when the text is no recording of this format
      */
     public static Read read(byte[] json, SecretSeal seal) {
+        return read(json, seal, null, null);
+    }
+
+    /** {@code payload} and {@code body} stand in for those the JSON leaves out, if it does. */
+    private static Read read(byte[] json, SecretSeal seal, byte[] payload, byte[] body) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -122,7 +149,7 @@ public final class RecordingJson {
                             text(res, "outcome"),
                             res.path("status").asInt(),
                             headers(res.get("headers")),
-                            bytes(res, "body"),
+                            bytesOr(res, "body", body),
                             res.path("fuel").asLong(),
                             res.path("message").isTextual() ? res.path("message").asText() : null);
             var recording =
@@ -141,7 +168,7 @@ public final class RecordingJson {
                             root.path("startedAt").asLong(),
                             root.path("deadlineEpochMillis").asLong(),
                             http,
-                            bytes(root, "payload"),
+                            bytesOr(root, "payload", payload),
                             env,
                             journal,
                             result,
@@ -232,6 +259,11 @@ public final class RecordingJson {
             throw new IllegalArgumentException("'" + field + "' must be a string");
         }
         return v.asText();
+    }
+
+    /** The field's bytes, or {@code beside} when the field is absent and there is one. */
+    private static byte[] bytesOr(JsonNode n, String field, byte[] beside) {
+        return beside != null && !n.has(field) ? beside : bytes(n, field);
     }
 
     private static byte[] bytes(JsonNode n, String field) {

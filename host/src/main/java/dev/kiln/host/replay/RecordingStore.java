@@ -12,8 +12,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -33,6 +39,13 @@ public final class RecordingStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RecordingStore.class);
     public static final String FILE_NAME = "recordings.db";
     private static final Duration FLUSH_WAIT = Duration.ofSeconds(30);
+    // Recordings arrive one per invocation: the writer waits this long for more before a
+    // transaction, so that one commit (and one wake-up) serves many (docs/adr/0041).
+    private static final Duration LINGER = Duration.ofMillis(50);
+    // Large batches: those of a function invoked faster than its bound are mostly superseded.
+    private static final int MAX_BATCH = 1024;
+    // Retention is enforced at most this often per function, and at every flush.
+    private static final long PRUNE_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
 
     private static final List<SqliteSchema.Step> SCHEMA =
             List.of(
@@ -46,6 +59,12 @@ public final class RecordingStore implements AutoCloseable {
                         st.execute(
                                 "CREATE INDEX IF NOT EXISTS recordings_fn ON recordings"
                                         + " (service, function, started_at DESC, request_id DESC)");
+                    },
+                    // The payload and the result's body beside the JSON, as they are: no base64
+                    // to write or read. A row from before has them in its JSON (and NULL here).
+                    st -> {
+                        SqliteSchema.addColumnIfMissing(st, "recordings", "payload", "BLOB");
+                        SqliteSchema.addColumnIfMissing(st, "recordings", "result_body", "BLOB");
                     });
 
     private final Connection db;
@@ -56,11 +75,24 @@ public final class RecordingStore implements AutoCloseable {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
+    private final AtomicLong superseded = new AtomicLong();
     private final GroupCommitWriter<Queued> writer;
+    // The writer thread's own, used under the lock on db.
+    private final Set<List<String>> unpruned = new LinkedHashSet<>();
+    private long prunedAt = System.nanoTime();
+    private PreparedStatement put;
+    private PreparedStatement oldestKept;
+    private PreparedStatement prune;
 
     private sealed interface Queued {}
 
     private record Pending(Recording recording, long bytes) implements Queued {}
+
+    // The order retention keeps recordings in (the prune's ORDER BY).
+    private static final Comparator<Pending> NEWEST_FIRST =
+            Comparator.comparingLong((Pending p) -> p.recording().startedAtMillis())
+                    .thenComparing(p -> p.recording().requestId())
+                    .reversed();
 
     private record FlushMarker(CountDownLatch done) implements Queued {}
 
@@ -77,7 +109,12 @@ public final class RecordingStore implements AutoCloseable {
         this.space = space;
         this.writer =
                 new GroupCommitWriter<>(
-                        "kiln-recording-writer", 4096, 256, Duration.ofSeconds(1), new Batches());
+                        "kiln-recording-writer",
+                        4096,
+                        MAX_BATCH,
+                        Duration.ofSeconds(1),
+                        LINGER,
+                        new Batches());
     }
 
     /**
@@ -154,6 +191,14 @@ public final class RecordingStore implements AutoCloseable {
         return written.get();
     }
 
+    /**
+     * Recordings not written because newer ones of the same function arrived in the same batch,
+     * beyond the bound: retention would have deleted them at once.
+     */
+    public long superseded() {
+        return superseded.get();
+    }
+
     /** Blocks until everything submitted before this call is written. */
     public void flush() {
         if (!writer.isRunning()) {
@@ -162,6 +207,7 @@ public final class RecordingStore implements AutoCloseable {
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
             if (writer.offer(marker, FLUSH_WAIT)) {
+                writer.hurry();
                 marker.done().await(FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
@@ -169,17 +215,34 @@ public final class RecordingStore implements AutoCloseable {
         }
     }
 
-    /** The recording of one invocation of one function, secret values opened. */
+    /**
+     * The recording of one invocation of one function, secret values opened. One not found while
+     * recordings wait for the writer is looked for again once they are written: a replay right
+     * after the invocation finds it.
+     */
     public Optional<Recording> get(String service, String function, String requestId) {
-        byte[] body;
+        Optional<Recording> found = read(service, function, requestId);
+        if (found.isEmpty() && queuedBytes.get() > 0) {
+            flush();
+            found = read(service, function, requestId);
+        }
+        return found;
+    }
+
+    private Optional<Recording> read(String service, String function, String requestId) {
+        byte[][] row;
         synchronized (db) {
             try {
-                body =
+                row =
                         Sql.first(
                                         db,
-                                        "SELECT body FROM recordings WHERE request_id = ? AND"
-                                                + " service = ? AND function = ?",
-                                        rs -> rs.getBytes(1),
+                                        "SELECT body, payload, result_body FROM recordings WHERE"
+                                                + " request_id = ? AND service = ? AND function ="
+                                                + " ?",
+                                        rs ->
+                                                new byte[][] {
+                                                    rs.getBytes(1), rs.getBytes(2), rs.getBytes(3)
+                                                },
                                         requestId,
                                         service,
                                         function)
@@ -188,9 +251,9 @@ public final class RecordingStore implements AutoCloseable {
                 throw failure(e);
             }
         }
-        return body == null
+        return row == null
                 ? Optional.empty()
-                : Optional.of(RecordingJson.read(body, seal).recording());
+                : Optional.of(RecordingJson.readStored(row[0], row[1], row[2], seal));
     }
 
     /** Request ids of a function's recordings, newest first. */
@@ -230,6 +293,11 @@ public final class RecordingStore implements AutoCloseable {
         writer.close(FLUSH_WAIT);
         synchronized (db) {
             try {
+                if (put != null) {
+                    put.close();
+                    oldestKept.close();
+                    prune.close();
+                }
                 db.close();
             } catch (SQLException e) {
                 log.warn("closing {} failed: {}", FILE_NAME, e.toString());
@@ -262,6 +330,14 @@ public final class RecordingStore implements AutoCloseable {
             failed(left, null);
         }
 
+        @Override
+        public void idle() {
+            // Retention for functions that stopped being invoked since their last batch.
+            if (!unpruned.isEmpty() && System.nanoTime() - prunedAt >= PRUNE_EVERY_NANOS) {
+                writeBatch(List.of());
+            }
+        }
+
         private void settle(List<Queued> batch) {
             for (Queued q : batch) {
                 if (q instanceof Pending p) {
@@ -273,73 +349,153 @@ public final class RecordingStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Inserts the batch's recordings in one transaction and, once a second or when the batch holds
+     * a flush, deletes the oldest beyond {@code maxPerFunction} of every function written since.
+     */
     private void writeBatch(List<Queued> batch) {
-        List<Pending> pending =
-                batch.stream().filter(Pending.class::isInstance).map(Pending.class::cast).toList();
-        if (pending.isEmpty()) {
+        List<Pending> all = new ArrayList<>(batch.size());
+        boolean flushing = false;
+        for (Queued q : batch) {
+            if (q instanceof Pending p) {
+                all.add(p);
+            } else {
+                flushing = true;
+            }
+        }
+        if (!all.isEmpty() && space.low()) {
+            dropped.addAndGet(all.size());
+            all.clear();
+        }
+        List<Pending> pending = newestPerFunction(all);
+        superseded.addAndGet(all.size() - pending.size());
+        boolean pruneNow =
+                (!unpruned.isEmpty() || !pending.isEmpty())
+                        && (flushing || System.nanoTime() - prunedAt >= PRUNE_EVERY_NANOS);
+        if (pending.isEmpty() && !pruneNow) {
             return;
         }
-        if (space.low()) {
-            dropped.addAndGet(pending.size());
-            return;
-        }
-        Set<List<String>> functions = new LinkedHashSet<>();
         synchronized (db) {
             try {
+                prepare();
                 Sql.inTransaction(
                         db,
                         () -> {
-                            try (PreparedStatement put =
-                                            db.prepareStatement(
-                                                    "INSERT OR REPLACE INTO recordings (request_id,"
-                                                            + " service, function, started_at,"
-                                                            + " outcome, bytes, body) VALUES (?, ?,"
-                                                            + " ?, ?, ?, ?, ?)");
-                                    PreparedStatement prune =
-                                            db.prepareStatement(
-                                                    "DELETE FROM recordings WHERE service = ? AND"
-                                                        + " function = ? AND request_id NOT IN"
-                                                        + " (SELECT request_id FROM recordings"
-                                                        + " WHERE service = ? AND function = ?"
-                                                        + " ORDER BY started_at DESC, request_id"
-                                                        + " DESC LIMIT ?)")) {
-                                for (Pending p : pending) {
-                                    Recording r = p.recording();
-                                    byte[] body =
-                                            RecordingJson.write(
-                                                    r, RecordingJson.Secrets.SEALED, seal, null);
-                                    Sql.bind(
-                                            put,
-                                            r.requestId(),
-                                            r.service(),
-                                            r.function(),
-                                            r.startedAtMillis(),
-                                            r.result().outcome(),
-                                            body.length,
-                                            body);
-                                    put.addBatch();
-                                    functions.add(List.of(r.service(), r.function()));
-                                }
+                            for (Pending p : pending) {
+                                Recording r = p.recording();
+                                byte[] json =
+                                        RecordingJson.writeStored(
+                                                r, RecordingJson.Secrets.SEALED, seal);
+                                Sql.bind(
+                                        put,
+                                        r.requestId(),
+                                        r.service(),
+                                        r.function(),
+                                        r.startedAtMillis(),
+                                        r.result().outcome(),
+                                        json.length + r.payload().length + r.result().body().length,
+                                        json,
+                                        r.payload(),
+                                        r.result().body());
+                                put.addBatch();
+                                unpruned.add(List.of(r.service(), r.function()));
+                            }
+                            if (!pending.isEmpty()) {
                                 put.executeBatch();
-                                for (List<String> f : functions) {
-                                    Sql.bind(
-                                            prune,
-                                            f.get(0),
-                                            f.get(1),
-                                            f.get(0),
-                                            f.get(1),
-                                            maxPerFunction);
-                                    prune.addBatch();
+                            }
+                            if (pruneNow) {
+                                for (List<String> f : unpruned) {
+                                    pruneFunction(f.get(0), f.get(1));
                                 }
-                                prune.executeBatch();
                             }
                         });
                 written.addAndGet(pending.size());
+                if (pruneNow) {
+                    unpruned.clear();
+                    prunedAt = System.nanoTime();
+                }
             } catch (SQLException e) {
                 dropped.addAndGet(pending.size());
                 log.error("writing {} recordings failed", pending.size(), e);
             }
         }
+    }
+
+    /**
+     * The batch without the recordings that retention would delete as soon as they were written:
+     * beyond a function's newest {@code maxPerFunction} of the batch alone, they are beyond its
+     * newest in the store too. A function invoked faster than its bound per batch has most of its
+     * recordings replaced before they reach the disk.
+     */
+    private List<Pending> newestPerFunction(List<Pending> pending) {
+        if (pending.size() <= maxPerFunction) {
+            return pending;
+        }
+        Map<List<String>, List<Pending>> byFunction = new HashMap<>();
+        for (Pending p : pending) {
+            byFunction
+                    .computeIfAbsent(
+                            List.of(p.recording().service(), p.recording().function()),
+                            f -> new ArrayList<>())
+                    .add(p);
+        }
+        Set<Pending> beyond = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (List<Pending> group : byFunction.values()) {
+            if (group.size() > maxPerFunction) {
+                group.sort(NEWEST_FIRST);
+                beyond.addAll(group.subList(maxPerFunction, group.size()));
+            }
+        }
+        if (beyond.isEmpty()) {
+            return pending;
+        }
+        List<Pending> kept = new ArrayList<>(pending.size() - beyond.size());
+        for (Pending p : pending) {
+            if (!beyond.contains(p)) {
+                kept.add(p);
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Deletes a function's recordings older than its newest {@code maxPerFunction}: two index range
+     * steps (find the oldest kept, delete below it), whatever the number of rows.
+     */
+    private void pruneFunction(String service, String function) throws SQLException {
+        Sql.bind(oldestKept, service, function, maxPerFunction - 1);
+        long startedAt;
+        String requestId;
+        try (var rs = oldestKept.executeQuery()) {
+            if (!rs.next()) {
+                return; // no more than the bound
+            }
+            startedAt = rs.getLong(1);
+            requestId = rs.getString(2);
+        }
+        Sql.bind(prune, service, function, startedAt, requestId);
+        prune.executeUpdate();
+    }
+
+    /** The writer's statements, prepared once: most of a small batch's cost was preparing them. */
+    private void prepare() throws SQLException {
+        if (put != null) {
+            return;
+        }
+        put =
+                db.prepareStatement(
+                        "INSERT OR REPLACE INTO recordings (request_id, service, function,"
+                                + " started_at, outcome, bytes, body, payload, result_body)"
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        oldestKept =
+                db.prepareStatement(
+                        "SELECT started_at, request_id FROM recordings WHERE service = ? AND"
+                                + " function = ? ORDER BY started_at DESC, request_id DESC"
+                                + " LIMIT 1 OFFSET ?");
+        prune =
+                db.prepareStatement(
+                        "DELETE FROM recordings WHERE service = ? AND function = ? AND"
+                                + " (started_at, request_id) < (?, ?)");
     }
 
     private static KilnException failure(SQLException e) {

@@ -22,18 +22,33 @@ final class RecordingWriter {
     private final JsonGenerator out;
     private final RecordingJson.Secrets secrets;
     private final SecretSeal seal;
+    private final boolean bytesBeside;
 
-    private RecordingWriter(JsonGenerator out, RecordingJson.Secrets secrets, SecretSeal seal) {
+    private RecordingWriter(
+            JsonGenerator out,
+            RecordingJson.Secrets secrets,
+            SecretSeal seal,
+            boolean bytesBeside) {
         this.out = out;
         this.secrets = secrets;
         this.seal = seal;
+        this.bytesBeside = bytesBeside;
     }
 
+    /**
+     * @param bytesBeside leave out the payload and the result's body (the store keeps them in
+     *     columns of their own, as they are)
+     */
     static byte[] write(
-            Recording r, RecordingJson.Secrets secrets, SecretSeal seal, byte[] module) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024 + 2 * r.payload().length);
+            Recording r,
+            RecordingJson.Secrets secrets,
+            SecretSeal seal,
+            byte[] module,
+            boolean bytesBeside) {
+        int inline = bytesBeside ? 0 : 2 * (r.payload().length + r.result().body().length);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024 + inline);
         try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
-            new RecordingWriter(g, secrets, seal).recording(r, module);
+            new RecordingWriter(g, secrets, seal, bytesBeside).recording(r, module);
         } catch (IOException e) {
             // Only a bug gets here: the target is memory.
             throw new UncheckedIOException("a recording could not be written as JSON", e);
@@ -46,7 +61,7 @@ final class RecordingWriter {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
             g.writeStartObject();
-            new RecordingWriter(g, RecordingJson.Secrets.CLEAR, SecretSeal.NONE).request(h);
+            new RecordingWriter(g, RecordingJson.Secrets.CLEAR, SecretSeal.NONE, false).request(h);
             g.writeEndObject();
         }
         return bytes.toString(StandardCharsets.UTF_8);
@@ -79,7 +94,9 @@ final class RecordingWriter {
             headers("headers", h.headers());
             out.writeEndObject();
         }
-        binary("payload", r.payload());
+        if (!bytesBeside) {
+            binary("payload", r.payload());
+        }
         out.writeArrayFieldStart("environment");
         for (JournalEntry.Config c : r.environment()) {
             config(c);
@@ -95,7 +112,9 @@ final class RecordingWriter {
         out.writeStringField("outcome", res.outcome());
         out.writeNumberField("status", res.status());
         headers("headers", res.headers());
-        binary("body", res.body());
+        if (!bytesBeside) {
+            binary("body", res.body());
+        }
         out.writeNumberField("fuel", res.fuel());
         out.writeStringField("message", res.message());
         out.writeEndObject();

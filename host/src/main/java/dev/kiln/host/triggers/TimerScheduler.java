@@ -201,6 +201,9 @@ final class TimerScheduler implements AutoCloseable {
                         t.id(),
                         t.functionKey(),
                         at);
+            } else if (!stored && !at.isAfter(events.lastMark(t.fireKey()).orElse(Instant.EPOCH))) {
+                // Another node of the cluster fired it (docs/adr/0053).
+                log.debug("timer {} of {}: fire at {} already made", t.id(), t.functionKey(), at);
             } else if (!stored) {
                 log.warn(
                         "timer {} of {}: fire at {} dropped (queue full or already fired)",

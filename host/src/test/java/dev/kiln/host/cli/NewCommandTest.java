@@ -148,6 +148,27 @@ class NewCommandTest {
     }
 
     @Test
+    void javaProjectBuildsAZipChoosingWasiCgiAndSaysSo() throws Exception {
+        Path project = tmp.resolve("orders");
+        Run r = kiln("new", "java", "orders", "--dir", project.toString());
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains("Created java function 'orders'")
+                .contains("'Content-Type: application/zip'")
+                .contains("--data-binary @build/orders.zip");
+        assertThat(Files.readString(project.resolve("kiln.json")))
+                .contains("\"module\": \"build/orders.zip\"");
+        assertThat(Files.readString(project.resolve("build.sh")))
+                .contains("kiln-java/build.sh build/orders.zip src/main/java");
+        assertThat(Files.readString(project.resolve("src/main/java/Hello.java")))
+                .contains("public Response handle(byte[] event, Context context)");
+        assertThat(Files.isExecutable(project.resolve("kiln-java/build.sh"))).isTrue();
+        assertThat(project.resolve("kiln-java/sdk/dev/kiln/guest/KilnRuntime.java"))
+                .isRegularFile();
+    }
+
+    @Test
     void everyTemplateFileIsPackagedAndWritten() throws Exception {
         for (String language : ProjectTemplate.LANGUAGES) {
             ProjectTemplate t = ProjectTemplate.load(language);

@@ -133,7 +133,7 @@ class ClusterProcessTest {
     }
 
     /** {@code kiln serve} in a child JVM with this test's classpath; stderr to {@code err}. */
-    private static ProcessBuilder kiln(Path data, Path err, String... more) {
+    static ProcessBuilder kiln(Path data, Path err, String... more) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -159,7 +159,7 @@ class ClusterProcessTest {
         return pb;
     }
 
-    private static int listeningPort(Process p) throws Exception {
+    static int listeningPort(Process p) throws Exception {
         return ChildKiln.listeningPort(p, Duration.ofSeconds(90), "Kiln exited before listening");
     }
 }

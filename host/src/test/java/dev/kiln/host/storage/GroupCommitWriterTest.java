@@ -181,4 +181,42 @@ class GroupCommitWriterTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @Test
+    void aLingeringWriterTakesChangesThatArriveMeanwhileInOneBatchAndAHurryEndsItsWait()
+            throws Exception {
+        List<List<String>> batches = new ArrayList<>();
+        var firstWritten = new CountDownLatch(1);
+        var secondWritten = new CountDownLatch(1);
+        GroupCommitWriter.Sink<String> sink =
+                new GroupCommitWriter.Sink<>() {
+                    @Override
+                    public void write(List<String> batch) {
+                        synchronized (batches) {
+                            batches.add(List.copyOf(batch));
+                        }
+                        (firstWritten.getCount() > 0 ? firstWritten : secondWritten).countDown();
+                    }
+
+                    @Override
+                    public void failed(List<String> batch, Throwable cause) {}
+
+                    @Override
+                    public void abandoned(List<String> changes) {}
+                };
+        // A linger far longer than the test may take: only the hurry can end it.
+        try (var writer =
+                new GroupCommitWriter<>(
+                        "test-writer", 0, 16, Duration.ofMillis(5), Duration.ofHours(1), sink)) {
+            assertThat(writer.offer("a")).isTrue();
+            assertThat(firstWritten.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(writer.offer("b")).isTrue();
+            assertThat(writer.offer("c")).isTrue();
+            writer.hurry();
+            assertThat(secondWritten.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+        synchronized (batches) {
+            assertThat(batches).containsExactly(List.of("a"), List.of("b", "c"));
+        }
+    }
 }

@@ -119,6 +119,15 @@ final class KilnUnderTest implements AutoCloseable {
                         .build());
     }
 
+    /** Uploads a zip with a kiln.json (e.g. one choosing the wasi-cgi ABI). */
+    HttpResponse<byte[]> deployZip(String service, String function, byte[] zip) {
+        return send(
+                admin(functionPath(service, function))
+                        .header("Content-Type", "application/zip")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(zip))
+                        .build());
+    }
+
     HttpResponse<byte[]> invoke(String service, String function, byte[] event) {
         return send(
                 admin(functionPath(service, function) + "/invoke")

@@ -32,7 +32,7 @@ import picocli.CommandLine;
 @Tag("slow") // builds kiln new projects with the SDK toolchains
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScaffoldTest {
-    static final Pattern MODULE_IN_HINT = Pattern.compile("--data-binary @(\\S+\\.wasm)");
+    static final Pattern MODULE_IN_HINT = Pattern.compile("--data-binary @(\\S+\\.(?:wasm|zip))");
 
     /** Projects stay in target/scaffold/ after the run, to try by hand. */
     final Path projects = Path.of("target", "scaffold").toAbsolutePath();
@@ -50,7 +50,7 @@ class ScaffoldTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"rust", "c", "assemblyscript", "js"})
+    @ValueSource(strings = {"rust", "c", "assemblyscript", "js", "java"})
     void newProjectBuildsDeploysAndAnswers(String language) {
         String name = "my-" + (language.equals("assemblyscript") ? "as" : language) + "-fn";
         Path project = projects.resolve(name);
@@ -66,7 +66,11 @@ class ScaffoldTest {
 
         Matcher m = MODULE_IN_HINT.matcher(out.toString());
         assertThat(m.find()).as("next steps name the module: %s", out).isTrue();
-        var deployed = kiln.deploy("scaffold", name, SdkBuild.read(project.resolve(m.group(1))));
+        byte[] code = SdkBuild.read(project.resolve(m.group(1)));
+        var deployed =
+                m.group(1).endsWith(".zip")
+                        ? kiln.deployZip("scaffold", name, code)
+                        : kiln.deploy("scaffold", name, code);
         assertThat(deployed.statusCode()).as(text(deployed)).isEqualTo(201);
 
         var r = kiln.http("GET", "scaffold", name, "/greet?name=Kiln", new byte[0]);
@@ -96,6 +100,9 @@ class ScaffoldTest {
         assertThat(unmapped("c", ".", ".h")).isEmpty();
         assertThat(unmapped("js", "runtime", "")).isEmpty();
         assertThat(unmapped("python", "runtime", "")).isEmpty();
+        assertThat(unmapped("java", "runtime", "")).isEmpty();
+        assertThat(unmapped("java", "runtime/tool", ".java")).isEmpty();
+        assertThat(unmapped("java", "runtime/sdk/dev/kiln/guest", ".java")).isEmpty();
     }
 
     private static List<String> unmapped(String sdk, String folder, String suffix)
@@ -104,7 +111,9 @@ class ScaffoldTest {
         String scaffold = Files.readString(root.resolve("scaffold.txt"));
         List<String> missing = new ArrayList<>();
         try (Stream<Path> files = Files.list(root.resolve(folder))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(suffix)).toList()) {
+            for (Path f :
+                    files.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(suffix))
+                            .toList()) {
                 String source = root.relativize(f.normalize()).toString();
                 if (!scaffold.contains("<- " + source + "\n")) {
                     missing.add(sdk + "/" + source);

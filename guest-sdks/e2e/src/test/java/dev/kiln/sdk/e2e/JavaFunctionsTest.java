@@ -1,0 +1,272 @@
+package dev.kiln.sdk.e2e;
+
+import static dev.kiln.sdk.e2e.KilnUnderTest.header;
+import static dev.kiln.sdk.e2e.KilnUnderTest.json;
+import static dev.kiln.sdk.e2e.KilnUnderTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Java functions (guest-sdks/java, docs/adr/0051): the examples built by the SDK's build.sh and
+ * test fixtures built by runtime/build.sh, from source with TeaVM, deployed to a real host as
+ * wasi-cgi commands.
+ */
+@Tag("slow") // fetches TeaVM through Maven (cached across runs) and compiles every function
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class JavaFunctionsTest {
+    static final String SERVICE = "java";
+    static final List<String> EXAMPLES = List.of("hello", "order", "transform");
+    static final List<String> FIXTURES = List.of("Throws", "Loop", "Memory", "Shapes");
+    static final Path FIXTURE_DIR =
+            Path.of("src", "test", "resources", "java").toAbsolutePath().normalize();
+    static final Path BUILT = Path.of("target", "java-fixtures").toAbsolutePath();
+
+    KilnUnderTest kiln;
+
+    @BeforeAll
+    void buildAndDeploy() {
+        SdkBuild.ensureBuilt("java");
+        // Each fixture is rebuilt when it or the runtime changed since its zip was built.
+        StringBuilder script = new StringBuilder("set -e; mkdir -p '" + BUILT + "'; ");
+        for (String f : FIXTURES) {
+            script.append(
+                    ("z='%s/%s.zip'; s='%s/%s.java'; if [ ! -f \"$z\" ] ||"
+                                    + " [ -n \"$(find runtime \"$s\" -newer \"$z\")\" ]; then"
+                                    + " runtime/build.sh \"$z\" \"$s\"; fi; ")
+                            .formatted(BUILT, lower(f), FIXTURE_DIR, f));
+        }
+        SdkBuild.run(
+                SdkBuild.SDKS.resolve("java"),
+                "build-java-fixtures",
+                List.of("bash", "-c", script.toString()));
+        kiln = KilnUnderTest.start(getClass().getSimpleName());
+        for (String example : EXAMPLES) {
+            deployOk(example, SdkBuild.SDKS.resolve("java/build/" + example + ".zip"));
+        }
+        for (String f : FIXTURES) {
+            deployOk(lower(f), BUILT.resolve(lower(f) + ".zip"));
+        }
+    }
+
+    private static String lower(String name) {
+        return name.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private void deployOk(String name, Path zip) {
+        var r = kiln.deployZip(SERVICE, name, SdkBuild.read(zip));
+        assertThat(r.statusCode()).as("deploy %s: %s", name, text(r)).isEqualTo(201);
+        assertThat(json(r).path("settings").path("abi").asText()).as(text(r)).isEqualTo("wasi-cgi");
+    }
+
+    @AfterAll
+    void stop() {
+        if (kiln != null) {
+            kiln.close();
+        }
+    }
+
+    @Test
+    void helloAnswersInvokeAndHttpAndLogsItsPrints() {
+        var r = kiln.invoke(SERVICE, "hello", "");
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        assertThat(text(r)).isEqualTo("Hello world!");
+        String id = header(r, "X-Kiln-Request-Id");
+        assertThat(messages(awaitRecord("hello", id)))
+                .containsExactly("hello from hello (" + id + ")");
+
+        var http = kiln.http("GET", SERVICE, "hello", "/greet?name=Kiln", new byte[0]);
+        assertThat(http.statusCode()).as(text(http)).isEqualTo(200);
+        assertThat(text(http)).isEqualTo("Hello, Kiln! (GET /greet)\n");
+        assertThat(header(http, "content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(header(http, "x-sdk")).isEqualTo("java");
+    }
+
+    @Test
+    void orderEventBecomesASummaryWithLogs() {
+        var r = kiln.invoke(SERVICE, "order", SdkExamplesContract.ORDER);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        assertThat(text(r)).isEqualTo(SdkExamplesContract.ORDER_SUMMARY);
+        assertThat(messages(awaitRecord("order", header(r, "X-Kiln-Request-Id"))))
+                .containsExactly(
+                        "order received A-1001 with 2 items",
+                        "item 0: 2 x tea at 450 cents",
+                        "item 1: 1 x cup at 350 cents",
+                        "order A-1001 accepted: 3 units, 1250 cents");
+
+        assertGuestError(
+                kiln.invoke(SERVICE, "order", "{\"items\": []}"),
+                "java.lang.IllegalArgumentException: missing orderId");
+        assertGuestError(
+                kiln.invoke(
+                        SERVICE,
+                        "order",
+                        "{\"orderId\": \"B-8\", \"items\": [{\"sku\": \"a\", \"quantity\": 0}]}"),
+                "java.lang.IllegalArgumentException: order B-8: item 0 (a) has a bad quantity or"
+                        + " price");
+        assertGuestError(
+                kiln.invoke(SERVICE, "order", "{\"orderId\": "),
+                "java.lang.IllegalArgumentException: invalid JSON");
+    }
+
+    @Test
+    void transformAnswersJsonWithStatusAndHeaders() {
+        byte[] doc =
+                """
+                {"users": [
+                  {"first": "Grace", "last": "Hopper", "email": "Grace@Navy.MIL"},
+                  {"first": "Ada", "last": "Lovelace", "email": "ADA@Example.org", "active": true},
+                  {"first": "Bob", "active": false}
+                ]}\
+                """
+                        .getBytes(StandardCharsets.UTF_8);
+        var r = kiln.http("POST", SERVICE, "transform", "", doc);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+        assertThat(header(r, "content-type")).isEqualTo("application/json");
+        assertThat(header(r, "x-transform")).isEqualTo("users-v1");
+        assertThat(text(r))
+                .isEqualTo(
+                        "{\"count\":2,\"users\":[{\"name\":\"Ada Lovelace\",\"email\":"
+                                + "\"ada@example.org\"},{\"name\":\"Grace Hopper\",\"email\":"
+                                + "\"grace@navy.mil\"}]}");
+
+        var bad =
+                kiln.http(
+                        "POST", SERVICE, "transform", "", "nope".getBytes(StandardCharsets.UTF_8));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(text(bad)).startsWith("not JSON: ");
+    }
+
+    @Test
+    void aStreamHandlerGetsBytesAndTheRequest() {
+        var echo = kiln.invoke(SERVICE, "shapes", new byte[] {'a', (byte) 0xff, 0, 'z'});
+        assertThat(echo.statusCode()).as(text(echo)).isEqualTo(200);
+        byte[] body = echo.body();
+        assertThat(java.util.Arrays.copyOf(body, 4)).containsExactly('z', 0, (byte) 0xff, 'a');
+        assertThat(new String(body, 4, body.length - 4, StandardCharsets.UTF_8))
+                .isEqualTo("|POST  null null invoke true");
+        assertThat(messages(awaitRecord("shapes", header(echo, "X-Kiln-Request-Id"))))
+                .containsExactly("got 4 bytes");
+
+        var http =
+                kiln.send(
+                        kiln.request("/fn/" + SERVICE + "/shapes/a/b?q=x%20y")
+                                .header("X-Test", "t1")
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("olleh"))
+                                .build());
+        assertThat(http.statusCode()).as(text(http)).isEqualTo(200);
+        assertThat(text(http)).isEqualTo("hello|PUT /a/b x y t1 http true");
+
+        kiln.patch(SERVICE, "shapes", "{\"env\": {\"GREETING\": \"Grüß dich\"}}");
+        assertThat(text(kiln.invoke(SERVICE, "shapes", "env"))).isEqualTo("Grüß dich");
+    }
+
+    @Test
+    void aThrownExceptionIsAGuestErrorWithItsMessageAndTheStackInTheLogs() {
+        var r = kiln.invoke(SERVICE, "throws", "42");
+        assertGuestError(r, "java.lang.IllegalStateException: payment 42 declined");
+        // TeaVM's Wasm code has no method names at run time: the logs carry the exception and
+        // its causes, the exception itself last.
+        assertThat(messages(awaitRecord("throws", header(r, "X-Kiln-Request-Id"))))
+                .containsExactly(
+                        "about to fail", "java.lang.IllegalStateException: payment 42 declined");
+        var caused = kiln.invoke(SERVICE, "throws", "cause");
+        assertGuestError(caused, "java.lang.IllegalArgumentException: payment amount unreadable");
+        assertThat(messages(awaitRecord("throws", header(caused, "X-Kiln-Request-Id"))))
+                .containsExactly(
+                        "about to fail",
+                        "caused by: java.lang.NumberFormatException: String contains digits out"
+                                + " of radix 10: xcause",
+                        "java.lang.IllegalArgumentException: payment amount unreadable");
+        assertThat(text(kiln.invoke(SERVICE, "throws", "again")))
+                .isEqualTo("payment again accepted");
+    }
+
+    @Test
+    void anInfiniteLoopRunsOutOfFuelOrTimeAndTheHostServesOn() {
+        var patched = kiln.patch(SERVICE, "loop", "{\"fuel\": 50000000, \"timeoutMs\": 60000}");
+        assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+        var r = kiln.invoke(SERVICE, "loop", "spin");
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
+        assertThat(json(r).path("error").path("code").asText()).isEqualTo("fuel_exhausted");
+        var fine = kiln.invoke(SERVICE, "loop", "ok");
+        assertThat(text(fine)).isEqualTo("still serving");
+        assertThat(Long.parseLong(header(fine, "X-Kiln-Fuel"))).isLessThan(5_000_000L);
+
+        var timed = kiln.patch(SERVICE, "loop", "{\"fuel\": 1000000000000, \"timeoutMs\": 300}");
+        assertThat(timed.statusCode()).as(text(timed)).isEqualTo(200);
+        var t = kiln.invoke(SERVICE, "loop", "spin");
+        assertThat(t.statusCode()).as(text(t)).isEqualTo(504);
+        assertThat(json(t).path("error").path("code").asText()).isEqualTo("timeout");
+
+        kiln.patch(SERVICE, "loop", "{\"timeoutMs\": 10000}");
+        assertThat(text(kiln.invoke(SERVICE, "loop", "ok"))).isEqualTo("still serving");
+    }
+
+    @Test
+    void theMemoryCapEndsAnAllocatingFunction() {
+        var patched = kiln.patch(SERVICE, "memory", "{\"memoryMiB\": 16}");
+        assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+        var r = kiln.invoke(SERVICE, "memory", "grow");
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
+        assertThat(json(r).path("error").path("code").asText()).isIn("memory_limit", "guest_error");
+        assertThat(text(kiln.invoke(SERVICE, "memory", "ok"))).isEqualTo("still serving");
+    }
+
+    /**
+     * TeaVM's exported-function mode broke once its GC first ran (~2-3k calls); as a WASI command
+     * every invocation is a fresh instance, so thousands of calls stay correct.
+     */
+    @Test
+    void fiveThousandCallsOfOneFunctionStayCorrect() {
+        for (int i = 0; i < 5000; i++) {
+            var r = kiln.invoke(SERVICE, "order", SdkExamplesContract.ORDER);
+            assertThat(r.statusCode()).as("call %d: %s", i, text(r)).isEqualTo(200);
+            assertThat(text(r)).as("call %d", i).isEqualTo(SdkExamplesContract.ORDER_SUMMARY);
+        }
+    }
+
+    void assertGuestError(HttpResponse<byte[]> r, String message) {
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
+        JsonNode error = json(r).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("guest_error");
+        assertThat(error.path("message").asText())
+                .isEqualTo("the function exited with code 1: " + message);
+    }
+
+    JsonNode awaitRecord(String function, String requestId) {
+        String path = KilnUnderTest.functionPath(SERVICE, function) + "/invocations/" + requestId;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            var r = kiln.send(kiln.admin(path).GET().build());
+            if (r.statusCode() == 200) {
+                return json(r);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static List<String> messages(JsonNode record) {
+        List<String> out = new ArrayList<>();
+        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
+        return out;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.kiln.perf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fails when the bytes the host allocates per echo request rise above a recorded bound (issue 21:
+ * allocation per request is measured and cut, and must not creep back). Allocation, unlike time, is
+ * nearly the same on a busy machine as on an idle one, so this can be a check in CI. The bounds are
+ * ~1.4× what {@link AllocationPerRequest} measured on 2026-12-04 (perf/README.md, "Bytes allocated
+ * per request"): invoke 9.8–10.4 KB, HTTP trigger 8.4–9.1 KB with a 16-byte payload. When a change
+ * cuts allocation for good, lower the bound in the same change.
+ */
+class AllocationBoundTest {
+    static final long INVOKE_BOUND = 14_336;
+    static final long HTTP_TRIGGER_BOUND = 13_312;
+    private static final int REQUESTS = 5_000;
+
+    private static AllocationPerRequest probe;
+
+    @BeforeAll
+    static void start() throws Exception {
+        probe = AllocationPerRequest.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        probe.close();
+    }
+
+    @Test
+    void invokeAllocatesNoMoreThanItsBound() throws Exception {
+        long bytes = probe.invoke(REQUESTS, 16);
+        assertThat(bytes)
+                .as("bytes allocated per /invoke echo request")
+                .isPositive()
+                .isLessThanOrEqualTo(INVOKE_BOUND);
+    }
+
+    @Test
+    void httpTriggerAllocatesNoMoreThanItsBound() throws Exception {
+        long bytes = probe.httpTrigger(REQUESTS, 16);
+        assertThat(bytes)
+                .as("bytes allocated per HTTP trigger echo request")
+                .isPositive()
+                .isLessThanOrEqualTo(HTTP_TRIGGER_BOUND);
+    }
+}
