@@ -85,28 +85,11 @@ final class Buckets {
     private Buckets() {}
 
     static KeyValue registry(Connection nc, int replicas) throws IOException {
-        return kv(
-                nc,
-                KeyValueConfiguration.builder()
-                        .name(REGISTRY)
-                        .description("Kiln functions, versions and aliases")
-                        .maxHistoryPerKey(1)
-                        .storageType(StorageType.File)
-                        .replicas(replicas)
-                        .build());
+        return kv(nc, bucket(REGISTRY, "Kiln functions, versions and aliases", replicas).build());
     }
 
     static KeyValue nodes(Connection nc, int replicas) throws IOException {
-        return kv(
-                nc,
-                KeyValueConfiguration.builder()
-                        .name(NODES)
-                        .description("Kiln node heartbeats")
-                        .maxHistoryPerKey(1)
-                        .ttl(NODE_MAX_AGE)
-                        .storageType(StorageType.File)
-                        .replicas(replicas)
-                        .build());
+        return kv(nc, bucket(NODES, "Kiln node heartbeats", replicas).ttl(NODE_MAX_AGE).build());
     }
 
     static ObjectStore modules(Connection nc, int replicas) throws IOException {
@@ -133,40 +116,19 @@ final class Buckets {
     }
 
     static KeyValue deadLetters(Connection nc, int replicas) throws IOException {
-        return kv(
-                nc,
-                KeyValueConfiguration.builder()
-                        .name(DEAD_LETTERS)
-                        .description("Kiln async dead letters")
-                        .maxHistoryPerKey(1)
-                        .storageType(StorageType.File)
-                        .replicas(replicas)
-                        .build());
+        return kv(nc, bucket(DEAD_LETTERS, "Kiln async dead letters", replicas).build());
     }
 
     static KeyValue eventState(Connection nc, int replicas) throws IOException {
         return kv(
                 nc,
-                KeyValueConfiguration.builder()
-                        .name(EVENT_STATE)
-                        .description("Kiln async events' attempts between deliveries")
-                        .maxHistoryPerKey(1)
+                bucket(EVENT_STATE, "Kiln async events' attempts between deliveries", replicas)
                         .ttl(EVENT_STATE_MAX_AGE)
-                        .storageType(StorageType.File)
-                        .replicas(replicas)
                         .build());
     }
 
     static KeyValue fireMarks(Connection nc, int replicas) throws IOException {
-        return kv(
-                nc,
-                KeyValueConfiguration.builder()
-                        .name(FIRE_MARKS)
-                        .description("Kiln timer fire marks")
-                        .maxHistoryPerKey(1)
-                        .storageType(StorageType.File)
-                        .replicas(replicas)
-                        .build());
+        return kv(nc, bucket(FIRE_MARKS, "Kiln timer fire marks", replicas).build());
     }
 
     /**
@@ -234,6 +196,19 @@ final class Buckets {
                 }
             }
         }
+    }
+
+    /**
+     * A bucket of Kiln's shape: the latest value per key only, on disk, {@code replicas} copies.
+     */
+    private static KeyValueConfiguration.Builder bucket(
+            String name, String description, int replicas) {
+        return KeyValueConfiguration.builder()
+                .name(name)
+                .description(description)
+                .maxHistoryPerKey(1)
+                .storageType(StorageType.File)
+                .replicas(replicas);
     }
 
     private static KeyValue kv(Connection nc, KeyValueConfiguration config) throws IOException {

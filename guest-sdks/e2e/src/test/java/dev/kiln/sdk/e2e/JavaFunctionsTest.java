@@ -2,6 +2,7 @@ package dev.kiln.sdk.e2e;
 
 import static dev.kiln.sdk.e2e.KilnUnderTest.header;
 import static dev.kiln.sdk.e2e.KilnUnderTest.json;
+import static dev.kiln.sdk.e2e.KilnUnderTest.messages;
 import static dev.kiln.sdk.e2e.KilnUnderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,7 +82,7 @@ class JavaFunctionsTest {
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         assertThat(text(r)).isEqualTo("Hello world!");
         String id = header(r, "X-Kiln-Request-Id");
-        assertThat(messages(awaitRecord("hello", id)))
+        assertThat(messages(kiln.awaitRecord(SERVICE, "hello", id)))
                 .containsExactly("hello from hello (" + id + ")");
 
         var http = kiln.http("GET", SERVICE, "hello", "/greet?name=Kiln", new byte[0]);
@@ -97,7 +97,7 @@ class JavaFunctionsTest {
         var r = kiln.invoke(SERVICE, "order", SdkExamplesContract.ORDER);
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         assertThat(text(r)).isEqualTo(SdkExamplesContract.ORDER_SUMMARY);
-        assertThat(messages(awaitRecord("order", header(r, "X-Kiln-Request-Id"))))
+        assertThat(messages(kiln.awaitRecord(SERVICE, "order", header(r, "X-Kiln-Request-Id"))))
                 .containsExactly(
                         "order received A-1001 with 2 items",
                         "item 0: 2 x tea at 450 cents",
@@ -155,7 +155,7 @@ class JavaFunctionsTest {
         assertThat(java.util.Arrays.copyOf(body, 4)).containsExactly('z', 0, (byte) 0xff, 'a');
         assertThat(new String(body, 4, body.length - 4, StandardCharsets.UTF_8))
                 .isEqualTo("|POST  null null invoke true");
-        assertThat(messages(awaitRecord("shapes", header(echo, "X-Kiln-Request-Id"))))
+        assertThat(messages(kiln.awaitRecord(SERVICE, "shapes", header(echo, "X-Kiln-Request-Id"))))
                 .containsExactly("got 4 bytes");
 
         var http =
@@ -177,12 +177,15 @@ class JavaFunctionsTest {
         assertGuestError(r, "java.lang.IllegalStateException: payment 42 declined");
         // TeaVM's Wasm code has no method names at run time: the logs carry the exception and
         // its causes, the exception itself last.
-        assertThat(messages(awaitRecord("throws", header(r, "X-Kiln-Request-Id"))))
+        assertThat(messages(kiln.awaitRecord(SERVICE, "throws", header(r, "X-Kiln-Request-Id"))))
                 .containsExactly(
                         "about to fail", "java.lang.IllegalStateException: payment 42 declined");
         var caused = kiln.invoke(SERVICE, "throws", "cause");
         assertGuestError(caused, "java.lang.IllegalArgumentException: payment amount unreadable");
-        assertThat(messages(awaitRecord("throws", header(caused, "X-Kiln-Request-Id"))))
+        assertThat(
+                        messages(
+                                kiln.awaitRecord(
+                                        SERVICE, "throws", header(caused, "X-Kiln-Request-Id"))))
                 .containsExactly(
                         "about to fail",
                         "caused by: java.lang.NumberFormatException: String contains digits out"
@@ -242,31 +245,5 @@ class JavaFunctionsTest {
         assertThat(error.path("code").asText()).isEqualTo("guest_error");
         assertThat(error.path("message").asText())
                 .isEqualTo("the function exited with code 1: " + message);
-    }
-
-    JsonNode awaitRecord(String function, String requestId) {
-        String path = KilnUnderTest.functionPath(SERVICE, function) + "/invocations/" + requestId;
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            var r = kiln.send(kiln.admin(path).GET().build());
-            if (r.statusCode() == 200) {
-                return json(r);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    static List<String> messages(JsonNode record) {
-        List<String> out = new ArrayList<>();
-        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
-        return out;
     }
 }

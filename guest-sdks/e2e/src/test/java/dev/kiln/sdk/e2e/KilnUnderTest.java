@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** A real Kiln host on a free port, and the few calls the SDK tests make to it. */
@@ -158,6 +160,34 @@ final class KilnUnderTest implements AutoCloseable {
 
     JsonNode getJson(String path) {
         return json(send(admin(path).GET().build()));
+    }
+
+    /** Records are written off the request path in batches: wait for this one to land. */
+    JsonNode awaitRecord(String service, String function, String requestId) {
+        String path = functionPath(service, function) + "/invocations/" + requestId;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            var r = send(admin(path).GET().build());
+            if (r.statusCode() == 200) {
+                return json(r);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /** The messages of a record's log lines, in order. */
+    static List<String> messages(JsonNode record) {
+        List<String> out = new ArrayList<>();
+        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
+        return out;
     }
 
     static String text(HttpResponse<byte[]> response) {

@@ -2,6 +2,7 @@ package dev.kiln.sdk.e2e;
 
 import static dev.kiln.sdk.e2e.KilnUnderTest.header;
 import static dev.kiln.sdk.e2e.KilnUnderTest.json;
+import static dev.kiln.sdk.e2e.KilnUnderTest.messages;
 import static dev.kiln.sdk.e2e.KilnUnderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -110,7 +110,7 @@ abstract class SdkExamplesContract {
         assertThat(text(post)).isEqualTo("only GET and HEAD\n");
 
         // The log line reached the invocation record.
-        JsonNode record = awaitRecord("hello", header(r, "X-Kiln-Request-Id"));
+        JsonNode record = kiln.awaitRecord(service(), "hello", header(r, "X-Kiln-Request-Id"));
         assertThat(messages(record)).containsExactly("hello Kiln SDK from /greet");
     }
 
@@ -153,7 +153,7 @@ abstract class SdkExamplesContract {
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         assertThat(text(r)).isEqualTo(ORDER_SUMMARY);
 
-        JsonNode record = awaitRecord("order", header(r, "X-Kiln-Request-Id"));
+        JsonNode record = kiln.awaitRecord(service(), "order", header(r, "X-Kiln-Request-Id"));
         assertThat(messages(record))
                 .containsExactly(
                         "order received A-1001 with 2 items",
@@ -382,32 +382,5 @@ abstract class SdkExamplesContract {
         JsonNode error = json(r).path("error");
         assertThat(error.path("code").asText()).isEqualTo("guest_error");
         assertThat(error.path("message").asText()).isEqualTo(message);
-    }
-
-    /** Records are written off the request path in batches: wait for this one to land. */
-    JsonNode awaitRecord(String function, String requestId) {
-        String path = KilnUnderTest.functionPath(service(), function) + "/invocations/" + requestId;
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            var r = kiln.send(kiln.admin(path).GET().build());
-            if (r.statusCode() == 200) {
-                return json(r);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    static List<String> messages(JsonNode record) {
-        List<String> out = new ArrayList<>();
-        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
-        return out;
     }
 }
