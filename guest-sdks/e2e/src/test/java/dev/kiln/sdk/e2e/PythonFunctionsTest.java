@@ -2,6 +2,7 @@ package dev.kiln.sdk.e2e;
 
 import static dev.kiln.sdk.e2e.KilnUnderTest.header;
 import static dev.kiln.sdk.e2e.KilnUnderTest.json;
+import static dev.kiln.sdk.e2e.KilnUnderTest.messages;
 import static dev.kiln.sdk.e2e.KilnUnderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -125,7 +126,7 @@ class PythonFunctionsTest {
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         assertThat(text(r)).isEqualTo("Hello world!");
         String id = header(r, "X-Kiln-Request-Id");
-        assertThat(messages(awaitRecord("hello", id)))
+        assertThat(messages(kiln.awaitRecord(SERVICE, "hello", id)))
                 .containsExactly("hello from hello (" + id + ")");
 
         var http = kiln.http("GET", SERVICE, "hello", "/greet?name=Kiln", new byte[0]);
@@ -146,7 +147,7 @@ class PythonFunctionsTest {
         var r = kiln.invoke(SERVICE, "order", SdkExamplesContract.ORDER);
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         assertThat(text(r)).isEqualTo(SdkExamplesContract.ORDER_SUMMARY);
-        JsonNode record = awaitRecord("order", header(r, "X-Kiln-Request-Id"));
+        JsonNode record = kiln.awaitRecord(SERVICE, "order", header(r, "X-Kiln-Request-Id"));
         assertThat(messages(record))
                 .containsExactly(
                         "order received A-1001 with 2 items",
@@ -222,7 +223,8 @@ class PythonFunctionsTest {
     void aRaisedExceptionIsAGuestErrorWithMessageAndTracebackInTheLogs() {
         var r = kiln.invoke(SERVICE, "throws", "42");
         assertGuestError(r, "TypeError: payment 42 declined");
-        List<String> logs = messages(awaitRecord("throws", header(r, "X-Kiln-Request-Id")));
+        List<String> logs =
+                messages(kiln.awaitRecord(SERVICE, "throws", header(r, "X-Kiln-Request-Id")));
         assertThat(logs).hasSize(2);
         assertThat(logs.get(0)).isEqualTo("about to fail");
         assertThat(logs.get(1))
@@ -337,31 +339,5 @@ class PythonFunctionsTest {
         JsonNode error = json(r).path("error");
         assertThat(error.path("code").asText()).isEqualTo("guest_error");
         assertThat(error.path("message").asText()).isEqualTo(message);
-    }
-
-    JsonNode awaitRecord(String function, String requestId) {
-        String path = KilnUnderTest.functionPath(SERVICE, function) + "/invocations/" + requestId;
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            var r = kiln.send(kiln.admin(path).GET().build());
-            if (r.statusCode() == 200) {
-                return json(r);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no invocation record for " + requestId + ": " + text(r));
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    static List<String> messages(JsonNode record) {
-        List<String> out = new ArrayList<>();
-        record.path("logs").forEach(l -> out.add(l.path("message").asText()));
-        return out;
     }
 }
