@@ -43,6 +43,15 @@ final class MemoryEstimates {
         return CODE_OVERHEAD_BYTES + CODE_BYTES_PER_MODULE_BYTE * (wasm.length - data) + data;
     }
 
+    /**
+     * What a module holds whose code is shared with one compiled earlier (docs/adr/0052): its own
+     * data segments and module object; the classes and the parse tree are counted with the first.
+     * While that first one is evicted and the others still run, the shared part is not counted.
+     */
+    static long sharedCode(byte[] wasm) {
+        return CODE_OVERHEAD_BYTES + Math.min(ModuleValidator.dataSectionBytes(wasm), wasm.length);
+    }
+
     /** What {@code instance} holds now, beyond what it shares with its snapshot. */
     static long instance(GuestInstance instance) {
         return INSTANCE_OVERHEAD_BYTES + instance.memoryHeapBytes();
