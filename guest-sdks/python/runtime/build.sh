@@ -63,9 +63,20 @@ key="$( (echo "$PY_ORIG_SHA256 $OPT ${CFLAGS[*]}"; sed -n "/^build_cpython/,/^}/
 cache="$cache_root/cpython-$PY_VERSION-$key"
 stdlib="$cache/stdlib-$(sha256sum "$here/stdlib_zip.py" | cut -c1-16).o"
 
-# Writes an assembly file defining <name>[] (the file's bytes) and <name>_len (a uint32).
+# Writes an assembly file defining <name>[] (the file's bytes) and <name>_len (a uint32). With a
+# fourth argument "pad" the bytes are followed by zeros up to a size class (a power of two, at
+# least 64 KiB): every function whose code falls in the same class then links to the same code
+# at the same addresses, only its data differs, and Kiln compiles that code once for all of them
+# (docs/adr/0052).
 embed() {
-  local file="$1" name="$2" s="$3"
+  local file="$1" name="$2" s="$3" pad="${4:-}"
+  local len size skip=0
+  len="$(wc -c <"$file")"
+  if [ "$pad" = pad ]; then
+    size=65536
+    while [ "$size" -lt "$len" ]; do size=$((size * 2)); done
+    skip=$((size - len))
+  fi
   cat >"$s" <<ASM
 	.section .rodata.$name,"",@
 	.globl $name
@@ -74,7 +85,8 @@ embed() {
 $name:
 	.incbin "$file"
 .Lend_$name:
-	.size $name, .Lend_$name-$name
+	.skip $skip
+	.size $name, .Lend_$name-$name+$skip
 	.section .rodata.${name}_len,"",@
 	.globl ${name}_len
 	.type ${name}_len,@object
@@ -193,7 +205,7 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
     add("kiln.py", open(kiln, "rb").read())
     add("kiln_entry.py", f"MODULE = {module!r}\n")
 PY
-embed "$tmp/function.zip" kiln_py_function "$tmp/function.s"
+embed "$tmp/function.zip" kiln_py_function "$tmp/function.s" pad
 libs=()
 while read -r flag; do
   case "$flag" in *.a) libs+=("$cache/$flag") ;; *) libs+=("$flag") ;; esac

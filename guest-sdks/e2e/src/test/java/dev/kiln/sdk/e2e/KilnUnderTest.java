@@ -1,5 +1,7 @@
 package dev.kiln.sdk.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.KilnHost;
@@ -160,6 +162,29 @@ final class KilnUnderTest implements AutoCloseable {
 
     JsonNode getJson(String path) {
         return json(send(admin(path).GET().build()));
+    }
+
+    /** A counter's value in {@code GET /metrics} (0 when the series is absent). */
+    double metric(String series) {
+        for (String line : text(send(admin("/metrics").GET().build())).lines().toList()) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Asserts that the {@code modules} different modules of one language runtime deployed so far
+     * were compiled once: the others reused that code (docs/adr/0052).
+     */
+    void assertCompiledOnce(int modules) {
+        double made =
+                metric("kiln_compilations_total{source=\"compiled\"}")
+                        + metric("kiln_compilations_total{source=\"disk\"}");
+        assertThat(made).as("compiled or loaded").isEqualTo(1);
+        assertThat(metric("kiln_compilations_total{source=\"shared\"}"))
+                .isGreaterThanOrEqualTo(modules - 1);
     }
 
     /** Records are written off the request path in batches: wait for this one to land. */

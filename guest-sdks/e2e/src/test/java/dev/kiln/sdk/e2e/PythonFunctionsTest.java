@@ -40,8 +40,9 @@ class PythonFunctionsTest {
     static final Path BUILT = Path.of("target", "python-fixtures").toAbsolutePath();
 
     /**
-     * Chicory compiles each Python module (its 2.5 MB of code) for 10-60 s on a loaded machine
-     * before kiln_init runs (docs/adr/0050), longer than the default upload deadline of 60 s.
+     * Chicory compiles the Python runtime (its 2.5 MB of code) for 10-60 s on a loaded machine
+     * before the first kiln_init runs (docs/adr/0050), longer than the default upload deadline of
+     * 60 s; the functions after it reuse that code (docs/adr/0052).
      */
     static final Duration UPLOAD = Duration.ofMinutes(10);
 
@@ -118,6 +119,11 @@ class PythonFunctionsTest {
         if (kiln != null) {
             kiln.close();
         }
+    }
+
+    @Test
+    void everyFunctionRunsOnOneCompilationOfTheRuntime() {
+        kiln.assertCompiledOnce(EXAMPLES.size() + 1);
     }
 
     @Test
@@ -254,8 +260,11 @@ class PythonFunctionsTest {
         assertThat(t.statusCode()).as(text(t)).isEqualTo(504);
         assertThat(json(t).path("error").path("code").asText()).isEqualTo("timeout");
 
-        // A deadline the next (new) instance can meet on a loaded machine.
-        kiln.patch(SERVICE, "loop", "{\"timeoutMs\": 10000}");
+        // A deadline the next (new) instance can meet on a loaded machine: under CI's load the
+        // first call after a timeout (an instance restored from the 11 MB snapshot on cold JIT
+        // code) once took more than 10 s.
+        var healed = kiln.patch(SERVICE, "loop", "{\"timeoutMs\": 60000}");
+        assertThat(healed.statusCode()).as(text(healed)).isEqualTo(200);
         assertThat(text(kiln.invoke(SERVICE, "loop", "ok"))).isEqualTo("still serving");
     }
 
