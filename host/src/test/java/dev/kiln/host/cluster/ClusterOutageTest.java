@@ -5,7 +5,6 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -75,7 +74,6 @@ class ClusterOutageTest {
 
     private TestHost node(NatsServers nats, String name) {
         return TestHost.start(
-                dir.resolve("node-" + name),
-                c -> c.cluster(new ClusterSettings(nats.urlList(), "z", name)));
+                dir.resolve("node-" + name), c -> c.cluster(nats.settings("z", name)));
     }
 }
