@@ -23,6 +23,7 @@ final class TriggerStore implements AutoCloseable {
     private final DocumentStore table;
     private final Map<Key, Trigger> byKey = new ConcurrentHashMap<>();
     private volatile Map<String, List<Trigger>> subscribers = Map.of();
+    private volatile Runnable onChange = () -> {};
 
     TriggerStore(DocumentStore table) {
         this.table = table;
@@ -43,6 +44,12 @@ final class TriggerStore implements AutoCloseable {
             log.error("stored trigger {} of {} is not readable; ignored", id, owner, e);
         }
         reindex();
+        onChange.run();
+    }
+
+    /** {@code hook} runs after every change, this node's or another's (it must not block). */
+    void onChange(Runnable hook) {
+        this.onChange = hook;
     }
 
     Optional<Trigger> get(String service, String function, String id) {

@@ -47,6 +47,8 @@ public final class Triggers implements AutoCloseable {
         this.events = events;
         this.registry = registry;
         this.timers = new TimerScheduler(store, events);
+        // a timer created, changed or deleted on another node is looked at now, not next round
+        store.onChange(timers::wake);
     }
 
     /**
