@@ -105,6 +105,15 @@ class ClusterDocumentsTest {
         var gone = a.send(a.admin("/api/v1/routes/web-site").DELETE().build());
         assertThat(gone.statusCode()).isEqualTo(204);
         assertThat(hostGet(b, "web.example.com", "/cart")).startsWith("404 ");
+        // put again where it was deleted, from the other node: a serves it
+        var again =
+                b.sendJson(
+                        "PUT",
+                        "/api/v1/routes/web-site",
+                        "{\"host\":\"web.example.com\",\"pathPrefix\":\"/shop\","
+                                + "\"service\":\"web\",\"function\":\"site\"}");
+        assertThat(again.statusCode()).as(text(again)).isEqualTo(201);
+        assertThat(hostGet(a, "web.example.com", "/shop/x")).isEqualTo("200 site\n/x\n\n");
     }
 
     @Test
