@@ -56,7 +56,9 @@ class ClusterAsyncKillTest {
                                     "--cluster",
                                     nats.urls(),
                                     "--node-name",
-                                    "c")
+                                    "c",
+                                    "--secrets-key",
+                                    nats.secretsKey().toString())
                             .start();
             String id;
             try {
