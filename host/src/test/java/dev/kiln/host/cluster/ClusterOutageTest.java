@@ -5,7 +5,6 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * NATS lost after start (its one server killed by PID, then started again on the same port and
  * store): the nodes keep serving the functions they have, refuse changes with 503 {@code
- * unavailable}, and recover by themselves, their watches included (docs/adr/0048).
+ * unavailable}, and recover by themselves, their watches included (docs/adr/0048); settings (keys,
+ * quotas, docs/adr/0054) likewise.
  */
 class ClusterOutageTest {
     @TempDir Path dir;
@@ -31,6 +31,7 @@ class ClusterOutageTest {
                 TestHost b = node(nats, "b")) {
             assertThat(a.deploy("out", "echo", Wat.fixture("echo")).statusCode()).isEqualTo(201);
             assertThat(text(b.invoke("out", "echo", "warm"))).isEqualTo("warm");
+            String key = a.createKey("reader", "viewer", null);
 
             nats.server(0).kill();
             TestHost.await(
@@ -54,6 +55,13 @@ class ClusterOutageTest {
                     .isEqualTo("disconnected");
             // the refused upload changed nothing
             assertThat(text(a.invoke("out", "echo", "same"))).isEqualTo("same");
+            // settings too (docs/adr/0054): read from each node's copy, changes refused
+            assertThat(b.send(b.as(key, "/api/v1/limits").GET().build()).statusCode())
+                    .isEqualTo(200);
+            HttpResponse<byte[]> noQuota =
+                    b.sendJson("PUT", "/api/v1/services/out/quota", "{\"maxFunctions\":5}");
+            assertThat(noQuota.statusCode()).as(text(noQuota)).isEqualTo(503);
+            assertThat(errorCode(noQuota)).isEqualTo("unavailable");
 
             long down = System.nanoTime();
             nats.server(0).restart();
@@ -69,13 +77,18 @@ class ClusterOutageTest {
                     "b runs version 2",
                     Duration.ofSeconds(10),
                     () -> text(b.invoke("out", "echo", "abc")).equals("ABC"));
+            // and its documents watch: a quota set on a is b's at once
+            HttpResponse<byte[]> quota =
+                    a.sendJson("PUT", "/api/v1/services/out/quota", "{\"maxFunctions\":5}");
+            assertThat(quota.statusCode()).as(text(quota)).isEqualTo(200);
+            assertThat(json(b.get("/api/v1/services/out/quota")).path("maxFunctions").asInt())
+                    .isEqualTo(5);
             assertThat(recoveredMs).as("restart to writable, ms").isLessThan(30_000);
         }
     }
 
     private TestHost node(NatsServers nats, String name) {
         return TestHost.start(
-                dir.resolve("node-" + name),
-                c -> c.cluster(new ClusterSettings(nats.urlList(), "z", name)));
+                dir.resolve("node-" + name), c -> c.cluster(nats.settings("z", name)));
     }
 }
