@@ -109,6 +109,16 @@ final class KilnClient {
                 URI.create(base + path), method, lines(headers, auth), body, null, host);
     }
 
+    /**
+     * 60 s, or 10 minutes for a body over 1 MiB: uploading a language runtime (the 11.5 MB Python
+     * one) answers only after the host compiled it and ran its kiln_init.
+     */
+    private static Duration timeoutFor(byte[] body) {
+        return body != null && body.length > (1 << 20)
+                ? Duration.ofMinutes(10)
+                : Duration.ofSeconds(60);
+    }
+
     /** A request java.net.http refuses to send (CONNECT), over a socket of its own. */
     private HttpResponse<byte[]> raw(
             String method,
@@ -165,7 +175,7 @@ final class KilnClient {
         // the host as the case wrote them.
         HttpRequest.Builder b =
                 HttpRequest.newBuilder(URI.create(base + path))
-                        .timeout(Duration.ofSeconds(60))
+                        .timeout(timeoutFor(body))
                         .method(method, publisher);
         if (auth) {
             b.header("Authorization", "Bearer " + token);

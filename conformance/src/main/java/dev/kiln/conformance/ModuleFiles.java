@@ -2,6 +2,7 @@ package dev.kiln.conformance;
 
 import com.dylibso.chicory.wabt.Wat2Wasm;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Module files of a case: {@code .wat} (compiled with a pure-Java wat2wasm), {@code .wasm}, {@code
@@ -79,6 +81,19 @@ final class ModuleFiles {
             if (name.endsWith(".hex")) {
                 String hex = Files.readString(file).replaceAll(";;[^\\n]*", "");
                 return HexFormat.of().parseHex(hex.replaceAll("\\s+", ""));
+            }
+            if (name.endsWith(".wasm.gz")) {
+                // Large prebuilt modules (the 11.5 MB Python runtime) are committed gzip'd.
+                return COMPILED.computeIfAbsent(
+                        file.toAbsolutePath().normalize(),
+                        p -> {
+                            try (InputStream in =
+                                    new GZIPInputStream(Files.newInputStream(p), 1 << 16)) {
+                                return in.readAllBytes();
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
             }
             return Files.readAllBytes(file);
         } catch (IOException e) {
