@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p build
-for name in hello order transform counter; do
+for name in hello order transform counter fetch; do
   runtime/build.sh "examples/$name.js" "build/$name.wasm"
 done

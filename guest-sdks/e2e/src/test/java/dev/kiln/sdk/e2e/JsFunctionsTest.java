@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @Tag("slow") // builds QuickJS (cached across runs) and links every function
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class JsFunctionsTest {
+class JsFunctionsTest implements FetchExampleContract {
     static final String SERVICE = "js";
     static final List<String> EXAMPLES = List.of("hello", "order", "transform", "counter");
     static final List<String> FIXTURES =
@@ -59,6 +59,21 @@ class JsFunctionsTest {
     private void deployOk(String name, Path module) {
         var r = kiln.deploy(SERVICE, name, SdkBuild.read(module));
         assertThat(r.statusCode()).as("deploy %s: %s", name, text(r)).isEqualTo(201);
+    }
+
+    @Override
+    public KilnUnderTest kiln() {
+        return kiln;
+    }
+
+    @Override
+    public String service() {
+        return SERVICE;
+    }
+
+    @Override
+    public Path module(String name) {
+        return SdkBuild.SDKS.resolve("js/build/" + name + ".wasm");
     }
 
     @AfterAll

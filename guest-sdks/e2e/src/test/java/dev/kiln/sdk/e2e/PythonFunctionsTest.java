@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @Tag("slow") // builds CPython (cached across runs) and links every function
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PythonFunctionsTest {
+class PythonFunctionsTest implements FetchExampleContract {
     static final String SERVICE = "py";
     static final List<String> EXAMPLES = List.of("hello", "order", "transform", "counter");
 
@@ -112,6 +112,26 @@ class PythonFunctionsTest {
                                 java.net.http.HttpRequest.BodyPublishers.ofByteArray(
                                         zip.toByteArray()))
                         .build());
+    }
+
+    @Override
+    public KilnUnderTest kiln() {
+        return kiln;
+    }
+
+    @Override
+    public String service() {
+        return SERVICE;
+    }
+
+    @Override
+    public HttpResponse<byte[]> deployExample(String name) {
+        return deploy(name, SdkBuild.read(module(name)));
+    }
+
+    @Override
+    public Path module(String name) {
+        return SdkBuild.SDKS.resolve("python/build/" + name + ".wasm");
     }
 
     @AfterAll
