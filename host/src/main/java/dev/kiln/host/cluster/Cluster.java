@@ -1,9 +1,13 @@
 package dev.kiln.host.cluster;
 
 import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.events.EventQueue;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.BlobStore;
+import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.RegistryStorage;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -34,6 +38,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final Heartbeats heartbeats;
     private final RevisionBarrier barrier;
     private final int replicas;
+    private volatile InvocationForwarding forwarding;
 
     private Cluster(
             ClusterSettings settings,
@@ -141,6 +146,22 @@ public final class Cluster implements ClusterView, AutoCloseable {
         heartbeats.start(inUse, capacity);
     }
 
+    /**
+     * Starts taking invocations other nodes have no room for, and forwarding those this node has no
+     * room for (docs/adr/0056); call once the node can serve.
+     */
+    public void startForwarding(
+            Invoker invoker, Registry registry, KilnConfig config, Metrics metrics) {
+        forwarding =
+                new InvocationForwarding(
+                        nc, name, settings.zone(), invoker, registry, config, metrics);
+    }
+
+    @Override
+    public Overflow overflow() {
+        return forwarding;
+    }
+
     @Override
     public String mode() {
         return "nats";
@@ -168,6 +189,9 @@ public final class Cluster implements ClusterView, AutoCloseable {
     /** Leaves: heartbeat removed, watches and the connection closed (within a few seconds). */
     @Override
     public void close() {
+        if (forwarding != null) {
+            forwarding.close();
+        }
         heartbeats.close();
         barrier.close();
         registry.close();
