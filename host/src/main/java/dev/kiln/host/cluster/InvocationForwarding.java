@@ -243,8 +243,9 @@ final class InvocationForwarding implements Overflow, AutoCloseable {
             reply(replyTo, failed(ErrorCode.BAD_REQUEST, "a malformed forwarded call", null));
             return;
         }
-        // Full since the last room check, or this node's own call: the caller asks elsewhere.
-        if (!invoker.hasRoom() || node.equals(request.forwarded().from())) {
+        // Full since the last room check: the caller asks another node. A node that has room
+        // again by the time its own forwarded call reaches it runs it (it is forwarded no more).
+        if (!invoker.hasRoom()) {
             forwarded.inc("in", "no_room");
             nc.publish(replyTo, ForwardMessages.noRoom(node));
             return;

@@ -124,6 +124,36 @@ class ClusterOverflowTest {
     }
 
     @Test
+    void aNodeOfTheCallersZoneIsAskedFirst() throws Exception {
+        // c shares a's zone; b (zone-2) has room too, but is asked only when zone-1 has none
+        try (TestHost c =
+                TestHost.start(
+                        dir.resolve("node-c"),
+                        conf ->
+                                conf.cluster(new ClusterSettings(nats.urlList(), "zone-1", "c"))
+                                        .workerThreads(2))) {
+            await(
+                    "c to take forwarded calls",
+                    Duration.ofSeconds(5),
+                    () -> metric(c, "kiln_forwarding_open") == 1);
+            fill(a, "2000", 2);
+
+            List<Future<HttpResponse<byte[]>>> calls = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                calls.add(clients.submit(() -> a.invoke("ov", "slow", "100")));
+            }
+            for (var call : calls) {
+                HttpResponse<byte[]> r = call.get();
+                assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+                assertThat(r.headers().firstValue("X-Kiln-Node")).hasValue("c");
+            }
+            for (var f : background) {
+                f.get();
+            }
+        }
+    }
+
+    @Test
     void whenNoNodeHasRoomTheClientGetsOverloaded() throws Exception {
         fill(a, "3000", 2);
         fill(b, "3000", 2);
