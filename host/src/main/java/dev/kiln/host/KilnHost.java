@@ -280,6 +280,7 @@ public final class KilnHost implements AutoCloseable {
             ClusterView clusterView;
             if (cluster != null) {
                 cluster.startHeartbeats(invoker::inUse, config.workerThreads());
+                cluster.startForwarding(invoker, registry, config, metrics);
                 clusterView = cluster;
             } else {
                 clusterView = ClusterView.single("local", invoker::inUse, config.workerThreads());

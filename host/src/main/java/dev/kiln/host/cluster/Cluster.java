@@ -1,9 +1,13 @@
 package dev.kiln.host.cluster;
 
 import dev.kiln.host.config.ClusterSettings;
+import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.events.EventQueue;
+import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.BlobStore;
+import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.RegistryStorage;
 import dev.kiln.host.storage.DocumentStore;
 import io.nats.client.Connection;
@@ -37,6 +41,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final JetStreamDocuments documents;
     private final RevisionBarrier documentsBarrier;
     private final int replicas;
+    private volatile InvocationForwarding forwarding;
 
     private Cluster(
             ClusterSettings settings,
@@ -176,6 +181,22 @@ public final class Cluster implements ClusterView, AutoCloseable {
         heartbeats.start(inUse, capacity);
     }
 
+    /**
+     * Starts taking invocations other nodes have no room for, and forwarding those this node has no
+     * room for (docs/adr/0056); call once the node can serve.
+     */
+    public void startForwarding(
+            Invoker invoker, Registry registry, KilnConfig config, Metrics metrics) {
+        forwarding =
+                new InvocationForwarding(
+                        nc, name, settings.zone(), invoker, registry, config, metrics);
+    }
+
+    @Override
+    public Overflow overflow() {
+        return forwarding;
+    }
+
     @Override
     public String mode() {
         return "nats";
@@ -203,6 +224,9 @@ public final class Cluster implements ClusterView, AutoCloseable {
     /** Leaves: heartbeat removed, watches and the connection closed (within a few seconds). */
     @Override
     public void close() {
+        if (forwarding != null) {
+            forwarding.close();
+        }
         heartbeats.close();
         barrier.close();
         documentsBarrier.close();

@@ -21,6 +21,14 @@ public interface ClusterView {
     /** Whether writes can be stored now (always, on one node). */
     boolean writable();
 
+    /**
+     * Where invocations refused here for capacity go (docs/adr/0056), or {@code null} when there is
+     * no other node to take them (the embedded node).
+     */
+    default Overflow overflow() {
+        return null;
+    }
+
     /** The embedded single node: it lists itself. */
     static ClusterView single(String name, IntSupplier inUse, int capacity) {
         Instant started = Instant.now();

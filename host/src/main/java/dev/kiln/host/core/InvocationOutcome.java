@@ -132,4 +132,10 @@ public sealed interface InvocationOutcome {
             return ErrorCode.RATE_LIMITED;
         }
     }
+
+    /**
+     * Refused before it ran with a code none of the records above carries (such as {@code
+     * function_not_found}): what the node an invocation was forwarded to answered (docs/adr/0056).
+     */
+    record Refused(ErrorCode code, String message) implements Failure {}
 }

@@ -3,6 +3,7 @@ package dev.kiln.host.http;
 import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.host.access.ApiKeys;
+import dev.kiln.host.cluster.Overflow;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.invoke.Invoker;
@@ -41,6 +42,7 @@ final class HttpTriggerHandler implements HttpHandler {
     static final int MAX_TRACKED_CLIENTS = 65_536;
 
     private final Invoker invoker;
+    private final Overflow overflow;
     private final Registry registry;
     private final BeforeBody before;
     private final long maxPayloadBytes;
@@ -51,15 +53,18 @@ final class HttpTriggerHandler implements HttpHandler {
      * @param before checks before the body is read: the function exists, and its {@code httpAuth}
      *     (docs/adr/0033)
      * @param ratePerClient requests per second each client address may send, 0 for no limit
+     * @param overflow where calls refused here for capacity go, {@code null} on one node
      */
     HttpTriggerHandler(
             Invoker invoker,
+            Overflow overflow,
             Registry registry,
             BeforeBody before,
             long maxPayloadBytes,
             int ratePerClient,
             Metrics metrics) {
         this.invoker = invoker;
+        this.overflow = overflow;
         this.registry = registry;
         this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
@@ -183,7 +188,15 @@ final class HttpTriggerHandler implements HttpHandler {
                         exchange.getProtocol().toString(),
                         remoteAddress(exchange));
         InvocationDispatch.readAndDispatch(
-                exchange, invoker, before, maxPayloadBytes, service, function, qualifier, http);
+                exchange,
+                invoker,
+                overflow,
+                before,
+                maxPayloadBytes,
+                service,
+                function,
+                qualifier,
+                http);
     }
 
     /**

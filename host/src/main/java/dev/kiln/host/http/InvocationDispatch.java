@@ -1,16 +1,19 @@
 package dev.kiln.host.http;
 
 import dev.kiln.abi.HttpRequestMeta;
+import dev.kiln.host.cluster.Overflow;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.TriggerKind;
 import dev.kiln.host.invoke.InvocationRequest;
+import dev.kiln.host.invoke.InvocationResult;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.observability.TraceContext;
 import dev.kiln.host.registry.Qualifier;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
+import java.util.function.Consumer;
 
 /**
  * Hands a fully read request to the {@link Invoker} and answers when it is done. The IO thread only
@@ -26,18 +29,22 @@ final class InvocationDispatch {
      * Checks {@code before}, then reads the body (capped at {@code maxPayloadBytes}) and invokes
      * {@code service/function} with it.
      *
+     * @param overflow where a call refused here for capacity goes (cluster mode, docs/adr/0056),
+     *     {@code null} on one node
      * @param http request metadata for the HTTP trigger, {@code null} for invoke
      * @param qualifier LATEST, a version number or an alias; {@code null} for LATEST
      */
     static void readAndDispatch(
             HttpServerExchange exchange,
             Invoker invoker,
+            Overflow overflow,
             BeforeBody before,
             long maxPayloadBytes,
             String service,
             String function,
             String qualifier,
             HttpRequestMeta http) {
+        long arrivedNanos = System.nanoTime();
         TraceContext trace =
                 RequestTracing.begin(
                         exchange,
@@ -57,6 +64,8 @@ final class InvocationDispatch {
                         dispatch(
                                 ex,
                                 invoker,
+                                overflow,
+                                arrivedNanos,
                                 new InvocationRequest(
                                         Responses.requestId(ex),
                                         service,
@@ -98,24 +107,20 @@ final class InvocationDispatch {
     private static void dispatch(
             HttpServerExchange exchange,
             Invoker invoker,
+            Overflow overflow,
+            long arrivedNanos,
             InvocationRequest request,
             boolean applyGuestHttp) {
+        Consumer<InvocationResult> answer =
+                result ->
+                        ErrorBoundary.run(
+                                exchange,
+                                () -> InvocationResponses.send(exchange, result, applyGuestHttp));
+        Consumer<InvocationResult> answerOrForward =
+                overflow == null ? answer : overflow.answerOrForward(request, arrivedNanos, answer);
         // Marks the exchange as handed off, so Undertow does not end it when this handler returns.
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
-                () ->
-                        ErrorBoundary.run(
-                                exchange,
-                                () ->
-                                        invoker.submit(
-                                                request,
-                                                result ->
-                                                        ErrorBoundary.run(
-                                                                exchange,
-                                                                () ->
-                                                                        InvocationResponses.send(
-                                                                                exchange,
-                                                                                result,
-                                                                                applyGuestHttp)))));
+                () -> ErrorBoundary.run(exchange, () -> invoker.submit(request, answerOrForward)));
     }
 }

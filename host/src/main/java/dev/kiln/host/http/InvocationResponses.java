@@ -15,6 +15,10 @@ final class InvocationResponses {
     static final HttpString X_FUEL = new HttpString("X-Kiln-Fuel");
     static final HttpString X_START = new HttpString("X-Kiln-Start");
     static final HttpString X_VERSION = new HttpString("X-Kiln-Version");
+
+    /** The cluster node that ran it, or refused it (docs/adr/0056); absent on one node. */
+    static final HttpString X_NODE = new HttpString("X-Kiln-Node");
+
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
     private InvocationResponses() {}
@@ -31,6 +35,9 @@ final class InvocationResponses {
         }
         if (result.version() > 0) {
             headers.put(X_VERSION, result.version());
+        }
+        if (result.node() != null) {
+            headers.put(X_NODE, result.node());
         }
         switch (result.outcome()) {
             case InvocationOutcome.Ok ok -> {

@@ -1,5 +1,6 @@
 package dev.kiln.host.http;
 
+import dev.kiln.host.cluster.Overflow;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.events.Events;
@@ -20,12 +21,22 @@ final class InvokeHandler implements HttpHandler {
     static final HttpString X_INVOCATION_TYPE = new HttpString("X-Kiln-Invocation-Type");
 
     private final Invoker invoker;
+    private final Overflow overflow;
     private final Events events;
     private final BeforeBody before;
     private final long maxPayloadBytes;
 
-    InvokeHandler(Invoker invoker, Events events, BeforeBody before, long maxPayloadBytes) {
+    /**
+     * @param overflow where calls refused here for capacity go, {@code null} on one node
+     */
+    InvokeHandler(
+            Invoker invoker,
+            Overflow overflow,
+            Events events,
+            BeforeBody before,
+            long maxPayloadBytes) {
         this.invoker = invoker;
+        this.overflow = overflow;
         this.events = events;
         this.before = before;
         this.maxPayloadBytes = maxPayloadBytes;
@@ -39,7 +50,15 @@ final class InvokeHandler implements HttpHandler {
         String qualifier = qualifier(exchange);
         if (type == null || type.equalsIgnoreCase("sync")) {
             InvocationDispatch.readAndDispatch(
-                    exchange, invoker, before, maxPayloadBytes, service, function, qualifier, null);
+                    exchange,
+                    invoker,
+                    overflow,
+                    before,
+                    maxPayloadBytes,
+                    service,
+                    function,
+                    qualifier,
+                    null);
         } else if (type.equalsIgnoreCase("async")) {
             invokeAsync(exchange, service, function, qualifier);
         } else {

@@ -113,7 +113,9 @@ public final class KilnServer implements AutoCloseable {
         // Loads openapi.json now: a broken resource stops the start, not a later request.
         ApiDescription.operations();
         BeforeBody beforeBody = BeforeBody.functionExists(registry);
-        var invoke = new InvokeHandler(invoker, events, beforeBody, config.maxPayloadBytes());
+        var invoke =
+                new InvokeHandler(
+                        invoker, cluster.overflow(), events, beforeBody, config.maxPayloadBytes());
         var eventsApi = new EventsApi(events, triggers);
         var router =
                 new KeysApi(access)
@@ -157,6 +159,7 @@ public final class KilnServer implements AutoCloseable {
         var trigger =
                 new HttpTriggerHandler(
                         invoker,
+                        cluster.overflow(),
                         registry,
                         beforeBody.andThen(AccessControl.httpAuth(registry, access)),
                         config.maxPayloadBytes(),

@@ -18,6 +18,8 @@ import dev.kiln.host.observability.TraceContext;
  *     key (docs/adr/0043)
  * @param trace where the invocation sits in a W3C trace: the caller's span it is a child of, or
  *     {@code null} for none (docs/adr/0047)
+ * @param forwarded set when another cluster node forwarded this invocation here (docs/adr/0056): it
+ *     is never forwarded again and must end by its deadline; {@code null} for a local one
  */
 public record InvocationRequest(
         String requestId,
@@ -30,7 +32,35 @@ public record InvocationRequest(
         String qualifier,
         int pin,
         String keyId,
-        TraceContext trace) {
+        TraceContext trace,
+        Forwarded forwarded) {
+
+    /**
+     * A forwarded invocation's origin and deadline.
+     *
+     * @param from the name of the node that forwarded it
+     * @param deadlineNanos when ({@link System#nanoTime()} on this node) its caller's budget ends:
+     *     waiting and running both stop there
+     */
+    public record Forwarded(String from, long deadlineNanos) {}
+
+    /** A request made on this node. */
+    public InvocationRequest(
+            String requestId,
+            String service,
+            String function,
+            String trigger,
+            byte[] payload,
+            HttpRequestMeta http,
+            int attempt,
+            String qualifier,
+            int pin,
+            String keyId,
+            TraceContext trace) {
+        this(
+                requestId, service, function, trigger, payload, http, attempt, qualifier, pin,
+                keyId, trace, null);
+    }
 
     /** A request outside any trace. */
     public InvocationRequest(
@@ -46,7 +76,7 @@ public record InvocationRequest(
             String keyId) {
         this(
                 requestId, service, function, trigger, payload, http, attempt, qualifier, pin,
-                keyId, null);
+                keyId, null, null);
     }
 
     /** A request made without a key (events, timers, anonymous HTTP triggers). */
@@ -62,6 +92,6 @@ public record InvocationRequest(
             int pin) {
         this(
                 requestId, service, function, trigger, payload, http, attempt, qualifier, pin, null,
-                null);
+                null, null);
     }
 }

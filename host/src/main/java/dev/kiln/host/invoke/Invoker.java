@@ -242,7 +242,12 @@ public final class Invoker implements AutoCloseable {
                                 };
             }
         }
-        long deadline = System.nanoTime() + config.queueWait().toNanos();
+        long waitEnd = System.nanoTime() + config.queueWait().toNanos();
+        var forwarded = request.forwarded(); // waits no longer than its caller's budget (ADR 0056)
+        long deadline =
+                forwarded != null && forwarded.deadlineNanos() - waitEnd < 0
+                        ? forwarded.deadlineNanos()
+                        : waitEnd;
         int limit = concurrencyLimit(function.settings());
         ConcurrencyLimits.Gate gate =
                 concurrency.gate(new FunctionName(function.service(), function.name()), limit);
@@ -273,6 +278,11 @@ public final class Invoker implements AutoCloseable {
      */
     public int inUse() {
         return (int) Math.min(Integer.MAX_VALUE, (long) workers.busy() + workers.queued());
+    }
+
+    /** Whether a worker is free now: this node takes invocations forwarded by others (ADR 0056). */
+    public boolean hasRoom() {
+        return inUse() < config.workerThreads();
     }
 
     /** Drops a deleted function's concurrency gate and metric series. */
@@ -440,6 +450,10 @@ public final class Invoker implements AutoCloseable {
         FunctionInfo function = target.function();
         FunctionSettings settings = target.settings();
         long timeoutMs = Math.min(settings.timeoutMs(), config.maxTimeout().toMillis());
+        if (request.forwarded() != null) { // runs no longer than its caller's budget (ADR 0056)
+            long left = (request.forwarded().deadlineNanos() - System.nanoTime()) / 1_000_000;
+            timeoutMs = Math.max(1, Math.min(timeoutMs, left));
+        }
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         String sha = target.version().sha256();
