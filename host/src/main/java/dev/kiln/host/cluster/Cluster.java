@@ -3,6 +3,8 @@ package dev.kiln.host.cluster;
 import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.events.EventQueue;
+import dev.kiln.host.kv.KvLimits;
+import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.RegistryStorage;
 import io.nats.client.Connection;
@@ -10,6 +12,7 @@ import io.nats.client.ConnectionListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -131,6 +134,15 @@ public final class Cluster implements ClusterView, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot open the cluster's event queue", e);
         }
+    }
+
+    /**
+     * Opens every service's key-value store in the {@code kiln-kv} bucket (docs/adr/0055), created
+     * by the first node.
+     */
+    public KvStore kvStore(KvLimits limits) throws IOException {
+        return new JetStreamKvStore(
+                new KvWire(nc, Buckets.serviceKv(nc, replicas)), limits, Clock.systemUTC());
     }
 
     /**

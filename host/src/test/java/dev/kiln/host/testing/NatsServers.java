@@ -117,6 +117,8 @@ public final class NatsServers implements AutoCloseable {
                 conf.append("server_name: ").append(name).append('\n');
                 conf.append("listen: 127.0.0.1:").append(ports[i]).append('\n');
                 conf.append("jetstream { store_dir: \"").append(store).append("\" }\n");
+                // room for a full 1 MiB key-value value with its headers (docs/CLUSTER.md)
+                conf.append("max_payload: 2MB\n");
                 if (count > 1) {
                     List<String> routes = new ArrayList<>();
                     for (int j = 0; j < count; j++) {
