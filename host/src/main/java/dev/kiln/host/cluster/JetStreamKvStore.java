@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +88,7 @@ public final class JetStreamKvStore implements KvStore {
 
     /** One service's live keys (hex) and their bytes, as last listed plus this node's writes. */
     private static final class ServiceKeys {
-        final Map<String, Long> bytesOf = new java.util.HashMap<>();
+        final Map<String, Long> bytesOf = new HashMap<>();
         long bytes;
         long listedAt;
         boolean listed;
@@ -103,12 +104,14 @@ public final class JetStreamKvStore implements KvStore {
     }
 
     private ServiceKeys keysOf(String service) {
+        checkService(service);
         return services.computeIfAbsent(service, s -> new ServiceKeys());
     }
 
     // --- reads -----------------------------------------------------------------------------
 
     private Optional<KvEntry> read(String service, byte[] key) {
+        requireConnected();
         KvWire.Stored s = call("reading a key", () -> wire.read(natsKey(service, key)));
         return s.live(clock.millis())
                 ? Optional.of(new KvEntry(key, s.value(), s.expiresAt()))
@@ -360,7 +363,6 @@ public final class JetStreamKvStore implements KvStore {
 
     @Override
     public KvBucket bucket(String service) {
-        checkService(service);
         return new Bucket(service);
     }
 
@@ -375,7 +377,6 @@ public final class JetStreamKvStore implements KvStore {
     }
 
     private List<KvEntry> keyPage(String service, byte[] prefix, byte[] after, int limit) {
-        checkService(service);
         requireConnected();
         String from = service + "." + KvWire.hex(after);
         String starts = service + "." + KvWire.hex(prefix);
@@ -443,7 +444,6 @@ public final class JetStreamKvStore implements KvStore {
 
         @Override
         public Optional<byte[]> get(byte[] key) {
-            requireConnected();
             return read(service, key).map(KvEntry::value);
         }
 
@@ -553,6 +553,7 @@ public final class JetStreamKvStore implements KvStore {
     }
 
     private static String natsKey(String service, byte[] key) {
+        checkService(service);
         return KvWire.natsKey(service, key);
     }
 
