@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,7 +57,7 @@ public final class JetStreamKvStore implements KvStore {
     private final KvWire wire;
     private final KvLimits limits;
     private final Clock clock;
-    private final Map<String, ServiceKeys> services = new ConcurrentHashMap<>();
+    private final Map<String, KvServiceKeys> services = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
     private final AtomicBoolean payloadWarned = new AtomicBoolean();
 
@@ -86,26 +85,9 @@ public final class JetStreamKvStore implements KvStore {
         }
     }
 
-    /** One service's live keys (hex) and their bytes, as last listed plus this node's writes. */
-    private static final class ServiceKeys {
-        final Map<String, Long> bytesOf = new HashMap<>();
-        long bytes;
-        long listedAt;
-        boolean listed;
-
-        void set(String hex, Long keyBytes) {
-            Long old = keyBytes == null ? bytesOf.remove(hex) : bytesOf.put(hex, keyBytes);
-            bytes += (keyBytes == null ? 0 : keyBytes) - (old == null ? 0 : old);
-        }
-
-        KvUsage usage() {
-            return new KvUsage(bytesOf.size(), bytes);
-        }
-    }
-
-    private ServiceKeys keysOf(String service) {
+    private KvServiceKeys keysOf(String service) {
         checkService(service);
-        return services.computeIfAbsent(service, s -> new ServiceKeys());
+        return services.computeIfAbsent(service, s -> new KvServiceKeys());
     }
 
     // --- reads -----------------------------------------------------------------------------
@@ -122,7 +104,7 @@ public final class JetStreamKvStore implements KvStore {
      * The service's live keys from the server, sorted by key bytes; refreshes this node's count of
      * the service and hands expired keys to the sweeper. Call holding the service's lock.
      */
-    private List<KvWire.Listed> list(String service, ServiceKeys keys) {
+    private List<KvWire.Listed> list(String service, KvServiceKeys keys) {
         List<KvWire.Listed> all = call("listing keys", () -> wire.scan(service + ".>"));
         long now = clock.millis();
         List<KvWire.Listed> live = new ArrayList<>(all.size());
@@ -135,6 +117,9 @@ public final class JetStreamKvStore implements KvStore {
         int prefix = service.length() + 1;
         for (KvWire.Listed l : live) {
             keys.set(l.natsKey().substring(prefix), keyBytes(l));
+        }
+        for (KvServiceKeys.Reservation r : keys.inFlight) {
+            keys.set(r.hex(), r.bytes());
         }
         keys.listed = true;
         keys.listedAt = System.nanoTime();
@@ -175,7 +160,8 @@ public final class JetStreamKvStore implements KvStore {
         requireConnected();
         String hex = KvWire.hex(key);
         long newBytes = (long) key.length + value.length;
-        ServiceKeys keys = keysOf(service);
+        KvServiceKeys keys = keysOf(service);
+        KvServiceKeys.Reservation reservation;
         Long before;
         synchronized (keys) {
             if (!keys.listed || System.nanoTime() - keys.listedAt > LISTING_MAX_AGE.toNanos()) {
@@ -197,7 +183,10 @@ public final class JetStreamKvStore implements KvStore {
                                     + " bytes)");
                 }
             }
-            keys.set(hex, newBytes); // reserved before the write, so this node cannot overshoot
+            // reserved before the write, so this node's writes together cannot overshoot
+            keys.set(hex, newBytes);
+            reservation = new KvServiceKeys.Reservation(hex, newBytes, before, keys.listedAt);
+            keys.inFlight.add(reservation);
         }
         long revision;
         try {
@@ -213,20 +202,34 @@ public final class JetStreamKvStore implements KvStore {
                                 }
                             });
         } catch (RuntimeException e) {
-            unreserve(keys, hex, before);
+            settle(keys, reservation, false);
             throw e;
         }
+        settle(keys, reservation, revision != CONFLICT);
         if (revision == CONFLICT) {
-            unreserve(keys, hex, before);
             throw new KvWire.Conflict();
         }
     }
 
     private static final long CONFLICT = -1;
 
-    private static void unreserve(ServiceKeys keys, String hex, Long before) {
+    /**
+     * A reserved write answered: stored, it stays counted (listings show it from now on). Refused
+     * or failed, its key counts what it did before, unless a listing came between: then the count
+     * is unknown for that key until the next listing, which the next write growing the store makes.
+     */
+    private static void settle(
+            KvServiceKeys keys, KvServiceKeys.Reservation reservation, boolean stored) {
         synchronized (keys) {
-            keys.set(hex, before);
+            keys.inFlight.remove(reservation);
+            if (stored) {
+                return;
+            }
+            if (keys.listedAt == reservation.listedAt()) {
+                keys.set(reservation.hex(), reservation.before());
+            } else {
+                keys.listed = false;
+            }
         }
     }
 
@@ -266,7 +269,7 @@ public final class JetStreamKvStore implements KvStore {
                                 }
                             });
             if (!conflicted) {
-                ServiceKeys keys = keysOf(service);
+                KvServiceKeys keys = keysOf(service);
                 synchronized (keys) {
                     keys.set(KvWire.hex(key), null);
                 }
@@ -380,7 +383,7 @@ public final class JetStreamKvStore implements KvStore {
         requireConnected();
         String from = service + "." + KvWire.hex(after);
         String starts = service + "." + KvWire.hex(prefix);
-        ServiceKeys keys = keysOf(service);
+        KvServiceKeys keys = keysOf(service);
         List<KvWire.Listed> live;
         synchronized (keys) {
             live = list(service, keys);
@@ -417,7 +420,7 @@ public final class JetStreamKvStore implements KvStore {
         return admin(
                 () -> {
                     requireConnected();
-                    ServiceKeys keys = keysOf(service);
+                    KvServiceKeys keys = keysOf(service);
                     synchronized (keys) {
                         list(service, keys);
                         return keys.usage();
