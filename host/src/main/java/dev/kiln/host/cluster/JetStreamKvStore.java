@@ -74,14 +74,14 @@ public final class JetStreamKvStore implements KvStore {
                         SWEEP_INTERVAL.toMillis(),
                         SWEEP_INTERVAL.toMillis(),
                         TimeUnit.MILLISECONDS);
-        long needed = (long) KvBucket.MAX_VALUE_BYTES + KvWire.HEADER_ROOM;
+        long needed = KvBucket.MAX_VALUE_BYTES + KvWire.maxHeaderRoom();
         if (wire.maxPayload() < needed) {
             log.warn(
                     "the NATS servers take messages up to {} bytes (max_payload): key-value values"
                             + " over {} bytes will be refused; set max_payload to 2MB for the full"
                             + " 1 MiB (docs/CLUSTER.md)",
                     wire.maxPayload(),
-                    wire.maxPayload() - KvWire.HEADER_ROOM);
+                    wire.maxPayload() - KvWire.maxHeaderRoom());
         }
     }
 
@@ -145,7 +145,7 @@ public final class JetStreamKvStore implements KvStore {
      */
     private void store(String service, byte[] key, byte[] value, long expiresAt, Long expected)
             throws KvWire.Conflict {
-        if (value.length + KvWire.HEADER_ROOM > wire.maxPayload()) {
+        if (value.length + KvWire.headerRoom(natsKey(service, key)) > wire.maxPayload()) {
             if (payloadWarned.compareAndSet(false, true)) {
                 log.warn(
                         "a key-value value of {} bytes is over the NATS servers' max_payload ({});"
@@ -164,10 +164,15 @@ public final class JetStreamKvStore implements KvStore {
         KvServiceKeys.Reservation reservation;
         Long before;
         synchronized (keys) {
-            if (!keys.listed || System.nanoTime() - keys.listedAt > LISTING_MAX_AGE.toNanos()) {
+            if (!keys.listed) {
                 list(service, keys);
             }
             before = keys.bytesOf.get(hex);
+            if (grows(before, newBytes)
+                    && System.nanoTime() - keys.listedAt > LISTING_MAX_AGE.toNanos()) {
+                list(service, keys); // count what other nodes wrote meanwhile
+                before = keys.bytesOf.get(hex);
+            }
             if (!fits(keys.usage(), before, newBytes)) {
                 // Expired keys still count until a listing leaves them out: list, look again.
                 list(service, keys);
@@ -231,6 +236,10 @@ public final class JetStreamKvStore implements KvStore {
                 keys.listed = false;
             }
         }
+    }
+
+    private static boolean grows(Long before, long newBytes) {
+        return before == null || newBytes > before;
     }
 
     private boolean fits(KvUsage u, Long before, long newBytes) {

@@ -48,8 +48,24 @@ final class KvWire {
 
     private static final int WRONG_LAST_SEQUENCE = 10071;
 
-    /** Bytes a stored message needs beyond the value: headers and their framing. */
-    static final int HEADER_ROOM = 256;
+    /**
+     * Bytes a message needs beyond its value: headers and their framing, besides the key itself,
+     * which the message id repeats ({@link #headerRoom}).
+     */
+    private static final int HEADER_ROOM = 256;
+
+    /** Longest bucket key: a service name (63) and the hex of a 256-byte key. */
+    static final int MAX_NATS_KEY = 63 + 1 + 2 * 256;
+
+    /** What a message for {@code natsKey} needs on top of its value. */
+    static long headerRoom(String natsKey) {
+        return (long) HEADER_ROOM + natsKey.length();
+    }
+
+    /** What any message needs on top of its value, at most. */
+    static long maxHeaderRoom() {
+        return (long) HEADER_ROOM + MAX_NATS_KEY;
+    }
 
     private static final Duration SCAN_WAIT = Duration.ofSeconds(10);
     private static final Duration READ_WAIT = Duration.ofSeconds(10);
