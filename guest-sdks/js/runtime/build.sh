@@ -55,15 +55,25 @@ key="$( (echo "$QJSC_INTEGRITY ${CFLAGS[*]}"; cat "$here/quickjs-wasi.patch") | 
 cache="$cache_root/quickjs-$QJS_VERSION-$key"
 
 # Writes a C file defining <name>[] (the file's bytes plus a NUL: JS_Eval wants one) and
-# <name>_len.
+# <name>_len. With a fourth argument "pad" the array is zero-padded to a size class (a power of
+# two, at least 64 KiB): then every function whose source falls in the same class links to the
+# same code at the same addresses, only its data differs, and Kiln compiles that code once for
+# all of them (docs/adr/0052).
 embed() {
-  local file="$1" name="$2" c="$3"
+  local file="$1" name="$2" c="$3" pad="${4:-}"
+  local len size
+  len="$(wc -c <"$file")"
+  size=""
+  if [ "$pad" = pad ]; then
+    size=65536
+    while [ "$size" -le "$len" ]; do size=$((size * 2)); done
+  fi
   {
     echo "#include <stdint.h>"
-    echo "const char $name[] = {"
+    echo "const char $name[$size] = {"
     od -An -v -tx1 "$file" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'
     echo "0x00};"
-    echo "const uint32_t ${name}_len = sizeof $name - 1;"
+    echo "const uint32_t ${name}_len = $len;"
   } >"$c"
 }
 
@@ -97,7 +107,7 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-embed "$src" kiln_js_source "$tmp/source.c"
+embed "$src" kiln_js_source "$tmp/source.c" pad
 embed "$here/prelude.js" kiln_js_prelude "$tmp/prelude.c"
 mkdir -p "$(dirname "$out")"
 # --stack-first puts the stack below the data, so an overflow traps instead of corrupting it;

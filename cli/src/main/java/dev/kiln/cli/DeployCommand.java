@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
             "by 'kiln new' (built with its build.sh first; its kiln.json gives the settings), or",
             "a JavaScript file (export function handler(event, context)), built with Kiln's",
             "JavaScript runtime (needs clang, wasi-libc and npm; QuickJS is compiled once), or",
+            "a Python file (def handler(event, context)), built with Kiln's Python runtime",
+            "(needs clang, wasi-libc and apt-get source python3.11; CPython is compiled once), or",
             "a Java file (a class with a public handle method) or a directory with",
             "src/main/java, built with TeaVM into a wasi-cgi function (needs a JDK and Maven).",
             "Creates the function, or a new version of it (none when code and settings are"
@@ -35,7 +37,7 @@ final class DeployCommand implements Callable<Integer> {
     @Parameters(
             index = "1",
             paramLabel = "<file|dir>",
-            description = "Module, zip, project directory, .js or .java file.")
+            description = "Module, zip, project directory, or .js, .py or .java file.")
     Path path;
 
     @Mixin SettingsOptions settings;
@@ -50,8 +52,7 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var err = spec.commandLine().getErr();
         KilnClient client = context.client(connection, err);
-        Deploying.Result r =
-                Deploying.deploy(client, function, path, settings, SourceBuilds.from(context), err);
+        Deploying.Result r = Deploying.deploy(client, function, path, settings, context, err);
         if (connection.json) {
             Output.json(spec.commandLine().getOut(), r.function());
         } else {

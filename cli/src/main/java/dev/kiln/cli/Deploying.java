@@ -21,33 +21,34 @@ final class Deploying {
 
     /**
      * Deploys {@code path}: a module or zip file as it is, or a project directory built with its
-     * build.sh first, or a JavaScript file built with Kiln's JavaScript runtime ({@link JsBuild}),
-     * or a Java file (or a directory with src/main/java and no kiln.json) built with TeaVM ({@link
-     * JavaBuild}).
+     * build.sh first, or a JavaScript or Python file built with Kiln's runtime for it ({@link
+     * SourceBuild}), or a Java file (or a directory with src/main/java and no kiln.json) built with
+     * TeaVM ({@link JavaBuild}).
      */
     static Result deploy(
             KilnClient client,
             FunctionRef fn,
             Path path,
             SettingsOptions flags,
-            SourceBuilds builds,
+            CliContext context,
             PrintWriter err)
             throws IOException, InterruptedException {
         byte[] code;
         Map<String, Object> settings;
         if (JavaBuild.isJavaProject(path)) {
-            code = builds.java().build(path, err);
+            code = JavaBuild.from(context).build(path, err);
             settings = flags.over(Map.of());
         } else if (Files.isDirectory(path)) {
             Project project = Project.open(path);
             project.build(err);
             code = project.moduleBytes();
             settings = flags.over(project.settings());
-        } else if (JsBuild.isJavaScript(path)) {
-            code = builds.js().build(path, err);
-            settings = flags.over(Map.of());
+        } else if (SourceBuild.forFile(context, path).isPresent()) {
+            SourceBuild source = SourceBuild.forFile(context, path).orElseThrow();
+            code = source.build(path, err);
+            settings = flags.over(source.defaultSettings());
         } else if (JavaBuild.isJava(path)) {
-            code = builds.java().build(path, err);
+            code = JavaBuild.from(context).build(path, err);
             settings = flags.over(Map.of());
         } else if (Files.isRegularFile(path)) {
             code = Files.readAllBytes(path);

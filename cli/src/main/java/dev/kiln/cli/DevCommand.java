@@ -134,9 +134,7 @@ final class DevCommand implements Callable<Integer> {
             KilnClient client, FunctionRef fn, Path project, PrintWriter out, PrintWriter err)
             throws InterruptedException {
         try {
-            Deploying.Result r =
-                    Deploying.deploy(
-                            client, fn, project, settings, SourceBuilds.from(context), err);
+            Deploying.Result r = Deploying.deploy(client, fn, project, settings, context, err);
             synchronized (out) {
                 if (connection.json) {
                     out.println(r.function().toString());

@@ -62,32 +62,20 @@ final class JavaBuild {
         Path dir = Files.createTempDirectory("kiln-java-");
         Path out = dir.resolve("function.zip");
         try {
-            err.println("building " + source + " with TeaVM and Kiln's Java SDK...");
-            err.flush();
-            long started = System.nanoTime();
-            int exit =
-                    BuildProcess.run(
-                            List.of(
-                                    "bash",
-                                    runtime.resolve("build.sh").toString(),
-                                    out.toString(),
-                                    source.toAbsolutePath().toString()),
-                            Files.isDirectory(source)
-                                    ? source.toAbsolutePath()
-                                    : source.toAbsolutePath().getParent(),
-                            Map.of("KILN_JAVA_CACHE", cacheRoot.toString()),
-                            err);
-            if (exit != 0) {
-                throw new CliFailure(
-                        "build_failed",
-                        "the Java build of "
-                                + source
-                                + " exited with "
-                                + exit
-                                + " (its output is above)");
-            }
-            err.printf("built in %.1f s%n", (System.nanoTime() - started) / 1e9);
-            err.flush();
+            BuildProcess.build(
+                    "Java",
+                    "TeaVM and Kiln's Java SDK",
+                    source,
+                    List.of(
+                            "bash",
+                            runtime.resolve("build.sh").toString(),
+                            out.toString(),
+                            source.toAbsolutePath().toString()),
+                    Files.isDirectory(source)
+                            ? source.toAbsolutePath()
+                            : source.toAbsolutePath().getParent(),
+                    Map.of("KILN_JAVA_CACHE", cacheRoot.toString()),
+                    err);
             return Files.readAllBytes(out);
         } finally {
             Files.deleteIfExists(out);

@@ -34,8 +34,10 @@ import dev.kiln.host.replay.SecretSeal;
 import dev.kiln.host.routes.RouteStore;
 import dev.kiln.host.sandbox.InvocationLimits;
 import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.secrets.SecretKeyring;
 import dev.kiln.host.secrets.Secrets;
 import dev.kiln.host.storage.DiskSpace;
+import dev.kiln.host.storage.DocumentStore;
 import dev.kiln.host.triggers.Triggers;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -156,7 +158,14 @@ public final class KilnHost implements AutoCloseable {
                             ? Registry.open(config.dataDir(), space)
                             : Registry.open(cluster.registryStorage(), space);
             opened.push(registry);
-            Access access = Access.open(config.dataDir(), token.token(), config.accessLimits());
+            // Keys, quotas, routes, secrets, triggers and async settings: SQLite tables in the
+            // data directory, or the cluster's documents bucket (docs/adr/0054).
+            DocumentStore.Opener documents =
+                    cluster == null
+                            ? DocumentStore.Opener.sqlite(config.dataDir())
+                            : cluster.documents();
+            Access access =
+                    Access.open(config.dataDir(), documents, token.token(), config.accessLimits());
             opened.push(access);
             InvocationStore records =
                     InvocationStore.open(
@@ -193,11 +202,16 @@ public final class KilnHost implements AutoCloseable {
                                     config.memoryBudgetBytes()),
                             metrics);
             opened.push(pool::shutdown);
-            Secrets secrets = Secrets.open(config.dataDir());
+            Secrets secrets =
+                    cluster == null
+                            ? Secrets.open(config.dataDir())
+                            : Secrets.open(
+                                    documents.open(Secrets.FILE_NAME, "secrets"),
+                                    SecretKeyring.loadShared(config.cluster().secretsKeyFile()));
             opened.push(secrets);
-            QuotaStore quotas = QuotaStore.open(config.dataDir());
+            QuotaStore quotas = QuotaStore.open(documents);
             opened.push(quotas);
-            RouteStore routes = RouteStore.open(config.dataDir(), config.maxRoutes());
+            RouteStore routes = RouteStore.open(documents, config.maxRoutes());
             opened.push(routes);
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
             // Each service's key-value store: kv.db on one node, the kiln-kv bucket in a
@@ -253,7 +267,7 @@ public final class KilnHost implements AutoCloseable {
             warmProvisioned(config, registry, pool);
             Events events =
                     Events.start(
-                            config.dataDir(),
+                            documents,
                             config.eventLimits(),
                             registry,
                             invoker,
@@ -266,7 +280,7 @@ public final class KilnHost implements AutoCloseable {
                                             cluster.eventQueue(
                                                     max, config.eventLimits().asyncWorkers() * 2));
             opened.push(events);
-            Triggers triggers = Triggers.start(config.dataDir(), events, registry);
+            Triggers triggers = Triggers.start(documents, events, registry);
             opened.push(triggers);
             ClusterView clusterView;
             if (cluster != null) {
@@ -336,6 +350,12 @@ public final class KilnHost implements AutoCloseable {
     }
 
     private static Cluster joinCluster(KilnConfig config) throws IOException {
+        if (config.cluster().secretsKeyFile() == null) {
+            // A key of each node's own would seal secrets no other node can open (docs/adr/0054).
+            throw new IOException(
+                    "cluster mode needs the secrets key every node shares: --secrets-key FILE or"
+                            + " KILN_SECRETS_KEY_FILE (docs/CLUSTER.md, \"Secrets key\")");
+        }
         return Cluster.join(config.cluster(), config.dataDir());
     }
 

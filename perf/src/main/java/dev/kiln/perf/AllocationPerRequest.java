@@ -17,8 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Bytes the host allocates per echo request (issue 21 item 1): a real host in this JVM, one
@@ -192,10 +190,6 @@ public final class AllocationPerRequest implements AutoCloseable {
     @Override
     public void close() throws IOException {
         host.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        TempDirs.deleteTree(dir);
     }
 }

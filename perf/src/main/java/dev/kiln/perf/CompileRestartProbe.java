@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -78,9 +77,7 @@ public final class CompileRestartProbe {
                     median(reload, 1),
                     reloadCode / coldCode);
         }
-        try (var files = Files.walk(work)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirs.deleteTree(work);
     }
 
     private static double median(List<double[]> samples, int column) {

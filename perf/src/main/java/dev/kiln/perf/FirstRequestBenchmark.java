@@ -10,7 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -72,9 +71,7 @@ public class FirstRequestBenchmark {
         @TearDown(Level.Trial)
         public void stop() throws IOException {
             host.close();
-            try (var files = Files.walk(data)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.deleteTree(data);
         }
 
         /** Uploads a brand-new function (its own code, so nothing is cached); returns its name. */

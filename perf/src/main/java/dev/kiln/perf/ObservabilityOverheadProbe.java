@@ -22,12 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * Issue 19 item 7: what the observability of docs/adr/0043 and 0047 costs echo throughput over
@@ -202,11 +200,7 @@ public final class ObservabilityOverheadProbe {
         @Override
         public void close() throws IOException {
             host.close();
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            TempDirs.deleteTree(dir);
         }
     }
 

@@ -91,9 +91,7 @@ public class PoolBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         pool.shutdown();
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirs.deleteTree(dir);
     }
 
     /** An instance on lease, dirtied by an invocation before each timed call. */

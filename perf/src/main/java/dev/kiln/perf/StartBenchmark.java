@@ -74,9 +74,7 @@ public class StartBenchmark {
 
     @org.openjdk.jmh.annotations.TearDown(Level.Invocation)
     public void dropCache() throws IOException {
-        try (var files = Files.walk(coldCache)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirs.deleteTree(coldCache);
     }
 
     @Benchmark

@@ -1,5 +1,6 @@
 package dev.kiln.host.access;
 
+import dev.kiln.host.storage.DocumentStore;
 import java.nio.file.Path;
 
 /**
@@ -23,7 +24,17 @@ public final class Access implements AutoCloseable {
      * Opens the key table in {@code <data>/kiln.db} and the audit log in {@code <data>/audit.db}.
      */
     public static Access open(Path dataDir, String adminToken, AccessLimits limits) {
-        ApiKeys keys = ApiKeys.open(dataDir.resolve("kiln.db"), adminToken, limits.maxKeys());
+        return open(dataDir, DocumentStore.Opener.sqlite(dataDir), adminToken, limits);
+    }
+
+    /**
+     * Opens the key table from {@code documents} (a cluster's, docs/adr/0054) and the audit log,
+     * which stays in {@code <data>/audit.db}.
+     */
+    public static Access open(
+            Path dataDir, DocumentStore.Opener documents, String adminToken, AccessLimits limits) {
+        ApiKeys keys =
+                ApiKeys.open(documents.open("kiln.db", "api_keys"), adminToken, limits.maxKeys());
         try {
             return new Access(
                     keys, new AuthFailureLimiter(limits), AuditLog.open(dataDir, limits), limits);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.DocumentStore;
 import dev.kiln.host.storage.DocumentTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -62,14 +63,14 @@ public final class ApiKeys implements AutoCloseable {
     /** A key just created, with its secret (shown once, then only its hash exists). */
     public record Created(StoredKey key, String secret) {}
 
-    private final DocumentTable table;
+    private final DocumentStore table;
     private final byte[] adminHash;
     private final Principal admin;
     private final int maxKeys;
     private final Map<String, StoredKey> keys = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
-    private ApiKeys(DocumentTable table, String adminToken, int maxKeys) {
+    private ApiKeys(DocumentStore table, String adminToken, int maxKeys) {
         this.table = table;
         this.adminHash = sha256(adminToken);
         this.admin = new Principal(ADMIN_TOKEN_ID, ADMIN_TOKEN_NAME, Role.ADMIN, ServiceScope.ALL);
@@ -78,11 +79,29 @@ public final class ApiKeys implements AutoCloseable {
 
     /** Opens the key table in {@code dbFile} (creating it), with the bootstrap admin token. */
     public static ApiKeys open(Path dbFile, String adminToken, int maxKeys) {
-        var keys = new ApiKeys(DocumentTable.open(dbFile, "api_keys"), adminToken, maxKeys);
-        for (var doc : keys.table.list(OWNER)) {
-            keys.keys.put(doc.id(), parse(doc.id(), doc.body()));
-        }
+        return open(DocumentTable.open(dbFile, "api_keys"), adminToken, maxKeys);
+    }
+
+    /**
+     * Opens the keys kept in {@code table} (a cluster's are every node's: a key created or revoked
+     * on one node is in or out on every node once the change is answered, docs/adr/0054).
+     */
+    public static ApiKeys open(DocumentStore table, String adminToken, int maxKeys) {
+        var keys = new ApiKeys(table, adminToken, maxKeys);
+        table.listen(keys::changed);
         return keys;
+    }
+
+    /** Keeps the keys checked against in step with the table, whoever changed it. */
+    private void changed(String owner, String id, String body) {
+        if (!OWNER.equals(owner)) {
+            return;
+        }
+        if (body == null) {
+            keys.remove(id);
+        } else {
+            keys.put(id, parse(id, body));
+        }
     }
 
     /**
@@ -134,8 +153,7 @@ public final class ApiKeys implements AutoCloseable {
                         request.services(),
                         Instant.now(),
                         sha256(secret));
-        table.put(OWNER, id, body(key));
-        keys.put(id, key);
+        table.put(OWNER, id, body(key)); // in the checked keys once this returns (changed())
         return new Created(key, secret);
     }
 

@@ -53,6 +53,13 @@ final class ClusterOptions {
     @Option(names = "--nats-nkey", description = "With --cluster: a file holding an nkey seed.")
     Path natsNkey;
 
+    @Option(
+            names = "--secrets-key",
+            description =
+                    "With --cluster: the secrets keyring file, the same on every node (default:"
+                            + " $KILN_SECRETS_KEY_FILE); required in cluster mode.")
+    Path secretsKey;
+
     /** Sets {@code builder}'s cluster; {@code command} only for the error of a bad option. */
     void applyTo(KilnConfig.Builder builder, Supplier<CommandLine> command) {
         if (cluster == null) {
@@ -61,12 +68,14 @@ final class ClusterOptions {
                             || natsPassword != null
                             || natsCreds != null
                             || natsNkey != null
+                            || secretsKey != null
                             || nodeName != null
                             || !zone.equals(ClusterSettings.DEFAULT_ZONE);
             if (stray) {
                 throw new CommandLine.ParameterException(
                         command.get(),
-                        "--zone, --node-name and the --nats-* options need --cluster");
+                        "--zone, --node-name, --secrets-key and the --nats-* options need"
+                                + " --cluster");
             }
             return;
         }
@@ -80,10 +89,15 @@ final class ClusterOptions {
         if (natsUser != null && password == null) {
             password = System.getenv("KILN_NATS_PASSWORD");
         }
+        Path keyFile = secretsKey;
+        if (keyFile == null && System.getenv("KILN_SECRETS_KEY_FILE") != null) {
+            keyFile = Path.of(System.getenv("KILN_SECRETS_KEY_FILE"));
+        }
         try {
             builder.cluster(
                     new ClusterSettings(
-                            servers, zone, nodeName, natsUser, password, natsCreds, natsNkey));
+                            servers, zone, nodeName, natsUser, password, natsCreds, natsNkey,
+                            keyFile));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command.get(), e.getMessage());
         }

@@ -16,14 +16,14 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Create a function project from an SDK's hello example (Rust, C, AssemblyScript,",
-            "JavaScript or Java).",
+            "JavaScript, Python or Java).",
             "The project holds a copy of the SDK and a build.sh that installs its toolchain."
         })
 final class NewCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
             paramLabel = "<lang>",
-            description = "rust, c, assemblyscript (as), js (javascript) or java.")
+            description = "rust, c, assemblyscript (as), js (javascript), python (py) or java.")
     String language;
 
     @Parameters(

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  */
 final class ProjectTemplate {
     /** Languages with a template, in the order {@code kiln new --help} lists them. */
-    static final List<String> LANGUAGES = List.of("rust", "c", "assemblyscript", "js", "java");
+    static final List<String> LANGUAGES =
+            List.of("rust", "c", "assemblyscript", "js", "python", "java");
 
     /** Project names: the server's rule for function names ({@link FunctionName#NAME}). */
     static final Pattern NAME = FunctionName.NAME;
@@ -40,11 +41,13 @@ final class ProjectTemplate {
 
     private final String language;
     private final String module;
+    private final String settings;
     private final List<Entry> entries;
 
-    private ProjectTemplate(String language, String module, List<Entry> entries) {
+    private ProjectTemplate(String language, String module, String settings, List<Entry> entries) {
         this.language = language;
         this.module = module;
+        this.settings = settings;
         this.entries = entries;
     }
 
@@ -58,6 +61,7 @@ final class ProjectTemplate {
                 switch (language) {
                     case "as" -> "assemblyscript";
                     case "javascript" -> "js";
+                    case "py" -> "python";
                     default -> language;
                 };
         if (!LANGUAGES.contains(lang)) {
@@ -69,6 +73,7 @@ final class ProjectTemplate {
         }
         String text = resource(lang, "scaffold.txt");
         String module = null;
+        String settings = null;
         List<Entry> entries = new ArrayList<>();
         for (String raw : text.lines().toList()) {
             String line = raw.strip();
@@ -77,6 +82,11 @@ final class ProjectTemplate {
             }
             if (line.startsWith("module:")) {
                 module = line.substring("module:".length()).strip();
+                continue;
+            }
+            if (line.startsWith("settings:")) {
+                // JSON members added to the project's kiln.json after "module".
+                settings = line.substring("settings:".length()).strip();
                 continue;
             }
             String[] parts = line.split("\\s*<-\\s*", 2);
@@ -89,7 +99,7 @@ final class ProjectTemplate {
         if (module == null || entries.isEmpty()) {
             throw new IllegalStateException(lang + "/scaffold.txt names no module or no files");
         }
-        return new ProjectTemplate(lang, module, List.copyOf(entries));
+        return new ProjectTemplate(lang, module, settings, List.copyOf(entries));
     }
 
     String language() {
@@ -149,7 +159,13 @@ final class ProjectTemplate {
         }
         // What `kiln deploy s/f DIR` and `kiln dev DIR` read: where build.sh puts the module.
         Path manifest = project.resolve(MANIFEST);
-        Files.writeString(manifest, "{\n  \"module\": \"" + modulePath(name) + "\"\n}\n");
+        Files.writeString(
+                manifest,
+                "{\n  \"module\": \""
+                        + modulePath(name)
+                        + "\""
+                        + (settings == null ? "" : ",\n  " + settings)
+                        + "\n}\n");
         written.add(manifest);
         return written;
     }

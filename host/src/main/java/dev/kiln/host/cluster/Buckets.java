@@ -25,6 +25,9 @@ final class Buckets {
     /** Function documents and versions (docs/adr/0048). */
     static final String REGISTRY = "kiln-registry";
 
+    /** Keys, quotas, routes, secrets, triggers and async settings (docs/adr/0054). */
+    static final String DOCUMENTS = "kiln-documents";
+
     /** Node heartbeats; an entry older than the bucket's max age is gone. */
     static final String NODES = "kiln-nodes";
 
@@ -92,6 +95,13 @@ final class Buckets {
 
     static KeyValue registry(Connection nc, int replicas) throws IOException {
         return kv(nc, bucket(REGISTRY, "Kiln functions, versions and aliases", replicas).build());
+    }
+
+    static KeyValue documents(Connection nc, int replicas) throws IOException {
+        return kv(
+                nc,
+                bucket(DOCUMENTS, "Kiln keys, quotas, routes, secrets, triggers", replicas)
+                        .build());
     }
 
     static KeyValue nodes(Connection nc, int replicas) throws IOException {

@@ -7,6 +7,7 @@ import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.RegistryStorage;
+import dev.kiln.host.storage.DocumentStore;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import java.io.IOException;
@@ -36,6 +37,8 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final JetStreamRegistryStorage registry;
     private final Heartbeats heartbeats;
     private final RevisionBarrier barrier;
+    private final JetStreamDocuments documents;
+    private final RevisionBarrier documentsBarrier;
     private final int replicas;
 
     private Cluster(
@@ -45,8 +48,12 @@ public final class Cluster implements ClusterView, AutoCloseable {
             JetStreamRegistryStorage registry,
             Heartbeats heartbeats,
             RevisionBarrier barrier,
+            JetStreamDocuments documents,
+            RevisionBarrier documentsBarrier,
             int replicas) {
         this.settings = settings;
+        this.documents = documents;
+        this.documentsBarrier = documentsBarrier;
         this.replicas = replicas;
         this.name = name;
         this.nc = nc;
@@ -81,9 +88,20 @@ public final class Cluster implements ClusterView, AutoCloseable {
                             heartbeats::livePeers,
                             revision -> storage.appliedWithin(revision, RevisionBarrier.WAIT));
             storage.barrier(barrier);
+            var documents = new JetStreamDocuments(nc, Buckets.documents(nc, replicas));
+            documents.start();
+            var documentsBarrier =
+                    new RevisionBarrier(
+                            nc,
+                            JetStreamDocuments.APPLIED_SUBJECT,
+                            name,
+                            heartbeats::livePeers,
+                            revision -> documents.appliedWithin(revision, RevisionBarrier.WAIT));
+            documents.barrier(documentsBarrier);
             events.onReconnect =
                     () -> {
                         storage.rewatch();
+                        documents.rewatch();
                         heartbeats.rewatch();
                     };
             log.info(
@@ -91,7 +109,16 @@ public final class Cluster implements ClusterView, AutoCloseable {
                     name,
                     settings.zone(),
                     nc.getConnectedUrl());
-            return new Cluster(settings, name, nc, storage, heartbeats, barrier, replicas);
+            return new Cluster(
+                    settings,
+                    name,
+                    nc,
+                    storage,
+                    heartbeats,
+                    barrier,
+                    documents,
+                    documentsBarrier,
+                    replicas);
         } catch (IOException | RuntimeException e) {
             closeQuietly(nc);
             throw e;
@@ -112,6 +139,14 @@ public final class Cluster implements ClusterView, AutoCloseable {
     /** The registry's storage (the host's {@code Registry} opens on it). */
     public RegistryStorage registryStorage() {
         return registry;
+    }
+
+    /**
+     * The cluster's documents (docs/adr/0054): API keys, quotas, routes, secrets, triggers and
+     * async settings, every table in the {@code kiln-documents} bucket, the same on every node.
+     */
+    public DocumentStore.Opener documents() {
+        return documents;
     }
 
     /**
@@ -182,6 +217,8 @@ public final class Cluster implements ClusterView, AutoCloseable {
     public void close() {
         heartbeats.close();
         barrier.close();
+        documentsBarrier.close();
+        documents.close();
         registry.close();
         closeQuietly(nc);
     }

@@ -15,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Read-your-writes across nodes (docs/adr/0048): after a registry write, the node that made it asks
+ * Read-your-writes across nodes (docs/adr/0048): after a write to a bucket (the registry, or the
+ * documents of docs/adr/0054, each with its own barrier and subject), the node that made it asks
  * every live node to confirm that its watch has applied the write's revision, and answers the
  * client only then (or after {@link #WAIT}, logging who did not confirm). A node confirms from a
  * virtual thread once its own copy is that fresh. Measured on nats-server 2.9: a put reaches a
@@ -34,13 +35,26 @@ final class RevisionBarrier implements AutoCloseable {
     private final String name;
     private final Supplier<List<String>> peers;
     private final Dispatcher dispatcher;
+    private final String subject;
+
+    /** The registry's barrier. */
+    RevisionBarrier(
+            Connection nc, String name, Supplier<List<String>> peers, LongPredicate appliedWithin) {
+        this(nc, SUBJECT, name, peers, appliedWithin);
+    }
 
     /**
+     * @param subject where this barrier's questions go: one per bucket, whose revisions they are
      * @param appliedWithin whether this node's copy reaches a revision within the barrier's wait
      */
     RevisionBarrier(
-            Connection nc, String name, Supplier<List<String>> peers, LongPredicate appliedWithin) {
+            Connection nc,
+            String subject,
+            String name,
+            Supplier<List<String>> peers,
+            LongPredicate appliedWithin) {
         this.nc = nc;
+        this.subject = subject;
         this.name = name;
         this.peers = peers;
         this.dispatcher =
@@ -62,7 +76,7 @@ final class RevisionBarrier implements AutoCloseable {
                                                 }
                                             });
                         });
-        dispatcher.subscribe(SUBJECT);
+        dispatcher.subscribe(subject);
     }
 
     private static long parse(Message msg) {
@@ -85,7 +99,7 @@ final class RevisionBarrier implements AutoCloseable {
         String inbox = nc.createInbox();
         Subscription sub = nc.subscribe(inbox);
         try {
-            nc.publish(SUBJECT, inbox, Long.toString(revision).getBytes(StandardCharsets.US_ASCII));
+            nc.publish(subject, inbox, Long.toString(revision).getBytes(StandardCharsets.US_ASCII));
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (!waiting.isEmpty()) {
                 long left = deadline - System.nanoTime();
@@ -105,8 +119,9 @@ final class RevisionBarrier implements AutoCloseable {
         }
         if (!waiting.isEmpty()) {
             log.warn(
-                    "registry revision {} not confirmed by {} within {} ms: they may answer from an"
+                    "{} revision {} not confirmed by {} within {} ms: they may answer from an"
                             + " older copy until their watch catches up",
+                    subject,
                     revision,
                     waiting,
                     WAIT.toMillis());

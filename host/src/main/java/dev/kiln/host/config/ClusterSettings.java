@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param password password of {@code user}, or null
  * @param credsFile a NATS {@code .creds} file (JWT and nkey seed), or null
  * @param nkeyFile a file holding an nkey seed ({@code SU…}), or null
+ * @param secretsKeyFile the secrets keyring every node is given (docs/adr/0054); a node without one
+ *     does not start
  */
 public record ClusterSettings(
         List<String> servers,
@@ -26,7 +28,8 @@ public record ClusterSettings(
         String user,
         String password,
         Path credsFile,
-        Path nkeyFile) {
+        Path nkeyFile,
+        Path secretsKeyFile) {
 
     /** Zone and node names: what fits a NATS subject token and a KV key. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
@@ -69,9 +72,15 @@ public record ClusterSettings(
         }
     }
 
-    /** Servers and zone only, no authentication, a generated node name. */
+    /** Servers, zone and node name only: no authentication, no secrets key yet. */
     public ClusterSettings(List<String> servers, String zone, String nodeName) {
-        this(servers, zone, nodeName, null, null, null, null);
+        this(servers, zone, nodeName, null, null, null, null, null);
+    }
+
+    /** These settings with {@code file} as the shared secrets keyring. */
+    public ClusterSettings withSecretsKey(Path file) {
+        return new ClusterSettings(
+                servers, zone, nodeName, user, password, credsFile, nkeyFile, file);
     }
 
     /** The password never appears in logs or messages. */
@@ -90,6 +99,8 @@ public record ClusterSettings(
                 + credsFile
                 + ", nkeyFile="
                 + nkeyFile
+                + ", secretsKeyFile="
+                + secretsKeyFile
                 + "]";
     }
 }

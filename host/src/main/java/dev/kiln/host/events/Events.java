@@ -12,7 +12,7 @@ import dev.kiln.host.observability.TraceContext;
 import dev.kiln.host.registry.Qualifier;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.storage.DiskSpace;
-import dev.kiln.host.storage.DocumentTable;
+import dev.kiln.host.storage.DocumentStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +36,7 @@ public final class Events implements AutoCloseable {
     private final EventLimits limits;
     private final Registry registry;
     private final EventQueue queue;
-    private final DocumentTable configTable;
+    private final DocumentStore configTable;
     private final AsyncConfigs configs;
     private final EventCounters counters = new EventCounters();
     private final Dispatcher dispatcher;
@@ -50,7 +50,7 @@ public final class Events implements AutoCloseable {
             Registry registry,
             Invoker invoker,
             InvocationStore records,
-            DocumentTable configTable,
+            DocumentStore configTable,
             AsyncConfigs configs,
             EventQueue queue,
             Metrics metrics,
@@ -203,7 +203,7 @@ public final class Events implements AutoCloseable {
             Metrics metrics,
             DiskSpace space) {
         return start(
-                dataDir,
+                DocumentStore.Opener.sqlite(dataDir),
                 limits,
                 registry,
                 invoker,
@@ -215,11 +215,12 @@ public final class Events implements AutoCloseable {
 
     /**
      * Like {@link #start(Path, EventLimits, Registry, Invoker, InvocationStore, Metrics,
-     * DiskSpace)}, on the queue {@code opener} opens (the cluster's, docs/adr/0053); async settings
-     * stay in {@code <dataDir>/events.db}.
+     * DiskSpace)}, on the queue {@code opener} opens (the cluster's, docs/adr/0053), with async
+     * settings in {@code documents} (table {@code async_configs} of {@code events.db} on one node,
+     * the cluster's documents bucket in a cluster, docs/adr/0054).
      */
     public static Events start(
-            Path dataDir,
+            DocumentStore.Opener documents,
             EventLimits limits,
             Registry registry,
             Invoker invoker,
@@ -227,7 +228,7 @@ public final class Events implements AutoCloseable {
             Metrics metrics,
             DiskSpace space,
             QueueOpener opener) {
-        DocumentTable table = DocumentTable.open(dataDir.resolve("events.db"), "async_configs");
+        DocumentStore table = documents.open("events.db", "async_configs");
         AsyncConfigs configs = new AsyncConfigs(table, limits);
         EventQueue queue;
         try {

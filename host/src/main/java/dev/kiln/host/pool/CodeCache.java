@@ -1,6 +1,7 @@
 package dev.kiln.host.pool;
 
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.sandbox.CodeSource;
 import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.sandbox.ModuleValidator;
@@ -84,10 +85,16 @@ final class CodeCache {
      */
     private CompiledModule compileCounted(VersionKey key, Supplier<byte[]> wasm) {
         byte[] bytes = wasm.get();
-        long estimate = MemoryEstimates.compiledCode(bytes.length);
+        long estimate = MemoryEstimates.compiledCode(bytes);
         budget.reserve(MemoryBudget.Kind.COMPILED_CODE, estimate, null);
         try {
             CompiledModule m = compile(key, () -> bytes);
+            if (m.codeSource() == CodeSource.SHARED) {
+                // Classes and parse tree are another module's, already counted with it.
+                long own = MemoryEstimates.sharedCode(bytes);
+                budget.release(MemoryBudget.Kind.COMPILED_CODE, estimate - own);
+                estimate = own;
+            }
             Long previous = codeCharges.put(key, estimate);
             if (previous != null) { // evicted and compiled again before the release landed
                 budget.release(MemoryBudget.Kind.COMPILED_CODE, previous);
@@ -109,7 +116,7 @@ final class CodeCache {
     /** Compiles {@code key}'s module without caching it. */
     CompiledModule compile(VersionKey key, Supplier<byte[]> wasm) {
         CompiledModule m = compiler.compile(ModuleValidator.validate(wasm.get(), key.rules()));
-        compilations.inc(m.loadedFromDiskCache() ? "disk" : "compiled");
+        compilations.inc(m.codeSource().label());
         return m;
     }
 

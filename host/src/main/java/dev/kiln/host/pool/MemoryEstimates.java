@@ -1,6 +1,7 @@
 package dev.kiln.host.pool;
 
 import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.ModuleValidator;
 
 /**
  * How much heap the things the {@link MemoryBudget} counts hold, as figures cheap enough to take on
@@ -32,9 +33,23 @@ final class MemoryEstimates {
 
     private MemoryEstimates() {}
 
-    /** What compiling a module of {@code wasmBytes} bytes will hold. */
-    static long compiledCode(long wasmBytes) {
-        return CODE_OVERHEAD_BYTES + CODE_BYTES_PER_MODULE_BYTE * Math.max(0, wasmBytes);
+    /**
+     * What compiling {@code wasm} will hold: {@link #CODE_BYTES_PER_MODULE_BYTE} per byte of
+     * everything but the data section, whose segments Chicory keeps as they are (one byte each).
+     * Counting data like code made an 11.5 MB Python module (8.9 MB of data) 737 MB.
+     */
+    static long compiledCode(byte[] wasm) {
+        long data = Math.min(ModuleValidator.dataSectionBytes(wasm), wasm.length);
+        return CODE_OVERHEAD_BYTES + CODE_BYTES_PER_MODULE_BYTE * (wasm.length - data) + data;
+    }
+
+    /**
+     * What a module holds whose code is shared with one compiled earlier (docs/adr/0052): its own
+     * data segments and module object; the classes and the parse tree are counted with the first.
+     * While that first one is evicted and the others still run, the shared part is not counted.
+     */
+    static long sharedCode(byte[] wasm) {
+        return CODE_OVERHEAD_BYTES + Math.min(ModuleValidator.dataSectionBytes(wasm), wasm.length);
     }
 
     /** What {@code instance} holds now, beyond what it shares with its snapshot. */

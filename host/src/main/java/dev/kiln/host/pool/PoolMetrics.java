@@ -30,7 +30,8 @@ final class PoolMetrics {
                 metrics.counter(
                         "kiln_compilations_total",
                         "Modules compiled to JVM bytecode, by where the code came from:"
-                                + " compiled, or disk (the compiled-code cache of an earlier run).",
+                                + " compiled, disk (the compiled-code cache of an earlier run), or"
+                                + " shared (a loaded module with the same code and other data).",
                         "source");
     }
 

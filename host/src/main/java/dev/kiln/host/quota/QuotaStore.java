@@ -2,7 +2,7 @@ package dev.kiln.host.quota;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.host.storage.DocumentTable;
+import dev.kiln.host.storage.DocumentStore;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,20 +17,33 @@ public final class QuotaStore implements AutoCloseable {
     private static final String ID = "quota";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final DocumentTable table;
+    private final DocumentStore table;
 
     /** Parsed quotas by service: read on every invocation, so never parsed there. */
     private final Map<String, ServiceQuota> parsed = new ConcurrentHashMap<>();
 
-    private QuotaStore(DocumentTable table) {
+    private QuotaStore(DocumentStore table) {
         this.table = table;
-        for (DocumentTable.Document d : table.all()) {
-            parsed.put(d.owner(), parse(d.body()));
-        }
     }
 
     public static QuotaStore open(Path dataDir) {
-        return new QuotaStore(DocumentTable.open(dataDir.resolve(FILE_NAME), "quotas"));
+        return open(DocumentStore.Opener.sqlite(dataDir));
+    }
+
+    /** Opens the quotas {@code documents} keep (a cluster's are every node's, docs/adr/0054). */
+    public static QuotaStore open(DocumentStore.Opener documents) {
+        var store = new QuotaStore(documents.open(FILE_NAME, "quotas"));
+        store.table.listen(store::changed);
+        return store;
+    }
+
+    /** Keeps the parsed quotas in step with the table, whoever changed it. */
+    private void changed(String service, String id, String body) {
+        if (body == null) {
+            parsed.remove(service);
+        } else {
+            parsed.put(service, parse(body));
+        }
     }
 
     /** The quota of {@code service}, or {@link ServiceQuota#NONE}. */
@@ -45,18 +58,15 @@ public final class QuotaStore implements AutoCloseable {
             return;
         }
         try {
-            table.put(service, ID, JSON.writeValueAsString(quota));
+            table.put(service, ID, JSON.writeValueAsString(quota)); // parsed by changed()
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        parsed.put(service, quota);
     }
 
     /** Removes the quota of {@code service}; returns whether there was one. */
     public synchronized boolean delete(String service) {
-        boolean existed = table.delete(service, ID);
-        parsed.remove(service);
-        return existed;
+        return table.delete(service, ID);
     }
 
     private static ServiceQuota parse(String body) {

@@ -4,38 +4,49 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
-import dev.kiln.host.storage.DocumentTable;
+import dev.kiln.host.storage.DocumentStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * Custom-domain routes, durable in {@code <data>/routes.db} (one document per route) and matched
- * from memory: every change is committed first, then a new {@link RouteTable} is swapped in, so the
- * next request sees it (docs/adr/0038).
+ * Custom-domain routes, durable in {@code <data>/routes.db} (one document per route; a cluster's in
+ * its documents bucket, docs/adr/0054) and matched from memory: every change is committed first,
+ * then a new {@link RouteTable} is swapped in, so the next request sees it (docs/adr/0038).
  */
 public final class RouteStore implements AutoCloseable {
     static final String FILE_NAME = "routes.db";
     private static final String OWNER = "route";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final DocumentTable table;
+    private final DocumentStore table;
     private final int maxRoutes;
 
-    /** Routes by id, in id order; guarded by {@code this}. */
-    private final Map<String, Route> routes = new LinkedHashMap<>();
+    /**
+     * Routes by id, in id order, as the table holds them: changed only by {@link #changed}, which
+     * the table calls one change at a time, whichever node made it.
+     */
+    private final Map<String, Route> routes = new ConcurrentSkipListMap<>();
 
     /** What requests are matched against: replaced whole on every change. */
     private volatile RouteTable current = RouteTable.EMPTY;
 
-    private RouteStore(DocumentTable table, int maxRoutes) {
+    private RouteStore(DocumentStore table, int maxRoutes) {
         this.table = table;
         this.maxRoutes = maxRoutes;
-        for (DocumentTable.Document d : table.list(OWNER)) {
-            routes.put(d.id(), parse(d.body()));
+    }
+
+    private void changed(String owner, String id, String body) {
+        if (!OWNER.equals(owner)) {
+            return;
+        }
+        if (body == null) {
+            routes.remove(id);
+        } else {
+            routes.put(id, parse(body));
         }
         current = new RouteTable(routes.values());
     }
@@ -46,10 +57,17 @@ public final class RouteStore implements AutoCloseable {
      * @param maxRoutes routes the host stores at most
      */
     public static RouteStore open(Path dataDir, int maxRoutes) {
+        return open(DocumentStore.Opener.sqlite(dataDir), maxRoutes);
+    }
+
+    /** Opens the routes {@code documents} keep (a cluster's are every node's). */
+    public static RouteStore open(DocumentStore.Opener documents, int maxRoutes) {
         if (maxRoutes < 1) {
             throw new IllegalArgumentException("maxRoutes must be positive, got " + maxRoutes);
         }
-        return new RouteStore(DocumentTable.open(dataDir.resolve(FILE_NAME), "routes"), maxRoutes);
+        var store = new RouteStore(documents.open(FILE_NAME, "routes"), maxRoutes);
+        store.table.listen(store::changed);
+        return store;
     }
 
     /** What a request is matched against now. */
@@ -86,24 +104,21 @@ public final class RouteStore implements AutoCloseable {
                             + " routes (--max-routes); delete one first");
         }
         try {
+            // matched from the next request on: changed() has swapped the table when this returns
             table.put(OWNER, route.id(), JSON.writeValueAsString(route));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        routes.put(route.id(), route);
-        current = new RouteTable(routes.values());
         return created;
     }
 
-    public synchronized Optional<Route> get(String id) {
+    public Optional<Route> get(String id) {
         return Optional.ofNullable(routes.get(id));
     }
 
     /** Every route, sorted by id. */
-    public synchronized List<Route> list() {
-        List<Route> all = new ArrayList<>(routes.values());
-        all.sort(java.util.Comparator.comparing(Route::id));
-        return all;
+    public List<Route> list() {
+        return new ArrayList<>(routes.values());
     }
 
     /** Deletes a route; returns whether it existed. */
@@ -112,8 +127,6 @@ public final class RouteStore implements AutoCloseable {
             return false;
         }
         table.delete(OWNER, id);
-        routes.remove(id);
-        current = new RouteTable(routes.values());
         return true;
     }
 

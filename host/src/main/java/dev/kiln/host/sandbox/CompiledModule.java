@@ -37,7 +37,13 @@ public final class CompiledModule {
     private final int fuelGlobal;
     private final ResetStrategy resetStrategy;
     private final String cacheKey;
-    private final boolean loadedFromDiskCache;
+    private final String moduleKey;
+    private final CodeSource codeSource;
+
+    /** Keeps code shared with other modules reachable while this module is (or null). */
+    @SuppressWarnings("unused")
+    private final SharedCode sharedCode;
+
     private final TableFactory tables;
 
     /**
@@ -55,7 +61,9 @@ public final class CompiledModule {
             int fuelGlobal,
             ResetStrategy resetStrategy,
             String cacheKey,
-            boolean loadedFromDiskCache) {
+            String moduleKey,
+            CodeSource codeSource,
+            SharedCode sharedCode) {
         this.memoryLimits = validated.memoryLimits;
         this.traits = validated.traits;
         this.handler = validated.rules.handler();
@@ -67,7 +75,9 @@ public final class CompiledModule {
         this.fuelGlobal = fuelGlobal;
         this.resetStrategy = resetStrategy;
         this.cacheKey = cacheKey;
-        this.loadedFromDiskCache = loadedFromDiskCache;
+        this.moduleKey = moduleKey;
+        this.codeSource = codeSource;
+        this.sharedCode = sharedCode;
         this.tables = cappedTables(validated.rules.limits().maxTableElements());
     }
 
@@ -92,7 +102,17 @@ public final class CompiledModule {
 
     /** Whether the bytecode came from the disk cache of an earlier run instead of the compiler. */
     public boolean loadedFromDiskCache() {
-        return loadedFromDiskCache;
+        return codeSource == CodeSource.DISK;
+    }
+
+    /** Where the bytecode came from. */
+    public CodeSource codeSource() {
+        return codeSource;
+    }
+
+    /** The SHA-256 of the module's bytes when its code can be shared, else null. */
+    String moduleKey() {
+        return moduleKey;
     }
 
     /** The key of this module's code in the disk cache, or null when it is not cached. */

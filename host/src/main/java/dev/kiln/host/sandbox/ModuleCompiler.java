@@ -1,14 +1,21 @@
 package dev.kiln.host.sandbox;
 
+import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import dev.kiln.host.core.Sha256;
 import dev.kiln.host.fuel.FuelInjector;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Compiles validated modules to JVM bytecode, reusing code compiled in earlier runs (docs/adr/
@@ -17,6 +24,25 @@ import java.util.Properties;
 public final class ModuleCompiler {
     private final DiskCodeCache cache;
     private final ResetStrategy resetStrategy;
+
+    /**
+     * The code of live compiled modules by {@link CodeKey}, weakly: a module with the same code
+     * reuses its classes and parse tree while any compiled module holding them is reachable (a
+     * pool, a draining pool or the code cache), and they are collected with the last one.
+     */
+    private final Map<String, WeakReference<SharedCode>> live = new ConcurrentHashMap<>();
+
+    /**
+     * One compilation per code key at a time, so a second module with the same code waits for the
+     * first instead of compiling it again; striped, so no map of locks grows with every key.
+     */
+    private final ReentrantLock[] stripes = new ReentrantLock[64];
+
+    /**
+     * Which modules (by the SHA-256 of their bytes) compiled to each code key in this run, so
+     * deleting one of them keeps the disk entry the others still use.
+     */
+    private final Map<String, Set<String>> users = new ConcurrentHashMap<>();
 
     /**
      * @param cacheDir where compiled code persists across restarts
@@ -37,6 +63,9 @@ public final class ModuleCompiler {
             throw new UncheckedIOException(e);
         }
         this.resetStrategy = resetStrategy;
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new ReentrantLock();
+        }
     }
 
     /**
@@ -44,25 +73,111 @@ public final class ModuleCompiler {
      * what runs and what the code cache holds; the registry keeps the original.
      */
     public CompiledModule compile(ValidatedModule module) {
-        FuelInjector.Instrumented metered = FuelInjector.inject(module.wasm, module.module);
-        WasmModule parsed = Parser.parse(metered.wasm());
-        boolean cached = parsed.digest() != null && cache.contains(parsed.digest());
-        var factory = MachineFactoryCompiler.builder(parsed).withCache(cache).compile();
-        return new CompiledModule(
-                module,
-                parsed,
-                factory,
-                metered.fuelGlobal(),
-                resetStrategy,
-                parsed.digest(),
-                cached);
+        // Fuel metering rewrites only the code, so equal code before it is equal code after it.
+        String codeKey = CodeKey.of(module.wasm);
+        if (codeKey == null) {
+            return compileAlone(module);
+        }
+        String moduleKey = Sha256.hex(module.wasm);
+        ReentrantLock stripe = stripes[Math.floorMod(codeKey.hashCode(), stripes.length)];
+        stripe.lock();
+        try {
+            SharedCode code = liveCode(codeKey);
+            CodeSource source = CodeSource.SHARED;
+            WasmModule metered;
+            if (code == null) {
+                source = cache.contains(codeKey) ? CodeSource.DISK : CodeSource.COMPILED;
+                FuelInjector.Instrumented instrumented =
+                        FuelInjector.inject(module.wasm, module.module);
+                metered = Parser.parse(instrumented.wasm());
+                // Chicory asks its cache for the module's own digest; the key here is the code's.
+                var factory =
+                        MachineFactoryCompiler.builder(metered)
+                                .withCache(keyedAs(codeKey))
+                                .compile();
+                code =
+                        new SharedCode(
+                                ((com.dylibso.chicory.runtime.CompiledModule) factory)
+                                        .machineFactory(),
+                                metered,
+                                instrumented.fuelGlobal());
+                live.put(codeKey, new WeakReference<>(code));
+            } else {
+                metered = code.withDataOf(module.module, moduleKey);
+            }
+            users.computeIfAbsent(codeKey, k -> ConcurrentHashMap.newKeySet()).add(moduleKey);
+            return new CompiledModule(
+                    module,
+                    metered,
+                    code.factory(),
+                    code.fuelGlobal(),
+                    resetStrategy,
+                    codeKey,
+                    moduleKey,
+                    source,
+                    code);
+        } finally {
+            stripe.unlock();
+        }
     }
 
-    /** Deletes {@code module}'s code from the disk cache (it stays usable in memory). */
+    private CompiledModule compileAlone(ValidatedModule module) {
+        FuelInjector.Instrumented instrumented = FuelInjector.inject(module.wasm, module.module);
+        WasmModule metered = Parser.parse(instrumented.wasm());
+        boolean cached = metered.digest() != null && cache.contains(metered.digest());
+        var factory = MachineFactoryCompiler.builder(metered).withCache(cache).compile();
+        return new CompiledModule(
+                module,
+                metered,
+                factory,
+                instrumented.fuelGlobal(),
+                resetStrategy,
+                metered.digest(),
+                null,
+                cached ? CodeSource.DISK : CodeSource.COMPILED,
+                null);
+    }
+
+    private SharedCode liveCode(String codeKey) {
+        live.values().removeIf(ref -> ref.get() == null);
+        WeakReference<SharedCode> ref = live.get(codeKey);
+        return ref == null ? null : ref.get();
+    }
+
+    /** The disk cache seen through one key, whatever key Chicory asks for. */
+    private Cache keyedAs(String codeKey) {
+        return new Cache() {
+            @Override
+            public byte[] get(String ignored) throws IOException {
+                return cache.get(codeKey);
+            }
+
+            @Override
+            public void putIfAbsent(String ignored, byte[] data) throws IOException {
+                cache.putIfAbsent(codeKey, data);
+            }
+        };
+    }
+
+    /**
+     * Deletes {@code module}'s code from the disk cache (it stays usable in memory), unless another
+     * module compiled in this run shares it. One that shares it but was not loaded since the start
+     * compiles again after the next restart: a cost, never wrong code.
+     */
     public void discard(CompiledModule module) {
-        if (module.cacheKey() != null) {
-            cache.remove(module.cacheKey());
+        String key = module.cacheKey();
+        if (key == null) {
+            return;
         }
+        Set<String> others = users.get(key);
+        if (others != null) {
+            others.remove(module.moduleKey());
+            if (!others.isEmpty()) {
+                return; // another module of this run still uses the code
+            }
+            users.remove(key, others);
+        }
+        cache.remove(key);
     }
 
     /** Chicory's version, from its jar's Maven metadata. */

@@ -125,12 +125,25 @@ public final class ModuleValidator {
      * refused before Chicory parses anything. Malformed headers are left to the parser.
      */
     static long codeSectionBytes(byte[] wasm) {
+        return sectionBytes(wasm, 10);
+    }
+
+    /**
+     * The data section's size from its header (0 when absent or malformed): data segments are held
+     * as bytes, not compiled, so the memory budget counts them apart from code (a Python module is
+     * three quarters data).
+     */
+    public static long dataSectionBytes(byte[] wasm) {
+        return sectionBytes(wasm, 11);
+    }
+
+    private static long sectionBytes(byte[] wasm, int wanted) {
         int[] pos = {8};
         try {
             while (pos[0] < wasm.length) {
                 int id = wasm[pos[0]++] & 0xff;
                 long size = Leb128.readUnsigned(wasm, pos);
-                if (id == 10) {
+                if (id == wanted) {
                     return size;
                 }
                 if (size < 0 || size > wasm.length - pos[0]) { // a 64-bit size can be negative

@@ -80,6 +80,22 @@ public final class SecretKeyring {
         return load(file);
     }
 
+    /**
+     * Loads the keyring every node of a cluster is given (docs/adr/0054): a file the operator made
+     * and copied to each node, never created here (a key made by one node would not open what the
+     * others sealed).
+     */
+    public static SecretKeyring loadShared(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(
+                    "the secrets key file "
+                            + file
+                            + " does not exist: give every node of the cluster the same one"
+                            + " (docs/CLUSTER.md, \"Secrets key\")");
+        }
+        return load(file);
+    }
+
     static SecretKeyring load(Path file) throws IOException {
         warnIfReadableByOthers(file);
         List<Key> keys = new ArrayList<>();

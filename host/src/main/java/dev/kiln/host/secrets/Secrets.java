@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.DocumentStore;
 import dev.kiln.host.storage.DocumentTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * and when each was set only), read by the guest like config. At rest they are sealed with AES-GCM
  * under the {@link SecretKeyring} in {@code <data>/secrets.db}, one document per function; in
  * memory they are kept decrypted for the invocation path. Secrets belong to the function, not to a
- * version: changing one makes no version and applies from the next invocation (docs/adr/0034).
+ * version: changing one makes no version and applies from the next invocation (docs/adr/0034). A
+ * cluster keeps the sealed documents in its documents bucket and every node opens them with one
+ * keyring the operator gives every node (docs/adr/0054).
  */
 public final class Secrets implements AutoCloseable {
     public static final String FILE_NAME = "secrets.db";
@@ -45,11 +48,11 @@ public final class Secrets implements AutoCloseable {
     /** One function's secrets in memory: values (immutable, replaced on change) and set times. */
     private record Entry(Map<String, String> values, Map<String, Instant> setAt) {}
 
-    private final DocumentTable table;
+    private final DocumentStore table;
     private volatile SecretKeyring keyring;
     private final Map<FunctionName, Entry> entries = new ConcurrentHashMap<>();
 
-    private Secrets(DocumentTable table, SecretKeyring keyring) {
+    private Secrets(DocumentStore table, SecretKeyring keyring) {
         this.table = table;
         this.keyring = keyring;
     }
@@ -72,18 +75,32 @@ public final class Secrets implements AutoCloseable {
                                 + ": restore it from the backup taken with "
                                 + FILE_NAME);
             }
-            Secrets secrets = new Secrets(table, SecretKeyring.loadOrCreate(dataDir));
-            secrets.load();
-            return secrets;
+            return open(table, SecretKeyring.loadOrCreate(dataDir));
         } catch (IOException | RuntimeException e) {
             table.close();
             throw e;
         }
     }
 
-    private void load() {
-        for (DocumentTable.Document d : table.all()) {
-            entries.put(key(d.owner(), d.id()), decode(d.owner(), d.id(), d.body()));
+    /**
+     * Opens the secrets {@code table} holds with {@code keyring} (a cluster's: the documents bucket
+     * and the keyring every node is given). Every stored value is opened now, as above.
+     */
+    public static Secrets open(DocumentStore table, SecretKeyring keyring) {
+        Secrets secrets = new Secrets(table, keyring);
+        table.listen(secrets::changed);
+        return secrets;
+    }
+
+    /**
+     * Keeps the opened values in step with the table, whoever changed it. One that does not open
+     * stops the start (thrown from the replay of {@code listen}); arriving later, it is logged.
+     */
+    private void changed(String service, String function, String body) {
+        if (body == null) {
+            entries.remove(key(service, function));
+        } else {
+            entries.put(key(service, function), decode(service, function, body));
         }
     }
 
@@ -149,12 +166,11 @@ public final class Secrets implements AutoCloseable {
                     name,
                     changes.containsKey(name) ? now : current.setAt().getOrDefault(name, now));
         }
+        // read by the next invocation once this returns (changed())
         if (values.isEmpty()) {
             table.delete(service, function);
-            entries.remove(k);
         } else {
             table.put(service, function, encode(service, function, values, setAt));
-            entries.put(k, new Entry(Map.copyOf(values), Map.copyOf(setAt)));
         }
         List<String> set = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
@@ -165,7 +181,7 @@ public final class Secrets implements AutoCloseable {
 
     /** Forgets the secrets of a deleted function. */
     public synchronized void deleteFunction(String service, String function) {
-        if (entries.remove(key(service, function)) != null) {
+        if (entries.containsKey(key(service, function))) {
             table.delete(service, function);
         }
     }
@@ -181,7 +197,7 @@ public final class Secrets implements AutoCloseable {
     public synchronized int rotateKey() throws IOException {
         keyring = keyring.withNewKey();
         int n = 0;
-        for (DocumentTable.Document d : table.all()) {
+        for (DocumentStore.Document d : table.all()) {
             Entry e = entries.get(key(d.owner(), d.id()));
             table.put(d.owner(), d.id(), encode(d.owner(), d.id(), e.values(), e.setAt()));
             n++;

@@ -10,26 +10,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small SQLite table of text documents keyed by {@code (owner, id)}, for settings-like state that
- * is written rarely and read on hot paths: every document is also kept in memory, and a write
- * returns only once it is committed with {@code synchronous=FULL}.
+ * The embedded node's {@link DocumentStore}: a small SQLite table of text documents keyed by {@code
+ * (owner, id)}, every document also kept in memory; a write returns only once it is committed with
+ * {@code synchronous=FULL}, and its listeners are told before it returns.
  */
-public final class DocumentTable implements AutoCloseable {
+public final class DocumentTable implements DocumentStore {
     private static final Logger log = LoggerFactory.getLogger(DocumentTable.class);
     private static final Pattern TABLE = Pattern.compile("[a-z_]{1,40}");
-
-    /** A stored document. */
-    public record Document(String owner, String id, String body) {}
 
     private final Connection db;
     private final String table;
     // Sorted by owner then id, so listing one owner's documents is a range scan.
     private final ConcurrentSkipListMap<String, Document> cache = new ConcurrentSkipListMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     private DocumentTable(Connection db, String table) {
         this.db = db;
@@ -68,23 +67,38 @@ public final class DocumentTable implements AutoCloseable {
         }
     }
 
+    @Override
+    public synchronized void listen(Listener listener) {
+        for (Document d : cache.values()) {
+            listener.changed(d.owner(), d.id(), d.body());
+        }
+        listeners.add(listener);
+    }
+
+    private void tell(String owner, String id, String body) {
+        for (Listener l : listeners) {
+            l.changed(owner, id, body);
+        }
+    }
+
+    @Override
     public Optional<Document> get(String owner, String id) {
         return Optional.ofNullable(cache.get(key(owner, id)));
     }
 
-    /** The documents of {@code owner}, sorted by id. */
+    @Override
     public List<Document> list(String owner) {
         String from = owner + '\0';
         String to = owner + '\1';
         return new ArrayList<>(cache.subMap(from, to).values());
     }
 
-    /** Every document, sorted by owner and id. */
+    @Override
     public List<Document> all() {
         return new ArrayList<>(cache.values());
     }
 
-    /** Inserts or replaces a document; returns once it is durable. */
+    @Override
     public synchronized void put(String owner, String id, String body) {
         try {
             Sql.update(
@@ -100,19 +114,24 @@ public final class DocumentTable implements AutoCloseable {
             throw failure(e);
         }
         cache.put(key(owner, id), new Document(owner, id, body));
+        tell(owner, id, body);
     }
 
-    /** Deletes a document; returns whether it existed. */
+    @Override
     public synchronized boolean delete(String owner, String id) {
         try {
             Sql.update(db, "DELETE FROM " + table + " WHERE owner = ? AND id = ?", owner, id);
         } catch (SQLException e) {
             throw failure(e);
         }
-        return cache.remove(key(owner, id)) != null;
+        boolean existed = cache.remove(key(owner, id)) != null;
+        if (existed) {
+            tell(owner, id, null);
+        }
+        return existed;
     }
 
-    /** Deletes every document of {@code owner}; returns how many there were. */
+    @Override
     public synchronized int deleteOwner(String owner) {
         try {
             Sql.update(db, "DELETE FROM " + table + " WHERE owner = ?", owner);
@@ -120,9 +139,12 @@ public final class DocumentTable implements AutoCloseable {
             throw failure(e);
         }
         Map<String, Document> mine = cache.subMap(owner + '\0', owner + '\1');
-        int n = mine.size();
+        List<Document> gone = new ArrayList<>(mine.values());
         mine.clear();
-        return n;
+        for (Document d : gone) {
+            tell(owner, d.id(), null);
+        }
+        return gone.size();
     }
 
     @Override

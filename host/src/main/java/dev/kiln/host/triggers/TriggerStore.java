@@ -1,7 +1,7 @@
 package dev.kiln.host.triggers;
 
 import dev.kiln.host.core.FunctionName;
-import dev.kiln.host.storage.DocumentTable;
+import dev.kiln.host.storage.DocumentStore;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -13,28 +13,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stored triggers ({@code triggers} table of {@code events.db}), parsed once and kept in memory
- * with an index of enabled subscriptions by topic, so a publish never touches disk to find them.
+ * Stored triggers ({@code triggers} table of {@code events.db}; a cluster's in its documents
+ * bucket, docs/adr/0054), parsed once and kept in memory with an index of enabled subscriptions by
+ * topic, so a publish never touches disk to find them. The memory follows the table: {@link
+ * #changed} is told of every change, one at a time, whichever node made it.
  */
 final class TriggerStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TriggerStore.class);
-    private final DocumentTable table;
+    private final DocumentStore table;
     private final Map<Key, Trigger> byKey = new ConcurrentHashMap<>();
     private volatile Map<String, List<Trigger>> subscribers = Map.of();
+    private volatile Runnable onChange = () -> {};
 
-    TriggerStore(DocumentTable table) {
+    TriggerStore(DocumentStore table) {
         this.table = table;
-        for (DocumentTable.Document d : table.all()) {
-            try {
-                FunctionName owner = FunctionName.parse(d.owner());
-                Trigger t = Trigger.fromStored(owner.service(), owner.function(), d.id(), d.body());
+        table.listen(this::changed);
+    }
+
+    private void changed(String owner, String id, String body) {
+        try {
+            FunctionName function = FunctionName.parse(owner);
+            if (body == null) {
+                byKey.remove(key(function, id));
+            } else {
+                Trigger t = Trigger.fromStored(function.service(), function.function(), id, body);
                 byKey.put(key(t.functionKey(), t.id()), t);
-            } catch (RuntimeException e) {
-                // Kept on disk, left out of service: one unreadable trigger must not stop Kiln.
-                log.error("stored trigger {} of {} is not readable; ignored", d.id(), d.owner(), e);
             }
+        } catch (RuntimeException e) {
+            // Kept stored, left out of service: one unreadable trigger must not stop Kiln.
+            log.error("stored trigger {} of {} is not readable; ignored", id, owner, e);
         }
         reindex();
+        onChange.run();
+    }
+
+    /** {@code hook} runs after every change, this node's or another's (it must not block). */
+    void onChange(Runnable hook) {
+        this.onChange = hook;
     }
 
     Optional<Trigger> get(String service, String function, String id) {
@@ -65,28 +80,19 @@ final class TriggerStore implements AutoCloseable {
         return subscribers;
     }
 
+    /** Stores {@code t}; in the index once this returns ({@link #changed}). */
     synchronized void put(Trigger t) {
         table.put(t.functionKey().toString(), t.id(), t.stored());
-        byKey.put(key(t.functionKey(), t.id()), t);
-        reindex();
     }
 
     synchronized boolean delete(String service, String function, String id) {
-        FunctionName name = new FunctionName(service, function);
-        boolean existed = table.delete(name.toString(), id);
-        byKey.remove(new Key(name, id));
-        reindex();
-        return existed;
+        return table.delete(new FunctionName(service, function).toString(), id);
     }
 
     /** Deletes every trigger of a function; returns them. */
     synchronized List<Trigger> deleteAll(String service, String function) {
         List<Trigger> gone = of(service, function);
         table.deleteOwner(new FunctionName(service, function).toString());
-        for (Trigger t : gone) {
-            byKey.remove(key(t.functionKey(), t.id()));
-        }
-        reindex();
         return gone;
     }
 

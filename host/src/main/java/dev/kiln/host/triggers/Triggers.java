@@ -12,9 +12,8 @@ import dev.kiln.host.events.Events;
 import dev.kiln.host.events.NewEvent;
 import dev.kiln.host.invoke.RequestIds;
 import dev.kiln.host.registry.Registry;
-import dev.kiln.host.storage.DocumentTable;
+import dev.kiln.host.storage.DocumentStore;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -48,11 +47,16 @@ public final class Triggers implements AutoCloseable {
         this.events = events;
         this.registry = registry;
         this.timers = new TimerScheduler(store, events);
+        // a timer created, changed or deleted on another node is looked at now, not next round
+        store.onChange(timers::wake);
     }
 
-    /** Opens the trigger table in {@code <dataDir>/events.db} and starts the timers. */
-    public static Triggers start(Path dataDir, Events events, Registry registry) {
-        var store = new TriggerStore(DocumentTable.open(dataDir.resolve("events.db"), "triggers"));
+    /**
+     * Opens the trigger table ({@code triggers} of {@code events.db} on one node, the cluster's
+     * documents bucket in a cluster, docs/adr/0054) and starts the timers.
+     */
+    public static Triggers start(DocumentStore.Opener documents, Events events, Registry registry) {
+        var store = new TriggerStore(documents.open("events.db", "triggers"));
         var triggers = new Triggers(store, events, registry);
         triggers.timers.start();
         return triggers;

@@ -5,7 +5,6 @@ import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -57,7 +56,9 @@ class ClusterAsyncKillTest {
                                     "--cluster",
                                     nats.urls(),
                                     "--node-name",
-                                    "c")
+                                    "c",
+                                    "--secrets-key",
+                                    nats.secretsKey().toString())
                             .start();
             String id;
             try {
@@ -103,8 +104,7 @@ class ClusterAsyncKillTest {
 
             try (TestHost a =
                     TestHost.start(
-                            dir.resolve("node-a"),
-                            c -> c.cluster(new ClusterSettings(nats.urlList(), "zone-1", "a")))) {
+                            dir.resolve("node-a"), c -> c.cluster(nats.settings("zone-1", "a")))) {
                 JsonNode[] record = {null};
                 TestHost.await(
                         "the event to run on node a",

@@ -12,7 +12,6 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.kv.KeyValueTest.Result;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.testing.NatsServers;
@@ -61,7 +60,7 @@ class ClusterKeyValueAcrossNodesTest {
                 dir.resolve("node-" + name),
                 c ->
                         c.kvLimits(new KvLimits(MAX_KEYS, KvLimits.DEFAULT_MAX_BYTES_PER_SERVICE))
-                                .cluster(new ClusterSettings(nats.urlList(), "zone-1", name)));
+                                .cluster(nats.settings("zone-1", name)));
     }
 
     @AfterAll

@@ -7,7 +7,6 @@ import static dev.kiln.host.kv.KeyValueTest.utf8;
 import static dev.kiln.host.testing.TestHost.errorCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import java.net.http.HttpRequest;
@@ -28,8 +27,7 @@ class ClusterKeyValuePayloadTest {
         try (NatsServers nats = NatsServers.start(dir.resolve("nats"), 1, null);
                 TestHost node =
                         TestHost.start(
-                                dir.resolve("node"),
-                                c -> c.cluster(new ClusterSettings(nats.urlList(), "z", "n")))) {
+                                dir.resolve("node"), c -> c.cluster(nats.settings("z", "n")))) {
             deployProbe(node, "big", "set");
             deployProbe(node, "big", "get");
             byte[] nearlyMiB = new byte[1024 * 1024 - 100];

@@ -2,7 +2,6 @@ package dev.kiln.host.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.kv.KeyValueTest;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.testing.NatsServers;
@@ -26,11 +25,7 @@ class ClusterKeyValueTest extends KeyValueTest {
             nats = NatsServers.start(natsDir, 1);
         }
         TestHost node =
-                TestHost.start(
-                        dataDir,
-                        b ->
-                                b.kvLimits(limits)
-                                        .cluster(new ClusterSettings(nats.urlList(), "z", "kv")));
+                TestHost.start(dataDir, b -> b.kvLimits(limits).cluster(nats.settings("z", "kv")));
         assertThat(node.host().kv()).isInstanceOf(JetStreamKvStore.class);
         assertThat(dataDir.resolve("kv.db")).doesNotExist();
         return node;

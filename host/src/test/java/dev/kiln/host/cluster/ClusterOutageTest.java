@@ -5,7 +5,6 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.kv.KeyValueTest;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
@@ -21,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * NATS lost after start (its one server killed by PID, then started again on the same port and
  * store): the nodes keep serving the functions they have, refuse changes with 503 {@code
  * unavailable} (a guest's key-value call: unavailable, docs/adr/0055), and recover by themselves,
- * their watches included (docs/adr/0048).
+ * their watches included (docs/adr/0048); settings (keys, quotas, docs/adr/0054) likewise.
  */
 class ClusterOutageTest {
     @TempDir Path dir;
@@ -36,6 +35,7 @@ class ClusterOutageTest {
             KeyValueTest.deployProbe(a, "out", "counter");
             assertThat(KeyValueTest.call(b, "out", "counter", KeyValueTest.utf8("n")).sum())
                     .isEqualTo(1);
+            String key = a.createKey("reader", "viewer", null);
 
             nats.server(0).kill();
             TestHost.await(
@@ -68,6 +68,13 @@ class ClusterOutageTest {
             HttpResponse<byte[]> kvRead = b.get("/api/v1/services/out/kv/n");
             assertThat(kvRead.statusCode()).isEqualTo(503);
             assertThat(errorCode(kvRead)).isEqualTo("unavailable");
+            // settings too (docs/adr/0054): read from each node's copy, changes refused
+            assertThat(b.send(b.as(key, "/api/v1/limits").GET().build()).statusCode())
+                    .isEqualTo(200);
+            HttpResponse<byte[]> noQuota =
+                    b.sendJson("PUT", "/api/v1/services/out/quota", "{\"maxFunctions\":5}");
+            assertThat(noQuota.statusCode()).as(text(noQuota)).isEqualTo(503);
+            assertThat(errorCode(noQuota)).isEqualTo("unavailable");
 
             long down = System.nanoTime();
             nats.server(0).restart();
@@ -86,13 +93,18 @@ class ClusterOutageTest {
             // the counter is where it was before the outage
             assertThat(KeyValueTest.call(b, "out", "counter", KeyValueTest.utf8("n")).sum())
                     .isEqualTo(2);
+            // and its documents watch: a quota set on a is b's at once
+            HttpResponse<byte[]> quota =
+                    a.sendJson("PUT", "/api/v1/services/out/quota", "{\"maxFunctions\":5}");
+            assertThat(quota.statusCode()).as(text(quota)).isEqualTo(200);
+            assertThat(json(b.get("/api/v1/services/out/quota")).path("maxFunctions").asInt())
+                    .isEqualTo(5);
             assertThat(recoveredMs).as("restart to writable, ms").isLessThan(30_000);
         }
     }
 
     private TestHost node(NatsServers nats, String name) {
         return TestHost.start(
-                dir.resolve("node-" + name),
-                c -> c.cluster(new ClusterSettings(nats.urlList(), "z", name)));
+                dir.resolve("node-" + name), c -> c.cluster(nats.settings("z", name)));
     }
 }

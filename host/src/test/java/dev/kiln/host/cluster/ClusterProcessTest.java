@@ -5,7 +5,6 @@ import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.ChildKiln;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
@@ -38,7 +37,14 @@ class ClusterProcessTest {
         int closed = NatsServers.freePort();
         Path err = dir.resolve("err.log");
         Process p =
-                kiln(dir.resolve("data"), err, "--cluster", "nats://127.0.0.1:" + closed).start();
+                kiln(
+                                dir.resolve("data"),
+                                err,
+                                "--cluster",
+                                "nats://127.0.0.1:" + closed,
+                                "--secrets-key",
+                                dir.resolve("secrets.key").toString())
+                        .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
 
         assertThat(p.exitValue()).isNotZero();
@@ -50,16 +56,28 @@ class ClusterProcessTest {
         assertThat(String.join("\n", lines)).doesNotContain("\tat ");
     }
 
+    /** A node with a secrets key of its own would seal what no other node opens (ADR 0054). */
+    @Test
+    void aClusterNodeWithoutTheSharedSecretsKeyDoesNotStart() throws Exception {
+        Path err = dir.resolve("err.log");
+        Process p = kiln(dir.resolve("data"), err, "--cluster", "nats://127.0.0.1:" + 4222).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
+
+        assertThat(p.exitValue()).isNotZero();
+        List<String> lines = Files.readAllLines(err);
+        List<String> said = lines.stream().filter(l -> l.startsWith("kiln serve:")).toList();
+        assertThat(said).hasSize(1);
+        assertThat(said.get(0)).contains("--secrets-key FILE").contains("KILN_SECRETS_KEY_FILE");
+        assertThat(String.join("\n", lines)).doesNotContain("\tat ");
+    }
+
     @Test
     void nodesSurviveAKilledNodeAndAKilledNatsServer() throws Exception {
         try (NatsServers nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 3);
                 TestHost a =
                         TestHost.start(
                                 dir.resolve("node-a"),
-                                c ->
-                                        c.cluster(
-                                                new ClusterSettings(
-                                                        nats.urlList(), "zone-1", "a")))) {
+                                c -> c.cluster(nats.settings("zone-1", "a")))) {
             Process child =
                     kiln(
                                     dir.resolve("node-c"),
@@ -69,7 +87,9 @@ class ClusterProcessTest {
                                     "--zone",
                                     "zone-2",
                                     "--node-name",
-                                    "c")
+                                    "c",
+                                    "--secrets-key",
+                                    nats.secretsKey().toString())
                             .start();
             try {
                 int port = listeningPort(child);
@@ -156,6 +176,7 @@ class ClusterProcessTest {
         var pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("KILN_ADMIN_TOKEN", TestHost.TOKEN);
         pb.environment().put("KILN_LOG_FORMAT", "text");
+        pb.environment().remove("KILN_SECRETS_KEY_FILE");
         return pb;
     }
 

@@ -6,7 +6,6 @@ import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.core.Sha256;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
@@ -45,8 +44,7 @@ class ClusterRegistryTest {
 
     static TestHost node(String name, String zone) {
         return TestHost.start(
-                dir.resolve("node-" + name),
-                c -> c.cluster(new ClusterSettings(nats.urlList(), zone, name)));
+                dir.resolve("node-" + name), c -> c.cluster(nats.settings(zone, name)));
     }
 
     @AfterAll

@@ -404,15 +404,21 @@ class PoolingTest {
             kiln.patch("p", "h", "{\"handler\":\"other\"}");
             assertThat(pool.compiledCount()).isEqualTo(2);
             assertThat(text(kiln.invoke("p", "h", ""))).isEqualTo("b");
-            assertThat(diskCacheEntries(data)).isEqualTo(2);
+            // f, g and h differ only in data: one compilation of their code on disk (ADR 0052).
+            assertThat(diskCacheEntries(data)).isEqualTo(1);
 
             // A setting that does not change the code keeps it.
             kiln.patch("p", "h", "{\"timeoutMs\":2000}");
             assertThat(pool.compiledCount()).isEqualTo(2);
-            // The last user of a hash gone: memory and disk both let go.
+            // The last user of a hash gone: its memory let go, the disk entry kept for the
+            // others with the same code; gone with the last of them.
             kiln.send(kiln.admin("/api/v1/services/p/functions/f").DELETE().build());
             assertThat(pool.compiledCount()).isEqualTo(1);
             assertThat(diskCacheEntries(data)).isEqualTo(1);
+            kiln.send(kiln.admin("/api/v1/services/p/functions/g").DELETE().build());
+            kiln.send(kiln.admin("/api/v1/services/p/functions/h").DELETE().build());
+            assertThat(pool.compiledCount()).isZero();
+            assertThat(diskCacheEntries(data)).isZero();
         }
     }
 

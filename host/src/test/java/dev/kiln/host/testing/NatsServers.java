@@ -3,6 +3,7 @@ package dev.kiln.host.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kiln.host.config.ClusterSettings;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -171,6 +172,25 @@ public final class NatsServers implements AutoCloseable {
 
     public List<String> urlList() {
         return servers.stream().map(Server::url).toList();
+    }
+
+    /**
+     * The secrets keyring every node of this cluster shares (docs/adr/0054), made once next to the
+     * servers' files.
+     */
+    public synchronized Path secretsKey() {
+        try {
+            Path keyDir = Files.createDirectories(dir.resolve("shared"));
+            dev.kiln.host.secrets.SecretKeyring.loadOrCreate(keyDir);
+            return keyDir.resolve(dev.kiln.host.secrets.SecretKeyring.FILE_NAME);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A node's settings for this cluster: its zone and name, and the shared secrets key. */
+    public ClusterSettings settings(String zone, String nodeName) {
+        return new ClusterSettings(urlList(), zone, nodeName).withSecretsKey(secretsKey());
     }
 
     /** Until JetStream (with its meta leader, for a cluster) answers an account request. */

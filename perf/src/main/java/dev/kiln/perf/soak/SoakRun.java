@@ -11,6 +11,7 @@ import dev.kiln.loadgen.LoadGenerator;
 import dev.kiln.loadgen.LoadResult;
 import dev.kiln.loadgen.LoadRun;
 import dev.kiln.loadgen.LoadSpec;
+import dev.kiln.perf.TempDirs;
 import dev.kiln.perf.peers.ServerProcess;
 import java.io.File;
 import java.io.IOException;
@@ -25,13 +26,11 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -309,7 +308,7 @@ public final class SoakRun implements Callable<Integer> {
             log.println("perf/soak: report in " + out.resolve("soak-" + stamp + ".md"));
             return passed ? 0 : 1;
         } finally {
-            deleteTree(workDir);
+            TempDirs.deleteTree(workDir);
         }
     }
 
@@ -380,16 +379,5 @@ public final class SoakRun implements Callable<Integer> {
         return new ObjectMapper()
                 .registerModule(durations)
                 .enable(SerializationFeature.INDENT_OUTPUT);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

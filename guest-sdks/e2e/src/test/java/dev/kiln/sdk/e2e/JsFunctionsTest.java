@@ -69,6 +69,11 @@ class JsFunctionsTest {
     }
 
     @Test
+    void everyFunctionRunsOnOneCompilationOfTheRuntime() {
+        kiln.assertCompiledOnce(EXAMPLES.size() + 5);
+    }
+
+    @Test
     void helloAnswersInvokeAndHttpAndLogsThroughConsole() {
         var r = kiln.invoke(SERVICE, "hello", "");
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);

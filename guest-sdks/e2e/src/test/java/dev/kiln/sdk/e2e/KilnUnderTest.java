@@ -1,9 +1,12 @@
 package dev.kiln.sdk.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.host.deploy.UploadLimits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -39,6 +42,11 @@ final class KilnUnderTest implements AutoCloseable {
      * afterwards for a look at the records when a test fails).
      */
     static KilnUnderTest start(String name) {
+        return start(name, UploadLimits.DEFAULTS);
+    }
+
+    /** {@link #start(String)} with other upload limits (e.g. a longer upload deadline). */
+    static KilnUnderTest start(String name, UploadLimits uploadLimits) {
         Path dataDir = Path.of("target", "kiln-data", name).toAbsolutePath();
         try {
             if (Files.exists(dataDir)) {
@@ -49,7 +57,12 @@ final class KilnUnderTest implements AutoCloseable {
                 }
             }
             return new KilnUnderTest(
-                    KilnConfig.builder().port(0).dataDir(dataDir).adminToken(TOKEN).build());
+                    KilnConfig.builder()
+                            .port(0)
+                            .dataDir(dataDir)
+                            .adminToken(TOKEN)
+                            .uploadLimits(uploadLimits)
+                            .build());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -100,6 +113,16 @@ final class KilnUnderTest implements AutoCloseable {
                         .build());
     }
 
+    /** A PATCH the client waits {@code timeout} for (one of memoryMiB runs kiln_init again). */
+    HttpResponse<byte[]> patch(String service, String function, String json, Duration timeout) {
+        return send(
+                admin(functionPath(service, function))
+                        .timeout(timeout)
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+                        .build());
+    }
+
     /** Uploads a zip with a kiln.json (e.g. one choosing the wasi-cgi ABI). */
     HttpResponse<byte[]> deployZip(String service, String function, byte[] zip) {
         return send(
@@ -139,6 +162,29 @@ final class KilnUnderTest implements AutoCloseable {
 
     JsonNode getJson(String path) {
         return json(send(admin(path).GET().build()));
+    }
+
+    /** A counter's value in {@code GET /metrics} (0 when the series is absent). */
+    double metric(String series) {
+        for (String line : text(send(admin("/metrics").GET().build())).lines().toList()) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Asserts that the {@code modules} different modules of one language runtime deployed so far
+     * were compiled once: the others reused that code (docs/adr/0052).
+     */
+    void assertCompiledOnce(int modules) {
+        double made =
+                metric("kiln_compilations_total{source=\"compiled\"}")
+                        + metric("kiln_compilations_total{source=\"disk\"}");
+        assertThat(made).as("compiled or loaded").isEqualTo(1);
+        assertThat(metric("kiln_compilations_total{source=\"shared\"}"))
+                .isGreaterThanOrEqualTo(modules - 1);
     }
 
     /** Records are written off the request path in batches: wait for this one to land. */

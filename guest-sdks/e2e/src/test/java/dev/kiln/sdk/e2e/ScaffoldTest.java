@@ -99,6 +99,7 @@ class ScaffoldTest {
         assertThat(unmapped("assemblyscript", "assembly", ".ts")).isEmpty();
         assertThat(unmapped("c", ".", ".h")).isEmpty();
         assertThat(unmapped("js", "runtime", "")).isEmpty();
+        assertThat(unmapped("python", "runtime", "")).isEmpty();
         assertThat(unmapped("java", "runtime", "")).isEmpty();
         assertThat(unmapped("java", "runtime/tool", ".java")).isEmpty();
         assertThat(unmapped("java", "runtime/sdk/dev/kiln/guest", ".java")).isEmpty();

@@ -1,0 +1,78 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.host.KilnHost;
+import dev.kiln.host.config.KilnConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kiln deploy s/f handler.py}: one Python file built with the runtime packaged in the jar
+ * (docs/adr/0050), deployed to a real host and invoked.
+ */
+@Tag("slow") // builds CPython the first time (cached in ~/.cache/kiln/python afterwards)
+class PythonDeployTest {
+    private static final String TOKEN = "python-deploy-test-token";
+
+    @TempDir Path data;
+    @TempDir Path config;
+    @TempDir Path work;
+    private KilnHost host;
+    private CliRunner kiln;
+
+    @BeforeEach
+    void start() throws IOException {
+        host = KilnHost.start(KilnConfig.builder().port(0).dataDir(data).adminToken(TOKEN).build());
+        kiln =
+                new CliRunner(
+                        Map.of(
+                                "KILN_ENDPOINT",
+                                "http://127.0.0.1:" + host.port(),
+                                "KILN_TOKEN",
+                                TOKEN,
+                                "KILN_CONFIG_DIR",
+                                config.toString()));
+    }
+
+    @AfterEach
+    void stop() {
+        host.close();
+    }
+
+    @Test
+    void aPythonFileIsBuiltDeployedAndInvoked() throws IOException {
+        Path source =
+                Files.writeString(
+                        work.resolve("handler.py"),
+                        """
+                        def handler(event, context):
+                            print("got", event.decode())
+                            return {"upper": event.decode().upper(), "fn": context.function.name}
+                        """);
+        var r = kiln.run("deploy", "demo/shout", source.toString());
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).contains("with Kiln's Python runtime").contains("  | built ");
+        assertThat(r.out()).contains("Deployed demo/shout: version 1");
+        var invoked = kiln.run("invoke", "demo/shout", "-d", "hey");
+        assertThat(invoked.exit()).as(invoked.toString()).isZero();
+        assertThat(invoked.out()).isEqualTo("{\"upper\":\"HEY\",\"fn\":\"shout\"}");
+
+        // A source that raises while being imported: the build succeeds, the upload is refused.
+        Files.writeString(source, "raise RuntimeError('broken at import')\n");
+        r = kiln.run("deploy", "demo/shout", source.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().lines().toList().getLast()).startsWith("error: invalid_module: ");
+
+        // A missing file is the CLI's not_found, as for any path.
+        r = kiln.run("deploy", "demo/shout", work.resolve("missing.py").toString());
+        assertThat(r.err().strip()).startsWith("error: not_found: ");
+    }
+}

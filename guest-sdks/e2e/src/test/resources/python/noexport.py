@@ -1,0 +1,3 @@
+# Test fixture: defines no handler, so the upload is refused.
+def main(event, context):
+    return "never"
