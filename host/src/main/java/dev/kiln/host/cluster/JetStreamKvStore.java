@@ -51,6 +51,9 @@ public final class JetStreamKvStore implements KvStore {
     /** How often each node looks for expired keys in the whole bucket. */
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(60);
 
+    /** How long a deleted key's tombstone stays before a sweep removes it. */
+    static final Duration TOMBSTONE_AGE = Duration.ofMinutes(30);
+
     /** Compare-and-set rounds one call may lose to other writers before it gives up. */
     private static final int MAX_TRIES = 1000;
 
@@ -70,7 +73,7 @@ public final class JetStreamKvStore implements KvStore {
                         Thread.ofPlatform().daemon().name("kiln-kv-sweeper").factory());
         var unused =
                 sweeper.scheduleWithFixedDelay(
-                        this::sweep,
+                        () -> sweep(TOMBSTONE_AGE),
                         SWEEP_INTERVAL.toMillis(),
                         SWEEP_INTERVAL.toMillis(),
                         TimeUnit.MILLISECONDS);
@@ -338,7 +341,8 @@ public final class JetStreamKvStore implements KvStore {
 
     // --- expiry ----------------------------------------------------------------------------
 
-    private void sweep() {
+    /** Tombstones over expired keys, then removes tombstones older than {@code tombstoneAge}. */
+    void sweep(Duration tombstoneAge) {
         try {
             if (wire.connected()) {
                 long now = clock.millis();
@@ -349,6 +353,7 @@ public final class JetStreamKvStore implements KvStore {
                     }
                 }
                 deleteExpired(expired);
+                wire.purgeTombstones(tombstoneAge);
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             log.debug("key-value sweep skipped: {}", e.toString());

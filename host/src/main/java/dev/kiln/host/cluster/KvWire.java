@@ -72,6 +72,7 @@ final class KvWire {
     private static final HexFormat HEX = HexFormat.of();
 
     private final Connection nc;
+    private final io.nats.client.KeyValue bucket;
     private final JetStream js;
 
     /**
@@ -82,6 +83,7 @@ final class KvWire {
         if (!bucket.getBucketName().equals(Buckets.SERVICE_KV)) {
             throw new IllegalArgumentException("not the kiln-kv bucket: " + bucket.getBucketName());
         }
+        this.bucket = bucket;
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
     }
@@ -205,6 +207,22 @@ final class KvWire {
             }
             throw e;
         }
+    }
+
+    /**
+     * Removes tombstones older than {@code age} (one per deleted or expired key would otherwise
+     * stay for ever). A key whose tombstone is gone has revision 0 again; {@code age} is far longer
+     * than the duplicate window, so its message ids cannot collide with older ones.
+     */
+    void purgeTombstones(Duration age)
+            throws IOException, JetStreamApiException, InterruptedException {
+        var options = io.nats.client.api.KeyValuePurgeOptions.builder();
+        // jnats reads a threshold of 0 as its default (30 minutes): zero here means all
+        bucket.purgeDeletes(
+                (age.isZero()
+                                ? options.deleteMarkersNoThreshold()
+                                : options.deleteMarkersThreshold(age))
+                        .build());
     }
 
     /** A key as a listing sees it: headers only. */

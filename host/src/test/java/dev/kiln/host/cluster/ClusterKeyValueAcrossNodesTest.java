@@ -16,6 +16,10 @@ import dev.kiln.host.kv.KeyValueTest.Result;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -251,5 +256,51 @@ class ClusterKeyValueAcrossNodesTest {
         assertThat(call(a, "full", "get", utf8("k3")).text()).isEqualTo("w");
         deployProbe(a, "fresh", "counter");
         assertThat(call(b, "fresh", "counter", utf8("n")).sum()).isEqualTo(1);
+    }
+
+    @Test
+    void theSweepTombstonesExpiredKeysAndLaterRemovesTheTombstones() throws Exception {
+        deployProbe(a, "sweep", "set");
+        deployProbe(a, "sweep", "get");
+        assertThat(call(a, "sweep", "set", setPayload(utf8("gone"), utf8("v"), 1)).rc()).isZero();
+        TestHost.await(
+                "the key to expire",
+                Duration.ofSeconds(10),
+                () -> call(b, "sweep", "get", utf8("gone")).rc() == -1);
+        JetStreamKvStore store = (JetStreamKvStore) a.host().kv();
+        String subject = "$KV.kiln-kv.sweep." + HexFormat.of().formatHex(utf8("gone"));
+        Connection nc = Nats.connect(nats.urls());
+        try {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            store.sweep(Duration.ofMinutes(30));
+            TestHost.await(
+                    "a tombstone over the expired key",
+                    Duration.ofSeconds(10),
+                    () -> "DEL".equals(operation(jsm, subject)));
+            store.sweep(Duration.ZERO);
+            TestHost.await(
+                    "the tombstone removed",
+                    Duration.ofSeconds(10),
+                    () -> operation(jsm, subject) == null);
+        } finally {
+            nc.close();
+        }
+        // the key can be written again, from revision 0
+        assertThat(call(b, "sweep", "set", setPayload(utf8("gone"), utf8("back"), 0)).rc())
+                .isZero();
+        assertThat(call(a, "sweep", "get", utf8("gone")).text()).isEqualTo("back");
+    }
+
+    /** The last message's KV operation on {@code subject}: "PUT", "DEL", or null without one. */
+    static String operation(JetStreamManagement jsm, String subject) {
+        try {
+            var m = jsm.getLastMessage("KV_kiln-kv", subject);
+            String op = m.getHeaders() == null ? null : m.getHeaders().getFirst("KV-Operation");
+            return op == null ? "PUT" : op;
+        } catch (JetStreamApiException e) {
+            return null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
