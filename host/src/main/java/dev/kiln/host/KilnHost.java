@@ -214,7 +214,12 @@ public final class KilnHost implements AutoCloseable {
             RouteStore routes = RouteStore.open(documents, config.maxRoutes());
             opened.push(routes);
             ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
-            KvStore kv = SqliteKvStore.open(config.dataDir(), config.kvLimits());
+            // Each service's key-value store: kv.db on one node, the kiln-kv bucket in a
+            // cluster (docs/adr/0055).
+            KvStore kv =
+                    cluster == null
+                            ? SqliteKvStore.open(config.dataDir(), config.kvLimits())
+                            : cluster.kvStore(config.kvLimits());
             opened.push(kv);
             Outbound outbound;
             try {

@@ -51,6 +51,12 @@ final class Buckets {
     /** What an event's retries carry between deliveries: attempts counted, last error. */
     static final String EVENT_STATE = "kiln-event-state";
 
+    /**
+     * Every service's key-value store (docs/adr/0055): one bucket, keys {@code <service>.<hex of
+     * the key>}, the expiry in a message header.
+     */
+    static final String SERVICE_KV = "kiln-kv";
+
     /** Timer fire marks: the last scheduled time fired, per timer. */
     static final String FIRE_MARKS = "kiln-fire-marks";
 
@@ -135,6 +141,10 @@ final class Buckets {
                 bucket(EVENT_STATE, "Kiln async events' attempts between deliveries", replicas)
                         .ttl(EVENT_STATE_MAX_AGE)
                         .build());
+    }
+
+    static KeyValue serviceKv(Connection nc, int replicas) throws IOException {
+        return kv(nc, bucket(SERVICE_KV, "Kiln key-value stores of services", replicas).build());
     }
 
     static KeyValue fireMarks(Connection nc, int replicas) throws IOException {

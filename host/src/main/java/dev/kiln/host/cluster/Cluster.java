@@ -5,6 +5,8 @@ import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.FunctionName;
 import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.invoke.Invoker;
+import dev.kiln.host.kv.KvLimits;
+import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.Registry;
@@ -15,6 +17,7 @@ import io.nats.client.ConnectionListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -171,6 +174,15 @@ public final class Cluster implements ClusterView, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot open the cluster's event queue", e);
         }
+    }
+
+    /**
+     * Opens every service's key-value store in the {@code kiln-kv} bucket (docs/adr/0055), created
+     * by the first node.
+     */
+    public KvStore kvStore(KvLimits limits) throws IOException {
+        return new JetStreamKvStore(
+                new KvWire(nc, Buckets.serviceKv(nc, replicas)), limits, Clock.systemUTC());
     }
 
     /**

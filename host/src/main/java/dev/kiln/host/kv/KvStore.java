@@ -6,8 +6,9 @@ import java.util.Optional;
 
 /**
  * The key-value stores of all services (docs/adr/0039): one {@link KvBucket} per service for its
- * guests, and what the admin API reads. {@link SqliteKvStore} keeps them in {@code <data>/kv.db}; a
- * cluster can put them in a JetStream KV bucket per service behind the same interface.
+ * guests, and what the admin API reads. {@link SqliteKvStore} keeps them in {@code <data>/kv.db};
+ * in cluster mode {@code cluster.JetStreamKvStore} keeps them in the {@code kiln-kv} JetStream
+ * bucket (docs/adr/0055).
  */
 public interface KvStore extends AutoCloseable {
     /** The bucket of {@code service}; cheap, may be called per invocation. */

@@ -5,6 +5,7 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.kv.KeyValueTest;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * NATS lost after start (its one server killed by PID, then started again on the same port and
  * store): the nodes keep serving the functions they have, refuse changes with 503 {@code
- * unavailable}, and recover by themselves, their watches included (docs/adr/0048); settings (keys,
- * quotas, docs/adr/0054) likewise.
+ * unavailable} (a guest's key-value call: unavailable, docs/adr/0055), and recover by themselves,
+ * their watches included (docs/adr/0048); settings (keys, quotas, docs/adr/0054) likewise.
  */
 class ClusterOutageTest {
     @TempDir Path dir;
@@ -31,6 +32,9 @@ class ClusterOutageTest {
                 TestHost b = node(nats, "b")) {
             assertThat(a.deploy("out", "echo", Wat.fixture("echo")).statusCode()).isEqualTo(201);
             assertThat(text(b.invoke("out", "echo", "warm"))).isEqualTo("warm");
+            KeyValueTest.deployProbe(a, "out", "counter");
+            assertThat(KeyValueTest.call(b, "out", "counter", KeyValueTest.utf8("n")).sum())
+                    .isEqualTo(1);
             String key = a.createKey("reader", "viewer", null);
 
             nats.server(0).kill();
@@ -55,6 +59,15 @@ class ClusterOutageTest {
                     .isEqualTo("disconnected");
             // the refused upload changed nothing
             assertThat(text(a.invoke("out", "echo", "same"))).isEqualTo("same");
+            // the key-value store lives in NATS: a guest's call is unavailable (-5) and the
+            // invocation itself still answers; the admin API says 503 unavailable
+            for (TestHost node : new TestHost[] {a, b}) {
+                var kv = KeyValueTest.call(node, "out", "counter", KeyValueTest.utf8("n"));
+                assertThat(kv.rc()).isEqualTo(-5);
+            }
+            HttpResponse<byte[]> kvRead = b.get("/api/v1/services/out/kv/n");
+            assertThat(kvRead.statusCode()).isEqualTo(503);
+            assertThat(errorCode(kvRead)).isEqualTo("unavailable");
             // settings too (docs/adr/0054): read from each node's copy, changes refused
             assertThat(b.send(b.as(key, "/api/v1/limits").GET().build()).statusCode())
                     .isEqualTo(200);
@@ -77,6 +90,9 @@ class ClusterOutageTest {
                     "b runs version 2",
                     Duration.ofSeconds(10),
                     () -> text(b.invoke("out", "echo", "abc")).equals("ABC"));
+            // the counter is where it was before the outage
+            assertThat(KeyValueTest.call(b, "out", "counter", KeyValueTest.utf8("n")).sum())
+                    .isEqualTo(2);
             // and its documents watch: a quota set on a is b's at once
             HttpResponse<byte[]> quota =
                     a.sendJson("PUT", "/api/v1/services/out/quota", "{\"maxFunctions\":5}");

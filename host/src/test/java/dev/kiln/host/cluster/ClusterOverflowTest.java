@@ -45,7 +45,8 @@ class ClusterOverflowTest {
 
     @BeforeAll
     static void start() throws Exception {
-        nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1);
+        // NATS' default max_payload (1 MiB), which the oversize-payload test relies on.
+        nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1, null);
         a =
                 TestHost.start(
                         dir.resolve("node-a"),

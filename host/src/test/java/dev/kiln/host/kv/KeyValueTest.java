@@ -28,12 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The key-value store per service (docs/adr/0039, wasm-abi/ABI.md 4.12) through real guests over
  * real sockets: {@code kv_probe.wat} runs one kv_* call per export, chosen by the handler setting.
+ * The contract of every {@link KvStore}: {@code cluster.ClusterKeyValueTest} runs these tests on a
+ * cluster node too ({@link #startHost}).
  */
-class KeyValueTest {
-    static final int MAX_KEYS = 50;
+public class KeyValueTest {
+    protected static final int MAX_KEYS = 50;
 
-    @TempDir Path data;
-    TestHost kiln;
+    @TempDir protected Path data;
+    protected TestHost kiln;
 
     @AfterEach
     void stop() {
@@ -42,49 +44,58 @@ class KeyValueTest {
         }
     }
 
+    /** The host under test, with these key-value limits; a subclass may start another kind. */
+    protected TestHost startHost(Path dataDir, KvLimits limits) {
+        return TestHost.start(dataDir, b -> b.kvLimits(limits));
+    }
+
     private void start() {
-        kiln =
-                TestHost.start(
-                        data,
-                        b ->
-                                b.kvLimits(
-                                        new KvLimits(
-                                                MAX_KEYS, KvLimits.DEFAULT_MAX_BYTES_PER_SERVICE)));
+        kiln = startHost(data, new KvLimits(MAX_KEYS, KvLimits.DEFAULT_MAX_BYTES_PER_SERVICE));
     }
 
     private void deployProbe(String service, String op) {
-        var r = kiln.deploy(service, op, Wat.fixture("kv_probe"));
+        deployProbe(kiln, service, op);
+    }
+
+    /** Deploys {@code kv_probe.wat} as function {@code op} running the probe of that name. */
+    public static void deployProbe(TestHost node, String service, String op) {
+        var r = node.deploy(service, op, Wat.fixture("kv_probe"));
         assertThat(r.statusCode()).as(text(r)).isEqualTo(201);
         if (!op.equals("counter")) {
-            var p = kiln.patch(service, op, "{\"handler\":\"" + op + "\"}");
+            var p = node.patch(service, op, "{\"handler\":\"" + op + "\"}");
             assertThat(p.statusCode()).as(text(p)).isEqualTo(200);
         }
     }
 
     /** The call's return code and what followed it. */
-    record Result(int rc, byte[] rest, HttpResponse<byte[]> response) {
-        long sum() {
+    public record Result(int rc, byte[] rest, HttpResponse<byte[]> response) {
+        public long sum() {
             return ByteBuffer.wrap(rest).order(ByteOrder.LITTLE_ENDIAN).getLong();
         }
 
-        String text() {
+        public String text() {
             return new String(rest, StandardCharsets.UTF_8);
         }
     }
 
     private Result call(String service, String op, byte[] payload) {
-        var r = kiln.invoke(service, op, payload);
+        return call(kiln, service, op, payload);
+    }
+
+    /** Invokes a probe on {@code node}: its call's return code and what followed. */
+    public static Result call(TestHost node, String service, String op, byte[] payload) {
+        var r = node.invoke(service, op, payload);
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
         ByteBuffer b = ByteBuffer.wrap(r.body()).order(ByteOrder.LITTLE_ENDIAN);
         int rc = b.getInt();
         return new Result(rc, Arrays.copyOfRange(r.body(), 4, r.body().length), r);
     }
 
-    private static byte[] utf8(String s) {
+    public static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] setPayload(byte[] key, byte[] value, long ttlMs) {
+    public static byte[] setPayload(byte[] key, byte[] value, long ttlMs) {
         return ByteBuffer.allocate(9 + key.length + value.length)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .put((byte) key.length)
@@ -94,7 +105,7 @@ class KeyValueTest {
                 .array();
     }
 
-    private static byte[] casPayload(String key, String expected, String value) {
+    public static byte[] casPayload(String key, String expected, String value) {
         byte[] k = utf8(key);
         byte[] e = expected == null ? new byte[0] : utf8(expected);
         byte[] v = utf8(value);
@@ -108,7 +119,7 @@ class KeyValueTest {
                 .array();
     }
 
-    private static byte[] listPayload(String prefix, String after) {
+    public static byte[] listPayload(String prefix, String after) {
         byte[] p = utf8(prefix);
         byte[] a = utf8(after);
         return ByteBuffer.allocate(1 + p.length + a.length)
@@ -118,7 +129,7 @@ class KeyValueTest {
                 .array();
     }
 
-    private static List<String> keys(byte[] page) {
+    public static List<String> keys(byte[] page) {
         List<String> out = new ArrayList<>();
         ByteBuffer b = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {

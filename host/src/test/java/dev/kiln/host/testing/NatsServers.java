@@ -102,6 +102,14 @@ public final class NatsServers implements AutoCloseable {
      * waits until JetStream answers on every one.
      */
     public static NatsServers start(Path dir, int count) {
+        return start(dir, count, "2MB");
+    }
+
+    /**
+     * As {@link #start(Path, int)}, with the servers' {@code max_payload} ({@code null}: NATS'
+     * default, 1 MiB).
+     */
+    public static NatsServers start(Path dir, int count, String maxPayload) {
         assumeInstalled();
         var set = new NatsServers(dir);
         try {
@@ -118,6 +126,10 @@ public final class NatsServers implements AutoCloseable {
                 conf.append("server_name: ").append(name).append('\n');
                 conf.append("listen: 127.0.0.1:").append(ports[i]).append('\n');
                 conf.append("jetstream { store_dir: \"").append(store).append("\" }\n");
+                if (maxPayload != null) {
+                    // 2MB: room for a full 1 MiB key-value value with its headers (CLUSTER.md)
+                    conf.append("max_payload: ").append(maxPayload).append('\n');
+                }
                 if (count > 1) {
                     List<String> routes = new ArrayList<>();
                     for (int j = 0; j < count; j++) {
