@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.host.KilnHost;
-import dev.kiln.host.config.KilnConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,39 +12,11 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The API commands of {@code kiln}, in-process, against a real host on a free port. */
-class CliTest {
-    private static final String TOKEN = "cli-test-admin-token";
+class CliTest extends CliAgainstHost {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir Path data;
-    @TempDir Path config;
-    @TempDir Path work;
-    private KilnHost host;
-    private String endpoint;
-    private CliRunner kiln;
-
-    @BeforeEach
-    void start() throws IOException {
-        host = KilnHost.start(KilnConfig.builder().port(0).dataDir(data).adminToken(TOKEN).build());
-        endpoint = "http://127.0.0.1:" + host.port();
-        kiln =
-                new CliRunner(
-                        Map.of(
-                                "KILN_ENDPOINT", endpoint,
-                                "KILN_TOKEN", TOKEN,
-                                "KILN_CONFIG_DIR", config.toString()));
-    }
-
-    @AfterEach
-    void stop() {
-        host.close();
-    }
 
     @Test
     void loginSavesAProfileOnlyItsOwnerCanReadAndCommandsUseIt() throws IOException {

@@ -2,50 +2,18 @@ package dev.kiln.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.host.KilnHost;
-import dev.kiln.host.config.KilnConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kiln deploy s/f handler.py}: one Python file built with the runtime packaged in the jar
  * (docs/adr/0050), deployed to a real host and invoked.
  */
 @Tag("slow") // builds CPython the first time (cached in ~/.cache/kiln/python afterwards)
-class PythonDeployTest {
-    private static final String TOKEN = "python-deploy-test-token";
-
-    @TempDir Path data;
-    @TempDir Path config;
-    @TempDir Path work;
-    private KilnHost host;
-    private CliRunner kiln;
-
-    @BeforeEach
-    void start() throws IOException {
-        host = KilnHost.start(KilnConfig.builder().port(0).dataDir(data).adminToken(TOKEN).build());
-        kiln =
-                new CliRunner(
-                        Map.of(
-                                "KILN_ENDPOINT",
-                                "http://127.0.0.1:" + host.port(),
-                                "KILN_TOKEN",
-                                TOKEN,
-                                "KILN_CONFIG_DIR",
-                                config.toString()));
-    }
-
-    @AfterEach
-    void stop() {
-        host.close();
-    }
+class PythonDeployTest extends CliAgainstHost {
 
     @Test
     void aPythonFileIsBuiltDeployedAndInvoked() throws IOException {
