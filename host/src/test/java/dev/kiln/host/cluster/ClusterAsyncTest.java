@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.events.EventLimits;
+import dev.kiln.host.testing.Closing;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -73,15 +74,7 @@ class ClusterAsyncTest {
         if (watcher != null) {
             watcher.close();
         }
-        for (AutoCloseable c : new AutoCloseable[] {a, b, nats}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // closing the rest anyway
-            }
-        }
+        Closing.all(a, b, nats);
     }
 
     /** A queue figure of {@code function}, summed over both nodes (each counts what it ran). */

@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.host.kv.KeyValueTest.Result;
 import dev.kiln.host.kv.KvLimits;
+import dev.kiln.host.testing.Closing;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import io.nats.client.Connection;
@@ -70,15 +71,7 @@ class ClusterKeyValueAcrossNodesTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {a, b, nats}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // closing the rest anyway
-            }
-        }
+        Closing.all(a, b, nats);
     }
 
     static String kvPath(String service, String key) {

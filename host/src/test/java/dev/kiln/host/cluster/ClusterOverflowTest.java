@@ -6,6 +6,7 @@ import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.host.testing.Closing;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -72,15 +73,7 @@ class ClusterOverflowTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {a, b, nats}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // closing the rest anyway
-            }
-        }
+        Closing.all(a, b, nats);
     }
 
     @AfterEach

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.host.core.Sha256;
+import dev.kiln.host.testing.Closing;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -49,15 +50,7 @@ class ClusterRegistryTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {a, b, nats}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // closing the rest anyway
-            }
-        }
+        Closing.all(a, b, nats);
     }
 
     @Test
