@@ -8,7 +8,6 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
-import io.nats.client.api.KeyValueWatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,8 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,16 +48,13 @@ final class JetStreamDocuments implements DocumentStore.Opener, AutoCloseable {
     private final KeyValue kv;
     private final Map<String, Table> tables = new ConcurrentHashMap<>();
 
-    private final Object appliedLock = new Object();
-    private long applied; // guarded by appliedLock
-
-    private volatile KeyValueWatcher watcher;
-    private volatile AutoCloseable watch;
+    private final BucketWatch watch;
     private volatile RevisionBarrier barrier;
 
     JetStreamDocuments(Connection nc, KeyValue kv) {
         this.nc = nc;
         this.kv = kv;
+        this.watch = new BucketWatch(nc, kv, "documents", this::apply);
     }
 
     void barrier(RevisionBarrier barrier) {
@@ -69,121 +63,28 @@ final class JetStreamDocuments implements DocumentStore.Opener, AutoCloseable {
 
     /** Loads what the bucket holds (returns once the watch has delivered it) and keeps watching. */
     void start() throws IOException {
-        CountDownLatch loaded = new CountDownLatch(1);
-        watcher =
-                new KeyValueWatcher() {
-                    @Override
-                    public void watch(KeyValueEntry e) {
-                        seen(e);
-                    }
-
-                    @Override
-                    public void endOfData() {
-                        loaded.countDown();
-                    }
-                };
-        try {
-            watch = kv.watchAll(watcher);
-            if (!loaded.await(
-                    JetStreamRegistryStorage.LOAD_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IOException("the documents bucket did not load in time");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while loading the documents bucket", e);
-        } catch (JetStreamApiException e) {
-            throw new IOException("cannot watch the documents bucket", e);
-        }
+        watch.start(JetStreamRegistryStorage.LOAD_WAIT);
     }
 
     /** After NATS came back: a new watch from the revision after the last one applied. */
     void rewatch() {
-        for (int attempt = 1; attempt <= 60; attempt++) {
-            if (tryRewatch()) {
-                return;
-            }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        log.error("documents watch not resumed after 60 attempts; restart this node");
-    }
-
-    private synchronized boolean tryRewatch() {
-        if (nc.getStatus() != Connection.Status.CONNECTED) {
-            return false;
-        }
-        try {
-            AutoCloseable old = watch;
-            if (old != null) {
-                old.close();
-            }
-        } catch (Exception e) {
-            log.debug("closing the old documents watch: {}", e.toString());
-        }
-        long from;
-        synchronized (appliedLock) {
-            from = applied + 1;
-        }
-        try {
-            watch = kv.watchAll(watcher, from);
-            log.info("documents watch resumed from revision {}", from);
-            return true;
-        } catch (IOException | JetStreamApiException e) {
-            log.warn("documents watch not resumed yet (retrying): {}", e.toString());
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        watch.rewatch();
     }
 
     /** One entry of the bucket, on the watch's thread, in revision order. */
-    private void seen(KeyValueEntry e) {
-        synchronized (appliedLock) {
-            if (e.getRevision() <= applied) {
-                return; // delivered again by a resumed watch
-            }
-        }
-        try {
-            String[] parts = e.getKey().split("\\.", -1);
-            if (parts.length == 3 && TABLE.matcher(parts[0]).matches()) {
-                String body =
-                        e.getOperation() == KeyValueOperation.PUT
-                                ? new String(e.getValue(), StandardCharsets.UTF_8)
-                                : null;
-                table(parts[0]).apply(decode(parts[1]), decode(parts[2]), body, e.getRevision());
-            }
-        } catch (RuntimeException ex) {
-            log.error("document {} not applied: {}", e.getKey(), ex.toString());
-        } finally {
-            synchronized (appliedLock) {
-                applied = Math.max(applied, e.getRevision());
-                appliedLock.notifyAll();
-            }
+    private void apply(KeyValueEntry e) {
+        String[] parts = e.getKey().split("\\.", -1);
+        if (parts.length == 3 && TABLE.matcher(parts[0]).matches()) {
+            String body =
+                    e.getOperation() == KeyValueOperation.PUT
+                            ? new String(e.getValue(), StandardCharsets.UTF_8)
+                            : null;
+            table(parts[0]).apply(decode(parts[1]), decode(parts[2]), body, e.getRevision());
         }
     }
 
     boolean appliedWithin(long revision, Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        synchronized (appliedLock) {
-            while (applied < revision) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(appliedLock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return true;
-        }
+        return watch.appliedWithin(revision, wait);
     }
 
     /** Returns once {@code revision} is applied here and confirmed by every live node. */
@@ -243,14 +144,7 @@ final class JetStreamDocuments implements DocumentStore.Opener, AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            AutoCloseable w = watch;
-            if (w != null) {
-                w.close();
-            }
-        } catch (Exception e) {
-            log.debug("closing the documents watch: {}", e.toString());
-        }
+        watch.close();
     }
 
     private static String encode(String text) {

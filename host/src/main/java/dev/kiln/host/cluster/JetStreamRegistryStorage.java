@@ -17,7 +17,6 @@ import io.nats.client.KeyValue;
 import io.nats.client.ObjectStore;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
-import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.ObjectInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,8 +31,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,12 +77,8 @@ final class JetStreamRegistryStorage implements RegistryStorage {
 
     static final Duration CATCH_UP_GAP = Duration.ofMillis(20);
 
-    private final Object appliedLock = new Object();
-    private long applied; // guarded by appliedLock
-
     private volatile Changes changes;
-    private volatile KeyValueWatcher watcher;
-    private volatile AutoCloseable watch;
+    private final BucketWatch watch;
     private volatile RevisionBarrier barrier;
 
     private record Entry(FunctionDoc doc, long revision) {}
@@ -96,6 +89,7 @@ final class JetStreamRegistryStorage implements RegistryStorage {
         this.kv = kv;
         this.modules = modules;
         this.localModules = localModules;
+        this.watch = new BucketWatch(nc, kv, "registry", this::apply);
     }
 
     /** After a write is applied here, the barrier makes the other live nodes confirm it. */
@@ -108,120 +102,37 @@ final class JetStreamRegistryStorage implements RegistryStorage {
     @Override
     public void start(Changes changes) throws IOException {
         this.changes = changes;
-        CountDownLatch loaded = new CountDownLatch(1);
-        watcher =
-                new KeyValueWatcher() {
-                    @Override
-                    public void watch(KeyValueEntry e) {
-                        seen(e);
-                    }
-
-                    @Override
-                    public void endOfData() {
-                        loaded.countDown();
-                    }
-                };
-        try {
-            watch = kv.watchAll(watcher);
-            if (!loaded.await(LOAD_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IOException(
-                        "the registry bucket did not load within " + LOAD_WAIT.toSeconds() + " s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while loading the registry", e);
-        } catch (JetStreamApiException e) {
-            throw new IOException("cannot watch the registry bucket", e);
-        }
+        watch.start(LOAD_WAIT);
     }
 
-    /**
-     * After NATS came back: a new watch from the revision after the last one applied. A server that
-     * restarted has lost the watch's consumer, so the old watch may never deliver again (measured
-     * with nats-server 2.9: writes after the restart did not arrive within 10 s).
-     */
+    /** After NATS came back: a new watch from the revision after the last one applied. */
     void rewatch() {
-        // The stream may be electing a leader right after a server died (4–9 s measured): retry.
-        for (int attempt = 1; attempt <= 60; attempt++) {
-            if (tryRewatch()) {
-                return;
-            }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        log.error("registry watch not resumed after 60 attempts; restart this node");
-    }
-
-    private synchronized boolean tryRewatch() {
-        if (nc.getStatus() != Connection.Status.CONNECTED) {
-            return false;
-        }
-        try {
-            AutoCloseable old = watch;
-            if (old != null) {
-                old.close();
-            }
-        } catch (Exception e) {
-            log.debug("closing the old registry watch: {}", e.toString());
-        }
-        long from;
-        synchronized (appliedLock) {
-            from = applied + 1;
-        }
-        try {
-            watch = kv.watchAll(watcher, from);
-            log.info("registry watch resumed from revision {}", from);
-            return true;
-        } catch (IOException | JetStreamApiException e) {
-            log.warn("registry watch not resumed yet (retrying): {}", e.toString());
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        watch.rewatch();
     }
 
     /** One entry of the bucket, on the watch's thread, in revision order. */
-    private void seen(KeyValueEntry e) {
-        synchronized (appliedLock) {
-            if (e.getRevision() <= applied) {
-                return; // delivered again by a resumed watch
-            }
-        }
-        try {
-            String[] parts = e.getKey().split("\\.", -1);
-            boolean put = e.getOperation() == KeyValueOperation.PUT;
-            if (parts.length == 3 && parts[0].equals("fn")) {
-                FunctionName name = new FunctionName(parts[1], parts[2]);
-                FunctionDoc doc =
-                        put
-                                ? RegistryDocs.read(e.getValue(), FunctionDoc.class)
-                                : FunctionDoc.tombstone(name, "");
-                docs.put(name, new Entry(doc, e.getRevision()));
-                changes.function(name, doc.deleted() ? null : doc.state(), e.getRevision());
-            } else if (parts.length == 5 && parts[0].equals("ver")) {
-                FunctionName name = new FunctionName(parts[1], parts[2]);
-                int number = Integer.parseInt(parts[4]);
-                var of =
-                        versions.computeIfAbsent(
-                                versionSet(name, parts[3]), k -> new ConcurrentSkipListMap<>());
-                if (put) {
-                    of.put(number, RegistryDocs.read(e.getValue(), VersionDoc.class).info());
-                } else {
-                    of.remove(number);
-                    changes.versionRemoved(name, number);
-                }
-            }
-        } catch (IOException | RuntimeException ex) {
-            log.error("registry entry {} not applied: {}", e.getKey(), ex.toString());
-        } finally {
-            synchronized (appliedLock) {
-                applied = Math.max(applied, e.getRevision());
-                appliedLock.notifyAll();
+    private void apply(KeyValueEntry e) throws IOException {
+        String[] parts = e.getKey().split("\\.", -1);
+        boolean put = e.getOperation() == KeyValueOperation.PUT;
+        if (parts.length == 3 && parts[0].equals("fn")) {
+            FunctionName name = new FunctionName(parts[1], parts[2]);
+            FunctionDoc doc =
+                    put
+                            ? RegistryDocs.read(e.getValue(), FunctionDoc.class)
+                            : FunctionDoc.tombstone(name, "");
+            docs.put(name, new Entry(doc, e.getRevision()));
+            changes.function(name, doc.deleted() ? null : doc.state(), e.getRevision());
+        } else if (parts.length == 5 && parts[0].equals("ver")) {
+            FunctionName name = new FunctionName(parts[1], parts[2]);
+            int number = Integer.parseInt(parts[4]);
+            var of =
+                    versions.computeIfAbsent(
+                            versionSet(name, parts[3]), k -> new ConcurrentSkipListMap<>());
+            if (put) {
+                of.put(number, RegistryDocs.read(e.getValue(), VersionDoc.class).info());
+            } else {
+                of.remove(number);
+                changes.versionRemoved(name, number);
             }
         }
     }
@@ -232,22 +143,7 @@ final class JetStreamRegistryStorage implements RegistryStorage {
 
     /** Whether the watch reaches {@code revision} within {@code wait}. */
     boolean appliedWithin(long revision, Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        synchronized (appliedLock) {
-            while (applied < revision) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(appliedLock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return true;
-        }
+        return watch.appliedWithin(revision, wait);
     }
 
     @Override
@@ -551,20 +447,11 @@ final class JetStreamRegistryStorage implements RegistryStorage {
 
     @Override
     public void close() {
-        try {
-            AutoCloseable w = watch;
-            if (w != null) {
-                w.close();
-            }
-        } catch (Exception e) {
-            log.debug("closing the registry watch: {}", e.toString());
-        }
+        watch.close();
     }
 
     /** For tests and the cluster view: the highest revision this node has applied. */
     long applied() {
-        synchronized (appliedLock) {
-            return applied;
-        }
+        return watch.applied();
     }
 }
