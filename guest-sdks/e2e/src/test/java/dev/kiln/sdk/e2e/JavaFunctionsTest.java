@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @Tag("slow") // fetches TeaVM through Maven (cached across runs) and compiles every function
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class JavaFunctionsTest {
+class JavaFunctionsTest implements RuntimeExamplesContract {
     static final String SERVICE = "java";
     static final List<String> EXAMPLES = List.of("hello", "order", "transform");
     static final List<String> FIXTURES = List.of("Throws", "Loop", "Memory", "Shapes");
@@ -69,6 +69,21 @@ class JavaFunctionsTest {
         assertThat(json(r).path("settings").path("abi").asText()).as(text(r)).isEqualTo("wasi-cgi");
     }
 
+    @Override
+    public KilnUnderTest kiln() {
+        return kiln;
+    }
+
+    @Override
+    public String service() {
+        return SERVICE;
+    }
+
+    @Override
+    public String refusalType() {
+        return "java.lang.IllegalArgumentException";
+    }
+
     @AfterAll
     void stop() {
         if (kiln != null) {
@@ -90,61 +105,6 @@ class JavaFunctionsTest {
         assertThat(text(http)).isEqualTo("Hello, Kiln! (GET /greet)\n");
         assertThat(header(http, "content-type")).isEqualTo("text/plain; charset=utf-8");
         assertThat(header(http, "x-sdk")).isEqualTo("java");
-    }
-
-    @Test
-    void orderEventBecomesASummaryWithLogs() {
-        var r = kiln.invoke(SERVICE, "order", SdkExamplesContract.ORDER);
-        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
-        assertThat(text(r)).isEqualTo(SdkExamplesContract.ORDER_SUMMARY);
-        assertThat(messages(kiln.awaitRecord(SERVICE, "order", header(r, "X-Kiln-Request-Id"))))
-                .containsExactly(
-                        "order received A-1001 with 2 items",
-                        "item 0: 2 x tea at 450 cents",
-                        "item 1: 1 x cup at 350 cents",
-                        "order A-1001 accepted: 3 units, 1250 cents");
-
-        assertGuestError(
-                kiln.invoke(SERVICE, "order", "{\"items\": []}"),
-                "java.lang.IllegalArgumentException: missing orderId");
-        assertGuestError(
-                kiln.invoke(
-                        SERVICE,
-                        "order",
-                        "{\"orderId\": \"B-8\", \"items\": [{\"sku\": \"a\", \"quantity\": 0}]}"),
-                "java.lang.IllegalArgumentException: order B-8: item 0 (a) has a bad quantity or"
-                        + " price");
-        assertGuestError(
-                kiln.invoke(SERVICE, "order", "{\"orderId\": "),
-                "java.lang.IllegalArgumentException: invalid JSON");
-    }
-
-    @Test
-    void transformAnswersJsonWithStatusAndHeaders() {
-        byte[] doc =
-                """
-                {"users": [
-                  {"first": "Grace", "last": "Hopper", "email": "Grace@Navy.MIL"},
-                  {"first": "Ada", "last": "Lovelace", "email": "ADA@Example.org", "active": true},
-                  {"first": "Bob", "active": false}
-                ]}\
-                """
-                        .getBytes(StandardCharsets.UTF_8);
-        var r = kiln.http("POST", SERVICE, "transform", "", doc);
-        assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
-        assertThat(header(r, "content-type")).isEqualTo("application/json");
-        assertThat(header(r, "x-transform")).isEqualTo("users-v1");
-        assertThat(text(r))
-                .isEqualTo(
-                        "{\"count\":2,\"users\":[{\"name\":\"Ada Lovelace\",\"email\":"
-                                + "\"ada@example.org\"},{\"name\":\"Grace Hopper\",\"email\":"
-                                + "\"grace@navy.mil\"}]}");
-
-        var bad =
-                kiln.http(
-                        "POST", SERVICE, "transform", "", "nope".getBytes(StandardCharsets.UTF_8));
-        assertThat(bad.statusCode()).isEqualTo(400);
-        assertThat(text(bad)).startsWith("not JSON: ");
     }
 
     @Test
@@ -239,7 +199,9 @@ class JavaFunctionsTest {
         }
     }
 
-    void assertGuestError(HttpResponse<byte[]> r, String message) {
+    /** A wasi-cgi function's error is its exit: the message says so before the exception. */
+    @Override
+    public void assertGuestError(HttpResponse<byte[]> r, String message) {
         assertThat(r.statusCode()).as(text(r)).isEqualTo(500);
         JsonNode error = json(r).path("error");
         assertThat(error.path("code").asText()).isEqualTo("guest_error");
