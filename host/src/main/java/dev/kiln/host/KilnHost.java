@@ -213,7 +213,11 @@ public final class KilnHost implements AutoCloseable {
             opened.push(quotas);
             RouteStore routes = RouteStore.open(documents, config.maxRoutes());
             opened.push(routes);
-            ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
+            // Quotas counted cluster-wide in a cluster: each node enforces its part (ADR 0058).
+            ServiceAdmission admission =
+                    cluster == null
+                            ? new ServiceAdmission(quotas, System::nanoTime)
+                            : cluster.admission(quotas, metrics);
             // Each service's key-value store: kv.db on one node, the kiln-kv bucket in a
             // cluster (docs/adr/0055).
             KvStore kv =

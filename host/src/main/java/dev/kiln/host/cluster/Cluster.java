@@ -8,6 +8,8 @@ import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.quota.QuotaStore;
+import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.RegistryStorage;
@@ -45,6 +47,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final RevisionBarrier documentsBarrier;
     private final int replicas;
     private volatile InvocationForwarding forwarding;
+    private volatile QuotaExchange quotaExchange;
 
     private Cluster(
             ClusterSettings settings,
@@ -204,6 +207,18 @@ public final class Cluster implements ClusterView, AutoCloseable {
                         nc, name, settings.zone(), invoker, registry, config, metrics);
     }
 
+    /**
+     * The admission of service quotas counted cluster-wide (docs/adr/0058): this node enforces its
+     * part of each figure, divided among the nodes by the demand they report.
+     */
+    public ServiceAdmission admission(QuotaStore quotas, Metrics metrics) {
+        var exchange = new QuotaExchange(nc, name, heartbeats::livePeers, quotas);
+        var admission = new ServiceAdmission(quotas, System::nanoTime, exchange);
+        exchange.start(admission::demand, metrics);
+        quotaExchange = exchange;
+        return admission;
+    }
+
     @Override
     public Overflow overflow() {
         return forwarding;
@@ -238,6 +253,9 @@ public final class Cluster implements ClusterView, AutoCloseable {
     public void close() {
         if (forwarding != null) {
             forwarding.close();
+        }
+        if (quotaExchange != null) {
+            quotaExchange.close();
         }
         heartbeats.close();
         barrier.close();
