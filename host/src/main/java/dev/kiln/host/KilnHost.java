@@ -1,6 +1,7 @@
 package dev.kiln.host;
 
 import dev.kiln.host.access.Access;
+import dev.kiln.host.access.AuditLog;
 import dev.kiln.host.cluster.Cluster;
 import dev.kiln.host.cluster.ClusterView;
 import dev.kiln.host.config.AdminTokens;
@@ -164,8 +165,23 @@ public final class KilnHost implements AutoCloseable {
                     cluster == null
                             ? DocumentStore.Opener.sqlite(config.dataDir())
                             : cluster.documents();
+            // The audit log: also the cluster's stream KILN_AUDIT in a cluster (ADR 0058).
+            var auditStream =
+                    cluster == null
+                            ? null
+                            : cluster.auditStream(
+                                    config.accessLimits().auditMaxAge(),
+                                    config.accessLimits().auditMaxEntries());
             Access access =
-                    Access.open(config.dataDir(), documents, token.token(), config.accessLimits());
+                    Access.open(
+                            config.dataDir(),
+                            documents,
+                            token.token(),
+                            config.accessLimits(),
+                            auditStream == null
+                                    ? null
+                                    : new AuditLog.Shared(
+                                            auditStream::publish, auditStream::newest));
             opened.push(access);
             InvocationStore records =
                     InvocationStore.open(

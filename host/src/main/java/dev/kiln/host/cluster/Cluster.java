@@ -208,6 +208,14 @@ public final class Cluster implements ClusterView, AutoCloseable {
     }
 
     /**
+     * The cluster's audit log (docs/adr/0058): the stream {@code KILN_AUDIT}, created by the first
+     * node with {@code maxAge} and {@code maxEntries} (the audit retention).
+     */
+    public AuditStream auditStream(Duration maxAge, long maxEntries) throws IOException {
+        return new AuditStream(nc, name, replicas, maxAge, maxEntries);
+    }
+
+    /**
      * The admission of service quotas counted cluster-wide (docs/adr/0058): this node enforces its
      * part of each figure, divided among the nodes by the demand they report.
      */
