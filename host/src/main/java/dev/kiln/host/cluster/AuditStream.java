@@ -94,6 +94,7 @@ public final class AuditStream {
 
     /** Stores {@code entries}, oldest first; returns once JetStream has acknowledged them all. */
     public void publish(List<byte[]> entries) throws IOException, InterruptedException {
+        connected();
         List<CompletableFuture<PublishAck>> acks = new ArrayList<>(entries.size());
         for (byte[] e : entries) {
             acks.add(js.publishAsync(subject, e));
@@ -110,6 +111,7 @@ public final class AuditStream {
 
     /** The newest {@code limit} entries of every node, newest first. */
     public List<byte[]> newest(int limit) throws IOException, InterruptedException {
+        connected();
         StreamState state;
         try {
             state = jsm.getStreamInfo(STREAM).getStreamState();
@@ -166,6 +168,13 @@ public final class AuditStream {
         }
         Collections.reverse(out);
         return out;
+    }
+
+    /** Without NATS, at once: the audit writer and a listing must not wait out a timeout. */
+    private void connected() throws IOException {
+        if (nc.getStatus() != Connection.Status.CONNECTED) {
+            throw new IOException("not connected to NATS");
+        }
     }
 
     @Override
