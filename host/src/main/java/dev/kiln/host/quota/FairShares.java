@@ -11,7 +11,8 @@ import java.util.Comparator;
  * <p>A small reserve ({@link #RESERVE} of the figure) is split evenly, so a node without demand can
  * still admit its first calls; the rest is divided max-min fair ("water-filling"): no node gets
  * more than it asked for while another gets less than an even split, and what the nodes did not ask
- * for is split evenly again, so any node can grow into it before the next report.
+ * for is split evenly among the nodes that asked for something (among all when none did), so they
+ * can grow into it before the next report while an idle or dead node holds only its reserve.
  */
 public final class FairShares {
     /** The part of a figure split evenly whatever the demand. */
@@ -45,9 +46,15 @@ public final class FairShares {
             out[i] = given;
             left -= given;
         }
-        double spare = left / n;
+        // What nobody asked for goes to the nodes that asked for something (to all when none did):
+        // a node without demand, an idle or a dead one, holds only its reserve.
+        int asking = 0;
+        for (double d : demand) {
+            asking += d > 0 ? 1 : 0;
+        }
+        double spare = left / (asking == 0 ? n : asking);
         for (int i = 0; i < n; i++) {
-            out[i] += floor + spare;
+            out[i] += floor + (asking == 0 || demand[i] > 0 ? spare : 0);
         }
         return out;
     }

@@ -37,10 +37,13 @@ class FairSharesTest {
     }
 
     @Test
-    void whatNobodyAskedForIsSplitEvenly() {
+    void whatNobodyAskedForIsSplitEvenlyAmongTheNodesThatAsked() {
         double[] parts = FairShares.divide(20, new double[] {4, 6});
         // reserve 1 each; 4 and 6 given; 8 left, 4 each
         assertThat(parts).containsExactly(9, 11);
+        // a node that asks nothing (idle, or dead until its heartbeat is stale) keeps its reserve
+        parts = FairShares.divide(20, new double[] {4, 0});
+        assertThat(parts).containsExactly(19, 1);
     }
 
     @Test
