@@ -61,7 +61,13 @@ final class RecordRows {
                         FunctionStats.createTables(st);
                     },
                     // The W3C trace an invocation belongs to (docs/adr/0047); NULL for none.
-                    st -> SqliteSchema.addColumnIfMissing(st, "invocations", "trace_id", "TEXT"));
+                    st -> SqliteSchema.addColumnIfMissing(st, "invocations", "trace_id", "TEXT"),
+                    // Cluster mode (docs/adr/0057): this file's origin id and how far the
+                    // cluster's records stream was read, kept with the records read from it.
+                    st ->
+                            st.execute(
+                                    "CREATE TABLE IF NOT EXISTS replication ("
+                                            + " name TEXT PRIMARY KEY, value TEXT NOT NULL)"));
 
     static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
         Sql.bind(

@@ -1,0 +1,229 @@
+package dev.kiln.host.cluster;
+
+import static dev.kiln.host.testing.TestHost.json;
+import static dev.kiln.host.testing.TestHost.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.testing.NatsServers;
+import dev.kiln.host.testing.TestHost;
+import dev.kiln.host.testing.Wat;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Invocation records, their logs, usage and statistics are the cluster's (docs/adr/0057): what one
+ * node ran is read on the other, followed live there, counted exactly once after a restart, and
+ * kept locally (then published once NATS is back) through an outage.
+ */
+class ClusterRecordsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String FN = "/api/v1/services/s/functions/log";
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir Path dir;
+
+    @Test
+    void whatOneNodeRanIsReadFollowedAndCountedOnceOnTheOther() throws Exception {
+        try (NatsServers nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 3);
+                TestHost a = node(nats, "a")) {
+            assertThat(a.deploy("s", "log", Wat.fixture("logger")).statusCode()).isEqualTo(201);
+            List<String> ids = new ArrayList<>();
+            try (TestHost b = node(nats, "b");
+                    Follower follower = new Follower(b)) {
+                for (int i = 0; i < 5; i++) {
+                    ids.add(invoke(a, "1from a " + i));
+                }
+                ids.add(invoke(b, "2from b"));
+                ids.add(invoke(a, "xfails on a"));
+
+                // b follows a's lines live
+                Set<String> followed = new HashSet<>();
+                while (followed.size() < 6) {
+                    JsonNode line = follower.next();
+                    assertThat(line).as("a followed line, got " + followed).isNotNull();
+                    followed.add(line.path("message").asText());
+                }
+                assertThat(followed).contains("from a 0", "from a 4", "from b");
+
+                // one record of a, with its logs, read on b
+                TestHost.await(
+                        "a's record on b",
+                        WAIT,
+                        () -> b.get(FN + "/invocations/" + ids.get(0)).statusCode() == 200);
+                JsonNode one = json(b.get(FN + "/invocations/" + ids.get(0)));
+                assertThat(one.path("logs").get(0).path("message").asText()).isEqualTo("from a 0");
+                // listings, usage and statistics of both nodes, on both nodes
+                for (TestHost n : new TestHost[] {a, b}) {
+                    TestHost.await("all records on a node", WAIT, () -> listed(n).size() == 7);
+                    assertThat(listed(n)).containsExactlyInAnyOrderElementsOf(ids);
+                    assertThat(usage(n)).isEqualTo(7);
+                    assertThat(statsCount(n)).isEqualTo(7);
+                }
+                JsonNode failed = json(b.get(FN + "/invocations/" + ids.get(6)));
+                assertThat(failed.path("outcome").asText()).isNotEqualTo("ok");
+            }
+            // b away while a runs more; b back on the same data directory
+            for (int i = 0; i < 3; i++) {
+                ids.add(invoke(a, "1while b was away " + i));
+            }
+            try (TestHost b = node(nats, "b")) {
+                TestHost.await("b caught up", WAIT, () -> listed(b).size() == 10);
+                ids.add(invoke(a, "1after b came back"));
+                TestHost.await("b has the newest", WAIT, () -> listed(b).size() == 11);
+                // no record counted twice: usage is the sum of the records, exactly
+                Thread.sleep(500);
+                assertThat(usage(b)).isEqualTo(11);
+                assertThat(listed(b)).containsExactlyInAnyOrderElementsOf(ids);
+                a.host().flushRecords();
+                assertThat(usage(a)).isEqualTo(11);
+                assertThat(unreplicated(a)).isZero();
+            }
+        }
+    }
+
+    @Test
+    void anOutageKeepsRecordsLocalAndPublishesThemWhenNatsIsBack() throws Exception {
+        try (NatsServers nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1);
+                TestHost a = node(nats, "a");
+                TestHost b = node(nats, "b")) {
+            assertThat(a.deploy("s", "log", Wat.fixture("logger")).statusCode()).isEqualTo(201);
+            String before = invoke(a, "1before");
+            TestHost.await("the first record on b", WAIT, () -> listed(b).contains(before));
+
+            nats.server(0).kill();
+            TestHost.await(
+                    "a notices the outage",
+                    WAIT,
+                    () -> !json(a.get("/api/v1/cluster")).path("writable").asBoolean());
+            List<String> during = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                during.add(invoke(a, "1during " + i));
+            }
+            a.host().flushRecords();
+            // stored locally at once, the host serving as before
+            assertThat(listed(a)).containsAll(during);
+            assertThat(usage(a)).isEqualTo(4);
+            assertThat(listed(b)).doesNotContainAnyElementsOf(during);
+
+            nats.server(0).restart();
+            TestHost.await(
+                    "the outage's records on b",
+                    Duration.ofSeconds(40),
+                    () -> listed(b).containsAll(during));
+            assertThat(usage(b)).isEqualTo(4);
+            assertThat(unreplicated(a)).isZero();
+            String after = invoke(b, "1after");
+            TestHost.await("b's record on a", WAIT, () -> listed(a).contains(after));
+            assertThat(usage(a)).isEqualTo(5);
+        }
+    }
+
+    private TestHost node(NatsServers nats, String name) {
+        return TestHost.start(
+                dir.resolve("node-" + name), c -> c.cluster(nats.settings("z", name)));
+    }
+
+    private static String invoke(TestHost node, String payload) {
+        HttpResponse<byte[]> r = node.invoke("s", "log", payload);
+        assertThat(r.statusCode())
+                .as(text(r))
+                .isEqualTo(payload.startsWith("x") ? r.statusCode() : 200);
+        return r.headers().firstValue("X-Kiln-Request-Id").orElseThrow();
+    }
+
+    private static List<String> listed(TestHost node) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode r : json(node.get(FN + "/invocations?limit=100")).path("invocations")) {
+            out.add(r.path("requestId").asText());
+        }
+        return out;
+    }
+
+    private static long usage(TestHost node) {
+        return json(node.get("/api/v1/usage?groupBy=function"))
+                .path("totals")
+                .path("invocations")
+                .asLong();
+    }
+
+    private static long statsCount(TestHost node) {
+        Instant from = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
+        String q = "?step=1h&from=" + from + "&to=" + from.plus(3, ChronoUnit.HOURS);
+        long count = 0;
+        for (JsonNode p : json(node.get(FN + "/stats" + q)).path("points")) {
+            count += p.path("count").asLong();
+        }
+        return count;
+    }
+
+    private static long unreplicated(TestHost node) {
+        return text(node.get("/metrics"))
+                .lines()
+                .filter(l -> l.startsWith("kiln_records_unreplicated_total "))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no kiln_records_unreplicated_total"));
+    }
+
+    /** {@code logs?follow=true} on one node, its {@code data:} lines as JSON. */
+    private static final class Follower implements AutoCloseable {
+        private final HttpClient client = HttpClient.newHttpClient();
+        private final BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
+        private final Thread reader;
+
+        Follower(TestHost node) throws Exception {
+            HttpResponse<Stream<String>> r =
+                    client.send(
+                            node.admin(FN + "/logs?follow=true")
+                                    .header("Accept", "text/event-stream")
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofLines());
+            assertThat(r.statusCode()).isEqualTo(200);
+            reader =
+                    Thread.ofVirtual()
+                            .start(
+                                    () ->
+                                            r.body()
+                                                    .filter(l -> l.startsWith("data:"))
+                                                    .forEach(
+                                                            l -> {
+                                                                try {
+                                                                    lines.add(
+                                                                            JSON.readTree(
+                                                                                    l.substring(5)
+                                                                                            .trim()));
+                                                                } catch (Exception e) {
+                                                                    throw new AssertionError(e);
+                                                                }
+                                                            }));
+        }
+
+        JsonNode next() throws InterruptedException {
+            return lines.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            reader.interrupt();
+            client.shutdownNow();
+        }
+    }
+}
