@@ -135,6 +135,64 @@ class ClusterRecordsTest {
         }
     }
 
+    @Test
+    void recordsReachTheOtherNodeWithinAFractionOfASecondAndABurstAllArrives() throws Exception {
+        try (NatsServers nats = NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1);
+                TestHost a = node(nats, "a");
+                TestHost b = node(nats, "b")) {
+            assertThat(a.deploy("s", "log", Wat.fixture("logger")).statusCode()).isEqualTo(201);
+            invoke(a, "1warm");
+            TestHost.await("the first record on b", WAIT, () -> usage(b) == 1);
+            List<Long> lagsMs = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String id = invoke(a, "1lag " + i);
+                long sent = System.nanoTime();
+                TestHost.await(
+                        "record " + i + " on b",
+                        WAIT,
+                        () -> b.get(FN + "/invocations/" + id).statusCode() == 200);
+                lagsMs.add((System.nanoTime() - sent) / 1_000_000);
+            }
+            lagsMs.sort(null);
+            int burst = 2000;
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            long began = System.nanoTime();
+            try {
+                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    done.add(
+                            pool.submit(
+                                    () -> {
+                                        for (int i = 0; i < burst / 4; i++) {
+                                            invoke(a, "1burst " + i);
+                                        }
+                                    }));
+                }
+                for (var f : done) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            long invoked = System.nanoTime();
+            long total = 21L + burst;
+            TestHost.await("the burst on b", Duration.ofSeconds(60), () -> usage(b) == total);
+            long arrived = System.nanoTime();
+            System.out.printf(
+                    "records lag a->b: p50 %d ms, max %d ms; burst of %d: invoked in %d ms, all on"
+                            + " b %d ms after the last%n",
+                    lagsMs.get(lagsMs.size() / 2),
+                    lagsMs.getLast(),
+                    burst,
+                    (invoked - began) / 1_000_000,
+                    (arrived - invoked) / 1_000_000);
+            assertThat(lagsMs.get(lagsMs.size() / 2)).isLessThan(2_000);
+            a.host().flushRecords();
+            assertThat(usage(a)).isEqualTo(total);
+            assertThat(unreplicated(a)).isZero();
+        }
+    }
+
     private TestHost node(NatsServers nats, String name) {
         return TestHost.start(
                 dir.resolve("node-" + name), c -> c.cluster(nats.settings("z", name)));
