@@ -224,7 +224,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
         recordIngest = new RecordIngest(nc, records);
         recordPublisher =
                 new RecordPublisher(nc, name, recordIngest.origin(), queueCapacity, metrics);
-        records.replicateTo(recordPublisher);
+        records.replicateTo(name, recordPublisher);
         recordIngest.start();
     }
 

@@ -138,7 +138,8 @@ final class RecordIngest implements AutoCloseable {
             }
             List<InvocationRecord> records;
             try {
-                records = RecordMessages.unpack(m.getData());
+                String node = m.getSubject().substring(Buckets.RECORD_SUBJECT_PREFIX.length());
+                records = RecordMessages.unpack(m.getData(), node);
             } catch (IOException e) {
                 log.error(
                         "records message {} on {} skipped: {}", seq, m.getSubject(), e.toString());

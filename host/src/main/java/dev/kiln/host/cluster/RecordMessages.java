@@ -30,14 +30,14 @@ final class RecordMessages {
      * The records as message bodies of at most {@code maxBytes} each. A record too large for a
      * message alone goes without its log lines ({@code logTruncated}): its usage still counts.
      */
-    static List<Packed> pack(List<InvocationRecord> records, int maxBytes) {
+    static List<Packed> pack(List<InvocationRecord> records, int maxBytes, String node) {
         List<Packed> out = new ArrayList<>();
         var body = new ByteArrayOutputStream();
         int count = 0;
         for (InvocationRecord r : records) {
-            byte[] one = encode(r, true);
+            byte[] one = encode(r, true, node);
             if (one.length + 2 > maxBytes) {
-                one = encode(r, false);
+                one = encode(r, false, node);
             }
             if (body.size() > 0 && body.size() + one.length + 1 > maxBytes) {
                 body.write(']');
@@ -56,7 +56,8 @@ final class RecordMessages {
         return out;
     }
 
-    static byte[] encode(InvocationRecord r, boolean withLogs) {
+    /** One record; {@code node} ran it unless it names its node. */
+    static byte[] encode(InvocationRecord r, boolean withLogs, String node) {
         var out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
@@ -81,6 +82,7 @@ final class RecordMessages {
             g.writeNumberField("memoryMiB", r.memoryMiB());
             g.writeStringField("keyId", r.keyId());
             g.writeStringField("traceId", r.traceId());
+            g.writeStringField("node", r.node() != null ? r.node() : node);
             g.writeArrayFieldStart("logs");
             if (withLogs) {
                 for (GuestLogLine l : r.logs()) {
@@ -100,23 +102,23 @@ final class RecordMessages {
     }
 
     /**
-     * The records of one message body.
+     * The records of one message body; those that name no node are {@code node}'s.
      *
      * @throws IOException not a body {@link #pack} made
      */
-    static List<InvocationRecord> unpack(byte[] body) throws IOException {
+    static List<InvocationRecord> unpack(byte[] body, String node) throws IOException {
         JsonNode array = JSON.readTree(body);
         if (array == null || !array.isArray()) {
             throw new IOException("a records message holds a JSON array");
         }
         List<InvocationRecord> out = new ArrayList<>(array.size());
         for (JsonNode n : array) {
-            out.add(decode(n));
+            out.add(decode(n, node));
         }
         return out;
     }
 
-    private static InvocationRecord decode(JsonNode n) throws IOException {
+    private static InvocationRecord decode(JsonNode n, String node) throws IOException {
         try {
             List<GuestLogLine> logs = new ArrayList<>();
             for (JsonNode l : n.path("logs")) {
@@ -148,7 +150,8 @@ final class RecordMessages {
                     n.path("memoryMiB").asInt(),
                     text(n, "keyId"),
                     text(n, "traceId"),
-                    null);
+                    null,
+                    n.hasNonNull("node") ? text(n, "node") : node);
         } catch (RuntimeException e) {
             throw new IOException("not an invocation record: " + e.getMessage(), e);
         }

@@ -49,6 +49,7 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
 
     private final Connection nc;
     private final JetStream js;
+    private final String node;
     private final String subject;
     private final String origin;
     // Message ids the stream de-duplicates a retried publish by; unique per run of the node.
@@ -65,6 +66,7 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
             throws IOException {
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
+        this.node = node;
         this.subject = Buckets.RECORD_SUBJECT_PREFIX + node;
         this.origin = origin;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -109,7 +111,7 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
                 round.add(first);
                 queue.drainTo(round, MAX_ROUND - 1);
                 int budget = (int) Math.max(4096, nc.getMaxPayload() - HEADROOM);
-                for (RecordMessages.Packed p : RecordMessages.pack(round, budget)) {
+                for (RecordMessages.Packed p : RecordMessages.pack(round, budget, node)) {
                     send(p);
                 }
             } catch (InterruptedException e) {

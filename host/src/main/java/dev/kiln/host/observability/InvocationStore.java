@@ -52,6 +52,7 @@ public final class InvocationStore implements AutoCloseable {
 
     private final RecordBatchSql batchSql; // guarded by db
     private volatile RecordReplication replication = records -> {};
+    private volatile String node; // this node's name in a cluster, null on one node
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
     private final AtomicLong dropped = new AtomicLong();
@@ -463,8 +464,9 @@ public final class InvocationStore implements AutoCloseable {
         writeSpans.use(tracing);
     }
 
-    /** Hands each batch of this node's records, once committed, to {@code sink} (ADR 0057). */
-    public void replicateTo(RecordReplication sink) {
+    /** Names this node's records {@code node}; hands each committed batch to {@code sink}. */
+    public void replicateTo(String node, RecordReplication sink) {
+        this.node = java.util.Objects.requireNonNull(node);
         this.replication = java.util.Objects.requireNonNull(sink);
     }
 
@@ -489,7 +491,7 @@ public final class InvocationStore implements AutoCloseable {
                 Sql.inTransaction(
                         db,
                         () -> {
-                            batchSql.insert(in);
+                            batchSql.insert(in, null);
                             batchSql.position(source, position);
                         });
             } catch (SQLException e) {
@@ -522,7 +524,7 @@ public final class InvocationStore implements AutoCloseable {
         }
     }
 
-    /** What {@link #replicated} tells. */
+    /** What {@link #replicated} tells (docs/adr/0057). */
     public record Replicated(String origin, long position) {}
 
     private void writeRecords(List<Queued> batch) {
@@ -549,7 +551,7 @@ public final class InvocationStore implements AutoCloseable {
         }
         synchronized (db) {
             try {
-                Sql.inTransaction(db, () -> batchSql.insert(written));
+                Sql.inTransaction(db, () -> batchSql.insert(written, node));
             } catch (SQLException e) {
                 failedBatches.incrementAndGet();
                 log.error("writing {} invocation records failed", batch.size(), e);

@@ -27,8 +27,11 @@ final class RecordBatchSql implements AutoCloseable {
         this.db = db;
     }
 
-    /** Stores {@code records} with their log lines and adds them to usage. */
-    void insert(List<InvocationRecord> records) throws SQLException {
+    /**
+     * Stores {@code records} with their log lines and adds them to usage; a record that names no
+     * node is {@code localNode}'s.
+     */
+    void insert(List<InvocationRecord> records, String localNode) throws SQLException {
         try (PreparedStatement clear =
                         db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
                 PreparedStatement rec =
@@ -37,15 +40,16 @@ final class RecordBatchSql implements AutoCloseable {
                                         + " function, version, version_sha256, trigger,"
                                         + " started_at, duration_us, outcome, status, bytes_in,"
                                         + " bytes_out, fuel, start_kind, error, log_truncated,"
-                                        + " attempt, memory_mib, key_id, trace_id) VALUES (?, ?,"
-                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                        + " attempt, memory_mib, key_id, trace_id, node) VALUES (?,"
+                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                        + " ?, ?)");
                 PreparedStatement line =
                         db.prepareStatement(
                                 "INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)")) {
             for (InvocationRecord r : records) {
                 Sql.bind(clear, r.requestId());
                 clear.addBatch();
-                RecordRows.bind(rec, r);
+                RecordRows.bind(rec, r, r.node() != null ? r.node() : localNode);
                 rec.addBatch();
                 int seq = 0;
                 for (GuestLogLine l : r.logs()) {

@@ -69,6 +69,9 @@ class ClusterRecordsTest {
                         () -> b.get(FN + "/invocations/" + ids.get(0)).statusCode() == 200);
                 JsonNode one = json(b.get(FN + "/invocations/" + ids.get(0)));
                 assertThat(one.path("logs").get(0).path("message").asText()).isEqualTo("from a 0");
+                assertThat(one.path("node").asText()).isEqualTo("a");
+                assertThat(json(a.get(FN + "/invocations/" + ids.get(5))).path("node").asText())
+                        .isEqualTo("b");
                 // listings, usage and statistics of both nodes, on both nodes
                 for (TestHost n : new TestHost[] {a, b}) {
                     TestHost.await("all records on a node", WAIT, () -> listed(n).size() == 7);

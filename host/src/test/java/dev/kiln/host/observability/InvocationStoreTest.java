@@ -201,8 +201,12 @@ class InvocationStoreTest {
             var fresh = store.replicated("S");
             assertThat(fresh.position()).isZero();
             origin = fresh.origin();
-            store.replicateTo(records -> records.forEach(r -> handed.add(r.requestId())));
-            assertThat(store.ingest(List.of(record("theirs", "f", now, "a line")), "S", 7))
+            store.replicateTo("here", records -> records.forEach(r -> handed.add(r.requestId())));
+            assertThat(
+                            store.ingest(
+                                    List.of(record("theirs", "f", now, "a line").onNode("there")),
+                                    "S",
+                                    7))
                     .isTrue();
             store.submit(record("own", "f", now));
             store.flush();
@@ -211,6 +215,9 @@ class InvocationStoreTest {
             assertThat(store.replicated("S")).isEqualTo(new InvocationStore.Replicated(origin, 7));
             assertThat(store.replicated("other stream").position()).isZero();
             assertThat(store.get("svc", "f", "theirs").orElseThrow().logs()).hasSize(1);
+            // each record names the node that ran it
+            assertThat(store.get("svc", "f", "theirs").orElseThrow().node()).isEqualTo("there");
+            assertThat(store.get("svc", "f", "own").orElseThrow().node()).isEqualTo("here");
             assertThat(store.list("svc", "f", 10, null)).hasSize(2);
         }
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
