@@ -100,6 +100,11 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
         return unreplicated.get();
     }
 
+    /** Records waiting in the queue (not the round being published). */
+    int queued() {
+        return queue.size();
+    }
+
     private void run() {
         List<InvocationRecord> round = new ArrayList<>();
         while (!closing || !queue.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.kiln.host.cluster;
 
 import static dev.kiln.host.testing.TestHost.json;
 import static dev.kiln.host.testing.TestHost.text;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -135,6 +136,20 @@ class ClusterRecordsTest {
             String after = invoke(b, "1after");
             TestHost.await("b's record on a", WAIT, () -> listed(a).contains(after));
             assertThat(usage(a)).isEqualTo(5);
+
+            // what is not records on the stream is passed over; the nodes read on
+            io.nats.client.Connection nc = io.nats.client.Nats.connect(nats.server(0).url());
+            try {
+                var js = nc.jetStream();
+                js.publish("kiln.records.intruder", "not json".getBytes(UTF_8));
+                js.publish("kiln.records.intruder", "[{\"requestId\":1}]".getBytes(UTF_8));
+            } finally {
+                nc.close();
+            }
+            String last = invoke(a, "1after the intruder");
+            TestHost.await("a's record on b", WAIT, () -> listed(b).contains(last));
+            assertThat(usage(b)).isEqualTo(6);
+            assertThat(b.get("/api/v1/cluster").statusCode()).isEqualTo(200);
         }
     }
 
