@@ -65,6 +65,9 @@ final class Buckets {
 
     static final String RECORD_SUBJECTS = RECORD_SUBJECT_PREFIX + ">";
 
+    /** How long {@link #RECORDS} remembers a message id (at most its max age). */
+    static final Duration RECORDS_DUPLICATE_WINDOW = Duration.ofHours(1);
+
     /** Timer fire marks: the last scheduled time fired, per timer. */
     static final String FIRE_MARKS = "kiln-fire-marks";
 
@@ -205,7 +208,8 @@ final class Buckets {
                                     .storageType(StorageType.File)
                                     .replicas(replicas)
                                     .maxAge(maxAge)
-                                    .duplicateWindow(DUPLICATE_WINDOW)
+                                    // a publish retried after an outage is still recognised
+                                    .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
                                     .discardPolicy(DiscardPolicy.Old)
                                     .build());
                 }
@@ -224,6 +228,10 @@ final class Buckets {
                 }
             }
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static void createEvents(JetStreamManagement jsm, int replicas)
