@@ -57,6 +57,17 @@ final class Buckets {
      */
     static final String SERVICE_KV = "kiln-kv";
 
+    /** Invocation records of every node (docs/adr/0057): limits retention, max age. */
+    static final String RECORDS = "KILN_RECORDS";
+
+    /** Subjects of {@link #RECORDS}: {@code kiln.records.<node>}. */
+    static final String RECORD_SUBJECT_PREFIX = "kiln.records.";
+
+    static final String RECORD_SUBJECTS = RECORD_SUBJECT_PREFIX + ">";
+
+    /** How long {@link #RECORDS} remembers a message id (at most its max age). */
+    static final Duration RECORDS_DUPLICATE_WINDOW = Duration.ofHours(1);
+
     /** Timer fire marks: the last scheduled time fired, per timer. */
     static final String FIRE_MARKS = "kiln-fire-marks";
 
@@ -176,6 +187,51 @@ final class Buckets {
                 }
             }
         }
+    }
+
+    /**
+     * The records stream (docs/adr/0057): messages kept for {@code maxAge} (the records'
+     * retention), the oldest dropped first; made by the first node, whose max age holds.
+     */
+    static void records(Connection nc, int replicas, Duration maxAge) throws IOException {
+        long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
+        while (true) {
+            try {
+                JetStreamManagement jsm = nc.jetStreamManagement(JS_OPTIONS);
+                if (!jsm.getStreamNames().contains(RECORDS)) {
+                    jsm.addStream(
+                            StreamConfiguration.builder()
+                                    .name(RECORDS)
+                                    .description("Kiln invocation records of every node")
+                                    .subjects(RECORD_SUBJECTS)
+                                    .retentionPolicy(RetentionPolicy.Limits)
+                                    .storageType(StorageType.File)
+                                    .replicas(replicas)
+                                    .maxAge(maxAge)
+                                    // a publish retried after an outage is still recognised
+                                    .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
+                                    .discardPolicy(DiscardPolicy.Old)
+                                    .build());
+                }
+                jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
+                return;
+            } catch (JetStreamApiException e) {
+                // another node made it meanwhile, or it has no leader yet: look again
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("JetStream refused the stream " + RECORDS, e);
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while creating the stream " + RECORDS, x);
+                }
+            }
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static void createEvents(JetStreamManagement jsm, int replicas)
