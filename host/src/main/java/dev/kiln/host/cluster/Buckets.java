@@ -167,26 +167,12 @@ final class Buckets {
      * (explicit acks, unlimited deliveries: Kiln decides when an event is dead).
      */
     static void events(Connection nc, int replicas) throws IOException {
-        // A stream just created in a JetStream cluster answers "stream not found" until its
-        // replicas have elected a leader (seen here right after a fresh 3-server cluster formed):
-        // try again for a while before giving up.
-        long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
-        while (true) {
-            try {
-                createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
-                return;
-            } catch (JetStreamApiException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("JetStream refused the stream " + EVENTS, e);
-                }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while creating the stream " + EVENTS, x);
-                }
-            }
-        }
+        whenReady(
+                "the stream " + EVENTS,
+                () -> {
+                    createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
+                    return null;
+                });
     }
 
     /**
@@ -194,37 +180,59 @@ final class Buckets {
      * retention), the oldest dropped first; made by the first node, whose max age holds.
      */
     static void records(Connection nc, int replicas, Duration maxAge) throws IOException {
+        whenReady(
+                "the stream " + RECORDS,
+                () -> {
+                    JetStreamManagement jsm = nc.jetStreamManagement(JS_OPTIONS);
+                    if (!jsm.getStreamNames().contains(RECORDS)) {
+                        jsm.addStream(
+                                StreamConfiguration.builder()
+                                        .name(RECORDS)
+                                        .description("Kiln invocation records of every node")
+                                        .subjects(RECORD_SUBJECTS)
+                                        .retentionPolicy(RetentionPolicy.Limits)
+                                        .storageType(StorageType.File)
+                                        .replicas(replicas)
+                                        .maxAge(maxAge)
+                                        // a publish retried after an outage is still recognised
+                                        .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
+                                        .discardPolicy(DiscardPolicy.Old)
+                                        .build());
+                    }
+                    jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
+                    return null;
+                });
+    }
+
+    /** A JetStream call that may be refused while a stream just made has no leader yet. */
+    private interface JetStreamCall<T> {
+        T call() throws IOException, JetStreamApiException;
+    }
+
+    /**
+     * Runs {@code call} until JetStream takes it, for up to {@link #STREAM_READY_WAIT}: a stream
+     * just created in a JetStream cluster answers "stream not found" until its replicas have
+     * elected a leader (seen right after a fresh 3-server cluster formed), and another node may be
+     * creating the same stream or bucket at the same moment.
+     */
+    private static <T> T whenReady(String what, JetStreamCall<T> call) throws IOException {
         long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
         while (true) {
             try {
-                JetStreamManagement jsm = nc.jetStreamManagement(JS_OPTIONS);
-                if (!jsm.getStreamNames().contains(RECORDS)) {
-                    jsm.addStream(
-                            StreamConfiguration.builder()
-                                    .name(RECORDS)
-                                    .description("Kiln invocation records of every node")
-                                    .subjects(RECORD_SUBJECTS)
-                                    .retentionPolicy(RetentionPolicy.Limits)
-                                    .storageType(StorageType.File)
-                                    .replicas(replicas)
-                                    .maxAge(maxAge)
-                                    // a publish retried after an outage is still recognised
-                                    .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
-                                    .discardPolicy(DiscardPolicy.Old)
-                                    .build());
-                }
-                jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
-                return;
+                return call.call();
             } catch (JetStreamApiException e) {
-                // another node made it meanwhile, or it has no leader yet: look again
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("JetStream refused the stream " + RECORDS, e);
+                    throw new IOException(
+                            "JetStream refused "
+                                    + what
+                                    + " (is JetStream enabled on the NATS servers?)",
+                            e);
                 }
                 try {
                     Thread.sleep(250);
                 } catch (InterruptedException x) {
                     Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while creating the stream " + RECORDS, x);
+                    throw new IOException("interrupted while waiting for " + what, x);
                 }
             }
         }
@@ -288,24 +296,20 @@ final class Buckets {
     }
 
     private static KeyValue kv(Connection nc, KeyValueConfiguration config) throws IOException {
-        try {
-            var kvm = nc.keyValueManagement();
-            if (!kvm.getBucketNames().contains(config.getBucketName())) {
-                try {
-                    kvm.create(config);
-                } catch (JetStreamApiException e) {
-                    // another node created it meanwhile
-                }
-            }
-            return nc.keyValue(
-                    config.getBucketName(),
-                    io.nats.client.KeyValueOptions.builder(JS_OPTIONS).build());
-        } catch (JetStreamApiException e) {
-            throw new IOException(
-                    "JetStream refused the key-value bucket "
-                            + config.getBucketName()
-                            + " (is JetStream enabled on the NATS servers?)",
-                    e);
-        }
+        return whenReady(
+                "the key-value bucket " + config.getBucketName(),
+                () -> {
+                    var kvm = nc.keyValueManagement();
+                    if (!kvm.getBucketNames().contains(config.getBucketName())) {
+                        try {
+                            kvm.create(config);
+                        } catch (JetStreamApiException e) {
+                            // another node created it meanwhile
+                        }
+                    }
+                    return nc.keyValue(
+                            config.getBucketName(),
+                            io.nats.client.KeyValueOptions.builder(JS_OPTIONS).build());
+                });
     }
 }
