@@ -201,6 +201,14 @@ public final class KilnHost implements AutoCloseable {
             records.traceWrites(tracing);
             Metrics metrics = new Metrics();
             records.registerMetrics(metrics);
+            if (cluster != null) {
+                // Records, logs, usage and statistics of every node (docs/adr/0057).
+                cluster.replicateRecords(
+                        records,
+                        config.recordMaxAge(),
+                        RecordRetention.DEFAULTS.queueCapacity(),
+                        metrics);
+            }
             dev.kiln.host.observability.JvmMetrics.register(metrics);
             metrics.gauge(
                     "kiln_disk_usable_bytes",

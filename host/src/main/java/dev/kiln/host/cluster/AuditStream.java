@@ -9,10 +9,7 @@ import io.nats.client.Message;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
-import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.PublishAck;
-import io.nats.client.api.StorageType;
-import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamState;
 import java.io.IOException;
 import java.time.Duration;
@@ -49,47 +46,7 @@ public final class AuditStream {
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
         this.jsm = nc.jetStreamManagement(Buckets.JS_OPTIONS);
         this.subject = "kiln.audit." + node.replaceAll("[^A-Za-z0-9_-]", "_");
-        create(replicas, maxAge, maxEntries);
-    }
-
-    private void create(int replicas, Duration maxAge, long maxEntries) throws IOException {
-        // A stream just created in a JetStream cluster may answer "not found" until its replicas
-        // have elected a leader: try again for a while (as Buckets.events does).
-        long deadline = System.nanoTime() + Buckets.STREAM_READY_WAIT.toNanos();
-        while (true) {
-            try {
-                if (!jsm.getStreamNames().contains(STREAM)) {
-                    try {
-                        jsm.addStream(
-                                StreamConfiguration.builder()
-                                        .name(STREAM)
-                                        .description("Kiln audit log of management writes")
-                                        .subjects(SUBJECTS)
-                                        .storageType(StorageType.File)
-                                        .replicas(replicas)
-                                        .maxAge(maxAge)
-                                        .maxMessages(maxEntries)
-                                        .discardPolicy(DiscardPolicy.Old)
-                                        .build());
-                    } catch (JetStreamApiException e) {
-                        if (!jsm.getStreamNames().contains(STREAM)) {
-                            throw e; // not another node creating it meanwhile
-                        }
-                    }
-                }
-                return;
-            } catch (JetStreamApiException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("JetStream refused the stream " + STREAM, e);
-                }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while creating the stream " + STREAM, x);
-                }
-            }
-        }
+        Buckets.audit(nc, replicas, maxAge, maxEntries);
     }
 
     /** Stores {@code entries}, oldest first; returns once JetStream has acknowledged them all. */
