@@ -270,6 +270,10 @@ public final class KilnHost implements AutoCloseable {
                             recordingSeal(secrets),
                             space);
             opened.push(recordings);
+            if (cluster != null) { // recordings of every node (docs/adr/0059)
+                cluster.replicateRecordings(
+                        recordings, config.recordMaxAge(), config.maxRecordingBytes(), metrics);
+            }
             ReplayRunner replayRunner =
                     new ReplayRunner(
                             new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));

@@ -68,6 +68,15 @@ final class Buckets {
     /** How long {@link #RECORDS} remembers a message id (at most its max age). */
     static final Duration RECORDS_DUPLICATE_WINDOW = Duration.ofHours(1);
 
+    /**
+     * Recordings of every node for replay (docs/adr/0059): {@code <service>.<function>.<request
+     * id>}, each part base64url.
+     */
+    static final String RECORDINGS = "kiln-recordings";
+
+    /** Room in a recording's value beyond the node's largest recording: its JSON's framing. */
+    static final long RECORDING_HEADROOM = 64 * 1024;
+
     /** Timer fire marks: the last scheduled time fired, per timer. */
     static final String FIRE_MARKS = "kiln-fire-marks";
 
@@ -160,6 +169,22 @@ final class Buckets {
 
     static KeyValue fireMarks(Connection nc, int replicas) throws IOException {
         return kv(nc, bucket(FIRE_MARKS, "Kiln timer fire marks", replicas).build());
+    }
+
+    /**
+     * The recordings bucket (docs/adr/0059): kept for {@code maxAge}, values up to {@code
+     * maxRecordingBytes} and some room, never above the connection's largest message; made by the
+     * first node, whose limits hold.
+     */
+    static KeyValue recordings(Connection nc, int replicas, Duration maxAge, long maxRecordingBytes)
+            throws IOException {
+        long maxValue = Math.min(maxRecordingBytes + RECORDING_HEADROOM, nc.getMaxPayload());
+        return kv(
+                nc,
+                bucket(RECORDINGS, "Kiln recordings for replay", replicas)
+                        .ttl(maxAge)
+                        .maximumValueSize((int) Math.min(Integer.MAX_VALUE, maxValue))
+                        .build());
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.RegistryStorage;
+import dev.kiln.host.replay.RecordingStore;
 import dev.kiln.host.storage.DocumentStore;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -51,6 +52,7 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private volatile QuotaExchange quotaExchange;
     private volatile RecordPublisher recordPublisher;
     private volatile RecordIngest recordIngest;
+    private volatile RecordingBucket recordingBucket;
 
     private Cluster(
             ClusterSettings settings,
@@ -251,6 +253,27 @@ public final class Cluster implements ClusterView, AutoCloseable {
         recordIngest.start();
     }
 
+    /**
+     * Makes recordings the cluster's (docs/adr/0059): what {@code recordings} writes is put into
+     * the {@code kiln-recordings} bucket, kept for {@code maxAge}, and a recording this node does
+     * not hold is read from it.
+     *
+     * @param maxRecordingBytes the largest recording a node keeps
+     */
+    public void replicateRecordings(
+            RecordingStore recordings, Duration maxAge, long maxRecordingBytes, Metrics metrics)
+            throws IOException {
+        var bucket =
+                new RecordingBucket(
+                        nc,
+                        Buckets.recordings(nc, replicas, maxAge, maxRecordingBytes),
+                        // What may wait for NATS: a few of the largest recordings.
+                        8L * maxRecordingBytes,
+                        metrics);
+        recordingBucket = bucket;
+        recordings.replicateTo(bucket);
+    }
+
     private void rewatchRecords() {
         RecordIngest ingest = recordIngest;
         if (ingest != null) {
@@ -301,6 +324,9 @@ public final class Cluster implements ClusterView, AutoCloseable {
         }
         if (recordIngest != null) {
             recordIngest.close();
+        }
+        if (recordingBucket != null) {
+            recordingBucket.close(); // puts what the recording writer handed over last
         }
         heartbeats.close();
         barrier.close();

@@ -77,6 +77,8 @@ public final class RecordingStore implements AutoCloseable {
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong superseded = new AtomicLong();
     private final GroupCommitWriter<Queued> writer;
+    private volatile RecordingReplication replication = RecordingReplication.NONE;
+    private volatile boolean replicating;
     // The writer thread's own, used under the lock on db.
     private final Set<List<String>> unpruned = new LinkedHashSet<>();
     private long prunedAt = System.nanoTime();
@@ -165,6 +167,15 @@ public final class RecordingStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands every batch written from now on to {@code replication}, and looks there for the
+     * recordings this node does not hold (docs/adr/0059).
+     */
+    public void replicateTo(RecordingReplication replication) {
+        this.replication = replication;
+        this.replicating = true;
+    }
+
     /** Queues {@code recording}; false (and counted) when too much waits already. */
     public boolean submit(Recording recording) {
         long bytes = recording.bytes();
@@ -226,6 +237,20 @@ public final class RecordingStore implements AutoCloseable {
             flush();
             found = read(service, function, requestId);
         }
+        if (found.isEmpty()) {
+            // Another node's (docs/adr/0059).
+            Optional<byte[]> shared = replication.read(service, function, requestId);
+            if (shared.isPresent()) {
+                try {
+                    found = Optional.of(SharedRecording.read(shared.get(), seal));
+                } catch (IllegalArgumentException | KilnException e) {
+                    log.warn(
+                            "the cluster's recording of {} is unreadable: {}",
+                            requestId,
+                            e.toString());
+                }
+            }
+        }
         return found;
     }
 
@@ -256,8 +281,22 @@ public final class RecordingStore implements AutoCloseable {
                 : Optional.of(RecordingJson.readStored(row[0], row[1], row[2], seal));
     }
 
-    /** Request ids of a function's recordings, newest first. */
+    /**
+     * Request ids of a function's recordings, newest first: this node's, then those only other
+     * nodes wrote (docs/adr/0059).
+     */
     public List<String> list(String service, String function) {
+        List<String> local = listLocal(service, function);
+        List<String> shared = replication.requestIds(service, function);
+        if (shared.isEmpty()) {
+            return local;
+        }
+        Set<String> all = new LinkedHashSet<>(local);
+        all.addAll(shared);
+        return List.copyOf(all);
+    }
+
+    private List<String> listLocal(String service, String function) {
         synchronized (db) {
             try {
                 return Sql.list(
@@ -273,8 +312,9 @@ public final class RecordingStore implements AutoCloseable {
         }
     }
 
-    /** Drops every recording of a deleted function. */
+    /** Drops every recording of a deleted function, the cluster's too. */
     public void deleteFunction(String service, String function) {
+        replication.deleteFunction(service, function);
         synchronized (db) {
             try {
                 Sql.update(
@@ -375,6 +415,8 @@ public final class RecordingStore implements AutoCloseable {
         if (pending.isEmpty() && !pruneNow) {
             return;
         }
+        RecordingReplication sharing = replication;
+        List<RecordingReplication.Shared> shared = new ArrayList<>();
         synchronized (db) {
             try {
                 prepare();
@@ -398,6 +440,15 @@ public final class RecordingStore implements AutoCloseable {
                                         r.payload(),
                                         r.result().body());
                                 put.addBatch();
+                                if (replicating) {
+                                    shared.add(
+                                            new RecordingReplication.Shared(
+                                                    r.service(),
+                                                    r.function(),
+                                                    r.requestId(),
+                                                    SharedRecording.write(
+                                                            json, r.payload(), r.result().body())));
+                                }
                                 unpruned.add(List.of(r.service(), r.function()));
                             }
                             if (!pending.isEmpty()) {
@@ -410,6 +461,13 @@ public final class RecordingStore implements AutoCloseable {
                             }
                         });
                 written.addAndGet(pending.size());
+                if (!shared.isEmpty()) {
+                    try {
+                        sharing.committed(shared);
+                    } catch (RuntimeException e) {
+                        log.warn("handing recordings to the cluster failed: {}", e.toString());
+                    }
+                }
                 if (pruneNow) {
                     unpruned.clear();
                     prunedAt = System.nanoTime();
