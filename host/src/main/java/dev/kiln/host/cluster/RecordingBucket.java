@@ -111,6 +111,9 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
 
     @Override
     public Optional<byte[]> read(String service, String function, String requestId) {
+        if (!connected()) {
+            return Optional.empty(); // NATS away: this node's own recordings only, at once
+        }
         try {
             KeyValueEntry e = bucket.get(key(service, function, requestId));
             if (e == null || e.getOperation() != KeyValueOperation.PUT || e.getValue() == null) {
@@ -125,6 +128,9 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
 
     @Override
     public List<String> requestIds(String service, String function) {
+        if (!connected()) {
+            return List.of();
+        }
         String prefix = prefix(service, function);
         try {
             List<String> keys = bucket.keys(prefix + ">");
@@ -160,6 +166,10 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
             // Best effort: the bucket's max age drops them in time.
             warn("dropping a deleted function's recordings from the cluster failed: " + e);
         }
+    }
+
+    private boolean connected() {
+        return nc.getStatus() == Connection.Status.CONNECTED;
     }
 
     /** Recordings not replicated (for tests and the metric). */
