@@ -176,7 +176,7 @@ class ClusterFaultTest {
                         nats.urlList().stream()
                                 .filter(u -> !u.equals(nats.server(index).url()))
                                 .toList();
-                Thread.sleep(15_000);
+                Thread.sleep(25_000);
                 newLeader = streamLeader(rest);
             } finally {
                 load.stop();

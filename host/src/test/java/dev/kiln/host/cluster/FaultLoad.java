@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +62,7 @@ final class FaultLoad {
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running = true;
     private volatile long faultAt;
+    private volatile long stoppedAt;
 
     /** Keys of every async invocation answered 202, with the node that answered it. */
     final Map<String, String> acknowledged = new ConcurrentHashMap<>();
@@ -71,6 +71,9 @@ final class FaultLoad {
     final AtomicInteger syncFailed = new AtomicInteger();
     final AtomicInteger asyncFailed = new AtomicInteger();
     final AtomicInteger failovers = new AtomicInteger();
+
+    /** Listings of the service's keys refused while the test read its counts. */
+    final AtomicInteger listFailures = new AtomicInteger();
 
     /** Failures of clients that started on a node that was not killed, after the fault. */
     final AtomicInteger survivorFailures = new AtomicInteger();
@@ -196,6 +199,7 @@ final class FaultLoad {
 
     /** Stops the clients and waits for them. */
     void stop() throws InterruptedException {
+        stoppedAt = System.nanoTime();
         running = false;
         for (Thread t : threads) {
             t.join(30_000);
@@ -227,7 +231,8 @@ final class FaultLoad {
         return longestRequestNanos.get() / 1_000_000;
     }
 
-    private static long gapAfter(List<Long> times, long from) {
+    /** The longest gap between {@code from}, the times after it, and the end of the load. */
+    private long gapAfter(List<Long> times, long from) {
         long[] t = times.stream().mapToLong(Long::longValue).filter(x -> x >= from).toArray();
         Arrays.sort(t);
         long prev = from;
@@ -236,7 +241,8 @@ final class FaultLoad {
             max = Math.max(max, x - prev);
             prev = x;
         }
-        return max / 1_000_000;
+        long end = stoppedAt == 0 ? System.nanoTime() : stoppedAt;
+        return Math.max(max, end - prev) / 1_000_000;
     }
 
     /**
@@ -259,15 +265,13 @@ final class FaultLoad {
      */
     Outcome outcome(int port, Duration wait, Duration settle) throws Exception {
         Set<String> pending = new LinkedHashSet<>(acknowledged.keySet());
-        Map<String, Long> counts = new HashMap<>();
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
-            for (var it = pending.iterator(); it.hasNext(); ) {
-                String key = it.next();
-                long c = count(port, key);
-                if (c > 0) {
-                    counts.put(key, c);
-                    it.remove();
+            pending.removeAll(existingKeys(port)); // a key exists once its event has run
+            // and one by one, for when a listing fails or misses keys
+            for (String key : pending.stream().limit(200).toList()) {
+                if (count(port, key) > 0) {
+                    pending.remove(key);
                 }
             }
             if (pending.isEmpty()) {
@@ -282,18 +286,73 @@ final class FaultLoad {
             pause(500);
             depth = queueDepth(port);
         }
+        // every count, read once the queue is empty: above 1 is a duplicate run; a key still
+        // missing is a lost event
+        Map<String, Long> counts = new ConcurrentHashMap<>();
+        try (var readers = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (String key : acknowledged.keySet()) {
+                readers.execute(
+                        () -> {
+                            try {
+                                counts.put(key, count(port, key));
+                            } catch (Exception e) {
+                                counts.put(key, -1L);
+                            }
+                        });
+            }
+        }
         int duplicates = 0;
-        for (String key : counts.keySet()) {
-            long c = count(port, key); // read again: a redelivery may have run it since
-            duplicates += (int) Math.max(0, c - 1);
+        List<String> lost = new ArrayList<>();
+        for (var e : counts.entrySet()) {
+            duplicates += (int) Math.max(0, e.getValue() - 1);
+            if (e.getValue() == 0) {
+                lost.add(e.getKey());
+            }
+        }
+        if (!pending.isEmpty() && lost.isEmpty()) { // they ran while the queue settled
+            allRunMs = (System.nanoTime() - faultAt) / 1_000_000;
         }
         return new Outcome(
                 acknowledged.size(),
-                pending.size(),
+                lost.size(),
                 duplicates,
-                allRunMs,
+                lost.isEmpty() ? allRunMs : -1,
                 depth,
-                List.copyOf(pending));
+                List.copyOf(lost));
+    }
+
+    /** Every key of the service's store starting {@code ev-}, a page of 1000 at a time. */
+    private Set<String> existingKeys(int port) throws Exception {
+        Set<String> keys = new java.util.HashSet<>();
+        String after = "";
+        while (true) {
+            var r =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    "http://127.0.0.1:"
+                                                            + port
+                                                            + "/api/v1/services/"
+                                                            + SERVICE
+                                                            + "/kv?prefix=ev-&limit=1000&after="
+                                                            + URLEncoder.encode(
+                                                                    after, StandardCharsets.UTF_8)))
+                                    .header("Authorization", "Bearer " + TestHost.TOKEN)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                listFailures.incrementAndGet();
+                return keys; // e.g. 503 while the store recovers: the next pass reads again
+            }
+            var page = TestHost.json(r);
+            for (var k : page.path("keys")) {
+                keys.add(k.path("key").asText());
+            }
+            if (page.path("next").isNull() || page.path("next").isMissingNode()) {
+                return keys;
+            }
+            after = page.path("next").asText();
+        }
     }
 
     /** The longest a client of a killed node went from the fault to its first success, or -1. */
@@ -307,7 +366,7 @@ final class FaultLoad {
                 "acknowledged=%d lost=%d duplicates=%d failover_ms=%d sync_gap_ms=%d"
                         + " accept_gap_ms=%d longest_request_ms=%d sync_ok=%d sync_failed=%d"
                         + " refused_posts=%d accepted_after=%d all_run_ms=%d depth_after=%d"
-                        + " survivor_failures=%d",
+                        + " survivor_failures=%d list_failures=%d",
                 o.acknowledged(),
                 o.lost(),
                 o.duplicates(),
@@ -321,7 +380,8 @@ final class FaultLoad {
                 acceptedAfterFault(),
                 o.allRunMs(),
                 o.depthAfter(),
-                survivorFailures.get());
+                survivorFailures.get(),
+                listFailures.get());
     }
 
     /**
@@ -374,7 +434,7 @@ final class FaultLoad {
             return 0;
         }
         if (r.statusCode() != 200) {
-            return 0; // e.g. 503 while the store recovers: read it again
+            return -1; // unreadable (e.g. 503): neither lost nor counted
         }
         return Long.parseLong(r.body().trim());
     }
