@@ -1,5 +1,5 @@
 // The Java conformance function (guest-sdks/java, TeaVM WASI command run through wasi-cgi,
-// docs/adr/0051), shared by the cases under java/ so the suite carries one ~400 KB module.
+// docs/adr/0051), shared by the cases under java/ so the suite carries one ~240 KB module.
 // Rebuild after changing it:
 //   guest-sdks/java/runtime/build.sh conformance/cases/_shared/java-runtime.wasm conformance/cases/_shared/JavaRuntime.java
 import dev.kiln.guest.Context;

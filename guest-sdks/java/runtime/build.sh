@@ -8,7 +8,8 @@
 # alone. TeaVM 0.13.1 (the last release with the WASI target) and minimal-json come from Maven
 # Central through runtime/pom.xml; the classpath, the build tool and the compiled SDK are cached
 # under $KILN_JAVA_CACHE (default ~/.cache/kiln/java), keyed by the hash of these files. Needs a
-# JDK (17 or newer) and Maven, installed with apt-get when missing.
+# JDK (17 or newer), Maven and patch, installed with apt-get when missing. One TeaVM class is
+# patched (teavm-call-site-locations.patch) so that exceptions name their frames.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 handler=()
@@ -46,10 +47,11 @@ if [ -z "$java_home" ]; then
   [ -x "$java_home/bin/javac" ] || java_home="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
 fi
 command -v mvn >/dev/null 2>&1 || apt_install maven
+command -v patch >/dev/null 2>&1 || apt_install patch
 export JAVA_HOME="$java_home"
 
 cache_root="${KILN_JAVA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln/java}"
-key="$( (cd "$here" && cat pom.xml tool/*.java sdk/dev/kiln/guest/*.java) | sha256sum | cut -c1-16)"
+key="$( (cd "$here" && cat pom.xml tool/*.java sdk/dev/kiln/guest/*.java ./*.patch) | sha256sum | cut -c1-16)"
 cache="$cache_root/toolchain-$key"
 
 if [ ! -f "$cache/ready" ]; then
@@ -63,6 +65,18 @@ if [ ! -f "$cache/ready" ]; then
   cp="$(cat "$work/classpath.txt")"
   "$java_home/bin/javac" --release 17 -nowarn -encoding UTF-8 -cp "$cp" -d "$work/tool" \
     "$here"/tool/*.java
+  # TeaVM's call-site locations, patched (teavm-call-site-locations.patch): one class from
+  # teavm-core's sources jar, compiled into the tool directory, which comes first on the
+  # build's classpath.
+  mvn -B -ntp -q -f "$here/pom.xml" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact=org.teavm:teavm-core:0.13.1:jar:sources -DoutputDirectory="$work/teavm-src" >&2
+  patched=org/teavm/backend/wasm/generate/CallSiteBinaryGenerator.java
+  (cd "$work/teavm-src" && "$java_home/bin/jar" xf teavm-core-0.13.1-sources.jar "$patched" &&
+    patch -s -p1 <"$here/teavm-call-site-locations.patch")
+  "$java_home/bin/javac" --release 17 -nowarn -encoding UTF-8 -cp "$cp" -d "$work/tool" \
+    "$work/teavm-src/$patched"
+  rm -rf "$work/teavm-src"
   "$java_home/bin/javac" --release 17 -Xlint:all -Werror -encoding UTF-8 -cp "$cp" \
     -d "$work/sdk" "$here"/sdk/dev/kiln/guest/*.java
   # What a function compiles against: the SDK, minimal-json, TeaVM's interop annotations.

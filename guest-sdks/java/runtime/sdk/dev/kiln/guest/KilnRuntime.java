@@ -14,11 +14,15 @@ import java.util.Map;
  * The function's {@code main}, which Kiln's Java build generates around the handler: reads the
  * event from stdin and the context from the environment, calls the handler, writes its answer as
  * a CGI response to stdout (wasm-abi/ABI.md 9). System.out and System.err both go to the
- * function's logs. A thrown exception logs its causes, then its {@code toString()} as the last
- * stderr line, and exits with code 1: Kiln answers {@code guest_error} with "the function
+ * function's logs. A thrown exception logs its stack frames and its causes, then its {@code
+ * toString()} as the last stderr line, and exits with code 1: Kiln answers {@code guest_error} with "the function
  * exited with code 1: " and that line.
  */
 public final class KilnRuntime {
+    // The class Kiln's Java build generates around the handler: frames from it down are Kiln's.
+    private static final String ENTRY_CLASS = "KilnMain";
+    private static final int MAX_FRAMES = 64;
+
     private KilnRuntime() {}
 
     /** One call of the handler (the generated main supplies it). */
@@ -114,18 +118,26 @@ public final class KilnRuntime {
     }
 
     private static void fail(PrintStream logs, Throwable e) {
-        // TeaVM's Wasm backend has no method names at run time (every frame would read
-        // "at .(Unknown Source)"), so the logs get the frames only when they name something,
-        // then the causes, and last the exception itself: the line guest_error quotes.
+        // The frames of the exception and of each cause, then the exception itself last: the line
+        // guest_error quotes. Frames are the function's own: the exception's constructors above
+        // them and Kiln's entry point below them are left out.
         StringBuilder text = new StringBuilder();
         for (Throwable t = e; t != null && text.length() < 16384; t = t.getCause()) {
             if (t != e) {
                 text.append("caused by: ").append(oneLine(t.toString())).append('\n');
             }
-            for (StackTraceElement frame : t.getStackTrace()) {
-                if (frame.getClassName() != null && !frame.getClassName().isEmpty()) {
-                    text.append("\tat ").append(frame).append('\n');
+            StackTraceElement[] frames = t.getStackTrace();
+            int from = 0;
+            while (from < frames.length && isConstruction(frames[from], t)) {
+                from++;
+            }
+            for (int i = from; i < frames.length && i - from < MAX_FRAMES; i++) {
+                StackTraceElement frame = frames[i];
+                if (frame.getClassName().equals(ENTRY_CLASS)
+                        || frame.getClassName().startsWith(ENTRY_CLASS + "$")) {
+                    break;
                 }
+                text.append("\tat ").append(frame).append('\n');
             }
         }
         text.append(oneLine(e.toString())).append('\n');
@@ -133,6 +145,20 @@ public final class KilnRuntime {
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         Wasi.write(Wasi.STDERR, bytes, 0, bytes.length);
         Wasi.procExit(1);
+    }
+
+    /** A frame of {@code t}'s own making: Throwable's fillInStackTrace or a constructor of its class. */
+    private static boolean isConstruction(StackTraceElement frame, Throwable t) {
+        String method = frame.getMethodName();
+        if (!method.equals("<init>") && !method.equals("fillInStackTrace")) {
+            return false;
+        }
+        for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+            if (c.getName().equals(frame.getClassName())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String oneLine(String s) {

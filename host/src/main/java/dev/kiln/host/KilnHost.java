@@ -1,6 +1,7 @@
 package dev.kiln.host;
 
 import dev.kiln.host.access.Access;
+import dev.kiln.host.access.AuditLog;
 import dev.kiln.host.cluster.Cluster;
 import dev.kiln.host.cluster.ClusterView;
 import dev.kiln.host.config.AdminTokens;
@@ -164,8 +165,23 @@ public final class KilnHost implements AutoCloseable {
                     cluster == null
                             ? DocumentStore.Opener.sqlite(config.dataDir())
                             : cluster.documents();
+            // The audit log: also the cluster's stream KILN_AUDIT in a cluster (ADR 0058).
+            var auditStream =
+                    cluster == null
+                            ? null
+                            : cluster.auditStream(
+                                    config.accessLimits().auditMaxAge(),
+                                    config.accessLimits().auditMaxEntries());
             Access access =
-                    Access.open(config.dataDir(), documents, token.token(), config.accessLimits());
+                    Access.open(
+                            config.dataDir(),
+                            documents,
+                            token.token(),
+                            config.accessLimits(),
+                            auditStream == null
+                                    ? null
+                                    : new AuditLog.Shared(
+                                            auditStream::publish, auditStream::newest));
             opened.push(access);
             InvocationStore records =
                     InvocationStore.open(
@@ -185,6 +201,14 @@ public final class KilnHost implements AutoCloseable {
             records.traceWrites(tracing);
             Metrics metrics = new Metrics();
             records.registerMetrics(metrics);
+            if (cluster != null) {
+                // Records, logs, usage and statistics of every node (docs/adr/0057).
+                cluster.replicateRecords(
+                        records,
+                        config.recordMaxAge(),
+                        RecordRetention.DEFAULTS.queueCapacity(),
+                        metrics);
+            }
             dev.kiln.host.observability.JvmMetrics.register(metrics);
             metrics.gauge(
                     "kiln_disk_usable_bytes",
@@ -213,7 +237,11 @@ public final class KilnHost implements AutoCloseable {
             opened.push(quotas);
             RouteStore routes = RouteStore.open(documents, config.maxRoutes());
             opened.push(routes);
-            ServiceAdmission admission = new ServiceAdmission(quotas, System::nanoTime);
+            // Quotas counted cluster-wide in a cluster: each node enforces its part (ADR 0058).
+            ServiceAdmission admission =
+                    cluster == null
+                            ? new ServiceAdmission(quotas, System::nanoTime)
+                            : cluster.admission(quotas, metrics);
             // Each service's key-value store: kv.db on one node, the kiln-kv bucket in a
             // cluster (docs/adr/0055).
             KvStore kv =

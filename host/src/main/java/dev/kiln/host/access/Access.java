@@ -33,11 +33,27 @@ public final class Access implements AutoCloseable {
      */
     public static Access open(
             Path dataDir, DocumentStore.Opener documents, String adminToken, AccessLimits limits) {
+        return open(dataDir, documents, adminToken, limits, null);
+    }
+
+    /**
+     * As above; the audit log is also published to and listed from {@code sharedAudit}, the
+     * cluster's (docs/adr/0058), when not null.
+     */
+    public static Access open(
+            Path dataDir,
+            DocumentStore.Opener documents,
+            String adminToken,
+            AccessLimits limits,
+            AuditLog.Shared sharedAudit) {
         ApiKeys keys =
                 ApiKeys.open(documents.open("kiln.db", "api_keys"), adminToken, limits.maxKeys());
         try {
             return new Access(
-                    keys, new AuthFailureLimiter(limits), AuditLog.open(dataDir, limits), limits);
+                    keys,
+                    new AuthFailureLimiter(limits),
+                    AuditLog.open(dataDir, limits, sharedAudit),
+                    limits);
         } catch (RuntimeException e) {
             keys.close();
             throw e;

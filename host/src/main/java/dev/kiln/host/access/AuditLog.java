@@ -1,5 +1,8 @@
 package dev.kiln.host.access;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.host.storage.SqliteFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * The audit log of management writes, in {@code <data>/audit.db}: appended off the request path by
  * a writer thread in batches, kept within {@link AccessLimits#auditMaxEntries()} and {@link
  * AccessLimits#auditMaxAge()}. A read waits for everything appended before it.
+ *
+ * <p>In a cluster (docs/adr/0058) the writer also publishes each batch to the cluster's log (a
+ * {@link Shared}), and a read lists the cluster's entries from it: every node shows every node's
+ * writes. The node's own file stays as it was, and answers reads while the cluster's log cannot.
  */
 public final class AuditLog implements AutoCloseable {
     public static final String FILE_NAME = "audit.db";
@@ -29,8 +36,31 @@ public final class AuditLog implements AutoCloseable {
     private static final int BATCH = 500;
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The cluster's audit log: entries as JSON documents ({@link #encode}), published in batches
+     * and read back newest first. Byte arrays, so that the cluster package, which may not know this
+     * one, can hold them.
+     */
+    public record Shared(Publisher publisher, Reader reader) {
+        /** Stores a batch of entries durably, oldest first. */
+        @FunctionalInterface
+        public interface Publisher {
+            void publish(List<byte[]> entries) throws Exception;
+        }
+
+        /** The newest {@code limit} entries, newest first. */
+        @FunctionalInterface
+        public interface Reader {
+            List<byte[]> newest(int limit) throws Exception;
+        }
+    }
+
     private final Connection db;
     private final AccessLimits limits;
+    private final Shared shared;
+    private final AtomicLong unshared = new AtomicLong();
     private final BlockingQueue<AuditEntry> queue = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong appended = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -39,14 +69,20 @@ public final class AuditLog implements AutoCloseable {
     private final Thread writer;
     private volatile boolean closing;
 
-    private AuditLog(Connection db, AccessLimits limits) {
+    private AuditLog(Connection db, AccessLimits limits, Shared shared) {
         this.db = db;
         this.limits = limits;
+        this.shared = shared;
         this.writer = new Thread(this::writeLoop, "kiln-audit-writer");
         writer.setDaemon(true);
     }
 
     public static AuditLog open(Path dataDir, AccessLimits limits) {
+        return open(dataDir, limits, null);
+    }
+
+    /** Opens the node's file, also publishing to and listing from {@code shared} when not null. */
+    public static AuditLog open(Path dataDir, AccessLimits limits, Shared shared) {
         try {
             Connection db =
                     SqliteFiles.open(dataDir.resolve(FILE_NAME), SqliteFiles.Durability.NORMAL);
@@ -59,7 +95,7 @@ public final class AuditLog implements AutoCloseable {
                                 + " request_id TEXT)");
                 st.execute("CREATE INDEX IF NOT EXISTS audit_time ON audit (time_ms)");
             }
-            var audit = new AuditLog(db, limits);
+            var audit = new AuditLog(db, limits, shared);
             audit.writer.start();
             return audit;
         } catch (SQLException | IOException e) {
@@ -93,6 +129,33 @@ public final class AuditLog implements AutoCloseable {
      */
     public List<AuditEntry> list(Instant since, int limit) throws InterruptedException {
         awaitWritten(appended.get(), 5_000);
+        if (shared != null) {
+            try {
+                List<AuditEntry> out = new ArrayList<>();
+                for (byte[] e : shared.reader().newest(limit)) {
+                    AuditEntry entry = decode(e);
+                    if (since == null || !entry.time().isBefore(since)) {
+                        out.add(entry);
+                    }
+                }
+                return out;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                log.warn(
+                        "the cluster's audit log is not readable, listing this node's: {}",
+                        e.toString());
+            }
+        }
+        return listLocal(since, limit);
+    }
+
+    /** Entries published to the cluster's log failed to be stored there (they are in this file). */
+    public long unshared() {
+        return unshared.get();
+    }
+
+    private List<AuditEntry> listLocal(Instant since, int limit) {
         List<AuditEntry> out = new ArrayList<>();
         synchronized (db) {
             try (PreparedStatement st =
@@ -149,6 +212,7 @@ public final class AuditLog implements AutoCloseable {
                 batch.add(first);
                 queue.drainTo(batch, BATCH - 1);
                 write(batch);
+                share(batch);
             } catch (InterruptedException e) {
                 if (!closing) {
                     log.warn("audit writer interrupted; stopping");
@@ -164,6 +228,67 @@ public final class AuditLog implements AutoCloseable {
                 batch.clear();
             }
         }
+    }
+
+    /** Publishes a written batch to the cluster's log; a failure is logged and counted. */
+    private void share(List<AuditEntry> batch) {
+        if (shared == null) {
+            return;
+        }
+        try {
+            shared.publisher().publish(batch.stream().map(AuditLog::encode).toList());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unshared.addAndGet(batch.size());
+        } catch (Exception e) {
+            long n = unshared.addAndGet(batch.size());
+            log.warn(
+                    "{} audit entries not stored in the cluster's log ({} so far; they are in this"
+                            + " node's audit.db): {}",
+                    batch.size(),
+                    n,
+                    e.toString());
+        }
+    }
+
+    /** An entry as the cluster's log stores it: JSON, the time in epoch milliseconds. */
+    static byte[] encode(AuditEntry e) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("time", e.time().toEpochMilli());
+        o.put("keyId", e.keyId());
+        o.put("keyName", e.keyName());
+        o.put("method", e.method());
+        o.put("route", e.route());
+        o.put("target", e.target());
+        o.put("status", e.status());
+        o.put("code", e.code());
+        o.put("clientIp", e.clientIp());
+        o.put("requestId", e.requestId());
+        try {
+            return JSON.writeValueAsBytes(o);
+        } catch (IOException x) {
+            throw new IllegalStateException(x);
+        }
+    }
+
+    static AuditEntry decode(byte[] bytes) throws IOException {
+        JsonNode o = JSON.readTree(bytes);
+        return new AuditEntry(
+                Instant.ofEpochMilli(o.path("time").asLong()),
+                text(o, "keyId"),
+                text(o, "keyName"),
+                text(o, "method"),
+                text(o, "route"),
+                text(o, "target"),
+                o.path("status").asInt(),
+                text(o, "code"),
+                text(o, "clientIp"),
+                text(o, "requestId"));
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode n = o.get(field);
+        return n == null || n.isNull() ? null : n.asText();
     }
 
     private void write(List<AuditEntry> batch) {

@@ -57,6 +57,17 @@ final class Buckets {
      */
     static final String SERVICE_KV = "kiln-kv";
 
+    /** Invocation records of every node (docs/adr/0057): limits retention, max age. */
+    static final String RECORDS = "KILN_RECORDS";
+
+    /** Subjects of {@link #RECORDS}: {@code kiln.records.<node>}. */
+    static final String RECORD_SUBJECT_PREFIX = "kiln.records.";
+
+    static final String RECORD_SUBJECTS = RECORD_SUBJECT_PREFIX + ">";
+
+    /** How long {@link #RECORDS} remembers a message id (at most its max age). */
+    static final Duration RECORDS_DUPLICATE_WINDOW = Duration.ofHours(1);
+
     /** Timer fire marks: the last scheduled time fired, per timer. */
     static final String FIRE_MARKS = "kiln-fire-marks";
 
@@ -156,26 +167,109 @@ final class Buckets {
      * (explicit acks, unlimited deliveries: Kiln decides when an event is dead).
      */
     static void events(Connection nc, int replicas) throws IOException {
-        // A stream just created in a JetStream cluster answers "stream not found" until its
-        // replicas have elected a leader (seen here right after a fresh 3-server cluster formed):
-        // try again for a while before giving up.
+        whenReady(
+                "the stream " + EVENTS,
+                () -> {
+                    createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
+                    return null;
+                });
+    }
+
+    /**
+     * The records stream (docs/adr/0057): messages kept for {@code maxAge} (the records'
+     * retention), the oldest dropped first; made by the first node, whose max age holds.
+     */
+    static void records(Connection nc, int replicas, Duration maxAge) throws IOException {
+        whenReady(
+                "the stream " + RECORDS,
+                () -> {
+                    JetStreamManagement jsm = nc.jetStreamManagement(JS_OPTIONS);
+                    if (!jsm.getStreamNames().contains(RECORDS)) {
+                        jsm.addStream(
+                                StreamConfiguration.builder()
+                                        .name(RECORDS)
+                                        .description("Kiln invocation records of every node")
+                                        .subjects(RECORD_SUBJECTS)
+                                        .retentionPolicy(RetentionPolicy.Limits)
+                                        .storageType(StorageType.File)
+                                        .replicas(replicas)
+                                        .maxAge(maxAge)
+                                        // a publish retried after an outage is still recognised
+                                        .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
+                                        .discardPolicy(DiscardPolicy.Old)
+                                        .build());
+                    }
+                    jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
+                    return null;
+                });
+    }
+
+    /**
+     * The audit stream (docs/adr/0058): kept for {@code maxAge} and at most {@code maxEntries}
+     * messages (the audit retention), the oldest dropped first; made by the first node, whose
+     * limits hold.
+     */
+    static void audit(Connection nc, int replicas, Duration maxAge, long maxEntries)
+            throws IOException {
+        whenReady(
+                "the stream " + AuditStream.STREAM,
+                () -> {
+                    JetStreamManagement jsm = nc.jetStreamManagement(JS_OPTIONS);
+                    if (!jsm.getStreamNames().contains(AuditStream.STREAM)) {
+                        jsm.addStream(
+                                StreamConfiguration.builder()
+                                        .name(AuditStream.STREAM)
+                                        .description("Kiln audit log of management writes")
+                                        .subjects(AuditStream.SUBJECTS)
+                                        .retentionPolicy(RetentionPolicy.Limits)
+                                        .storageType(StorageType.File)
+                                        .replicas(replicas)
+                                        .maxAge(maxAge)
+                                        .maxMessages(maxEntries)
+                                        .discardPolicy(DiscardPolicy.Old)
+                                        .build());
+                    }
+                    jsm.getStreamInfo(AuditStream.STREAM); // answers once it has a leader
+                    return null;
+                });
+    }
+
+    /** A JetStream call that may be refused while a stream just made has no leader yet. */
+    private interface JetStreamCall<T> {
+        T call() throws IOException, JetStreamApiException;
+    }
+
+    /**
+     * Runs {@code call} until JetStream takes it, for up to {@link #STREAM_READY_WAIT}: a stream
+     * just created in a JetStream cluster answers "stream not found" until its replicas have
+     * elected a leader (seen right after a fresh 3-server cluster formed), and another node may be
+     * creating the same stream or bucket at the same moment.
+     */
+    private static <T> T whenReady(String what, JetStreamCall<T> call) throws IOException {
         long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
         while (true) {
             try {
-                createEvents(nc.jetStreamManagement(JS_OPTIONS), replicas);
-                return;
+                return call.call();
             } catch (JetStreamApiException e) {
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("JetStream refused the stream " + EVENTS, e);
+                    throw new IOException(
+                            "JetStream refused "
+                                    + what
+                                    + " (is JetStream enabled on the NATS servers?)",
+                            e);
                 }
                 try {
                     Thread.sleep(250);
                 } catch (InterruptedException x) {
                     Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while creating the stream " + EVENTS, x);
+                    throw new IOException("interrupted while waiting for " + what, x);
                 }
             }
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static void createEvents(JetStreamManagement jsm, int replicas)
@@ -232,24 +326,20 @@ final class Buckets {
     }
 
     private static KeyValue kv(Connection nc, KeyValueConfiguration config) throws IOException {
-        try {
-            var kvm = nc.keyValueManagement();
-            if (!kvm.getBucketNames().contains(config.getBucketName())) {
-                try {
-                    kvm.create(config);
-                } catch (JetStreamApiException e) {
-                    // another node created it meanwhile
-                }
-            }
-            return nc.keyValue(
-                    config.getBucketName(),
-                    io.nats.client.KeyValueOptions.builder(JS_OPTIONS).build());
-        } catch (JetStreamApiException e) {
-            throw new IOException(
-                    "JetStream refused the key-value bucket "
-                            + config.getBucketName()
-                            + " (is JetStream enabled on the NATS servers?)",
-                    e);
-        }
+        return whenReady(
+                "the key-value bucket " + config.getBucketName(),
+                () -> {
+                    var kvm = nc.keyValueManagement();
+                    if (!kvm.getBucketNames().contains(config.getBucketName())) {
+                        try {
+                            kvm.create(config);
+                        } catch (JetStreamApiException e) {
+                            // another node created it meanwhile
+                        }
+                    }
+                    return nc.keyValue(
+                            config.getBucketName(),
+                            io.nats.client.KeyValueOptions.builder(JS_OPTIONS).build());
+                });
     }
 }

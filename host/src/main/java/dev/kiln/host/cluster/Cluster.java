@@ -7,7 +7,10 @@ import dev.kiln.host.events.EventQueue;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.kv.KvStore;
+import dev.kiln.host.observability.InvocationStore;
 import dev.kiln.host.observability.Metrics;
+import dev.kiln.host.quota.QuotaStore;
+import dev.kiln.host.quota.ServiceAdmission;
 import dev.kiln.host.registry.BlobStore;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.RegistryStorage;
@@ -45,6 +48,9 @@ public final class Cluster implements ClusterView, AutoCloseable {
     private final RevisionBarrier documentsBarrier;
     private final int replicas;
     private volatile InvocationForwarding forwarding;
+    private volatile QuotaExchange quotaExchange;
+    private volatile RecordPublisher recordPublisher;
+    private volatile RecordIngest recordIngest;
 
     private Cluster(
             ClusterSettings settings,
@@ -103,27 +109,30 @@ public final class Cluster implements ClusterView, AutoCloseable {
                             heartbeats::livePeers,
                             revision -> documents.appliedWithin(revision, RevisionBarrier.WAIT));
             documents.barrier(documentsBarrier);
-            events.onReconnect =
-                    () -> {
-                        storage.rewatch();
-                        documents.rewatch();
-                        heartbeats.rewatch();
-                    };
             log.info(
                     "node {} (zone {}) joined the cluster at {}",
                     name,
                     settings.zone(),
                     nc.getConnectedUrl());
-            return new Cluster(
-                    settings,
-                    name,
-                    nc,
-                    storage,
-                    heartbeats,
-                    barrier,
-                    documents,
-                    documentsBarrier,
-                    replicas);
+            Cluster cluster =
+                    new Cluster(
+                            settings,
+                            name,
+                            nc,
+                            storage,
+                            heartbeats,
+                            barrier,
+                            documents,
+                            documentsBarrier,
+                            replicas);
+            events.onReconnect =
+                    () -> {
+                        storage.rewatch();
+                        documents.rewatch();
+                        heartbeats.rewatch();
+                        cluster.rewatchRecords();
+                    };
+            return cluster;
         } catch (IOException | RuntimeException e) {
             closeQuietly(nc);
             throw e;
@@ -204,6 +213,51 @@ public final class Cluster implements ClusterView, AutoCloseable {
                         nc, name, settings.zone(), invoker, registry, config, metrics);
     }
 
+    /**
+     * The cluster's audit log (docs/adr/0058): the stream {@code KILN_AUDIT}, created by the first
+     * node with {@code maxAge} and {@code maxEntries} (the audit retention).
+     */
+    public AuditStream auditStream(Duration maxAge, long maxEntries) throws IOException {
+        return new AuditStream(nc, name, replicas, maxAge, maxEntries);
+    }
+
+    /**
+     * The admission of service quotas counted cluster-wide (docs/adr/0058): this node enforces its
+     * part of each figure, divided among the nodes by the demand they report.
+     */
+    public ServiceAdmission admission(QuotaStore quotas, Metrics metrics) {
+        var exchange = new QuotaExchange(nc, name, heartbeats::livePeers, quotas);
+        var admission = new ServiceAdmission(quotas, System::nanoTime, exchange);
+        exchange.start(admission::demand, metrics);
+        quotaExchange = exchange;
+        return admission;
+    }
+
+    /**
+     * Makes invocation records, logs, usage and statistics the cluster's (docs/adr/0057): what
+     * {@code records} writes is published to the {@code KILN_RECORDS} stream, kept for {@code
+     * maxAge}, and every other node's records are read from it into {@code records}.
+     *
+     * @param queueCapacity records waiting to be published at most; past it they are counted
+     */
+    public void replicateRecords(
+            InvocationStore records, Duration maxAge, int queueCapacity, Metrics metrics)
+            throws IOException {
+        Buckets.records(nc, replicas, maxAge);
+        recordIngest = new RecordIngest(nc, records);
+        recordPublisher =
+                new RecordPublisher(nc, name, recordIngest.origin(), queueCapacity, metrics);
+        records.replicateTo(name, recordPublisher);
+        recordIngest.start();
+    }
+
+    private void rewatchRecords() {
+        RecordIngest ingest = recordIngest;
+        if (ingest != null) {
+            ingest.rewatch();
+        }
+    }
+
     @Override
     public Overflow overflow() {
         return forwarding;
@@ -238,6 +292,15 @@ public final class Cluster implements ClusterView, AutoCloseable {
     public void close() {
         if (forwarding != null) {
             forwarding.close();
+        }
+        if (quotaExchange != null) {
+            quotaExchange.close();
+        }
+        if (recordPublisher != null) {
+            recordPublisher.close(); // publishes what the record writer handed over last
+        }
+        if (recordIngest != null) {
+            recordIngest.close();
         }
         heartbeats.close();
         barrier.close();

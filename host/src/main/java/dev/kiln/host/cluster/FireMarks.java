@@ -1,6 +1,7 @@
 package dev.kiln.host.cluster;
 
 import dev.kiln.host.events.FireMark;
+import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueEntry;
@@ -16,9 +17,11 @@ import java.util.Optional;
  */
 final class FireMarks {
     private final KeyValue marks;
+    private final RevisionWrites writes;
 
-    FireMarks(KeyValue marks) {
+    FireMarks(Connection nc, KeyValue marks) throws IOException {
         this.marks = marks;
+        this.writes = new RevisionWrites(nc, marks);
     }
 
     Optional<Instant> last(String key) {
@@ -41,12 +44,12 @@ final class FireMarks {
             KeyValueEntry current = marks.get(key);
             try {
                 if (current == null || current.getValue() == null) {
-                    marks.create(key, value);
+                    writes.create(key, value);
                 } else if (Long.parseLong(current.getValueAsString()) < at) {
-                    marks.update(key, value, current.getRevision());
+                    writes.update(key, value, current.getRevision());
                 }
                 return;
-            } catch (JetStreamApiException e) {
+            } catch (RevisionWrites.Conflict c) {
                 // another node wrote it meanwhile: read it again
             }
         }

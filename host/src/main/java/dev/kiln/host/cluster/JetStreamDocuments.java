@@ -38,22 +38,21 @@ final class JetStreamDocuments implements DocumentStore.Opener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JetStreamDocuments.class);
     private static final Pattern TABLE = Pattern.compile("[a-z_]{1,40}");
 
-    /** JetStream's "wrong last sequence": the compare-and-set lost. */
-    private static final int WRONG_LAST_SEQUENCE = 10071;
-
     /** Subject of this bucket's barrier (the registry has its own revisions and barrier). */
     static final String APPLIED_SUBJECT = "kiln.documents.applied";
 
     private final Connection nc;
     private final KeyValue kv;
+    private final RevisionWrites writes;
     private final Map<String, Table> tables = new ConcurrentHashMap<>();
 
     private final BucketWatch watch;
     private volatile RevisionBarrier barrier;
 
-    JetStreamDocuments(Connection nc, KeyValue kv) {
+    JetStreamDocuments(Connection nc, KeyValue kv) throws IOException {
         this.nc = nc;
         this.kv = kv;
+        this.writes = new RevisionWrites(nc, kv);
         this.watch = new BucketWatch(nc, kv, "documents", this::apply);
     }
 
@@ -227,15 +226,14 @@ final class JetStreamDocuments implements DocumentStore.Opener, AutoCloseable {
             try {
                 revision =
                         known == null
-                                ? kv.create(key(owner, id), bytes)
-                                : kv.update(key(owner, id), bytes, known.revision());
+                                ? writes.create(key(owner, id), bytes)
+                                : writes.update(key(owner, id), bytes, known.revision());
+            } catch (RevisionWrites.Conflict c) {
+                throw new KilnException(
+                        ErrorCode.CONFLICT,
+                        "this setting was changed on another node at the same time; read it"
+                                + " again and retry");
             } catch (JetStreamApiException e) {
-                if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
-                    throw new KilnException(
-                            ErrorCode.CONFLICT,
-                            "this setting was changed on another node at the same time; read it"
-                                    + " again and retry");
-                }
                 throw unavailable(e);
             } catch (IOException e) {
                 throw unavailable(e);

@@ -93,7 +93,7 @@ final class JetStreamEventQueue implements EventQueue {
         }
         this.deadLetters = deadLetters;
         this.states = states;
-        this.marks = new FireMarks(marks);
+        this.marks = new FireMarks(nc, marks);
         this.maxQueuedOf = maxQueuedOf;
         this.bufferCap = Math.max(1, bufferCap);
         this.reads = new StreamedEventReads(nc, deadLetters, states);

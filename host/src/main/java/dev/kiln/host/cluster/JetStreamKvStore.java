@@ -144,10 +144,10 @@ public final class JetStreamKvStore implements KvStore {
      * Stores {@code value} within the service's limits; {@code expected} null overwrites, else only
      * over that revision.
      *
-     * @throws KvWire.Conflict the key changed since {@code expected}
+     * @throws RevisionWrites.Conflict the key changed since {@code expected}
      */
     private void store(String service, byte[] key, byte[] value, long expiresAt, Long expected)
-            throws KvWire.Conflict {
+            throws RevisionWrites.Conflict {
         if (value.length + KvWire.headerRoom(natsKey(service, key)) > wire.maxPayload()) {
             if (payloadWarned.compareAndSet(false, true)) {
                 log.warn(
@@ -205,7 +205,7 @@ public final class JetStreamKvStore implements KvStore {
                                 try {
                                     return wire.put(
                                             natsKey(service, key), value, expiresAt, expected);
-                                } catch (KvWire.Conflict c) {
+                                } catch (RevisionWrites.Conflict c) {
                                     return CONFLICT;
                                 }
                             });
@@ -215,7 +215,7 @@ public final class JetStreamKvStore implements KvStore {
         }
         settle(keys, reservation, revision != CONFLICT);
         if (revision == CONFLICT) {
-            throw new KvWire.Conflict();
+            throw new RevisionWrites.Conflict();
         }
     }
 
@@ -255,7 +255,7 @@ public final class JetStreamKvStore implements KvStore {
     private void set(String service, byte[] key, byte[] value, long ttlMillis) {
         try {
             store(service, key, value, expiry(ttlMillis), null);
-        } catch (KvWire.Conflict c) {
+        } catch (RevisionWrites.Conflict c) {
             throw new IllegalStateException("an unconditional write conflicted", c);
         }
     }
@@ -276,7 +276,7 @@ public final class JetStreamKvStore implements KvStore {
                                 try {
                                     wire.delete(nk, s.revision());
                                     return false;
-                                } catch (KvWire.Conflict c) {
+                                } catch (RevisionWrites.Conflict c) {
                                     return true;
                                 }
                             });
@@ -312,7 +312,7 @@ public final class JetStreamKvStore implements KvStore {
                         live ? s.expiresAt() : 0,
                         s.revision());
                 return sum;
-            } catch (KvWire.Conflict c) {
+            } catch (RevisionWrites.Conflict c) {
                 backOff(tries);
             }
         }
@@ -332,7 +332,7 @@ public final class JetStreamKvStore implements KvStore {
             try {
                 store(service, key, value, 0, s.revision());
                 return true;
-            } catch (KvWire.Conflict c) {
+            } catch (RevisionWrites.Conflict c) {
                 backOff(tries); // changed meanwhile: compare with the new value
             }
         }
@@ -367,7 +367,7 @@ public final class JetStreamKvStore implements KvStore {
         for (KvWire.Listed l : expired) {
             try {
                 wire.delete(l.natsKey(), l.revision());
-            } catch (KvWire.Conflict c) {
+            } catch (RevisionWrites.Conflict c) {
                 // written again meanwhile: it lives on
             } catch (IOException | JetStreamApiException | RuntimeException e) {
                 log.debug("deleting an expired key failed: {}", e.toString());

@@ -45,9 +45,6 @@ import org.slf4j.LoggerFactory;
 final class JetStreamRegistryStorage implements RegistryStorage {
     private static final Logger log = LoggerFactory.getLogger(JetStreamRegistryStorage.class);
 
-    /** JetStream's "wrong last sequence": the compare-and-set lost. */
-    private static final int WRONG_LAST_SEQUENCE = 10071;
-
     /** The longest a write waits for its own revision to come back through the watch. */
     static final Duration LOCAL_WAIT = Duration.ofSeconds(10);
 
@@ -58,6 +55,7 @@ final class JetStreamRegistryStorage implements RegistryStorage {
 
     private final Connection nc;
     private final KeyValue kv;
+    private final RevisionWrites writes;
     private final ObjectStore modules;
     private final BlobStore localModules;
 
@@ -84,9 +82,11 @@ final class JetStreamRegistryStorage implements RegistryStorage {
     private record Entry(FunctionDoc doc, long revision) {}
 
     JetStreamRegistryStorage(
-            Connection nc, KeyValue kv, ObjectStore modules, BlobStore localModules) {
+            Connection nc, KeyValue kv, ObjectStore modules, BlobStore localModules)
+            throws IOException {
         this.nc = nc;
         this.kv = kv;
+        this.writes = new RevisionWrites(nc, kv);
         this.modules = modules;
         this.localModules = localModules;
         this.watch = new BucketWatch(nc, kv, "registry", this::apply);
@@ -220,22 +220,21 @@ final class JetStreamRegistryStorage implements RegistryStorage {
         byte[] bytes = RegistryDocs.write(doc);
         try {
             if (expected != NO_REVISION) {
-                return kv.update(key, bytes, expected);
+                return writes.update(key, bytes, expected);
             }
             Entry tomb = docs.get(f);
             if (tomb != null && tomb.doc().deleted()) {
-                return kv.update(key, bytes, tomb.revision());
+                return writes.update(key, bytes, tomb.revision());
             }
-            return kv.create(key, bytes);
+            return writes.create(key, bytes);
+        } catch (RevisionWrites.Conflict c) {
+            throw new KilnException(
+                    ErrorCode.CONFLICT,
+                    "function "
+                            + f
+                            + " was changed by another node at the same time; read it again"
+                            + " and retry");
         } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
-                throw new KilnException(
-                        ErrorCode.CONFLICT,
-                        "function "
-                                + f
-                                + " was changed by another node at the same time; read it again"
-                                + " and retry");
-            }
             log.error("JetStream refused a registry write", e);
             throw new KilnException(
                     ErrorCode.UNAVAILABLE, "the cluster's registry refused the change; retry");

@@ -5,13 +5,11 @@ import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
-import io.nats.client.PublishOptions;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.MessageGetRequest;
 import io.nats.client.api.MessageInfo;
-import io.nats.client.api.PublishAck;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +30,9 @@ import java.util.List;
  *   <li>A delete is jnats' tombstone ({@code KV-Operation: DEL}), so jnats tools read the bucket.
  *   <li>Reads go to the stream leader ({@code STREAM.MSG.GET}), never a follower's direct get: an
  *       acknowledged write is what every node reads next.
- *   <li>A write over a revision carries the message id {@code <key>@<revision>}, so that only one
- *       write per revision is stored even on servers whose clustered revision check races.
+ *   <li>A write over a revision carries the message id {@code <key>@<revision>} ({@link
+ *       RevisionWrites}), so that only one write per revision is stored even on servers whose
+ *       clustered revision check races.
  * </ul>
  */
 final class KvWire {
@@ -45,8 +44,6 @@ final class KvWire {
 
     /** JetStream's "no message found" and "wrong last sequence" API error codes. */
     private static final int NO_MESSAGE = 10037;
-
-    private static final int WRONG_LAST_SEQUENCE = 10071;
 
     /**
      * Bytes a message needs beyond its value: headers and their framing, besides the key itself,
@@ -74,6 +71,7 @@ final class KvWire {
     private final Connection nc;
     private final io.nats.client.KeyValue bucket;
     private final JetStream js;
+    private final RevisionWrites writes;
 
     /**
      * @param bucket the bucket, opened (created if needed) by {@link Buckets#serviceKv}; held so
@@ -86,6 +84,7 @@ final class KvWire {
         this.bucket = bucket;
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
+        this.writes = new RevisionWrites(nc, bucket);
     }
 
     /** The bucket key of {@code key} in {@code service}'s store. */
@@ -154,15 +153,6 @@ final class KvWire {
         return new Stored(m.getSeq(), data == null ? new byte[0] : data, expiresAt(h));
     }
 
-    /** Thrown when the key changed since the revision a write expected. */
-    static final class Conflict extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Conflict() {
-            super(null, null, false, false);
-        }
-    }
-
     /**
      * Stores a value; {@code expectedRevision} null writes whatever is there, else only over that
      * revision (0: the key has no message yet).
@@ -170,43 +160,18 @@ final class KvWire {
      * @return the new revision
      */
     long put(String natsKey, byte[] value, long expiresAt, Long expectedRevision)
-            throws IOException, JetStreamApiException, Conflict {
+            throws IOException, JetStreamApiException, RevisionWrites.Conflict {
         Headers h = null;
         if (expiresAt != 0) {
             h = new Headers().put(EXPIRES, Long.toString(expiresAt));
         }
-        return publish(natsKey, h, value, expectedRevision);
+        return writes.publish(natsKey, h, value, expectedRevision);
     }
 
     /** Writes a tombstone over {@code expectedRevision}. */
     long delete(String natsKey, long expectedRevision)
-            throws IOException, JetStreamApiException, Conflict {
-        return publish(natsKey, new Headers().put(OPERATION, "DEL"), null, expectedRevision);
-    }
-
-    private long publish(String natsKey, Headers h, byte[] data, Long expectedRevision)
-            throws IOException, JetStreamApiException, Conflict {
-        PublishOptions.Builder o = PublishOptions.builder().expectedStream(STREAM);
-        if (expectedRevision != null) {
-            o.expectedLastSubjectSequence(expectedRevision);
-            // nats-server before 2.9.21 checks the expected sequence of a clustered stream only
-            // before proposing the write (nats-server#4320): two writes over one revision can
-            // both pass. Its duplicate check stages a message id at once, so one write per
-            // revision of a key is all it takes (within the bucket's 2-minute duplicate window).
-            o.messageId(natsKey + "@" + expectedRevision);
-        }
-        try {
-            PublishAck ack = js.publish(SUBJECTS + natsKey, h, data, o.build());
-            if (ack.isDuplicate()) {
-                throw new Conflict();
-            }
-            return ack.getSeqno();
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
-                throw new Conflict();
-            }
-            throw e;
-        }
+            throws IOException, JetStreamApiException, RevisionWrites.Conflict {
+        return writes.delete(natsKey, expectedRevision);
     }
 
     /**

@@ -101,7 +101,8 @@ final class Views {
             int logCount,
             boolean logTruncated,
             int attempt,
-            String traceId) {
+            String traceId,
+            String node) {
         /** One invocation with its log lines, each carrying the invocation's request id. */
         static Invocation of(InvocationRecord r) {
             return of(r, r.logs().size());
@@ -129,7 +130,8 @@ final class Views {
                     logCount,
                     r.logTruncated(),
                     r.attempt(),
-                    r.traceId());
+                    r.traceId(),
+                    r.node());
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.List;
  * @param traceId the W3C trace the invocation belongs to, or {@code null} for none (docs/adr/0047)
  * @param spanId the invocation's span, parent of its record-write span; not stored, {@code null}
  *     when read back or when no span was made
+ * @param node the cluster node that ran the invocation (docs/adr/0057); {@code null} on a single
+ *     node, and until the record is stored (the store names its own node)
  */
 public record InvocationRecord(
         String requestId,
@@ -41,7 +43,8 @@ public record InvocationRecord(
         int memoryMiB,
         String keyId,
         String traceId,
-        String spanId) {
+        String spanId,
+        String node) {
 
     public InvocationRecord {
         java.util.Objects.requireNonNull(requestId, "requestId");
@@ -51,6 +54,84 @@ public record InvocationRecord(
         java.util.Objects.requireNonNull(startedAt, "startedAt");
         java.util.Objects.requireNonNull(outcome, "outcome");
         logs = List.copyOf(logs);
+    }
+
+    /** A record not stored yet: the node that ran it is the store's. */
+    public InvocationRecord(
+            String requestId,
+            String service,
+            String function,
+            int version,
+            String versionSha256,
+            String trigger,
+            Instant startedAt,
+            long durationMicros,
+            String outcome,
+            int httpStatus,
+            long bytesIn,
+            long bytesOut,
+            long fuel,
+            String startKind,
+            String errorMessage,
+            List<GuestLogLine> logs,
+            boolean logTruncated,
+            int attempt,
+            int memoryMiB,
+            String keyId,
+            String traceId,
+            String spanId) {
+        this(
+                requestId,
+                service,
+                function,
+                version,
+                versionSha256,
+                trigger,
+                startedAt,
+                durationMicros,
+                outcome,
+                httpStatus,
+                bytesIn,
+                bytesOut,
+                fuel,
+                startKind,
+                errorMessage,
+                logs,
+                logTruncated,
+                attempt,
+                memoryMiB,
+                keyId,
+                traceId,
+                spanId,
+                null);
+    }
+
+    /** This record as run on {@code node}. */
+    public InvocationRecord onNode(String node) {
+        return new InvocationRecord(
+                requestId,
+                service,
+                function,
+                version,
+                versionSha256,
+                trigger,
+                startedAt,
+                durationMicros,
+                outcome,
+                httpStatus,
+                bytesIn,
+                bytesOut,
+                fuel,
+                startKind,
+                errorMessage,
+                logs,
+                logTruncated,
+                attempt,
+                memoryMiB,
+                keyId,
+                traceId,
+                spanId,
+                node);
     }
 
     /** A record without a trace. */

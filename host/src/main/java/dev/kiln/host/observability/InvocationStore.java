@@ -12,9 +12,7 @@ import dev.kiln.host.storage.SqliteSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
@@ -52,8 +50,9 @@ public final class InvocationStore implements AutoCloseable {
     private long lastStatsPersist = System.nanoTime(); // writer thread only
     private final RecordWriteSpans writeSpans = new RecordWriteSpans();
 
-    // Prepared once: the writer runs it in every batch's transaction (guarded by db).
-    private PreparedStatement usageUpsert;
+    private final RecordBatchSql batchSql; // guarded by db
+    private volatile RecordReplication replication = records -> {};
+    private volatile String node; // this node's name in a cluster, null on one node
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
     private final AtomicLong dropped = new AtomicLong();
@@ -75,6 +74,7 @@ public final class InvocationStore implements AutoCloseable {
         this.retention = retention;
         this.limits = limits;
         this.stats = new FunctionStats(db);
+        this.batchSql = new RecordBatchSql(db);
         this.logFeed = new LogFeed(limits.maxLogFollowers());
         this.space = space;
         this.writer =
@@ -385,9 +385,7 @@ public final class InvocationStore implements AutoCloseable {
                 log.warn("writing function statistics failed: {}", e.toString());
             }
             try {
-                if (usageUpsert != null) {
-                    usageUpsert.close();
-                }
+                batchSql.close();
                 db.close();
             } catch (SQLException e) {
                 log.warn("closing records.db failed: {}", e.toString());
@@ -466,6 +464,69 @@ public final class InvocationStore implements AutoCloseable {
         writeSpans.use(tracing);
     }
 
+    /** Names this node's records {@code node}; hands each committed batch to {@code sink}. */
+    public void replicateTo(String node, RecordReplication sink) {
+        this.node = java.util.Objects.requireNonNull(node);
+        this.replication = java.util.Objects.requireNonNull(sink);
+    }
+
+    /**
+     * Stores records another node ran, read from {@code source} up to {@code position}, as the
+     * writer stores its own: records, log lines, usage and the position in one transaction (so a
+     * record read again counts once), then statistics and log followers; not {@code kiln_usage_*}.
+     *
+     * @return false if they could not be stored (logged; the position is not advanced)
+     */
+    public boolean ingest(List<InvocationRecord> records, String source, long position) {
+        if (!writer.isRunning()) {
+            return false; // closing
+        }
+        if (space.low()) {
+            dropped.addAndGet(records.size());
+            records = List.of(); // history gives way first; the position still advances
+        }
+        List<InvocationRecord> in = records;
+        synchronized (db) {
+            try {
+                Sql.inTransaction(
+                        db,
+                        () -> {
+                            batchSql.insert(in, null);
+                            batchSql.position(source, position);
+                        });
+            } catch (SQLException e) {
+                failedBatches.incrementAndGet();
+                log.error("storing {} records of other nodes failed", in.size(), e);
+                return false;
+            }
+            try {
+                stats.add(in);
+                logFeed.publish(in);
+            } catch (RuntimeException e) {
+                log.error("counting {} records of other nodes failed", in.size(), e);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * This {@code records.db}'s id among the cluster's copies of records (records published under
+     * it are its own: reading them back would count them twice) and how far {@code source} was read
+     * by {@link #ingest} (0: not yet).
+     */
+    public Replicated replicated(String source) {
+        synchronized (db) {
+            try {
+                return new Replicated(batchSql.origin(), batchSql.position(source));
+            } catch (SQLException e) {
+                throw failure(e);
+            }
+        }
+    }
+
+    /** What {@link #replicated} tells (docs/adr/0057). */
+    public record Replicated(String origin, long position) {}
+
     private void writeRecords(List<Queued> batch) {
         long began = System.nanoTime();
         if (space.low()) {
@@ -490,57 +551,7 @@ public final class InvocationStore implements AutoCloseable {
         }
         synchronized (db) {
             try {
-                Sql.inTransaction(
-                        db,
-                        () -> {
-                            try (PreparedStatement clear =
-                                            db.prepareStatement(
-                                                    "DELETE FROM invocation_logs WHERE request_id ="
-                                                            + " ?");
-                                    PreparedStatement rec =
-                                            db.prepareStatement(
-                                                    "INSERT OR REPLACE INTO invocations"
-                                                        + " (request_id, service, function,"
-                                                        + " version, version_sha256, trigger,"
-                                                        + " started_at, duration_us, outcome,"
-                                                        + " status, bytes_in, bytes_out, fuel,"
-                                                        + " start_kind, error, log_truncated,"
-                                                        + " attempt, memory_mib, key_id, trace_id)"
-                                                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-                                    PreparedStatement line =
-                                            db.prepareStatement(
-                                                    "INSERT OR REPLACE INTO invocation_logs VALUES"
-                                                            + " (?, ?, ?, ?, ?)")) {
-                                for (Queued q : batch) {
-                                    if (q instanceof Pending(InvocationRecord r)) {
-                                        Sql.bind(clear, r.requestId());
-                                        clear.addBatch();
-                                        RecordRows.bind(rec, r);
-                                        rec.addBatch();
-                                        int seq = 0;
-                                        for (GuestLogLine l : r.logs()) {
-                                            Sql.bind(
-                                                    line,
-                                                    r.requestId(),
-                                                    seq++,
-                                                    l.epochMillis(),
-                                                    l.level().name(),
-                                                    l.message());
-                                            line.addBatch();
-                                        }
-                                    }
-                                }
-                                clear.executeBatch();
-                                rec.executeBatch();
-                                line.executeBatch();
-                            }
-                            // Usage in the same transaction: both are stored, or neither.
-                            if (usageUpsert == null) {
-                                usageUpsert = UsageLedger.prepareUpsert(db);
-                            }
-                            UsageLedger.add(usageUpsert, written);
-                        });
+                Sql.inTransaction(db, () -> batchSql.insert(written, node));
             } catch (SQLException e) {
                 failedBatches.incrementAndGet();
                 log.error("writing {} invocation records failed", batch.size(), e);
@@ -557,24 +568,21 @@ public final class InvocationStore implements AutoCloseable {
             }
             writeSpans.written(written, began);
         }
+        if (!written.isEmpty()) {
+            try {
+                replication.committed(written);
+            } catch (RuntimeException e) {
+                log.error("handing {} records to replication failed", written.size(), e);
+            }
+        }
     }
 
     /** Keeps at most maxPerFunction records per function and none older than maxAge. */
     void prune() {
         long cutoff = Instant.now().minus(retention.maxAge()).toEpochMilli();
         synchronized (db) {
-            try (Statement st = db.createStatement()) {
-                st.executeUpdate("DELETE FROM invocations WHERE started_at < " + cutoff);
-                st.executeUpdate(
-                        "DELETE FROM invocations WHERE request_id IN (SELECT request_id FROM"
-                                + " (SELECT request_id, ROW_NUMBER() OVER (PARTITION BY service,"
-                                + " function ORDER BY started_at DESC, request_id DESC) AS n FROM"
-                                + " invocations) WHERE n > "
-                                + retention.maxPerFunction()
-                                + ")");
-                st.executeUpdate(
-                        "DELETE FROM invocation_logs WHERE request_id NOT IN"
-                                + " (SELECT request_id FROM invocations)");
+            try {
+                batchSql.prune(cutoff, retention.maxPerFunction());
                 Instant now = Instant.now();
                 stats.prune(now, limits.statsRetention());
                 UsageLedger.prune(db, now, limits.usageRetention());

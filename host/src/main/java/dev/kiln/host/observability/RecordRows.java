@@ -61,9 +61,19 @@ final class RecordRows {
                         FunctionStats.createTables(st);
                     },
                     // The W3C trace an invocation belongs to (docs/adr/0047); NULL for none.
-                    st -> SqliteSchema.addColumnIfMissing(st, "invocations", "trace_id", "TEXT"));
+                    st -> SqliteSchema.addColumnIfMissing(st, "invocations", "trace_id", "TEXT"),
+                    // Cluster mode (docs/adr/0057): this file's origin id and how far the
+                    // cluster's records stream was read, kept with the records read from it.
+                    // the node that ran each record (NULL: this node before it joined one).
+                    st -> {
+                        st.execute(
+                                "CREATE TABLE IF NOT EXISTS replication ("
+                                        + " name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+                        SqliteSchema.addColumnIfMissing(st, "invocations", "node", "TEXT");
+                    });
 
-    static void bind(PreparedStatement st, InvocationRecord r) throws SQLException {
+    /** Binds a record's 21 columns, {@code node} the node that ran it. */
+    static void bind(PreparedStatement st, InvocationRecord r, String node) throws SQLException {
         Sql.bind(
                 st,
                 r.requestId(),
@@ -85,7 +95,8 @@ final class RecordRows {
                 r.attempt(),
                 r.memoryMiB(),
                 r.keyId(),
-                r.traceId());
+                r.traceId(),
+                node);
     }
 
     static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs) throws SQLException {
@@ -111,7 +122,8 @@ final class RecordRows {
                 rs.getInt("memory_mib"),
                 rs.getString("key_id"),
                 rs.getString("trace_id"),
-                null);
+                null,
+                rs.getString("node"));
     }
 
     static List<GuestLogLine> logsOf(Connection db, String requestId) throws SQLException {

@@ -12,8 +12,8 @@ package dev.kiln.host.quota;
 public final class TokenBucket {
     private static final double NANOS = 1_000_000_000d;
 
-    private final double ratePerNano;
-    private final double capacity;
+    private double ratePerNano;
+    private double capacity;
     private double tokens;
     private long last;
 
@@ -48,6 +48,24 @@ public final class TokenBucket {
             return 0;
         }
         return Math.max(1, (long) Math.ceil((1 - tokens) / ratePerNano));
+    }
+
+    /**
+     * Changes the rate and the capacity from {@code now} on, keeping the tokens held (at most the
+     * new capacity): a cluster node's share of a quota moves with demand (docs/adr/0058) without
+     * handing out a fresh burst at each move.
+     */
+    public synchronized void resize(double ratePerSecond, double capacity, long now) {
+        if (!(ratePerSecond > 0) || Double.isInfinite(ratePerSecond)) {
+            throw new IllegalArgumentException("ratePerSecond must be positive: " + ratePerSecond);
+        }
+        if (!(capacity >= 1) || Double.isInfinite(capacity)) {
+            throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+        }
+        refill(now);
+        this.ratePerNano = ratePerSecond / NANOS;
+        this.capacity = capacity;
+        this.tokens = Math.min(tokens, capacity);
     }
 
     /** Whether the bucket is full at {@code now}: it has been idle long enough to be forgotten. */

@@ -101,10 +101,15 @@ class ClusterOverflowTest {
             // version 2: the timeout patched after the upload is a new version
             assertThat(r.headers().firstValue("X-Kiln-Version")).hasValue("2");
             String id = r.headers().firstValue("X-Kiln-Request-Id").orElseThrow();
-            // recorded once, by the node that ran it
+            // recorded by the node that ran it, and readable on the other (docs/adr/0057)
             assertThat(json(b.get(FN + "/invocations/" + id)).path("outcome").asText())
                     .isEqualTo("ok");
-            assertThat(a.get(FN + "/invocations/" + id).statusCode()).isEqualTo(404);
+            assertThat(json(b.get(FN + "/invocations/" + id)).path("node").asText()).isEqualTo("b");
+            await(
+                    "b's record on a",
+                    Duration.ofSeconds(20),
+                    () -> a.get(FN + "/invocations/" + id).statusCode() == 200);
+            assertThat(json(a.get(FN + "/invocations/" + id)).path("node").asText()).isEqualTo("b");
         }
         assertThat(metric(a, "kiln_forwarded_total{way=\"out\",result=\"ran\"}") - outBefore)
                 .isEqualTo(2);

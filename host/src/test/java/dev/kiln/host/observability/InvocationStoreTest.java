@@ -183,10 +183,50 @@ class InvocationStoreTest {
             assertThat(old.keyId()).isNull();
             // Step 3 (docs/adr/0047): no trace for old rows.
             assertThat(old.traceId()).isNull();
+            // Step 4 (docs/adr/0057): not read from a cluster's records stream yet.
+            assertThat(store.replicated("KILN_RECORDS").position()).isZero();
         }
         try (Connection db =
                 SqliteFiles.open(data.resolve("records.db"), SqliteFiles.Durability.NORMAL)) {
-            assertThat(SqliteSchema.version(db)).isEqualTo(3);
+            assertThat(SqliteSchema.version(db)).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void recordsOfOtherNodesAreStoredWithTheirPositionAndNotHandedOnAgain() throws Exception {
+        Instant now = Instant.now();
+        String origin;
+        List<String> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            var fresh = store.replicated("S");
+            assertThat(fresh.position()).isZero();
+            origin = fresh.origin();
+            store.replicateTo("here", records -> records.forEach(r -> handed.add(r.requestId())));
+            assertThat(
+                            store.ingest(
+                                    List.of(record("theirs", "f", now, "a line").onNode("there")),
+                                    "S",
+                                    7))
+                    .isTrue();
+            store.submit(record("own", "f", now));
+            store.flush();
+            // only this node's own records go on to the cluster
+            assertThat(handed).containsExactly("own");
+            assertThat(store.replicated("S")).isEqualTo(new InvocationStore.Replicated(origin, 7));
+            assertThat(store.replicated("other stream").position()).isZero();
+            assertThat(store.get("svc", "f", "theirs").orElseThrow().logs()).hasSize(1);
+            // each record names the node that ran it
+            assertThat(store.get("svc", "f", "theirs").orElseThrow().node()).isEqualTo("there");
+            assertThat(store.get("svc", "f", "own").orElseThrow().node()).isEqualTo("here");
+            assertThat(store.list("svc", "f", 10, null)).hasSize(2);
+        }
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            // the same file keeps its origin and position
+            assertThat(store.replicated("S")).isEqualTo(new InvocationStore.Replicated(origin, 7));
+        }
+        try (var store = InvocationStore.open(data.resolve("fresh"), RecordRetention.DEFAULTS)) {
+            // a new file is a new origin: it reads even what its node published before
+            assertThat(store.replicated("S").origin()).isNotEqualTo(origin);
         }
     }
 }

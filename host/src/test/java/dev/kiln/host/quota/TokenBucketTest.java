@@ -35,6 +35,26 @@ class TokenBucketTest {
     }
 
     @Test
+    void aResizedBucketKeepsItsTokensWithinTheNewCapacityAndRefillsAtTheNewRate() {
+        TokenBucket b = new TokenBucket(10, 10, 0);
+        for (int i = 0; i < 8; i++) {
+            assertThat(b.tryTake(0)).isZero();
+        }
+        // two tokens held: growing hands out no new burst
+        b.resize(20, 20, 0);
+        assertThat(b.tryTake(0)).isZero();
+        assertThat(b.tryTake(0)).isZero();
+        assertThat(b.tryTake(0)).isEqualTo(SECOND / 20);
+        // shrinking drops what the new capacity cannot hold
+        b.resize(2, 2, SECOND);
+        assertThat(b.tryTake(SECOND)).isZero();
+        assertThat(b.tryTake(SECOND)).isZero();
+        assertThat(b.tryTake(SECOND)).isEqualTo(SECOND / 2);
+        assertThatThrownBy(() -> b.resize(0, 1, SECOND))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aClockGoingBackwardsAddsNothing() {
         TokenBucket b = new TokenBucket(1, 1, 5 * SECOND);
         assertThat(b.tryTake(5 * SECOND)).isZero();

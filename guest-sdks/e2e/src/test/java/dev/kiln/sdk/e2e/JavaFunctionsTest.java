@@ -135,11 +135,14 @@ class JavaFunctionsTest implements RuntimeExamplesContract {
     void aThrownExceptionIsAGuestErrorWithItsMessageAndTheStackInTheLogs() {
         var r = kiln.invoke(SERVICE, "throws", "42");
         assertGuestError(r, "java.lang.IllegalStateException: payment 42 declined");
-        // TeaVM's Wasm code has no method names at run time: the logs carry the exception and
-        // its causes, the exception itself last.
+        // The function's frames (not the exception's constructors, not Kiln's entry point),
+        // then the exception itself last.
         assertThat(messages(kiln.awaitRecord(SERVICE, "throws", header(r, "X-Kiln-Request-Id"))))
                 .containsExactly(
-                        "about to fail", "java.lang.IllegalStateException: payment 42 declined");
+                        "about to fail",
+                        "\tat Throws.checkPayment(Throws.java:19)",
+                        "\tat Throws.handle(Throws.java:5)",
+                        "java.lang.IllegalStateException: payment 42 declined");
         var caused = kiln.invoke(SERVICE, "throws", "cause");
         assertGuestError(caused, "java.lang.IllegalArgumentException: payment amount unreadable");
         assertThat(
@@ -148,8 +151,16 @@ class JavaFunctionsTest implements RuntimeExamplesContract {
                                         SERVICE, "throws", header(caused, "X-Kiln-Request-Id"))))
                 .containsExactly(
                         "about to fail",
+                        "\tat Throws.checkPayment(Throws.java:16)",
+                        "\tat Throws.handle(Throws.java:5)",
                         "caused by: java.lang.NumberFormatException: String contains digits out"
                                 + " of radix 10: xcause",
+                        // frames of an inlined call: right only with TeaVM's call sites patched
+                        "\tat java.lang.Integer.parseIntImpl(TInteger.java:144)",
+                        "\tat java.lang.Integer.parseInt(TInteger.java:105)",
+                        "\tat java.lang.Integer.parseInt(TInteger.java:162)",
+                        "\tat Throws.checkPayment(Throws.java:14)",
+                        "\tat Throws.handle(Throws.java:5)",
                         "java.lang.IllegalArgumentException: payment amount unreadable");
         assertThat(text(kiln.invoke(SERVICE, "throws", "again")))
                 .isEqualTo("payment again accepted");

@@ -1,0 +1,141 @@
+package dev.kiln.host.observability;
+
+import dev.kiln.abi.GuestLogLine;
+import dev.kiln.host.storage.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The statements that store a batch of records in {@code records.db}: the records, their log lines
+ * and their usage (docs/adr/0043), and, for records that came from other nodes, the stream position
+ * they were read up to (docs/adr/0057). Run inside the caller's transaction, under its lock on
+ * {@code db}.
+ */
+final class RecordBatchSql implements AutoCloseable {
+    private static final String ORIGIN = "origin";
+    private static final String POSITION = "position:";
+
+    private final Connection db;
+    private PreparedStatement usageUpsert; // prepared once, on first use
+
+    RecordBatchSql(Connection db) {
+        this.db = db;
+    }
+
+    /**
+     * Stores {@code records} with their log lines and adds them to usage; a record that names no
+     * node is {@code localNode}'s.
+     */
+    void insert(List<InvocationRecord> records, String localNode) throws SQLException {
+        try (PreparedStatement clear =
+                        db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
+                PreparedStatement rec =
+                        db.prepareStatement(
+                                "INSERT OR REPLACE INTO invocations (request_id, service,"
+                                        + " function, version, version_sha256, trigger,"
+                                        + " started_at, duration_us, outcome, status, bytes_in,"
+                                        + " bytes_out, fuel, start_kind, error, log_truncated,"
+                                        + " attempt, memory_mib, key_id, trace_id, node) VALUES (?,"
+                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                        + " ?, ?)");
+                PreparedStatement line =
+                        db.prepareStatement(
+                                "INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)")) {
+            for (InvocationRecord r : records) {
+                Sql.bind(clear, r.requestId());
+                clear.addBatch();
+                RecordRows.bind(rec, r, r.node() != null ? r.node() : localNode);
+                rec.addBatch();
+                int seq = 0;
+                for (GuestLogLine l : r.logs()) {
+                    Sql.bind(
+                            line,
+                            r.requestId(),
+                            seq++,
+                            l.epochMillis(),
+                            l.level().name(),
+                            l.message());
+                    line.addBatch();
+                }
+            }
+            clear.executeBatch();
+            rec.executeBatch();
+            line.executeBatch();
+        }
+        // Usage in the same transaction: both are stored, or neither.
+        if (usageUpsert == null) {
+            usageUpsert = UsageLedger.prepareUpsert(db);
+        }
+        UsageLedger.add(usageUpsert, records);
+    }
+
+    /**
+     * Deletes the records started before {@code cutoff} (epoch ms), all but the newest {@code
+     * maxPerFunction} of each function, and the log lines of records gone.
+     */
+    void prune(long cutoff, int maxPerFunction) throws SQLException {
+        try (Statement st = db.createStatement()) {
+            st.executeUpdate("DELETE FROM invocations WHERE started_at < " + cutoff);
+            st.executeUpdate(
+                    "DELETE FROM invocations WHERE request_id IN (SELECT request_id FROM"
+                            + " (SELECT request_id, ROW_NUMBER() OVER (PARTITION BY service,"
+                            + " function ORDER BY started_at DESC, request_id DESC) AS n FROM"
+                            + " invocations) WHERE n > "
+                            + maxPerFunction
+                            + ")");
+            st.executeUpdate(
+                    "DELETE FROM invocation_logs WHERE request_id NOT IN"
+                            + " (SELECT request_id FROM invocations)");
+        }
+    }
+
+    /** The stream position of {@code source} read up to, 0 for none. */
+    long position(String source) throws SQLException {
+        return value(POSITION + source).map(Long::parseLong).orElse(0L);
+    }
+
+    /** Keeps {@code position} as what {@code source} was read up to. */
+    void position(String source, long position) throws SQLException {
+        put(POSITION + source, Long.toString(position));
+    }
+
+    /**
+     * This file's name among the copies of records the cluster holds: made once with the file, so
+     * that a node that starts on a fresh (or moved-aside) {@code records.db} reads even the records
+     * it published itself before.
+     */
+    String origin() throws SQLException {
+        Optional<String> id = value(ORIGIN);
+        if (id.isPresent()) {
+            return id.get();
+        }
+        String made = UUID.randomUUID().toString();
+        put(ORIGIN, made);
+        return made;
+    }
+
+    private Optional<String> value(String name) throws SQLException {
+        return Sql.first(
+                db, "SELECT value FROM replication WHERE name = ?", rs -> rs.getString(1), name);
+    }
+
+    private void put(String name, String value) throws SQLException {
+        try (PreparedStatement st =
+                db.prepareStatement("INSERT OR REPLACE INTO replication VALUES (?, ?)")) {
+            Sql.bind(st, name, value);
+            st.executeUpdate();
+        }
+    }
+
+    @Override
+    public void close() throws SQLException {
+        if (usageUpsert != null) {
+            usageUpsert.close();
+        }
+    }
+}
