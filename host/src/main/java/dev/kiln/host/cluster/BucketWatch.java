@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ final class BucketWatch implements AutoCloseable {
                 }
             };
 
+    private final AtomicBoolean resuming = new AtomicBoolean();
     private final Object appliedLock = new Object();
     private long applied; // guarded by appliedLock
     private volatile AutoCloseable watch;
@@ -147,8 +149,41 @@ final class BucketWatch implements AutoCloseable {
         }
     }
 
-    /** Whether the copy reaches {@code revision} within {@code wait}. */
+    /**
+     * Whether the copy reaches {@code revision} within {@code wait}. When it does not, the watch is
+     * resumed in the background: the revision exists (a node wrote it), so this watch may have lost
+     * its consumer without this node's connection dropping — the NATS server that held the consumer
+     * died while this node stayed connected to another one, and the client's own reset of the watch
+     * failed during the stream's leader election. Without this, a node that only reads kept serving
+     * its stale copy until its own connection dropped (found by ClusterFaultTest).
+     */
     boolean appliedWithin(long revision, Duration wait) {
+        if (reached(revision, wait)) {
+            return true;
+        }
+        if (!Thread.currentThread().isInterrupted()
+                && nc.getStatus() == Connection.Status.CONNECTED
+                && resuming.compareAndSet(false, true)) {
+            log.warn(
+                    "{} revision {} not reached within {} ms: resuming the watch",
+                    what,
+                    revision,
+                    wait.toMillis());
+            Thread.ofVirtual()
+                    .name("kiln-" + what + "-rewatch")
+                    .start(
+                            () -> {
+                                try {
+                                    rewatch();
+                                } finally {
+                                    resuming.set(false);
+                                }
+                            });
+        }
+        return false;
+    }
+
+    private boolean reached(long revision, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         synchronized (appliedLock) {
             while (applied < revision) {
