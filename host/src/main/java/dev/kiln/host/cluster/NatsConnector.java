@@ -24,6 +24,9 @@ final class NatsConnector {
         Options.Builder options =
                 new Options.Builder()
                         .servers(s.servers().toArray(String[]::new))
+                        // In the order given, not shuffled: a node lists its own zone's server
+                        // first (docs/CLUSTER.md, "Topology per zone") and should use it.
+                        .noRandomize()
                         .connectionName("kiln-" + nodeName)
                         .connectionTimeout(CONNECT_TIMEOUT)
                         .maxReconnects(-1)
