@@ -3,9 +3,13 @@ package dev.kiln.host.cluster;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
+import io.nats.client.Message;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueWatcher;
+import io.nats.client.api.MessageGetRequest;
+import io.nats.client.api.MessageInfo;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +26,9 @@ import org.slf4j.LoggerFactory;
 final class BucketWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BucketWatch.class);
 
+    /** The longest one direct get of a catch-up waits for its answer. */
+    private static final Duration CATCH_UP_WAIT = Duration.ofMillis(500);
+
     /** Applies one entry to the owner's copy; what it throws is logged and the entry skipped. */
     interface Applier {
         void apply(KeyValueEntry entry) throws IOException;
@@ -31,6 +38,7 @@ final class BucketWatch implements AutoCloseable {
     private final KeyValue kv;
     private final String what;
     private final Applier applier;
+    private final String stream;
     private final CountDownLatch loaded = new CountDownLatch(1);
     private final KeyValueWatcher watcher =
             new KeyValueWatcher() {
@@ -47,6 +55,7 @@ final class BucketWatch implements AutoCloseable {
 
     private final AtomicBoolean resuming = new AtomicBoolean();
     private final Object appliedLock = new Object();
+    private final Object applyOrder = new Object();
     private long applied; // guarded by appliedLock
     private volatile AutoCloseable watch;
 
@@ -58,6 +67,7 @@ final class BucketWatch implements AutoCloseable {
         this.kv = kv;
         this.what = what;
         this.applier = applier;
+        this.stream = "KV_" + kv.getBucketName();
     }
 
     /** Starts watching and returns once the watch has delivered what the bucket holds. */
@@ -130,23 +140,79 @@ final class BucketWatch implements AutoCloseable {
         }
     }
 
-    /** One entry of the bucket, on the watch's thread, in revision order. */
+    /**
+     * One entry of the bucket, in revision order: from the watch's thread, or from a {@link
+     * #catchUp} (one at a time, so the owner sees each revision once and in order).
+     */
     private void seen(KeyValueEntry e) {
-        synchronized (appliedLock) {
-            if (e.getRevision() <= applied) {
-                return; // delivered again by a resumed watch
-            }
-        }
-        try {
-            applier.apply(e);
-        } catch (IOException | RuntimeException ex) {
-            log.error("{} entry {} not applied: {}", what, e.getKey(), ex.toString());
-        } finally {
+        synchronized (applyOrder) {
             synchronized (appliedLock) {
-                applied = Math.max(applied, e.getRevision());
-                appliedLock.notifyAll();
+                if (e.getRevision() <= applied) {
+                    return; // delivered again by a resumed watch, or caught up already
+                }
+            }
+            try {
+                applier.apply(e);
+            } catch (IOException | RuntimeException ex) {
+                log.error("{} entry {} not applied: {}", what, e.getKey(), ex.toString());
+            } finally {
+                synchronized (appliedLock) {
+                    applied = Math.max(applied, e.getRevision());
+                    appliedLock.notifyAll();
+                }
             }
         }
+    }
+
+    /**
+     * Reads the entries after the last one applied, up to {@code revision}, straight from the
+     * bucket's stream by a direct get, which any replica answers even while the stream elects a
+     * leader or the watch's consumer is being placed again after a server died (11-30 s measured on
+     * nats-server 2.9.10): the copy is fresh again at once instead of when the watch resumes. Each
+     * get asks for the first message at or after a sequence, so a replica that lacks a later one
+     * answers "none" and the catch-up stops there (it never skips a revision it has not seen); a
+     * gap it steps over is a revision since superseded by a later write of the same key.
+     */
+    boolean catchUp(long revision) {
+        long next;
+        synchronized (appliedLock) {
+            next = applied + 1;
+        }
+        String filter = "$KV." + kv.getBucketName() + ".>";
+        while (next <= revision) {
+            Message reply;
+            try {
+                reply =
+                        nc.request(
+                                "$JS.API.DIRECT.GET." + stream,
+                                MessageGetRequest.nextForSubject(next, filter)
+                                        .toJson()
+                                        .getBytes(StandardCharsets.UTF_8),
+                                CATCH_UP_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (RuntimeException e) {
+                log.debug("{} catch-up at {} failed: {}", what, next, e.toString());
+                return false;
+            }
+            if (reply == null || reply.isStatusMessage() || !reply.hasHeaders()) {
+                return false; // none at or after `next` on the replica that answered, or no answer
+            }
+            KeyValueEntry e;
+            try {
+                e = new KeyValueEntry(new MessageInfo(reply, stream, true));
+            } catch (RuntimeException x) {
+                log.debug("{} catch-up at {}: unreadable answer: {}", what, next, x.toString());
+                return false;
+            }
+            if (e.getRevision() < next) {
+                return false;
+            }
+            seen(e);
+            next = e.getRevision() + 1;
+        }
+        return true;
     }
 
     /**
@@ -158,7 +224,12 @@ final class BucketWatch implements AutoCloseable {
      * its stale copy until its own connection dropped (found by ClusterFaultTest).
      */
     boolean appliedWithin(long revision, Duration wait) {
-        if (reached(revision, wait)) {
+        // Half the wait for the watch, which normally delivers in about a millisecond; then the
+        // entries are read directly, and the watch is resumed if it stays behind.
+        Duration half = wait.dividedBy(2);
+        if (reached(revision, half)
+                || (catchUp(revision) && reached(revision, Duration.ZERO))
+                || reached(revision, wait.minus(half))) {
             return true;
         }
         if (!Thread.currentThread().isInterrupted()
