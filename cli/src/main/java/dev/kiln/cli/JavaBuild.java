@@ -20,6 +20,7 @@ final class JavaBuild {
                     "build.sh",
                     "pom.xml",
                     "tool/KilnJavaBuild.java",
+                    "teavm-call-site-locations.patch",
                     "sdk/dev/kiln/guest/Context.java",
                     "sdk/dev/kiln/guest/KilnRuntime.java",
                     "sdk/dev/kiln/guest/Response.java",
