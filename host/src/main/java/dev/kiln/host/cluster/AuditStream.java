@@ -37,6 +37,7 @@ public final class AuditStream {
 
     private final Connection nc;
     private final JetStream js;
+    private final ShortReads reads;
     private final JetStreamManagement jsm;
     private final String subject;
 
@@ -44,6 +45,7 @@ public final class AuditStream {
             throws IOException {
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
+        this.reads = new ShortReads(nc);
         this.jsm = nc.jetStreamManagement(Buckets.JS_OPTIONS);
         this.subject = "kiln.audit." + node.replaceAll("[^A-Za-z0-9_-]", "_");
         Buckets.audit(nc, replicas, maxAge, maxEntries);
@@ -81,10 +83,11 @@ public final class AuditStream {
         }
         long from = Math.max(state.getFirstSequence(), last - limit + 1);
         List<byte[]> out = new ArrayList<>();
+        long deadline = System.nanoTime() + WAIT.toNanos();
         JetStreamSubscription sub;
         try {
             sub =
-                    js.subscribe(
+                    reads.subscribe(
                             SUBJECTS,
                             PushSubscribeOptions.builder().stream(STREAM)
                                     .ordered(true)
@@ -93,12 +96,12 @@ public final class AuditStream {
                                                     .deliverPolicy(DeliverPolicy.ByStartSequence)
                                                     .startSequence(from)
                                                     .build())
-                                    .build());
+                                    .build(),
+                            deadline);
         } catch (JetStreamApiException e) {
             throw new IOException("cannot read the audit stream", e);
         }
         try {
-            long deadline = System.nanoTime() + WAIT.toNanos();
             while (true) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -117,11 +120,7 @@ public final class AuditStream {
                 }
             }
         } finally {
-            try {
-                sub.unsubscribe();
-            } catch (RuntimeException e) {
-                // the connection is going away: the ephemeral consumer goes with it
-            }
+            ShortReads.close(sub);
         }
         Collections.reverse(out);
         return out;

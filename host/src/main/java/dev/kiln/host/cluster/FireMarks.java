@@ -18,10 +18,12 @@ import java.util.Optional;
 final class FireMarks {
     private final KeyValue marks;
     private final RevisionWrites writes;
+    private final ShortReads reads;
 
     FireMarks(Connection nc, KeyValue marks) throws IOException {
         this.marks = marks;
         this.writes = new RevisionWrites(nc, marks);
+        this.reads = new ShortReads(nc);
     }
 
     Optional<Instant> last(String key) {
@@ -68,7 +70,11 @@ final class FireMarks {
     int deleteWithPrefix(String prefix) {
         try {
             int n = 0;
-            for (String k : marks.keys()) {
+            for (String k :
+                    reads.keys(
+                            marks.getBucketName(),
+                            ">",
+                            System.nanoTime() + ShortReads.READ_WAIT.toNanos())) {
                 if (EventMessages.markKeyDecoded(k).startsWith(prefix)) {
                     marks.delete(k);
                     n++;

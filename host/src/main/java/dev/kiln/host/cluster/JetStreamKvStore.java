@@ -16,11 +16,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -34,19 +31,15 @@ import org.slf4j.LoggerFactory;
  * {@link KvStore} of cluster mode. Reads go to the stream leader, so a write acknowledged on any
  * node is what every node reads next; increment, compare-and-swap and delete are compare-and-set on
  * the key's revision, retried on conflict. Expiry is a header judged by the reading node's clock
- * (nats-server 2.9 has no per-key TTL): an expired key is absent and deleted by a sweep. A
- * service's limits are counted on its last listing (at most {@link #LISTING_MAX_AGE} old when a
- * write grows the store) plus this node's writes since: other nodes' writes in that window may
- * overshoot a limit by what they add in it.
+ * (nats-server 2.9 has no per-key TTL): an expired key is absent and deleted by a sweep. Each
+ * service's limits are counted by {@link KvServiceCounts}, on listings a second old at most when a
+ * write grows the store: other nodes' writes in that window may overshoot a limit by what they add.
  *
  * <p>NATS unreachable: a guest's call returns unavailable, the admin API answers 503 {@code
  * unavailable}; nothing waits for a reconnect.
  */
 public final class JetStreamKvStore implements KvStore {
     private static final Logger log = LoggerFactory.getLogger(JetStreamKvStore.class);
-
-    /** How old a service's listing may be when a write that grows the store is checked. */
-    static final Duration LISTING_MAX_AGE = Duration.ofSeconds(1);
 
     /** How often each node looks for expired keys in the whole bucket. */
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(60);
@@ -60,8 +53,8 @@ public final class JetStreamKvStore implements KvStore {
     private final KvWire wire;
     private final KvLimits limits;
     private final Clock clock;
-    private final Map<String, KvServiceKeys> services = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
+    private final KvServiceCounts counts;
     private final AtomicBoolean payloadWarned = new AtomicBoolean();
 
     JetStreamKvStore(KvWire wire, KvLimits limits, Clock clock) {
@@ -71,6 +64,9 @@ public final class JetStreamKvStore implements KvStore {
         this.sweeper =
                 Executors.newSingleThreadScheduledExecutor(
                         Thread.ofPlatform().daemon().name("kiln-kv-sweeper").factory());
+        this.counts =
+                new KvServiceCounts(
+                        wire, limits, clock, gone -> sweeper.execute(() -> deleteExpired(gone)));
         var unused =
                 sweeper.scheduleWithFixedDelay(
                         () -> sweep(TOMBSTONE_AGE),
@@ -88,11 +84,6 @@ public final class JetStreamKvStore implements KvStore {
         }
     }
 
-    private KvServiceKeys keysOf(String service) {
-        checkService(service);
-        return services.computeIfAbsent(service, s -> new KvServiceKeys());
-    }
-
     // --- reads -----------------------------------------------------------------------------
 
     private Optional<KvEntry> read(String service, byte[] key) {
@@ -101,41 +92,6 @@ public final class JetStreamKvStore implements KvStore {
         return s.live(clock.millis())
                 ? Optional.of(new KvEntry(key, s.value(), s.expiresAt()))
                 : Optional.empty();
-    }
-
-    /**
-     * The service's live keys from the server, sorted by key bytes; refreshes this node's count of
-     * the service and hands expired keys to the sweeper. Call holding the service's lock.
-     */
-    private List<KvWire.Listed> list(String service, KvServiceKeys keys) {
-        List<KvWire.Listed> all = call("listing keys", () -> wire.scan(service + ".>"));
-        long now = clock.millis();
-        List<KvWire.Listed> live = new ArrayList<>(all.size());
-        List<KvWire.Listed> expired = new ArrayList<>();
-        for (KvWire.Listed l : all) {
-            (l.expiresAt() != 0 && l.expiresAt() <= now ? expired : live).add(l);
-        }
-        keys.bytesOf.clear();
-        keys.bytes = 0;
-        int prefix = service.length() + 1;
-        for (KvWire.Listed l : live) {
-            keys.set(l.natsKey().substring(prefix), keyBytes(l));
-        }
-        for (KvServiceKeys.Reservation r : keys.inFlight) {
-            keys.set(r.hex(), r.bytes());
-        }
-        keys.listed = true;
-        keys.listedAt = System.nanoTime();
-        if (!expired.isEmpty()) {
-            sweeper.execute(() -> deleteExpired(expired));
-        }
-        live.sort(Comparator.comparing(KvWire.Listed::natsKey));
-        return live;
-    }
-
-    private static long keyBytes(KvWire.Listed l) {
-        int dot = l.natsKey().indexOf('.');
-        return (l.natsKey().length() - dot - 1) / 2 + l.valueBytes();
     }
 
     // --- writes ----------------------------------------------------------------------------
@@ -163,39 +119,8 @@ public final class JetStreamKvStore implements KvStore {
         requireConnected();
         String hex = KvWire.hex(key);
         long newBytes = (long) key.length + value.length;
-        KvServiceKeys keys = keysOf(service);
-        KvServiceKeys.Reservation reservation;
-        Long before;
-        synchronized (keys) {
-            if (!keys.listed) {
-                list(service, keys);
-            }
-            before = keys.bytesOf.get(hex);
-            if (grows(before, newBytes)
-                    && System.nanoTime() - keys.listedAt > LISTING_MAX_AGE.toNanos()) {
-                list(service, keys); // count what other nodes wrote meanwhile
-                before = keys.bytesOf.get(hex);
-            }
-            if (!fits(keys.usage(), before, newBytes)) {
-                // Expired keys still count until a listing leaves them out: list, look again.
-                list(service, keys);
-                before = keys.bytesOf.get(hex);
-                KvUsage u = keys.usage();
-                if (!fits(u, before, newBytes)) {
-                    throw new KvException(
-                            KvException.Kind.LIMIT,
-                            "the service's key-value store is full ("
-                                    + u.keys()
-                                    + " keys, "
-                                    + u.bytes()
-                                    + " bytes)");
-                }
-            }
-            // reserved before the write, so this node's writes together cannot overshoot
-            keys.set(hex, newBytes);
-            reservation = new KvServiceKeys.Reservation(hex, newBytes, before, keys.listedAt);
-            keys.inFlight.add(reservation);
-        }
+        // reserved before the write, so this node's writes together cannot overshoot
+        KvServiceKeys.Reservation reservation = counts.reserve(service, hex, newBytes);
         long revision;
         try {
             revision =
@@ -210,47 +135,16 @@ public final class JetStreamKvStore implements KvStore {
                                 }
                             });
         } catch (RuntimeException e) {
-            settle(keys, reservation, false);
+            counts.settle(service, reservation, false);
             throw e;
         }
-        settle(keys, reservation, revision != CONFLICT);
+        counts.settle(service, reservation, revision != CONFLICT);
         if (revision == CONFLICT) {
             throw new RevisionWrites.Conflict();
         }
     }
 
     private static final long CONFLICT = -1;
-
-    /**
-     * A reserved write answered: stored, it stays counted (listings show it from now on). Refused
-     * or failed, its key counts what it did before, unless a listing came between: then the count
-     * is unknown for that key until the next listing, which the next write growing the store makes.
-     */
-    private static void settle(
-            KvServiceKeys keys, KvServiceKeys.Reservation reservation, boolean stored) {
-        synchronized (keys) {
-            keys.inFlight.remove(reservation);
-            if (stored) {
-                return;
-            }
-            if (keys.listedAt == reservation.listedAt()) {
-                keys.set(reservation.hex(), reservation.before());
-            } else {
-                keys.listed = false;
-            }
-        }
-    }
-
-    private static boolean grows(Long before, long newBytes) {
-        return before == null || newBytes > before;
-    }
-
-    private boolean fits(KvUsage u, Long before, long newBytes) {
-        long addKeys = before == null ? 1 : 0;
-        long addBytes = newBytes - (before == null ? 0 : before);
-        return (addKeys <= 0 || u.keys() + addKeys <= limits.maxKeysPerService())
-                && (addBytes <= 0 || u.bytes() + addBytes <= limits.maxBytesPerService());
-    }
 
     private void set(String service, byte[] key, byte[] value, long ttlMillis) {
         try {
@@ -281,10 +175,7 @@ public final class JetStreamKvStore implements KvStore {
                                 }
                             });
             if (!conflicted) {
-                KvServiceKeys keys = keysOf(service);
-                synchronized (keys) {
-                    keys.set(KvWire.hex(key), null);
-                }
+                counts.deleted(service, KvWire.hex(key));
                 return s.live(now);
             }
             backOff(tries);
@@ -397,11 +288,7 @@ public final class JetStreamKvStore implements KvStore {
         requireConnected();
         String from = service + "." + KvWire.hex(after);
         String starts = service + "." + KvWire.hex(prefix);
-        KvServiceKeys keys = keysOf(service);
-        List<KvWire.Listed> live;
-        synchronized (keys) {
-            live = list(service, keys);
-        }
+        List<KvWire.Listed> live = counts.list(service);
         List<KvEntry> out = new ArrayList<>();
         for (KvWire.Listed l : live) {
             if (out.size() >= limit) {
@@ -434,11 +321,7 @@ public final class JetStreamKvStore implements KvStore {
         return admin(
                 () -> {
                     requireConnected();
-                    KvServiceKeys keys = keysOf(service);
-                    synchronized (keys) {
-                        list(service, keys);
-                        return keys.usage();
-                    }
+                    return counts.usage(service);
                 });
     }
 
@@ -450,6 +333,7 @@ public final class JetStreamKvStore implements KvStore {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        counts.close();
     }
 
     private final class Bucket implements KvBucket {
@@ -497,11 +381,11 @@ public final class JetStreamKvStore implements KvStore {
     // --- helpers ---------------------------------------------------------------------------
 
     /** A NATS round trip; its failures become the guest's unavailable. */
-    private interface NatsCall<T> {
+    interface NatsCall<T> {
         T run() throws IOException, JetStreamApiException, InterruptedException;
     }
 
-    private <T> T call(String what, NatsCall<T> c) {
+    static <T> T call(String what, NatsCall<T> c) {
         try {
             return c.run();
         } catch (InterruptedException e) {
@@ -575,7 +459,7 @@ public final class JetStreamKvStore implements KvStore {
     }
 
     /** Service names are subject tokens already ({@code [a-z0-9][a-z0-9_-]*}); guard anyway. */
-    private static void checkService(String service) {
+    static void checkService(String service) {
         if (service.isEmpty() || !service.matches("[A-Za-z0-9_-]+")) {
             throw new KvException(KvException.Kind.INVALID, "bad service name");
         }

@@ -1,13 +1,8 @@
 package dev.kiln.host.cluster;
 
 import io.nats.client.Connection;
-import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
-import io.nats.client.PushSubscribeOptions;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.MessageGetRequest;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.impl.Headers;
@@ -39,7 +34,6 @@ final class KvWire {
     static final String STREAM = "KV_" + Buckets.SERVICE_KV;
     static final String SUBJECTS = "$KV." + Buckets.SERVICE_KV + ".";
     static final String EXPIRES = "Kiln-Expires-At";
-    private static final String OPERATION = "KV-Operation";
     private static final String MSG_SIZE = "Nats-Msg-Size";
 
     /** JetStream's "no message found" and "wrong last sequence" API error codes. */
@@ -65,12 +59,13 @@ final class KvWire {
     }
 
     private static final Duration SCAN_WAIT = Duration.ofSeconds(10);
+
     private static final Duration READ_WAIT = Duration.ofSeconds(10);
     private static final HexFormat HEX = HexFormat.of();
 
     private final Connection nc;
     private final io.nats.client.KeyValue bucket;
-    private final JetStream js;
+    private final ShortReads scans;
     private final RevisionWrites writes;
 
     /**
@@ -83,7 +78,7 @@ final class KvWire {
         }
         this.bucket = bucket;
         this.nc = nc;
-        this.js = nc.jetStream(Buckets.JS_OPTIONS);
+        this.scans = new ShortReads(nc);
         this.writes = new RevisionWrites(nc, bucket);
     }
 
@@ -146,7 +141,7 @@ final class KvWire {
             m.throwOnHasError();
         }
         Headers h = m.getHeaders();
-        if (deleted(h)) {
+        if (ShortReads.deleted(h)) {
             return new Stored(m.getSeq(), null, 0);
         }
         byte[] data = m.getData();
@@ -200,58 +195,21 @@ final class KvWire {
      */
     List<Listed> scan(String filter)
             throws IOException, JetStreamApiException, InterruptedException {
-        ConsumerConfiguration cc =
-                ConsumerConfiguration.builder()
-                        .headersOnly(true)
-                        .deliverPolicy(DeliverPolicy.LastPerSubject)
-                        .build();
-        JetStreamSubscription sub =
-                js.subscribe(
-                        SUBJECTS + filter,
-                        PushSubscribeOptions.builder().stream(STREAM)
-                                .ordered(true)
-                                .configuration(cc)
-                                .build());
         List<Listed> out = new ArrayList<>();
-        try {
-            if (sub.getConsumerInfo().getCalculatedPending() == 0) {
-                return out;
-            }
-            long deadline = System.nanoTime() + SCAN_WAIT.toNanos();
-            while (true) {
-                long left = deadline - System.nanoTime();
-                Message m = left <= 0 ? null : sub.nextMessage(Duration.ofNanos(left));
-                if (m == null) {
-                    throw new IOException("listing the key-value bucket timed out");
-                }
-                if (!m.isJetStream()) {
-                    continue;
-                }
-                Headers h = m.getHeaders();
-                if (!deleted(h)) {
-                    out.add(
-                            new Listed(
-                                    m.getSubject().substring(SUBJECTS.length()),
-                                    m.metaData().streamSequence(),
-                                    size(h),
-                                    expiresAt(h)));
-                }
-                if (m.metaData().pendingCount() == 0) {
-                    return out;
-                }
-            }
-        } finally {
-            try {
-                sub.unsubscribe();
-            } catch (IllegalStateException e) {
-                // the connection closed meanwhile: the server drops the consumer itself
+        for (Message m :
+                scans.lastPerSubject(
+                        STREAM, SUBJECTS + filter, System.nanoTime() + SCAN_WAIT.toNanos())) {
+            Headers h = m.getHeaders();
+            if (!ShortReads.deleted(h)) {
+                out.add(
+                        new Listed(
+                                m.getSubject().substring(SUBJECTS.length()),
+                                m.metaData().streamSequence(),
+                                size(h),
+                                expiresAt(h)));
             }
         }
-    }
-
-    private static boolean deleted(Headers h) {
-        String op = h == null ? null : h.getFirst(OPERATION);
-        return op != null && (op.equals("DEL") || op.equals("PURGE"));
+        return out;
     }
 
     private static long expiresAt(Headers h) {

@@ -61,6 +61,7 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
     private final Thread thread;
     private volatile boolean closing;
     private volatile long closeDeadline;
+    private final ShortReads reads;
 
     /**
      * @param bucket the bucket, opened (created if needed) by {@link Buckets#recordings}
@@ -70,6 +71,7 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
             throws IOException {
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
+        this.reads = new ShortReads(nc);
         this.bucket = bucket;
         this.maxQueuedBytes = maxQueuedBytes;
         metrics.counter(
@@ -133,7 +135,11 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
         }
         String prefix = prefix(service, function);
         try {
-            List<String> keys = bucket.keys(prefix + ">");
+            List<String> keys =
+                    reads.keys(
+                            bucket.getBucketName(),
+                            prefix + ">",
+                            System.nanoTime() + ShortReads.READ_WAIT.toNanos());
             List<String> ids = new ArrayList<>(keys.size());
             for (String k : keys) {
                 if (k.startsWith(prefix)) {

@@ -41,8 +41,11 @@ final class StreamedEventReads {
     private Map<FunctionName, Long> depths = Map.of(); // guarded by this
     private long depthsReadAt; // guarded by this
 
+    private final ShortReads reads;
+
     StreamedEventReads(Connection nc, KeyValue deadLetters, KeyValue states) throws IOException {
         this.jsm = nc.jetStreamManagement(Buckets.JS_OPTIONS);
+        this.reads = new ShortReads(nc);
         this.deadLetters = deadLetters;
         this.states = states;
     }
@@ -112,7 +115,7 @@ final class StreamedEventReads {
     Map<FunctionName, EventQueue.Stats> allStats(Map<FunctionName, Integer> leased) {
         Map<FunctionName, Long> dead = new TreeMap<>();
         try {
-            for (String k : deadLetters.keys()) {
+            for (String k : deadLetterKeys(">")) {
                 String[] parts = k.split("\\.", 3);
                 if (parts.length == 3) {
                     dead.merge(new FunctionName(parts[0], parts[1]), 1L, Long::sum);
@@ -228,9 +231,15 @@ final class StreamedEventReads {
 
     // ---------------------------------------------------------------- dead letters
 
+    private List<String> deadLetterKeys(String filter)
+            throws IOException, JetStreamApiException, InterruptedException {
+        return reads.keys(
+                Buckets.DEAD_LETTERS, filter, System.nanoTime() + ShortReads.READ_WAIT.toNanos());
+    }
+
     private List<String> deadLetterKeys(String service, String function) {
         try {
-            return deadLetters.keys(EventMessages.deadLetterPrefix(service, function) + "*");
+            return deadLetterKeys(EventMessages.deadLetterPrefix(service, function) + "*");
         } catch (IOException | JetStreamApiException e) {
             throw Unavailable.of("reading the dead letters failed", e);
         } catch (InterruptedException e) {

@@ -146,7 +146,11 @@ class ClusterFaultTest {
                                 + " "
                                 + load.summary(o));
                 assertThat(byC).as("events acknowledged by the killed node").isPositive();
-                assertThat(o.lost()).as("acknowledged events that never ran").isZero();
+                assertThat(o.lost())
+                        .as(
+                                "acknowledged events that never ran\n%s",
+                                load.explain(o, a.host().port()))
+                        .isZero();
                 assertThat(load.failoverMs).as("clients of c served elsewhere").hasSize(2);
                 assertThat(load.failoverMs()).isLessThan(10_000);
                 assertThat(load.longestGapMs()).as("sync gap").isLessThan(10_000);
@@ -191,7 +195,11 @@ class ClusterFaultTest {
                             + " "
                             + load.summary(o));
             assertThat(newLeader).isNotEqualTo(leader);
-            assertThat(o.lost()).as("acknowledged events that never ran").isZero();
+            assertThat(o.lost())
+                    .as(
+                            "acknowledged events that never ran\n%s%s",
+                            load.explain(o, a.host().port()), eventsState(nats.urlList()))
+                    .isZero();
             assertThat(load.acceptedAfterFault()).isPositive();
             assertThat(load.longestAcceptGapMs()).as("stall").isLessThan(30_000);
             assertThat(load.longestGapMs()).as("sync gap").isLessThan(10_000);
@@ -313,5 +321,49 @@ class ClusterFaultTest {
             Thread.sleep(200);
         }
         throw new IllegalStateException("no leader of " + Buckets.EVENTS, last);
+    }
+
+    /** What JetStream says of the events stream and its consumer, for a failure's message. */
+    static String eventsState(List<String> urls) throws InterruptedException {
+        Connection nc = null;
+        try {
+            nc =
+                    Nats.connect(
+                            new Options.Builder()
+                                    .servers(urls.toArray(String[]::new))
+                                    .connectionTimeout(Duration.ofSeconds(2))
+                                    .build());
+            var jsm = nc.jetStreamManagement();
+            var s = jsm.getStreamInfo(Buckets.EVENTS);
+            var c = jsm.getConsumerInfo(Buckets.EVENTS, Buckets.DISPATCH);
+            return "stream: leader="
+                    + s.getClusterInfo().getLeader()
+                    + " first="
+                    + s.getStreamState().getFirstSequence()
+                    + " last="
+                    + s.getStreamState().getLastSequence()
+                    + " msgs="
+                    + s.getStreamState().getMsgCount()
+                    + "\nconsumer: leader="
+                    + c.getClusterInfo().getLeader()
+                    + " delivered="
+                    + c.getDelivered().getStreamSequence()
+                    + " ack_floor="
+                    + c.getAckFloor().getStreamSequence()
+                    + " pending="
+                    + c.getNumPending()
+                    + " ack_pending="
+                    + c.getNumAckPending()
+                    + " redelivered="
+                    + c.getRedelivered()
+                    + " waiting="
+                    + c.getNumWaiting();
+        } catch (java.io.IOException | io.nats.client.JetStreamApiException e) {
+            return "JetStream state unreadable: " + e;
+        } finally {
+            if (nc != null) {
+                nc.close();
+            }
+        }
     }
 }

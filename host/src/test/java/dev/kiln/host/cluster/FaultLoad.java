@@ -67,6 +67,9 @@ final class FaultLoad {
     /** Keys of every async invocation answered 202, with the node that answered it. */
     final Map<String, String> acknowledged = new ConcurrentHashMap<>();
 
+    /** Keys of every async invocation answered 202, with the request id it was given. */
+    private final Map<String, String> requestIds = new ConcurrentHashMap<>();
+
     final AtomicInteger syncOk = new AtomicInteger();
     final AtomicInteger syncFailed = new AtomicInteger();
     final AtomicInteger asyncFailed = new AtomicInteger();
@@ -135,13 +138,17 @@ final class FaultLoad {
             Node n = nodes.get(current);
             boolean survivor = faultAt != 0 && !killed.contains(home);
             String key = "ev-" + client + "-" + seq++;
+            String[] requestId = new String[1];
             int status =
                     posting
-                            ? send(n, "POST", FN + "count/invoke", key, true)
-                            : send(n, "POST", FN + "echo/invoke", key, false);
+                            ? send(n, "POST", FN + "count/invoke", key, requestId)
+                            : send(n, "POST", FN + "echo/invoke", key, null);
             boolean ok = status == (posting ? 202 : 200);
             if (ok && posting) {
                 acknowledged.put(key, n.name());
+                if (requestId[0] != null) {
+                    requestIds.put(key, requestId[0]);
+                }
             } else if (ok) {
                 syncOk.incrementAndGet();
             } else if (posting) {
@@ -168,8 +175,12 @@ final class FaultLoad {
         }
     }
 
-    /** The status, or -1 when the connection failed (refused, reset, timed out). */
-    private int send(Node n, String method, String path, String body, boolean async) {
+    /**
+     * The status, or -1 when the connection failed (refused, reset, timed out). An async call
+     * passes {@code requestId}, which gets the request id of a 202.
+     */
+    private int send(Node n, String method, String path, String body, String[] requestId) {
+        boolean async = requestId != null;
         var b =
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port() + path))
                         .timeout(Duration.ofSeconds(20))
@@ -180,8 +191,12 @@ final class FaultLoad {
         }
         long t0 = System.nanoTime();
         try {
-            int status = http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            var response = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            int status = response.statusCode();
             long t1 = System.nanoTime();
+            if (async && status == 202) {
+                requestId[0] = TestHost.json(response).path("requestId").asText();
+            }
             longestRequestNanos.accumulateAndGet(t1 - t0, Math::max);
             if (status == 200 || status == 202) {
                 synchronized (successes) {
@@ -398,6 +413,18 @@ final class FaultLoad {
                     .append(": kv ")
                     .append(read(port, "/api/v1/services/" + SERVICE + "/kv/" + key))
                     .append('\n');
+            String id = requestIds.get(key);
+            if (id != null) {
+                b.append("  request ")
+                        .append(id)
+                        .append("\n  queued: ")
+                        .append(read(port, FN + "count/events/" + id))
+                        .append("\n  dead letter: ")
+                        .append(read(port, FN + "count/dead-letters/" + id))
+                        .append("\n  record: ")
+                        .append(read(port, FN + "count/invocations/" + id))
+                        .append('\n');
+            }
         }
         b.append("queue: ").append(read(port, FN + "count/queue")).append('\n');
         b.append("dead letters: ").append(read(port, FN + "count/dead-letters")).append('\n');
