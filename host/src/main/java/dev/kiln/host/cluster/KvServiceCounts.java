@@ -143,14 +143,7 @@ final class KvServiceCounts {
                     return reservation;
                 }
                 if (relisted) {
-                    KvUsage u = keys.usage();
-                    throw new KvException(
-                            KvException.Kind.LIMIT,
-                            "the service's key-value store is full ("
-                                    + u.keys()
-                                    + " keys, "
-                                    + u.bytes()
-                                    + " bytes)");
+                    throw keys.usage().full();
                 }
             }
             list(service);

@@ -433,13 +433,7 @@ public final class SqliteKvStore implements KvStore {
                 addBytes = newBytes - (row == null ? 0 : row.bytes());
                 KvUsage u = usageOf(service, pending);
                 if (!fits(u, addKeys, addBytes)) {
-                    throw new KvException(
-                            KvException.Kind.LIMIT,
-                            "the service's key-value store is full ("
-                                    + u.keys()
-                                    + " keys, "
-                                    + u.bytes()
-                                    + " bytes)");
+                    throw u.full();
                 }
             }
             Sql.update(

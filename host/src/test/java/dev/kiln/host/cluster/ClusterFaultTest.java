@@ -300,12 +300,7 @@ class ClusterFaultTest {
         while (System.nanoTime() < deadline) {
             Connection nc = null;
             try {
-                nc =
-                        Nats.connect(
-                                new Options.Builder()
-                                        .servers(urls.toArray(String[]::new))
-                                        .connectionTimeout(Duration.ofSeconds(2))
-                                        .build());
+                nc = connect(urls);
                 var info = nc.jetStreamManagement().getStreamInfo(Buckets.EVENTS);
                 String leader = info.getClusterInfo().getLeader();
                 if (leader != null && !leader.isEmpty()) {
@@ -323,16 +318,20 @@ class ClusterFaultTest {
         throw new IllegalStateException("no leader of " + Buckets.EVENTS, last);
     }
 
+    private static Connection connect(List<String> urls)
+            throws java.io.IOException, InterruptedException {
+        return Nats.connect(
+                new Options.Builder()
+                        .servers(urls.toArray(String[]::new))
+                        .connectionTimeout(Duration.ofSeconds(2))
+                        .build());
+    }
+
     /** What JetStream says of the events stream and its consumer, for a failure's message. */
     static String eventsState(List<String> urls) throws InterruptedException {
         Connection nc = null;
         try {
-            nc =
-                    Nats.connect(
-                            new Options.Builder()
-                                    .servers(urls.toArray(String[]::new))
-                                    .connectionTimeout(Duration.ofSeconds(2))
-                                    .build());
+            nc = connect(urls);
             var jsm = nc.jetStreamManagement();
             var s = jsm.getStreamInfo(Buckets.EVENTS);
             var c = jsm.getConsumerInfo(Buckets.EVENTS, Buckets.DISPATCH);
