@@ -16,23 +16,32 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ordered consumers for reads that last a moment (a key listing, the newest audit entries): each
- * attempt to create one waits {@link #CREATE_WAIT}, and an unanswered attempt is followed by a new
- * one until the read's deadline. nats-server 2.9 places a new consumer on any replica of the
- * stream, one that is down included; such a create is never answered, while the next lands on a
- * live one (measured in {@code ClusterFaultTest}: with one of three servers killed, listings failed
- * after their 10 s wait for over a minute, docs/adr/0055).
+ * Ordered consumers for reads that last a moment (a key listing, the newest audit entries): the
+ * first attempt to create one waits {@link #FIRST_CREATE_WAIT}, later ones {@link #CREATE_WAIT},
+ * until the read's deadline. nats-server 2.9 places a new consumer on any replica of the stream,
+ * one that is down included; such a create is never answered, while the next lands on a live one
+ * (measured in {@code ClusterFaultTest}: with one of three servers killed, listings failed after
+ * their 10 s wait for over a minute, docs/adr/0055). Later attempts wait longer because a create
+ * can also be slow on a loaded machine: a CI run saw a listing of a healthy cluster spend its 10 s
+ * on creates abandoned after 2 s each.
  */
 final class ShortReads {
-    static final Duration CREATE_WAIT = Duration.ofSeconds(2);
+    static final Duration FIRST_CREATE_WAIT = Duration.ofSeconds(2);
+    static final Duration CREATE_WAIT = Duration.ofSeconds(4);
+
+    /** How long a read waits for its next message before it asks the server what is left. */
+    private static final Duration QUIET = Duration.ofSeconds(1);
 
     /** How long a read may take in all, as jnats' own requests wait (Buckets.JS_OPTIONS). */
     static final Duration READ_WAIT = Duration.ofSeconds(10);
 
-    private final JetStream js;
+    private final JetStream first;
+    private final JetStream again;
 
     ShortReads(Connection nc) throws IOException {
-        this.js = nc.jetStream(JetStreamOptions.builder().requestTimeout(CREATE_WAIT).build());
+        this.first =
+                nc.jetStream(JetStreamOptions.builder().requestTimeout(FIRST_CREATE_WAIT).build());
+        this.again = nc.jetStream(JetStreamOptions.builder().requestTimeout(CREATE_WAIT).build());
     }
 
     /**
@@ -42,14 +51,18 @@ final class ShortReads {
     JetStreamSubscription subscribe(
             String subject, PushSubscribeOptions options, long deadlineNanos)
             throws IOException, JetStreamApiException {
+        JetStream js = first;
         while (true) {
             try {
                 return js.subscribe(subject, options);
             } catch (IOException e) {
-                if (System.nanoTime() + CREATE_WAIT.toNanos() > deadlineNanos) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left < FIRST_CREATE_WAIT.toNanos()) {
                     throw e;
                 }
-                // unanswered: perhaps placed on a server that is down; a new consumer
+                // unanswered: perhaps placed on a server that is down; a new consumer, waited
+                // for longer unless the read has no time for that
+                js = left >= CREATE_WAIT.toNanos() ? again : first;
             }
         }
     }
@@ -80,9 +93,17 @@ final class ShortReads {
             }
             while (true) {
                 long left = deadlineNanos - System.nanoTime();
-                Message m = left <= 0 ? null : sub.nextMessage(Duration.ofNanos(left));
-                if (m == null) {
+                if (left <= 0) {
                     throw new IOException("reading " + stream + " timed out");
+                }
+                Message m = sub.nextMessage(Duration.ofNanos(Math.min(left, QUIET.toNanos())));
+                if (m == null) {
+                    // Nothing for a while: a message counted at the start may have been replaced
+                    // or purged since (a sweep, a delete), so ask the server what is left.
+                    if (sub.getConsumerInfo().getCalculatedPending() == 0) {
+                        return out;
+                    }
+                    continue;
                 }
                 if (!m.isJetStream()) {
                     continue; // a status or heartbeat message
