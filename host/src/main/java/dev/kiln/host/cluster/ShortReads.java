@@ -21,13 +21,13 @@ import java.util.List;
  * until the read's deadline. nats-server 2.9 places a new consumer on any replica of the stream,
  * one that is down included; such a create is never answered, while the next lands on a live one
  * (measured in {@code ClusterFaultTest}: with one of three servers killed, listings failed after
- * their 10 s wait for over a minute, docs/adr/0055). Later attempts wait longer because a create
- * can also be slow on a loaded machine: a CI run saw a listing of a healthy cluster spend its 10 s
- * on creates abandoned after 2 s each.
+ * their 10 s wait for over a minute, docs/adr/0055). Each try waits 5 s, not less: a create can
+ * also just be slow on a loaded machine, and CI runs that gave it 2 s saw listings of a healthy
+ * cluster spend their whole 10 s on abandoned creates.
  */
 final class ShortReads {
-    static final Duration FIRST_CREATE_WAIT = Duration.ofSeconds(2);
-    static final Duration CREATE_WAIT = Duration.ofSeconds(4);
+    static final Duration FIRST_CREATE_WAIT = Duration.ofSeconds(5);
+    static final Duration CREATE_WAIT = Duration.ofMillis(2_500);
 
     /** How long a read waits for its next message before it asks the server what is left. */
     private static final Duration QUIET = Duration.ofSeconds(1);
@@ -57,12 +57,11 @@ final class ShortReads {
                 return js.subscribe(subject, options);
             } catch (IOException e) {
                 long left = deadlineNanos - System.nanoTime();
-                if (left < FIRST_CREATE_WAIT.toNanos()) {
+                // unanswered: perhaps placed on a server that is down; a new consumer
+                if (left < CREATE_WAIT.toNanos()) {
                     throw e;
                 }
-                // unanswered: perhaps placed on a server that is down; a new consumer, waited
-                // for longer unless the read has no time for that
-                js = left >= CREATE_WAIT.toNanos() ? again : first;
+                js = again;
             }
         }
     }
