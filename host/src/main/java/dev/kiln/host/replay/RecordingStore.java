@@ -13,13 +13,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -31,9 +26,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Recorded invocations in {@code <data>/recordings.db} (docs/adr/0041): one row per invocation, its
  * recording as JSON with secret values sealed. At most {@code maxPerFunction} per function: each
- * write drops the function's oldest beyond it. Submitting never touches disk and never blocks: one
- * writer thread ({@link GroupCommitWriter}) encodes and writes batches; while the queue holds more
- * than {@code maxQueuedBytes}, or the disk is below its floor, recordings are dropped and counted.
+ * write drops the function's oldest beyond it, and a function recorded faster than that per second
+ * has its newest held back and written once a second ({@link RecordingHolds}). Submitting never
+ * touches disk and never blocks: one writer thread ({@link GroupCommitWriter}) encodes and writes
+ * batches; while the queue holds more than {@code maxQueuedBytes}, or the disk is below its floor,
+ * recordings are dropped and counted.
  */
 public final class RecordingStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RecordingStore.class);
@@ -46,6 +43,8 @@ public final class RecordingStore implements AutoCloseable {
     private static final int MAX_BATCH = 1024;
     // Retention is enforced at most this often per function, and at every flush.
     private static final long PRUNE_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
+    // A function recorded faster than its bound writes its newest at most about this often.
+    private static final long HOLD_NANOS = Duration.ofSeconds(1).toNanos();
 
     private static final List<SqliteSchema.Step> SCHEMA =
             List.of(
@@ -81,22 +80,16 @@ public final class RecordingStore implements AutoCloseable {
     private volatile boolean replicating;
     // The writer thread's own, used under the lock on db.
     private final Set<List<String>> unpruned = new LinkedHashSet<>();
+    private final RecordingHolds holds;
     private long prunedAt = System.nanoTime();
     private PreparedStatement put;
     private PreparedStatement oldestKept;
     private PreparedStatement prune;
 
-    private sealed interface Queued {}
+    /** What the writer is handed: a recording, or a flush to mark done once it is written. */
+    sealed interface Queued permits RecordingHolds.Entry, FlushMarker {}
 
-    private record Pending(Recording recording, long bytes) implements Queued {}
-
-    // The order retention keeps recordings in (the prune's ORDER BY).
-    private static final Comparator<Pending> NEWEST_FIRST =
-            Comparator.comparingLong((Pending p) -> p.recording().startedAtMillis())
-                    .thenComparing(p -> p.recording().requestId())
-                    .reversed();
-
-    private record FlushMarker(CountDownLatch done) implements Queued {}
+    record FlushMarker(CountDownLatch done) implements Queued {}
 
     private RecordingStore(
             Connection db,
@@ -109,6 +102,7 @@ public final class RecordingStore implements AutoCloseable {
         this.maxQueuedBytes = maxQueuedBytes;
         this.seal = seal;
         this.space = space;
+        this.holds = new RecordingHolds(maxPerFunction, HOLD_NANOS, maxQueuedBytes / 2);
         this.writer =
                 new GroupCommitWriter<>(
                         "kiln-recording-writer",
@@ -184,7 +178,7 @@ public final class RecordingStore implements AutoCloseable {
             dropped.incrementAndGet();
             return false;
         }
-        if (!writer.offer(new Pending(recording, bytes))) {
+        if (!writer.offer(new RecordingHolds.Entry(recording, bytes))) {
             queuedBytes.addAndGet(-bytes);
             dropped.incrementAndGet();
             return false;
@@ -286,6 +280,9 @@ public final class RecordingStore implements AutoCloseable {
      * nodes wrote (docs/adr/0059).
      */
     public List<String> list(String service, String function) {
+        if (queuedBytes.get() > 0) {
+            flush(); // a busy function's newest may be held back (RecordingHolds)
+        }
         List<String> local = listLocal(service, function);
         List<String> shared = replication.requestIds(service, function);
         if (shared.isEmpty()) {
@@ -314,6 +311,7 @@ public final class RecordingStore implements AutoCloseable {
 
     /** Drops every recording of a deleted function, the cluster's too. */
     public void deleteFunction(String service, String function) {
+        flush(); // nothing queued or held of it is written after the delete
         replication.deleteFunction(service, function);
         synchronized (db) {
             try {
@@ -331,6 +329,9 @@ public final class RecordingStore implements AutoCloseable {
     @Override
     public void close() {
         writer.close(FLUSH_WAIT);
+        if (!writer.isRunning()) { // the holds are this thread's now
+            writeBatch(List.of(new FlushMarker(new CountDownLatch(1))));
+        }
         synchronized (db) {
             try {
                 if (put != null) {
@@ -351,18 +352,19 @@ public final class RecordingStore implements AutoCloseable {
             try {
                 writeBatch(batch);
             } finally {
-                settle(batch);
+                markFlushes(batch);
             }
         }
 
         @Override
         public void failed(List<Queued> batch, Throwable cause) {
             for (Queued q : batch) {
-                if (q instanceof Pending) {
+                if (q instanceof RecordingHolds.Entry e && !holds.holds(e)) {
                     dropped.incrementAndGet();
+                    queuedBytes.addAndGet(-e.bytes());
                 }
             }
-            settle(batch);
+            markFlushes(batch);
         }
 
         @Override
@@ -372,17 +374,17 @@ public final class RecordingStore implements AutoCloseable {
 
         @Override
         public void idle() {
-            // Retention for functions that stopped being invoked since their last batch.
-            if (!unpruned.isEmpty() && System.nanoTime() - prunedAt >= PRUNE_EVERY_NANOS) {
+            // Held recordings whose window ended, and retention for functions that stopped being
+            // invoked since their last batch.
+            if (holds.holding()
+                    || (!unpruned.isEmpty() && System.nanoTime() - prunedAt >= PRUNE_EVERY_NANOS)) {
                 writeBatch(List.of());
             }
         }
 
-        private void settle(List<Queued> batch) {
+        private void markFlushes(List<Queued> batch) {
             for (Queued q : batch) {
-                if (q instanceof Pending p) {
-                    queuedBytes.addAndGet(-p.bytes());
-                } else if (q instanceof FlushMarker m) {
+                if (q instanceof FlushMarker m) {
                     m.done().countDown();
                 }
             }
@@ -390,25 +392,45 @@ public final class RecordingStore implements AutoCloseable {
     }
 
     /**
-     * Inserts the batch's recordings in one transaction and, once a second or when the batch holds
-     * a flush, deletes the oldest beyond {@code maxPerFunction} of every function written since.
+     * Writes what {@link RecordingHolds} says is due of the batch and of what it held, in one
+     * transaction, and, once a second or when the batch holds a flush, deletes the oldest beyond
+     * {@code maxPerFunction} of every function written since. Settles the byte count of every
+     * recording written, superseded or dropped.
      */
     private void writeBatch(List<Queued> batch) {
-        List<Pending> all = new ArrayList<>(batch.size());
+        List<RecordingHolds.Entry> arrived = new ArrayList<>(batch.size());
         boolean flushing = false;
         for (Queued q : batch) {
-            if (q instanceof Pending p) {
-                all.add(p);
+            if (q instanceof RecordingHolds.Entry e) {
+                arrived.add(e);
             } else {
                 flushing = true;
             }
         }
-        if (!all.isEmpty() && space.low()) {
-            dropped.addAndGet(all.size());
-            all.clear();
+        if (!arrived.isEmpty() && space.low()) {
+            dropped.addAndGet(arrived.size());
+            release(arrived);
+            arrived.clear();
         }
-        List<Pending> pending = newestPerFunction(all);
-        superseded.addAndGet(all.size() - pending.size());
+        RecordingHolds.Pass pass = holds.take(arrived, flushing, System.nanoTime());
+        superseded.addAndGet(pass.superseded().size());
+        release(pass.superseded());
+        try {
+            write(pass.write(), flushing);
+        } finally {
+            release(pass.write());
+        }
+    }
+
+    private void release(List<RecordingHolds.Entry> entries) {
+        long bytes = 0;
+        for (RecordingHolds.Entry e : entries) {
+            bytes += e.bytes();
+        }
+        queuedBytes.addAndGet(-bytes);
+    }
+
+    private void write(List<RecordingHolds.Entry> pending, boolean flushing) {
         boolean pruneNow =
                 (!unpruned.isEmpty() || !pending.isEmpty())
                         && (flushing || System.nanoTime() - prunedAt >= PRUNE_EVERY_NANOS);
@@ -423,7 +445,7 @@ public final class RecordingStore implements AutoCloseable {
                 Sql.inTransaction(
                         db,
                         () -> {
-                            for (Pending p : pending) {
+                            for (RecordingHolds.Entry p : pending) {
                                 Recording r = p.recording();
                                 byte[] json =
                                         RecordingJson.writeStored(
@@ -477,43 +499,6 @@ public final class RecordingStore implements AutoCloseable {
                 log.error("writing {} recordings failed", pending.size(), e);
             }
         }
-    }
-
-    /**
-     * The batch without the recordings that retention would delete as soon as they were written:
-     * beyond a function's newest {@code maxPerFunction} of the batch alone, they are beyond its
-     * newest in the store too. A function invoked faster than its bound per batch has most of its
-     * recordings replaced before they reach the disk.
-     */
-    private List<Pending> newestPerFunction(List<Pending> pending) {
-        if (pending.size() <= maxPerFunction) {
-            return pending;
-        }
-        Map<List<String>, List<Pending>> byFunction = new HashMap<>();
-        for (Pending p : pending) {
-            byFunction
-                    .computeIfAbsent(
-                            List.of(p.recording().service(), p.recording().function()),
-                            f -> new ArrayList<>())
-                    .add(p);
-        }
-        Set<Pending> beyond = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (List<Pending> group : byFunction.values()) {
-            if (group.size() > maxPerFunction) {
-                group.sort(NEWEST_FIRST);
-                beyond.addAll(group.subList(maxPerFunction, group.size()));
-            }
-        }
-        if (beyond.isEmpty()) {
-            return pending;
-        }
-        List<Pending> kept = new ArrayList<>(pending.size() - beyond.size());
-        for (Pending p : pending) {
-            if (!beyond.contains(p)) {
-                kept.add(p);
-            }
-        }
-        return kept;
     }
 
     /**

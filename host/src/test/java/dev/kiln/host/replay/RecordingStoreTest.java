@@ -130,4 +130,34 @@ class RecordingStoreTest {
             assertThat(store.get("shop", "orders", ids.get(2))).isEmpty();
         }
     }
+
+    @Test
+    void whatABusyFunctionHoldsBackIsWrittenWhenTheStoreCloses() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add("01HOLD0000000000000000%04d".formatted(i));
+        }
+        try (RecordingStore store = open(3)) {
+            for (int i = 0; i < 3; i++) { // the window's first three: written as they come
+                store.submit(recording(ids.get(i), 1_700_000_000_000L + i, b("in " + i)));
+            }
+            store.flush();
+            assertThat(store.written()).isEqualTo(3);
+            for (int i = 3; i < 8; i++) { // beyond the bound within the window: held back
+                store.submit(recording(ids.get(i), 1_700_000_000_000L + i, b("in " + i)));
+            }
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (store.superseded() < 2 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(store.superseded()).isEqualTo(2);
+            assertThat(store.written()).isEqualTo(3); // the newest three wait for the window's end
+        }
+        try (RecordingStore store = open(3)) {
+            assertThat(store.list("shop", "orders"))
+                    .containsExactly(ids.get(7), ids.get(6), ids.get(5));
+            assertThat(store.get("shop", "orders", ids.get(7)).orElseThrow().payload())
+                    .isEqualTo(b("in 7"));
+        }
+    }
 }
