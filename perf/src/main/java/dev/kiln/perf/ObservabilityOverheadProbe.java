@@ -39,9 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ratio on / off with its quartiles, and the load average before and after. Goal: ratio ≥ 0.95.
  *
  * <p>{@code java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.ObservabilityOverheadProbe
- * [rounds] [seconds per round] [connections] [all|tracing|follower] [sample ratio]}: the fourth
- * argument turns on only part of it, the fifth is {@code --otlp-sample-ratio} (default 1: every
- * request traced).
+ * [rounds] [seconds per round] [connections] [all|tracing|follower] [sample ratio] [samples per
+ * second]}: the fourth argument turns on only part of it, the fifth and sixth are {@code
+ * --otlp-sample-ratio} and {@code --otlp-samples-per-second} (default Kiln's: 0.05 beyond one a
+ * second; a ratio of 1 traces every request).
  */
 public final class ObservabilityOverheadProbe {
     private static final String TOKEN = "probe-admin-token";
@@ -69,13 +70,20 @@ public final class ObservabilityOverheadProbe {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int connections = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         String what = args.length > 3 ? args[3] : "all";
-        double ratio = args.length > 4 ? Double.parseDouble(args[4]) : 1.0;
+        double ratio =
+                args.length > 4
+                        ? Double.parseDouble(args[4])
+                        : TracingSettings.DEFAULT_SAMPLE_RATIO;
+        int perSecond =
+                args.length > 5
+                        ? Integer.parseInt(args[5])
+                        : TracingSettings.DEFAULT_SAMPLES_PER_SECOND;
         boolean traced = what.equals("all") || what.equals("tracing");
         boolean followed = what.equals("all") || what.equals("follower");
         String loadBefore = loadAverage();
         try (Sink sink = Sink.start();
-                Side off = Side.start("off", null, 1.0);
-                Side on = Side.start("on", traced ? sink : null, ratio)) {
+                Side off = Side.start("off", null, 1.0, 0);
+                Side on = Side.start("on", traced ? sink : null, ratio, perSecond)) {
             Follower follower = followed ? Follower.attach(on) : null;
             try {
                 // Warm-up: both hosts' paths compiled by the JIT before anything counts.
@@ -101,12 +109,13 @@ public final class ObservabilityOverheadProbe {
                     ratios.add(b / a);
                 }
                 System.out.printf(
-                        "%s on (sample ratio %s): %d rounds of %d s, %d connections, 16 B echo that"
-                                + " logs a line: median off"
-                                + " %.0f req/s, on %.0f req/s; median ratio on/off %.3f (p25"
-                                + " %.3f, p75 %.3f); load average %s -> %s; OTLP requests %d"
-                                + " (%d bytes), follower bytes %d, errors off %d on %d%n",
+                        "%s on (%d new traces a second, then sample ratio %s): %d rounds of %d s,"
+                            + " %d connections, 16 B echo that logs a line: median off %.0f req/s,"
+                            + " on %.0f req/s; median ratio on/off %.3f (p25 %.3f, p75 %.3f); load"
+                            + " average %s -> %s; OTLP requests %d (%d bytes), follower bytes %d,"
+                            + " errors off %d on %d%n",
                         what,
+                        perSecond,
                         ratio,
                         rounds,
                         seconds,
@@ -144,7 +153,8 @@ public final class ObservabilityOverheadProbe {
             this.host = host;
         }
 
-        static Side start(String name, Sink sink, double sampleRatio) throws Exception {
+        static Side start(String name, Sink sink, double sampleRatio, int samplesPerSecond)
+                throws Exception {
             Path dir = Files.createTempDirectory("kiln-obs-" + name);
             var b = KilnConfig.builder().port(0).dataDir(dir).adminToken(TOKEN);
             if (sink != null) {
@@ -153,7 +163,8 @@ public final class ObservabilityOverheadProbe {
                                 URI.create(sink.endpoint()),
                                 "kiln-probe",
                                 Duration.ofSeconds(1),
-                                sampleRatio));
+                                sampleRatio,
+                                samplesPerSecond));
             }
             Side side = new Side(name, dir, KilnHost.start(b.build()));
             var put =

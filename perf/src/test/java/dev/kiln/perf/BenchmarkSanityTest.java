@@ -229,9 +229,9 @@ class BenchmarkSanityTest {
 
     @Test
     void observabilityOverheadProbeLoadsBothHostsWithSpansAndAFollowerOnOne() throws Exception {
-        var off = ObservabilityOverheadProbe.Side.start("off", null, 1.0);
+        var off = ObservabilityOverheadProbe.Side.start("off", null, 1.0, 0);
         try (var sink = ObservabilityOverheadProbe.Sink.start()) {
-            var on = ObservabilityOverheadProbe.Side.start("on", sink, 1.0);
+            var on = ObservabilityOverheadProbe.Side.start("on", sink, 1.0, 0);
             var follower = ObservabilityOverheadProbe.Follower.attach(on);
             try {
                 assertThat(off.round(1, 1)).isPositive();

@@ -132,10 +132,18 @@ final class GuestServiceOptions {
     @Option(
             names = "--otlp-sample-ratio",
             description =
-                    "Share of new traces (requests without a traceparent) recorded and exported,"
-                            + " 0 to 1; a caller's sampled flag decides for its trace (default:"
-                            + " ${DEFAULT-VALUE}).")
+                    "Share of new traces (requests without a traceparent) recorded and exported"
+                            + " beyond the first --otlp-samples-per-second of each second, 0 to 1;"
+                            + " a caller's sampled flag decides for its trace (default:"
+                            + " ${DEFAULT-VALUE}; 1 records every request).")
     double otlpSampleRatio = DEFAULTS.tracing().sampleRatio();
+
+    @Option(
+            names = "--otlp-samples-per-second",
+            description =
+                    "New traces recorded each second before --otlp-sample-ratio applies"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int otlpSamplesPerSecond = DEFAULTS.tracing().samplesPerSecond();
 
     /** Sets these options' parts of the configuration. */
     void applyTo(KilnConfig.Builder builder) {
@@ -162,6 +170,7 @@ final class GuestServiceOptions {
                         otlpEndpoint,
                         otlpServiceName,
                         Duration.ofMillis(otlpExportIntervalMs),
-                        otlpSampleRatio));
+                        otlpSampleRatio,
+                        otlpSamplesPerSecond));
     }
 }

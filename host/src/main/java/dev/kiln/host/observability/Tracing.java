@@ -73,11 +73,14 @@ public final class Tracing implements AutoCloseable {
                                                                 AttributeKey.stringKey(
                                                                         "service.name"),
                                                                 settings.serviceName()))))
-                        // An incoming traceparent's sampled flag decides; a new trace is
-                        // sampled at the configured ratio.
+                        // An incoming traceparent's sampled flag decides; of new traces, the
+                        // first few each second and a share of the rest.
                         .setSampler(
                                 Sampler.parentBased(
-                                        Sampler.traceIdRatioBased(settings.sampleRatio())))
+                                        new NewTraceSampler(
+                                                settings.samplesPerSecond(),
+                                                settings.sampleRatio(),
+                                                System::nanoTime)))
                         .addSpanProcessor(
                                 BatchSpanProcessor.builder(exporter)
                                         .setScheduleDelay(settings.exportInterval())

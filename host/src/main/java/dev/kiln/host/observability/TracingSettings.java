@@ -13,16 +13,33 @@ import java.util.Objects;
  * @param serviceName the {@code service.name} resource attribute of every span
  * @param exportInterval how long finished spans wait to be sent in one batch
  * @param sampleRatio the share of new traces (requests without a {@code traceparent}) that are
- *     recorded, 0 to 1; a caller's {@code sampled} flag decides for its own trace
+ *     recorded beyond the first {@code samplesPerSecond} of each second, 0 to 1; a caller's {@code
+ *     sampled} flag decides for its own trace
+ * @param samplesPerSecond new traces recorded each second before {@code sampleRatio} applies
  */
 public record TracingSettings(
-        URI otlpEndpoint, String serviceName, Duration exportInterval, double sampleRatio) {
+        URI otlpEndpoint,
+        String serviceName,
+        Duration exportInterval,
+        double sampleRatio,
+        int samplesPerSecond) {
+    /** Of new traces, the first of each second and 5 % of the rest: AWS X-Ray's default rule. */
+    public static final double DEFAULT_SAMPLE_RATIO = 0.05;
+
+    /** See {@link #DEFAULT_SAMPLE_RATIO}. */
+    public static final int DEFAULT_SAMPLES_PER_SECOND = 1;
+
     public static final TracingSettings OFF =
-            new TracingSettings(null, "kiln", Duration.ofSeconds(1), 1.0);
+            new TracingSettings(
+                    null,
+                    "kiln",
+                    Duration.ofSeconds(1),
+                    DEFAULT_SAMPLE_RATIO,
+                    DEFAULT_SAMPLES_PER_SECOND);
 
     /** Settings that record every new trace. */
     public TracingSettings(URI otlpEndpoint, String serviceName, Duration exportInterval) {
-        this(otlpEndpoint, serviceName, exportInterval, 1.0);
+        this(otlpEndpoint, serviceName, exportInterval, 1.0, 0);
     }
 
     public TracingSettings {
@@ -34,6 +51,13 @@ public record TracingSettings(
         if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
             throw new IllegalArgumentException(
                     "the trace sample ratio must be from 0 to 1, got " + sampleRatio);
+        }
+        if (samplesPerSecond < 0 || samplesPerSecond > NewTraceSampler.MAX_PER_SECOND) {
+            throw new IllegalArgumentException(
+                    "the traces sampled per second must be from 0 to "
+                            + NewTraceSampler.MAX_PER_SECOND
+                            + ", got "
+                            + samplesPerSecond);
         }
         if (exportInterval.toMillis() < 1) {
             throw new IllegalArgumentException("the span export interval must be at least 1 ms");
