@@ -16,6 +16,7 @@ import dev.kiln.host.http.KilnServer;
 import dev.kiln.host.invoke.Invoker;
 import dev.kiln.host.invoke.ReplayRunner;
 import dev.kiln.host.invoke.Replays;
+import dev.kiln.host.invoke.StartWarmup;
 import dev.kiln.host.kv.KvStore;
 import dev.kiln.host.kv.SqliteKvStore;
 import dev.kiln.host.observability.InvocationStore;
@@ -412,6 +413,10 @@ public final class KilnHost implements AutoCloseable {
      * (compiled code comes from the disk cache).
      */
     private static void warmProvisioned(KilnConfig config, Registry registry, InstancePool pool) {
+        StartWarmup.run(
+                pool,
+                config.moduleLimits(),
+                new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));
         for (String service : registry.services()) {
             for (FunctionInfo f : registry.functions(service)) {
                 if (f.settings().minInstances() > 0) {
