@@ -414,7 +414,7 @@ public final class KilnHost implements AutoCloseable {
      */
     private static void warmProvisioned(KilnConfig config, Registry registry, InstancePool pool) {
         StartWarmup.run(
-                pool,
+                config.resetStrategy(),
                 config.moduleLimits(),
                 new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));
         for (String service : registry.services()) {
