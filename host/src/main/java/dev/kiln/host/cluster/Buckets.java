@@ -273,22 +273,30 @@ final class Buckets {
     private static <T> T whenReady(String what, JetStreamCall<T> call) throws IOException {
         long deadline = System.nanoTime() + STREAM_READY_WAIT.toNanos();
         while (true) {
+            Exception refused;
             try {
                 return call.call();
             } catch (JetStreamApiException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException(
-                            "JetStream refused "
-                                    + what
-                                    + " (is JetStream enabled on the NATS servers?)",
-                            e);
+                refused = e;
+            } catch (IOException e) {
+                // jnats' keyValue(...) reads the stream's info and wraps its refusal.
+                if (!(e.getCause() instanceof JetStreamApiException)) {
+                    throw e;
                 }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for " + what, x);
-                }
+                refused = e;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException(
+                        "JetStream refused "
+                                + what
+                                + " (is JetStream enabled on the NATS servers?)",
+                        refused);
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for " + what, x);
             }
         }
     }
