@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.core.Sha256;
+import dev.kiln.host.core.TempDirectory;
 import dev.kiln.host.invoke.ReplayRunner;
 import dev.kiln.host.replay.Recording;
 import dev.kiln.host.replay.RecordingJson;
@@ -18,16 +19,13 @@ import dev.kiln.host.sandbox.ModuleRules;
 import dev.kiln.host.sandbox.ModuleValidator;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -93,13 +91,13 @@ final class ReplayCommand implements Callable<Integer> {
             return UNUSABLE;
         }
         KilnConfig defaults = KilnConfig.defaults();
-        Path cache = Files.createTempDirectory("kiln-replay");
-        try (ReplayRunner runner =
-                new ReplayRunner(
-                        new InvocationLimits(
-                                defaults.effectLimits(), defaults.maxResponseBytes()))) {
+        try (TempDirectory cache = TempDirectory.create("kiln-replay");
+                ReplayRunner runner =
+                        new ReplayRunner(
+                                new InvocationLimits(
+                                        defaults.effectLimits(), defaults.maxResponseBytes()))) {
             CompiledModule code =
-                    new ModuleCompiler(cache)
+                    new ModuleCompiler(cache.path())
                             .compile(
                                     ModuleValidator.validate(
                                             module,
@@ -114,8 +112,6 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (KilnException e) {
             err.println("kiln replay: " + e.getMessage());
             return UNUSABLE;
-        } finally {
-            deleteTree(cache);
         }
     }
 
@@ -174,16 +170,6 @@ final class ReplayCommand implements Callable<Integer> {
         if (got.body().length > 0) {
             out.println("output:");
             out.println(new String(got.body(), StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

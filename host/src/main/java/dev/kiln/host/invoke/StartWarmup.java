@@ -4,6 +4,8 @@ import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.abi.KvBucket;
 import dev.kiln.host.core.FunctionName;
+import dev.kiln.host.core.Sha256;
+import dev.kiln.host.core.TempDirectory;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.Isolation;
@@ -17,16 +19,9 @@ import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ResetStrategy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +64,7 @@ public final class StartWarmup {
             ResetStrategy resetStrategy, ModuleLimits moduleLimits, InvocationLimits limits) {
         long start = System.nanoTime();
         try {
-            invokeEcho(resetStrategy, moduleLimits, limits);
+            inPoolOfItsOwn(resetStrategy, moduleLimits, limits);
             log.info(
                     "warmed the invocation path in {} ms", (System.nanoTime() - start) / 1_000_000);
             return true;
@@ -81,64 +76,53 @@ public final class StartWarmup {
 
     // A pool, metrics and code cache of its own, thrown away after: the host's hold nothing of
     // it, count nothing of it, and its memory budget is never touched.
-    private static void invokeEcho(
+    private static void inPoolOfItsOwn(
             ResetStrategy resetStrategy, ModuleLimits moduleLimits, InvocationLimits limits)
             throws IOException {
-        Path cache = Files.createTempDirectory("kiln-warmup");
-        InstancePool pool =
-                new InstancePool(
-                        new ModuleCompiler(cache, resetStrategy),
-                        PoolLimits.DEFAULTS,
-                        new Metrics());
-        try {
-            String sha = sha256(ECHO);
-            PoolSpec spec =
-                    new PoolSpec(
-                            NAME,
-                            VersionKey.of(sha, FunctionSettings.DEFAULTS, moduleLimits),
-                            Isolation.FRESH,
-                            0,
-                            1);
-            byte[] payload = "warm-up".getBytes(StandardCharsets.UTF_8);
-            var http = new HttpRequestMeta("POST", "/", "", List.of(), "HTTP/1.1", "127.0.0.1");
-            for (int i = 0; i < INVOCATIONS; i++) {
-                var context =
-                        new InvocationContext(
-                                "00000000000000000000WARMUP",
-                                NAME.service(),
-                                NAME.function(),
-                                sha,
-                                "http",
-                                System.currentTimeMillis() + 1000,
-                                http,
-                                Map.of(),
-                                KvBucket.NONE);
-                InstancePool.Lease lease = pool.acquire(spec, () -> ECHO);
-                try {
-                    lease.instance().invoke(context, payload, limits, 1_000_000);
-                } finally {
-                    pool.release(lease);
-                }
-            }
-        } finally {
-            pool.shutdown();
-            deleteTree(cache);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        try (TempDirectory cache = TempDirectory.create("kiln-warmup")) {
+            InstancePool pool =
+                    new InstancePool(
+                            new ModuleCompiler(cache.path(), resetStrategy),
+                            PoolLimits.DEFAULTS,
+                            new Metrics());
+            try {
+                invokeEcho(pool, moduleLimits, limits);
+            } finally {
+                pool.shutdown();
             }
         }
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    private static void invokeEcho(
+            InstancePool pool, ModuleLimits moduleLimits, InvocationLimits limits) {
+        String sha = Sha256.hex(ECHO);
+        PoolSpec spec =
+                new PoolSpec(
+                        NAME,
+                        VersionKey.of(sha, FunctionSettings.DEFAULTS, moduleLimits),
+                        Isolation.FRESH,
+                        0,
+                        1);
+        byte[] payload = "warm-up".getBytes(StandardCharsets.UTF_8);
+        var http = new HttpRequestMeta("POST", "/", "", List.of(), "HTTP/1.1", "127.0.0.1");
+        for (int i = 0; i < INVOCATIONS; i++) {
+            var context =
+                    new InvocationContext(
+                            "00000000000000000000WARMUP",
+                            NAME.service(),
+                            NAME.function(),
+                            sha,
+                            "http",
+                            System.currentTimeMillis() + 1000,
+                            http,
+                            Map.of(),
+                            KvBucket.NONE);
+            InstancePool.Lease lease = pool.acquire(spec, () -> ECHO);
+            try {
+                lease.instance().invoke(context, payload, limits, 1_000_000);
+            } finally {
+                pool.release(lease);
+            }
         }
     }
 }

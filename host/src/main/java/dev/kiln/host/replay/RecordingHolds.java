@@ -97,9 +97,7 @@ final class RecordingHolds {
                 w.written += merged.size();
             } else {
                 w.held = merged;
-                for (Entry e : merged) {
-                    heldBytes += e.bytes();
-                }
+                heldBytes += bytes(merged);
             }
         }
         return new Pass(write, superseded);
@@ -117,9 +115,16 @@ final class RecordingHolds {
     }
 
     private void release(List<Entry> entries) {
+        heldBytes -= bytes(entries);
+    }
+
+    /** The bytes {@code entries} count against the queue's bound. */
+    static long bytes(List<Entry> entries) {
+        long n = 0;
         for (Entry e : entries) {
-            heldBytes -= e.bytes();
+            n += e.bytes();
         }
+        return n;
     }
 
     /**

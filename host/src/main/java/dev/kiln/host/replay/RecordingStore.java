@@ -423,11 +423,7 @@ public final class RecordingStore implements AutoCloseable {
     }
 
     private void release(List<RecordingHolds.Entry> entries) {
-        long bytes = 0;
-        for (RecordingHolds.Entry e : entries) {
-            bytes += e.bytes();
-        }
-        queuedBytes.addAndGet(-bytes);
+        queuedBytes.addAndGet(-RecordingHolds.bytes(entries));
     }
 
     private void write(List<RecordingHolds.Entry> pending, boolean flushing) {

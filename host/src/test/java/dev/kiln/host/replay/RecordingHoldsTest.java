@@ -2,7 +2,6 @@ package dev.kiln.host.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.abi.HttpRequestMeta;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,29 +20,9 @@ class RecordingHoldsTest {
     }
 
     private RecordingHolds.Entry entry(String function, long startedAt) {
-        int n = next++;
-        Recording r =
-                new Recording(
-                        "01REQ%021d".formatted(n),
-                        "shop",
-                        function,
-                        1,
-                        "ab".repeat(32),
-                        "kiln",
-                        "kiln_handle",
-                        64,
-                        1000,
-                        5_000_000,
-                        "http",
-                        startedAt,
-                        startedAt + 1000,
-                        new HttpRequestMeta("POST", "/x", "", List.of(), "HTTP/1.1", "::1"),
-                        new byte[0],
-                        List.of(),
-                        List.of(),
-                        new Recording.Result("ok", 200, List.of(), new byte[0], 7, null),
-                        null);
-        return new RecordingHolds.Entry(r, 1000);
+        String requestId = "01REQ%021d".formatted(next++);
+        return new RecordingHolds.Entry(
+                RecordingStoreTest.recording(function, requestId, startedAt, new byte[0]), 1000);
     }
 
     private List<RecordingHolds.Entry> entries(String function, int n) {

@@ -29,10 +29,15 @@ class RecordingStoreTest {
     }
 
     private static Recording recording(String requestId, long startedAt, byte[] payload) {
+        return recording("orders", requestId, startedAt, payload);
+    }
+
+    /** A recording of {@code function} in service {@code shop}, as the tests here store them. */
+    static Recording recording(String function, String requestId, long startedAt, byte[] payload) {
         return new Recording(
                 requestId,
                 "shop",
-                "orders",
+                function,
                 1,
                 "ab".repeat(32),
                 "kiln",
