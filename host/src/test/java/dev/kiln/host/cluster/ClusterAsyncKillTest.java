@@ -72,6 +72,18 @@ class ClusterAsyncKillTest {
                                 "Content-Type",
                                 "application/wasm");
                 assertThat(created.statusCode()).as(text(created)).isEqualTo(201);
+                // sleepy spends fuel as fast as the machine runs it; the derived budget (10 s of
+                // timeout) is a second of spinning on a fast machine
+                var patched =
+                        send(
+                                port,
+                                "PATCH",
+                                FN + "sleepy",
+                                "{\"fuel\":1000000000000}"
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                "Content-Type",
+                                "application/json");
+                assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
                 // an attempt of 1 s: long enough to be running when the node dies
                 var accepted =
                         send(

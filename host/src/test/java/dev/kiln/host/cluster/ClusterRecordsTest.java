@@ -71,6 +71,10 @@ class ClusterRecordsTest {
                 JsonNode one = json(b.get(FN + "/invocations/" + ids.get(0)));
                 assertThat(one.path("logs").get(0).path("message").asText()).isEqualTo("from a 0");
                 assertThat(one.path("node").asText()).isEqualTo("a");
+                TestHost.await(
+                        "b's record on a",
+                        WAIT,
+                        () -> a.get(FN + "/invocations/" + ids.get(5)).statusCode() == 200);
                 assertThat(json(a.get(FN + "/invocations/" + ids.get(5))).path("node").asText())
                         .isEqualTo("b");
                 // listings, usage and statistics of both nodes, on both nodes
