@@ -3,6 +3,7 @@ package dev.kiln.perf;
 import com.dylibso.chicory.wabt.Wat2Wasm;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
+import dev.kiln.perf.peers.KilnPeer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +34,7 @@ public final class AllocationPerRequest implements AutoCloseable {
     private static final String TOKEN = "alloc-admin-token";
     private static final String INVOKE = "/api/v1/services/bench/functions/echo/invoke";
     private static final String HTTP_TRIGGER = "/fn/bench/echo/";
+    private static final String WASI_CGI_TRIGGER = "/fn/bench/echo-cgi/";
 
     private final Path dir;
     private final KilnHost host;
@@ -48,20 +50,40 @@ public final class AllocationPerRequest implements AutoCloseable {
         try (AllocationPerRequest probe = start()) {
             System.out.printf(
                     "bytes allocated per echo request (%d B payload, %d requests): invoke %d,"
-                            + " http trigger %d%n",
+                            + " http trigger %d, wasi-cgi through the http trigger %d%n",
                     payload,
                     requests,
                     probe.invoke(requests, payload),
-                    probe.httpTrigger(requests, payload));
+                    probe.httpTrigger(requests, payload),
+                    probe.wasiCgiTrigger(requests, payload));
         }
     }
 
-    /** A host on port 0 with the echo function deployed as {@code bench/echo}. */
+    /**
+     * A host on port 0 with the echo function deployed as {@code bench/echo} and perf/run's WASI
+     * command echo as the wasi-cgi function {@code bench/echo-cgi}.
+     */
     public static AllocationPerRequest start() throws Exception {
         Path dir = Files.createTempDirectory("kiln-alloc");
         KilnHost host =
                 KilnHost.start(KilnConfig.builder().port(0).dataDir(dir).adminToken(TOKEN).build());
         AllocationPerRequest probe = new AllocationPerRequest(dir, host);
+        try {
+            probe.deploy("echo", "application/wasm", Wat2Wasm.parse(InvokeBenchmark.echoWat()));
+            byte[] echoCgi;
+            try (InputStream wat =
+                    AllocationPerRequest.class.getResourceAsStream("/peers/echo-cgi.wat")) {
+                echoCgi = Wat2Wasm.parse(new String(wat.readAllBytes(), StandardCharsets.UTF_8));
+            }
+            probe.deploy("echo-cgi", "application/zip", KilnPeer.wasiCgiZip(echoCgi));
+        } catch (Exception e) {
+            probe.close();
+            throw e;
+        }
+        return probe;
+    }
+
+    private void deploy(String function, String contentType, byte[] body) throws Exception {
         var put =
                 HttpClient.newHttpClient()
                         .send(
@@ -70,19 +92,16 @@ public final class AllocationPerRequest implements AutoCloseable {
                                                         "http://127.0.0.1:"
                                                                 + host.port()
                                                                 + "/api/v1/services/bench"
-                                                                + "/functions/echo"))
+                                                                + "/functions/"
+                                                                + function))
                                         .header("Authorization", "Bearer " + TOKEN)
-                                        .header("Content-Type", "application/wasm")
-                                        .PUT(
-                                                HttpRequest.BodyPublishers.ofByteArray(
-                                                        Wat2Wasm.parse(InvokeBenchmark.echoWat())))
+                                        .header("Content-Type", contentType)
+                                        .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() != 201) {
-            probe.close();
-            throw new IllegalStateException("deploy failed: " + put.body());
+            throw new IllegalStateException("deploy of " + function + " failed: " + put.body());
         }
-        return probe;
     }
 
     /** Bytes per {@code POST /invoke} of {@code payload} bytes, after as many to warm up. */
@@ -93,6 +112,11 @@ public final class AllocationPerRequest implements AutoCloseable {
     /** Bytes per {@code POST /fn/bench/echo/} of {@code payload} bytes, after a warm-up. */
     public long httpTrigger(int requests, int payload) throws IOException {
         return measure(HTTP_TRIGGER, false, requests, payload);
+    }
+
+    /** Bytes per {@code POST /fn/bench/echo-cgi/}: the wasi-cgi echo, a new instance each. */
+    public long wasiCgiTrigger(int requests, int payload) throws IOException {
+        return measure(WASI_CGI_TRIGGER, false, requests, payload);
     }
 
     private long measure(String path, boolean authorized, int requests, int payload)

@@ -20,7 +20,8 @@ final class CappedOutput extends OutputStream {
     }
 
     private final int cap;
-    private byte[] buf = new byte[4096];
+    // Small at first: most answers are a CGI head and a short body; growth doubles.
+    private byte[] buf = new byte[256];
     private int size;
 
     CappedOutput(int cap) {

@@ -7,6 +7,8 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.TableFactory;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.Table;
 import com.dylibso.chicory.wasm.types.TableLimits;
@@ -16,7 +18,12 @@ import dev.kiln.abi.HostCalls;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /** A module compiled to JVM bytecode, ready to be instantiated any number of times. */
@@ -45,6 +52,12 @@ public final class CompiledModule {
     private final SharedCode sharedCode;
 
     private final TableFactory tables;
+
+    /** The names of the functions the module imports, by import module. */
+    private final Map<String, Set<String>> importedFunctions;
+
+    /** Each kiln call's Chicory type, made once instead of for every import of every instance. */
+    private static final Map<HostCall, FunctionType> KILN_TYPES = kilnTypes();
 
     /**
      * The post-init state of {@link #instantiate()}, for code run outside the host's pools
@@ -79,6 +92,35 @@ public final class CompiledModule {
         this.codeSource = codeSource;
         this.sharedCode = sharedCode;
         this.tables = cappedTables(validated.rules.limits().maxTableElements());
+        this.importedFunctions = importedFunctions(metered);
+    }
+
+    private static Map<String, Set<String>> importedFunctions(WasmModule module) {
+        Map<String, Set<String>> out = new HashMap<>();
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount(); i++) {
+            if (imports.getImport(i) instanceof FunctionImport f) {
+                out.computeIfAbsent(f.module(), m -> new HashSet<>()).add(f.name());
+            }
+        }
+        out.replaceAll((m, names) -> Set.copyOf(names));
+        return Map.copyOf(out);
+    }
+
+    private static Map<HostCall, FunctionType> kilnTypes() {
+        Map<HostCall, FunctionType> out = new EnumMap<>(HostCall.class);
+        for (HostCall call : HostCall.values()) {
+            out.put(call, ModuleValidator.toChicory(call.signature()));
+        }
+        return out;
+    }
+
+    /**
+     * Whether the module imports the function {@code module.name}: an instance needs no import
+     * object for the others (wasi-cgi binds a fresh set per invocation, so unused ones are waste).
+     */
+    boolean importsFunction(String module, String name) {
+        return importedFunctions.getOrDefault(module, Set.of()).contains(name);
     }
 
     /**
@@ -180,7 +222,7 @@ public final class CompiledModule {
         return new HostFunction(
                 AbiV1.IMPORT_MODULE,
                 call.importName(),
-                ModuleValidator.toChicory(call.signature()),
+                KILN_TYPES.get(call),
                 (inst, args) -> {
                     fuelTank.bind(inst);
                     long r = body.run(inst, args);

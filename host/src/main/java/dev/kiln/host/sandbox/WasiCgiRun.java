@@ -7,6 +7,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.EffectLimits;
 import dev.kiln.abi.GuestEffects;
 import dev.kiln.abi.HostCall;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -106,7 +108,14 @@ public final class WasiCgiRun {
         try (WasiPreview1 wasi = wasi(options)) {
             instance =
                     module.newInstance(
-                            imports(wasi, dirs, hostWork, kiln, fuelTank, context.inputs()));
+                            imports(
+                                    module,
+                                    wasi,
+                                    dirs,
+                                    hostWork,
+                                    kiln,
+                                    fuelTank,
+                                    context.inputs()));
             GlobalInstance fuel = instance.global(module.fuelGlobal());
             // The start function (if any) ran on the init budget; charge it to this invocation.
             fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
@@ -191,6 +200,7 @@ public final class WasiCgiRun {
         try (WasiPreview1 wasi = wasi(options)) {
             module.newInstance(
                     imports(
+                            module,
                             wasi,
                             null,
                             hostWork,
@@ -222,30 +232,44 @@ public final class WasiCgiRun {
     }
 
     private static ImportValues imports(
+            CompiledModule module,
             WasiPreview1 wasi,
             ReadOnlyDirs dirs,
             WasiHostWork hostWork,
             HostCalls kiln,
             GlobalFuel fuelTank,
             HostInputs inputs) {
+        // Only what the module imports is wrapped: a command usually imports a handful of the
+        // 46 WASI calls, and each wrapper is made again for every invocation.
+        List<HostFunction> imported = new ArrayList<>();
+        for (HostFunction f : wasi.toHostFunctions()) {
+            if (module.importsFunction(f.module(), f.name())) {
+                imported.add(f);
+            }
+        }
         // Metering outermost: a call is charged, and its size bounded, before anything reads it.
         // Recording innermost: what is written down is exactly what the guest got.
         return ImportValues.builder()
                 .addFunction(
                         hostWork.apply(
                                 WasiGuards.apply(
-                                        RecordedWasi.apply(wasi.toHostFunctions(), inputs), dirs)))
-                .addFunction(keyValueFunctions(kiln, fuelTank))
+                                        RecordedWasi.apply(
+                                                imported.toArray(HostFunction[]::new), inputs),
+                                        dirs)))
+                .addFunction(keyValueFunctions(module, kiln, fuelTank))
                 .build();
     }
 
     /**
-     * The kiln kv_* and http_* calls, metered by {@link HostCalls} itself (fuel, bytes, deadline).
+     * The kiln kv_* and http_* calls the module imports, metered by {@link HostCalls} itself (fuel,
+     * bytes, deadline).
      */
-    private static HostFunction[] keyValueFunctions(HostCalls kiln, GlobalFuel fuelTank) {
-        List<HostFunction> out = new java.util.ArrayList<>();
+    private static HostFunction[] keyValueFunctions(
+            CompiledModule module, HostCalls kiln, GlobalFuel fuelTank) {
+        List<HostFunction> out = new ArrayList<>();
         for (HostCall call : HostCall.values()) {
-            if (!call.wasiCgiImport()) {
+            if (!call.wasiCgiImport()
+                    || !module.importsFunction(AbiV1.IMPORT_MODULE, call.importName())) {
                 continue;
             }
             out.add(
@@ -262,7 +286,7 @@ public final class WasiCgiRun {
     private static long argumentBytes(List<String> arguments) {
         long n = 0;
         for (String a : arguments) {
-            n += a.getBytes(StandardCharsets.UTF_8).length + 1 + 4;
+            n += utf8Length(a) + 1 + 4;
         }
         return n;
     }
@@ -271,13 +295,19 @@ public final class WasiCgiRun {
     private static long environmentBytes(Map<String, String> environment) {
         long n = 0;
         for (Map.Entry<String, String> e : environment.entrySet()) {
-            n +=
-                    e.getKey().getBytes(StandardCharsets.UTF_8).length
-                            + e.getValue().getBytes(StandardCharsets.UTF_8).length
-                            + 2
-                            + 4;
+            n += utf8Length(e.getKey()) + utf8Length(e.getValue()) + 2 + 4;
         }
         return n;
+    }
+
+    /** Bytes of {@code s} in UTF-8, without encoding it when it is ASCII (CGI variables are). */
+    private static int utf8Length(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return s.getBytes(StandardCharsets.UTF_8).length;
+            }
+        }
+        return s.length();
     }
 
     /** "exit code 3", then the last line the guest wrote to stderr, if any. */

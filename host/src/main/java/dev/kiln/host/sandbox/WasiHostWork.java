@@ -64,8 +64,11 @@ final class WasiHostWork {
      */
     private final boolean[] stdio = {true, true, true};
 
-    /** Where stdin chunks pass on their way into guest memory. */
-    private final byte[] readBuffer = new byte[CHUNK];
+    /**
+     * Where stdin chunks pass on their way into guest memory; made at the first read, no larger
+     * than what is left of stdin, so that a small payload does not cost a 64 KiB array.
+     */
+    private byte[] readBuffer;
 
     /**
      * @param argsBytes bytes {@code args_get} writes (strings, NULs and pointers)
@@ -271,10 +274,10 @@ final class WasiHostWork {
                 inst,
                 args,
                 (memory, base, len) -> {
-                    byte[] buf = readBuffer;
+                    byte[] buf = readBuffer(len);
                     long at = 0;
                     while (at < len) {
-                        int want = (int) Math.min(CHUNK, len - at);
+                        int want = (int) Math.min(buf.length, len - at);
                         int n = stdin.read(buf, 0, want);
                         if (n <= 0) {
                             break;
@@ -288,6 +291,15 @@ final class WasiHostWork {
                     }
                     return at;
                 });
+    }
+
+    /** A buffer for a read of up to {@code len} bytes of stdin: at most a chunk, at least 1. */
+    private byte[] readBuffer(long len) throws IOException {
+        int size = (int) Math.max(1, Math.min(CHUNK, Math.min(len, stdin.available())));
+        if (readBuffer == null || readBuffer.length < size) {
+            readBuffer = new byte[size];
+        }
+        return readBuffer;
     }
 
     /** Moves the bytes of one I/O vector; fewer than {@code len} ends the call (end of input). */

@@ -23,7 +23,7 @@ import java.util.zip.ZipOutputStream;
  * module through the invoke API and the HTTP trigger, and the wasi-cgi echo when the host supports
  * that ABI.
  */
-record KilnPeer() implements Peer {
+public record KilnPeer() implements Peer {
     static final String INVOKE = "kiln-invoke";
     static final String HTTP = "kiln-http";
     static final String WASI_CGI = "kiln-wasi-cgi";
@@ -141,7 +141,7 @@ record KilnPeer() implements Peer {
     }
 
     /** A zip with {@code kiln.json} selecting the wasi-cgi ABI and the module it names. */
-    static byte[] wasiCgiZip(byte[] wasm) throws IOException {
+    public static byte[] wasiCgiZip(byte[] wasm) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             zip.putNextEntry(new ZipEntry("kiln.json"));
