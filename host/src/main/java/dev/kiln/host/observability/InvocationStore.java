@@ -83,6 +83,7 @@ public final class InvocationStore implements AutoCloseable {
                         retention.queueCapacity(),
                         retention.maxBatch(),
                         retention.flushInterval(),
+                        retention.linger(),
                         new Batches());
     }
 
@@ -187,7 +188,7 @@ public final class InvocationStore implements AutoCloseable {
         }
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
-            if (writer.offer(marker, MAX_SUBMIT_WAIT)
+            if (writer.offerHurried(marker, MAX_SUBMIT_WAIT)
                     && !marker.done().await(MAX_SUBMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("record flush did not finish within 30 s");
             }

@@ -211,8 +211,7 @@ public final class RecordingStore implements AutoCloseable {
         }
         var marker = new FlushMarker(new CountDownLatch(1));
         try {
-            if (writer.offer(marker, FLUSH_WAIT)) {
-                writer.hurry();
+            if (writer.offerHurried(marker, FLUSH_WAIT)) {
                 marker.done().await(FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {

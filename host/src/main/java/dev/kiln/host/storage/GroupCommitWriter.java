@@ -108,6 +108,18 @@ public final class GroupCommitWriter<T> implements AutoCloseable {
                 && stillAccepted(change);
     }
 
+    /**
+     * Like {@link #offer(Object, Duration)}, then {@link #hurry}: for a caller about to wait until
+     * the change is written (a flush marker).
+     */
+    public boolean offerHurried(T change, Duration wait) throws InterruptedException {
+        if (!offer(change, wait)) {
+            return false;
+        }
+        hurry();
+        return true;
+    }
+
     // A change queued just as the writer closed may have come after the writer's last look at the
     // queue and after the close's sweep: take it back if it is still there. The writer looks at an
     // empty queue last only after `closed` is set, so a change it did not see reads `closed` true.

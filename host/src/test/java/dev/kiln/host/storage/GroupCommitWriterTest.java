@@ -211,8 +211,8 @@ class GroupCommitWriterTest {
             assertThat(writer.offer("a")).isTrue();
             assertThat(firstWritten.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(writer.offer("b")).isTrue();
-            assertThat(writer.offer("c")).isTrue();
-            writer.hurry();
+            // what a flush does: its marker offered and the linger ended
+            assertThat(writer.offerHurried("c", Duration.ofSeconds(1))).isTrue();
             assertThat(secondWritten.await(30, TimeUnit.SECONDS)).isTrue();
         }
         synchronized (batches) {
