@@ -117,6 +117,44 @@ class InvocationStoreTest {
     }
 
     @Test
+    void anEventsNextAttemptReplacesTheRecordWithAllItsLogLines() {
+        Instant now = Instant.now();
+        InvocationRecord first = record("E", "f", now, "one", "two", "three");
+        InvocationRecord second = record("E", "f", now.plusMillis(5), "retried");
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            store.submit(attempt(first, 1));
+            store.flush();
+            store.submit(attempt(second, 2));
+            store.flush();
+            var r = store.get("svc", "f", "E").orElseThrow();
+            assertThat(r.attempt()).isEqualTo(2);
+            assertThat(r.logs()).extracting(GuestLogLine::message).containsExactly("retried");
+        }
+    }
+
+    private static InvocationRecord attempt(InvocationRecord r, int attempt) {
+        return new InvocationRecord(
+                r.requestId(),
+                r.service(),
+                r.function(),
+                r.version(),
+                r.versionSha256(),
+                r.trigger(),
+                r.startedAt(),
+                r.durationMicros(),
+                r.outcome(),
+                r.httpStatus(),
+                r.bytesIn(),
+                r.bytesOut(),
+                r.fuel(),
+                r.startKind(),
+                r.errorMessage(),
+                r.logs(),
+                r.logTruncated(),
+                attempt);
+    }
+
+    @Test
     void retentionKeepsTheNewestPerFunctionAndDropsOldOnes() {
         var retention =
                 new RecordRetention(5, Duration.ofDays(1), 1000, 100, Duration.ofMillis(10));
