@@ -21,6 +21,11 @@ class InvocationStoreTest {
     @TempDir Path data;
 
     static InvocationRecord record(String id, String function, Instant at, String... logs) {
+        return record(id, function, at, 0, logs);
+    }
+
+    static InvocationRecord record(
+            String id, String function, Instant at, int attempt, String... logs) {
         return new InvocationRecord(
                 id,
                 "svc",
@@ -41,7 +46,7 @@ class InvocationStoreTest {
                         .map(m -> new GuestLogLine(at.toEpochMilli(), LogLevel.INFO, m))
                         .toList(),
                 false,
-                0);
+                attempt);
     }
 
     @Test
@@ -119,39 +124,17 @@ class InvocationStoreTest {
     @Test
     void anEventsNextAttemptReplacesTheRecordWithAllItsLogLines() {
         Instant now = Instant.now();
-        InvocationRecord first = record("E", "f", now, "one", "two", "three");
-        InvocationRecord second = record("E", "f", now.plusMillis(5), "retried");
+        InvocationRecord first = record("E", "f", now, 1, "one", "two", "three");
+        InvocationRecord second = record("E", "f", now.plusMillis(5), 2, "retried");
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
-            store.submit(attempt(first, 1));
+            store.submit(first);
             store.flush();
-            store.submit(attempt(second, 2));
+            store.submit(second);
             store.flush();
             var r = store.get("svc", "f", "E").orElseThrow();
             assertThat(r.attempt()).isEqualTo(2);
             assertThat(r.logs()).extracting(GuestLogLine::message).containsExactly("retried");
         }
-    }
-
-    private static InvocationRecord attempt(InvocationRecord r, int attempt) {
-        return new InvocationRecord(
-                r.requestId(),
-                r.service(),
-                r.function(),
-                r.version(),
-                r.versionSha256(),
-                r.trigger(),
-                r.startedAt(),
-                r.durationMicros(),
-                r.outcome(),
-                r.httpStatus(),
-                r.bytesIn(),
-                r.bytesOut(),
-                r.fuel(),
-                r.startKind(),
-                r.errorMessage(),
-                r.logs(),
-                r.logTruncated(),
-                attempt);
     }
 
     @Test
