@@ -1,6 +1,5 @@
 package dev.kiln.perf;
 
-import com.dylibso.chicory.wabt.Wat2Wasm;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
 import dev.kiln.perf.peers.KilnPeer;
@@ -69,13 +68,11 @@ public final class AllocationPerRequest implements AutoCloseable {
                 KilnHost.start(KilnConfig.builder().port(0).dataDir(dir).adminToken(TOKEN).build());
         AllocationPerRequest probe = new AllocationPerRequest(dir, host);
         try {
-            probe.deploy("echo", "application/wasm", Wat2Wasm.parse(InvokeBenchmark.echoWat()));
-            byte[] echoCgi;
-            try (InputStream wat =
-                    AllocationPerRequest.class.getResourceAsStream("/peers/echo-cgi.wat")) {
-                echoCgi = Wat2Wasm.parse(new String(wat.readAllBytes(), StandardCharsets.UTF_8));
-            }
-            probe.deploy("echo-cgi", "application/zip", KilnPeer.wasiCgiZip(echoCgi));
+            probe.deploy("echo", "application/wasm", WatResources.wasm("/peers/echo.wat"));
+            probe.deploy(
+                    "echo-cgi",
+                    "application/zip",
+                    KilnPeer.wasiCgiZip(WatResources.wasm("/peers/echo-cgi.wat")));
         } catch (Exception e) {
             probe.close();
             throw e;

@@ -8,7 +8,6 @@ import dev.kiln.loadgen.LoadGenerator;
 import dev.kiln.loadgen.LoadResult;
 import dev.kiln.loadgen.LoadSpec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -125,7 +124,7 @@ public final class ClusterCostProbe {
             KilnHost embedded = start(hosts, base(dir.resolve("embedded")));
             KilnHost a = start(hosts, clustered(dir.resolve("a"), urls, "a", secretsKey));
             HttpClient client = HttpClient.newHttpClient();
-            byte[] echo = peerModule();
+            byte[] echo = WatResources.wasm("/peers/echo.wat");
             put(client, embedded, ECHO, echo, 201);
             put(client, a, ECHO, echo, 201);
             for (int i = 0; i < 3; i++) { // both paths compiled by the JIT before anything counts
@@ -299,12 +298,6 @@ public final class ClusterCostProbe {
         if (put.statusCode() != want) {
             throw new IllegalStateException(
                     "deploy answered " + put.statusCode() + ": " + put.body());
-        }
-    }
-
-    private static byte[] peerModule() throws IOException {
-        try (InputStream in = ClusterCostProbe.class.getResourceAsStream("/peers/echo.wat")) {
-            return Wat2Wasm.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
     }
 

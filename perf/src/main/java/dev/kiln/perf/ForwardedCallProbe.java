@@ -1,18 +1,15 @@
 package dev.kiln.perf;
 
-import com.dylibso.chicory.wabt.Wat2Wasm;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.config.KilnConfig;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,12 +76,12 @@ public final class ForwardedCallProbe {
                             KilnHost.start(
                                     config(dir.resolve("b"), urls, "b", secretsKey).build())) {
                 HttpClient client = HttpClient.newHttpClient();
-                put(client, a, "echo", peerModule("echo.wat"), null);
+                put(client, a, "echo", WatResources.wasm("/peers/echo.wat"), null);
                 put(
                         client,
                         a,
                         "spin",
-                        spinModule(),
+                        WatResources.wasm("/soak/spin.wat"),
                         "{\"timeoutMs\":60000,\"fuel\":1000000000000}");
                 // warm both nodes, then hold a's worker and its one queue place
                 for (int i = 0; i < 200; i++) {
@@ -203,18 +200,6 @@ public final class ForwardedCallProbe {
             if (patch.statusCode() != 200) {
                 throw new IllegalStateException("settings failed: " + patch.body());
             }
-        }
-    }
-
-    private static byte[] peerModule(String name) throws IOException {
-        try (InputStream in = ForwardedCallProbe.class.getResourceAsStream("/peers/" + name)) {
-            return Wat2Wasm.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
-    }
-
-    private static byte[] spinModule() throws IOException {
-        try (InputStream in = ForwardedCallProbe.class.getResourceAsStream("/soak/spin.wat")) {
-            return Wat2Wasm.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
     }
 

@@ -18,9 +18,6 @@ import dev.kiln.host.pool.PoolLimits;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.sandbox.ModuleCompiler;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -95,11 +92,7 @@ public class InvokeBenchmark {
     }
 
     static String echoWat() {
-        try (InputStream in = InvokeBenchmark.class.getResourceAsStream("/peers/echo.wat")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return WatResources.text("/peers/echo.wat");
     }
 
     @TearDown(Level.Trial)
