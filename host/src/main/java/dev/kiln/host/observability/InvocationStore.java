@@ -15,7 +15,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -28,11 +27,14 @@ import org.slf4j.LoggerFactory;
  * Invocation records and guest logs in {@code records.db}. Submitting never touches disk: one
  * writer thread ({@link GroupCommitWriter}) drains a bounded queue and writes batches in single
  * transactions. {@link #submit} never blocks and drops a record when the queue is full; {@link
- * #submitWaiting} waits for room.
+ * #submitWaiting} waits for room. A dropped record's usage is still counted ({@link ShedRecords}).
  */
 public final class InvocationStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
     private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    // Under load, prune by volume too: a minute of records at 17k/s was a 300 MB file and a
+    // prune that held the writer for seconds while the queue overflowed (docs/adr/0062).
+    static final int PRUNE_AFTER_RECORDS = 20_000;
     // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
     static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
 
@@ -55,10 +57,11 @@ public final class InvocationStore implements AutoCloseable {
     private volatile String node; // this node's name in a cluster, null on one node
     private final DiskSpace space;
     private boolean diskWasLow; // touched by the writer thread only
-    private final AtomicLong dropped = new AtomicLong();
+    private final ShedRecords shed = new ShedRecords();
     private final AtomicLong failedBatches = new AtomicLong();
     private final GroupCommitWriter<Queued> writer;
     private long lastPrune = System.nanoTime() - PRUNE_INTERVAL_NANOS; // writer thread only
+    private long writtenSincePrune; // writer thread only
 
     /** What waits for the writer: a record, or a flush marker. */
     private sealed interface Queued {}
@@ -147,7 +150,7 @@ public final class InvocationStore implements AutoCloseable {
     /** Queues {@code record}; returns false (and counts it) when the queue is full. */
     public boolean submit(InvocationRecord record) {
         if (!writer.offer(new Pending(record))) {
-            dropped.incrementAndGet();
+            shed.shed(List.of(record), ShedRecords.Reason.QUEUE_FULL);
             return false;
         }
         return true;
@@ -167,13 +170,18 @@ public final class InvocationStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        dropped.incrementAndGet();
+        var reason =
+                writer.isRunning() ? ShedRecords.Reason.QUEUE_FULL : ShedRecords.Reason.CLOSING;
+        shed.shed(List.of(record), reason);
         return false;
     }
 
-    /** Records dropped because the queue was full or the disk below its free-space floor. */
+    /**
+     * Records dropped: the queue full, the disk below its free-space floor, a failed write, or
+     * closing ({@code kiln_records_dropped_total} by reason).
+     */
     public long dropped() {
-        return dropped.get();
+        return shed.total();
     }
 
     /** Batches that could not be written (their records are lost; the writer carries on). */
@@ -218,26 +226,9 @@ public final class InvocationStore implements AutoCloseable {
      */
     public List<Listed> listWithLogCounts(
             String service, String function, int limit, String beforeRequestId) {
-        String sql =
-                "SELECT i.*, (SELECT COUNT(*) FROM invocation_logs l WHERE l.request_id ="
-                        + " i.request_id) AS log_count FROM invocations i"
-                        + " WHERE i.service = ? AND i.function = ?"
-                        + (beforeRequestId == null
-                                ? ""
-                                : " AND (i.started_at, i.request_id) < (SELECT started_at,"
-                                        + " request_id FROM invocations WHERE request_id = ?)")
-                        + " ORDER BY i.started_at DESC, i.request_id DESC LIMIT ?";
-        Object[] params =
-                beforeRequestId == null
-                        ? new Object[] {service, function, limit}
-                        : new Object[] {service, function, beforeRequestId, limit};
         synchronized (db) {
             try {
-                return Sql.list(
-                        db,
-                        sql,
-                        rs -> new Listed(RecordRows.read(rs, List.of()), rs.getInt("log_count")),
-                        params);
+                return RecordRows.listWithLogCounts(db, service, function, limit, beforeRequestId);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -267,21 +258,7 @@ public final class InvocationStore implements AutoCloseable {
     public List<LogEntry> recentLogs(String service, String function, int limit) {
         synchronized (db) {
             try {
-                List<LogEntry> out =
-                        Sql.list(
-                                db,
-                                "SELECT l.request_id, l.time, l.level, l.message"
-                                        + " FROM invocation_logs l"
-                                        + " JOIN invocations i ON i.request_id = l.request_id"
-                                        + " WHERE i.service = ? AND i.function = ?"
-                                        + " ORDER BY i.started_at DESC, i.request_id DESC,"
-                                        + " l.seq DESC LIMIT ?",
-                                RecordRows::logEntry,
-                                service,
-                                function,
-                                limit);
-                Collections.reverse(out);
-                return out;
+                return RecordRows.recentLogs(db, service, function, limit);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -363,6 +340,7 @@ public final class InvocationStore implements AutoCloseable {
      */
     public void registerMetrics(Metrics metrics) {
         usageMetrics.register(metrics);
+        shed.register(metrics);
         metrics.gauge(
                 "kiln_log_followers",
                 "Log streams (logs?follow=true) open now; at most maxLogFollowers.",
@@ -411,30 +389,30 @@ public final class InvocationStore implements AutoCloseable {
             // Nothing a batch throws may kill the only writer (ADR 0030): count (the writer
             // logs it), go on.
             failedBatches.incrementAndGet();
+            shed.shed(pending(batch), ShedRecords.Reason.WRITE_FAILED);
             releaseFlushes(batch);
         }
 
         @Override
         public void abandoned(List<Queued> left) {
-            for (Queued q : left) {
-                if (q instanceof Pending) {
-                    dropped.incrementAndGet();
-                }
-            }
+            shed.shed(pending(left), ShedRecords.Reason.CLOSING);
             releaseFlushes(left);
         }
 
         @Override
         public void idle() {
+            shed.logIfDue();
             if (System.nanoTime() - lastStatsPersist >= STATS_PERSIST_INTERVAL_NANOS
                     || stats.crowded()) {
                 persistStats(stats.crowded());
                 lastStatsPersist = System.nanoTime();
             }
-            // Prune on a clock, not on traffic, so maxAge holds while the store is idle too.
-            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
+            // Prune on a clock, so maxAge holds while the store is idle too, and by volume.
+            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS
+                    || writtenSincePrune >= PRUNE_AFTER_RECORDS) {
                 prune();
                 lastPrune = System.nanoTime();
+                writtenSincePrune = 0;
             }
         }
 
@@ -483,7 +461,7 @@ public final class InvocationStore implements AutoCloseable {
             return false; // closing
         }
         if (space.low()) {
-            dropped.addAndGet(records.size());
+            shed.count(records.size(), ShedRecords.Reason.DISK_LOW); // their node keeps the usage
             records = List.of(); // history gives way first; the position still advances
         }
         List<InvocationRecord> in = records;
@@ -492,7 +470,7 @@ public final class InvocationStore implements AutoCloseable {
                 Sql.inTransaction(
                         db,
                         () -> {
-                            batchSql.insert(in, null);
+                            batchSql.insert(in, null, UsageLedger.sums(in));
                             batchSql.position(source, position);
                         });
             } catch (SQLException e) {
@@ -528,12 +506,22 @@ public final class InvocationStore implements AutoCloseable {
     /** What {@link #replicated} tells (docs/adr/0057). */
     public record Replicated(String origin, long position) {}
 
+    private static List<InvocationRecord> pending(List<Queued> batch) {
+        List<InvocationRecord> records = new java.util.ArrayList<>(batch.size());
+        for (Queued q : batch) {
+            if (q instanceof Pending(InvocationRecord r)) {
+                records.add(r);
+            }
+        }
+        return records;
+    }
+
     private void writeRecords(List<Queued> batch) {
         long began = System.nanoTime();
+        List<InvocationRecord> written = pending(batch);
         if (space.low()) {
             // History gives way first: the room left is for queued events and uploads.
-            long n = batch.stream().filter(q -> q instanceof Pending).count();
-            dropped.addAndGet(n);
+            shed.shed(written, ShedRecords.Reason.DISK_LOW);
             if (!diskWasLow) {
                 log.warn("the disk is below its free-space floor: invocation records are dropped");
             }
@@ -544,30 +532,30 @@ public final class InvocationStore implements AutoCloseable {
             log.info("the disk has room again: invocation records are written");
             diskWasLow = false;
         }
-        List<InvocationRecord> written = new java.util.ArrayList<>(batch.size());
-        for (Queued q : batch) {
-            if (q instanceof Pending(InvocationRecord r)) {
-                written.add(r);
-            }
-        }
+        // The batch's usage and that of records shed since the last one, in one transaction.
+        var usage = UsageLedger.sums(written);
+        shed.take().forEach((k, a) -> usage.merge(k, a, UsageAmounts::plus));
         synchronized (db) {
             try {
-                Sql.inTransaction(db, () -> batchSql.insert(written, node));
-            } catch (SQLException e) {
+                Sql.inTransaction(db, () -> batchSql.insert(written, node, usage));
+            } catch (SQLException | RuntimeException e) {
                 failedBatches.incrementAndGet();
-                log.error("writing {} invocation records failed", batch.size(), e);
+                shed.keep(usage);
+                shed.count(written.size(), ShedRecords.Reason.WRITE_FAILED);
+                log.error("writing {} invocation records failed", written.size(), e);
                 return;
             }
             // Committed. Still under the lock, so that a follower's backlog read (also under it)
             // sees each batch either stored or published to it, never both.
             try {
                 stats.add(written);
-                usageMetrics.add(written);
+                usageMetrics.add(usage);
                 logFeed.publish(written);
             } catch (RuntimeException e) {
                 log.error("counting {} written invocation records failed", written.size(), e);
             }
             writeSpans.written(written, began);
+            writtenSincePrune += written.size();
         }
         if (!written.isEmpty()) {
             try {

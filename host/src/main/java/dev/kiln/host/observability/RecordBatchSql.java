@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -28,10 +29,15 @@ final class RecordBatchSql implements AutoCloseable {
     }
 
     /**
-     * Stores {@code records} with their log lines and adds them to usage; a record that names no
+     * Stores {@code records} with their log lines and adds {@code usage} (theirs, from {@link
+     * UsageLedger#sums}, plus that of records shed since the last batch); a record that names no
      * node is {@code localNode}'s.
      */
-    void insert(List<InvocationRecord> records, String localNode) throws SQLException {
+    void insert(
+            List<InvocationRecord> records,
+            String localNode,
+            Map<UsageLedger.Bucket, UsageAmounts> usage)
+            throws SQLException {
         try (PreparedStatement clear =
                         db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
                 PreparedStatement rec =
@@ -73,7 +79,7 @@ final class RecordBatchSql implements AutoCloseable {
         if (usageUpsert == null) {
             usageUpsert = UsageLedger.prepareUpsert(db);
         }
-        UsageLedger.add(usageUpsert, records);
+        UsageLedger.add(usageUpsert, usage);
     }
 
     /**

@@ -175,4 +175,48 @@ final class RecordRows {
         Collections.reverse(out);
         return out;
     }
+
+    /** {@link InvocationStore#listWithLogCounts}'s query. */
+    static List<InvocationStore.Listed> listWithLogCounts(
+            Connection db, String service, String function, int limit, String beforeRequestId)
+            throws SQLException {
+        String sql =
+                "SELECT i.*, (SELECT COUNT(*) FROM invocation_logs l WHERE l.request_id ="
+                        + " i.request_id) AS log_count FROM invocations i"
+                        + " WHERE i.service = ? AND i.function = ?"
+                        + (beforeRequestId == null
+                                ? ""
+                                : " AND (i.started_at, i.request_id) < (SELECT started_at,"
+                                        + " request_id FROM invocations WHERE request_id = ?)")
+                        + " ORDER BY i.started_at DESC, i.request_id DESC LIMIT ?";
+        Object[] params =
+                beforeRequestId == null
+                        ? new Object[] {service, function, limit}
+                        : new Object[] {service, function, beforeRequestId, limit};
+        return Sql.list(
+                db,
+                sql,
+                rs -> new InvocationStore.Listed(read(rs, List.of()), rs.getInt("log_count")),
+                params);
+    }
+
+    /** {@link InvocationStore#recentLogs}'s query: the newest {@code limit} lines, oldest first. */
+    static List<LogEntry> recentLogs(Connection db, String service, String function, int limit)
+            throws SQLException {
+        List<LogEntry> out =
+                Sql.list(
+                        db,
+                        "SELECT l.request_id, l.time, l.level, l.message"
+                                + " FROM invocation_logs l"
+                                + " JOIN invocations i ON i.request_id = l.request_id"
+                                + " WHERE i.service = ? AND i.function = ?"
+                                + " ORDER BY i.started_at DESC, i.request_id DESC,"
+                                + " l.seq DESC LIMIT ?",
+                        RecordRows::logEntry,
+                        service,
+                        function,
+                        limit);
+        Collections.reverse(out);
+        return out;
+    }
 }

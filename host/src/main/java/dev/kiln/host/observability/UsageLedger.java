@@ -42,7 +42,25 @@ final class UsageLedger {
                         + " PRIMARY KEY (hour, service, function, key_id)) WITHOUT ROWID");
     }
 
-    private record Bucket(long hour, String service, String function, String key) {}
+    /** One row of {@code usage_hours}: an hour (epoch ms) of a function called with a key. */
+    record Bucket(long hour, String service, String function, String key) {
+        static Bucket of(InvocationRecord r) {
+            return new Bucket(
+                    Math.floorDiv(r.startedAt().toEpochMilli(), HOUR_MS) * HOUR_MS,
+                    r.service(),
+                    r.function(),
+                    r.keyId() == null ? ANONYMOUS : r.keyId());
+        }
+    }
+
+    /** What {@code records} add to each of their buckets. */
+    static Map<Bucket, UsageAmounts> sums(List<InvocationRecord> records) {
+        Map<Bucket, UsageAmounts> sums = new LinkedHashMap<>();
+        for (InvocationRecord r : records) {
+            sums.merge(Bucket.of(r), UsageAmounts.of(r), UsageAmounts::plus);
+        }
+        return sums;
+    }
 
     /** The one statement {@link #add} runs, prepared once per connection by its owner. */
     static PreparedStatement prepareUpsert(Connection db) throws SQLException {
@@ -58,19 +76,12 @@ final class UsageLedger {
     }
 
     /**
-     * Adds {@code records} to their hours with {@code upsert} (from {@link #prepareUpsert}), inside
+     * Adds {@code sums} to their hours with {@code upsert} (from {@link #prepareUpsert}), inside
      * the caller's open transaction.
      */
-    static void add(PreparedStatement upsert, List<InvocationRecord> records) throws SQLException {
-        Map<Bucket, UsageAmounts> sums = new LinkedHashMap<>();
-        for (InvocationRecord r : records) {
-            var b =
-                    new Bucket(
-                            Math.floorDiv(r.startedAt().toEpochMilli(), HOUR_MS) * HOUR_MS,
-                            r.service(),
-                            r.function(),
-                            r.keyId() == null ? ANONYMOUS : r.keyId());
-            sums.merge(b, UsageAmounts.of(r), UsageAmounts::plus);
+    static void add(PreparedStatement upsert, Map<Bucket, UsageAmounts> sums) throws SQLException {
+        if (sums.isEmpty()) {
+            return;
         }
         for (var e : sums.entrySet()) {
             Bucket b = e.getKey();

@@ -23,22 +23,22 @@ final class UsageMetrics {
 
     private final Map<FunctionKey, AtomicLongArray> totals = new ConcurrentHashMap<>();
 
-    /** Adds committed records (the writer thread). */
-    void add(List<InvocationRecord> records) {
-        for (InvocationRecord r : records) {
-            UsageAmounts a = UsageAmounts.of(r);
-            AtomicLongArray t =
-                    totals.computeIfAbsent(
-                            new FunctionKey(r.service(), r.function()),
-                            k -> new AtomicLongArray(7));
-            t.addAndGet(INVOCATIONS, a.invocations());
-            t.addAndGet(ERRORS, a.errors());
-            t.addAndGet(BILLED_MS, a.billedMs());
-            t.addAndGet(MIB_MS, a.mibMs());
-            t.addAndGet(FUEL, a.fuel());
-            t.addAndGet(BYTES_IN, a.bytesIn());
-            t.addAndGet(BYTES_OUT, a.bytesOut());
-        }
+    /** Adds the usage the writer committed: its records', and that of records it shed. */
+    void add(Map<UsageLedger.Bucket, UsageAmounts> sums) {
+        sums.forEach(
+                (b, a) -> {
+                    AtomicLongArray t =
+                            totals.computeIfAbsent(
+                                    new FunctionKey(b.service(), b.function()),
+                                    k -> new AtomicLongArray(7));
+                    t.addAndGet(INVOCATIONS, a.invocations());
+                    t.addAndGet(ERRORS, a.errors());
+                    t.addAndGet(BILLED_MS, a.billedMs());
+                    t.addAndGet(MIB_MS, a.mibMs());
+                    t.addAndGet(FUEL, a.fuel());
+                    t.addAndGet(BYTES_IN, a.bytesIn());
+                    t.addAndGet(BYTES_OUT, a.bytesOut());
+                });
     }
 
     void forget(String service, String function) {

@@ -158,19 +158,67 @@ class InvocationStoreTest {
     }
 
     @Test
-    void aFullQueueDropsAndCountsWithoutBlocking() {
-        var retention = new RecordRetention(1000, Duration.ofDays(1), 4, 2, Duration.ofSeconds(5));
+    void aBusyStoreIsPrunedByVolumeBeforeItsMinuteIsUp() {
+        var retention =
+                new RecordRetention(5, Duration.ofDays(1), 1000, 512, Duration.ofMillis(10));
         try (var store = InvocationStore.open(data, retention)) {
+            // The first prune runs as the writer starts; the next by the clock only in a minute.
+            Instant now = Instant.now();
+            for (int i = 0; i < InvocationStore.PRUNE_AFTER_RECORDS + 10; i++) {
+                assertThat(store.submitWaiting(record("V" + i, "f", now.plusMillis(i)))).isTrue();
+            }
+            store.flush();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (store.list("svc", "f", 100, null).size() > 5 && System.nanoTime() < deadline) {
+                store.flush();
+            }
+            assertThat(store.list("svc", "f", 100, null)).hasSize(5);
+            assertThat(store.dropped()).isZero();
+        }
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsWithoutBlockingAndUsageStillCountsEveryInvocation() {
+        var retention = new RecordRetention(1000, Duration.ofDays(1), 4, 2, Duration.ofSeconds(5));
+        Metrics metrics = new Metrics();
+        Instant start = Instant.now();
+        try (var store = InvocationStore.open(data, retention)) {
+            store.registerMetrics(metrics);
             int accepted = 0;
-            long start = System.nanoTime();
+            long began = System.nanoTime();
             for (int i = 0; i < 5_000; i++) {
                 if (store.submit(record("X" + i, "f", Instant.now()))) {
                     accepted++;
                 }
             }
-            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-            assertThat(store.dropped()).isEqualTo(5_000 - accepted).isPositive();
+            long elapsedMs = (System.nanoTime() - began) / 1_000_000;
+            long dropped = 5_000L - accepted;
+            assertThat(store.dropped()).isEqualTo(dropped).isPositive();
             assertThat(elapsedMs).isLessThan(5_000);
+            store.flush();
+            assertThat(metrics.scrape())
+                    .contains("kiln_records_dropped_total{reason=\"queue_full\"} " + dropped)
+                    .contains("kiln_records_dropped_total{reason=\"disk_low\"} 0")
+                    .contains("kiln_usage_invocations_total{service=\"svc\",function=\"f\"} 5000");
+            // History gave way, billing did not: every invocation is in usage, with its bytes.
+            var usage =
+                    store.usage(
+                            new UsageQuery(
+                                    start.minus(Duration.ofHours(1)),
+                                    Instant.now().plus(Duration.ofHours(1)),
+                                    UsageQuery.Granularity.DAY,
+                                    UsageQuery.GroupBy.FUNCTION,
+                                    "svc",
+                                    null,
+                                    s -> true));
+            // (one row, or two when the run crosses midnight)
+            UsageAmounts sum =
+                    usage.stream()
+                            .map(UsageRow::amounts)
+                            .reduce(UsageAmounts.ZERO, UsageAmounts::plus);
+            assertThat(sum.invocations()).isEqualTo(5_000);
+            assertThat(sum.bytesIn()).isEqualTo(3 * 5_000);
+            assertThat(sum.billedMs()).isEqualTo(5_000);
         }
     }
 

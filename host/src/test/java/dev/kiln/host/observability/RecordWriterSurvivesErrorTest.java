@@ -45,5 +45,11 @@ class RecordWriterSurvivesErrorTest {
                 "the record written after the fault",
                 Duration.ofSeconds(10),
                 () -> kiln.get(FN + "/invocations/" + id).statusCode() == 200);
+        // The lost record is counted, and its invocation is still in usage.
+        assertThat(TestHost.text(kiln.get("/metrics")))
+                .contains("kiln_records_dropped_total{reason=\"write_failed\"} 1")
+                .contains("kiln_usage_invocations_total{service=\"rec\",function=\"echo\"} 2");
+        var usage = TestHost.json(kiln.get("/api/v1/usage?service=rec"));
+        assertThat(usage.path("totals").path("invocations").asLong()).isEqualTo(2);
     }
 }
