@@ -408,10 +408,12 @@ public final class InvocationStore implements AutoCloseable {
                 lastStatsPersist = System.nanoTime();
             }
             // Prune on a clock, so maxAge holds while the store is idle too, and by volume.
-            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS
-                    || writtenSincePrune >= PRUNE_AFTER_RECORDS) {
+            if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
                 prune();
                 lastPrune = System.nanoTime();
+                writtenSincePrune = 0;
+            } else if (writtenSincePrune >= PRUNE_AFTER_RECORDS) {
+                pruneWritten();
                 writtenSincePrune = 0;
             }
         }
@@ -562,6 +564,16 @@ public final class InvocationStore implements AutoCloseable {
                 replication.committed(written);
             } catch (RuntimeException e) {
                 log.error("handing {} records to replication failed", written.size(), e);
+            }
+        }
+    }
+
+    private void pruneWritten() {
+        synchronized (db) {
+            try {
+                Sql.inTransaction(db, () -> batchSql.pruneWritten(retention.maxPerFunction()));
+            } catch (SQLException e) {
+                log.error("pruning invocation records failed", e);
             }
         }
     }

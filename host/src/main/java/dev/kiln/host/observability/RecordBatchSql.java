@@ -6,9 +6,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -23,6 +25,7 @@ final class RecordBatchSql implements AutoCloseable {
 
     private final Connection db;
     private PreparedStatement usageUpsert; // prepared once, on first use
+    private final Set<Written> written = new HashSet<>(); // since the last pruneWritten
 
     RecordBatchSql(Connection db) {
         this.db = db;
@@ -53,6 +56,7 @@ final class RecordBatchSql implements AutoCloseable {
                         db.prepareStatement(
                                 "INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)")) {
             for (InvocationRecord r : records) {
+                written.add(new Written(r.service(), r.function()));
                 if (mayReplace(r)) {
                     Sql.bind(clear, r.requestId());
                     clear.addBatch();
@@ -92,11 +96,54 @@ final class RecordBatchSql implements AutoCloseable {
         return r.attempt() > 0 || r.node() != null;
     }
 
+    /** A function whose records were written since the last prune. */
+    private record Written(String service, String function) {}
+
+    /**
+     * Deletes all but the newest {@code maxPerFunction} records of each function {@link #insert}
+     * stored records of since the last call, and their log lines, through the per-function index:
+     * what a busy writer runs between the full prunes of {@link #prune}, whose scans of every row
+     * cost as much as the inserts (docs/adr/0062). Run inside the caller's transaction.
+     */
+    void pruneWritten(int maxPerFunction) throws SQLException {
+        List<Written> functions = List.copyOf(written);
+        written.clear();
+        String matching =
+                " FROM invocations WHERE service = ? AND function = ? AND started_at <= ?"
+                        + " AND NOT (started_at = ? AND request_id > ?)";
+        for (Written f : functions) {
+            // The newest record past the limit: it and everything older go.
+            Optional<Object[]> cut =
+                    Sql.first(
+                            db,
+                            "SELECT started_at, request_id FROM invocations WHERE service = ? AND"
+                                    + " function = ? ORDER BY started_at DESC, request_id DESC"
+                                    + " LIMIT 1 OFFSET ?",
+                            rs -> new Object[] {rs.getLong(1), rs.getString(2)},
+                            f.service(),
+                            f.function(),
+                            maxPerFunction);
+            if (cut.isEmpty()) {
+                continue;
+            }
+            Object[] c = cut.get();
+            Object[] params = {f.service(), f.function(), c[0], c[0], c[1]};
+            Sql.update(
+                    db,
+                    "DELETE FROM invocation_logs WHERE request_id IN (SELECT request_id"
+                            + matching
+                            + ")",
+                    params);
+            Sql.update(db, "DELETE" + matching, params);
+        }
+    }
+
     /**
      * Deletes the records started before {@code cutoff} (epoch ms), all but the newest {@code
      * maxPerFunction} of each function, and the log lines of records gone.
      */
     void prune(long cutoff, int maxPerFunction) throws SQLException {
+        written.clear(); // every function's turn comes here
         try (Statement st = db.createStatement()) {
             st.executeUpdate("DELETE FROM invocations WHERE started_at < " + cutoff);
             st.executeUpdate(

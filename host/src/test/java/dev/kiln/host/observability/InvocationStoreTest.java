@@ -158,22 +158,40 @@ class InvocationStoreTest {
     }
 
     @Test
-    void aBusyStoreIsPrunedByVolumeBeforeItsMinuteIsUp() {
+    void aBusyStoreIsPrunedByVolumeBeforeItsMinuteIsUp() throws Exception {
         var retention =
                 new RecordRetention(5, Duration.ofDays(1), 1000, 512, Duration.ofMillis(10));
         try (var store = InvocationStore.open(data, retention)) {
             // The first prune runs as the writer starts; the next by the clock only in a minute.
             Instant now = Instant.now();
-            for (int i = 0; i < InvocationStore.PRUNE_AFTER_RECORDS + 10; i++) {
-                assertThat(store.submitWaiting(record("V" + i, "f", now.plusMillis(i)))).isTrue();
+            int n = InvocationStore.PRUNE_AFTER_RECORDS + 10;
+            for (int i = 0; i < n; i++) {
+                String id = String.format("V%06d", i);
+                assertThat(store.submitWaiting(record(id, "f", now.plusMillis(i), "line")))
+                        .isTrue();
             }
             store.flush();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (store.list("svc", "f", 100, null).size() > 5 && System.nanoTime() < deadline) {
                 store.flush();
             }
-            assertThat(store.list("svc", "f", 100, null)).hasSize(5);
+            assertThat(store.list("svc", "f", 100, null))
+                    .extracting(InvocationRecord::requestId)
+                    .containsExactly(
+                            String.format("V%06d", n - 1),
+                            String.format("V%06d", n - 2),
+                            String.format("V%06d", n - 3),
+                            String.format("V%06d", n - 4),
+                            String.format("V%06d", n - 5));
             assertThat(store.dropped()).isZero();
+            // The pruned records' log lines went with them.
+            try (Connection db =
+                            SqliteFiles.open(
+                                    data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                    Statement st = db.createStatement();
+                    var rs = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
+                assertThat(rs.getLong(1)).isEqualTo(5);
+            }
         }
     }
 
