@@ -1,6 +1,7 @@
 package dev.kiln.host.cluster;
 
 import dev.kiln.host.observability.InvocationRecord;
+import dev.kiln.host.observability.LogGate;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.observability.RecordReplication;
 import io.nats.client.Connection;
@@ -42,7 +43,6 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
     private static final int HEADROOM = 1024;
 
     private static final int PUBLISH_TRIES = 3;
-    private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** How long closing waits for the queued records to be published. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
@@ -57,7 +57,7 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
     private long published; // the publishing thread only
     private final BlockingQueue<InvocationRecord> queue;
     private final AtomicLong unreplicated = new AtomicLong();
-    private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    private final LogGate warnings = new LogGate(Duration.ofMinutes(1));
     private final Thread thread;
     private volatile boolean closing;
     private volatile long closeDeadline;
@@ -168,9 +168,7 @@ final class RecordPublisher implements RecordReplication, AutoCloseable {
 
     private void lost(int n, String why) {
         unreplicated.addAndGet(n);
-        long last = lastWarn.get();
-        long now = System.nanoTime();
-        if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
+        if (warnings.pass()) {
             log.warn(
                     "{} invocation records not published to the cluster ({}); other nodes will not"
                             + " show them ({} so far, see kiln_records_unreplicated_total)",

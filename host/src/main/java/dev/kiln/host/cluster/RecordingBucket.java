@@ -1,5 +1,6 @@
 package dev.kiln.host.cluster;
 
+import dev.kiln.host.observability.LogGate;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.replay.RecordingReplication;
 import io.nats.client.Connection;
@@ -47,7 +48,6 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
     private static final int HEADROOM = 1024;
 
     private static final int PUT_TRIES = 3;
-    private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
     static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final Connection nc;
@@ -57,7 +57,7 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
     private final BlockingQueue<Shared> queue = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong unreplicated = new AtomicLong();
-    private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    private final LogGate warnings = new LogGate(Duration.ofMinutes(1));
     private final Thread thread;
     private volatile boolean closing;
     private volatile long closeDeadline;
@@ -255,9 +255,7 @@ final class RecordingBucket implements RecordingReplication, AutoCloseable {
     }
 
     private void warn(String message) {
-        long last = lastWarn.get();
-        long now = System.nanoTime();
-        if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
+        if (warnings.pass()) {
             log.warn("{}", message);
         }
     }

@@ -32,9 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class InvocationStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
     private static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
-    // Under load, prune by volume too: a minute of records at 17k/s was a 300 MB file and a
-    // prune that held the writer for seconds while the queue overflowed (docs/adr/0062).
-    static final int PRUNE_AFTER_RECORDS = 20_000;
     // As long as a flush waits: past it the writer is stuck, and waiting longer helps no one.
     static final Duration MAX_SUBMIT_WAIT = Duration.ofSeconds(30);
 
@@ -61,7 +58,6 @@ public final class InvocationStore implements AutoCloseable {
     private final AtomicLong failedBatches = new AtomicLong();
     private final GroupCommitWriter<Queued> writer;
     private long lastPrune = System.nanoTime() - PRUNE_INTERVAL_NANOS; // writer thread only
-    private long writtenSincePrune; // writer thread only
 
     /** What waits for the writer: a record, or a flush marker. */
     private sealed interface Queued {}
@@ -411,10 +407,8 @@ public final class InvocationStore implements AutoCloseable {
             if (System.nanoTime() - lastPrune >= PRUNE_INTERVAL_NANOS) {
                 prune();
                 lastPrune = System.nanoTime();
-                writtenSincePrune = 0;
-            } else if (writtenSincePrune >= PRUNE_AFTER_RECORDS) {
+            } else if (batchSql.trimDue()) {
                 pruneWritten();
-                writtenSincePrune = 0;
             }
         }
 
@@ -557,7 +551,6 @@ public final class InvocationStore implements AutoCloseable {
                 log.error("counting {} written invocation records failed", written.size(), e);
             }
             writeSpans.written(written, began);
-            writtenSincePrune += written.size();
         }
         if (!written.isEmpty()) {
             try {

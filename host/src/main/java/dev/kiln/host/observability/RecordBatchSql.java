@@ -22,10 +22,15 @@ import java.util.UUID;
 final class RecordBatchSql implements AutoCloseable {
     private static final String ORIGIN = "origin";
     private static final String POSITION = "position:";
+    // Under load, prune by volume too: a minute of records at 17k/s was a 300 MB file and a
+    // prune that held the writer for seconds while the queue overflowed (docs/adr/0062).
+    static final int PRUNE_AFTER_RECORDS = 20_000;
 
     private final Connection db;
     private PreparedStatement usageUpsert; // prepared once, on first use
-    private final Set<Written> written = new HashSet<>(); // since the last pruneWritten
+    // Since the last prune of either kind: the functions written, and how many records.
+    private final Set<Written> written = new HashSet<>();
+    private long recordsWritten;
 
     RecordBatchSql(Connection db) {
         this.db = db;
@@ -55,6 +60,7 @@ final class RecordBatchSql implements AutoCloseable {
                 PreparedStatement line =
                         db.prepareStatement(
                                 "INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)")) {
+            recordsWritten += records.size();
             for (InvocationRecord r : records) {
                 written.add(new Written(r.service(), r.function()));
                 if (mayReplace(r)) {
@@ -96,6 +102,11 @@ final class RecordBatchSql implements AutoCloseable {
         return r.attempt() > 0 || r.node() != null;
     }
 
+    /** Whether enough records were written since the last prune for {@link #pruneWritten}. */
+    boolean trimDue() {
+        return recordsWritten >= PRUNE_AFTER_RECORDS;
+    }
+
     /** A function whose records were written since the last prune. */
     private record Written(String service, String function) {}
 
@@ -108,6 +119,7 @@ final class RecordBatchSql implements AutoCloseable {
     void pruneWritten(int maxPerFunction) throws SQLException {
         List<Written> functions = List.copyOf(written);
         written.clear();
+        recordsWritten = 0;
         String matching =
                 " FROM invocations WHERE service = ? AND function = ? AND started_at <= ?"
                         + " AND NOT (started_at = ? AND request_id > ?)";
@@ -144,6 +156,7 @@ final class RecordBatchSql implements AutoCloseable {
      */
     void prune(long cutoff, int maxPerFunction) throws SQLException {
         written.clear(); // every function's turn comes here
+        recordsWritten = 0;
         try (Statement st = db.createStatement()) {
             st.executeUpdate("DELETE FROM invocations WHERE started_at < " + cutoff);
             st.executeUpdate(

@@ -1,12 +1,12 @@
 package dev.kiln.host.observability;
 
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ShedRecords {
     private static final Logger log = LoggerFactory.getLogger(InvocationStore.class);
-    private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** Why records were dropped; the metric's {@code reason} label. */
     enum Reason {
@@ -41,7 +40,7 @@ final class ShedRecords {
     private record Tally(AtomicLong total, AtomicLong unlogged) {}
 
     private final Map<Reason, Tally> tallies = new EnumMap<>(Reason.class);
-    private final AtomicLong lastLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+    private final LogGate gate = new LogGate(Duration.ofMinutes(1));
     private final Map<UsageLedger.Bucket, UsageAmounts> usage = new HashMap<>(); // guarded by it
 
     ShedRecords() {
@@ -111,10 +110,8 @@ final class ShedRecords {
 
     /** Logs what was dropped since the last line, at most once a minute (the writer's idle too). */
     void logIfDue() {
-        long last = lastLog.get();
-        long now = System.nanoTime();
-        if (now - last < LOG_EVERY_NANOS || !lastLog.compareAndSet(last, now)) {
-            return;
+        if (!unlogged() || !gate.pass()) {
+            return; // nothing to say yet keeps the gate open: the first drop speaks at once
         }
         StringJoiner what = new StringJoiner(", ");
         for (Reason r : Reason.values()) {
@@ -123,14 +120,19 @@ final class ShedRecords {
                 what.add(n + " " + r.wire());
             }
         }
-        if (what.length() > 0) {
-            log.warn(
-                    "invocation records dropped since the last report: {}; their usage is still"
-                            + " counted ({} in all, see kiln_records_dropped_total)",
-                    what,
-                    total());
-        } else {
-            lastLog.set(last); // nothing to say: the next drop may speak at once
+        log.warn(
+                "invocation records dropped since the last report: {}; their usage is still"
+                        + " counted ({} in all, see kiln_records_dropped_total)",
+                what,
+                total());
+    }
+
+    private boolean unlogged() {
+        for (Tally t : tallies.values()) {
+            if (t.unlogged().get() > 0) {
+                return true;
+            }
         }
+        return false;
     }
 }

@@ -164,7 +164,7 @@ class InvocationStoreTest {
         try (var store = InvocationStore.open(data, retention)) {
             // The first prune runs as the writer starts; the next by the clock only in a minute.
             Instant now = Instant.now();
-            int n = InvocationStore.PRUNE_AFTER_RECORDS + 10;
+            int n = RecordBatchSql.PRUNE_AFTER_RECORDS + 10;
             for (int i = 0; i < n; i++) {
                 String id = String.format("V%06d", i);
                 assertThat(store.submitWaiting(record(id, "f", now.plusMillis(i), "line")))
