@@ -27,10 +27,18 @@ final class RecordBatchSql implements AutoCloseable {
     static final int PRUNE_AFTER_RECORDS = 20_000;
 
     private final Connection db;
-    private PreparedStatement usageUpsert; // prepared once, on first use
+    // The batch's statements, prepared on first use.
+    private PreparedStatement clear;
+    private PreparedStatement rec;
+    private PreparedStatement line;
+    private PreparedStatement usageUpsert;
     // Since the last prune of either kind: the functions written, and how many records.
     private final Set<Written> written = new HashSet<>();
     private long recordsWritten;
+    // Functions that may have log lines stored: the trim deletes lines of these only, since
+    // looking for the lines of 20 000 records of a function that never logs costs a fifth of
+    // it. Read from the file on first use, then grown by insert; never shrinks.
+    private Set<Written> logging;
 
     RecordBatchSql(Connection db) {
         this.db = db;
@@ -46,50 +54,53 @@ final class RecordBatchSql implements AutoCloseable {
             String localNode,
             Map<UsageLedger.Bucket, UsageAmounts> usage)
             throws SQLException {
-        try (PreparedStatement clear =
-                        db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
-                PreparedStatement rec =
-                        db.prepareStatement(
-                                "INSERT OR REPLACE INTO invocations (request_id, service,"
-                                        + " function, version, version_sha256, trigger,"
-                                        + " started_at, duration_us, outcome, status, bytes_in,"
-                                        + " bytes_out, fuel, start_kind, error, log_truncated,"
-                                        + " attempt, memory_mib, key_id, trace_id, node) VALUES (?,"
-                                        + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                        + " ?, ?)");
-                PreparedStatement line =
-                        db.prepareStatement(
-                                "INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)")) {
-            recordsWritten += records.size();
-            for (InvocationRecord r : records) {
-                written.add(new Written(r.service(), r.function()));
-                if (mayReplace(r)) {
-                    Sql.bind(clear, r.requestId());
-                    clear.addBatch();
-                }
-                RecordRows.bind(rec, r, r.node() != null ? r.node() : localNode);
-                rec.addBatch();
-                int seq = 0;
-                for (GuestLogLine l : r.logs()) {
-                    Sql.bind(
-                            line,
-                            r.requestId(),
-                            seq++,
-                            l.epochMillis(),
-                            l.level().name(),
-                            l.message());
-                    line.addBatch();
-                }
+        if (rec == null) {
+            prepare();
+        }
+        // What a batch that failed while binding left behind must not join this one.
+        clear.clearBatch();
+        rec.clearBatch();
+        line.clearBatch();
+        recordsWritten += records.size();
+        for (InvocationRecord r : records) {
+            Written w = new Written(r.service(), r.function());
+            written.add(w);
+            if (!r.logs().isEmpty() && logging != null) {
+                logging.add(w);
             }
-            clear.executeBatch();
-            rec.executeBatch();
-            line.executeBatch();
+            if (mayReplace(r)) {
+                Sql.bind(clear, r.requestId());
+                clear.addBatch();
+            }
+            RecordRows.bind(rec, r, r.node() != null ? r.node() : localNode);
+            rec.addBatch();
+            int seq = 0;
+            for (GuestLogLine l : r.logs()) {
+                Sql.bind(
+                        line, r.requestId(), seq++, l.epochMillis(), l.level().name(), l.message());
+                line.addBatch();
+            }
         }
+        clear.executeBatch();
+        rec.executeBatch();
+        line.executeBatch();
         // Usage in the same transaction: both are stored, or neither.
-        if (usageUpsert == null) {
-            usageUpsert = UsageLedger.prepareUpsert(db);
-        }
         UsageLedger.add(usageUpsert, usage);
+    }
+
+    // Prepared once: a batch's statements cost ~2 % of the writer when prepared per batch.
+    private void prepare() throws SQLException {
+        clear = db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
+        rec =
+                db.prepareStatement(
+                        "INSERT OR REPLACE INTO invocations (request_id, service, function,"
+                                + " version, version_sha256, trigger, started_at, duration_us,"
+                                + " outcome, status, bytes_in, bytes_out, fuel, start_kind, error,"
+                                + " log_truncated, attempt, memory_mib, key_id, trace_id, node)"
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                + " ?, ?, ?)");
+        line = db.prepareStatement("INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)");
+        usageUpsert = UsageLedger.prepareUpsert(db);
     }
 
     /**
@@ -117,6 +128,9 @@ final class RecordBatchSql implements AutoCloseable {
      * cost as much as the inserts (docs/adr/0062). Run inside the caller's transaction.
      */
     void pruneWritten(int maxPerFunction) throws SQLException {
+        if (logging == null) {
+            logging = new HashSet<>(logging());
+        }
         List<Written> functions = List.copyOf(written);
         written.clear();
         recordsWritten = 0;
@@ -140,14 +154,25 @@ final class RecordBatchSql implements AutoCloseable {
             }
             Object[] c = cut.get();
             Object[] params = {f.service(), f.function(), c[0], c[0], c[1]};
-            Sql.update(
-                    db,
-                    "DELETE FROM invocation_logs WHERE request_id IN (SELECT request_id"
-                            + matching
-                            + ")",
-                    params);
+            if (logging.contains(f)) {
+                Sql.update(
+                        db,
+                        "DELETE FROM invocation_logs WHERE request_id IN (SELECT request_id"
+                                + matching
+                                + ")",
+                        params);
+            }
             Sql.update(db, "DELETE" + matching, params);
         }
+    }
+
+    /** The functions with log lines in the file. */
+    private List<Written> logging() throws SQLException {
+        return Sql.list(
+                db,
+                "SELECT DISTINCT i.service, i.function FROM invocation_logs l JOIN invocations i"
+                        + " ON i.request_id = l.request_id",
+                rs -> new Written(rs.getString(1), rs.getString(2)));
     }
 
     /**
@@ -212,8 +237,10 @@ final class RecordBatchSql implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        if (usageUpsert != null) {
-            usageUpsert.close();
+        for (PreparedStatement st : new PreparedStatement[] {clear, rec, line, usageUpsert}) {
+            if (st != null) {
+                st.close();
+            }
         }
     }
 }

@@ -272,10 +272,20 @@ class InvocationStoreTest {
             assertThat(old.traceId()).isNull();
             // Step 4 (docs/adr/0057): not read from a cluster's records stream yet.
             assertThat(store.replicated("KILN_RECORDS").position()).isZero();
+            // Step 5 (docs/adr/0063): the rows moved to a table clustered by request id.
+            assertThat(store.list("svc", "f", 10, null))
+                    .extracting(InvocationRecord::requestId)
+                    .containsExactly("old");
         }
         try (Connection db =
-                SqliteFiles.open(data.resolve("records.db"), SqliteFiles.Durability.NORMAL)) {
-            assertThat(SqliteSchema.version(db)).isEqualTo(4);
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement();
+                var rs =
+                        st.executeQuery(
+                                "SELECT sql FROM sqlite_master WHERE name = 'invocations'")) {
+            assertThat(SqliteSchema.version(db)).isEqualTo(5);
+            assertThat(rs.getString(1)).endsWith("WITHOUT ROWID");
         }
     }
 
