@@ -48,6 +48,9 @@ final class ApiDescription {
     private static final ObjectNode DOCUMENT = load();
     private static final byte[] BYTES = bytes(DOCUMENT);
     private static final Map<String, Set<String>> QUERY_PARAMETERS = queryParameters(DOCUMENT);
+    // The same, by method then template: looked up on every request that reads a query
+    // parameter, so without building a key string.
+    private static final Map<String, Map<String, Set<String>>> BY_METHOD = byMethod();
 
     private ApiDescription() {}
 
@@ -74,7 +77,23 @@ final class ApiDescription {
      * the document does not have).
      */
     static Set<String> queryParameters(String method, String template) {
-        return QUERY_PARAMETERS.getOrDefault(key(method, template), Set.of());
+        Map<String, Set<String>> templates = BY_METHOD.get(method);
+        if (templates == null) {
+            templates = BY_METHOD.getOrDefault(method.toUpperCase(Locale.ROOT), Map.of());
+        }
+        return templates.getOrDefault(template, Set.of());
+    }
+
+    private static Map<String, Map<String, Set<String>>> byMethod() {
+        Map<String, Map<String, Set<String>>> out = new HashMap<>();
+        QUERY_PARAMETERS.forEach(
+                (key, names) -> {
+                    int space = key.indexOf(' ');
+                    out.computeIfAbsent(key.substring(0, space), m -> new HashMap<>())
+                            .put(key.substring(space + 1), names);
+                });
+        out.replaceAll((m, templates) -> Map.copyOf(templates));
+        return Map.copyOf(out);
     }
 
     /** Every operation of the document, as {@code "METHOD template"}. */
