@@ -13,12 +13,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code records.db}'s schema and rows: how an invocation record and its log lines are written to
  * and read from SQLite, for {@link InvocationStore}. Callers hold the store's connection lock.
  */
 final class RecordRows {
+    private static final Logger log = LoggerFactory.getLogger(RecordRows.class);
+
     private RecordRows() {}
 
     /** records.db's migrations, in order ({@link SqliteSchema}). */
@@ -82,6 +86,15 @@ final class RecordRows {
                     + " log_truncated, attempt, memory_mib, key_id, trace_id, node";
 
     private static void clusterByRequestId(Statement st) throws SQLException {
+        long rows;
+        try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM invocations")) {
+            rows = rs.next() ? rs.getLong(1) : 0;
+        }
+        long began = System.nanoTime();
+        if (rows > 0) {
+            // Seconds for a million rows, once: say why the start waits.
+            log.info("records.db: moving {} invocation records to their new table (once)", rows);
+        }
         st.execute(
                 "CREATE TABLE invocations_by_id ("
                         + " request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
@@ -106,6 +119,12 @@ final class RecordRows {
         st.execute(
                 "CREATE INDEX invocations_fn ON invocations"
                         + " (service, function, started_at DESC, request_id DESC)");
+        if (rows > 0) {
+            log.info(
+                    "records.db: {} invocation records moved in {} ms",
+                    rows,
+                    (System.nanoTime() - began) / 1_000_000);
+        }
     }
 
     /** Binds a record's 21 columns, {@code node} the node that ran it. */
