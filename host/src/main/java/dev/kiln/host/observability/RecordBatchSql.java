@@ -93,11 +93,9 @@ final class RecordBatchSql implements AutoCloseable {
         clear = db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
         rec =
                 db.prepareStatement(
-                        "INSERT OR REPLACE INTO invocations (request_id, service, function,"
-                                + " version, version_sha256, trigger, started_at, duration_us,"
-                                + " outcome, status, bytes_in, bytes_out, fuel, start_kind, error,"
-                                + " log_truncated, attempt, memory_mib, key_id, trace_id, node)"
-                                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                        "INSERT OR REPLACE INTO invocations ("
+                                + RecordRows.COLUMNS
+                                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                                 + " ?, ?, ?)");
         line = db.prepareStatement("INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)");
         usageUpsert = UsageLedger.prepareUpsert(db);

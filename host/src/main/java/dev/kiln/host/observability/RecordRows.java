@@ -80,7 +80,8 @@ final class RecordRows {
                     // one b-tree fewer for the writer to insert into and prune from (ADR 0063).
                     RecordRows::clusterByRequestId);
 
-    private static final String COLUMNS =
+    /** The columns of {@code invocations}, in the order {@link #bind} binds them. */
+    static final String COLUMNS =
             "request_id, service, function, version, version_sha256, trigger, started_at,"
                     + " duration_us, outcome, status, bytes_in, bytes_out, fuel, start_kind, error,"
                     + " log_truncated, attempt, memory_mib, key_id, trace_id, node";
