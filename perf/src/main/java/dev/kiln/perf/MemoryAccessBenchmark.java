@@ -40,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * against Chicory's default memory, on the memory-heavy compute workloads of perf/workloads. Both
  * run the same fuel-metered module; Kiln's goes through {@code kiln_handle} (a few µs of ABI on
  * ms-long runs). {@code kiln-fresh} also resets the instance after every run, as isolation fresh
- * does, so the copies a reset causes are included.
+ * does, so the copies a reset causes are included; {@code kiln-flat} does the same with {@code
+ * --reset-strategy FLAT} (docs/adr/0064). JMH forks a JVM per parameter set, so each layout's guest
+ * code is compiled for that layout alone, as in a host.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -49,10 +51,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class MemoryAccessBenchmark {
-    @Param({"sort", "sha256"})
+    @Param({"sort", "sha256", "json"})
     public String workload;
 
-    @Param({"chicory", "kiln-reuse", "kiln-fresh"})
+    @Param({"chicory", "kiln-reuse", "kiln-fresh", "kiln-flat"})
     public String memory;
 
     private ExportFunction run;
@@ -69,7 +71,12 @@ public class MemoryAccessBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         byte[] wasm = Files.readAllBytes(workloads().resolve(workload + ".wasm"));
-        n = workload.equals("sort") ? 20_000 : 64;
+        n =
+                switch (workload) {
+                    case "sort" -> 20_000;
+                    case "json" -> 1000;
+                    default -> 64;
+                };
         payload = String.valueOf(n).getBytes(StandardCharsets.UTF_8);
         if (memory.equals("chicory")) {
             var metered = FuelInjector.inject(wasm);
@@ -85,7 +92,9 @@ public class MemoryAccessBenchmark {
             kiln =
                     new ModuleCompiler(
                                     Files.createTempDirectory("kiln-mem-bench"),
-                                    ResetStrategy.COPY_ON_WRITE)
+                                    memory.equals("kiln-flat")
+                                            ? ResetStrategy.FLAT
+                                            : ResetStrategy.COPY_ON_WRITE)
                             .compile(ModuleValidator.validate(wasm, rules))
                             .instantiate();
         }
@@ -107,7 +116,7 @@ public class MemoryAccessBenchmark {
         if (!(r.outcome() instanceof InvocationOutcome.Ok ok)) {
             throw new IllegalStateException(String.valueOf(r.outcome()));
         }
-        if (memory.equals("kiln-fresh") && !kiln.resetForReuse()) {
+        if (!memory.equals("kiln-reuse") && !kiln.resetForReuse()) {
             throw new IllegalStateException("not resettable");
         }
         return ok.body().length;

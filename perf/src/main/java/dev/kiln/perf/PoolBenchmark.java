@@ -59,7 +59,7 @@ public class PoolBenchmark {
             new InvocationContext(
                     "bench", "b", "f", "sha", "invoke", Long.MAX_VALUE, null, Map.of());
 
-    @Param({"COPY_ALL", "COPY_DIRTY", "COPY_ON_WRITE"})
+    @Param({"COPY_ALL", "COPY_DIRTY", "COPY_ON_WRITE", "FLAT"})
     public ResetStrategy strategy;
 
     /** 4 KiB chunks the invocation writes (besides the payload's). */

@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class StartBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
 
-    @Param({"COPY_ALL", "COPY_ON_WRITE"})
+    @Param({"COPY_ALL", "COPY_ON_WRITE", "FLAT"})
     public ResetStrategy strategy;
 
     /** Size of the "large" module; BenchmarkSanityTest makes it small to stay fast. */

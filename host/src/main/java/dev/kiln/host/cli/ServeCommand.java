@@ -8,6 +8,7 @@ import dev.kiln.host.config.TlsSettings;
 import dev.kiln.host.config.WorkerMode;
 import dev.kiln.host.deploy.UploadLimits;
 import dev.kiln.host.pool.PoolLimits;
+import dev.kiln.host.sandbox.ResetStrategy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -127,6 +128,15 @@ final class ServeCommand implements Callable<Integer> {
                     "When modules are compiled and initialised: ${COMPLETION-CANDIDATES}"
                             + " (default: ${DEFAULT-VALUE}).")
     CompileAt compileAt = DEFAULTS.compileAt();
+
+    @Option(
+            names = "--reset-strategy",
+            description =
+                    "How instances hold linear memory and go back to their snapshot:"
+                        + " ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). FLAT keeps each"
+                        + " instance's memory in one array: faster guest loads and stores, but"
+                        + " every instance holds all of its memory (docs/adr/0064).")
+    ResetStrategy resetStrategy = DEFAULTS.resetStrategy();
 
     @Option(
             names = "--max-concurrent-uploads",
@@ -422,6 +432,7 @@ final class ServeCommand implements Callable<Integer> {
                         .queueWait(Duration.ofMillis(queueWaitMs))
                         .functionQueue(functionQueue)
                         .compileAt(compileAt)
+                        .resetStrategy(resetStrategy)
                         .uploadLimits(
                                 new UploadLimits(
                                         maxConcurrentUploads,

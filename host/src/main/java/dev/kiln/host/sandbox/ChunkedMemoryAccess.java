@@ -1,50 +1,23 @@
 package dev.kiln.host.sandbox;
 
-import com.dylibso.chicory.runtime.Memory;
-import com.dylibso.chicory.runtime.WasmRuntimeException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
 
 /**
  * Typed little-endian loads and stores over a table of 4 KiB chunks, the hot half of {@link
- * ResettableMemory}: a value inside one chunk is one array access, a value that straddles two is
- * read or written byte by byte, all or nothing. Where the bytes come from, and how a chunk becomes
+ * ChunkedMemory}: a value inside one chunk is one array access, a value that straddles two is read
+ * or written byte by byte, all or nothing. Where the bytes come from, and how a chunk becomes
  * writable, is the subclass's job ({@link #writableChunk}).
  */
-abstract sealed class ChunkedMemoryAccess implements Memory permits ResettableMemory {
-    static final int CHUNK_SHIFT = 12;
-    static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;
-    static final int CHUNK_MASK = CHUNK_SIZE - 1;
-
-    private static final VarHandle SHORT =
-            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT =
-            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle FLOAT =
-            MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle DOUBLE =
-            MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
-
+abstract sealed class ChunkedMemoryAccess extends ResettableMemory permits ChunkedMemory {
     /** What reads see; exactly {@code pages * CHUNKS_PER_PAGE} long, so a bad index throws. */
     byte[][] chunks;
 
+    ChunkedMemoryAccess(MemoryLimits limits) {
+        super(limits);
+    }
+
     /** The chunk holding {@code addr}, private to this memory and writable; traps out of bounds. */
     abstract byte[] writableChunk(int addr, int size);
-
-    static WasmRuntimeException outOfBounds(int addr, int size) {
-        return new WasmRuntimeException(
-                "out of bounds memory access: attempted to access address: "
-                        + Integer.toUnsignedString(addr)
-                        + " and size: "
-                        + size);
-    }
-
-    long sizeInBytes() {
-        return (long) pages() * PAGE_SIZE;
-    }
 
     void checkRange(int addr, int size) {
         if (addr < 0 || size < 0 || (long) addr + size > sizeInBytes()) {
@@ -74,11 +47,6 @@ abstract sealed class ChunkedMemoryAccess implements Memory permits ResettableMe
             }
         }
         return (short) readStraddling(addr, 2);
-    }
-
-    @Override
-    public long readU16(int addr) {
-        return readShort(addr) & 0xFFFFL;
     }
 
     @Override
@@ -131,16 +99,6 @@ abstract sealed class ChunkedMemoryAccess implements Memory permits ResettableMe
             }
         }
         return Double.longBitsToDouble(readStraddling(addr, 8));
-    }
-
-    @Override
-    public long readF32(int addr) {
-        return readInt(addr);
-    }
-
-    @Override
-    public long readF64(int addr) {
-        return readLong(addr);
     }
 
     /** A little-endian value whose bytes span two chunks. */

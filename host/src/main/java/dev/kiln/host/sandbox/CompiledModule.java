@@ -177,9 +177,15 @@ public final class CompiledModule {
                 .withImportValues(imports)
                 .withMachineFactory(machineFactory)
                 .withMemoryLimits(memoryLimits)
-                // Kiln's memory here too: it records a grow the cap refused (GuestFailures).
+                // Kiln's memory here too: it records a grow the cap refused (GuestFailures). In
+                // the host's layout: a host's guest code then sees one memory class.
                 .withMemoryFactory(
-                        limits -> new ResettableMemory(limits, ResetStrategy.COPY_ON_WRITE))
+                        limits ->
+                                ResettableMemory.create(
+                                        limits,
+                                        resetStrategy == ResetStrategy.FLAT
+                                                ? ResetStrategy.FLAT
+                                                : ResetStrategy.COPY_ON_WRITE))
                 .withTableFactory(tables)
                 .withStart(false)
                 .build();
@@ -274,7 +280,7 @@ public final class CompiledModule {
                         // reset to the snapshot cheaply (docs/adr/0008-instance-reset.md).
                         .withMemoryFactory(
                                 limits -> {
-                                    linear[0] = new ResettableMemory(limits, resetStrategy);
+                                    linear[0] = ResettableMemory.create(limits, resetStrategy);
                                     if (fromSnapshot) {
                                         linear[0].skipActiveSegments();
                                     }

@@ -70,10 +70,11 @@ public final class GuestInstance {
 
     /**
      * Heap bytes this instance's linear memory holds for itself: its private chunks plus its tables
-     * of chunk references (one per 4 KiB of memory). Cheap: no walk over memory.
+     * about chunks (one entry per 4 KiB of memory); all of memory when flat. Cheap: no walk over
+     * memory.
      */
     public long memoryHeapBytes() {
-        return linear.privateBytes() + linear.chunkTableBytes();
+        return linear.privateBytes() + linear.bookkeepingBytes();
     }
 
     /**

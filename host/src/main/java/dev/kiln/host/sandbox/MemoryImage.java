@@ -5,8 +5,8 @@ import java.util.Arrays;
 
 /**
  * The content of a linear memory at snapshot time, immutable and shared by every instance of a
- * compiled module. All-zero chunks are not stored: they all read from {@link
- * ResettableMemory#ZERO}, so an image costs only the bytes that are not zero.
+ * compiled module. All-zero chunks are not stored: they all read from {@link ChunkedMemory#ZERO},
+ * so an image costs only the bytes that are not zero.
  */
 final class MemoryImage {
     private final byte[][] chunks;
@@ -25,7 +25,7 @@ final class MemoryImage {
         this.segments = segments;
         long stored = 0;
         for (byte[] c : chunks) {
-            if (c != ResettableMemory.ZERO) {
+            if (c != ChunkedMemory.ZERO) {
                 stored += c.length;
             }
         }
@@ -50,7 +50,7 @@ final class MemoryImage {
         byte[][] chunks = new byte[memory.chunkCount()][];
         for (int i = 0; i < chunks.length; i++) {
             byte[] c = memory.chunkForCapture(i);
-            chunks[i] = isZero(c) ? ResettableMemory.ZERO : copy ? c.clone() : c;
+            chunks[i] = isZero(c) ? ChunkedMemory.ZERO : copy ? c.clone() : c;
         }
         DataSegment[] segments = memory.segments();
         return new MemoryImage(
@@ -62,7 +62,7 @@ final class MemoryImage {
     // Identity first: the shared zero chunk needs no scan.
     @SuppressWarnings("ReferenceEquality")
     private static boolean isZero(byte[] chunk) {
-        return chunk == ResettableMemory.ZERO || Arrays.mismatch(chunk, ResettableMemory.ZERO) < 0;
+        return chunk == ChunkedMemory.ZERO || Arrays.mismatch(chunk, ChunkedMemory.ZERO) < 0;
     }
 
     int pages() {

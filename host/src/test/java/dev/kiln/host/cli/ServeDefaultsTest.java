@@ -79,6 +79,7 @@ class ServeDefaultsTest {
         expected.put("--queue-wait-ms", d.queueWait().toMillis());
         expected.put("--function-queue", d.functionQueue());
         expected.put("--compile-at", d.compileAt());
+        expected.put("--reset-strategy", d.resetStrategy());
         expected.put("--max-concurrent-uploads", d.uploadLimits().maxConcurrentUploads());
         expected.put("--upload-queue", d.uploadLimits().uploadQueue());
         expected.put("--upload-timeout-ms", d.uploadLimits().uploadTimeout().toMillis());

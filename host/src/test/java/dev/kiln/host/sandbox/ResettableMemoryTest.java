@@ -7,15 +7,19 @@ import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The chunked memory behaves as Wasm memory, and every reset strategy restores the image. */
+/**
+ * Kiln's memory behaves as Wasm memory in both layouts, and every reset strategy restores the
+ * image.
+ */
 class ResettableMemoryTest {
     static final int CHUNK = ResettableMemory.CHUNK_SIZE;
 
     private static ResettableMemory memory(ResetStrategy strategy, int pages, int max) {
-        return new ResettableMemory(new MemoryLimits(pages, max), strategy);
+        return ResettableMemory.create(new MemoryLimits(pages, max), strategy);
     }
 
     /** A memory with a recognisable image attached: byte i = i * 7 in the first chunks. */
@@ -162,13 +166,101 @@ class ResettableMemoryTest {
     }
 
     /**
+     * Flat memory restores exactly what was written, stores that straddle two chunks included (only
+     * the first is marked), holds all of memory, and after growing keeps its array: the next grow
+     * finds zeros where the last invocation wrote.
+     */
+    @Test
+    void flatMemoryResetsWhatItWroteAndKeepsItsArrayAfterGrowing() {
+        ResettableMemory m = withImage(ResetStrategy.FLAT);
+        byte[] image = content(m);
+        for (int round = 0; round < 3; round++) {
+            m.writeLong(3 * CHUNK - 3, -1L); // straddles chunks 2 and 3
+            m.writeI32(20 * CHUNK - 2, round + 1); // straddles 19 and 20, zero in the image
+            m.writeShort(16 * CHUNK - 1, (short) -1); // straddles into the second page
+            m.copy(9 * CHUNK, 0, 2 * CHUNK);
+            m.write(Memory.PAGE_SIZE - 1, new byte[] {1, 2, 3}, 0, 3);
+            assertThat(content(m)).isNotEqualTo(image);
+            assertThat(m.reset()).isTrue();
+            assertThat(content(m)).isEqualTo(image);
+        }
+        assertThat(m.privateBytes()).isEqualTo(2L * Memory.PAGE_SIZE);
+        assertThat(m.grow(1)).isEqualTo(2);
+        m.writeI32(2 * Memory.PAGE_SIZE + 100, 9);
+        m.writeLong(3 * Memory.PAGE_SIZE - 8, 9);
+        assertThat(m.reset()).isTrue();
+        assertThat(m.pages()).isEqualTo(2);
+        assertThat(content(m)).isEqualTo(image);
+        assertThatThrownBy(() -> m.readInt(2 * Memory.PAGE_SIZE + 100))
+                .isInstanceOf(WasmRuntimeException.class);
+        assertThatThrownBy(() -> m.writeByte(2 * Memory.PAGE_SIZE, (byte) 1))
+                .isInstanceOf(WasmRuntimeException.class);
+        assertThat(m.privateBytes()).isEqualTo(3L * Memory.PAGE_SIZE);
+        assertThat(m.grow(1)).isEqualTo(2);
+        assertThat(m.readInt(2 * Memory.PAGE_SIZE + 100)).isZero();
+        assertThat(m.readLong(3 * Memory.PAGE_SIZE - 8)).isZero();
+    }
+
+    /**
+     * The same random stores, fills, copies, grows and resets on a chunked and a flat memory of one
+     * image leave the same content after every step.
+     */
+    @Test
+    void flatAndChunkedMemoriesAgreeStepByStep() {
+        MemoryImage image = MemoryImage.capture(withImage(ResetStrategy.COPY_ON_WRITE), false);
+        ResettableMemory chunked = memory(ResetStrategy.COPY_ON_WRITE, 2, 5);
+        chunked.attach(image);
+        ResettableMemory flat = memory(ResetStrategy.FLAT, 2, 5);
+        flat.attach(image);
+        java.util.Random random = new java.util.Random(7);
+        for (int step = 0; step < 3000; step++) {
+            int size = chunked.pages() * Memory.PAGE_SIZE;
+            // Near a chunk's end half the time: stores that straddle two chunks.
+            int at =
+                    random.nextBoolean()
+                            ? random.nextInt(size - 8)
+                            : (random.nextInt(size / CHUNK - 1) + 1) * CHUNK
+                                    - 1
+                                    - random.nextInt(7);
+            long value = random.nextLong();
+            int len = random.nextInt(3 * CHUNK);
+            int from = random.nextInt(size - len);
+            int to = random.nextInt(size - len);
+            int op = random.nextInt(10);
+            int grow = random.nextInt(40) == 0 ? 1 : 0;
+            for (ResettableMemory m : new ResettableMemory[] {chunked, flat}) {
+                switch (op) {
+                    case 0 -> m.writeLong(at, value);
+                    case 1 -> m.writeI32(at, (int) value);
+                    case 2 -> m.writeShort(at, (short) value);
+                    case 3 -> m.writeByte(at, (byte) value);
+                    case 4 -> m.fill((byte) value, from, from + len);
+                    case 5 -> m.copy(to, from, len);
+                    case 6 -> m.write(to, new byte[len], 0, len);
+                    case 7 -> m.writeF64(at, Double.longBitsToDouble(value));
+                    case 8 -> m.grow(grow);
+                    default -> m.reset();
+                }
+            }
+            assertThat(flat.pages()).as("step %d", step).isEqualTo(chunked.pages());
+            int probe = at % (chunked.pages() * Memory.PAGE_SIZE - 8); // a reset may shrink
+            assertThat(flat.readLong(probe)).as("step %d", step).isEqualTo(chunked.readLong(probe));
+            if (step % 50 == 0 || op >= 8) {
+                assertThat(content(flat)).as("step %d", step).isEqualTo(content(chunked));
+            }
+        }
+    }
+
+    /**
      * The running count of private bytes (asked on every release, for the memory budget) always
      * equals a walk over every chunk, through writes, grows, fills, copies, resets and re-attaches.
      */
     @ParameterizedTest
-    @EnumSource(ResetStrategy.class)
+    @EnumSource(
+            value = ResetStrategy.class,
+            names = {"COPY_ALL", "COPY_DIRTY", "COPY_ON_WRITE"})
     void privateByteCountMatchesAWalkOverTheChunks(ResetStrategy strategy) {
-        ResettableMemory m = memory(strategy, 1, 8);
+        ChunkedMemory m = (ChunkedMemory) memory(strategy, 1, 8);
         java.util.Random random = new java.util.Random(42);
         assertThat(m.privateBytes()).isEqualTo(m.privateBytesByScan());
         byte[] data = new byte[3 * CHUNK];
