@@ -24,8 +24,6 @@ final class ChunkedMemory extends ChunkedMemoryAccess {
     /** Chunk i if this invocation may write it directly (it is private and marked), else null. */
     private byte[][] writable;
 
-    private MemoryImage image;
-
     /** Indices of the chunks marked writable since the last reset. */
     private int[] dirty = new int[16];
 
@@ -75,16 +73,8 @@ final class ChunkedMemory extends ChunkedMemoryAccess {
         image.restoreSegments(segments);
     }
 
-    /**
-     * Puts this memory back to its image. Returns false, changing nothing, if there is no image
-     * yet.
-     */
     @Override
-    boolean reset() {
-        MemoryImage img = image;
-        if (img == null) {
-            return false;
-        }
+    void restoreContent(MemoryImage img) {
         int imageChunks = img.chunkCount();
         if (strategy == ResetStrategy.COPY_ALL) {
             if (pages != img.pages()) {
@@ -94,8 +84,7 @@ final class ChunkedMemory extends ChunkedMemoryAccess {
                     System.arraycopy(img.chunk(i), 0, chunks[i], 0, CHUNK_SIZE);
                 }
             }
-            img.restoreSegments(segments);
-            return true;
+            return;
         }
         for (int k = 0; k < dirtyCount; k++) {
             int i = dirty[k];
@@ -112,12 +101,9 @@ final class ChunkedMemory extends ChunkedMemoryAccess {
         }
         dirtyCount = 0;
         if (pages != img.pages()) { // Wasm memory only grows; a reset may take it back
-            pages = img.pages();
             chunks = Arrays.copyOf(chunks, imageChunks);
             writable = Arrays.copyOf(writable, imageChunks);
         }
-        img.restoreSegments(segments);
-        return true;
     }
 
     /**
@@ -253,10 +239,7 @@ final class ChunkedMemory extends ChunkedMemoryAccess {
 
     @Override
     public void write(int addr, byte[] data, int offset, int size) {
-        if (offset < 0 || size < 0 || (long) offset + size > data.length) {
-            throw outOfBounds(offset, size);
-        }
-        checkRange(addr, size);
+        checkWrite(addr, data, offset, size);
         while (size > 0) {
             int inChunk = addr & CHUNK_MASK;
             int n = Math.min(size, CHUNK_SIZE - inChunk);

@@ -19,12 +19,6 @@ abstract sealed class ChunkedMemoryAccess extends ResettableMemory permits Chunk
     /** The chunk holding {@code addr}, private to this memory and writable; traps out of bounds. */
     abstract byte[] writableChunk(int addr, int size);
 
-    void checkRange(int addr, int size) {
-        if (addr < 0 || size < 0 || (long) addr + size > sizeInBytes()) {
-            throw outOfBounds(addr, size);
-        }
-    }
-
     // --- scalar reads -----------------------------------------------------------------------
 
     @Override

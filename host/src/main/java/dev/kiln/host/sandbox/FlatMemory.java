@@ -24,7 +24,10 @@ final class FlatMemory extends ResettableMemory {
     /** Memory, at least {@link #limit} long; all zero past it. */
     private byte[] bytes;
 
-    /** Bytes in use: {@code pages * PAGE_SIZE}. */
+    /**
+     * Bytes in use, {@code pages * PAGE_SIZE}, kept rather than derived on every access: derived,
+     * the JSON workload ran about 5 % slower (six JVMs each, 3.07–3.23 against 2.94–3.13 ms).
+     */
     private int limit;
 
     /**
@@ -33,8 +36,6 @@ final class FlatMemory extends ResettableMemory {
      * the reset restoring the chunk after each marked one too.
      */
     private byte[] marks;
-
-    private MemoryImage image;
 
     FlatMemory(MemoryLimits limits) {
         super(limits);
@@ -47,12 +48,6 @@ final class FlatMemory extends ResettableMemory {
     /** Traps unless {@code size} bytes at {@code addr} (unsigned) are in use. */
     private void check(int addr, int size) {
         if (Integer.toUnsignedLong(addr) + size > limit) {
-            throw outOfBounds(addr, size);
-        }
-    }
-
-    private void checkRange(int addr, int size) {
-        if (addr < 0 || size < 0 || (long) addr + size > limit) {
             throw outOfBounds(addr, size);
         }
     }
@@ -73,27 +68,12 @@ final class FlatMemory extends ResettableMemory {
         limit = pages * PAGE_SIZE;
         bytes = new byte[limit];
         marks = new byte[pages * CHUNKS_PER_PAGE];
-        for (int i = 0; i < image.chunkCount(); i++) {
-            byte[] c = image.chunk(i);
-            if (!isZeroChunk(c)) {
-                System.arraycopy(c, 0, bytes, i << CHUNK_SHIFT, CHUNK_SIZE);
-            }
-        }
+        image.copyTo(bytes);
         image.restoreSegments(segments);
     }
 
-    // The image's zero chunks are the one shared array: nothing to copy into a zeroed array.
-    @SuppressWarnings("ReferenceEquality")
-    private static boolean isZeroChunk(byte[] c) {
-        return c == ChunkedMemory.ZERO;
-    }
-
     @Override
-    boolean reset() {
-        MemoryImage img = image;
-        if (img == null) {
-            return false;
-        }
+    void restoreContent(MemoryImage img) {
         byte[] m = marks;
         int imageChunks = img.chunkCount();
         boolean previous = false; // the chunk before was marked: a store may straddle into this one
@@ -115,10 +95,7 @@ final class FlatMemory extends ResettableMemory {
                 previous = marked;
             }
         }
-        pages = img.pages();
-        limit = pages * PAGE_SIZE;
-        img.restoreSegments(segments);
-        return true;
+        limit = img.pages() * PAGE_SIZE;
     }
 
     @Override
@@ -246,10 +223,7 @@ final class FlatMemory extends ResettableMemory {
 
     @Override
     public void write(int addr, byte[] data, int offset, int size) {
-        if (offset < 0 || size < 0 || (long) offset + size > data.length) {
-            throw outOfBounds(offset, size);
-        }
-        checkRange(addr, size);
+        checkWrite(addr, data, offset, size);
         System.arraycopy(data, offset, bytes, addr, size);
         markRange(addr, size);
     }

@@ -77,6 +77,22 @@ final class MemoryImage {
         return chunks[i];
     }
 
+    /** Writes this content into {@code target}, a zeroed array at least the image's size. */
+    // The zero chunk is the one shared array: identity says which chunks need no copy.
+    @SuppressWarnings("ReferenceEquality")
+    void copyTo(byte[] target) {
+        for (int i = 0; i < chunks.length; i++) {
+            if (chunks[i] != ChunkedMemory.ZERO) {
+                System.arraycopy(
+                        chunks[i],
+                        0,
+                        target,
+                        i << ResettableMemory.CHUNK_SHIFT,
+                        ResettableMemory.CHUNK_SIZE);
+            }
+        }
+    }
+
     /** Puts dropped data segments back into {@code target}, the instance's segment array. */
     void restoreSegments(DataSegment[] target) {
         if (segments != null && target != null) {

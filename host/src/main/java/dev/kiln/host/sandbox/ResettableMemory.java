@@ -45,6 +45,9 @@ abstract sealed class ResettableMemory implements Memory permits ChunkedMemoryAc
     /** Pages in use. */
     int pages;
 
+    /** What a reset goes back to; null before the first attach or capture. */
+    MemoryImage image;
+
     /** The instance's data segments (shared with the instance: data.drop empties entries). */
     DataSegment[] segments;
 
@@ -82,7 +85,22 @@ abstract sealed class ResettableMemory implements Memory permits ChunkedMemoryAc
      * Puts this memory back to its image. Returns false, changing nothing, if there is no image
      * yet.
      */
-    abstract boolean reset();
+    final boolean reset() {
+        MemoryImage img = image;
+        if (img == null) {
+            return false;
+        }
+        restoreContent(img);
+        pages = img.pages();
+        img.restoreSegments(segments);
+        return true;
+    }
+
+    /**
+     * Puts the content back to {@code img}'s, and what memory holds to its size; {@link #reset}
+     * then sets the size and the data segments.
+     */
+    abstract void restoreContent(MemoryImage img);
 
     /**
      * Makes this memory's current content its image, holding it once where the layout allows, and
@@ -104,6 +122,24 @@ abstract sealed class ResettableMemory implements Memory permits ChunkedMemoryAc
 
     long sizeInBytes() {
         return (long) pages() * PAGE_SIZE;
+    }
+
+    /**
+     * Traps unless {@code data[offset, offset + size)} exists and {@code size} bytes at {@code
+     * addr} are in memory: a bulk write.
+     */
+    final void checkWrite(int addr, byte[] data, int offset, int size) {
+        if (offset < 0 || size < 0 || (long) offset + size > data.length) {
+            throw outOfBounds(offset, size);
+        }
+        checkRange(addr, size);
+    }
+
+    /** Traps unless {@code size} bytes at {@code addr} are all in memory (bulk operations). */
+    final void checkRange(int addr, int size) {
+        if (addr < 0 || size < 0 || (long) addr + size > sizeInBytes()) {
+            throw outOfBounds(addr, size);
+        }
     }
 
     /**
