@@ -7,6 +7,7 @@ import dev.kiln.host.testing.NatsServers;
 import io.nats.client.Connection;
 import io.nats.client.KeyValue;
 import io.nats.client.Nats;
+import io.nats.client.api.KeyValueEntry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,15 +74,9 @@ class RevisionWritesTest {
                 }
                 assertThat(stored).as("round %d: writes stored over %d", round, over).hasSize(1);
                 revision = stored.get(0);
-                // A get may be answered by a replica that has not applied the write yet (direct
-                // get): it must come to hold the stored revision, never another one.
-                long deadline = System.nanoTime() + 5_000_000_000L;
-                long seen = bucket.get(key).getRevision();
-                while (seen < revision && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                    seen = bucket.get(key).getRevision();
-                }
-                assertThat(seen).as("round %d: the bucket's revision", round).isEqualTo(revision);
+                assertThat(readAtLeast(key, revision).getRevision())
+                        .as("round %d: the bucket's revision", round)
+                        .isEqualTo(revision);
             }
         } finally {
             pool.shutdownNow();
@@ -101,7 +96,25 @@ class RevisionWritesTest {
         w.delete(key, second);
         long third = w.create(key, bytes("4"));
         assertThat(third).isGreaterThan(second);
-        assertThat(new String(bucket.get(key).getValue(), StandardCharsets.UTF_8)).isEqualTo("4");
+        KeyValueEntry read = readAtLeast(key, third);
+        assertThat(read.getRevision()).isEqualTo(third);
+        assertThat(new String(read.getValue(), StandardCharsets.UTF_8)).isEqualTo("4");
+    }
+
+    /**
+     * The key as the bucket answers it once it holds {@code revision} or later, or as it last
+     * answered after 5 s. A get may be answered by a replica that has not applied the write yet
+     * (direct get): it must come to hold the stored revision, never another one.
+     */
+    private static KeyValueEntry readAtLeast(String key, long revision) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        KeyValueEntry seen = bucket.get(key);
+        while ((seen == null || seen.getRevision() < revision) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            seen = bucket.get(key);
+        }
+        assertThat(seen).as("%s at revision %d", key, revision).isNotNull();
+        return seen;
     }
 
     private static Callable<Long> writer(
