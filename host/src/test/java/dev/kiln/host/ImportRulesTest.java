@@ -96,6 +96,11 @@ class ImportRulesTest {
     }
 
     @Test
+    void onlySandboxRewritesBytecode() throws IOException {
+        assertThat(offenders("import org.objectweb.asm", List.of("sandbox"))).isEmpty();
+    }
+
+    @Test
     void onlyHttpImportsUndertow() throws IOException {
         assertThat(offenders("import io.undertow", List.of("http"))).isEmpty();
     }

@@ -6,10 +6,23 @@ import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import dev.kiln.abi.AbiV1;
+import dev.kiln.abi.InvocationContext;
+import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.fuel.FuelInjector;
+import dev.kiln.host.sandbox.GuestInstance;
+import dev.kiln.host.sandbox.InvocationLimits;
+import dev.kiln.host.sandbox.ModuleCompiler;
+import dev.kiln.host.sandbox.ModuleLimits;
+import dev.kiln.host.sandbox.ModuleRules;
+import dev.kiln.host.sandbox.ModuleValidator;
+import dev.kiln.host.sandbox.SandboxResult;
 import dev.kiln.perf.compute.ComputeBench;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,7 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * Cost of fuel metering on compute: perf/workloads' modules (recursive fib, sha-256 over 1 MiB, a
  * quicksort, a JSON-like build-and-parse) compiled by Chicory with and without {@link
  * FuelInjector}, calling {@code run(n)} as perf/run's compute comparison does. The ratio {@code
- * metered / plain} per workload is the overhead (goal: at most 1.10).
+ * metered / plain} per workload is the overhead of the injector's global (goal: at most 1.10);
+ * {@code kiln} runs the module as a deployed function (validated, metered, compiled by {@link
+ * ModuleCompiler} with its fuel on the memory, docs/adr/0065, on Kiln's memory, through {@code
+ * kiln_handle}), so {@code kiln / plain} is what a guest pays for fuel as Kiln runs it (with, on
+ * the memory-heavy workloads, Kiln's memory layout too).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,8 +58,11 @@ public class FuelOverheadBenchmark {
     @Param({"fib", "sha256", "sort", "json"})
     public String workload;
 
-    @Param({"plain", "metered"})
+    @Param({"plain", "metered", "kiln"})
     public String variant;
+
+    private GuestInstance kiln;
+    private byte[] event;
 
     private ExportFunction run;
     private Instance instance;
@@ -56,6 +76,15 @@ public class FuelOverheadBenchmark {
             wasm = Objects.requireNonNull(in, workload).readAllBytes();
         }
         n = ComputeBench.Spec.named(workload).n();
+        if (variant.equals("kiln")) {
+            var rules = new ModuleRules(AbiV1.EXPORT_HANDLE, 256, ModuleLimits.DEFAULTS);
+            kiln =
+                    new ModuleCompiler(Files.createTempDirectory("kiln-fuel-bench"))
+                            .compile(ModuleValidator.validate(wasm, rules))
+                            .instantiate();
+            event = Long.toString(n).getBytes(StandardCharsets.UTF_8);
+            return;
+        }
         if (variant.equals("metered")) {
             var metered = FuelInjector.inject(wasm);
             wasm = metered.wasm();
@@ -72,6 +101,26 @@ public class FuelOverheadBenchmark {
 
     @Benchmark
     public long run() {
+        if (kiln != null) {
+            SandboxResult r =
+                    kiln.invoke(
+                            new InvocationContext(
+                                    "b",
+                                    "b",
+                                    workload,
+                                    "x",
+                                    "invoke",
+                                    Long.MAX_VALUE,
+                                    null,
+                                    Map.of()),
+                            event,
+                            InvocationLimits.DEFAULTS,
+                            Long.MAX_VALUE / 2);
+            if (!(r.outcome() instanceof InvocationOutcome.Ok ok)) {
+                throw new IllegalStateException(String.valueOf(r.outcome()));
+            }
+            return Long.parseLong(new String(ok.body(), StandardCharsets.UTF_8).strip());
+        }
         if (fuelGlobal >= 0) {
             instance.global(fuelGlobal).setValue(Long.MAX_VALUE / 2);
         }

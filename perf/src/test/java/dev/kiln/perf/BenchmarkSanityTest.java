@@ -121,9 +121,9 @@ class BenchmarkSanityTest {
     }
 
     @Test
-    void fuelOverheadBenchmarkGivesTheKnownAnswersPlainAndMetered() throws Exception {
+    void fuelOverheadBenchmarkGivesTheKnownAnswersPlainMeteredAndAsKilnRunsIt() throws Exception {
         for (var workload : ComputeBench.WORKLOADS) {
-            for (String variant : new String[] {"plain", "metered"}) {
+            for (String variant : new String[] {"plain", "metered", "kiln"}) {
                 var b = new FuelOverheadBenchmark();
                 b.workload = workload.name();
                 b.variant = variant;

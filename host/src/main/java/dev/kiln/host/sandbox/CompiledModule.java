@@ -41,7 +41,7 @@ public final class CompiledModule {
     private final boolean hasAbiVersion;
     private final WasmModule metered;
     private final Function<Instance, Machine> machineFactory;
-    private final int fuelGlobal;
+    private final FuelHome fuel;
     private final ResetStrategy resetStrategy;
     private final String cacheKey;
     private final String moduleKey;
@@ -71,7 +71,7 @@ public final class CompiledModule {
             ValidatedModule validated,
             WasmModule metered,
             Function<Instance, Machine> machineFactory,
-            int fuelGlobal,
+            FuelHome fuel,
             ResetStrategy resetStrategy,
             String cacheKey,
             String moduleKey,
@@ -85,7 +85,7 @@ public final class CompiledModule {
         this.hasAbiVersion = validated.hasAbiVersion;
         this.metered = metered;
         this.machineFactory = machineFactory;
-        this.fuelGlobal = fuelGlobal;
+        this.fuel = fuel;
         this.resetStrategy = resetStrategy;
         this.cacheKey = cacheKey;
         this.moduleKey = moduleKey;
@@ -191,9 +191,14 @@ public final class CompiledModule {
                 .build();
     }
 
-    /** Index of the fuel global the injector added. */
-    int fuelGlobal() {
-        return fuelGlobal;
+    /** Where the module's code keeps an instance's fuel. */
+    FuelHome fuelHome() {
+        return fuel;
+    }
+
+    /** A fresh handle on an instance's fuel, bound on first use. */
+    GuestFuel newFuel() {
+        return new GuestFuel(fuel);
     }
 
     /** Bytes the function's linear memory may grow to (its memoryMiB cap, or less). */
@@ -221,10 +226,10 @@ public final class CompiledModule {
     }
 
     /**
-     * The import of one kiln host call: binds the guest's fuel global first, so the call charges
-     * its work to the guest (docs/adr/0027), and returns the result when the call has one.
+     * The import of one kiln host call: binds the guest's fuel first, so the call charges its work
+     * to the guest (docs/adr/0027), and returns the result when the call has one.
      */
-    static HostFunction kilnFunction(HostCall call, GlobalFuel fuelTank, KilnCallBody body) {
+    static HostFunction kilnFunction(HostCall call, GuestFuel fuelTank, KilnCallBody body) {
         return new HostFunction(
                 AbiV1.IMPORT_MODULE,
                 call.importName(),
@@ -249,7 +254,7 @@ public final class CompiledModule {
      */
     public GuestInstance instantiate(InitialState state) {
         // Host calls charge their work to the guest's fuel (docs/adr/0027).
-        GlobalFuel fuelTank = new GlobalFuel(fuelGlobal);
+        GuestFuel fuelTank = newFuel();
         HostCalls calls = new HostCalls(fuelTank);
         ChicoryMemory[] memory = new ChicoryMemory[1];
         List<ImportFunction> functions = new ArrayList<>();
@@ -300,7 +305,7 @@ public final class CompiledModule {
                 calls,
                 handler,
                 shared,
-                fuelGlobal,
+                fuelTank.boundTo(instance),
                 memoryLimits.maximumPages());
     }
 

@@ -1,7 +1,6 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.runtime.ExportFunction;
-import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import dev.kiln.abi.AbiV1;
 import dev.kiln.abi.GuestEffects;
@@ -19,7 +18,7 @@ public final class GuestInstance {
     private final ResettableMemory linear;
     private final InstanceSnapshot snapshot;
     private final ChicoryMemory memory;
-    private final GlobalInstance fuel;
+    private final GuestFuel fuel;
     private final int maxPages;
     private final HostCalls calls;
     private final ExportFunction alloc;
@@ -33,9 +32,9 @@ public final class GuestInstance {
             HostCalls calls,
             String handler,
             InstanceSnapshot snapshot,
-            int fuelGlobal,
+            GuestFuel fuel,
             int maxPages) {
-        this.fuel = instance.global(fuelGlobal);
+        this.fuel = fuel;
         this.maxPages = maxPages;
         this.instance = instance;
         this.linear = linear;
@@ -84,7 +83,7 @@ public final class GuestInstance {
     public SandboxResult invoke(
             InvocationContext context, byte[] payload, InvocationLimits limits, long fuelBudget) {
         GuestEffects effects = calls.begin(context, limits.effects());
-        fuel.setValue(fuelBudget);
+        fuel.set(fuelBudget);
         linear.clearRefusedGrow();
         InvocationOutcome outcome;
         try {
@@ -95,7 +94,7 @@ public final class GuestInstance {
         } finally {
             calls.end();
         }
-        long remaining = fuel.getValue();
+        long remaining = fuel.get();
         // A check that found the fuel spent traps; whatever the guest did after the last check
         // still counts: below zero is out of fuel whatever the outcome.
         if (remaining < 0 && !(outcome instanceof InvocationOutcome.Timeout)) {

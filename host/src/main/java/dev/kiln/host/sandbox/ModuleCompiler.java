@@ -2,6 +2,8 @@ package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.kiln.host.core.Sha256;
@@ -16,12 +18,20 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * Compiles validated modules to JVM bytecode, reusing code compiled in earlier runs (docs/adr/
  * 0007-compiled-code-cache.md).
  */
 public final class ModuleCompiler {
+    /**
+     * What Kiln does to Chicory's code before caching it, in the cache directory's name: code
+     * cached before the fuel moved to the memory (docs/adr/0065) runs correctly but slowly, so it
+     * is compiled again once rather than kept.
+     */
+    private static final String CODE_FORMAT = "-fuel-on-memory";
+
     private final DiskCodeCache cache;
     private final ResetStrategy resetStrategy;
 
@@ -58,7 +68,9 @@ public final class ModuleCompiler {
      */
     public ModuleCompiler(Path cacheDir, ResetStrategy resetStrategy) {
         try {
-            this.cache = new DiskCodeCache(cacheDir.resolve("chicory-" + chicoryVersion()));
+            this.cache =
+                    new DiskCodeCache(
+                            cacheDir.resolve("chicory-" + chicoryVersion() + CODE_FORMAT));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -91,16 +103,13 @@ public final class ModuleCompiler {
                         FuelInjector.inject(module.wasm, module.module);
                 metered = Parser.parse(instrumented.wasm());
                 // Chicory asks its cache for the module's own digest; the key here is the code's.
-                var factory =
-                        MachineFactoryCompiler.builder(metered)
-                                .withCache(keyedAs(codeKey))
-                                .compile();
+                Compiled compiled = compile(metered, instrumented.fuelGlobal(), keyedAs(codeKey));
                 code =
                         new SharedCode(
-                                ((com.dylibso.chicory.runtime.CompiledModule) factory)
+                                ((com.dylibso.chicory.runtime.CompiledModule) compiled.factory)
                                         .machineFactory(),
                                 metered,
-                                instrumented.fuelGlobal());
+                                compiled.fuel);
                 live.put(codeKey, new WeakReference<>(code));
             } else {
                 metered = code.withDataOf(module.module, moduleKey);
@@ -110,7 +119,7 @@ public final class ModuleCompiler {
                     module,
                     metered,
                     code.factory(),
-                    code.fuelGlobal(),
+                    code.fuel(),
                     resetStrategy,
                     codeKey,
                     moduleKey,
@@ -125,17 +134,60 @@ public final class ModuleCompiler {
         FuelInjector.Instrumented instrumented = FuelInjector.inject(module.wasm, module.module);
         WasmModule metered = Parser.parse(instrumented.wasm());
         boolean cached = metered.digest() != null && cache.contains(metered.digest());
-        var factory = MachineFactoryCompiler.builder(metered).withCache(cache).compile();
+        Compiled compiled = compile(metered, instrumented.fuelGlobal(), cache);
         return new CompiledModule(
                 module,
                 metered,
-                factory,
-                instrumented.fuelGlobal(),
+                compiled.factory,
+                compiled.fuel,
                 resetStrategy,
                 metered.digest(),
                 null,
                 cached ? CodeSource.DISK : CodeSource.COMPILED,
                 null);
+    }
+
+    private record Compiled(Function<Instance, Machine> factory, FuelHome fuel) {}
+
+    /**
+     * Compiles {@code metered} through {@code cache}, the code rewritten to keep the fuel on the
+     * instance's memory (docs/adr/0065). Chicory hands the cache what it compiled and returns code
+     * loaded from its own bytes, so the rewritten bytes are put into the cache and loaded back from
+     * it; the cache holds only rewritten code (or code that could not be rewritten, as it is).
+     */
+    private static Compiled compile(WasmModule metered, int fuelGlobal, Cache cache) {
+        RewritingCache rewriting = new RewritingCache(cache, fuelGlobal);
+        var factory = MachineFactoryCompiler.builder(metered).withCache(rewriting).compile();
+        if (rewriting.stored != null) {
+            factory = MachineFactoryCompiler.builder(metered).withCache(rewriting).compile();
+        }
+        return new Compiled(factory, new FuelHome(fuelGlobal, rewriting.fuelOnMemory));
+    }
+
+    /** A cache that rewrites what Chicory puts into it and tells where the code keeps its fuel. */
+    private static final class RewritingCache implements Cache {
+        private final Cache backing;
+        private final int fuelGlobal;
+        private byte[] stored;
+        private boolean fuelOnMemory;
+
+        RewritingCache(Cache backing, int fuelGlobal) {
+            this.backing = backing;
+            this.fuelGlobal = fuelGlobal;
+        }
+
+        @Override
+        public byte[] get(String key) throws IOException {
+            byte[] jar = stored != null ? stored : backing.get(key);
+            fuelOnMemory = jar != null && FuelAccessRewriter.fuelOnMemory(jar);
+            return jar;
+        }
+
+        @Override
+        public void putIfAbsent(String key, byte[] data) throws IOException {
+            stored = FuelAccessRewriter.rewrite(data, fuelGlobal);
+            backing.putIfAbsent(key, stored);
+        }
     }
 
     private SharedCode liveCode(String codeKey) {

@@ -10,6 +10,7 @@ import com.dylibso.chicory.wasm.types.ActiveDataSegment;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.PassiveDataSegment;
+import dev.kiln.host.fuel.FuelInjector;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -58,6 +59,13 @@ abstract sealed class ResettableMemory implements Memory permits ChunkedMemoryAc
      * #clearRefusedGrow()}, or 0: a trap after a refused grow is the cap's doing (issue 15 item 7).
      */
     private int refusedGrowPages;
+
+    /**
+     * The instance's fuel when its code was rewritten to keep it here ({@link MemoryFuel}, docs/
+     * adr/0065); the injector's initial value, so a start function and init run on the same budget
+     * as with the global.
+     */
+    long fuel = FuelInjector.INIT_FUEL;
 
     ResettableMemory(MemoryLimits limits) {
         this.limits = limits;

@@ -13,9 +13,9 @@ import java.util.function.Function;
  * @param factory the generated classes' machine factory (no check of the instance's module, so one
  *     factory serves instances of every module that shares it)
  * @param template the fuel-metered module this code was compiled from
- * @param fuelGlobal the index of the fuel global the metering added
+ * @param fuel where the code keeps an instance's fuel
  */
-record SharedCode(Function<Instance, Machine> factory, WasmModule template, int fuelGlobal) {
+record SharedCode(Function<Instance, Machine> factory, WasmModule template, FuelHome fuel) {
 
     /**
      * The metered module of another module with the same code: every section of {@link #template}

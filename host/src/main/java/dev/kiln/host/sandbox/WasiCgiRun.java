@@ -1,6 +1,5 @@
 package dev.kiln.host.sandbox;
 
-import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -88,7 +87,7 @@ public final class WasiCgiRun {
         if (dirs != null) {
             dirs.preopens().forEach(options::withDirectory);
         }
-        GlobalFuel fuelTank = new GlobalFuel(module.fuelGlobal());
+        GuestFuel fuelTank = module.newFuel();
         WasiHostWork hostWork =
                 new WasiHostWork(
                         new HostWork(fuelTank, limits.effects()),
@@ -116,9 +115,9 @@ public final class WasiCgiRun {
                                     kiln,
                                     fuelTank,
                                     context.inputs()));
-            GlobalInstance fuel = instance.global(module.fuelGlobal());
+            GuestFuel fuel = fuelTank.boundTo(instance);
             // The start function (if any) ran on the init budget; charge it to this invocation.
-            fuel.setValue(fuelBudget - (FuelInjector.INIT_FUEL - fuel.getValue()));
+            fuel.set(fuelBudget - (FuelInjector.INIT_FUEL - fuel.get()));
             instance.export(ModuleValidator.WASI_START).apply();
         } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
             GuestFailures.rethrowIfHostFatal(t);
@@ -150,7 +149,7 @@ public final class WasiCgiRun {
                             "the function did not finish before its deadline");
         }
         if (instance != null) {
-            long remaining = instance.global(module.fuelGlobal()).getValue();
+            long remaining = fuelTank.boundTo(instance).get();
             spent = Math.min(fuelBudget, fuelBudget - remaining);
             if (remaining < 0 && !(failure instanceof InvocationOutcome.Timeout)) {
                 failure =
@@ -187,7 +186,7 @@ public final class WasiCgiRun {
         InputStream stdin = InputStream.nullInputStream();
         OutputStream discard = OutputStream.nullOutputStream();
         WasiOptions.Builder options = options(stdin, discard, null);
-        GlobalFuel fuelTank = new GlobalFuel(module.fuelGlobal());
+        GuestFuel fuelTank = module.newFuel();
         WasiHostWork hostWork =
                 new WasiHostWork(
                         new HostWork(fuelTank, EffectLimits.DEFAULTS),
@@ -237,7 +236,7 @@ public final class WasiCgiRun {
             ReadOnlyDirs dirs,
             WasiHostWork hostWork,
             HostCalls kiln,
-            GlobalFuel fuelTank,
+            GuestFuel fuelTank,
             HostInputs inputs) {
         // Only what the module imports is wrapped: a command usually imports a handful of the
         // 46 WASI calls, and each wrapper is made again for every invocation.
@@ -265,7 +264,7 @@ public final class WasiCgiRun {
      * bytes, deadline).
      */
     private static HostFunction[] keyValueFunctions(
-            CompiledModule module, HostCalls kiln, GlobalFuel fuelTank) {
+            CompiledModule module, HostCalls kiln, GuestFuel fuelTank) {
         List<HostFunction> out = new ArrayList<>();
         for (HostCall call : HostCall.values()) {
             if (!call.wasiCgiImport()

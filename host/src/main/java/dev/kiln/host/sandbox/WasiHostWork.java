@@ -51,7 +51,7 @@ final class WasiHostWork {
             Map.of("fd_readdir", 1, "path_readlink", 3);
 
     private final HostWork work;
-    private final GlobalFuel fuel;
+    private final GuestFuel fuel;
     private final InputStream stdin;
     private final OutputStream stdout;
     private final OutputStream stderr;
@@ -76,7 +76,7 @@ final class WasiHostWork {
      */
     WasiHostWork(
             HostWork work,
-            GlobalFuel fuel,
+            GuestFuel fuel,
             InputStream stdin,
             OutputStream stdout,
             OutputStream stderr,

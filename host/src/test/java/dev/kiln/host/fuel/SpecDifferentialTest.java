@@ -16,6 +16,7 @@ import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wabt.Wast2Json;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
@@ -26,6 +27,7 @@ import com.dylibso.chicory.wasm.types.ValType;
 import com.dylibso.chicory.wasm.types.Value;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.sandbox.MemoryFuel;
 import dev.kiln.host.sandbox.ResetStrategy;
 import dev.kiln.host.sandbox.TestMemories;
 import java.io.IOException;
@@ -93,6 +95,7 @@ class SpecDifferentialTest {
                 List.of(
                         new World(true, l -> TestMemories.of(l, ResetStrategy.COPY_ON_WRITE)),
                         new World(true, l -> TestMemories.of(l, ResetStrategy.FLAT)));
+        onKiln.forEach(World::keepFuelOnMemory);
         Tally tally = new Tally();
         for (JsonNode command : JSON.readTree(json.toFile()).get("commands")) {
             String where = name + ":" + command.get("line").asInt();
@@ -143,9 +146,13 @@ class SpecDifferentialTest {
             }
         }
         System.out.printf(
-                "spec %s: %d modules, %d actions identical, %d commands skipped%n",
-                name, tally.modules, tally.actions, tally.skipped);
+                "spec %s: %d modules, %d actions identical, %d commands skipped, %d modules with"
+                        + " fuel on memory%n",
+                name, tally.modules, tally.actions, tally.skipped, onKiln.get(0).kilnModules);
         assertThat(tally.actions + tally.modules).as("commands compared").isPositive();
+        if (plain.loaded > 0) {
+            assertThat(onKiln).allMatch(k -> k.kilnModules > 0, "ran code with fuel on memory");
+        }
     }
 
     /**
@@ -156,6 +163,40 @@ class SpecDifferentialTest {
     private static String trap(String outcome) {
         return outcome.replaceAll(
                 "out of bounds memory access[^<]*", "out of bounds memory access");
+    }
+
+    private static boolean importsMemory(WasmModule module) {
+        return module.importSection().count(ExternalType.MEMORY) > 0;
+    }
+
+    /**
+     * {@code wasm} with a one-page memory section, in the place the binary format gives it (after
+     * the type, import, function and table sections).
+     */
+    static byte[] withMemory(byte[] wasm) {
+        int at = 8;
+        while (at < wasm.length) {
+            int id = wasm[at] & 0xff;
+            if (id != 0 && id > 4) {
+                break;
+            }
+            int p = at + 1;
+            long size = 0;
+            for (int shift = 0; ; shift += 7) {
+                int b = wasm[p++] & 0xff;
+                size |= (long) (b & 0x7f) << shift;
+                if (b < 0x80) {
+                    break;
+                }
+            }
+            at = p + (int) size;
+        }
+        byte[] memory = {5, 3, 1, 0, 1};
+        byte[] out = new byte[wasm.length + memory.length];
+        System.arraycopy(wasm, 0, out, 0, at);
+        System.arraycopy(memory, 0, out, at, memory.length);
+        System.arraycopy(wasm, at, out, at + memory.length, wasm.length - at);
+        return out;
     }
 
     private static final class Tally {
@@ -177,9 +218,21 @@ class SpecDifferentialTest {
 
         private final Function<MemoryLimits, Memory> memories;
 
+        /** Whether modules defining their memory run as Kiln compiles them (fuel on memory). */
+        private boolean fuelOnMemory;
+
+        /** Modules loaded, and those of them run with their fuel on memory. */
+        int loaded;
+
+        int kilnModules;
+
         World(boolean instrument, Function<MemoryLimits, Memory> memories) {
             this.instrument = instrument;
             this.memories = memories;
+        }
+
+        void keepFuelOnMemory() {
+            fuelOnMemory = true;
         }
 
         /** Loads a module; returns "ok" or the failure, and makes it current when it loaded. */
@@ -192,6 +245,12 @@ class SpecDifferentialTest {
                 current = null;
                 return "unparsed: " + e.getClass().getSimpleName();
             }
+            if (fuelOnMemory && !importsMemory(module) && module.memorySection().isEmpty()) {
+                // As Kiln would run it: every Kiln module has a memory. None of its code uses
+                // this one; it only gives the rewritten code its place for the fuel.
+                wasm = withMemory(wasm);
+                module = Parser.parse(wasm);
+            }
             if (instrument) {
                 FuelInjector.Instrumented injected = FuelInjector.inject(wasm, module);
                 // Throws if the rewritten module does not validate: that fails the test.
@@ -199,17 +258,25 @@ class SpecDifferentialTest {
                 fuelGlobal = injected.fuelGlobal();
             }
             try {
+                var kilnCode = fuelOnMemory ? TestMemories.fuelOnMemory(module, fuelGlobal) : null;
                 Instance instance =
                         Instance.builder(module)
                                 .withImportValues(imports(module))
                                 .withMemoryFactory(memories)
-                                .withMachineFactory(MachineFactoryCompiler.compile(module))
+                                .withMachineFactory(
+                                        kilnCode != null
+                                                ? kilnCode
+                                                : MachineFactoryCompiler.compile(module))
                                 .build();
                 // The start function ran on FuelInjector.INIT_FUEL; exports get more.
-                if (fuelGlobal >= 0) {
+                if (kilnCode != null) {
+                    MemoryFuel.set(AMPLE_FUEL, instance.memory());
+                    kilnModules++;
+                } else if (fuelGlobal >= 0) {
                     instance.global(fuelGlobal).setValue(AMPLE_FUEL);
                 }
                 current = instance;
+                loaded++;
                 if (id != null) {
                     named.put(id, instance);
                 }

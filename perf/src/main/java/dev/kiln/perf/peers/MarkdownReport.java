@@ -141,23 +141,26 @@ final class MarkdownReport {
         }
         b.append(
                 "Compute: median time of one `run(n)` (ms), same module everywhere. Chicory:"
-                        + " its compiler with default settings; with fuel: after Kiln's"
-                        + " FuelInjector; Kiln (deployed): Kiln's compiler, sandbox and"
-                        + " kiln_handle, as a deployed function runs.");
+                        + " its compiler with default settings; fuel in a global: after Kiln's"
+                        + " FuelInjector, as Chicory compiles it; Kiln (deployed): Kiln's"
+                        + " compiler (fuel on the memory, docs/adr/0065), sandbox and"
+                        + " kiln_handle, as a deployed function runs. Kiln ÷ Chicory is what"
+                        + " fuel costs as Kiln runs it, with Kiln's memory and ABI on top.");
         if (compute.v8Note() != null) {
             b.append(" V8 not timed: ").append(compute.v8Note()).append('.');
         }
         b.append("\n\n");
         b.append(
-                "| workload | V8 (node) | Chicory | Chicory with fuel | Kiln (deployed) |"
-                        + " Kiln ÷ V8 [≤ 1.5] | Chicory ÷ V8 | fuel overhead |\n");
-        b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                "| workload | V8 (node) | Chicory | Chicory, fuel in a global | Kiln (deployed) |"
+                        + " Kiln ÷ V8 [≤ 1.5] | Chicory ÷ V8 | Kiln ÷ Chicory [≤ 1.10] |"
+                        + " fuel in a global ÷ Chicory |\n");
+        b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (ComputeReport.Workload w : compute.workloads()) {
             double v8 = w.v8() == null ? 0 : w.v8().medianMs();
             b.append(
                     String.format(
                             Locale.ROOT,
-                            "| %s(%d) | %s | %.3f | %.3f | %.3f | %s | %s | %s |%n",
+                            "| %s(%d) | %s | %.3f | %.3f | %.3f | %s | %s | %s | %s |%n",
                             w.name(),
                             w.n(),
                             w.v8() == null ? "–" : String.format(Locale.ROOT, "%.3f", v8),
@@ -166,9 +169,10 @@ final class MarkdownReport {
                             w.kiln().medianMs(),
                             ratio(w.kiln().medianMs(), v8),
                             ratio(w.chicory().medianMs(), v8),
+                            ratio(w.kiln().medianMs(), w.chicory().medianMs()),
                             ratio(w.chicoryFuel().medianMs(), w.chicory().medianMs())));
             if (w.note() != null) {
-                b.append("| ").append(escape(w.note())).append(" | | | | | | | |\n");
+                b.append("| ").append(escape(w.note())).append(" | | | | | | | | |\n");
             }
         }
         b.append('\n');
