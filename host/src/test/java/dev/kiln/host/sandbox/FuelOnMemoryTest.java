@@ -16,8 +16,14 @@ import dev.kiln.host.testing.Wat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Compiled guest code keeps its fuel on the instance's memory (docs/adr/0065): it charges exactly
@@ -156,6 +162,38 @@ class FuelOnMemoryTest {
         assertThat(r.fuel()).isEqualTo(fuelWithTheGlobal(wasm, hi)).isGreaterThan(40_000);
         assertThat(invoke(compiled, hi, r.fuel() / 2).outcome())
                 .isInstanceOf(InvocationOutcome.OutOfFuel.class);
+    }
+
+    /**
+     * A deadline still stops rewritten code (Chicory's interrupt checks at backward branches are
+     * kept), in a loop that only branches and in one that calls, and the fuel it reports is what
+     * its loop wrote back before (at least every 65 536 units).
+     */
+    @ParameterizedTest
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // fails, not hangs
+    @ValueSource(
+            strings = {
+                "(loop $forever (br $forever))",
+                "(loop $forever (drop (call $fib (i32.const 3))) (br $forever))"
+            })
+    void aLoopIsStillStoppedAtItsDeadline(String loop) throws Exception {
+        String wat = FIB_SUM.replace("(block $done", loop + "\n                (block $done");
+        CompiledModule compiled =
+                new ModuleCompiler(tmp).compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        assertThat(compiled.fuelHome().onMemory()).isTrue();
+        GuestInstance guest = compiled.instantiate();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        try {
+            Thread self = Thread.currentThread();
+            var unusedInterrupt = timer.schedule(self::interrupt, 100, TimeUnit.MILLISECONDS);
+            SandboxResult r =
+                    guest.invoke(context(), PAYLOAD, InvocationLimits.DEFAULTS, Long.MAX_VALUE / 4);
+            assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Timeout.class);
+            assertThat(r.fuel()).as("fuel written back before the deadline").isPositive();
+        } finally {
+            timer.shutdownNow();
+            Thread.interrupted();
+        }
     }
 
     @Test
