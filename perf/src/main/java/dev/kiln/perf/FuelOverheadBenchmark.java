@@ -63,6 +63,7 @@ public class FuelOverheadBenchmark {
 
     private GuestInstance kiln;
     private byte[] event;
+    private InvocationContext context;
 
     private ExportFunction run;
     private Instance instance;
@@ -83,6 +84,9 @@ public class FuelOverheadBenchmark {
                             .compile(ModuleValidator.validate(wasm, rules))
                             .instantiate();
             event = Long.toString(n).getBytes(StandardCharsets.UTF_8);
+            context =
+                    new InvocationContext(
+                            "b", "b", workload, "x", "invoke", Long.MAX_VALUE, null, Map.of());
             return;
         }
         if (variant.equals("metered")) {
@@ -103,19 +107,7 @@ public class FuelOverheadBenchmark {
     public long run() {
         if (kiln != null) {
             SandboxResult r =
-                    kiln.invoke(
-                            new InvocationContext(
-                                    "b",
-                                    "b",
-                                    workload,
-                                    "x",
-                                    "invoke",
-                                    Long.MAX_VALUE,
-                                    null,
-                                    Map.of()),
-                            event,
-                            InvocationLimits.DEFAULTS,
-                            Long.MAX_VALUE / 2);
+                    kiln.invoke(context, event, InvocationLimits.DEFAULTS, Long.MAX_VALUE / 2);
             if (!(r.outcome() instanceof InvocationOutcome.Ok ok)) {
                 throw new IllegalStateException(String.valueOf(r.outcome()));
             }

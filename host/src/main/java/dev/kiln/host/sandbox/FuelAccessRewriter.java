@@ -61,25 +61,21 @@ final class FuelAccessRewriter {
      * have the shape Chicory emits. A half-rewritten module would charge two counters.
      */
     static byte[] rewrite(byte[] jar, int fuelGlobal) {
-        Map<String, byte[]> entries = new LinkedHashMap<>();
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        out.put(MARKER, new byte[0]);
         try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
             for (JarEntry e = in.getNextJarEntry(); e != null; e = in.getNextJarEntry()) {
-                entries.put(e.getName(), in.readAllBytes());
+                byte[] bytes = in.readAllBytes();
+                if (e.getName().endsWith(".class")) {
+                    bytes = rewriteClass(bytes, fuelGlobal);
+                    if (bytes == null) {
+                        return jar;
+                    }
+                }
+                out.put(e.getName(), bytes);
             }
         } catch (IOException e) {
             return jar;
-        }
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        out.put(MARKER, new byte[0]);
-        for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-            byte[] bytes = e.getValue();
-            if (e.getKey().endsWith(".class")) {
-                bytes = rewriteClass(bytes, fuelGlobal);
-                if (bytes == null) {
-                    return jar;
-                }
-            }
-            out.put(e.getKey(), bytes);
         }
         return write(out);
     }
@@ -110,6 +106,7 @@ final class FuelAccessRewriter {
      */
     private static boolean rewriteMethod(MethodNode m, int fuelGlobal) {
         InsnList code = m.instructions;
+        int memory = memorySlot(m);
         for (AbstractInsnNode n = code.getFirst(); n != null; n = n.getNext()) {
             if (!(n instanceof MethodInsnNode call) || call.getOpcode() != Opcodes.INVOKESTATIC) {
                 continue;
@@ -130,7 +127,6 @@ final class FuelAccessRewriter {
             if (index != fuelGlobal) {
                 continue;
             }
-            int memory = memorySlot(m);
             if (memory < 0 || memory != instance.var - 1) {
                 return false;
             }

@@ -147,7 +147,8 @@ public final class ModuleCompiler {
                 null);
     }
 
-    private record Compiled(Function<Instance, Machine> factory, FuelHome fuel) {}
+    /** Compiled code and where it keeps an instance's fuel. */
+    record Compiled(Function<Instance, Machine> factory, FuelHome fuel) {}
 
     /**
      * Compiles {@code metered} through {@code cache}, the code rewritten to keep the fuel on the
@@ -155,7 +156,7 @@ public final class ModuleCompiler {
      * loaded from its own bytes, so the rewritten bytes are put into the cache and loaded back from
      * it; the cache holds only rewritten code (or code that could not be rewritten, as it is).
      */
-    private static Compiled compile(WasmModule metered, int fuelGlobal, Cache cache) {
+    static Compiled compile(WasmModule metered, int fuelGlobal, Cache cache) {
         RewritingCache rewriting = new RewritingCache(cache, fuelGlobal);
         var factory = MachineFactoryCompiler.builder(metered).withCache(rewriting).compile();
         if (rewriting.stored != null) {

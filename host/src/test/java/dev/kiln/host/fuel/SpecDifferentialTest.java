@@ -180,16 +180,9 @@ class SpecDifferentialTest {
             if (id != 0 && id > 4) {
                 break;
             }
-            int p = at + 1;
-            long size = 0;
-            for (int shift = 0; ; shift += 7) {
-                int b = wasm[p++] & 0xff;
-                size |= (long) (b & 0x7f) << shift;
-                if (b < 0x80) {
-                    break;
-                }
-            }
-            at = p + (int) size;
+            int[] pos = {at + 1};
+            long size = Leb128.readUnsigned(wasm, pos);
+            at = pos[0] + (int) size;
         }
         byte[] memory = {5, 3, 1, 0, 1};
         byte[] out = new byte[wasm.length + memory.length];

@@ -1,7 +1,6 @@
 package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.compiler.Cache;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.Memory;
@@ -35,7 +34,7 @@ public final class TestMemories {
             return null;
         }
         Map<String, byte[]> jars = new HashMap<>();
-        Cache rewriting =
+        Cache inMemory =
                 new Cache() {
                     @Override
                     public byte[] get(String key) {
@@ -44,13 +43,10 @@ public final class TestMemories {
 
                     @Override
                     public void putIfAbsent(String key, byte[] data) {
-                        jars.put(key, FuelAccessRewriter.rewrite(data, fuelGlobal));
+                        jars.putIfAbsent(key, data);
                     }
                 };
-        MachineFactoryCompiler.builder(metered).withCache(rewriting).compile();
-        if (jars.size() != 1 || !FuelAccessRewriter.fuelOnMemory(jars.values().iterator().next())) {
-            return null;
-        }
-        return MachineFactoryCompiler.builder(metered).withCache(rewriting).compile();
+        ModuleCompiler.Compiled compiled = ModuleCompiler.compile(metered, fuelGlobal, inMemory);
+        return compiled.fuel().onMemory() ? compiled.factory() : null;
     }
 }
