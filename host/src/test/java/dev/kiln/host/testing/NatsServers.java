@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
 public final class NatsServers implements AutoCloseable {
     private static final Path BINARY = findBinary();
 
+    private static final int START_ATTEMPTS = 3;
+
     private final Path dir;
     private final List<Server> servers = new ArrayList<>();
 
@@ -67,7 +69,39 @@ public final class NatsServers implements AutoCloseable {
         /** Starts it again on the same ports and store directory. */
         public void restart() {
             start();
-            awaitPort(port);
+            awaitListening();
+        }
+
+        /** Until the port answers; fails at once, with the log's tail, if the process exits. */
+        void awaitListening() {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new ServerExited(
+                            name
+                                    + " exited ("
+                                    + process.exitValue()
+                                    + ") before listening on "
+                                    + port
+                                    + logTail());
+                }
+                if (answers(port)) {
+                    return;
+                }
+                pause(50);
+            }
+            throw new IllegalStateException(
+                    "nats-server " + name + " did not listen on " + port + logTail());
+        }
+
+        private String logTail() {
+            try {
+                List<String> lines = Files.readAllLines(dir.resolve(name + ".log"));
+                return "; log: "
+                        + String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+            } catch (IOException e) {
+                return "";
+            }
         }
 
         void start() {
@@ -111,20 +145,39 @@ public final class NatsServers implements AutoCloseable {
      */
     public static NatsServers start(Path dir, int count, String maxPayload) {
         assumeInstalled();
+        // A port picked free can be taken before nats-server binds it (another socket's ephemeral
+        // port); the server then exits. Such a start is retried on fresh ports in a fresh dir.
+        IllegalStateException failed = null;
+        for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+            Path attemptDir = attempt == 1 ? dir : dir.resolve("retry-" + attempt);
+            try {
+                return startOnce(Files.createDirectories(attemptDir), count, maxPayload);
+            } catch (ServerExited e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        throw failed;
+    }
+
+    private static NatsServers startOnce(Path dir, int count, String maxPayload)
+            throws IOException {
         var set = new NatsServers(dir);
         try {
-            int[] ports = new int[count];
-            int[] clusterPorts = new int[count];
-            for (int i = 0; i < count; i++) {
-                ports[i] = freePort();
-                clusterPorts[i] = freePort();
-            }
+            int[] free = freePorts(2 * count);
             for (int i = 0; i < count; i++) {
                 String name = "n" + (i + 1);
+                int port = free[2 * i];
+                int clusterPort = free[2 * i + 1];
                 Path store = Files.createDirectories(dir.resolve(name + "-store"));
                 StringBuilder conf = new StringBuilder();
                 conf.append("server_name: ").append(name).append('\n');
-                conf.append("listen: 127.0.0.1:").append(ports[i]).append('\n');
+                conf.append("listen: 127.0.0.1:").append(port).append('\n');
                 conf.append("jetstream { store_dir: \"").append(store).append("\" }\n");
                 if (maxPayload != null) {
                     // 2MB: room for a full 1 MiB key-value value with its headers (CLUSTER.md)
@@ -134,30 +187,30 @@ public final class NatsServers implements AutoCloseable {
                     List<String> routes = new ArrayList<>();
                     for (int j = 0; j < count; j++) {
                         if (j != i) {
-                            routes.add("nats://127.0.0.1:" + clusterPorts[j]);
+                            routes.add("nats://127.0.0.1:" + free[2 * j + 1]);
                         }
                     }
                     conf.append("cluster { name: kiln-test, listen: 127.0.0.1:")
-                            .append(clusterPorts[i])
+                            .append(clusterPort)
                             .append(", routes: [")
                             .append(String.join(", ", routes))
                             .append("] }\n");
                 }
                 Path config = dir.resolve(name + ".conf");
                 Files.writeString(config, conf);
-                set.servers.add(set.new Server(name, ports[i], clusterPorts[i], config));
+                set.servers.add(set.new Server(name, port, clusterPort, config));
             }
             for (Server s : set.servers) {
                 s.start();
             }
             for (Server s : set.servers) {
-                awaitPort(s.port);
+                s.awaitListening();
             }
             set.awaitJetStream();
             return set;
         } catch (IOException | RuntimeException e) {
             set.close();
-            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+            throw e;
         }
     }
 
@@ -194,10 +247,15 @@ public final class NatsServers implements AutoCloseable {
     }
 
     /** Until JetStream (with its meta leader, for a cluster) answers an account request. */
-    public void awaitJetStream() {
+    private void awaitJetStream() {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
+            for (Server s : servers) {
+                if (s.process != null && !s.process.isAlive()) {
+                    throw new ServerExited(s.name + " exited" + s.logTail());
+                }
+            }
             Connection nc = null;
             try {
                 nc =
@@ -228,19 +286,22 @@ public final class NatsServers implements AutoCloseable {
         throw new IllegalStateException("JetStream did not come up; logs in " + dir, last);
     }
 
-    static void awaitPort(int port) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket()) {
-                s.connect(
-                        new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port),
-                        200);
-                return;
-            } catch (IOException e) {
-                pause(50);
-            }
+    private static boolean answers(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
-        throw new IllegalStateException("nats-server did not listen on " + port);
+    }
+
+    /** A server process that ended during its start: worth another try on other ports. */
+    private static final class ServerExited extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        ServerExited(String message) {
+            super(message);
+        }
     }
 
     private static void pause(long ms) {
@@ -254,10 +315,30 @@ public final class NatsServers implements AutoCloseable {
 
     /** A port nobody listens on now. */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        return freePorts(1)[0];
+    }
+
+    /** {@code n} distinct ports nobody listens on now (held open together, so none repeats). */
+    private static int[] freePorts(int n) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket s : held) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // closing a never-connected listener; nothing to recover
+                }
+            }
         }
     }
 
