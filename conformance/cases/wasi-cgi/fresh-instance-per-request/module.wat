@@ -1,5 +1,6 @@
-;; counter: bumps a counter in memory and one in a global, then prints both as digits. A fresh
-;; instance per invocation always prints "1 1".
+;; counter: bumps a counter in memory and one in a global, then prints both as digits. Every
+;; request starts from the module's instantiated state (a pooled instance reset after each), so it
+;; always prints "1 1".
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)

@@ -36,9 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What one HTTP hello costs in the sandbox, by ABI and start kind: a pooled kiln-ABI instance
- * (reset after use), a kiln-ABI instance created per request, and wasi-cgi modules (always a new
- * instance per request) written in WAT, C (wasi-libc) and Rust. Run from the repository root after
- * {@code guest-sdks/wasi-cgi/build.sh}.
+ * (reset after use), a kiln-ABI instance created per request, and wasi-cgi modules written in WAT,
+ * C (wasi-libc) and Rust, each on a new instance per request ({@code wasi-*}, as the host runs
+ * commands with a start function) and on a pooled instance reset after use ({@code *-pool}, as the
+ * host runs the others). Run from the repository root after {@code guest-sdks/wasi-cgi/build.sh}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,7 +61,16 @@ public class WasiCgiStartBenchmark {
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
             """;
 
-    @Param({"kiln-pool", "kiln-instantiate", "wasi-wat", "wasi-c", "wasi-rust"})
+    @Param({
+        "kiln-pool",
+        "kiln-instantiate",
+        "wasi-wat",
+        "wasi-wat-pool",
+        "wasi-c",
+        "wasi-c-pool",
+        "wasi-rust",
+        "wasi-rust-pool"
+    })
     public String variant;
 
     private CompiledModule module;
@@ -73,8 +83,8 @@ public class WasiCgiStartBenchmark {
         Path cache = Files.createTempDirectory("kiln-bench-code");
         Abi abi = variant.startsWith("kiln") ? Abi.KILN : Abi.WASI_CGI;
         byte[] wasm =
-                switch (variant) {
-                    case "kiln-pool", "kiln-instantiate" ->
+                switch (variant.replace("-pool", "")) {
+                    case "kiln", "kiln-instantiate" ->
                             Files.readAllBytes(Path.of("guest-sdks/examples/wat/hello.wasm"));
                     case "wasi-wat" -> Wat2Wasm.parse(WASI_WAT_HELLO);
                     case "wasi-c" -> built("c");
@@ -83,7 +93,7 @@ public class WasiCgiStartBenchmark {
                 };
         var rules = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS, abi);
         module = new ModuleCompiler(cache).compile(ModuleValidator.validate(wasm, rules));
-        if (variant.equals("kiln-pool")) {
+        if (variant.endsWith("-pool")) {
             pooled = module.instantiate();
         }
         var http =
@@ -127,6 +137,21 @@ public class WasiCgiStartBenchmark {
                                         payload,
                                         InvocationLimits.DEFAULTS,
                                         1_000_000_000L);
+                        if (!pooled.resetForReuse()) {
+                            pooled = module.instantiate();
+                        }
+                        yield result;
+                    }
+                    case "wasi-wat-pool", "wasi-c-pool", "wasi-rust-pool" -> {
+                        SandboxResult result =
+                                WasiCgiRun.run(
+                                        pooled,
+                                        context,
+                                        payload,
+                                        InvocationLimits.DEFAULTS,
+                                        1_000_000_000L,
+                                        Map.of(),
+                                        List.of());
                         if (!pooled.resetForReuse()) {
                             pooled = module.instantiate();
                         }

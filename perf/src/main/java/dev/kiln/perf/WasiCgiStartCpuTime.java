@@ -18,7 +18,16 @@ public final class WasiCgiStartCpuTime {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double baseline = 0;
         for (String variant :
-                new String[] {"kiln-pool", "kiln-instantiate", "wasi-wat", "wasi-c", "wasi-rust"}) {
+                new String[] {
+                    "kiln-pool",
+                    "kiln-instantiate",
+                    "wasi-wat",
+                    "wasi-wat-pool",
+                    "wasi-c",
+                    "wasi-c-pool",
+                    "wasi-rust",
+                    "wasi-rust-pool"
+                }) {
             var bench = new WasiCgiStartBenchmark();
             bench.variant = variant;
             bench.setUp();

@@ -137,7 +137,8 @@ public final class Deployer {
                 ModuleValidator.validate(upload.wasm(), key.rules());
             }
             deadline.check();
-            // The checked instance serves the first invocation (wasi-cgi has none: it never pools).
+            // The checked instance serves the first invocation (none for a wasi-cgi command with a
+            // start function: it is not pooled).
             if (trial != null) {
                 pool.adopt(spec, () -> registry.readModule(sha), trial);
                 trial = null;

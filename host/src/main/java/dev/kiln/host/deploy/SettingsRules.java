@@ -88,12 +88,13 @@ final class SettingsRules {
         if (s.maxInstances() > 0 && s.minInstances() > s.maxInstances()) {
             throw bad("minInstances must not exceed maxInstances");
         }
-        // wasi-cgi runs a new instance per request: there is nothing to keep warm or reuse.
+        // A wasi-cgi command starts every request afresh (docs/adr/0066), and one with a start
+        // function is not pooled at all: there is no state to reuse, nor a pool to keep warm.
         if (abi == Abi.WASI_CGI
                 && (s.minInstances() > 0 || !Isolation.FRESH.wire().equals(s.isolation()))) {
             throw bad(
                     "minInstances and isolation reuse apply to the kiln ABI only; wasi-cgi"
-                            + " functions get a new instance per request");
+                            + " functions start every request from a fresh instance");
         }
         checkEnv(s.env());
         checkDirs(abi, s.wasiReadOnlyDirs());

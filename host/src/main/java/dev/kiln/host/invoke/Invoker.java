@@ -26,13 +26,12 @@ import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.Target;
 import dev.kiln.host.replay.RecordingStore;
 import dev.kiln.host.sandbox.Abi;
+import dev.kiln.host.sandbox.CompiledModule;
 import dev.kiln.host.sandbox.GuestFailures;
 import dev.kiln.host.sandbox.InvocationLimits;
 import dev.kiln.host.sandbox.SandboxResult;
 import dev.kiln.host.sandbox.WasiCgiRun;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -75,6 +74,7 @@ public final class Invoker implements AutoCloseable {
     private final Recordings recordings;
     private final InvocationRecords records;
     private final Tracing tracing;
+    private final GuestRun guestRun;
 
     /** An invoker without quotas, secrets or key-value stores (benchmarks embed this one). */
     public Invoker(
@@ -176,6 +176,7 @@ public final class Invoker implements AutoCloseable {
                         DURATION_BUCKETS,
                         "service",
                         "function");
+        this.guestRun = new GuestRun(pool, config.wasiDirRoots(), overloads);
         metrics.gauge(
                 "kiln_workers_busy",
                 "Worker threads running an invocation now.",
@@ -389,8 +390,11 @@ public final class Invoker implements AutoCloseable {
                 () -> {
                     try {
                         if (key.rules().abi() == Abi.WASI_CGI) {
-                            WasiCgiRun.trial(pool.code(key, () -> wasm).module());
-                            return new Trial(null, null);
+                            CompiledModule code = pool.code(key, () -> wasm).module();
+                            if (!code.pooled()) {
+                                WasiCgiRun.trial(code);
+                                return new Trial(null, null);
+                            }
                         }
                         return new Trial(pool.instantiateDetached(key, () -> wasm), null);
                     } catch (MemoryBudgetException e) {
@@ -408,7 +412,8 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * A trial instantiation's result: the instance (for the caller to release into the pool once
-     * the function is stored; null for wasi-cgi, which never pools) or why it failed.
+     * the function is stored; null for a wasi-cgi command with a start function, which is not
+     * pooled) or why it failed.
      */
     public record Trial(InstancePool.Lease lease, InvocationOutcome.Failure failure) {}
 
@@ -419,16 +424,6 @@ public final class Invoker implements AutoCloseable {
                         ? Long.MAX_VALUE
                         : timeoutMs * config.fuelPerMs();
         return Math.min(settings.fuel() > 0 ? settings.fuel() : derived, config.maxFuel());
-    }
-
-    /** Directories a wasi-cgi function may read, by guest path. */
-    private static Map<String, Path> grants(FunctionSettings settings) {
-        if (settings.wasiReadOnlyDirs().isEmpty()) {
-            return Map.of();
-        }
-        Map<String, Path> out = new LinkedHashMap<>();
-        settings.wasiReadOnlyDirs().forEach((guest, host) -> out.put(guest, Path.of(host)));
-        return out;
     }
 
     private InvocationResult run(
@@ -494,81 +489,27 @@ public final class Invoker implements AutoCloseable {
                                                 tracing,
                                                 request.trace(),
                                                 span == null ? null : span.context())));
-        StartKind[] startKind = {null};
-        SandboxResult result =
+        GuestRun.Call call =
+                new GuestRun.Call(
+                        spec,
+                        function,
+                        settings,
+                        () -> registry.readModule(sha),
+                        context,
+                        request.payload(),
+                        fuelBudget,
+                        queueDeadline,
+                        span);
+        GuestRun.Ran ran =
                 DeadlineGuard.call(
-                        deadlines,
-                        timeoutMs * 1_000_000L,
-                        () -> {
-                            InstancePool.Lease lease = null;
-                            try {
-                                InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRING);
-                                if (wasi) {
-                                    // A new instance per invocation: nothing is pooled or reset.
-                                    var code =
-                                            pool.code(spec.key(), () -> registry.readModule(sha));
-                                    startKind[0] = code.startKind();
-                                    InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRED);
-                                    return WasiCgiRun.run(
-                                            code.module(),
-                                            context,
-                                            request.payload(),
-                                            limits,
-                                            fuelBudget,
-                                            grants(settings),
-                                            config.wasiDirRoots());
-                                }
-                                lease =
-                                        pool.acquire(
-                                                spec,
-                                                () -> registry.readModule(sha),
-                                                queueDeadline);
-                                startKind[0] = lease.startKind();
-                                InvocationSpan.mark(span, InvocationSpan.Phase.ACQUIRED);
-                                return lease.instance()
-                                        .invoke(context, request.payload(), limits, fuelBudget);
-                            } catch (InstanceLimitException e) {
-                                overloads.inc(
-                                        function.service(),
-                                        function.name(),
-                                        (e.timedOut()
-                                                        ? OverloadReason.QUEUE_TIMEOUT
-                                                        : OverloadReason.INSTANCE_LIMIT)
-                                                .wire());
-                                return new SandboxResult(
-                                        new InvocationOutcome.Overloaded(e.getMessage()),
-                                        List.of(),
-                                        false,
-                                        0);
-                            } catch (MemoryBudgetException e) {
-                                // No room for a new instance (or its code or snapshot) even after
-                                // evicting idle ones: like any other capacity limit, 429.
-                                overloads.inc(
-                                        function.service(),
-                                        function.name(),
-                                        OverloadReason.MEMORY_BUDGET.wire());
-                                return new SandboxResult(
-                                        new InvocationOutcome.Overloaded(e.getMessage()),
-                                        List.of(),
-                                        false,
-                                        0);
-                            } catch (Throwable t) { // guest start/init code or the deadline
-                                GuestFailures.rethrowIfHostFatal(t);
-                                return new SandboxResult(
-                                        GuestFailures.classify(t), List.of(), false, 0);
-                            } finally {
-                                // Before the answer goes out: a resetting instance is back in the
-                                // pool by the time the client can send its next request.
-                                if (lease != null) {
-                                    pool.release(lease);
-                                }
-                            }
-                        });
+                        deadlines, timeoutMs * 1_000_000L, () -> guestRun.run(call, limits));
+        SandboxResult result = ran.result();
+        StartKind startKind = ran.startKind();
         InvocationSpan.mark(span, InvocationSpan.Phase.GUEST_ENDED);
         long micros = (System.nanoTime() - start) / 1_000;
         durations.bind(function.service(), function.name()).observe(micros / 1e6);
-        if (startKind[0] != null) {
-            starts.inc(function.service(), function.name(), startKind[0].wire());
+        if (startKind != null) {
+            starts.inc(function.service(), function.name(), startKind.wire());
         }
         InvocationResult outcome =
                 new InvocationResult(
@@ -577,9 +518,9 @@ public final class Invoker implements AutoCloseable {
                         target.version().number(),
                         micros,
                         result.fuel(),
-                        startKind[0]);
+                        startKind);
         records.write(request, target, startedAt, outcome, result, span);
-        recordings.finish(recording, result, startKind[0] != null);
+        recordings.finish(recording, result, startKind != null);
         return outcome;
     }
 

@@ -151,7 +151,8 @@ final class CodeCache {
 
     /**
      * The compiled code of {@code key}, compiled now if needed ({@code COLD}, else {@code WARM}).
-     * For ABIs that instantiate per invocation and never pool instances (wasi-cgi).
+     * For what is instantiated outside the pools: wasi-cgi commands with a start function
+     * (docs/adr/0066) and their upload check.
      */
     InstancePool.Code code(VersionKey key, Supplier<byte[]> wasm) {
         boolean cold = prepare(key, wasm);

@@ -167,7 +167,8 @@ public final class InstancePool {
 
     /**
      * The compiled code of {@code key}, compiled now if needed ({@code COLD}, else {@code WARM}).
-     * For ABIs that instantiate per invocation and never pool instances (wasi-cgi).
+     * For what is instantiated outside the pools: wasi-cgi commands with a start function
+     * (docs/adr/0066) and their upload check.
      */
     public Code code(VersionKey key, Supplier<byte[]> wasm) {
         return code.code(key, wasm);

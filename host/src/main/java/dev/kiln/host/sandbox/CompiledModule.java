@@ -253,6 +253,9 @@ public final class CompiledModule {
      *     GuestFailures})
      */
     public GuestInstance instantiate(InitialState state) {
+        if (abi == Abi.WASI_CGI) {
+            return instantiateCommand(state);
+        }
         // Host calls charge their work to the guest's fuel (docs/adr/0027).
         GuestFuel fuelTank = newFuel();
         HostCalls calls = new HostCalls(fuelTank);
@@ -306,7 +309,76 @@ public final class CompiledModule {
                 handler,
                 shared,
                 fuelTank.boundTo(instance),
-                memoryLimits.maximumPages());
+                memoryLimits.maximumPages(),
+                this,
+                null);
+    }
+
+    /**
+     * Whether the host pools this module's instances: always for the kiln ABI; for wasi-cgi when
+     * the module has no start function. A start function would run once per pooled instance, with
+     * no request's arguments, environment or input, and what it did would stay in the snapshot;
+     * such a command keeps a new instance per invocation, as before (docs/adr/0066).
+     */
+    public boolean pooled() {
+        return abi == Abi.KILN || !traits.hasStart();
+    }
+
+    /**
+     * A wasi-cgi command's instance for a pool: its imports forward to whatever each invocation
+     * binds ({@link CommandImports}), and its state is the module's as instantiated — data
+     * segments, globals and tables, no guest code run — which the first instance of {@code state}
+     * captures and every later one starts from (docs/adr/0066).
+     */
+    private GuestInstance instantiateCommand(InitialState state) {
+        if (!pooled()) {
+            throw new IllegalStateException("a command with a start function is not pooled");
+        }
+        CommandImports command = CommandImports.of(metered);
+        InstanceSnapshot existing = state.snapshot();
+        ResettableMemory[] linear = new ResettableMemory[1];
+        Instance instance =
+                Instance.builder(metered)
+                        .withImportValues(command.importValues(metered))
+                        .withMachineFactory(machineFactory)
+                        .withMemoryLimits(memoryLimits)
+                        .withTableFactory(tables)
+                        .withMemoryFactory(
+                                limits -> {
+                                    linear[0] = ResettableMemory.create(limits, resetStrategy);
+                                    if (existing != null) {
+                                        linear[0].skipActiveSegments();
+                                    }
+                                    return linear[0];
+                                })
+                        .withStart(false)
+                        .build();
+        InstanceSnapshot shared =
+                existing != null
+                        ? existing
+                        : state.offer(InstanceSnapshot.capture(instance, linear[0], traits));
+        shared.applyTo(instance, linear[0]);
+        return new GuestInstance(
+                instance,
+                linear[0],
+                new ChicoryMemory(instance.memory()),
+                null,
+                handler,
+                shared,
+                newFuel().boundTo(instance),
+                memoryLimits.maximumPages(),
+                this,
+                command);
+    }
+
+    /**
+     * Whether an instance may serve again after its run ended in an exception the guest meant (a
+     * WASI {@code proc_exit}): only when every function is compiled bytecode. Chicory's
+     * interpreter, which runs functions too large for a JVM method, keeps its stacks on the
+     * instance, and an exception can leave frames there.
+     */
+    boolean survivesExit() {
+        return fuel.onMemory();
     }
 
     /** Runs the ABI checks and init on the first instance, and takes the snapshot. */

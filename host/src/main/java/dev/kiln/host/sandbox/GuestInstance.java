@@ -10,8 +10,10 @@ import dev.kiln.host.core.InvocationOutcome;
 import java.util.List;
 
 /**
- * One live guest instance. Serves one invocation at a time; after any failure its state is suspect
- * and {@link #reusable()} turns false.
+ * One live guest instance, of either ABI: a kiln module's (its handler called with the payload) or
+ * a wasi-cgi command's ({@code _start} run by {@link WasiCgiRun} with the imports bound per
+ * invocation). Serves one invocation at a time; after any failure its state is suspect and {@link
+ * #reusable()} turns false.
  */
 public final class GuestInstance {
     private final Instance instance;
@@ -23,6 +25,11 @@ public final class GuestInstance {
     private final HostCalls calls;
     private final ExportFunction alloc;
     private final ExportFunction handle;
+
+    /** A wasi-cgi command's switchable imports; null for a kiln module. */
+    private final CommandImports command;
+
+    private final CompiledModule module;
     private boolean reusable = true;
 
     GuestInstance(
@@ -33,7 +40,9 @@ public final class GuestInstance {
             String handler,
             InstanceSnapshot snapshot,
             GuestFuel fuel,
-            int maxPages) {
+            int maxPages,
+            CompiledModule module,
+            CommandImports command) {
         this.fuel = fuel;
         this.maxPages = maxPages;
         this.instance = instance;
@@ -41,8 +50,41 @@ public final class GuestInstance {
         this.snapshot = snapshot;
         this.memory = memory;
         this.calls = calls;
-        this.alloc = instance.export(AbiV1.EXPORT_ALLOC);
-        this.handle = instance.export(handler);
+        this.module = module;
+        this.command = command;
+        this.alloc = command == null ? instance.export(AbiV1.EXPORT_ALLOC) : null;
+        this.handle = command == null ? instance.export(handler) : null;
+    }
+
+    /** Whether this is a wasi-cgi command's instance (run it with {@link WasiCgiRun}). */
+    public boolean isCommand() {
+        return command != null;
+    }
+
+    Instance chicory() {
+        return instance;
+    }
+
+    ResettableMemory linear() {
+        return linear;
+    }
+
+    GuestFuel fuel() {
+        return fuel;
+    }
+
+    CompiledModule module() {
+        return module;
+    }
+
+    /** The command's imports; only for {@link #isCommand()} instances. */
+    CommandImports command() {
+        return command;
+    }
+
+    /** This instance must not serve again (its last invocation left it in doubt). */
+    void discard() {
+        reusable = false;
     }
 
     /** False once an invocation on this instance failed: never run it again. */
@@ -82,6 +124,9 @@ public final class GuestInstance {
      */
     public SandboxResult invoke(
             InvocationContext context, byte[] payload, InvocationLimits limits, long fuelBudget) {
+        if (command != null) {
+            throw new IllegalStateException("a wasi-cgi command runs through WasiCgiRun");
+        }
         GuestEffects effects = calls.begin(context, limits.effects());
         fuel.set(fuelBudget);
         linear.clearRefusedGrow();

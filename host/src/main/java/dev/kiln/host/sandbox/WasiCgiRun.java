@@ -24,15 +24,17 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one invocation of a wasi-cgi module: a new instance per invocation, the payload on stdin,
- * CGI variables in the environment, stdout parsed as a CGI response, stderr into the function's
- * logs. Fuel, deadline (the caller's interrupt) and memory cap apply as for the kiln ABI.
+ * Runs one invocation of a wasi-cgi module, on a pooled instance reset after each invocation or
+ * (for a command with a start function) a new one: the payload on stdin, CGI variables in the
+ * environment, stdout parsed as a CGI response, stderr into the function's logs. Fuel, deadline
+ * (the caller's interrupt) and memory cap apply as for the kiln ABI.
  */
 public final class WasiCgiRun {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -42,7 +44,9 @@ public final class WasiCgiRun {
     private WasiCgiRun() {}
 
     /**
-     * Runs {@code _start}. Never throws for anything the guest does.
+     * Runs {@code _start} on a new instance of {@code module}: for commands the host does not pool
+     * (a start function; {@link CompiledModule#pooled()}) and for replays. Never throws for
+     * anything the guest does.
      *
      * @param readOnlyDirs guest path to host directory the function was granted; usually empty
      * @param allowedRoots the directories grants must resolve inside ({@code --wasi-dir-root}),
@@ -51,6 +55,45 @@ public final class WasiCgiRun {
      */
     public static SandboxResult run(
             CompiledModule module,
+            InvocationContext context,
+            byte[] payload,
+            InvocationLimits limits,
+            long fuelBudget,
+            Map<String, Path> readOnlyDirs,
+            List<Path> allowedRoots) {
+        return run(module, null, context, payload, limits, fuelBudget, readOnlyDirs, allowedRoots);
+    }
+
+    /**
+     * Runs {@code _start} on a pooled command instance, its imports bound to this invocation's WASI
+     * state; marks the instance not reusable when the run leaves it in doubt. The pool resets it to
+     * its snapshot before the next invocation. Never throws for anything the guest does.
+     */
+    public static SandboxResult run(
+            GuestInstance pooled,
+            InvocationContext context,
+            byte[] payload,
+            InvocationLimits limits,
+            long fuelBudget,
+            Map<String, Path> readOnlyDirs,
+            List<Path> allowedRoots) {
+        if (!pooled.isCommand()) {
+            throw new IllegalArgumentException("not a wasi-cgi command's instance");
+        }
+        return run(
+                pooled.module(),
+                pooled,
+                context,
+                payload,
+                limits,
+                fuelBudget,
+                readOnlyDirs,
+                allowedRoots);
+    }
+
+    private static SandboxResult run(
+            CompiledModule module,
+            GuestInstance pooled,
             InvocationContext context,
             byte[] payload,
             InvocationLimits limits,
@@ -87,7 +130,7 @@ public final class WasiCgiRun {
         if (dirs != null) {
             dirs.preopens().forEach(options::withDirectory);
         }
-        GuestFuel fuelTank = module.newFuel();
+        GuestFuel fuelTank = pooled != null ? pooled.fuel() : module.newFuel();
         WasiHostWork hostWork =
                 new WasiHostWork(
                         new HostWork(fuelTank, limits.effects()),
@@ -103,26 +146,32 @@ public final class WasiCgiRun {
         Instance instance = null;
         long spent = 0;
         int exitCode = 0;
+        boolean exited = false;
         InvocationOutcome failure = null;
         try (WasiPreview1 wasi = wasi(options)) {
-            instance =
-                    module.newInstance(
-                            imports(
-                                    module,
-                                    wasi,
-                                    dirs,
-                                    hostWork,
-                                    kiln,
-                                    fuelTank,
-                                    context.inputs()));
+            HostFunction[] functions =
+                    functions(module, wasi, dirs, hostWork, kiln, fuelTank, context.inputs());
+            if (pooled != null) {
+                pooled.linear().clearRefusedGrow();
+                pooled.command().bind(functions);
+                instance = pooled.chicory();
+            } else {
+                instance =
+                        module.newInstance(ImportValues.builder().addFunction(functions).build());
+            }
             GuestFuel fuel = fuelTank.boundTo(instance);
-            // The start function (if any) ran on the init budget; charge it to this invocation.
-            fuel.set(fuelBudget - (FuelInjector.INIT_FUEL - fuel.get()));
+            // A new instance's start function (if any) ran on the init budget: charge it to this
+            // invocation. A pooled command has none, and its fuel holds the last run's leftover.
+            fuel.set(
+                    pooled != null
+                            ? fuelBudget
+                            : fuelBudget - (FuelInjector.INIT_FUEL - fuel.get()));
             instance.export(ModuleValidator.WASI_START).apply();
         } catch (Throwable t) { // guest code may raise anything, including StackOverflowError
             GuestFailures.rethrowIfHostFatal(t);
             if (causedBy(t, WasiExitException.class) instanceof WasiExitException e) {
                 exitCode = e.exitCode();
+                exited = true;
             } else if (causedBy(t, CappedOutput.Exceeded.class) != null) {
                 failure =
                         new InvocationOutcome.OutputLimit(
@@ -140,6 +189,9 @@ public final class WasiCgiRun {
         } finally {
             kiln.end();
             stderr.finish();
+            if (pooled != null) {
+                pooled.command().unbind();
+            }
         }
         if (failure == null && Thread.interrupted()) {
             // The deadline struck inside a host call that swallowed it: Chicory's WASI turns an
@@ -172,6 +224,10 @@ public final class WasiCgiRun {
         } else {
             outcome = CgiResponseParser.parse(stdout.toByteArray(), limits.effects());
         }
+        if (pooled != null
+                && (failure != null || exitCode != 0 || (exited && !module.survivesExit()))) {
+            pooled.discard();
+        }
         return new SandboxResult(outcome, effects.logs(), effects.logTruncated(), spent);
     }
 
@@ -197,15 +253,16 @@ public final class WasiCgiRun {
                         0,
                         0);
         try (WasiPreview1 wasi = wasi(options)) {
-            module.newInstance(
-                    imports(
+            HostFunction[] functions =
+                    functions(
                             module,
                             wasi,
                             null,
                             hostWork,
                             new HostCalls(fuelTank),
                             fuelTank,
-                            HostInputs.LIVE));
+                            HostInputs.LIVE);
+            module.newInstance(ImportValues.builder().addFunction(functions).build());
         }
     }
 
@@ -230,7 +287,8 @@ public final class WasiCgiRun {
                 .build();
     }
 
-    private static ImportValues imports(
+    /** This invocation's WASI and kiln functions, only those the module imports, wrapped. */
+    private static HostFunction[] functions(
             CompiledModule module,
             WasiPreview1 wasi,
             ReadOnlyDirs dirs,
@@ -248,15 +306,15 @@ public final class WasiCgiRun {
         }
         // Metering outermost: a call is charged, and its size bounded, before anything reads it.
         // Recording innermost: what is written down is exactly what the guest got.
-        return ImportValues.builder()
-                .addFunction(
-                        hostWork.apply(
-                                WasiGuards.apply(
-                                        RecordedWasi.apply(
-                                                imported.toArray(HostFunction[]::new), inputs),
-                                        dirs)))
-                .addFunction(keyValueFunctions(module, kiln, fuelTank))
-                .build();
+        HostFunction[] wasiCalls =
+                hostWork.apply(
+                        WasiGuards.apply(
+                                RecordedWasi.apply(imported.toArray(HostFunction[]::new), inputs),
+                                dirs));
+        HostFunction[] kilnCalls = keyValueFunctions(module, kiln, fuelTank);
+        HostFunction[] out = Arrays.copyOf(wasiCalls, wasiCalls.length + kilnCalls.length);
+        System.arraycopy(kilnCalls, 0, out, wasiCalls.length, kilnCalls.length);
+        return out;
     }
 
     /**

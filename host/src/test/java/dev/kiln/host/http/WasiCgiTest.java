@@ -65,10 +65,30 @@ class WasiCgiTest {
             assertThat(r.headers().firstValue("content-type")).hasValue("text/plain");
             assertThat(r.headers().firstValue("x-hello")).hasValue("wat");
             assertThat(text(r)).isEqualTo("hello\n");
-            // Compiled at upload; every invocation instantiates anew.
-            assertThat(r.headers().firstValue("X-Kiln-Start")).hasValue("warm");
+            // Instantiated at upload; that instance serves each request, reset after each.
+            assertThat(r.headers().firstValue("X-Kiln-Start")).hasValue("pool");
             assertThat(r.headers().firstValue("X-Kiln-Fuel")).get().asString().matches("[1-9]\\d*");
         }
+    }
+
+    @Test
+    void aPooledCommandSeesNothingOfTheRequestsBeforeIt() {
+        deploy("hello", "hello");
+        deploy("counter", "counter");
+        for (int i = 0; i < 3; i++) {
+            var r = kiln.invoke("cgi", "counter", "");
+            assertThat(text(r)).isEqualTo("1 1");
+            assertThat(r.headers().firstValue("X-Kiln-Start")).hasValue("pool");
+        }
+        // A guest error discards its instance; the next request gets a new one, then pools again.
+        deploy("exit", "exit");
+        assertThat(errorCode(kiln.invoke("cgi", "exit", "2"))).isEqualTo("guest_error");
+        var after = kiln.invoke("cgi", "exit", "0");
+        assertThat(text(after)).isEqualTo("partial body");
+        assertThat(after.headers().firstValue("X-Kiln-Start")).hasValue("warm");
+        var again = kiln.invoke("cgi", "exit", "0");
+        assertThat(again.headers().firstValue("X-Kiln-Start")).hasValue("pool");
+        stillServes();
     }
 
     @Test

@@ -524,7 +524,7 @@ class PoolingTest {
             assertThat(r.statusCode()).isEqualTo(400);
             assertThat(text(r)).contains("other functions keep 16");
             assertThat(kiln.invoke("p", "g", "still here").statusCode()).isEqualTo(200);
-            // wasi-cgi runs a new instance per request: nothing to keep warm or reuse.
+            // wasi-cgi starts every request afresh: no state to reuse, no warming (ADR 0066).
             var wasi =
                     dev.kiln.host.testing.WasiCgiUpload.deploy(
                             kiln, "p", "cgi", Wat.fixture("wasi/hello"));

@@ -21,7 +21,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs WAT-written WASI command modules through {@link WasiCgiRun}, as the host would. */
+/**
+ * Runs WAT-written WASI command modules through {@link WasiCgiRun}, each on a new instance; {@link
+ * PooledWasiCgiRunTest} runs the same tests on pooled instances, as the host does.
+ */
 class WasiCgiRunTest {
     static final long BUDGET = 1_000_000_000L;
     static final ModuleRules RULES =
@@ -29,13 +32,13 @@ class WasiCgiRunTest {
 
     @TempDir Path tmp;
 
-    private CompiledModule compile(String fixture) {
+    CompiledModule compile(String fixture) {
         byte[] wasm = Wat.fixture("wasi/" + fixture);
         return new ModuleCompiler(tmp.resolve("code"))
                 .compile(ModuleValidator.validate(wasm, RULES));
     }
 
-    private static InvocationContext invoke() {
+    static InvocationContext invoke() {
         return new InvocationContext(
                 "req-1", "svc", "fn", "sha", "invoke", 1234, null, Map.of("GREETING", "hi"));
     }
@@ -48,7 +51,7 @@ class WasiCgiRunTest {
         return run(compile(fixture), context, stdin, InvocationLimits.DEFAULTS, BUDGET, Map.of());
     }
 
-    private SandboxResult run(
+    SandboxResult run(
             CompiledModule module,
             InvocationContext context,
             String stdin,
@@ -65,16 +68,16 @@ class WasiCgiRunTest {
                 List.of(tmp));
     }
 
-    private static InvocationOutcome.Ok ok(SandboxResult r) {
+    static InvocationOutcome.Ok ok(SandboxResult r) {
         assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
         return (InvocationOutcome.Ok) r.outcome();
     }
 
-    private static String body(SandboxResult r) {
+    static String body(SandboxResult r) {
         return new String(ok(r).body(), StandardCharsets.UTF_8);
     }
 
-    private static String failure(SandboxResult r, Class<?> type) {
+    static String failure(SandboxResult r, Class<?> type) {
         assertThat(r.outcome()).isInstanceOf(type);
         return ((InvocationOutcome.Failure) r.outcome()).message();
     }

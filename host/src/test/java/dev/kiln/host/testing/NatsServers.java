@@ -98,7 +98,8 @@ public final class NatsServers implements AutoCloseable {
             try {
                 List<String> lines = Files.readAllLines(dir.resolve(name + ".log"));
                 return "; log: "
-                        + String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+                        + String.join(
+                                " | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
             } catch (IOException e) {
                 return "";
             }
