@@ -30,6 +30,10 @@ public final class GuestInstance {
     private final CommandImports command;
 
     private final CompiledModule module;
+
+    /** A command's WASI kept from run to run; made at first use, again once spent. */
+    private ReusableWasi wasi;
+
     private boolean reusable = true;
 
     GuestInstance(
@@ -80,6 +84,17 @@ public final class GuestInstance {
     /** The command's imports; only for {@link #isCommand()} instances. */
     CommandImports command() {
         return command;
+    }
+
+    /** The command's WASI for the next run: the one kept, unless its last run spent it. */
+    ReusableWasi reusableWasi() {
+        if (wasi == null || wasi.spent()) {
+            if (wasi != null) {
+                wasi.close();
+            }
+            wasi = new ReusableWasi(module);
+        }
+        return wasi;
     }
 
     /** This instance must not serve again (its last invocation left it in doubt). */

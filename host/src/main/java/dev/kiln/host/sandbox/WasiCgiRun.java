@@ -124,12 +124,9 @@ public final class WasiCgiRun {
         }
         InputStream stdin = new ByteArrayInputStream(payload);
         List<String> arguments = List.of(context.function());
-        Map<String, String> environment = CgiEnvironment.of(context, payload.length);
-        WasiOptions.Builder options = options(stdin, stdout, stderr).withArguments(arguments);
-        environment.forEach(options::withEnvironment);
-        if (dirs != null) {
-            dirs.preopens().forEach(options::withDirectory);
-        }
+        LazyEnvironment environment = new LazyEnvironment(context, payload.length);
+        // A pooled command without granted directories keeps its WASI from run to run.
+        ReusableWasi reusable = pooled != null && dirs == null ? pooled.reusableWasi() : null;
         GuestFuel fuelTank = pooled != null ? pooled.fuel() : module.newFuel();
         WasiHostWork hostWork =
                 new WasiHostWork(
@@ -139,7 +136,7 @@ public final class WasiCgiRun {
                         stdout,
                         stderr,
                         argumentBytes(arguments),
-                        environmentBytes(environment));
+                        environment::bytes);
         // The kiln key-value calls a wasi-cgi guest may import share its metering and effects.
         HostCalls kiln = new HostCalls(fuelTank);
         kiln.begin(context, effects, hostWork.work());
@@ -148,9 +145,27 @@ public final class WasiCgiRun {
         int exitCode = 0;
         boolean exited = false;
         InvocationOutcome failure = null;
-        try (WasiPreview1 wasi = wasi(options)) {
+        try (WasiPreview1 wasi =
+                reusable != null
+                        ? null
+                        : newWasi(
+                                stdin, stdout, stderr, arguments, environment.variables(), dirs)) {
+            HostFunction[] wasiFunctions;
+            if (reusable != null) {
+                reusable.begin(stdin, stdout, stderr, arguments, environment);
+                wasiFunctions = reusable.functions();
+            } else {
+                wasiFunctions = imported(module, wasi);
+            }
             HostFunction[] functions =
-                    functions(module, wasi, dirs, hostWork, kiln, fuelTank, context.inputs());
+                    wrapped(
+                            module,
+                            wasiFunctions,
+                            dirs,
+                            hostWork,
+                            kiln,
+                            fuelTank,
+                            context.inputs());
             if (pooled != null) {
                 pooled.linear().clearRefusedGrow();
                 pooled.command().bind(functions);
@@ -191,6 +206,9 @@ public final class WasiCgiRun {
             stderr.finish();
             if (pooled != null) {
                 pooled.command().unbind();
+            }
+            if (reusable != null) {
+                reusable.end();
             }
         }
         if (failure == null && Thread.interrupted()) {
@@ -251,12 +269,12 @@ public final class WasiCgiRun {
                         discard,
                         discard,
                         0,
-                        0);
+                        () -> 0);
         try (WasiPreview1 wasi = wasi(options)) {
             HostFunction[] functions =
-                    functions(
+                    wrapped(
                             module,
-                            wasi,
+                            imported(module, wasi),
                             null,
                             hostWork,
                             new HostCalls(fuelTank),
@@ -266,7 +284,7 @@ public final class WasiCgiRun {
         }
     }
 
-    private static WasiOptions.Builder options(
+    static WasiOptions.Builder options(
             InputStream stdin, OutputStream stdout, OutputStream stderr) {
         return WasiOptions.builder()
                 .withStdin(stdin, false)
@@ -280,37 +298,55 @@ public final class WasiCgiRun {
                 .withThrowOnExit0(true);
     }
 
-    private static WasiPreview1 wasi(WasiOptions.Builder options) {
+    static WasiPreview1 wasi(WasiOptions.Builder options) {
         return WasiPreview1.builder()
                 .withLogger(WasiFunctions.SILENT)
                 .withOptions(options.build())
                 .build();
     }
 
-    /** This invocation's WASI and kiln functions, only those the module imports, wrapped. */
-    private static HostFunction[] functions(
-            CompiledModule module,
-            WasiPreview1 wasi,
-            ReadOnlyDirs dirs,
-            WasiHostWork hostWork,
-            HostCalls kiln,
-            GuestFuel fuelTank,
-            HostInputs inputs) {
+    /** A new WASI for one invocation: its streams, arguments, environment and directories. */
+    private static WasiPreview1 newWasi(
+            InputStream stdin,
+            OutputStream stdout,
+            OutputStream stderr,
+            List<String> arguments,
+            Map<String, String> environment,
+            ReadOnlyDirs dirs) {
+        WasiOptions.Builder options = options(stdin, stdout, stderr).withArguments(arguments);
+        environment.forEach(options::withEnvironment);
+        if (dirs != null) {
+            dirs.preopens().forEach(options::withDirectory);
+        }
+        return wasi(options);
+    }
+
+    /** The functions of {@code wasi} that the module imports. */
+    static HostFunction[] imported(CompiledModule module, WasiPreview1 wasi) {
         // Only what the module imports is wrapped: a command usually imports a handful of the
-        // 46 WASI calls, and each wrapper is made again for every invocation.
+        // 46 WASI calls.
         List<HostFunction> imported = new ArrayList<>();
         for (HostFunction f : wasi.toHostFunctions()) {
             if (module.importsFunction(f.module(), f.name())) {
                 imported.add(f);
             }
         }
+        return imported.toArray(HostFunction[]::new);
+    }
+
+    /** This invocation's WASI functions wrapped, and the kiln functions the module imports. */
+    private static HostFunction[] wrapped(
+            CompiledModule module,
+            HostFunction[] wasiFunctions,
+            ReadOnlyDirs dirs,
+            WasiHostWork hostWork,
+            HostCalls kiln,
+            GuestFuel fuelTank,
+            HostInputs inputs) {
         // Metering outermost: a call is charged, and its size bounded, before anything reads it.
         // Recording innermost: what is written down is exactly what the guest got.
         HostFunction[] wasiCalls =
-                hostWork.apply(
-                        WasiGuards.apply(
-                                RecordedWasi.apply(imported.toArray(HostFunction[]::new), inputs),
-                                dirs));
+                hostWork.apply(WasiGuards.apply(RecordedWasi.apply(wasiFunctions, inputs), dirs));
         HostFunction[] kilnCalls = keyValueFunctions(module, kiln, fuelTank);
         HostFunction[] out = Arrays.copyOf(wasiCalls, wasiCalls.length + kilnCalls.length);
         System.arraycopy(kilnCalls, 0, out, wasiCalls.length, kilnCalls.length);
@@ -343,28 +379,9 @@ public final class WasiCgiRun {
     private static long argumentBytes(List<String> arguments) {
         long n = 0;
         for (String a : arguments) {
-            n += utf8Length(a) + 1 + 4;
+            n += LazyEnvironment.utf8Length(a) + 1 + 4;
         }
         return n;
-    }
-
-    /** What {@code environ_get} writes: each {@code NAME=value} with its NUL, and a pointer. */
-    private static long environmentBytes(Map<String, String> environment) {
-        long n = 0;
-        for (Map.Entry<String, String> e : environment.entrySet()) {
-            n += utf8Length(e.getKey()) + utf8Length(e.getValue()) + 2 + 4;
-        }
-        return n;
-    }
-
-    /** Bytes of {@code s} in UTF-8, without encoding it when it is ASCII (CGI variables are). */
-    private static int utf8Length(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x80) {
-                return s.getBytes(StandardCharsets.UTF_8).length;
-            }
-        }
-        return s.length();
     }
 
     /** "exit code 3", then the last line the guest wrote to stderr, if any. */

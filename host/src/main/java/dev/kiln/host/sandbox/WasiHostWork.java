@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Meters the host work of a wasi-cgi guest's WASI calls (docs/adr/0027): placed outside {@link
@@ -56,7 +57,7 @@ final class WasiHostWork {
     private final OutputStream stdout;
     private final OutputStream stderr;
     private final long argsBytes;
-    private final long environBytes;
+    private final LongSupplier environBytes;
 
     /**
      * Whether fds 0–2 are still the host's streams, served here; false once the guest closed or
@@ -72,7 +73,7 @@ final class WasiHostWork {
 
     /**
      * @param argsBytes bytes {@code args_get} writes (strings, NULs and pointers)
-     * @param environBytes bytes {@code environ_get} writes
+     * @param environBytes bytes {@code environ_get} writes, asked for only when it is called
      */
     WasiHostWork(
             HostWork work,
@@ -81,7 +82,7 @@ final class WasiHostWork {
             OutputStream stdout,
             OutputStream stderr,
             long argsBytes,
-            long environBytes) {
+            LongSupplier environBytes) {
         this.work = work;
         this.fuel = fuel;
         this.stdin = stdin;
@@ -189,7 +190,7 @@ final class WasiHostWork {
                     };
             case "environ_get" ->
                     (inst, args) -> {
-                        work.bytes(environBytes);
+                        work.bytes(environBytes.getAsLong());
                         return inner.apply(inst, args);
                     };
             default -> {

@@ -130,6 +130,48 @@ class PooledWasiCgiRunTest extends WasiCgiRunTest {
     }
 
     @Test
+    void argumentsAndEnvironmentAreExactlyWhatANewInstanceSees() {
+        CompiledModule env = compile("env");
+        var limits = InvocationLimits.DEFAULTS;
+        for (String stdin : List.of("four", "", "a longer body with ünïcode")) {
+            String pooled = body(run(env, invoke(), stdin, limits, BUDGET, Map.of()));
+            String fresh = body(super.run(env, invoke(), stdin, limits, BUDGET, Map.of()));
+            assertThat(pooled).isEqualTo(fresh).contains("GREETING=hi", "KILN_REQUEST_ID=req-1");
+        }
+    }
+
+    @Test
+    void aRunThatClosesADescriptorLeavesTheNextOneAFreshTable() {
+        // Closes stdin and prints fd_close's errno: 0 on a fresh table, 8 (EBADF) if the
+        // descriptor table of the run before had carried over.
+        String wat =
+                """
+                (module
+                  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+                  (import "wasi_snapshot_preview1" "fd_write"
+                    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 64) "closed=?")
+                  (func (export "_start")
+                    (i32.store8 (i32.const 71) (i32.add (i32.const 48) (call $fd_close (i32.const 0))))
+                    (i32.store (i32.const 0) (i32.const 64))
+                    (i32.store (i32.const 4) (i32.const 8))
+                    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+                """;
+        var module =
+                new ModuleCompiler(tmp.resolve("code"))
+                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        GuestInstance first = null;
+        for (int i = 0; i < 3; i++) {
+            SandboxResult r =
+                    run(module, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
+            assertThat(body(r)).isEqualTo("closed=0");
+            first = first == null ? last : first;
+            assertThat(last).isSameAs(first);
+        }
+    }
+
+    @Test
     void aCommandWithAStartFunctionIsNotPooled() {
         String wat =
                 """
