@@ -61,6 +61,9 @@ public class WasiCgiStartBenchmark {
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
             """;
 
+    private static final InvocationLimits LIMITS = InvocationLimits.DEFAULTS;
+    private static final long FUEL = 1_000_000_000L;
+
     @Param({
         "kiln-pool",
         "kiln-instantiate",
@@ -128,55 +131,27 @@ public class WasiCgiStartBenchmark {
 
     @Benchmark
     public SandboxResult hello() {
-        SandboxResult r =
-                switch (variant) {
-                    case "kiln-pool" -> {
-                        SandboxResult result =
-                                pooled.invoke(
-                                        context,
-                                        payload,
-                                        InvocationLimits.DEFAULTS,
-                                        1_000_000_000L);
-                        if (!pooled.resetForReuse()) {
-                            pooled = module.instantiate();
-                        }
-                        yield result;
-                    }
-                    case "wasi-wat-pool", "wasi-c-pool", "wasi-rust-pool" -> {
-                        SandboxResult result =
-                                WasiCgiRun.run(
-                                        pooled,
-                                        context,
-                                        payload,
-                                        InvocationLimits.DEFAULTS,
-                                        1_000_000_000L,
-                                        Map.of(),
-                                        List.of());
-                        if (!pooled.resetForReuse()) {
-                            pooled = module.instantiate();
-                        }
-                        yield result;
-                    }
-                    case "kiln-instantiate" ->
-                            module.instantiate()
-                                    .invoke(
-                                            context,
-                                            payload,
-                                            InvocationLimits.DEFAULTS,
-                                            1_000_000_000L);
-                    default ->
-                            WasiCgiRun.run(
-                                    module,
-                                    context,
-                                    payload,
-                                    InvocationLimits.DEFAULTS,
-                                    1_000_000_000L,
-                                    Map.of(),
-                                    List.of());
-                };
+        SandboxResult r;
+        if (pooled != null) {
+            r =
+                    pooled.isCommand()
+                            ? command(pooled)
+                            : pooled.invoke(context, payload, LIMITS, FUEL);
+            if (!pooled.resetForReuse()) {
+                pooled = module.instantiate();
+            }
+        } else if (variant.equals("kiln-instantiate")) {
+            r = module.instantiate().invoke(context, payload, LIMITS, FUEL);
+        } else {
+            r = WasiCgiRun.run(module, context, payload, LIMITS, FUEL, Map.of(), List.of());
+        }
         if (!(r.outcome() instanceof dev.kiln.host.core.InvocationOutcome.Ok)) {
             throw new IllegalStateException(variant + ": " + r.outcome());
         }
         return r;
+    }
+
+    private SandboxResult command(GuestInstance instance) {
+        return WasiCgiRun.run(instance, context, payload, LIMITS, FUEL, Map.of(), List.of());
     }
 }

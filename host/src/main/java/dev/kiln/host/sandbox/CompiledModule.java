@@ -278,22 +278,10 @@ public final class CompiledModule {
         boolean fromSnapshot = existing != null && !traits.hasStart();
         ResettableMemory[] linear = new ResettableMemory[1];
         Instance instance =
-                Instance.builder(metered)
-                        .withImportValues(ImportValues.builder().withFunctions(functions).build())
-                        .withMachineFactory(machineFactory)
-                        .withMemoryLimits(memoryLimits)
-                        .withTableFactory(tables)
-                        // Kiln's own memory: byte-array chunks (as fast as Chicory's
-                        // ByteArrayMemory, far faster than its ByteBuffer default) that can be
-                        // reset to the snapshot cheaply (docs/adr/0008-instance-reset.md).
-                        .withMemoryFactory(
-                                limits -> {
-                                    linear[0] = ResettableMemory.create(limits, resetStrategy);
-                                    if (fromSnapshot) {
-                                        linear[0].skipActiveSegments();
-                                    }
-                                    return linear[0];
-                                })
+                resettable(
+                                ImportValues.builder().withFunctions(functions).build(),
+                                fromSnapshot,
+                                linear)
                         .build();
         if (memory[0] == null) {
             memory[0] = new ChicoryMemory(instance.memory());
@@ -338,19 +326,7 @@ public final class CompiledModule {
         InstanceSnapshot existing = state.snapshot();
         ResettableMemory[] linear = new ResettableMemory[1];
         Instance instance =
-                Instance.builder(metered)
-                        .withImportValues(command.importValues(metered))
-                        .withMachineFactory(machineFactory)
-                        .withMemoryLimits(memoryLimits)
-                        .withTableFactory(tables)
-                        .withMemoryFactory(
-                                limits -> {
-                                    linear[0] = ResettableMemory.create(limits, resetStrategy);
-                                    if (existing != null) {
-                                        linear[0].skipActiveSegments();
-                                    }
-                                    return linear[0];
-                                })
+                resettable(command.importValues(metered), existing != null, linear)
                         .withStart(false)
                         .build();
         InstanceSnapshot shared =
@@ -379,6 +355,30 @@ public final class CompiledModule {
      */
     boolean survivesExit() {
         return fuel.onMemory();
+    }
+
+    /**
+     * An instance of this module on Kiln's own memory: byte-array chunks (as fast as Chicory's
+     * ByteArrayMemory, far faster than its ByteBuffer default) that can be reset to the snapshot
+     * cheaply (docs/adr/0008-instance-reset.md), left in {@code linear[0]}.
+     *
+     * @param fromSnapshot the memory will be given the snapshot: skip the data segments
+     */
+    private Instance.Builder resettable(
+            ImportValues imports, boolean fromSnapshot, ResettableMemory[] linear) {
+        return Instance.builder(metered)
+                .withImportValues(imports)
+                .withMachineFactory(machineFactory)
+                .withMemoryLimits(memoryLimits)
+                .withTableFactory(tables)
+                .withMemoryFactory(
+                        limits -> {
+                            linear[0] = ResettableMemory.create(limits, resetStrategy);
+                            if (fromSnapshot) {
+                                linear[0].skipActiveSegments();
+                            }
+                            return linear[0];
+                        });
     }
 
     /** Runs the ABI checks and init on the first instance, and takes the snapshot. */

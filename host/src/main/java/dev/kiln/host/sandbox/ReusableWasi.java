@@ -2,8 +2,8 @@ package dev.kiln.host.sandbox;
 
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.wasi.WasiPreview1;
-import com.dylibso.chicory.wasm.types.FunctionType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A pooled command instance's WASI, made once and used by invocation after invocation (docs/adr/
@@ -99,67 +100,39 @@ final class ReusableWasi {
 
     /** Chicory's function, or this class's for the calls it serves itself. */
     private HostFunction served(HostFunction f) {
-        FunctionType type = f.functionType();
         return switch (f.name()) {
-            case "args_sizes_get" ->
-                    new HostFunction(
-                            f.module(),
-                            f.name(),
-                            type,
-                            (inst, args) ->
-                                    sizes(
-                                            inst.memory(),
-                                            argumentStrings(),
-                                            (int) args[0],
-                                            (int) args[1]));
-            case "args_get" ->
-                    new HostFunction(
-                            f.module(),
-                            f.name(),
-                            type,
-                            (inst, args) ->
-                                    strings(
-                                            inst.memory(),
-                                            argumentStrings(),
-                                            (int) args[0],
-                                            (int) args[1]));
-            case "environ_sizes_get" ->
-                    new HostFunction(
-                            f.module(),
-                            f.name(),
-                            type,
-                            (inst, args) ->
-                                    sizes(
-                                            inst.memory(),
-                                            environmentStrings(),
-                                            (int) args[0],
-                                            (int) args[1]));
-            case "environ_get" ->
-                    new HostFunction(
-                            f.module(),
-                            f.name(),
-                            type,
-                            (inst, args) ->
-                                    strings(
-                                            inst.memory(),
-                                            environmentStrings(),
-                                            (int) args[0],
-                                            (int) args[1]));
+            case "args_sizes_get" -> withHandle(f, pointers(true, this::argumentStrings));
+            case "args_get" -> withHandle(f, pointers(false, this::argumentStrings));
+            case "environ_sizes_get" -> withHandle(f, pointers(true, this::environmentStrings));
+            case "environ_get" -> withHandle(f, pointers(false, this::environmentStrings));
             default -> {
                 if (!CHANGE_DESCRIPTORS.contains(f.name())) {
                     yield f;
                 }
-                var inner = f.handle();
-                yield new HostFunction(
-                        f.module(),
-                        f.name(),
-                        type,
+                WasmFunctionHandle inner = f.handle();
+                yield withHandle(
+                        f,
                         (inst, args) -> {
                             spent = true;
                             return inner.apply(inst, args);
                         });
             }
         };
+    }
+
+    private static HostFunction withHandle(HostFunction f, WasmFunctionHandle handle) {
+        return new HostFunction(f.module(), f.name(), f.functionType(), handle);
+    }
+
+    /**
+     * A {@code *_sizes_get} ({@code sizes}) or {@code *_get} call over {@code strings}; both take
+     * two pointers.
+     */
+    private static WasmFunctionHandle pointers(boolean sizes, Supplier<byte[][]> strings) {
+        return (inst, args) ->
+                sizes
+                        ? sizes(inst.memory(), strings.get(), (int) args[0], (int) args[1])
+                        : strings(inst.memory(), strings.get(), (int) args[0], (int) args[1]);
     }
 
     private byte[][] argumentStrings() {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
-import dev.kiln.host.testing.Wat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -73,9 +72,7 @@ class PooledWasiCgiRunTest extends WasiCgiRunTest {
                     (i32.store (i32.const 4) (i32.const 49))
                     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
                 """;
-        var module =
-                new ModuleCompiler(tmp.resolve("code"))
-                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        var module = compileWat(wat);
         assertThat(module.pooled()).isTrue();
         GuestInstance first = null;
         long fuel = -1;
@@ -158,9 +155,7 @@ class PooledWasiCgiRunTest extends WasiCgiRunTest {
                     (i32.store (i32.const 4) (i32.const 8))
                     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
                 """;
-        var module =
-                new ModuleCompiler(tmp.resolve("code"))
-                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        var module = compileWat(wat);
         GuestInstance first = null;
         for (int i = 0; i < 3; i++) {
             SandboxResult r =
@@ -181,9 +176,7 @@ class PooledWasiCgiRunTest extends WasiCgiRunTest {
                   (start $init)
                   (func (export "_start")))
                 """;
-        var module =
-                new ModuleCompiler(tmp.resolve("code"))
-                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        var module = compileWat(wat);
         assertThat(module.pooled()).isFalse();
         assertThat(compile("hello").pooled()).isTrue();
     }

@@ -32,6 +32,11 @@ class WasiCgiRunTest {
 
     @TempDir Path tmp;
 
+    CompiledModule compileWat(String wat) {
+        return new ModuleCompiler(tmp.resolve("code"))
+                .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+    }
+
     CompiledModule compile(String fixture) {
         byte[] wasm = Wat.fixture("wasi/" + fixture);
         return new ModuleCompiler(tmp.resolve("code"))
@@ -299,9 +304,7 @@ class WasiCgiRunTest {
                   (start $burn)
                   (func (export "_start")))
                 """;
-        var module =
-                new ModuleCompiler(tmp.resolve("code"))
-                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        var module = compileWat(wat);
         SandboxResult r = run(module, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
         ok(r);
         assertThat(r.fuel()).isGreaterThan(1000);
@@ -317,9 +320,7 @@ class WasiCgiRunTest {
                     (drop (memory.grow (i32.const 1000)))
                     unreachable))
                 """;
-        var module =
-                new ModuleCompiler(tmp.resolve("code"))
-                        .compile(ModuleValidator.validate(Wat.compile(wat), RULES));
+        var module = compileWat(wat);
         SandboxResult r = run(module, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
         assertThat(failure(r, InvocationOutcome.MemoryLimit.class))
                 .contains("memory.grow of 1000 pages was refused")
