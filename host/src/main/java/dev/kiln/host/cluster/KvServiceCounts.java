@@ -153,8 +153,9 @@ final class KvServiceCounts {
 
     /**
      * A reserved write answered: stored, it stays counted (listings show it from now on). Refused
-     * or failed, its key counts what it did before, unless a listing came between: then the count
-     * is unknown for that key until the next listing, which the next write growing the store makes.
+     * or failed, its key counts what it did before, unless a listing came between: then the key
+     * stays counted as written (at worst one key too many) until a listing, started now in the
+     * background, counts the service again.
      */
     void settle(String service, KvServiceKeys.Reservation reservation, boolean stored) {
         KvServiceKeys keys = keysOf(service);
@@ -167,7 +168,10 @@ final class KvServiceCounts {
             if (keys.listedAt == reservation.listedAt()) {
                 keys.set(reservation.hex(), reservation.before());
             } else {
-                keys.listed = false;
+                // Writes go on with this count rather than wait for a listing: while JetStream
+                // recovers from a lost server, listings can time out for a minute, and every
+                // write of the service would fail behind them.
+                refreshLater(service, keys);
             }
         }
     }
