@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,13 +47,11 @@ final class ReusableWasi {
 
     ReusableWasi(CompiledModule module) {
         this.wasi = WasiCgiRun.wasi(WasiCgiRun.options(stdin, stdout, stderr));
-        List<HostFunction> imported = new ArrayList<>();
-        for (HostFunction f : wasi.toHostFunctions()) {
-            if (module.importsFunction(f.module(), f.name())) {
-                imported.add(served(f));
-            }
+        HostFunction[] imported = WasiCgiRun.imported(module, wasi);
+        for (int i = 0; i < imported.length; i++) {
+            imported[i] = served(imported[i]);
         }
-        this.functions = imported.toArray(HostFunction[]::new);
+        this.functions = imported;
     }
 
     /** Binds this invocation's streams, arguments and environment. */
