@@ -6,6 +6,7 @@ import dev.kiln.host.cluster.FaultLoad.Node;
 import dev.kiln.host.cluster.FaultLoad.Outcome;
 import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.events.EventLimits;
+import dev.kiln.host.kv.KvLimits;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
@@ -50,6 +51,10 @@ class ClusterFaultTest {
                         c.cluster(
                                         new ClusterSettings(urls, zone, name)
                                                 .withSecretsKey(nats.secretsKey()))
+                                .kvLimits(
+                                        new KvLimits(
+                                                FaultLoad.MAX_KEYS,
+                                                KvLimits.DEFAULT_MAX_BYTES_PER_SERVICE))
                                 .eventLimits(
                                         EventLimits.DEFAULTS.toBuilder()
                                                 .retryBaseDelay(Duration.ofMillis(200))
@@ -68,7 +73,9 @@ class ClusterFaultTest {
                         "--node-name",
                         name,
                         "--secrets-key",
-                        nats.secretsKey().toString())
+                        nats.secretsKey().toString(),
+                        "--kv-max-keys-per-service",
+                        Integer.toString(FaultLoad.MAX_KEYS))
                 .start();
     }
 
