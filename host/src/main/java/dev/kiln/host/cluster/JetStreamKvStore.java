@@ -330,6 +330,11 @@ public final class JetStreamKvStore implements KvStore {
         return limits;
     }
 
+    /** Listings of services this node has started (for the limits, the admin API or guests). */
+    long listings() {
+        return counts.listings();
+    }
+
     @Override
     public void close() {
         sweeper.shutdownNow();

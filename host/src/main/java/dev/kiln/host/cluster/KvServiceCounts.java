@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,8 @@ final class KvServiceCounts {
     // Listings for the limits, off the write path: at most one per service at a time.
     private final ExecutorService refresher = Executors.newVirtualThreadPerTaskExecutor();
 
+    private final AtomicLong listings = new AtomicLong();
+
     /**
      * @param expired gets the expired keys a listing meets, to delete them
      */
@@ -61,6 +64,7 @@ final class KvServiceCounts {
      */
     List<KvWire.Listed> list(String service) {
         KvServiceKeys keys = keysOf(service);
+        listings.incrementAndGet();
         synchronized (keys) {
             keys.scanStarted();
         }
@@ -111,8 +115,8 @@ final class KvServiceCounts {
     /**
      * Counts a write of {@code newBytes} (key and value) to the key {@code hex} before it is
      * published; only this node's first write of a service waits for a listing, and one that would
-     * not fit lists again before it is refused (expired keys count until a listing leaves them
-     * out).
+     * not fit lists again before it is refused unless the count is a listing at most {@link
+     * #LISTING_MAX_AGE} old (expired keys count until a listing leaves them out).
      *
      * @throws KvException {@code LIMIT} when the service's store is full
      */
@@ -142,7 +146,9 @@ final class KvServiceCounts {
                     keys.inFlight.add(reservation);
                     return reservation;
                 }
-                if (relisted) {
+                // A full store refuses on a recent listing: writes that keep hitting the limit
+                // must not each read every key of the service.
+                if (relisted || System.nanoTime() - keys.listedAt <= LISTING_MAX_AGE.toNanos()) {
                     throw keys.usage().full();
                 }
             }
@@ -216,6 +222,11 @@ final class KvServiceCounts {
         long addBytes = newBytes - (before == null ? 0 : before);
         return (addKeys <= 0 || u.keys() + addKeys <= limits.maxKeysPerService())
                 && (addBytes <= 0 || u.bytes() + addBytes <= limits.maxBytesPerService());
+    }
+
+    /** Listings this node has started, of every service. */
+    long listings() {
+        return listings.get();
     }
 
     void close() {

@@ -271,6 +271,35 @@ class ClusterKeyValueAcrossNodesTest {
     }
 
     @Test
+    void writesAFullStoreRefusesDoNotEachListTheService() {
+        deployProbe(a, "brim", "set");
+        for (int i = 0; i < MAX_KEYS; i++) {
+            assertThat(call(a, "brim", "set", setPayload(utf8("k" + i), utf8("v"), 0)).rc())
+                    .isZero();
+        }
+        JetStreamKvStore store = (JetStreamKvStore) a.host().kv();
+        long listingsBefore = store.listings();
+        long t0 = System.nanoTime();
+        int refused = 60;
+        for (int i = 0; i < refused; i++) {
+            assertThat(call(a, "brim", "set", setPayload(utf8("new" + i), utf8("v"), 0)).rc())
+                    .isEqualTo(-3);
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        // Each started second may see one listing before a refusal and one in the background
+        // (KvServiceCounts.LISTING_MAX_AGE); a listing per refused write was 60.
+        assertThat(store.listings() - listingsBefore)
+                .as("listings for %d refused writes in %d s", refused, seconds)
+                .isLessThanOrEqualTo(2 * (seconds + 2));
+        // a key this node deletes makes room at once, and b still serves the service
+        assertThat(a.send(a.admin(kvPath("brim", "k0")).DELETE().build()).statusCode())
+                .isEqualTo(204);
+        assertThat(call(a, "brim", "set", setPayload(utf8("new0"), utf8("v"), 0)).rc()).isZero();
+        deployProbe(a, "brim", "get");
+        assertThat(call(b, "brim", "get", utf8("new0")).text()).isEqualTo("v");
+    }
+
+    @Test
     void theSweepTombstonesExpiredKeysAndLaterRemovesTheTombstones() throws Exception {
         deployProbe(a, "sweep", "set");
         deployProbe(a, "sweep", "get");
