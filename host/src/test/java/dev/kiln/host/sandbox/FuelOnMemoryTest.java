@@ -165,16 +165,18 @@ class FuelOnMemoryTest {
     }
 
     /**
-     * A deadline still stops rewritten code (Chicory's interrupt checks at backward branches are
-     * kept), in a loop that only branches and in one that calls, and the fuel it reports is what
-     * its loop wrote back before (at least every 65 536 units).
+     * A deadline still stops rewritten code (Chicory's interrupt checks at calls and backward
+     * branches are kept), in a loop that only branches, in one that calls, and in recursion without
+     * any loop (fib(90): far more calls than any deadline allows); and the fuel it reports is what
+     * it wrote back before (at least every 65 536 units in a loop).
      */
     @ParameterizedTest
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // fails, not hangs
     @ValueSource(
             strings = {
                 "(loop $forever (br $forever))",
-                "(loop $forever (drop (call $fib (i32.const 3))) (br $forever))"
+                "(loop $forever (drop (call $fib (i32.const 3))) (br $forever))",
+                "(drop (call $fib (i32.const 90)))"
             })
     void aLoopIsStillStoppedAtItsDeadline(String loop) throws Exception {
         String wat = FIB_SUM.replace("(block $done", loop + "\n                (block $done");
