@@ -60,6 +60,14 @@ final class ClusterOptions {
                             + " $KILN_SECRETS_KEY_FILE); required in cluster mode.")
     Path secretsKey;
 
+    @Option(
+            names = "--cluster-records-max-mib",
+            description =
+                    "With --cluster: MiB the cluster's records stream keeps at most, the oldest"
+                            + " records dropped first; set by the node that makes the stream"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long recordsMaxMib = ClusterSettings.DEFAULT_RECORDS_MAX_BYTES >> 20;
+
     /** Sets {@code builder}'s cluster; {@code command} only for the error of a bad option. */
     void applyTo(KilnConfig.Builder builder, Supplier<CommandLine> command) {
         if (cluster == null) {
@@ -70,12 +78,13 @@ final class ClusterOptions {
                             || natsNkey != null
                             || secretsKey != null
                             || nodeName != null
-                            || !zone.equals(ClusterSettings.DEFAULT_ZONE);
+                            || !zone.equals(ClusterSettings.DEFAULT_ZONE)
+                            || recordsMaxMib != ClusterSettings.DEFAULT_RECORDS_MAX_BYTES >> 20;
             if (stray) {
                 throw new CommandLine.ParameterException(
                         command.get(),
-                        "--zone, --node-name, --secrets-key and the --nats-* options need"
-                                + " --cluster");
+                        "--zone, --node-name, --secrets-key, --cluster-records-max-mib and the"
+                                + " --nats-* options need --cluster");
             }
             return;
         }
@@ -96,9 +105,16 @@ final class ClusterOptions {
         try {
             builder.cluster(
                     new ClusterSettings(
-                            servers, zone, nodeName, natsUser, password, natsCreds, natsNkey,
-                            keyFile));
-        } catch (IllegalArgumentException e) {
+                            servers,
+                            zone,
+                            nodeName,
+                            natsUser,
+                            password,
+                            natsCreds,
+                            natsNkey,
+                            keyFile,
+                            Math.multiplyExact(recordsMaxMib, 1L << 20)));
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CommandLine.ParameterException(command.get(), e.getMessage());
         }
     }

@@ -15,6 +15,8 @@ import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The JetStream buckets cluster mode uses, created by whichever node comes first (creating one that
@@ -22,6 +24,8 @@ import java.time.Duration;
  * (docs/adr/0048).
  */
 final class Buckets {
+    private static final Logger log = LoggerFactory.getLogger(Buckets.class);
+
     /** Function documents and versions (docs/adr/0048). */
     static final String REGISTRY = "kiln-registry";
 
@@ -201,10 +205,14 @@ final class Buckets {
     }
 
     /**
-     * The records stream (docs/adr/0057): messages kept for {@code maxAge} (the records'
-     * retention), the oldest dropped first; made by the first node, whose max age holds.
+     * The records stream (docs/adr/0057): messages kept for {@code maxAge} (the records' retention)
+     * and {@code maxBytes} at most, the oldest dropped first; made by the first node, whose limits
+     * hold. A stream without a byte limit (made by a Kiln before there was one) gets {@code
+     * maxBytes}: unbounded, it would fill the servers' JetStream storage under load, and every
+     * stream on them with it.
      */
-    static void records(Connection nc, int replicas, Duration maxAge) throws IOException {
+    static void records(Connection nc, int replicas, Duration maxAge, long maxBytes)
+            throws IOException {
         whenReady(
                 "the stream " + RECORDS,
                 () -> {
@@ -219,10 +227,21 @@ final class Buckets {
                                         .storageType(StorageType.File)
                                         .replicas(replicas)
                                         .maxAge(maxAge)
+                                        .maxBytes(maxBytes)
                                         // a publish retried after an outage is still recognised
                                         .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
                                         .discardPolicy(DiscardPolicy.Old)
                                         .build());
+                    } else {
+                        StreamConfiguration c = jsm.getStreamInfo(RECORDS).getConfiguration();
+                        if (c.getMaxBytes() <= 0) {
+                            jsm.updateStream(
+                                    StreamConfiguration.builder(c).maxBytes(maxBytes).build());
+                            log.info(
+                                    "records stream: kept to {} MiB from now on (it had no byte"
+                                            + " limit)",
+                                    maxBytes >> 20);
+                        }
                     }
                     jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
                     return null;

@@ -238,14 +238,15 @@ public final class Cluster implements ClusterView, AutoCloseable {
     /**
      * Makes invocation records, logs, usage and statistics the cluster's (docs/adr/0057): what
      * {@code records} writes is published to the {@code KILN_RECORDS} stream, kept for {@code
-     * maxAge}, and every other node's records are read from it into {@code records}.
+     * maxAge} and up to the settings' {@code recordsMaxBytes}, and every other node's records are
+     * read from it into {@code records}.
      *
      * @param queueCapacity records waiting to be published at most; past it they are counted
      */
     public void replicateRecords(
             InvocationStore records, Duration maxAge, int queueCapacity, Metrics metrics)
             throws IOException {
-        Buckets.records(nc, replicas, maxAge);
+        Buckets.records(nc, replicas, maxAge, settings.recordsMaxBytes());
         recordIngest = new RecordIngest(nc, records);
         recordPublisher =
                 new RecordPublisher(nc, name, recordIngest.origin(), queueCapacity, metrics);

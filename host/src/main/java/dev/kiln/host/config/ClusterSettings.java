@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * @param nkeyFile a file holding an nkey seed ({@code SU…}), or null
  * @param secretsKeyFile the secrets keyring every node is given (docs/adr/0054); a node without one
  *     does not start
+ * @param recordsMaxBytes bytes the cluster's records stream keeps at most, the oldest dropped first
+ *     (docs/adr/0057): every node's records, replicated to every node, until their max age
  */
 public record ClusterSettings(
         List<String> servers,
@@ -29,12 +31,19 @@ public record ClusterSettings(
         String password,
         Path credsFile,
         Path nkeyFile,
-        Path secretsKeyFile) {
+        Path secretsKeyFile,
+        long recordsMaxBytes) {
 
     /** Zone and node names: what fits a NATS subject token and a KV key. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
 
     public static final String DEFAULT_ZONE = "default";
+
+    /** 1 GiB: hours of records at a hundred invocations a second, minutes at thousands. */
+    public static final long DEFAULT_RECORDS_MAX_BYTES = 1L << 30;
+
+    /** JetStream needs room for a few messages; records are packed up to 1 MiB a message. */
+    public static final long MIN_RECORDS_MAX_BYTES = 8L << 20;
 
     public ClusterSettings {
         servers = List.copyOf(servers);
@@ -70,17 +79,47 @@ public record ClusterSettings(
             throw new IllegalArgumentException(
                     "use one way to authenticate to NATS: user/password, a creds file or an nkey");
         }
+        if (recordsMaxBytes < MIN_RECORDS_MAX_BYTES) {
+            throw new IllegalArgumentException(
+                    "the records stream needs at least "
+                            + (MIN_RECORDS_MAX_BYTES >> 20)
+                            + " MiB, got "
+                            + recordsMaxBytes
+                            + " bytes");
+        }
     }
 
     /** Servers, zone and node name only: no authentication, no secrets key yet. */
     public ClusterSettings(List<String> servers, String zone, String nodeName) {
-        this(servers, zone, nodeName, null, null, null, null, null);
+        this(servers, zone, nodeName, null, null, null, null, null, DEFAULT_RECORDS_MAX_BYTES);
     }
 
     /** These settings with {@code file} as the shared secrets keyring. */
     public ClusterSettings withSecretsKey(Path file) {
         return new ClusterSettings(
-                servers, zone, nodeName, user, password, credsFile, nkeyFile, file);
+                servers,
+                zone,
+                nodeName,
+                user,
+                password,
+                credsFile,
+                nkeyFile,
+                file,
+                recordsMaxBytes);
+    }
+
+    /** These settings with the records stream kept to {@code bytes}. */
+    public ClusterSettings withRecordsMaxBytes(long bytes) {
+        return new ClusterSettings(
+                servers,
+                zone,
+                nodeName,
+                user,
+                password,
+                credsFile,
+                nkeyFile,
+                secretsKeyFile,
+                bytes);
     }
 
     /** The password never appears in logs or messages. */
@@ -101,6 +140,8 @@ public record ClusterSettings(
                 + nkeyFile
                 + ", secretsKeyFile="
                 + secretsKeyFile
+                + ", recordsMaxBytes="
+                + recordsMaxBytes
                 + "]";
     }
 }

@@ -56,6 +56,29 @@ class ClusterProcessTest {
         assertThat(String.join("\n", lines)).doesNotContain("\tat ");
     }
 
+    @Test
+    void aRecordsStreamLimitUnderItsMinimumIsRefusedInOneLine() throws Exception {
+        Path err = dir.resolve("err.log");
+        Process p =
+                kiln(
+                                dir.resolve("data"),
+                                err,
+                                "--cluster",
+                                "nats://127.0.0.1:" + NatsServers.freePort(),
+                                "--secrets-key",
+                                dir.resolve("secrets.key").toString(),
+                                "--cluster-records-max-mib",
+                                "4")
+                        .start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
+
+        assertThat(p.exitValue()).isNotZero();
+        String said = String.join("\n", Files.readAllLines(err));
+        assertThat(said)
+                .contains("the records stream needs at least 8 MiB")
+                .doesNotContain("\tat ");
+    }
+
     /** A node with a secrets key of its own would seal what no other node opens (ADR 0054). */
     @Test
     void aClusterNodeWithoutTheSharedSecretsKeyDoesNotStart() throws Exception {

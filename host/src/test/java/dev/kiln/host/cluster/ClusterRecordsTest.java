@@ -7,9 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.testing.NatsServers;
 import dev.kiln.host.testing.TestHost;
 import dev.kiln.host.testing.Wat;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -212,6 +221,76 @@ class ClusterRecordsTest {
             a.host().flushRecords();
             assertThat(usage(a)).isEqualTo(total);
             assertThat(unreplicated(a)).isZero();
+        }
+    }
+
+    /**
+     * The records stream keeps the settings' byte limit, the oldest records dropped first, so it
+     * cannot fill the servers' JetStream storage; a stream made without a limit (by an older Kiln)
+     * gets it; a node that joins later reads what is left. The node that ran them keeps them all.
+     */
+    @Test
+    void theRecordsStreamKeepsItsByteLimitDroppingTheOldest() throws Exception {
+        try (NatsServers nats =
+                NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1)) {
+            Connection nc = Nats.connect(nats.urls());
+            try {
+                recordsKeptTo(
+                        ClusterSettings.MIN_RECORDS_MAX_BYTES, nats, nc.jetStreamManagement());
+            } finally {
+                nc.close();
+            }
+        }
+    }
+
+    private void recordsKeptTo(long limit, NatsServers nats, JetStreamManagement jsm)
+            throws Exception {
+        jsm.addStream(
+                StreamConfiguration.builder()
+                        .name(Buckets.RECORDS)
+                        .subjects(Buckets.RECORD_SUBJECTS)
+                        .storageType(StorageType.File)
+                        .build()); // as a Kiln without the limit made it
+        List<String> ids = new ArrayList<>();
+        try (TestHost a =
+                TestHost.start(
+                        dir.resolve("node-a"),
+                        c -> c.cluster(nats.settings("z", "a").withRecordsMaxBytes(limit)))) {
+            assertThat(jsm.getStreamInfo(Buckets.RECORDS).getConfiguration().getMaxBytes())
+                    .isEqualTo(limit);
+            assertThat(a.deploy("s", "log", Wat.fixture("logger")).statusCode()).isEqualTo(201);
+            String line = "1" + "r".repeat(8000); // ~8 KB of log per record
+            for (int i = 0; i < 1_600; i++) {
+                ids.add(invoke(a, line));
+            }
+            a.host().flushRecords();
+            TestHost.await(
+                    "the oldest records dropped from the stream",
+                    WAIT,
+                    () -> firstSequence(jsm) > 1);
+            StreamInfo info = jsm.getStreamInfo(Buckets.RECORDS);
+            assertThat(info.getStreamState().getByteCount()).isLessThanOrEqualTo(limit);
+            assertThat(unreplicated(a)).isZero();
+            assertThat(a.get(FN + "/invocations/" + ids.get(0)).statusCode()).isEqualTo(200);
+            try (TestHost b = node(nats, "b")) {
+                String newest = ids.get(ids.size() - 1);
+                TestHost.await(
+                        "the newest record on b",
+                        WAIT,
+                        () -> b.get(FN + "/invocations/" + newest).statusCode() == 200);
+                assertThat(b.get(FN + "/invocations/" + ids.get(0)).statusCode())
+                        .as("dropped from the stream before b read it")
+                        .isEqualTo(404);
+                assertThat(invoke(b, "1still serving")).isNotEmpty();
+            }
+        }
+    }
+
+    private static long firstSequence(JetStreamManagement jsm) {
+        try {
+            return jsm.getStreamInfo(Buckets.RECORDS).getStreamState().getFirstSequence();
+        } catch (IOException | JetStreamApiException e) {
+            return 0;
         }
     }
 

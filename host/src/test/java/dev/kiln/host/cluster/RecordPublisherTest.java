@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
+import dev.kiln.host.config.ClusterSettings;
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.Metrics;
 import dev.kiln.host.testing.NatsServers;
@@ -104,7 +105,8 @@ class RecordPublisherTest {
                 NatsServers.start(Files.createDirectories(dir.resolve("nats")), 1)) {
             Connection nc = NatsConnector.connect(nats.settings("z", "p"), "p", (conn, type) -> {});
             try {
-                Buckets.records(nc, 1, Duration.ofHours(1));
+                Buckets.records(
+                        nc, 1, Duration.ofHours(1), ClusterSettings.DEFAULT_RECORDS_MAX_BYTES);
                 var publisher = new RecordPublisher(nc, "p", "origin-1", 2, new Metrics());
                 nats.server(0).kill();
                 TestHost.await(
