@@ -96,20 +96,15 @@ public record ClusterSettings(
 
     /** These settings with {@code file} as the shared secrets keyring. */
     public ClusterSettings withSecretsKey(Path file) {
-        return new ClusterSettings(
-                servers,
-                zone,
-                nodeName,
-                user,
-                password,
-                credsFile,
-                nkeyFile,
-                file,
-                recordsMaxBytes);
+        return with(file, recordsMaxBytes);
     }
 
     /** These settings with the records stream kept to {@code bytes}. */
     public ClusterSettings withRecordsMaxBytes(long bytes) {
+        return with(secretsKeyFile, bytes);
+    }
+
+    private ClusterSettings with(Path secrets, long recordsBytes) {
         return new ClusterSettings(
                 servers,
                 zone,
@@ -118,8 +113,8 @@ public record ClusterSettings(
                 password,
                 credsFile,
                 nkeyFile,
-                secretsKeyFile,
-                bytes);
+                secrets,
+                recordsBytes);
     }
 
     /** The password never appears in logs or messages. */
