@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -145,8 +146,7 @@ public final class Deployer {
             }
             // With minInstances, the new code is warm before it takes any traffic.
             if (settings.minInstances() > 0) {
-                pool.prepare(key, upload::wasm);
-                pool.warm(spec, () -> registry.readModule(sha));
+                keepWarm(spec, upload::wasm, () -> registry.readModule(sha));
             }
             FunctionInfo info;
             // Storing and evicting share one lock, so a concurrent delete of another function
@@ -246,8 +246,7 @@ public final class Deployer {
                 trial = null;
             }
             if (settings.minInstances() > 0) {
-                pool.prepare(key, () -> registry.readModule(sha));
-                pool.warm(spec, () -> registry.readModule(sha));
+                keepWarm(spec, () -> registry.readModule(sha), () -> registry.readModule(sha));
             }
             synchronized (this) {
                 checkQuota(service, function, settings);
@@ -410,6 +409,22 @@ public final class Deployer {
                             + minInstancesBudget
                             + " in all (its instance limit minus one per worker)");
         }
+    }
+
+    /**
+     * Creates {@code spec}'s minInstances, compiling its code first ({@code wasm} the bytes at
+     * hand, {@code stored} the registry's); refused for a module whose instances are not pooled (a
+     * wasi-cgi command with a start function gets a new instance per invocation, docs/adr/0066).
+     */
+    private void keepWarm(PoolSpec spec, Supplier<byte[]> wasm, Supplier<byte[]> stored) {
+        pool.prepare(spec.key(), wasm);
+        if (!pool.code(spec.key(), wasm).module().pooled()) {
+            throw new KilnException(
+                    ErrorCode.BAD_REQUEST,
+                    "minInstances needs pooled instances: this wasi-cgi command has a start"
+                            + " function, so every invocation gets a new instance");
+        }
+        pool.warm(spec, stored);
     }
 
     /**

@@ -88,13 +88,13 @@ final class SettingsRules {
         if (s.maxInstances() > 0 && s.minInstances() > s.maxInstances()) {
             throw bad("minInstances must not exceed maxInstances");
         }
-        // A wasi-cgi command starts every request afresh (docs/adr/0066), and one with a start
-        // function is not pooled at all: there is no state to reuse, nor a pool to keep warm.
-        if (abi == Abi.WASI_CGI
-                && (s.minInstances() > 0 || !Isolation.FRESH.wire().equals(s.isolation()))) {
+        // A wasi-cgi command starts every request from its state as instantiated (docs/adr/0066):
+        // there is no state to reuse. Its pooled instances can be kept warm (minInstances), unless
+        // it has a start function, which the deployer checks once the module is compiled.
+        if (abi == Abi.WASI_CGI && !Isolation.FRESH.wire().equals(s.isolation())) {
             throw bad(
-                    "minInstances and isolation reuse apply to the kiln ABI only; wasi-cgi"
-                            + " functions start every request from a fresh instance");
+                    "isolation reuse applies to the kiln ABI only; a wasi-cgi command starts"
+                            + " every request from its state as instantiated");
         }
         checkEnv(s.env());
         checkDirs(abi, s.wasiReadOnlyDirs());

@@ -524,16 +524,70 @@ class PoolingTest {
             assertThat(r.statusCode()).isEqualTo(400);
             assertThat(text(r)).contains("other functions keep 16");
             assertThat(kiln.invoke("p", "g", "still here").statusCode()).isEqualTo(200);
-            // wasi-cgi starts every request afresh: no state to reuse, no warming (ADR 0066).
+            // wasi-cgi starts every request from its state as instantiated: no state to reuse
+            // (ADR 0066).
             var wasi =
                     dev.kiln.host.testing.WasiCgiUpload.deploy(
                             kiln, "p", "cgi", Wat.fixture("wasi/hello"));
             assertThat(wasi.statusCode()).as(text(wasi)).isEqualTo(201);
-            for (String bad : List.of("{\"minInstances\":1}", "{\"isolation\":\"reuse\"}")) {
-                var refused = kiln.patch("p", "cgi", bad);
-                assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
-                assertThat(text(refused)).contains("kiln ABI only");
+            var refused = kiln.patch("p", "cgi", "{\"isolation\":\"reuse\"}");
+            assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
+            assertThat(text(refused)).contains("kiln ABI only");
+        }
+    }
+
+    /** A wasi-cgi command with a start function (which counts its runs) and a plain reply. */
+    private static final String STARTED_COMMAND =
+            """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write"
+                (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (global $starts (mut i32) (i32.const 0))
+              (data (i32.const 64) "Content-Type: text/plain\\n\\nok")
+              (func $init (global.set $starts (i32.add (global.get $starts) (i32.const 1))))
+              (start $init)
+              (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 64))
+                (i32.store (i32.const 4) (i32.const 28))
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+            """;
+
+    /** A pooled wasi-cgi command keeps minInstances warm like a kiln module (ADR 0066). */
+    @Test
+    void wasiCgiCommandsKeepMinInstancesUnlessTheyHaveAStartFunction() throws Exception {
+        FunctionName cgi = new FunctionName("p", "cgi");
+        try (TestHost kiln = TestHost.start(data)) {
+            var wasi =
+                    dev.kiln.host.testing.WasiCgiUpload.deploy(
+                            kiln, "p", "cgi", Wat.fixture("wasi/hello"));
+            assertThat(wasi.statusCode()).as(text(wasi)).isEqualTo(201);
+            var patched = kiln.patch("p", "cgi", "{\"minInstances\":3}");
+            assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
+            assertThat(kiln.host().pool().stats(cgi).idle()).isEqualTo(3);
+            for (int i = 0; i < 4; i++) {
+                var r = kiln.send(kiln.request("/fn/p/cgi/").GET().build());
+                assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
+                assertThat(start(r)).isEqualTo("pool");
             }
+            // A start function would run once per pooled instance, outside any request: such a
+            // command gets a new instance per invocation, and nothing to keep warm.
+            var withStart =
+                    dev.kiln.host.testing.WasiCgiUpload.deploy(
+                            kiln, "p", "started", Wat.compile(STARTED_COMMAND));
+            assertThat(withStart.statusCode()).as(text(withStart)).isEqualTo(201);
+            var refused = kiln.patch("p", "started", "{\"minInstances\":1}");
+            assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
+            assertThat(errorCode(refused)).isEqualTo("bad_request");
+            assertThat(text(refused)).contains("start function");
+            assertThat(kiln.send(kiln.request("/fn/p/started/").GET().build()).statusCode())
+                    .isEqualTo(200);
+        }
+        try (TestHost kiln = TestHost.start(data)) {
+            // After a restart the minimum comes back in the background, as for kiln modules.
+            await(() -> kiln.host().pool().stats(cgi).idle() == 3);
+            assertThat(start(kiln.send(kiln.request("/fn/p/cgi/").GET().build())))
+                    .isEqualTo("pool");
         }
     }
 
