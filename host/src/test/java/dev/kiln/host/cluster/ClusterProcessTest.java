@@ -35,63 +35,52 @@ class ClusterProcessTest {
     @Test
     void anUnreachableClusterAtStartIsOneLineAndAFailingExit() throws Exception {
         int closed = NatsServers.freePort();
-        Path err = dir.resolve("err.log");
-        Process p =
-                kiln(
-                                dir.resolve("data"),
-                                err,
-                                "--cluster",
-                                "nats://127.0.0.1:" + closed,
-                                "--secrets-key",
-                                dir.resolve("secrets.key").toString())
-                        .start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
-
-        assertThat(p.exitValue()).isNotZero();
-        List<String> lines = Files.readAllLines(err);
-        List<String> said = lines.stream().filter(l -> l.startsWith("kiln serve:")).toList();
-        assertThat(said).hasSize(1);
-        assertThat(said.get(0))
+        String said =
+                refusedStart(
+                        "--cluster",
+                        "nats://127.0.0.1:" + closed,
+                        "--secrets-key",
+                        dir.resolve("secrets.key").toString());
+        assertThat(oneLine(said))
                 .contains("cannot reach the NATS cluster at nats://127.0.0.1:" + closed);
-        assertThat(String.join("\n", lines)).doesNotContain("\tat ");
     }
 
     @Test
-    void aRecordsStreamLimitUnderItsMinimumIsRefusedInOneLine() throws Exception {
-        Path err = dir.resolve("err.log");
-        Process p =
-                kiln(
-                                dir.resolve("data"),
-                                err,
-                                "--cluster",
-                                "nats://127.0.0.1:" + NatsServers.freePort(),
-                                "--secrets-key",
-                                dir.resolve("secrets.key").toString(),
-                                "--cluster-records-max-mib",
-                                "4")
-                        .start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
-
-        assertThat(p.exitValue()).isNotZero();
-        String said = String.join("\n", Files.readAllLines(err));
-        assertThat(said)
-                .contains("the records stream needs at least 8 MiB")
-                .doesNotContain("\tat ");
+    void aRecordsStreamLimitUnderItsMinimumIsRefused() throws Exception {
+        String said =
+                refusedStart(
+                        "--cluster",
+                        "nats://127.0.0.1:" + NatsServers.freePort(),
+                        "--secrets-key",
+                        dir.resolve("secrets.key").toString(),
+                        "--cluster-records-max-mib",
+                        "4");
+        assertThat(said).contains("the records stream needs at least 8 MiB");
     }
 
     /** A node with a secrets key of its own would seal what no other node opens (ADR 0054). */
     @Test
     void aClusterNodeWithoutTheSharedSecretsKeyDoesNotStart() throws Exception {
-        Path err = dir.resolve("err.log");
-        Process p = kiln(dir.resolve("data"), err, "--cluster", "nats://127.0.0.1:" + 4222).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
+        String said = refusedStart("--cluster", "nats://127.0.0.1:" + 4222);
+        assertThat(oneLine(said)).contains("--secrets-key FILE").contains("KILN_SECRETS_KEY_FILE");
+    }
 
+    /** Starts a node that must not start: it exits non-zero; its stderr, without a stack trace. */
+    private String refusedStart(String... args) throws Exception {
+        Path err = dir.resolve("err.log");
+        Process p = kiln(dir.resolve("data"), err, args).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
         assertThat(p.exitValue()).isNotZero();
-        List<String> lines = Files.readAllLines(err);
-        List<String> said = lines.stream().filter(l -> l.startsWith("kiln serve:")).toList();
-        assertThat(said).hasSize(1);
-        assertThat(said.get(0)).contains("--secrets-key FILE").contains("KILN_SECRETS_KEY_FILE");
-        assertThat(String.join("\n", lines)).doesNotContain("\tat ");
+        String said = Files.readString(err);
+        assertThat(said).doesNotContain("\tat ");
+        return said;
+    }
+
+    /** The one line {@code kiln serve:} said. */
+    private static String oneLine(String said) {
+        List<String> lines = said.lines().filter(l -> l.startsWith("kiln serve:")).toList();
+        assertThat(lines).hasSize(1);
+        return lines.get(0);
     }
 
     @Test
