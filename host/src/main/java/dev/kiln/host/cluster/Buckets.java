@@ -232,7 +232,9 @@ final class Buckets {
                                         .duplicateWindow(min(RECORDS_DUPLICATE_WINDOW, maxAge))
                                         .discardPolicy(DiscardPolicy.Old)
                                         .build());
+                        jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
                     } else {
+                        // answers once the stream has a leader, as above
                         StreamConfiguration c = jsm.getStreamInfo(RECORDS).getConfiguration();
                         if (c.getMaxBytes() <= 0) {
                             jsm.updateStream(
@@ -243,7 +245,6 @@ final class Buckets {
                                     maxBytes >> 20);
                         }
                     }
-                    jsm.getStreamInfo(RECORDS); // answers once the stream has a leader
                     return null;
                 });
     }

@@ -417,8 +417,7 @@ public final class Deployer {
      * wasi-cgi command with a start function gets a new instance per invocation, docs/adr/0066).
      */
     private void keepWarm(PoolSpec spec, Supplier<byte[]> wasm, Supplier<byte[]> stored) {
-        pool.prepare(spec.key(), wasm);
-        if (!pool.code(spec.key(), wasm).module().pooled()) {
+        if (!pool.code(spec.key(), wasm).module().pooled()) { // compiles it if needed
             throw new KilnException(
                     ErrorCode.BAD_REQUEST,
                     "minInstances needs pooled instances: this wasi-cgi command has a start"

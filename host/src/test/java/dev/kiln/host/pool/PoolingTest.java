@@ -526,14 +526,17 @@ class PoolingTest {
             assertThat(kiln.invoke("p", "g", "still here").statusCode()).isEqualTo(200);
             // wasi-cgi starts every request from its state as instantiated: no state to reuse
             // (ADR 0066).
-            var wasi =
-                    dev.kiln.host.testing.WasiCgiUpload.deploy(
-                            kiln, "p", "cgi", Wat.fixture("wasi/hello"));
-            assertThat(wasi.statusCode()).as(text(wasi)).isEqualTo(201);
+            deployCommand(kiln, "cgi", Wat.fixture("wasi/hello"));
             var refused = kiln.patch("p", "cgi", "{\"isolation\":\"reuse\"}");
             assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
             assertThat(text(refused)).contains("kiln ABI only");
         }
+    }
+
+    /** Deploys {@code wasm} as the wasi-cgi function {@code p/<function>}. */
+    private static void deployCommand(TestHost kiln, String function, byte[] wasm) {
+        var r = dev.kiln.host.testing.WasiCgiUpload.deploy(kiln, "p", function, wasm);
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(201);
     }
 
     /** A wasi-cgi command with a start function (which counts its runs) and a plain reply. */
@@ -558,10 +561,7 @@ class PoolingTest {
     void wasiCgiCommandsKeepMinInstancesUnlessTheyHaveAStartFunction() throws Exception {
         FunctionName cgi = new FunctionName("p", "cgi");
         try (TestHost kiln = TestHost.start(data)) {
-            var wasi =
-                    dev.kiln.host.testing.WasiCgiUpload.deploy(
-                            kiln, "p", "cgi", Wat.fixture("wasi/hello"));
-            assertThat(wasi.statusCode()).as(text(wasi)).isEqualTo(201);
+            deployCommand(kiln, "cgi", Wat.fixture("wasi/hello"));
             var patched = kiln.patch("p", "cgi", "{\"minInstances\":3}");
             assertThat(patched.statusCode()).as(text(patched)).isEqualTo(200);
             assertThat(kiln.host().pool().stats(cgi).idle()).isEqualTo(3);
@@ -572,10 +572,7 @@ class PoolingTest {
             }
             // A start function would run once per pooled instance, outside any request: such a
             // command gets a new instance per invocation, and nothing to keep warm.
-            var withStart =
-                    dev.kiln.host.testing.WasiCgiUpload.deploy(
-                            kiln, "p", "started", Wat.compile(STARTED_COMMAND));
-            assertThat(withStart.statusCode()).as(text(withStart)).isEqualTo(201);
+            deployCommand(kiln, "started", Wat.compile(STARTED_COMMAND));
             var refused = kiln.patch("p", "started", "{\"minInstances\":1}");
             assertThat(refused.statusCode()).as(text(refused)).isEqualTo(400);
             assertThat(errorCode(refused)).isEqualTo("bad_request");
