@@ -94,37 +94,9 @@ class KilnScriptTest {
     @Test
     void serveLogsReadableLinesOrJsonAsAsked() throws Exception {
         for (String format : new String[] {"text", "json"}) {
-            Path dir = work.resolve("serve-" + format);
-            Files.createDirectories(dir);
-            var pb =
-                    new ProcessBuilder(
-                                    ROOT.resolve("kiln").toString(),
-                                    "serve",
-                                    "--port",
-                                    "0",
-                                    "--data",
-                                    dir.resolve("data").toString(),
-                                    "--log-format",
-                                    format)
-                            .redirectOutput(dir.resolve("out").toFile())
-                            .redirectError(dir.resolve("err").toFile());
-            Process p = pb.start();
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!Files.readString(dir.resolve("out")).contains("Kiln listening on")) {
-                    assertThat(p.isAlive()).as(Files.readString(dir.resolve("err"))).isTrue();
-                    assertThat(System.nanoTime()).as("started within 60 s").isLessThan(deadline);
-                    Thread.sleep(100);
-                }
-            } finally {
-                p.destroy();
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
+            String err = serveUntilListening("serve-" + format, Map.of(), "--log-format", format);
             // The first start creates the secrets key and says so in the log.
-            List<String> lines =
-                    Files.readAllLines(dir.resolve("err")).stream()
-                            .filter(l -> l.contains("secrets key"))
-                            .toList();
+            List<String> lines = err.lines().filter(l -> l.contains("secrets key")).toList();
             assertThat(lines).as(format).isNotEmpty();
             if (format.equals("json")) {
                 assertThat(lines.getFirst()).startsWith("{").contains("\"level\":\"INFO\"");
@@ -134,6 +106,79 @@ class KilnScriptTest {
                         .doesNotContain("{\"");
             }
         }
+    }
+
+    @Test
+    void serveTrainsItsStartCacheOncePerJarAndStartsFromIt() throws Exception {
+        Path cacheDir = work.resolve("start-cache");
+        Map<String, String> env = Map.of("KILN_CDS_DIR", cacheDir.toString());
+        String first = serveUntilListening("first", env);
+        assertThat(first).contains("kiln: training the start-up cache");
+        assertThat(Files.readString(cacheDir.resolve("kiln-serve-training.log")))
+                .contains("training run: ");
+        Path cache;
+        try (var files = Files.list(cacheDir)) {
+            cache =
+                    files.filter(
+                                    f ->
+                                            f.getFileName()
+                                                    .toString()
+                                                    .matches("kiln-serve-jdk.*\\.(aot|jsa)"))
+                            .findFirst()
+                            .orElseThrow();
+        }
+        // Strict mode: the JVM refuses to start unless it can map the cache.
+        String strict = cache.toString().endsWith(".aot") ? "-XX:AOTMode=on" : "-Xshare:on";
+        var strictEnv = new java.util.HashMap<>(env);
+        strictEnv.put("KILN_JAVA_OPTS", strict);
+        String second = serveUntilListening("second", strictEnv);
+        assertThat(second).doesNotContain("training").doesNotContain("[error");
+        // A cache older than the jar is trained again.
+        Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(0));
+        assertThat(serveUntilListening("third", env)).contains("kiln: training the start-up cache");
+        assertThat(Files.getLastModifiedTime(cache).toMillis()).isPositive();
+        assertThat(serveUntilListening("fourth", strictEnv)).doesNotContain("training");
+        // A directory that cannot be made: serve starts without a cache.
+        assertThat(serveUntilListening("unwritable", Map.of("KILN_CDS_DIR", "/proc/kiln-cache")))
+                .doesNotContain("training");
+    }
+
+    /**
+     * Runs {@code ./kiln serve} on a data directory of its own until it listens, stops it, and
+     * answers what it wrote to stderr.
+     */
+    private String serveUntilListening(String name, Map<String, String> env, String... options)
+            throws Exception {
+        Path dir = work.resolve(name);
+        Files.createDirectories(dir);
+        var command =
+                new java.util.ArrayList<>(
+                        List.of(
+                                ROOT.resolve("kiln").toString(),
+                                "serve",
+                                "--port",
+                                "0",
+                                "--data",
+                                dir.resolve("data").toString()));
+        command.addAll(List.of(options));
+        var pb =
+                new ProcessBuilder(command)
+                        .redirectOutput(dir.resolve("out").toFile())
+                        .redirectError(dir.resolve("err").toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!Files.readString(dir.resolve("out")).contains("Kiln listening on")) {
+                assertThat(p.isAlive()).as(Files.readString(dir.resolve("err"))).isTrue();
+                assertThat(System.nanoTime()).as("started within 90 s").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        return Files.readString(dir.resolve("err"));
     }
 
     @Test

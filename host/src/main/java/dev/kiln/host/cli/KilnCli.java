@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             SecretsCommand.class,
             ReplayCommand.class,
+            TrainingRunCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KilnCli {

@@ -53,6 +53,11 @@ public final class StartWarmup {
 
     private StartWarmup() {}
 
+    /** The built-in echo's bytes (a copy), for other warm-ups that need a module to run. */
+    public static byte[] echoModule() {
+        return ECHO.clone();
+    }
+
     /**
      * Warms the path before the host takes requests; a failure is logged, never fatal (only the
      * first invocations' speed depends on it).
