@@ -26,10 +26,8 @@ import dev.kiln.host.observability.Tracing;
 import dev.kiln.host.outbound.Outbound;
 import dev.kiln.host.pool.InstancePool;
 import dev.kiln.host.pool.PoolLimits;
-import dev.kiln.host.pool.PoolSpec;
 import dev.kiln.host.quota.QuotaStore;
 import dev.kiln.host.quota.ServiceAdmission;
-import dev.kiln.host.registry.FunctionInfo;
 import dev.kiln.host.registry.Registry;
 import dev.kiln.host.replay.RecordingStore;
 import dev.kiln.host.replay.SecretSeal;
@@ -297,7 +295,10 @@ public final class KilnHost implements AutoCloseable {
             DeployExecutor uploads =
                     new DeployExecutor(config.uploadLimits(), config.workerStackBytes(), metrics);
             opened.push(uploads);
-            warmProvisioned(config, registry, pool);
+            StartWarmup.run(
+                    config.resetStrategy(),
+                    config.moduleLimits(),
+                    new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));
             Events events =
                     Events.start(
                             documents,
@@ -347,6 +348,7 @@ public final class KilnHost implements AutoCloseable {
                 // Request buffers count in the memory budget; the HTTP layer bounds them itself.
                 pool.memoryBudget().countRequestBuffers(server::bufferedRequestBytes);
             }
+            deployer.restoreAfterStart();
             return new KilnHost(
                     lock,
                     registry,
@@ -406,26 +408,6 @@ public final class KilnHost implements AutoCloseable {
                 return secrets.openCopy("recording", sealed);
             }
         };
-    }
-
-    /**
-     * Functions with minInstances get their instances back after a restart, in the background
-     * (compiled code comes from the disk cache).
-     */
-    private static void warmProvisioned(KilnConfig config, Registry registry, InstancePool pool) {
-        StartWarmup.run(
-                config.resetStrategy(),
-                config.moduleLimits(),
-                new InvocationLimits(config.effectLimits(), config.maxResponseBytes()));
-        for (String service : registry.services()) {
-            for (FunctionInfo f : registry.functions(service)) {
-                if (f.settings().minInstances() > 0) {
-                    String sha = f.latest().sha256();
-                    pool.activate(
-                            PoolSpec.of(f, config.moduleLimits()), () -> registry.readModule(sha));
-                }
-            }
-        }
     }
 
     /** The cluster this node belongs to, or the single node it is (docs/adr/0048). */
@@ -517,6 +499,15 @@ public final class KilnHost implements AutoCloseable {
         return recordings;
     }
 
+    /**
+     * Whether the compiled code of the stored functions, loaded back into memory in the background
+     * after the start (docs/adr/0068), is all there within {@code timeout}: their first invocations
+     * then find it. At once with {@code compileAt} first use.
+     */
+    public boolean awaitCodeRestored(Duration timeout) throws InterruptedException {
+        return deployer.awaitCodeRestored(timeout);
+    }
+
     /** The host's instance pools (for inspection: counts and limits). */
     public InstancePool pool() {
         return pool;
@@ -561,6 +552,7 @@ public final class KilnHost implements AutoCloseable {
      */
     @Override
     public void close() {
+        deployer.stopRestoringCode();
         if (server != null) {
             server.close();
         }

@@ -21,6 +21,7 @@ import dev.kiln.host.registry.Registry;
 import dev.kiln.host.registry.VersionInfo;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleValidator;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,9 @@ public final class Deployer {
      * compiled code must not be evicted by another upload's refusal. Guarded by {@code this}.
      */
     private final Map<VersionKey, Integer> checking = new HashMap<>();
+
+    /** Loading stored functions' code after a start, or null before {@link #restoreAfterStart}. */
+    private volatile CodeRestore restore;
 
     public Deployer(KilnConfig config, Registry registry, InstancePool pool, Invoker invoker) {
         this(config, registry, pool, invoker, null);
@@ -304,6 +308,56 @@ public final class Deployer {
         for (VersionInfo v : released) {
             evictIfUnused(keyOf(v));
         }
+    }
+
+    /**
+     * After a start: functions with minInstances get their instances back in the background (code
+     * from the disk cache), and with {@link CompileAt#UPLOAD} the code of every version stored
+     * functions run is loaded back into memory on a thread of its own, as their uploads left it
+     * (docs/adr/0068).
+     */
+    public void restoreAfterStart() {
+        for (String service : registry.services()) {
+            for (FunctionInfo f : registry.functions(service)) {
+                if (f.settings().minInstances() > 0) {
+                    String sha = f.latest().sha256();
+                    pool.activate(PoolSpec.of(f, moduleLimits), () -> registry.readModule(sha));
+                }
+            }
+        }
+        if (compileAt == CompileAt.UPLOAD && restore == null) {
+            restore = CodeRestore.start(registry, this, pool.memoryBudget());
+        }
+    }
+
+    /**
+     * Whether {@link #restoreAfterStart}'s loading finished within {@code timeout} (at once when
+     * there is none).
+     */
+    public boolean awaitCodeRestored(Duration timeout) throws InterruptedException {
+        CodeRestore r = restore;
+        return r == null || r.await(timeout);
+    }
+
+    /** Stops {@link #restoreAfterStart}'s loading, waiting for the version under way. */
+    public void stopRestoringCode() {
+        CodeRestore r = restore;
+        if (r != null) {
+            r.close(Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * Loads {@code version}'s code unless the function no longer runs it. Under this object's lock,
+     * so that a delete or update in between cannot leave code in memory that nothing runs.
+     *
+     * @return whether this call loaded (or compiled) the code
+     */
+    synchronized boolean restoreCode(String service, String function, VersionInfo version) {
+        if (!registry.referencedVersions(service, function).contains(version)) {
+            return false;
+        }
+        return pool.prepare(keyOf(version), () -> registry.readModule(version.sha256()));
     }
 
     public void delete(String service, String function) {
