@@ -5,6 +5,13 @@
 # every `serve` maps what it loaded, linked and profiled. A failed run is not tried again for the
 # same build; a directory that cannot be made is no cache.
 #
+# kiln_serves ARGS...: whether the command line starts a server (serve, not its --help or
+# --version) that may use the cache (KILN_CDS is not 0).
+kiln_serves() {
+  [ "${1:-}" = serve ] && [ "${KILN_CDS:-1}" != 0 ] &&
+    ! printf '%s\n' "$@" | grep -qxE -- '-h|--help|-V|--version'
+}
+
 # kiln_start_cache JAVA_HOME JAVA_MAJOR DIR FINGERPRINT LAUNCH...: LAUNCH is how the server's
 # classes are started (-jar JAR, or -cp PATH MAIN), the same for the training (the JVM refuses a
 # cache made on another classpath). Appends the option that maps the cache to the `opts` array.

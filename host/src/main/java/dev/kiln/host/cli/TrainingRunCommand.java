@@ -46,13 +46,12 @@ final class TrainingRunCommand implements Callable<Integer> {
             new CommandLine(serve)
                     .parseArgs(
                             "--host", "127.0.0.1", "--port", "0", "--data", data.path().toString());
-            try (KilnHost host = KilnHost.start(serve.config())) {
-                drive("http://127.0.0.1:" + host.port(), host.adminToken().token(), true);
-            }
-            // Again on the same directory: what a restarted server does, its first invocation
-            // loading the function's code from compiled/.
-            try (KilnHost host = KilnHost.start(serve.config())) {
-                drive("http://127.0.0.1:" + host.port(), host.adminToken().token(), false);
+            // Twice on the same directory: the second is what a restarted server does, its first
+            // invocation finding the function's code in compiled/.
+            for (boolean deploy : new boolean[] {true, false}) {
+                try (KilnHost host = KilnHost.start(serve.config())) {
+                    drive("http://127.0.0.1:" + host.port(), host.adminToken().token(), deploy);
+                }
             }
         }
         spec.commandLine()

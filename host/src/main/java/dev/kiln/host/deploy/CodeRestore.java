@@ -65,17 +65,16 @@ final class CodeRestore {
                             stoppedBy = "the memory budget";
                             break all;
                         } catch (RuntimeException e) {
-                            if (closing) {
-                                stoppedBy = "the host closing";
-                                break all;
+                            // Closing fails a load under way; the next turn stops. Otherwise
+                            // the first invocation will compile it and answer the reason.
+                            if (!closing) {
+                                log.warn(
+                                        "could not restore the code of {}/{} version {}: {}",
+                                        service,
+                                        f.name(),
+                                        v.number(),
+                                        e.getMessage());
                             }
-                            // The first invocation will compile it and answer the reason.
-                            log.warn(
-                                    "could not restore the code of {}/{} version {}: {}",
-                                    service,
-                                    f.name(),
-                                    v.number(),
-                                    e.getMessage());
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 package dev.kiln.host.pool;
 
+import static dev.kiln.host.testing.TestHost.startKind;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * After a restart the host loads its functions' compiled code back into memory in the background
  * (docs/adr/0068): their first invocations find it, as after an upload, within half the memory
- * budget, and never for a function deleted meanwhile.
+ * budget.
  */
 class CodeRestoreTest {
     private static final long KIB = 1024;
@@ -36,10 +37,6 @@ class CodeRestoreTest {
         out.write(name.length);
         out.writeBytes(name);
         return out.toByteArray();
-    }
-
-    private static String start(java.net.http.HttpResponse<byte[]> r) {
-        return r.headers().firstValue("X-Kiln-Start").orElseThrow();
     }
 
     private void deploy(int functions) {
@@ -63,7 +60,7 @@ class CodeRestoreTest {
             for (int i = 0; i < 3; i++) {
                 var r = kiln.invoke("s", "f" + i, "hi " + i);
                 assertThat(text(r)).isEqualTo("hi " + i);
-                assertThat(start(r)).isEqualTo("warm");
+                assertThat(startKind(r)).isEqualTo("warm");
             }
             assertThat(text(kiln.get("/metrics")))
                     .contains("kiln_compilations_total{source=\"disk\"} 3");
@@ -76,7 +73,7 @@ class CodeRestoreTest {
         try (TestHost kiln = TestHost.start(data, b -> b.compileAt(CompileAt.FIRST_USE))) {
             assertThat(kiln.host().awaitCodeRestored(WAIT)).isTrue();
             assertThat(kiln.host().pool().compiledCount()).isZero();
-            assertThat(start(kiln.invoke("s", "f0", "x"))).isEqualTo("cold");
+            assertThat(startKind(kiln.invoke("s", "f0", "x"))).isEqualTo("cold");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.host.pool;
 
 import static dev.kiln.host.testing.TestHost.errorCode;
+import static dev.kiln.host.testing.TestHost.startKind;
 import static dev.kiln.host.testing.TestHost.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,10 +34,6 @@ class PoolingTest {
     static final int CALLS = 50;
 
     @TempDir Path data;
-
-    private static String start(HttpResponse<byte[]> r) {
-        return r.headers().firstValue("X-Kiln-Start").orElse("?");
-    }
 
     private static void await(BooleanSupplier condition) throws InterruptedException {
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -81,7 +78,7 @@ class PoolingTest {
             for (var r : hammer(kiln, "counter")) {
                 // A trap here would mean two invocations shared an instance at once.
                 assertThat(r.statusCode() + " " + text(r)).isEqualTo("200 1,1");
-                starts.merge(start(r), 1, Integer::sum);
+                starts.merge(startKind(r), 1, Integer::sum);
             }
             assertThat(starts.getOrDefault("pool", 0)).isGreaterThan(THREADS * CALLS / 2);
             assertThat(starts).doesNotContainKey("cold");
@@ -126,7 +123,7 @@ class PoolingTest {
                 var r = kiln.invoke("p", "tally", "x");
                 assertThat(text(r)).endsWith(":1");
                 ids.add(text(r));
-                assertThat(start(r)).isEqualTo("pool");
+                assertThat(startKind(r)).isEqualTo("pool");
             }
             assertThat(ids).hasSize(5);
         }
@@ -137,8 +134,8 @@ class PoolingTest {
         try (TestHost kiln = TestHost.start(data, b -> b.compileAt(CompileAt.FIRST_USE))) {
             assertThat(kiln.deploy("p", "sleepy", Wat.fixture("sleepy")).statusCode())
                     .isEqualTo(201);
-            assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("cold");
-            assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("pool");
+            assertThat(startKind(kiln.invoke("p", "sleepy", ""))).isEqualTo("cold");
+            assertThat(startKind(kiln.invoke("p", "sleepy", ""))).isEqualTo("pool");
             ExecutorService other = Executors.newSingleThreadExecutor();
             try {
                 var busy = other.submit(() -> kiln.invoke("p", "sleepy", "2000"));
@@ -147,8 +144,8 @@ class PoolingTest {
                         () ->
                                 kiln.host().pool().stats(new FunctionName("p", "sleepy")).leased()
                                         == 1);
-                assertThat(start(kiln.invoke("p", "sleepy", ""))).isEqualTo("warm");
-                assertThat(start(busy.get())).isEqualTo("pool");
+                assertThat(startKind(kiln.invoke("p", "sleepy", ""))).isEqualTo("warm");
+                assertThat(startKind(busy.get())).isEqualTo("pool");
             } finally {
                 other.shutdownNow();
             }
@@ -209,7 +206,7 @@ class PoolingTest {
                 Map<String, Integer> starts = new TreeMap<>();
                 for (var f : answers) {
                     assertThat(f.get().statusCode()).as(text(f.get())).isEqualTo(200);
-                    starts.merge(start(f.get()), 1, Integer::sum);
+                    starts.merge(startKind(f.get()), 1, Integer::sum);
                 }
                 assertThat(starts).containsEntry("cold", 1);
             } finally {
@@ -298,7 +295,7 @@ class PoolingTest {
             }
             var after = kiln.invoke("p", "f", "");
             assertThat(text(after)).isEqualTo("v2");
-            assertThat(start(after)).isEqualTo("pool"); // the upload's checked instance
+            assertThat(startKind(after)).isEqualTo("pool"); // the upload's checked instance
             // The old version's instances are gone; only the new one is kept.
             assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).live()).isEqualTo(1);
             assertThat(kiln.host().pool().liveInstances()).isEqualTo(1);
@@ -324,14 +321,14 @@ class PoolingTest {
             kiln.deploy("p", "f", v2);
             assertThat(kiln.host().pool().stats(new FunctionName("p", "f")).idle())
                     .isGreaterThanOrEqualTo(3);
-            assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
+            assertThat(startKind(kiln.invoke("p", "f", ""))).isEqualTo("pool");
         }
         try (TestHost kiln = TestHost.start(data)) {
             // After a restart the minimum comes back in the background, from the disk cache.
             await(() -> kiln.host().pool().stats(new FunctionName("p", "f")).idle() == 3);
             var r = kiln.invoke("p", "f", "");
             assertThat(text(r)).isEqualTo("v2");
-            assertThat(start(r)).isEqualTo("pool");
+            assertThat(startKind(r)).isEqualTo("pool");
             assertThat(text(kiln.get("/metrics")))
                     .contains("kiln_compilations_total{source=\"disk\"} 1");
         }
@@ -355,7 +352,7 @@ class PoolingTest {
             assertThat(metrics).doesNotContain("function=\"f\"").contains("function=\"g\"");
             // Created again under the same name: its checked instance serves at once.
             kiln.deploy("p", "f", Wat.fixture("counter"));
-            assertThat(start(kiln.invoke("p", "f", ""))).isEqualTo("pool");
+            assertThat(startKind(kiln.invoke("p", "f", ""))).isEqualTo("pool");
         }
     }
 
@@ -442,7 +439,7 @@ class PoolingTest {
             for (int i = 0; i < 5; i++) {
                 var r = kiln.invoke("p", "grows", "");
                 assertThat(text(r)).isEqualTo("2");
-                assertThat(start(r)).isEqualTo("pool");
+                assertThat(startKind(r)).isEqualTo("pool");
             }
         }
     }
@@ -452,12 +449,12 @@ class PoolingTest {
         try (TestHost kiln = TestHost.start(data)) {
             kiln.deploy("p", "orders", Wat.fixture("order_summary"));
             var ok = kiln.invoke("p", "orders", "{\"orderId\":\"A\"}");
-            assertThat(start(ok)).isEqualTo("pool");
+            assertThat(startKind(ok)).isEqualTo("pool");
             var failed = kiln.invoke("p", "orders", "{}");
             assertThat(failed.statusCode()).isEqualTo(500);
             // The failed instance was dropped; the pool had only that one, so this one is new.
             var next = kiln.invoke("p", "orders", "{\"orderId\":\"B\"}");
-            assertThat(start(next)).isEqualTo("warm");
+            assertThat(startKind(next)).isEqualTo("warm");
             assertThat(text(next)).contains("\"B\"");
         }
     }
@@ -568,7 +565,7 @@ class PoolingTest {
             for (int i = 0; i < 4; i++) {
                 var r = kiln.send(kiln.request("/fn/p/cgi/").GET().build());
                 assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
-                assertThat(start(r)).isEqualTo("pool");
+                assertThat(startKind(r)).isEqualTo("pool");
             }
             // A start function would run once per pooled instance, outside any request: such a
             // command gets a new instance per invocation, and nothing to keep warm.
@@ -583,7 +580,7 @@ class PoolingTest {
         try (TestHost kiln = TestHost.start(data)) {
             // After a restart the minimum comes back in the background, as for kiln modules.
             await(() -> kiln.host().pool().stats(cgi).idle() == 3);
-            assertThat(start(kiln.send(kiln.request("/fn/p/cgi/").GET().build())))
+            assertThat(startKind(kiln.send(kiln.request("/fn/p/cgi/").GET().build())))
                     .isEqualTo("pool");
         }
     }

@@ -174,6 +174,11 @@ public final class TestHost implements AutoCloseable {
         return json(response).path("error").path("code").asText();
     }
 
+    /** The kind of start an invocation answered ({@code X-Kiln-Start}), or {@code ?} for none. */
+    public static String startKind(HttpResponse<byte[]> response) {
+        return response.headers().firstValue("X-Kiln-Start").orElse("?");
+    }
+
     @Override
     public void close() {
         host.close();
