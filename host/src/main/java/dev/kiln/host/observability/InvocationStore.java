@@ -1,6 +1,5 @@
 package dev.kiln.host.observability;
 
-import dev.kiln.abi.GuestLogLine;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
@@ -224,7 +223,16 @@ public final class InvocationStore implements AutoCloseable {
             String service, String function, int limit, String beforeRequestId) {
         synchronized (db) {
             try {
-                return RecordRows.listWithLogCounts(db, service, function, limit, beforeRequestId);
+                RecordChunks.Key before = null;
+                if (beforeRequestId != null) {
+                    Optional<Listed> cursor =
+                            batchSql.chunks().find(service, function, beforeRequestId);
+                    if (cursor.isEmpty()) {
+                        return List.of();
+                    }
+                    before = RecordChunks.Key.of(cursor.get().record());
+                }
+                return batchSql.chunks().newest(service, function, limit, before);
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -235,15 +243,11 @@ public final class InvocationStore implements AutoCloseable {
     public Optional<InvocationRecord> get(String service, String function, String requestId) {
         synchronized (db) {
             try {
-                List<GuestLogLine> logs = RecordRows.logsOf(db, requestId);
-                return Sql.first(
-                        db,
-                        "SELECT * FROM invocations WHERE request_id = ? AND service = ?"
-                                + " AND function = ?",
-                        rs -> RecordRows.read(rs, logs),
-                        requestId,
-                        service,
-                        function);
+                Optional<Listed> found = batchSql.chunks().find(service, function, requestId);
+                if (found.isEmpty()) {
+                    return Optional.empty();
+                }
+                return Optional.of(found.get().record().withLogs(RecordRows.logsOf(db, requestId)));
             } catch (SQLException e) {
                 throw failure(e);
             }
@@ -576,7 +580,7 @@ public final class InvocationStore implements AutoCloseable {
         long cutoff = Instant.now().minus(retention.maxAge()).toEpochMilli();
         synchronized (db) {
             try {
-                batchSql.prune(cutoff, retention.maxPerFunction());
+                Sql.inTransaction(db, () -> batchSql.prune(cutoff, retention.maxPerFunction()));
                 Instant now = Instant.now();
                 stats.prune(now, limits.statsRetention());
                 UsageLedger.prune(db, now, limits.usageRetention());

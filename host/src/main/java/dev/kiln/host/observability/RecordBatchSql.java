@@ -5,8 +5,12 @@ import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,85 +31,125 @@ final class RecordBatchSql implements AutoCloseable {
     static final int PRUNE_AFTER_RECORDS = 20_000;
 
     private final Connection db;
+    private final ChunkTable chunks;
     // The batch's statements, prepared on first use.
     private PreparedStatement clear;
-    private PreparedStatement rec;
     private PreparedStatement line;
     private PreparedStatement usageUpsert;
     // Since the last prune of either kind: the functions written, and how many records.
     private final Set<Written> written = new HashSet<>();
     private long recordsWritten;
-    // Functions that may have log lines stored: the trim deletes lines of these only, since
-    // looking for the lines of 20 000 records of a function that never logs costs a fifth of
-    // it. Read from the file on first use, then grown by insert; never shrinks.
-    private Set<Written> logging;
 
     RecordBatchSql(Connection db) {
         this.db = db;
+        this.chunks = new ChunkTable(db);
+    }
+
+    /** The records themselves, for reads under the same lock. */
+    ChunkTable chunks() {
+        return chunks;
     }
 
     /**
      * Stores {@code records} with their log lines and adds {@code usage} (theirs, from {@link
      * UsageLedger#sums}, plus that of records shed since the last batch); a record that names no
-     * node is {@code localNode}'s.
+     * node is {@code localNode}'s. Each function's records of the batch become one chunk.
      */
     void insert(
             List<InvocationRecord> records,
             String localNode,
             Map<UsageLedger.Bucket, UsageAmounts> usage)
             throws SQLException {
-        if (rec == null) {
+        if (line == null) {
             prepare();
         }
         // What a batch that failed while binding left behind must not join this one.
         clear.clearBatch();
-        rec.clearBatch();
         line.clearBatch();
         recordsWritten += records.size();
+        Map<Written, List<InvocationRecord>> byFunction = new HashMap<>();
+        boolean replacing = false;
         for (InvocationRecord r : records) {
             Written w = new Written(r.service(), r.function());
-            written.add(w);
-            if (!r.logs().isEmpty() && logging != null) {
-                logging.add(w);
-            }
+            byFunction.computeIfAbsent(w, k -> new ArrayList<>()).add(r);
             if (mayReplace(r)) {
+                replacing = true;
+                chunks.remove(r.service(), r.function(), r.requestId());
                 Sql.bind(clear, r.requestId());
                 clear.addBatch();
             }
-            RecordRows.bind(rec, r, r.node() != null ? r.node() : localNode);
-            rec.addBatch();
-            int seq = 0;
-            for (GuestLogLine l : r.logs()) {
-                Sql.bind(
-                        line, r.requestId(), seq++, l.epochMillis(), l.level().name(), l.message());
-                line.addBatch();
-            }
         }
         clear.executeBatch();
-        rec.executeBatch();
+        for (var e : byFunction.entrySet()) {
+            Written w = e.getKey();
+            written.add(w);
+            List<InvocationStore.Listed> chunk = newestFirst(e.getValue(), replacing);
+            chunks.insert(w.service(), w.function(), chunk, localNode);
+            for (InvocationStore.Listed stored : chunk) {
+                addLines(stored.record());
+            }
+        }
         line.executeBatch();
         // Usage in the same transaction: both are stored, or neither.
         UsageLedger.add(usageUpsert, usage);
     }
 
+    private void addLines(InvocationRecord r) throws SQLException {
+        int seq = 0;
+        for (GuestLogLine l : r.logs()) {
+            Sql.bind(
+                    line,
+                    r.requestId(),
+                    seq++,
+                    l.epochMillis(),
+                    l.level().name(),
+                    l.message(),
+                    r.service(),
+                    r.function());
+            line.addBatch();
+        }
+    }
+
+    private static final Comparator<InvocationStore.Listed> NEWEST_FIRST =
+            Comparator.comparingLong(
+                            (InvocationStore.Listed l) -> l.record().startedAt().toEpochMilli())
+                    .thenComparing(l -> l.record().requestId())
+                    .reversed();
+
+    /** One function's records of a batch as a chunk holds them; the last of an id wins. */
+    private static List<InvocationStore.Listed> newestFirst(
+            List<InvocationRecord> records, boolean replacing) {
+        Collection<InvocationRecord> distinct = records;
+        if (replacing) {
+            Map<String, InvocationRecord> last = new LinkedHashMap<>();
+            for (InvocationRecord r : records) {
+                last.put(r.requestId(), r);
+            }
+            distinct = last.values();
+        }
+        List<InvocationStore.Listed> out = new ArrayList<>(distinct.size());
+        for (InvocationRecord r : distinct) {
+            out.add(new InvocationStore.Listed(r, r.logs().size()));
+        }
+        out.sort(NEWEST_FIRST);
+        return out;
+    }
+
     // Prepared once: a batch's statements cost ~2 % of the writer when prepared per batch.
     private void prepare() throws SQLException {
         clear = db.prepareStatement("DELETE FROM invocation_logs WHERE request_id = ?");
-        rec =
+        line =
                 db.prepareStatement(
-                        "INSERT OR REPLACE INTO invocations ("
-                                + RecordRows.COLUMNS
-                                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                + " ?, ?, ?)");
-        line = db.prepareStatement("INSERT OR REPLACE INTO invocation_logs VALUES (?, ?, ?, ?, ?)");
+                        "INSERT OR REPLACE INTO invocation_logs (request_id, seq, time, level,"
+                                + " message, service, function) VALUES (?, ?, ?, ?, ?, ?, ?)");
         usageUpsert = UsageLedger.prepareUpsert(db);
     }
 
     /**
-     * Whether a record with {@code r}'s request id may be stored already, so that its log lines
-     * must go first: an event's attempt replaces the attempt before it, and another node's record
-     * may be read again. This node's synchronous invocations (attempt 0) always have new ids;
-     * skipping the delete for them saves ~6 % of the writer's CPU per record (RecordWriterProbe).
+     * Whether a record with {@code r}'s request id may be stored already, so that it and its log
+     * lines must go first: an event's attempt replaces the attempt before it, and another node's
+     * record may be read again. This node's synchronous invocations (attempt 0) always have new
+     * ids, and looking for them would cost a lookup per record.
      */
     private static boolean mayReplace(InvocationRecord r) {
         return r.attempt() > 0 || r.node() != null;
@@ -120,78 +164,80 @@ final class RecordBatchSql implements AutoCloseable {
     private record Written(String service, String function) {}
 
     /**
-     * Deletes all but the newest {@code maxPerFunction} records of each function {@link #insert}
-     * stored records of since the last call, and their log lines, through the per-function index:
-     * what a busy writer runs between the full prunes of {@link #prune}, whose scans of every row
-     * cost as much as the inserts (docs/adr/0062). Run inside the caller's transaction.
+     * Takes out all but the newest {@code maxPerFunction} records of each function {@link #insert}
+     * stored records of since the last call, and their log lines: what a busy writer runs between
+     * the full prunes of {@link #prune} (docs/adr/0062). Run inside the caller's transaction.
      */
     void pruneWritten(int maxPerFunction) throws SQLException {
-        if (logging == null) {
-            logging = new HashSet<>(logging());
-        }
         List<Written> functions = List.copyOf(written);
         written.clear();
         recordsWritten = 0;
-        String matching =
-                " FROM invocations WHERE service = ? AND function = ? AND started_at <= ?"
-                        + " AND NOT (started_at = ? AND request_id > ?)";
         for (Written f : functions) {
-            // The newest record past the limit: it and everything older go.
-            Optional<Object[]> cut =
-                    Sql.first(
+            long stored =
+                    Sql.number(
                             db,
-                            "SELECT started_at, request_id FROM invocations WHERE service = ? AND"
-                                    + " function = ? ORDER BY started_at DESC, request_id DESC"
-                                    + " LIMIT 1 OFFSET ?",
-                            rs -> new Object[] {rs.getLong(1), rs.getString(2)},
+                            "SELECT SUM(record_count) FROM invocation_chunks"
+                                    + " WHERE service = ? AND function = ?",
                             f.service(),
-                            f.function(),
-                            maxPerFunction);
-            if (cut.isEmpty()) {
-                continue;
-            }
-            Object[] c = cut.get();
-            Object[] params = {f.service(), f.function(), c[0], c[0], c[1]};
-            if (logging.contains(f)) {
-                Sql.update(
-                        db,
-                        "DELETE FROM invocation_logs WHERE request_id IN (SELECT request_id"
-                                + matching
-                                + ")",
-                        params);
-            }
-            Sql.update(db, "DELETE" + matching, params);
+                            f.function());
+            trim(f, stored, maxPerFunction, null);
         }
     }
 
-    /** The functions with log lines in the file. */
-    private List<Written> logging() throws SQLException {
-        return Sql.list(
-                db,
-                "SELECT DISTINCT i.service, i.function FROM invocation_logs l JOIN invocations i"
-                        + " ON i.request_id = l.request_id",
-                rs -> new Written(rs.getString(1), rs.getString(2)));
+    /**
+     * Takes out a function's records older than {@code ageCut} (none when null) and all but its
+     * newest {@code maxPerFunction}, with their log lines.
+     */
+    private void trim(Written f, long stored, int maxPerFunction, RecordChunks.Key ageCut)
+            throws SQLException {
+        RecordChunks.Key cut = ageCut;
+        if (stored > maxPerFunction) {
+            Optional<RecordChunks.Key> beyond =
+                    chunks.firstBeyond(f.service(), f.function(), maxPerFunction);
+            if (beyond.isPresent() && (cut == null || beyond.get().compareTo(cut) > 0)) {
+                cut = beyond.get();
+            }
+        }
+        if (cut == null) {
+            return;
+        }
+        List<String> withLines = chunks.removeUpTo(f.service(), f.function(), cut);
+        if (!withLines.isEmpty()) {
+            clear.clearBatch();
+            for (String id : withLines) {
+                Sql.bind(clear, id);
+                clear.addBatch();
+            }
+            clear.executeBatch();
+        }
     }
 
     /**
-     * Deletes the records started before {@code cutoff} (epoch ms), all but the newest {@code
+     * Takes out the records started before {@code cutoff} (epoch ms), all but the newest {@code
      * maxPerFunction} of each function, and the log lines of records gone.
      */
     void prune(long cutoff, int maxPerFunction) throws SQLException {
+        if (line == null) {
+            prepare();
+        }
         written.clear(); // every function's turn comes here
         recordsWritten = 0;
-        try (Statement st = db.createStatement()) {
-            st.executeUpdate("DELETE FROM invocations WHERE started_at < " + cutoff);
-            st.executeUpdate(
-                    "DELETE FROM invocations WHERE request_id IN (SELECT request_id FROM"
-                            + " (SELECT request_id, ROW_NUMBER() OVER (PARTITION BY service,"
-                            + " function ORDER BY started_at DESC, request_id DESC) AS n FROM"
-                            + " invocations) WHERE n > "
-                            + maxPerFunction
-                            + ")");
-            st.executeUpdate(
-                    "DELETE FROM invocation_logs WHERE request_id NOT IN"
-                            + " (SELECT request_id FROM invocations)");
+        // Every record started before the cutoff sorts at or before this key.
+        RecordChunks.Key ageCut = new RecordChunks.Key(cutoff - 1, "\uffff");
+        List<Object[]> functions =
+                Sql.list(
+                        db,
+                        "SELECT service, function, SUM(record_count), MIN(oldest_at)"
+                                + " FROM invocation_chunks GROUP BY service, function",
+                        rs ->
+                                new Object[] {
+                                    new Written(rs.getString(1), rs.getString(2)),
+                                    rs.getLong(3),
+                                    rs.getLong(4)
+                                });
+        for (Object[] f : functions) {
+            boolean old = (long) f[2] < cutoff;
+            trim((Written) f[0], (long) f[1], maxPerFunction, old ? ageCut : null);
         }
     }
 
@@ -235,10 +281,11 @@ final class RecordBatchSql implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        for (PreparedStatement st : new PreparedStatement[] {clear, rec, line, usageUpsert}) {
+        for (PreparedStatement st : new PreparedStatement[] {clear, line, usageUpsert}) {
             if (st != null) {
                 st.close();
             }
         }
+        chunks.close();
     }
 }

@@ -78,9 +78,15 @@ final class RecordRows {
                     },
                     // The records clustered by request id (ULIDs, so by time) without a rowid:
                     // one b-tree fewer for the writer to insert into and prune from (ADR 0063).
-                    RecordRows::clusterByRequestId);
+                    RecordRows::clusterByRequestId,
+                    // A function's records of a batch stored together, one row for hundreds of
+                    // records; log lines name their function (docs/adr/0069).
+                    RecordRows::chunkRecords);
 
-    /** The columns of {@code invocations}, in the order {@link #bind} binds them. */
+    /** Records a chunk holds at most when old rows are moved into chunks. */
+    private static final int MOVED_PER_CHUNK = 512;
+
+    /** The columns of the table {@code invocations} had before its records went into chunks. */
     static final String COLUMNS =
             "request_id, service, function, version, version_sha256, trigger, started_at,"
                     + " duration_us, outcome, status, bytes_in, bytes_out, fuel, start_kind, error,"
@@ -128,31 +134,69 @@ final class RecordRows {
         }
     }
 
-    /** Binds a record's 21 columns, {@code node} the node that ran it. */
-    static void bind(PreparedStatement st, InvocationRecord r, String node) throws SQLException {
-        Sql.bind(
-                st,
-                r.requestId(),
-                r.service(),
-                r.function(),
-                r.version(),
-                r.versionSha256(),
-                r.trigger(),
-                r.startedAt().toEpochMilli(),
-                r.durationMicros(),
-                r.outcome(),
-                r.httpStatus(),
-                r.bytesIn(),
-                r.bytesOut(),
-                r.fuel(),
-                r.startKind(),
-                r.errorMessage(),
-                r.logTruncated() ? 1 : 0,
-                r.attempt(),
-                r.memoryMiB(),
-                r.keyId(),
-                r.traceId(),
-                node);
+    private static void chunkRecords(Statement st) throws SQLException {
+        long rows;
+        try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM invocations")) {
+            rows = rs.next() ? rs.getLong(1) : 0;
+        }
+        long began = System.nanoTime();
+        if (rows > 0) {
+            log.info("records.db: storing {} invocation records in chunks (once)", rows);
+        }
+        ChunkTable.createTable(st);
+        st.execute("ALTER TABLE invocation_logs ADD COLUMN service TEXT");
+        st.execute("ALTER TABLE invocation_logs ADD COLUMN function TEXT");
+        st.execute(
+                "UPDATE invocation_logs SET (service, function) = (SELECT service, function"
+                        + " FROM invocations i WHERE i.request_id = invocation_logs.request_id)");
+        // Lines whose record is gone: nothing lists them.
+        st.execute("DELETE FROM invocation_logs WHERE service IS NULL");
+        st.execute("DROP INDEX IF EXISTS invocation_logs_time");
+        st.execute("CREATE INDEX invocation_logs_fn ON invocation_logs (service, function, time)");
+        Connection db = st.getConnection();
+        try (ChunkTable chunks = new ChunkTable(db);
+                PreparedStatement old =
+                        db.prepareStatement(
+                                "SELECT i.*, (SELECT COUNT(*) FROM invocation_logs l WHERE"
+                                        + " l.request_id = i.request_id) AS log_count"
+                                        + " FROM invocations i ORDER BY service, function,"
+                                        + " started_at DESC, request_id DESC");
+                ResultSet rs = old.executeQuery()) {
+            List<InvocationStore.Listed> chunk = new ArrayList<>();
+            while (rs.next()) {
+                var listed =
+                        new InvocationStore.Listed(read(rs, List.of()), rs.getInt("log_count"));
+                if (!chunk.isEmpty()
+                        && (chunk.size() == MOVED_PER_CHUNK
+                                || !sameFunction(chunk.getFirst(), listed))) {
+                    store(chunks, chunk);
+                }
+                chunk.add(listed);
+            }
+            store(chunks, chunk);
+        }
+        st.execute("DROP TABLE invocations");
+        ChunkTable.createView(st);
+        if (rows > 0) {
+            log.info(
+                    "records.db: {} invocation records stored in chunks in {} ms",
+                    rows,
+                    (System.nanoTime() - began) / 1_000_000);
+        }
+    }
+
+    private static boolean sameFunction(InvocationStore.Listed a, InvocationStore.Listed b) {
+        return a.record().service().equals(b.record().service())
+                && a.record().function().equals(b.record().function());
+    }
+
+    private static void store(ChunkTable chunks, List<InvocationStore.Listed> chunk)
+            throws SQLException {
+        if (!chunk.isEmpty()) {
+            InvocationRecord first = chunk.getFirst().record();
+            chunks.insert(first.service(), first.function(), chunk, null);
+            chunk.clear();
+        }
     }
 
     static InvocationRecord read(ResultSet rs, List<GuestLogLine> logs) throws SQLException {
@@ -232,30 +276,6 @@ final class RecordRows {
         return out;
     }
 
-    /** {@link InvocationStore#listWithLogCounts}'s query. */
-    static List<InvocationStore.Listed> listWithLogCounts(
-            Connection db, String service, String function, int limit, String beforeRequestId)
-            throws SQLException {
-        String sql =
-                "SELECT i.*, (SELECT COUNT(*) FROM invocation_logs l WHERE l.request_id ="
-                        + " i.request_id) AS log_count FROM invocations i"
-                        + " WHERE i.service = ? AND i.function = ?"
-                        + (beforeRequestId == null
-                                ? ""
-                                : " AND (i.started_at, i.request_id) < (SELECT started_at,"
-                                        + " request_id FROM invocations WHERE request_id = ?)")
-                        + " ORDER BY i.started_at DESC, i.request_id DESC LIMIT ?";
-        Object[] params =
-                beforeRequestId == null
-                        ? new Object[] {service, function, limit}
-                        : new Object[] {service, function, beforeRequestId, limit};
-        return Sql.list(
-                db,
-                sql,
-                rs -> new InvocationStore.Listed(read(rs, List.of()), rs.getInt("log_count")),
-                params);
-    }
-
     /** {@link InvocationStore#recentLogs}'s query: the newest {@code limit} lines, oldest first. */
     static List<LogEntry> recentLogs(Connection db, String service, String function, int limit)
             throws SQLException {
@@ -264,10 +284,8 @@ final class RecordRows {
                         db,
                         "SELECT l.request_id, l.time, l.level, l.message"
                                 + " FROM invocation_logs l"
-                                + " JOIN invocations i ON i.request_id = l.request_id"
-                                + " WHERE i.service = ? AND i.function = ?"
-                                + " ORDER BY i.started_at DESC, i.request_id DESC,"
-                                + " l.seq DESC LIMIT ?",
+                                + " WHERE l.service = ? AND l.function = ?"
+                                + " ORDER BY l.time DESC, l.request_id DESC, l.seq DESC LIMIT ?",
                         RecordRows::logEntry,
                         service,
                         function,

@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Properties;
 
 /** Opens Kiln's SQLite files the one way they are all opened: WAL, a busy timeout. */
 public final class SqliteFiles {
@@ -31,7 +32,11 @@ public final class SqliteFiles {
     public static Connection open(Path file, Durability durability)
             throws IOException, SQLException {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Properties options = new Properties();
+        // No Kiln code reads generated keys; the driver would otherwise prepare and run a query for
+        // them after every insert.
+        options.setProperty("jdbc.get_generated_keys", "false");
+        Connection db = DriverManager.getConnection("jdbc:sqlite:" + file, options);
         try (Statement st = db.createStatement()) {
             st.execute("PRAGMA journal_mode=WAL");
             st.execute("PRAGMA synchronous=" + durability.name());

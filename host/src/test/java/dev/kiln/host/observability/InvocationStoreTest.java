@@ -269,6 +269,14 @@ class InvocationStoreTest {
                     "INSERT INTO invocations VALUES ('old', 'svc', 'f', 1, 'sha', 'invoke', "
                             + System.currentTimeMillis()
                             + ", 1, 'ok', 200, 0, 0, 0, 'cold', NULL, 0)");
+            // Its log lines, and one of a record no longer stored.
+            st.execute(
+                    "CREATE TABLE invocation_logs (request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+                            + " time INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL,"
+                            + " PRIMARY KEY (request_id, seq))");
+            st.execute(
+                    "INSERT INTO invocation_logs VALUES ('old', 0, 1, 'INFO', 'one'),"
+                            + " ('old', 1, 2, 'WARN', 'two'), ('gone', 0, 1, 'INFO', 'orphan')");
         }
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
             var old = store.get("svc", "f", "old").orElseThrow();
@@ -280,10 +288,19 @@ class InvocationStoreTest {
             assertThat(old.traceId()).isNull();
             // Step 4 (docs/adr/0057): not read from a cluster's records stream yet.
             assertThat(store.replicated("KILN_RECORDS").position()).isZero();
-            // Step 5 (docs/adr/0063): the rows moved to a table clustered by request id.
+            // Steps 5 and 6 (docs/adr/0063, 0069): the rows moved to a table clustered by request
+            // id, then into chunks.
             assertThat(store.list("svc", "f", 10, null))
                     .extracting(InvocationRecord::requestId)
                     .containsExactly("old");
+            // Step 6 (docs/adr/0069): its lines came along, named by function.
+            assertThat(old.logs()).extracting(GuestLogLine::message).containsExactly("one", "two");
+            assertThat(store.listWithLogCounts("svc", "f", 10, null))
+                    .extracting(InvocationStore.Listed::logCount)
+                    .containsExactly(2);
+            assertThat(store.recentLogs("svc", "f", 10))
+                    .extracting(e -> e.line().message())
+                    .containsExactly("one", "two");
         }
         try (Connection db =
                         SqliteFiles.open(
@@ -291,9 +308,25 @@ class InvocationStoreTest {
                 Statement st = db.createStatement();
                 var rs =
                         st.executeQuery(
-                                "SELECT sql FROM sqlite_master WHERE name = 'invocations'")) {
-            assertThat(SqliteSchema.version(db)).isEqualTo(5);
-            assertThat(rs.getString(1)).endsWith("WITHOUT ROWID");
+                                "SELECT type FROM sqlite_master WHERE name = 'invocations'")) {
+            assertThat(SqliteSchema.version(db)).isEqualTo(6);
+            // What was the table is a view over the chunks, still read by SQL.
+            assertThat(rs.getString(1)).isEqualTo("view");
+            try (var row =
+                    st.executeQuery(
+                            "SELECT request_id, version, started_at, log_truncated, key_id"
+                                    + " FROM invocations")) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getString(1)).isEqualTo("old");
+                assertThat(row.getInt(2)).isEqualTo(1);
+                assertThat(row.getLong(3)).isPositive();
+                assertThat(row.getInt(4)).isZero();
+                assertThat(row.getString(5)).isNull();
+                assertThat(row.next()).isFalse();
+            }
+            try (var lines = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
+                assertThat(lines.getLong(1)).isEqualTo(2);
+            }
         }
     }
 

@@ -1,0 +1,228 @@
+package dev.kiln.host.observability;
+
+import static dev.kiln.host.observability.InvocationStoreTest.record;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.abi.GuestLogLine;
+import dev.kiln.host.storage.SqliteFiles;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Records stored a chunk per function per batch (docs/adr/0069): listings, pages, lookups,
+ * replacements and trims that cross chunks, as the writer forms them from real batches.
+ */
+class ChunkedRecordsTest {
+    private static final Instant T0 = Instant.parse("2026-12-06T00:00:00Z");
+
+    @TempDir Path data;
+
+    private static InvocationRecord at(String id, int millis, String... logs) {
+        return record(id, "f", T0.plusMillis(millis), logs);
+    }
+
+    private static List<String> ids(List<InvocationRecord> records) {
+        return records.stream().map(InvocationRecord::requestId).toList();
+    }
+
+    private static void batch(InvocationStore store, InvocationRecord... records) {
+        for (InvocationRecord r : records) {
+            assertThat(store.submit(r)).isTrue();
+        }
+        store.flush();
+    }
+
+    @Test
+    void aLongInvocationWrittenInALaterChunkStillListsByItsStart() {
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            batch(store, at("R10", 10), at("R11", 11), at("R12", 12));
+            // Started before all of them, ended after: its chunk's newest record is R13.
+            batch(store, at("R05", 5), at("R13", 13));
+            assertThat(ids(store.list("svc", "f", 2, null))).containsExactly("R13", "R12");
+            assertThat(ids(store.list("svc", "f", 10, null)))
+                    .containsExactly("R13", "R12", "R11", "R10", "R05");
+            assertThat(ids(store.list("svc", "f", 2, "R12"))).containsExactly("R11", "R10");
+            assertThat(ids(store.list("svc", "f", 2, "R10"))).containsExactly("R05");
+            assertThat(store.list("svc", "f", 2, "R05")).isEmpty();
+            assertThat(store.list("svc", "f", 2, "NOT-STORED")).isEmpty();
+            assertThat(store.get("svc", "f", "R05")).isPresent();
+            assertThat(store.get("svc", "g", "R05")).isEmpty();
+        }
+    }
+
+    @Test
+    void anEventsNextAttemptLeavesTheOtherRecordsOfItsOldChunk() {
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            batch(
+                    store,
+                    at("X", 1),
+                    record("E", "f", T0.plusMillis(2), 1, "first try"),
+                    at("Y", 3, "y line"));
+            batch(store, record("E", "f", T0.plusMillis(50), 2, "second try"));
+            assertThat(ids(store.list("svc", "f", 10, null))).containsExactly("E", "Y", "X");
+            var e = store.get("svc", "f", "E").orElseThrow();
+            assertThat(e.attempt()).isEqualTo(2);
+            assertThat(e.logs()).extracting(GuestLogLine::message).containsExactly("second try");
+            assertThat(store.listWithLogCounts("svc", "f", 10, null))
+                    .extracting(InvocationStore.Listed::logCount)
+                    .containsExactly(1, 1, 0);
+        }
+    }
+
+    @Test
+    void twoAttemptsInOneBatchKeepTheLast() {
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            batch(
+                    store,
+                    record("E", "f", T0.plusMillis(1), 1, "one", "two"),
+                    record("E", "f", T0.plusMillis(9), 2, "retried"));
+            assertThat(store.list("svc", "f", 10, null))
+                    .extracting(InvocationRecord::attempt)
+                    .containsExactly(2);
+            assertThat(store.get("svc", "f", "E").orElseThrow().logs())
+                    .extracting(GuestLogLine::message)
+                    .containsExactly("retried");
+        }
+    }
+
+    @Test
+    void aTrimTakesTheOlderPartOfAChunkThatStraddlesTheLimitWithItsLines() throws Exception {
+        var retention =
+                new RecordRetention(4, Duration.ofDays(3650), 1000, 100, Duration.ofMillis(10));
+        try (var store = InvocationStore.open(data, retention)) {
+            batch(store, at("A1", 1, "a1"), at("A2", 2, "a2"), at("A3", 3, "a3"));
+            batch(store, at("B4", 4, "b4"), at("B5", 5), at("B0", 0, "b0"));
+            store.prune();
+            assertThat(ids(store.list("svc", "f", 10, null)))
+                    .containsExactly("B5", "B4", "A3", "A2");
+            assertThat(store.get("svc", "f", "A1")).isEmpty();
+            assertThat(store.get("svc", "f", "A2").orElseThrow().logs()).hasSize(1);
+            // The lines of A1 and B0 went with them.
+            assertThat(lineCount()).isEqualTo(3);
+        }
+        // What is left reads the same after a restart.
+        try (var store = InvocationStore.open(data, retention)) {
+            assertThat(ids(store.list("svc", "f", 10, null)))
+                    .containsExactly("B5", "B4", "A3", "A2");
+        }
+    }
+
+    @Test
+    void manyFunctionsInOneBatchEachGetTheirOwnRecords() {
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            for (int i = 0; i < 300; i++) {
+                String fn = "f" + (i % 7);
+                assertThat(store.submit(record(String.format("M%04d", i), fn, T0.plusMillis(i))))
+                        .isTrue();
+            }
+            store.flush();
+            for (int f = 0; f < 7; f++) {
+                String fn = "f" + f;
+                List<InvocationRecord> listed = store.list("svc", fn, 1000, null);
+                assertThat(listed).hasSize(f < 6 ? 43 : 42);
+                assertThat(listed).extracting(InvocationRecord::function).containsOnly(fn);
+                assertThat(listed.getFirst().requestId())
+                        .isEqualTo(String.format("M%04d", 294 + f - (f < 6 ? 0 : 7)));
+                assertThat(store.get("svc", fn, listed.getLast().requestId())).isPresent();
+            }
+        }
+    }
+
+    @Test
+    void rowsOfAnOlderFileMoveIntoChunksWithTheirLines() throws Exception {
+        long now = System.currentTimeMillis();
+        try (Connection db =
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement()) {
+            // A file from before schema versions: step 1 to 6 run on it.
+            st.execute(
+                    "CREATE TABLE invocations (request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
+                            + " function TEXT NOT NULL, version INTEGER NOT NULL,"
+                            + " version_sha256 TEXT, trigger TEXT NOT NULL,"
+                            + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
+                            + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
+                            + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+                            + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
+                            + " log_truncated INTEGER NOT NULL)");
+            st.execute(
+                    "CREATE TABLE invocation_logs (request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+                            + " time INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL,"
+                            + " PRIMARY KEY (request_id, seq))");
+            for (int i = 0; i < 1130; i++) {
+                String fn = i < 1100 ? "f" : "g";
+                String id = String.format("O%05d", i);
+                st.execute(
+                        "INSERT INTO invocations VALUES ('"
+                                + id
+                                + "', 'svc', '"
+                                + fn
+                                + "', 1, 'sha', 'invoke', "
+                                + (now + i)
+                                + ", 1, 'ok', 200, 0, 0, "
+                                + i
+                                + ", 'cold', NULL, 0)");
+                if (i % 100 == 0) {
+                    st.execute(
+                            "INSERT INTO invocation_logs VALUES ('"
+                                    + id
+                                    + "', 0, "
+                                    + (now + i)
+                                    + ", 'INFO', 'line "
+                                    + i
+                                    + "')");
+                }
+            }
+        }
+        var retention =
+                new RecordRetention(5000, Duration.ofDays(1), 1000, 100, Duration.ofMillis(10));
+        try (var store = InvocationStore.open(data, retention)) {
+            List<InvocationRecord> f = store.list("svc", "f", 5000, null);
+            assertThat(f).hasSize(1100);
+            assertThat(f.getFirst().requestId()).isEqualTo("O01099");
+            assertThat(f.getLast().requestId()).isEqualTo("O00000");
+            assertThat(f)
+                    .extracting(InvocationRecord::fuel)
+                    .isSortedAccordingTo((a, b) -> Long.compare(b, a));
+            assertThat(ids(store.list("svc", "g", 5000, null))).hasSize(30).startsWith("O01129");
+            assertThat(store.get("svc", "f", "O00500").orElseThrow().logs())
+                    .extracting(GuestLogLine::message)
+                    .containsExactly("line 500");
+            assertThat(store.recentLogs("svc", "g", 10))
+                    .extracting(e -> e.line().message())
+                    .containsExactly("line 1100");
+            assertThat(store.recentLogs("svc", "f", 2))
+                    .extracting(e -> e.line().message())
+                    .containsExactly("line 900", "line 1000");
+        }
+        try (Connection db =
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement();
+                var rs =
+                        st.executeQuery(
+                                "SELECT COUNT(*), MAX(record_count) FROM invocation_chunks"
+                                        + " WHERE function = 'f'")) {
+            // 512 + 512 + 76
+            assertThat(rs.getInt(1)).isEqualTo(3);
+            assertThat(rs.getInt(2)).isEqualTo(512);
+        }
+    }
+
+    private long lineCount() throws SQLException, java.io.IOException {
+        try (Connection db =
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement();
+                var rs = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
+            return rs.getLong(1);
+        }
+    }
+}
