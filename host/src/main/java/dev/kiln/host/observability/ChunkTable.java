@@ -2,6 +2,7 @@ package dev.kiln.host.observability;
 
 import dev.kiln.host.observability.InvocationStore.Listed;
 import dev.kiln.host.storage.Sql;
+import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,6 +30,8 @@ final class ChunkTable implements AutoCloseable {
     private final Connection db;
     private PreparedStatement insert;
     private PreparedStatement holdingQuery;
+    // Each chunk's JSON is written here first; kept for the next (callers hold the lock).
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(64 * 1024);
 
     ChunkTable(Connection db) {
         this.db = db;
@@ -43,7 +46,7 @@ final class ChunkTable implements AutoCloseable {
                         + " oldest_at INTEGER NOT NULL, oldest_id TEXT NOT NULL,"
                         + " min_id TEXT NOT NULL, max_id TEXT NOT NULL,"
                         + " record_count INTEGER NOT NULL, log_lines INTEGER NOT NULL,"
-                        + " records TEXT NOT NULL)");
+                        + " records BLOB NOT NULL)");
         // Listings walk a function's chunks newest first.
         st.execute(
                 "CREATE INDEX invocation_chunks_newest ON invocation_chunks"
@@ -68,7 +71,8 @@ final class ChunkTable implements AutoCloseable {
                     .append("]') AS ")
                     .append(RecordChunks.FIELDS.get(i));
         }
-        view.append(" FROM invocation_chunks c, json_each(c.records) r");
+        // The records are UTF-8 JSON in a blob; SQLite reads a blob given to json_each as JSONB.
+        view.append(" FROM invocation_chunks c, json_each(CAST(c.records AS TEXT)) r");
         st.execute(view.toString());
     }
 
@@ -96,7 +100,7 @@ final class ChunkTable implements AutoCloseable {
     }
 
     /** The values of {@link #BOUNDS} for a chunk of {@code newestFirst}. */
-    private static Object[] bounds(List<Listed> newestFirst, String localNode) {
+    private Object[] bounds(List<Listed> newestFirst, String localNode) {
         InvocationRecord newest = newestFirst.getFirst().record();
         InvocationRecord oldest = newestFirst.getLast().record();
         String min = newest.requestId();
@@ -120,7 +124,7 @@ final class ChunkTable implements AutoCloseable {
             max,
             newestFirst.size(),
             lines,
-            RecordChunks.encode(newestFirst, localNode)
+            RecordChunks.encode(newestFirst, localNode, buffer)
         };
     }
 
@@ -144,7 +148,7 @@ final class ChunkTable implements AutoCloseable {
                 out.add(
                         new Chunk(
                                 rs.getLong(1),
-                                RecordChunks.decode(rs.getString(2), service, function)));
+                                RecordChunks.decode(rs.getBytes(2), service, function)));
             }
         }
         return out;
@@ -225,7 +229,7 @@ final class ChunkTable implements AutoCloseable {
                     if (top.size() == limit && newest.compareTo(key(top.peek())) < 0) {
                         break;
                     }
-                    for (Listed l : RecordChunks.decode(rs.getString(3), service, function)) {
+                    for (Listed l : RecordChunks.decode(rs.getBytes(3), service, function)) {
                         if (before != null && key(l).compareTo(before) >= 0) {
                             continue;
                         }
@@ -255,7 +259,7 @@ final class ChunkTable implements AutoCloseable {
     List<String> removeUpTo(String service, String function, RecordChunks.Key cut)
             throws SQLException {
         List<String> withLines = new ArrayList<>();
-        record Older(long id, RecordChunks.Key newest, long lines, String records) {}
+        record Older(long id, RecordChunks.Key newest, long lines, byte[] records) {}
         List<Older> older =
                 Sql.list(
                         db,
@@ -267,7 +271,7 @@ final class ChunkTable implements AutoCloseable {
                                         rs.getLong(1),
                                         new RecordChunks.Key(rs.getLong(2), rs.getString(3)),
                                         rs.getLong(4),
-                                        rs.getString(5)),
+                                        rs.getBytes(5)),
                         service,
                         function,
                         cut.startedAt(),

@@ -1,11 +1,12 @@
 package dev.kiln.host.observability;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -13,10 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The text of one row of {@code invocation_chunks} (docs/adr/0069): one function's records of a
- * batch as a JSON array, newest first, each record a positional array of {@link #FIELDS}, so that
- * SQLite's {@code json_each} reads them too (the view {@code invocations}). Log lines are not in
- * it, only how many a record has.
+ * The records of one row of {@code invocation_chunks} (docs/adr/0069): one function's records of a
+ * batch as a JSON array in UTF-8, newest first, each record a positional array of {@link #FIELDS},
+ * so that SQLite's {@code json_each} reads them too (the view {@code invocations}). Stored as a
+ * blob: bound as a string, the driver would copy the whole text once more to encode it. Log lines
+ * are not in it, only how many a record has.
  */
 final class RecordChunks {
     private static final JsonFactory JSON = new JsonFactory();
@@ -62,11 +64,14 @@ final class RecordChunks {
 
     /**
      * The chunk of {@code newestFirst}; a record that names no node ran on {@code localNode}.
-     * Callers sort the records first.
+     * Callers sort the records first. {@code buffer} is the caller's to reuse (emptied here).
      */
-    static String encode(List<InvocationStore.Listed> newestFirst, String localNode) {
-        StringWriter out = new StringWriter(160 * newestFirst.size() + 2);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+    static byte[] encode(
+            List<InvocationStore.Listed> newestFirst,
+            String localNode,
+            ByteArrayOutputStream buffer) {
+        buffer.reset();
+        try (JsonGenerator g = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
             g.writeStartArray();
             for (InvocationStore.Listed listed : newestFirst) {
                 InvocationRecord r = listed.record();
@@ -97,7 +102,7 @@ final class RecordChunks {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // writing to memory
         }
-        return out.toString();
+        return buffer.toByteArray();
     }
 
     /**
@@ -106,7 +111,7 @@ final class RecordChunks {
      *
      * @throws SQLException the text is not a chunk (a damaged file)
      */
-    static List<InvocationStore.Listed> decode(String chunk, String service, String function)
+    static List<InvocationStore.Listed> decode(byte[] chunk, String service, String function)
             throws SQLException {
         try (JsonParser p = JSON.createParser(chunk)) {
             expect(p.nextToken(), JsonToken.START_ARRAY);
