@@ -259,19 +259,19 @@ final class ChunkTable implements AutoCloseable {
     List<String> removeUpTo(String service, String function, RecordChunks.Key cut)
             throws SQLException {
         List<String> withLines = new ArrayList<>();
-        record Older(long id, RecordChunks.Key newest, long lines, byte[] records) {}
+        record Older(long id, RecordChunks.Key newest, long lines) {}
+        // Without the records: most of these chunks go whole, unread.
         List<Older> older =
                 Sql.list(
                         db,
-                        "SELECT id, newest_at, newest_id, log_lines, records FROM invocation_chunks"
+                        "SELECT id, newest_at, newest_id, log_lines FROM invocation_chunks"
                                 + " WHERE service = ? AND function = ?"
                                 + " AND (oldest_at, oldest_id) <= (?, ?)",
                         rs ->
                                 new Older(
                                         rs.getLong(1),
                                         new RecordChunks.Key(rs.getLong(2), rs.getString(3)),
-                                        rs.getLong(4),
-                                        rs.getBytes(5)),
+                                        rs.getLong(4)),
                         service,
                         function,
                         cut.startedAt(),
@@ -283,8 +283,15 @@ final class ChunkTable implements AutoCloseable {
                 rewrite(o.id(), List.of());
                 continue;
             }
+            byte[] records =
+                    Sql.first(
+                                    db,
+                                    "SELECT records FROM invocation_chunks WHERE id = ?",
+                                    rs -> rs.getBytes(1),
+                                    o.id())
+                            .orElseThrow();
             List<Listed> kept = new ArrayList<>();
-            for (Listed l : RecordChunks.decode(o.records(), service, function)) {
+            for (Listed l : RecordChunks.decode(records, service, function)) {
                 if (key(l).compareTo(cut) > 0) {
                     kept.add(l);
                 } else if (l.logCount() > 0) {
