@@ -142,20 +142,8 @@ class ChunkedRecordsTest {
                         SqliteFiles.open(
                                 data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
                 Statement st = db.createStatement()) {
-            // A file from before schema versions: step 1 to 6 run on it.
-            st.execute(
-                    "CREATE TABLE invocations (request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
-                            + " function TEXT NOT NULL, version INTEGER NOT NULL,"
-                            + " version_sha256 TEXT, trigger TEXT NOT NULL,"
-                            + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
-                            + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
-                            + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
-                            + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
-                            + " log_truncated INTEGER NOT NULL)");
-            st.execute(
-                    "CREATE TABLE invocation_logs (request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                            + " time INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL,"
-                            + " PRIMARY KEY (request_id, seq))");
+            // A file from before schema versions: steps 1 to 6 run on it.
+            InvocationStoreTest.createPreVersioningTables(st);
             for (int i = 0; i < 1130; i++) {
                 String fn = i < 1100 ? "f" : "g";
                 String id = String.format("O%05d", i);

@@ -49,6 +49,26 @@ class InvocationStoreTest {
                 attempt);
     }
 
+    /**
+     * records.db's tables as Kiln wrote them before its schema was versioned (and before the
+     * attempt column existed): every migration step runs on such a file.
+     */
+    static void createPreVersioningTables(Statement st) throws java.sql.SQLException {
+        st.execute(
+                "CREATE TABLE invocations (request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
+                        + " function TEXT NOT NULL, version INTEGER NOT NULL,"
+                        + " version_sha256 TEXT, trigger TEXT NOT NULL,"
+                        + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
+                        + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
+                        + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+                        + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
+                        + " log_truncated INTEGER NOT NULL)");
+        st.execute(
+                "CREATE TABLE invocation_logs (request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+                        + " time INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL,"
+                        + " PRIMARY KEY (request_id, seq))");
+    }
+
     @Test
     void recordsAreListedNewestFirstAndPaged() {
         Instant t0 = Instant.parse("2026-11-25T00:00:00Z");
@@ -254,26 +274,13 @@ class InvocationStoreTest {
                         SqliteFiles.open(
                                 data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
                 Statement st = db.createStatement()) {
-            // The invocations table as Kiln wrote it before the attempt column existed.
-            st.execute(
-                    "CREATE TABLE invocations (request_id TEXT PRIMARY KEY, service TEXT NOT NULL,"
-                            + " function TEXT NOT NULL, version INTEGER NOT NULL,"
-                            + " version_sha256 TEXT, trigger TEXT NOT NULL,"
-                            + " started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL,"
-                            + " outcome TEXT NOT NULL, status INTEGER NOT NULL,"
-                            + " bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
-                            + " fuel INTEGER NOT NULL, start_kind TEXT, error TEXT,"
-                            + " log_truncated INTEGER NOT NULL)");
+            createPreVersioningTables(st);
             // Started now: older than maxAge, the writer's first prune would delete it.
             st.execute(
                     "INSERT INTO invocations VALUES ('old', 'svc', 'f', 1, 'sha', 'invoke', "
                             + System.currentTimeMillis()
                             + ", 1, 'ok', 200, 0, 0, 0, 'cold', NULL, 0)");
             // Its log lines, and one of a record no longer stored.
-            st.execute(
-                    "CREATE TABLE invocation_logs (request_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                            + " time INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL,"
-                            + " PRIMARY KEY (request_id, seq))");
             st.execute(
                     "INSERT INTO invocation_logs VALUES ('old', 0, 1, 'INFO', 'one'),"
                             + " ('old', 1, 2, 'WARN', 'two'), ('gone', 0, 1, 'INFO', 'orphan')");
