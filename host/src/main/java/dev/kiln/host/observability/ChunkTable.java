@@ -313,12 +313,26 @@ final class ChunkTable implements AutoCloseable {
         return newest.size() <= keep ? Optional.empty() : Optional.of(key(newest.getLast()));
     }
 
-    /** The functions with records stored. */
-    List<String[]> functions() throws SQLException {
+    /** A function with records stored: how many, and when its oldest started (epoch ms). */
+    record Stored(String service, String function, long records, long oldestAt) {}
+
+    /** Every function with records stored. */
+    List<Stored> functions() throws SQLException {
         return Sql.list(
                 db,
-                "SELECT DISTINCT service, function FROM invocation_chunks",
-                rs -> new String[] {rs.getString(1), rs.getString(2)});
+                "SELECT service, function, SUM(record_count), MIN(oldest_at)"
+                        + " FROM invocation_chunks GROUP BY service, function",
+                rs -> new Stored(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+    }
+
+    /** How many records of a function are stored. */
+    long count(String service, String function) throws SQLException {
+        return Sql.number(
+                db,
+                "SELECT SUM(record_count) FROM invocation_chunks WHERE service = ? AND function ="
+                        + " ?",
+                service,
+                function);
     }
 
     @Override

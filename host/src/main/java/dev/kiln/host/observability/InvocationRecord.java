@@ -108,34 +108,15 @@ public record InvocationRecord(
 
     /** This record with {@code lines} as its log lines (a stored record read back). */
     InvocationRecord withLogs(List<GuestLogLine> lines) {
-        return new InvocationRecord(
-                requestId,
-                service,
-                function,
-                version,
-                versionSha256,
-                trigger,
-                startedAt,
-                durationMicros,
-                outcome,
-                httpStatus,
-                bytesIn,
-                bytesOut,
-                fuel,
-                startKind,
-                errorMessage,
-                lines,
-                logTruncated,
-                attempt,
-                memoryMiB,
-                keyId,
-                traceId,
-                spanId,
-                node);
+        return copy(lines, node);
     }
 
     /** This record as run on {@code node}. */
     public InvocationRecord onNode(String node) {
+        return copy(logs, node);
+    }
+
+    private InvocationRecord copy(List<GuestLogLine> logs, String node) {
         return new InvocationRecord(
                 requestId,
                 service,

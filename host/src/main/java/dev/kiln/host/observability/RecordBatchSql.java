@@ -173,14 +173,7 @@ final class RecordBatchSql implements AutoCloseable {
         written.clear();
         recordsWritten = 0;
         for (Written f : functions) {
-            long stored =
-                    Sql.number(
-                            db,
-                            "SELECT SUM(record_count) FROM invocation_chunks"
-                                    + " WHERE service = ? AND function = ?",
-                            f.service(),
-                            f.function());
-            trim(f, stored, maxPerFunction, null);
+            trim(f, chunks.count(f.service(), f.function()), maxPerFunction, null);
         }
     }
 
@@ -224,20 +217,12 @@ final class RecordBatchSql implements AutoCloseable {
         recordsWritten = 0;
         // Every record started before the cutoff sorts at or before this key.
         RecordChunks.Key ageCut = new RecordChunks.Key(cutoff - 1, "\uffff");
-        List<Object[]> functions =
-                Sql.list(
-                        db,
-                        "SELECT service, function, SUM(record_count), MIN(oldest_at)"
-                                + " FROM invocation_chunks GROUP BY service, function",
-                        rs ->
-                                new Object[] {
-                                    new Written(rs.getString(1), rs.getString(2)),
-                                    rs.getLong(3),
-                                    rs.getLong(4)
-                                });
-        for (Object[] f : functions) {
-            boolean old = (long) f[2] < cutoff;
-            trim((Written) f[0], (long) f[1], maxPerFunction, old ? ageCut : null);
+        for (ChunkTable.Stored f : chunks.functions()) {
+            trim(
+                    new Written(f.service(), f.function()),
+                    f.records(),
+                    maxPerFunction,
+                    f.oldestAt() < cutoff ? ageCut : null);
         }
     }
 

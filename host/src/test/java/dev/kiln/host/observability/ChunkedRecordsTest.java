@@ -7,7 +7,6 @@ import dev.kiln.abi.GuestLogLine;
 import dev.kiln.host.storage.SqliteFiles;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,7 +104,7 @@ class ChunkedRecordsTest {
             assertThat(store.get("svc", "f", "A1")).isEmpty();
             assertThat(store.get("svc", "f", "A2").orElseThrow().logs()).hasSize(1);
             // The lines of A1 and B0 went with them.
-            assertThat(lineCount()).isEqualTo(3);
+            assertThat(InvocationStoreTest.lineCount(data)).isEqualTo(3);
         }
         // What is left reads the same after a restart.
         try (var store = InvocationStore.open(data, retention)) {
@@ -201,16 +200,6 @@ class ChunkedRecordsTest {
             // 512 + 512 + 76
             assertThat(rs.getInt(1)).isEqualTo(3);
             assertThat(rs.getInt(2)).isEqualTo(512);
-        }
-    }
-
-    private long lineCount() throws SQLException, java.io.IOException {
-        try (Connection db =
-                        SqliteFiles.open(
-                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
-                Statement st = db.createStatement();
-                var rs = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
-            return rs.getLong(1);
         }
     }
 }

@@ -69,6 +69,17 @@ class InvocationStoreTest {
                         + " PRIMARY KEY (request_id, seq))");
     }
 
+    /** The log lines stored in the records.db of {@code data}. */
+    static long lineCount(Path data) throws java.sql.SQLException, java.io.IOException {
+        try (Connection db =
+                        SqliteFiles.open(
+                                data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement();
+                var rs = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
+            return rs.getLong(1);
+        }
+    }
+
     @Test
     void recordsAreListedNewestFirstAndPaged() {
         Instant t0 = Instant.parse("2026-11-25T00:00:00Z");
@@ -213,13 +224,7 @@ class InvocationStoreTest {
             assertThat(store.get("svc", "f", String.format("V%06d", n - 5 - slack - 1))).isEmpty();
             assertThat(store.dropped()).isZero();
             // The pruned records' log lines went with them.
-            try (Connection db =
-                            SqliteFiles.open(
-                                    data.resolve("records.db"), SqliteFiles.Durability.NORMAL);
-                    Statement st = db.createStatement();
-                    var rs = st.executeQuery("SELECT COUNT(*) FROM invocation_logs")) {
-                assertThat(rs.getLong(1)).isEqualTo(left.size());
-            }
+            assertThat(lineCount(data)).isEqualTo(left.size());
         }
     }
 
