@@ -32,6 +32,11 @@ public final class AuthFailureLimiter {
         this.clock = clock;
     }
 
+    /** Whether no IP has presented an invalid key lately: then every IP may present one now. */
+    public boolean tracksNone() {
+        return buckets.isEmpty();
+    }
+
     /**
      * Seconds until {@code ip} may present a key again (for {@code Retry-After}), or 0 when it may
      * now.

@@ -9,6 +9,7 @@ import dev.kiln.host.access.Scope;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.KilnException;
 import dev.kiln.host.registry.Registry;
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -51,6 +52,16 @@ final class AccessControl implements HttpHandler {
     private final Access access;
     private final HttpHandler next;
 
+    /** One listener for every exchange (not one per request): audits the exchange it is given. */
+    private final ExchangeCompletionListener auditor =
+            (ex, nextListener) -> {
+                try {
+                    audit(ex);
+                } finally {
+                    nextListener.proceed();
+                }
+            };
+
     AccessControl(Access access, HttpHandler next) {
         this.access = access;
         this.next = next;
@@ -58,14 +69,7 @@ final class AccessControl implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
-        exchange.addExchangeCompleteListener(
-                (ex, nextListener) -> {
-                    try {
-                        audit(ex);
-                    } finally {
-                        nextListener.proceed();
-                    }
-                });
+        exchange.addExchangeCompleteListener(auditor);
         refuseKeysInQuery(exchange);
         exchange.putAttachment(PRINCIPAL, authenticate(exchange, access));
         next.handleRequest(exchange);
@@ -82,8 +86,10 @@ final class AccessControl implements HttpHandler {
             throw new KilnException(
                     ErrorCode.UNAUTHORIZED, "missing 'Authorization: Bearer <key>'");
         }
-        String ip = clientIp(exchange);
-        long wait = access.failures().retryAfterSeconds(ip);
+        // The peer's address as text costs more than the rest of a valid key's check: formatted
+        // only while some IP has presented invalid keys, or for this request's own failure.
+        String ip = access.failures().tracksNone() ? null : clientIp(exchange);
+        long wait = ip == null ? 0 : access.failures().retryAfterSeconds(ip);
         if (wait > 0) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(wait));
             throw new KilnException(
@@ -92,7 +98,7 @@ final class AccessControl implements HttpHandler {
         }
         Optional<Principal> principal = access.keys().authenticate(token);
         if (principal.isEmpty()) {
-            access.failures().failed(ip);
+            access.failures().failed(ip == null ? clientIp(exchange) : ip);
             throw new KilnException(
                     ErrorCode.UNAUTHORIZED,
                     "the key is not valid (mistyped, revoked or never issued)");

@@ -73,6 +73,17 @@ final class GuardedRoutes extends RoutingHandler {
     @Override
     public synchronized RoutingHandler add(
             HttpString method, String template, HttpHandler handler) {
+        HttpHandler guarded = guard(method, template, handler);
+        routes.add(PermissionTable.key(method.toString().toUpperCase(Locale.ROOT), template));
+        return super.add(method, template, guarded);
+    }
+
+    /**
+     * {@code handler} behind the authorization check of {@code method template}: its permission
+     * from {@link PermissionTable}, which must have an entry for it (the host does not start
+     * otherwise).
+     */
+    static HttpHandler guard(HttpString method, String template, HttpHandler handler) {
         String m = method.toString().toUpperCase(Locale.ROOT);
         Permission permission =
                 PermissionTable.lookup(m, template)
@@ -84,8 +95,7 @@ final class GuardedRoutes extends RoutingHandler {
                                                         + " "
                                                         + template
                                                         + " has no entry in PermissionTable"));
-        routes.add(PermissionTable.key(m, template));
-        return super.add(method, template, new Guard(template, permission, handler));
+        return new Guard(template, permission, handler);
     }
 
     @Override

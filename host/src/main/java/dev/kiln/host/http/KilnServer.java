@@ -156,6 +156,7 @@ public final class KilnServer implements AutoCloseable {
         new ClusterApi(cluster).addTo(router);
         List<String> routes = ((GuardedRoutes) router).routes();
         var api = new AccessControl(access, router);
+        var invokeRoute = new InvokeRoute(access, invoke);
         var trigger =
                 new HttpTriggerHandler(
                         invoker,
@@ -188,6 +189,8 @@ public final class KilnServer implements AutoCloseable {
                             } else if (path.equals(ApiDescription.PATH)) {
                                 // Public, like /healthz: it describes the API (ADR 0042).
                                 ApiDescription.serve(exchange);
+                            } else if (invokeRoute.handled(exchange)) {
+                                // Taken ahead of the router: the API's busiest route.
                             } else if (path.startsWith("/api/") || path.equals("/metrics")) {
                                 api.handleRequest(exchange);
                             } else if (ConsoleFiles.handles(path)) {
