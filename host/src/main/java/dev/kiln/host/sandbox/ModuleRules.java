@@ -21,6 +21,26 @@ public record ModuleRules(String handler, int memoryMiB, ModuleLimits limits, Ab
         this(handler, memoryMiB, limits, Abi.KILN);
     }
 
+    /**
+     * Written out, not generated: pools are found by their code's key on every invocation, and the
+     * generated equals (a method-handle chain) was not inlined there — ~1 % of the host's CPU under
+     * load. {@code ModuleRulesTest} checks that every component counts.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return this == o
+                || (o instanceof ModuleRules r
+                        && memoryMiB == r.memoryMiB
+                        && abi == r.abi
+                        && Objects.equals(handler, r.handler)
+                        && Objects.equals(limits, r.limits));
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(handler, memoryMiB, limits, abi);
+    }
+
     /** Wasm pages (64 KiB each) in {@link #memoryMiB}. */
     public int maxPages() {
         return memoryMiB * 16;
