@@ -23,7 +23,11 @@ class ModuleRulesTest {
         ModuleRules same = canonical.newInstance(base.clone());
         assertThat(rules).isEqualTo(same).hasSameHashCodeAs(same);
         assertThat(rules)
-                .isEqualTo(new ModuleRules(new String("kiln_handle"), 64, copyOfDefaults()));
+                .isEqualTo(
+                        new ModuleRules(
+                                new String("kiln_handle"),
+                                64,
+                                limits(ModuleLimits.DEFAULTS.maxFunctions())));
         for (int i = 0; i < components.length; i++) {
             Object[] args = base.clone();
             args[i] = another(components[i].getType(), base[i]);
@@ -43,33 +47,18 @@ class ModuleRulesTest {
         } else if (type == int.class) {
             return (Integer) value + 1;
         } else if (type == ModuleLimits.class) {
-            ModuleLimits d = ModuleLimits.DEFAULTS;
-            return new ModuleLimits(
-                    d.maxFunctions() + 1,
-                    d.maxInstructions(),
-                    d.maxLocalsPerFunction(),
-                    d.maxNestingDepth(),
-                    d.maxTypes(),
-                    d.maxGlobals(),
-                    d.maxTables(),
-                    d.maxTableElements(),
-                    d.maxDataSegments(),
-                    d.maxDataBytes(),
-                    d.maxExports(),
-                    d.maxCodeBytes(),
-                    d.maxBrTableTargets(),
-                    d.maxBrTableTargetsTotal(),
-                    d.maxOperandStackDepth());
+            return limits(ModuleLimits.DEFAULTS.maxFunctions() + 1);
         } else if (type == Abi.class) {
             return value == Abi.KILN ? Abi.WASI_CGI : Abi.KILN;
         }
         throw new AssertionError("no other value for a component of type " + type);
     }
 
-    private static ModuleLimits copyOfDefaults() {
+    /** The defaults as a new object, {@code maxFunctions} changed. */
+    private static ModuleLimits limits(int maxFunctions) {
         ModuleLimits d = ModuleLimits.DEFAULTS;
         return new ModuleLimits(
-                d.maxFunctions(),
+                maxFunctions,
                 d.maxInstructions(),
                 d.maxLocalsPerFunction(),
                 d.maxNestingDepth(),
