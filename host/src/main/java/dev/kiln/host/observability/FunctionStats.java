@@ -1,5 +1,6 @@
 package dev.kiln.host.observability;
 
+import dev.kiln.host.storage.CoreYield;
 import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -56,7 +57,9 @@ public final class FunctionStats {
 
     /** Counts written records (the writer thread, after their batch committed). */
     synchronized void add(List<InvocationRecord> records) {
+        CoreYield pace = new CoreYield();
         for (InvocationRecord r : records) {
+            pace.step();
             long minute = floor(r.startedAt().toEpochMilli(), MINUTE_MS);
             open.computeIfAbsent(new Key(r.service(), r.function(), minute), k -> new StatsWindow())
                     .add(r);

@@ -3,6 +3,7 @@ package dev.kiln.host.observability;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.core.FaultPoint;
 import dev.kiln.host.core.KilnException;
+import dev.kiln.host.storage.CoreYield;
 import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.GroupCommitWriter;
 import dev.kiln.host.storage.Sql;
@@ -547,6 +548,7 @@ public final class InvocationStore implements AutoCloseable {
             }
             // Committed. Still under the lock, so that a follower's backlog read (also under it)
             // sees each batch either stored or published to it, never both.
+            CoreYield.now();
             try {
                 stats.add(written);
                 usageMetrics.add(usage);

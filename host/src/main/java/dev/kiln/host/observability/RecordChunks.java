@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.kiln.host.storage.CoreYield;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,9 +72,11 @@ final class RecordChunks {
             String localNode,
             ByteArrayOutputStream buffer) {
         buffer.reset();
+        CoreYield pace = new CoreYield();
         try (JsonGenerator g = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
             g.writeStartArray();
             for (InvocationStore.Listed listed : newestFirst) {
+                pace.step();
                 InvocationRecord r = listed.record();
                 g.writeStartArray();
                 g.writeString(r.requestId());
@@ -116,7 +119,9 @@ final class RecordChunks {
         try (JsonParser p = JSON.createParser(chunk)) {
             expect(p.nextToken(), JsonToken.START_ARRAY);
             List<InvocationStore.Listed> out = new ArrayList<>();
+            CoreYield pace = new CoreYield();
             while (p.nextToken() == JsonToken.START_ARRAY) {
+                pace.step();
                 out.add(readRecord(p, service, function));
             }
             expect(p.currentToken(), JsonToken.END_ARRAY);

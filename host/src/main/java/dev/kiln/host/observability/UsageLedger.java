@@ -1,5 +1,6 @@
 package dev.kiln.host.observability;
 
+import dev.kiln.host.storage.CoreYield;
 import dev.kiln.host.storage.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -56,7 +57,9 @@ final class UsageLedger {
     /** What {@code records} add to each of their buckets. */
     static Map<Bucket, UsageAmounts> sums(List<InvocationRecord> records) {
         Map<Bucket, UsageAmounts> sums = new LinkedHashMap<>();
+        CoreYield pace = new CoreYield();
         for (InvocationRecord r : records) {
+            pace.step();
             sums.merge(Bucket.of(r), UsageAmounts.of(r), UsageAmounts::plus);
         }
         return sums;

@@ -207,6 +207,9 @@ public final class GroupCommitWriter<T> implements AutoCloseable {
             if (batch.isEmpty()) {
                 continue;
             }
+            // A batch and the housekeeping before it are each a stretch of CPU that request
+            // threads should not wait out (docs/adr/0072).
+            CoreYield.now();
             try {
                 sink.write(batch);
             } catch (Throwable e) {
@@ -219,6 +222,7 @@ public final class GroupCommitWriter<T> implements AutoCloseable {
                 }
                 BackgroundLoops.survived(log, thread.getName(), e);
             }
+            CoreYield.now();
             boolean full = batch.size() >= maxBatch;
             batch.clear();
             if (!full) {
