@@ -75,8 +75,11 @@ final class InvocationRecords {
         var record =
                 new InvocationRecord(
                         request.requestId(),
-                        request.service(),
-                        request.function(),
+                        // The registry's strings, not the request's: the same instances every
+                        // time, so the record writer's maps (usage, statistics) reuse their
+                        // cached hashes instead of hashing fresh copies of the names per record.
+                        function.service(),
+                        function.name(),
                         target.version().number(),
                         target.version().sha256(),
                         request.trigger(),
@@ -99,11 +102,12 @@ final class InvocationRecords {
                         span == null || !span.context().sampled() ? null : span.context().spanId());
         // An event's attempt waits for room rather than lose its record: the dispatcher takes the
         // event off its queue after flushing the records, so a dropped record would be an event
-        // gone without trace. At most asyncWorkers threads wait so; requests never do.
-        boolean accepted =
-                request.attempt() > 0 ? records.submitWaiting(record) : records.submit(record);
-        if (!accepted) {
-            log.warn("invocation record dropped: the record queue is full");
+        // gone without trace. At most asyncWorkers threads wait so; requests never do. A record
+        // the store refuses is counted and reported there, once a minute (docs/adr/0062).
+        if (request.attempt() > 0) {
+            records.submitWaiting(record);
+        } else {
+            records.submit(record);
         }
     }
 }

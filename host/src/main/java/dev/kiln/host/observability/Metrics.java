@@ -139,7 +139,7 @@ public final class Metrics {
 
         abstract void writeSeries(StringBuilder out);
 
-        final void sample(StringBuilder out, List<String> labelValues, double value) {
+        final void sample(StringBuilder out, LabelValues labelValues, double value) {
             sample(out, "", labelValues, null, null, value);
         }
 
@@ -147,7 +147,7 @@ public final class Metrics {
         final void sample(
                 StringBuilder out,
                 String suffix,
-                List<String> labelValues,
+                LabelValues labelValues,
                 String extraLabel,
                 String extraValue,
                 double value) {
@@ -184,7 +184,8 @@ public final class Metrics {
             out.append('\n');
         }
 
-        final List<String> key(String[] labelValues) {
+        /** The series key of {@code labelValues}, wrapping them: copy it before storing it. */
+        final LabelValues key(String[] labelValues) {
             if (labelValues.length != labelNames.length) {
                 throw new IllegalArgumentException(
                         name
@@ -197,7 +198,7 @@ public final class Metrics {
             for (String v : labelValues) {
                 Objects.requireNonNull(v, "label value");
             }
-            return List.of(labelValues);
+            return new LabelValues(labelValues);
         }
 
         private static void escape(StringBuilder out, String s, boolean quotes) {
@@ -215,7 +216,7 @@ public final class Metrics {
 
     /** A family of counters. */
     public static final class Counter extends Family {
-        private final Map<List<String>, LongAdder> series = new ConcurrentHashMap<>();
+        private final Map<LabelValues, LongAdder> series = new ConcurrentHashMap<>();
 
         Counter(String name, String help, String[] labelNames) {
             super(name, help, labelNames, "counter");
@@ -223,7 +224,9 @@ public final class Metrics {
 
         /** The series for these label values, created at 0 if new; keep it for hot paths. */
         public LongAdder bind(String... labelValues) {
-            return series.computeIfAbsent(key(labelValues), k -> new LongAdder());
+            LabelValues key = key(labelValues);
+            LongAdder bound = series.get(key);
+            return bound != null ? bound : series.computeIfAbsent(key.copy(), k -> new LongAdder());
         }
 
         public void inc(String... labelValues) {
@@ -276,7 +279,7 @@ public final class Metrics {
 
     /** A family of gauges that are set (or moved up and down) by their owner. */
     public static final class Gauge extends Family {
-        private final Map<List<String>, double[]> series = new ConcurrentHashMap<>();
+        private final Map<LabelValues, double[]> series = new ConcurrentHashMap<>();
 
         Gauge(String name, String help, String[] labelNames) {
             super(name, help, labelNames, "gauge");
@@ -284,7 +287,7 @@ public final class Metrics {
 
         /** Adds {@code delta} (negative to lower) to a series, creating it at 0 if new. */
         public void add(double delta, String... labelValues) {
-            double[] v = series.computeIfAbsent(key(labelValues), k -> new double[1]);
+            double[] v = bind(labelValues);
             synchronized (v) {
                 v[0] += delta;
             }
@@ -292,7 +295,7 @@ public final class Metrics {
 
         /** Sets a series to {@code value}. */
         public void set(double value, String... labelValues) {
-            double[] v = series.computeIfAbsent(key(labelValues), k -> new double[1]);
+            double[] v = bind(labelValues);
             synchronized (v) {
                 v[0] = value;
             }
@@ -300,6 +303,12 @@ public final class Metrics {
 
         public void remove(String... labelValues) {
             series.remove(key(labelValues));
+        }
+
+        private double[] bind(String[] labelValues) {
+            LabelValues key = key(labelValues);
+            double[] v = series.get(key);
+            return v != null ? v : series.computeIfAbsent(key.copy(), k -> new double[1]);
         }
 
         public double value(String... labelValues) {
@@ -332,7 +341,7 @@ public final class Metrics {
      */
     public static final class Histogram extends Family {
         private final double[] bounds;
-        private final Map<List<String>, Series> series = new ConcurrentHashMap<>();
+        private final Map<LabelValues, Series> series = new ConcurrentHashMap<>();
 
         Histogram(String name, String help, double[] upperBounds, String[] labelNames) {
             super(name, help, labelNames, "histogram");
@@ -354,7 +363,11 @@ public final class Metrics {
 
         /** The series for these label values, created empty if new; keep it for hot paths. */
         public Series bind(String... labelValues) {
-            return series.computeIfAbsent(key(labelValues), k -> new Series(bounds));
+            LabelValues key = key(labelValues);
+            Series bound = series.get(key);
+            return bound != null
+                    ? bound
+                    : series.computeIfAbsent(key.copy(), k -> new Series(bounds));
         }
 
         /** Drops every series whose labels have all the given values (a deleted function's). */
@@ -443,21 +456,21 @@ public final class Metrics {
 
         @Override
         void writeSeries(StringBuilder out) {
-            Map<List<String>, Double> values = new ConcurrentSkipListMap<>(Metrics::compare);
-            collect.accept((v, labels) -> values.merge(key(labels), v, Double::sum));
+            Map<LabelValues, Double> values = new ConcurrentSkipListMap<>(Metrics::compare);
+            collect.accept((v, labels) -> values.merge(key(labels).copy(), v, Double::sum));
             for (var e : values.entrySet()) {
                 sample(out, e.getKey(), e.getValue());
             }
         }
     }
 
-    private static <V> List<Map.Entry<List<String>, V>> sorted(Map<List<String>, V> series) {
-        List<Map.Entry<List<String>, V>> entries = new ArrayList<>(series.entrySet());
+    private static <V> List<Map.Entry<LabelValues, V>> sorted(Map<LabelValues, V> series) {
+        List<Map.Entry<LabelValues, V>> entries = new ArrayList<>(series.entrySet());
         entries.sort((a, b) -> compare(a.getKey(), b.getKey()));
         return entries;
     }
 
-    private static int compare(List<String> a, List<String> b) {
+    private static int compare(LabelValues a, LabelValues b) {
         for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
             int c = a.get(i).compareTo(b.get(i));
             if (c != 0) {
@@ -465,5 +478,49 @@ public final class Metrics {
             }
         }
         return Integer.compare(a.size(), b.size());
+    }
+
+    /**
+     * A series' label values as a map key: compared by content and hashed once. A lookup wraps the
+     * caller's array as it is, where a {@code List.of} key copied it and compared by iterators — an
+     * allocation or three on every invocation's metrics; only a stored key is a {@link #copy}.
+     */
+    static final class LabelValues {
+        private final String[] values;
+        private final int hash;
+
+        private LabelValues(String[] values) {
+            this(values, Arrays.hashCode(values));
+        }
+
+        private LabelValues(String[] values, int hash) {
+            this.values = values;
+            this.hash = hash;
+        }
+
+        String get(int i) {
+            return values[i];
+        }
+
+        int size() {
+            return values.length;
+        }
+
+        /** A key of its own, safe to store whatever the caller does with its array. */
+        LabelValues copy() {
+            return new LabelValues(values.clone(), hash);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LabelValues other
+                    && hash == other.hash
+                    && Arrays.equals(values, other.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 }

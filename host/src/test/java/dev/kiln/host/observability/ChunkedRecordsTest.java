@@ -134,6 +134,58 @@ class ChunkedRecordsTest {
         }
     }
 
+    /**
+     * A chunk writes the fields that usually repeat (version hash, trigger, outcome, start kind,
+     * key) from the bytes of the record before when they match; a value that changes back and
+     * forth, turns null, or needs escaping must still come back as it went in.
+     */
+    @Test
+    void fieldsThatChangeFromRecordToRecordComeBackAsWritten() {
+        String[] shas = {"aa", "aa", "bb", "aa", "bb"};
+        String[] triggers = {"invoke", "http", "http", "event", "invoke"};
+        String[] outcomes = {"ok", "ok", "timeout", "ok", "trap"};
+        String[] kinds = {"warm", null, "pool", "pool", null};
+        String[] keys = {null, "key-1", "key-1", "k\"ey\u00e9\n", "key-1"};
+        try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
+            for (int i = 0; i < shas.length; i++) {
+                assertThat(
+                                store.submit(
+                                        new InvocationRecord(
+                                                "V" + i,
+                                                "svc",
+                                                "f",
+                                                1 + i,
+                                                shas[i],
+                                                triggers[i],
+                                                T0.plusMillis(i),
+                                                42,
+                                                outcomes[i],
+                                                200,
+                                                3,
+                                                4,
+                                                0,
+                                                kinds[i],
+                                                null,
+                                                List.of(),
+                                                false,
+                                                0,
+                                                64,
+                                                keys[i],
+                                                null,
+                                                null,
+                                                null)))
+                        .isTrue();
+            }
+            store.flush();
+            List<InvocationRecord> listed = store.list("svc", "f", 10, null).reversed();
+            assertThat(listed).extracting(InvocationRecord::versionSha256).containsExactly(shas);
+            assertThat(listed).extracting(InvocationRecord::trigger).containsExactly(triggers);
+            assertThat(listed).extracting(InvocationRecord::outcome).containsExactly(outcomes);
+            assertThat(listed).extracting(InvocationRecord::startKind).containsExactly(kinds);
+            assertThat(listed).extracting(InvocationRecord::keyId).containsExactly(keys);
+        }
+    }
+
     @Test
     void rowsOfAnOlderFileMoveIntoChunksWithTheirLines() throws Exception {
         long now = System.currentTimeMillis();

@@ -45,6 +45,31 @@ class MetricsTest {
         assertThat(calls.value("a", "cold")).isEqualTo(4);
     }
 
+    /** Lookups wrap the caller's array; a series must keep its own copy of the values. */
+    @Test
+    void aCallerReusingItsLabelArrayDoesNotMoveASeries() {
+        Metrics m = new Metrics();
+        var calls = m.counter("kiln_calls_total", "Calls.", "fn", "kind");
+        var gauge = m.gauge("kiln_level", "Level.", "fn");
+        String[] labels = {"a", "cold"};
+        calls.inc(labels);
+        String[] one = {"a"};
+        gauge.set(3, one);
+        labels[0] = "b";
+        one[0] = "b";
+        calls.inc(labels);
+        calls.inc(labels);
+        gauge.set(5, one);
+        assertThat(calls.value("a", "cold")).isEqualTo(1);
+        assertThat(calls.value("b", "cold")).isEqualTo(2);
+        assertThat(gauge.value("a")).isEqualTo(3);
+        assertThat(m.scrape())
+                .contains("kiln_calls_total{fn=\"a\",kind=\"cold\"} 1\n")
+                .contains("kiln_calls_total{fn=\"b\",kind=\"cold\"} 2\n")
+                .contains("kiln_level{fn=\"a\"} 3\n")
+                .contains("kiln_level{fn=\"b\"} 5\n");
+    }
+
     @Test
     void histogramsWriteCumulativeBucketsSumAndCount() {
         Metrics m = new Metrics();
