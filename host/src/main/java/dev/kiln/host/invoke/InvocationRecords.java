@@ -103,11 +103,18 @@ final class InvocationRecords {
         // An event's attempt waits for room rather than lose its record: the dispatcher takes the
         // event off its queue after flushing the records, so a dropped record would be an event
         // gone without trace. At most asyncWorkers threads wait so; requests never do. A record
-        // the store refuses is counted and reported there, once a minute (docs/adr/0062).
-        if (request.attempt() > 0) {
-            records.submitWaiting(record);
-        } else {
+        // the store refuses is counted and reported there, once a minute (docs/adr/0062); a
+        // request's is not logged here as well, which at the rate that fills the queue would be
+        // thousands of lines a second. An event's, lost after waiting, is rare and worth a line.
+        if (request.attempt() == 0) {
             records.submit(record);
+        } else if (!records.submitWaiting(record)) {
+            log.warn(
+                    "the record of attempt {} of an event for {}/{} was not stored: the record"
+                            + " queue stayed full",
+                    request.attempt(),
+                    request.service(),
+                    request.function());
         }
     }
 }
