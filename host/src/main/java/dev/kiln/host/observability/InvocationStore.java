@@ -349,8 +349,13 @@ public final class InvocationStore implements AutoCloseable {
                 sink -> sink.add(logFeed.followers()));
     }
 
-    /** Drops a deleted function's usage counters (its stored usage and statistics stay). */
+    /**
+     * Drops a deleted function's usage counters (its stored usage and statistics stay). Records
+     * still queued are written first: committed after the counters went, the function's last
+     * invocations would bring its series back.
+     */
     public void forget(String service, String function) {
+        flush();
         usageMetrics.forget(service, function);
     }
 

@@ -228,6 +228,28 @@ class InvocationStoreTest {
         }
     }
 
+    /**
+     * A function deleted while its last records wait for the writer (which lingers for more) loses
+     * its usage series for good: the records are written before the series go, not after.
+     */
+    @Test
+    void forgettingAFunctionWritesItsQueuedRecordsBeforeDroppingItsUsageSeries() {
+        var retention =
+                new RecordRetention(1000, Duration.ofDays(1), 100, 50, Duration.ofSeconds(5));
+        Metrics metrics = new Metrics();
+        try (var store = InvocationStore.open(data, retention)) {
+            store.registerMetrics(metrics);
+            assertThat(store.submit(record("Q1", "f", Instant.now()))).isTrue();
+            assertThat(store.submit(record("Q2", "g", Instant.now()))).isTrue();
+            store.forget("svc", "f");
+            store.flush();
+            assertThat(store.get("svc", "f", "Q1")).isPresent();
+            assertThat(metrics.scrape())
+                    .doesNotContain("function=\"f\"")
+                    .contains("kiln_usage_invocations_total{service=\"svc\",function=\"g\"} 1");
+        }
+    }
+
     @Test
     void aFullQueueDropsAndCountsWithoutBlockingAndUsageStillCountsEveryInvocation() {
         var retention = new RecordRetention(1000, Duration.ofDays(1), 4, 2, Duration.ofSeconds(5));
