@@ -2,6 +2,7 @@ package dev.kiln.host.cluster;
 
 import dev.kiln.host.observability.InvocationRecord;
 import dev.kiln.host.observability.InvocationStore;
+import dev.kiln.host.observability.ReplicationPosition;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
@@ -38,7 +39,7 @@ final class RecordIngest implements AutoCloseable {
         this.nc = nc;
         this.js = nc.jetStream(Buckets.JS_OPTIONS);
         this.store = store;
-        InvocationStore.Replicated state = store.replicated(Buckets.RECORDS);
+        ReplicationPosition state = store.replicated(Buckets.RECORDS);
         this.origin = state.origin();
         this.handled = state.position();
         try {

@@ -350,9 +350,8 @@ public final class InvocationStore implements AutoCloseable {
     }
 
     /**
-     * Drops a deleted function's usage counters (its stored usage and statistics stay). Records
-     * still queued are written first: committed after the counters went, the function's last
-     * invocations would bring its series back.
+     * Drops a deleted function's usage counters (its stored usage and statistics stay), after its
+     * queued records: committed later, the function's last invocations would bring them back.
      */
     public void forget(String service, String function) {
         flush();
@@ -499,18 +498,15 @@ public final class InvocationStore implements AutoCloseable {
      * it are its own: reading them back would count them twice) and how far {@code source} was read
      * by {@link #ingest} (0: not yet).
      */
-    public Replicated replicated(String source) {
+    public ReplicationPosition replicated(String source) {
         synchronized (db) {
             try {
-                return new Replicated(batchSql.origin(), batchSql.position(source));
+                return new ReplicationPosition(batchSql.origin(), batchSql.position(source));
             } catch (SQLException e) {
                 throw failure(e);
             }
         }
     }
-
-    /** What {@link #replicated} tells (docs/adr/0057). */
-    public record Replicated(String origin, long position) {}
 
     private static List<InvocationRecord> pending(List<Queued> batch) {
         List<InvocationRecord> records = new java.util.ArrayList<>(batch.size());

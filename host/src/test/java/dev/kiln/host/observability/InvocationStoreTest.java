@@ -384,7 +384,7 @@ class InvocationStoreTest {
             store.flush();
             // only this node's own records go on to the cluster
             assertThat(handed).containsExactly("own");
-            assertThat(store.replicated("S")).isEqualTo(new InvocationStore.Replicated(origin, 7));
+            assertThat(store.replicated("S")).isEqualTo(new ReplicationPosition(origin, 7));
             assertThat(store.replicated("other stream").position()).isZero();
             assertThat(store.get("svc", "f", "theirs").orElseThrow().logs()).hasSize(1);
             // each record names the node that ran it
@@ -394,7 +394,7 @@ class InvocationStoreTest {
         }
         try (var store = InvocationStore.open(data, RecordRetention.DEFAULTS)) {
             // the same file keeps its origin and position
-            assertThat(store.replicated("S")).isEqualTo(new InvocationStore.Replicated(origin, 7));
+            assertThat(store.replicated("S")).isEqualTo(new ReplicationPosition(origin, 7));
         }
         try (var store = InvocationStore.open(data.resolve("fresh"), RecordRetention.DEFAULTS)) {
             // a new file is a new origin: it reads even what its node published before
