@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -184,6 +185,17 @@ public final class Metrics {
             out.append('\n');
         }
 
+        /**
+         * The series of {@code labelValues} in {@code series}, made by {@code create} if new. The
+         * lookup wraps the caller's array; only a series stored for the first time copies it.
+         */
+        final <V> V seriesFor(
+                Map<LabelValues, V> series, String[] labelValues, Supplier<V> create) {
+            LabelValues key = key(labelValues);
+            V bound = series.get(key);
+            return bound != null ? bound : series.computeIfAbsent(key.copy(), k -> create.get());
+        }
+
         /** The series key of {@code labelValues}, wrapping them: copy it before storing it. */
         final LabelValues key(String[] labelValues) {
             if (labelValues.length != labelNames.length) {
@@ -224,9 +236,7 @@ public final class Metrics {
 
         /** The series for these label values, created at 0 if new; keep it for hot paths. */
         public LongAdder bind(String... labelValues) {
-            LabelValues key = key(labelValues);
-            LongAdder bound = series.get(key);
-            return bound != null ? bound : series.computeIfAbsent(key.copy(), k -> new LongAdder());
+            return seriesFor(series, labelValues, LongAdder::new);
         }
 
         public void inc(String... labelValues) {
@@ -287,7 +297,7 @@ public final class Metrics {
 
         /** Adds {@code delta} (negative to lower) to a series, creating it at 0 if new. */
         public void add(double delta, String... labelValues) {
-            double[] v = bind(labelValues);
+            double[] v = seriesFor(series, labelValues, () -> new double[1]);
             synchronized (v) {
                 v[0] += delta;
             }
@@ -295,7 +305,7 @@ public final class Metrics {
 
         /** Sets a series to {@code value}. */
         public void set(double value, String... labelValues) {
-            double[] v = bind(labelValues);
+            double[] v = seriesFor(series, labelValues, () -> new double[1]);
             synchronized (v) {
                 v[0] = value;
             }
@@ -303,12 +313,6 @@ public final class Metrics {
 
         public void remove(String... labelValues) {
             series.remove(key(labelValues));
-        }
-
-        private double[] bind(String[] labelValues) {
-            LabelValues key = key(labelValues);
-            double[] v = series.get(key);
-            return v != null ? v : series.computeIfAbsent(key.copy(), k -> new double[1]);
         }
 
         public double value(String... labelValues) {
@@ -342,6 +346,8 @@ public final class Metrics {
     public static final class Histogram extends Family {
         private final double[] bounds;
         private final Map<LabelValues, Series> series = new ConcurrentHashMap<>();
+        // Made once: a lambda capturing the bounds would be a new object on every bind.
+        private final Supplier<Series> newSeries;
 
         Histogram(String name, String help, double[] upperBounds, String[] labelNames) {
             super(name, help, labelNames, "histogram");
@@ -359,15 +365,12 @@ public final class Metrics {
                 }
             }
             this.bounds = upperBounds.clone();
+            this.newSeries = () -> new Series(bounds);
         }
 
         /** The series for these label values, created empty if new; keep it for hot paths. */
         public Series bind(String... labelValues) {
-            LabelValues key = key(labelValues);
-            Series bound = series.get(key);
-            return bound != null
-                    ? bound
-                    : series.computeIfAbsent(key.copy(), k -> new Series(bounds));
+            return seriesFor(series, labelValues, newSeries);
         }
 
         /** Drops every series whose labels have all the given values (a deleted function's). */
