@@ -76,10 +76,10 @@ final class ChunkTable implements AutoCloseable {
         st.execute(view.toString());
     }
 
-    /** Stores {@code newestFirst}, one function's records, as one chunk. */
-    void insert(String service, String function, List<Listed> newestFirst, String localNode)
+    /** Stores {@code records}, one function's records in any order, as one chunk. */
+    void insert(String service, String function, List<Listed> records, String localNode)
             throws SQLException {
-        if (newestFirst.isEmpty()) {
+        if (records.isEmpty()) {
             return;
         }
         if (insert == null) {
@@ -90,7 +90,7 @@ final class ChunkTable implements AutoCloseable {
                                     + BOUNDS
                                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         }
-        Object[] bounds = bounds(newestFirst, localNode);
+        Object[] bounds = bounds(records, localNode);
         Object[] params = new Object[bounds.length + 2];
         params[0] = service;
         params[1] = function;
@@ -99,36 +99,48 @@ final class ChunkTable implements AutoCloseable {
         insert.executeUpdate();
     }
 
-    /** The values of {@link #BOUNDS} for a chunk of {@code newestFirst}. */
-    private Object[] bounds(List<Listed> newestFirst, String localNode) {
-        InvocationRecord newest = newestFirst.getFirst().record();
-        InvocationRecord oldest = newestFirst.getLast().record();
-        String min = newest.requestId();
+    /** The values of {@link #BOUNDS} for a chunk of {@code records}. */
+    private Object[] bounds(List<Listed> records, String localNode) {
+        InvocationRecord first = records.getFirst().record();
+        RecordChunks.Key newest = RecordChunks.Key.of(first);
+        RecordChunks.Key oldest = newest;
+        String min = first.requestId();
         String max = min;
         long lines = 0;
-        for (Listed l : newestFirst) {
-            String id = l.record().requestId();
+        for (Listed l : records) {
+            InvocationRecord r = l.record();
+            String id = r.requestId();
             if (id.compareTo(min) < 0) {
                 min = id;
             } else if (id.compareTo(max) > 0) {
                 max = id;
             }
+            // Records come about in the order they started, give or take the workers: most are
+            // decided by their start alone.
+            long at = r.startedAt().toEpochMilli();
+            if (at >= newest.startedAt()
+                    && (at > newest.startedAt() || id.compareTo(newest.requestId()) > 0)) {
+                newest = new RecordChunks.Key(at, id);
+            } else if (at <= oldest.startedAt()
+                    && (at < oldest.startedAt() || id.compareTo(oldest.requestId()) < 0)) {
+                oldest = new RecordChunks.Key(at, id);
+            }
             lines += l.logCount();
         }
         return new Object[] {
-            newest.startedAt().toEpochMilli(),
+            newest.startedAt(),
             newest.requestId(),
-            oldest.startedAt().toEpochMilli(),
+            oldest.startedAt(),
             oldest.requestId(),
             min,
             max,
-            newestFirst.size(),
+            records.size(),
             lines,
-            RecordChunks.encode(newestFirst, localNode, buffer)
+            RecordChunks.encode(records, localNode, buffer)
         };
     }
 
-    /** A stored chunk: its row id and records, newest first. */
+    /** A stored chunk: its row id and records, in its order. */
     private record Chunk(long id, List<Listed> records) {}
 
     /** The chunks of a function that may hold {@code requestId}. */

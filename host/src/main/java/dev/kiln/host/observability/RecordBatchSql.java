@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -83,7 +82,7 @@ final class RecordBatchSql implements AutoCloseable {
         for (var e : byFunction.entrySet()) {
             Written w = e.getKey();
             written.add(w);
-            List<InvocationStore.Listed> chunk = newestFirst(e.getValue(), replacing);
+            List<InvocationStore.Listed> chunk = distinct(e.getValue(), replacing);
             chunks.insert(w.service(), w.function(), chunk, localNode);
             for (InvocationStore.Listed stored : chunk) {
                 addLines(stored.record());
@@ -110,14 +109,13 @@ final class RecordBatchSql implements AutoCloseable {
         }
     }
 
-    private static final Comparator<InvocationStore.Listed> NEWEST_FIRST =
-            Comparator.comparingLong(
-                            (InvocationStore.Listed l) -> l.record().startedAt().toEpochMilli())
-                    .thenComparing(l -> l.record().requestId())
-                    .reversed();
-
-    /** One function's records of a batch as a chunk holds them; the last of an id wins. */
-    private static List<InvocationStore.Listed> newestFirst(
+    /**
+     * One function's records of a batch as a chunk holds them: in the order they were queued (a
+     * chunk's bounds say where its records sit; readers order what they read), the last of an id
+     * winning. Sorting them here was ~10 % of the writer, nearly all of it comparing the ids of
+     * records started in the same millisecond.
+     */
+    private static List<InvocationStore.Listed> distinct(
             List<InvocationRecord> records, boolean replacing) {
         Collection<InvocationRecord> distinct = records;
         if (replacing) {
@@ -131,7 +129,6 @@ final class RecordBatchSql implements AutoCloseable {
         for (InvocationRecord r : distinct) {
             out.add(new InvocationStore.Listed(r, r.logs().size()));
         }
-        out.sort(NEWEST_FIRST);
         return out;
     }
 

@@ -17,10 +17,10 @@ import java.util.List;
 
 /**
  * The records of one row of {@code invocation_chunks} (docs/adr/0069): one function's records of a
- * batch as a JSON array in UTF-8, newest first, each record a positional array of {@link #FIELDS},
- * so that SQLite's {@code json_each} reads them too (the view {@code invocations}). Stored as a
- * blob: bound as a string, the driver would copy the whole text once more to encode it. Log lines
- * are not in it, only how many a record has.
+ * batch as a JSON array in UTF-8, in the order written, each record a positional array of {@link
+ * #FIELDS}, so that SQLite's {@code json_each} reads them too (the view {@code invocations}).
+ * Stored as a blob: bound as a string, the driver would copy the whole text once more to encode it.
+ * Log lines are not in it, only how many a record has.
  */
 final class RecordChunks {
     private static final JsonFactory JSON = new JsonFactory();
@@ -65,19 +65,17 @@ final class RecordChunks {
     }
 
     /**
-     * The chunk of {@code newestFirst}; a record that names no node ran on {@code localNode}.
-     * Callers sort the records first. {@code buffer} is the caller's to reuse (emptied here).
+     * The chunk of {@code records}; a record that names no node ran on {@code localNode}. {@code
+     * buffer} is the caller's to reuse (emptied here).
      */
     static byte[] encode(
-            List<InvocationStore.Listed> newestFirst,
-            String localNode,
-            ByteArrayOutputStream buffer) {
+            List<InvocationStore.Listed> records, String localNode, ByteArrayOutputStream buffer) {
         buffer.reset();
         CoreYield pace = new CoreYield();
         Repeated repeated = new Repeated();
         try (JsonGenerator g = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
             g.writeStartArray();
-            for (InvocationStore.Listed listed : newestFirst) {
+            for (InvocationStore.Listed listed : records) {
                 pace.step();
                 InvocationRecord r = listed.record();
                 g.writeStartArray();

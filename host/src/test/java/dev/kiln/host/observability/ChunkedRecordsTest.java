@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,6 +112,59 @@ class ChunkedRecordsTest {
             assertThat(ids(store.list("svc", "f", 10, null)))
                     .containsExactly("B5", "B4", "A3", "A2");
         }
+    }
+
+    @Test
+    void aChunkWrittenInAnyOrderListsAndTrimsByStartThenId() throws Exception {
+        // As workers finish them: neither by start nor by id, with starts that tie.
+        List<InvocationStore.Listed> written =
+                Stream.of(
+                                at("B", 5, "b"),
+                                at("D", 7),
+                                at("A", 5),
+                                at("C", 9),
+                                at("Z", 7, "z"),
+                                at("Q", 3, "q"))
+                        .map(r -> new InvocationStore.Listed(r, r.logs().size()))
+                        .toList();
+        try (Connection db =
+                        SqliteFiles.open(data.resolve("chunks.db"), SqliteFiles.Durability.NORMAL);
+                Statement st = db.createStatement();
+                var chunks = new ChunkTable(db)) {
+            ChunkTable.createTable(st);
+            chunks.insert("svc", "f", written, "node-1");
+            try (var rs =
+                    st.executeQuery(
+                            "SELECT newest_at, newest_id, oldest_at, oldest_id, min_id, max_id,"
+                                    + " record_count, log_lines FROM invocation_chunks")) {
+                long t0 = T0.toEpochMilli();
+                assertThat(rs.getLong(1)).isEqualTo(t0 + 9);
+                assertThat(rs.getString(2)).isEqualTo("C");
+                assertThat(rs.getLong(3)).isEqualTo(t0 + 3);
+                assertThat(rs.getString(4)).isEqualTo("Q");
+                assertThat(rs.getString(5)).isEqualTo("A");
+                assertThat(rs.getString(6)).isEqualTo("Z");
+                assertThat(rs.getInt(7)).isEqualTo(6);
+                assertThat(rs.getInt(8)).isEqualTo(3);
+            }
+            assertThat(chunks.newest("svc", "f", 10, null))
+                    .extracting(l -> l.record().requestId())
+                    .containsExactly("C", "Z", "D", "B", "A", "Q");
+            assertThat(chunks.newest("svc", "f", 2, new RecordChunks.Key(t0Plus(7), "D")))
+                    .extracting(l -> l.record().requestId())
+                    .containsExactly("B", "A");
+            RecordChunks.Key cut = chunks.firstBeyond("svc", "f", 4).orElseThrow();
+            assertThat(cut).isEqualTo(new RecordChunks.Key(t0Plus(5), "A"));
+            assertThat(chunks.removeUpTo("svc", "f", cut)).containsExactly("Q");
+            assertThat(chunks.newest("svc", "f", 10, null))
+                    .extracting(l -> l.record().requestId())
+                    .containsExactly("C", "Z", "D", "B");
+            assertThat(chunks.count("svc", "f")).isEqualTo(4);
+        }
+    }
+
+    private static long t0Plus(int millis) {
+        return T0.toEpochMilli() + millis;
     }
 
     @Test
