@@ -8,7 +8,6 @@ import dev.kiln.host.storage.DiskSpace;
 import dev.kiln.host.storage.GroupCommitWriter;
 import dev.kiln.host.storage.Sql;
 import dev.kiln.host.storage.SqliteFiles;
-import dev.kiln.host.storage.SqliteSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -114,7 +113,7 @@ public final class InvocationStore implements AutoCloseable {
         Path file = dataDir.resolve("records.db");
         try {
             try {
-                return new InvocationStore(openDb(file), retention, space, limits);
+                return new InvocationStore(RecordRows.open(file), retention, space, limits);
             } catch (SQLException e) {
                 if (!SqliteFiles.isCorrupt(e)) {
                     throw e;
@@ -125,21 +124,10 @@ public final class InvocationStore implements AutoCloseable {
                                 + " one",
                         e.getMessage(),
                         aside);
-                return new InvocationStore(openDb(file), retention, space, limits);
+                return new InvocationStore(RecordRows.open(file), retention, space, limits);
             }
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot open records.db in " + dataDir, e);
-        }
-    }
-
-    private static Connection openDb(Path file) throws SQLException, java.io.IOException {
-        Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
-        try {
-            SqliteSchema.migrate(db, "records.db", RecordRows.SCHEMA);
-            return db;
-        } catch (SQLException | RuntimeException e) {
-            db.close();
-            throw e;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.host.observability;
 import dev.kiln.abi.GuestLogLine;
 import dev.kiln.abi.LogLevel;
 import dev.kiln.host.storage.Sql;
+import dev.kiln.host.storage.SqliteFiles;
 import dev.kiln.host.storage.SqliteSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,6 +25,31 @@ final class RecordRows {
     private static final Logger log = LoggerFactory.getLogger(RecordRows.class);
 
     private RecordRows() {}
+
+    /**
+     * WAL pages between two checkpoints of {@code records.db} (SQLite's default is 1000). A
+     * checkpoint runs inside the commit that crosses the mark and copies every page since the last
+     * one back into the file in one call: at 17 000 records/s the default made that a 2 ms stretch
+     * of the writer's CPU about once a second, which it cannot yield in, and the requests queued
+     * behind it were a large part of the host's p99 (docs/adr/0073). A tenth of it is a tenth as
+     * long, ten times as often; the fsyncs at each checkpoint are waits, not CPU.
+     */
+    static final int CHECKPOINT_PAGES = 100;
+
+    /** Opens {@code records.db} (creating or migrating it) as the store writes it. */
+    static Connection open(java.nio.file.Path file) throws SQLException, java.io.IOException {
+        Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
+        try {
+            try (Statement st = db.createStatement()) {
+                st.execute("PRAGMA wal_autocheckpoint=" + CHECKPOINT_PAGES);
+            }
+            SqliteSchema.migrate(db, "records.db", SCHEMA);
+            return db;
+        } catch (SQLException | RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
 
     /** records.db's migrations, in order ({@link SqliteSchema}). */
     static final List<SqliteSchema.Step> SCHEMA =
