@@ -5,6 +5,8 @@ import dev.kiln.abi.LogLevel;
 import dev.kiln.host.storage.Sql;
 import dev.kiln.host.storage.SqliteFiles;
 import dev.kiln.host.storage.SqliteSchema;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -37,7 +39,7 @@ final class RecordRows {
     static final int CHECKPOINT_PAGES = 100;
 
     /** Opens {@code records.db} (creating or migrating it) as the store writes it. */
-    static Connection open(java.nio.file.Path file) throws SQLException, java.io.IOException {
+    static Connection open(Path file) throws SQLException, IOException {
         Connection db = SqliteFiles.open(file, SqliteFiles.Durability.NORMAL);
         try {
             try (Statement st = db.createStatement()) {
