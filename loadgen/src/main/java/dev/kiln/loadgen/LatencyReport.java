@@ -66,8 +66,11 @@ public final class LatencyReport {
             b.append(
                     String.format(
                             Locale.ROOT,
-                            "  send lag    p99 %s (how late the client itself sent requests)%n",
-                            duration(r.sendLag().getValueAtPercentile(99) / 1e3)));
+                            "  send lag    p99 %s   max %s (how late the client itself sent"
+                                    + " requests; a max near the latency max means the whole"
+                                    + " machine stalled, not the server)%n",
+                            duration(r.sendLag().getValueAtPercentile(99) / 1e3),
+                            duration(r.sendLag().getMaxValue() / 1e3)));
         }
         return b.toString();
     }

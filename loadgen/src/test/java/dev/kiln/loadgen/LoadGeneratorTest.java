@@ -105,6 +105,9 @@ class LoadGeneratorTest {
             assertThat(r.percentiles().p99()).isGreaterThan(200_000);
             // ...and the client itself was never the one behind.
             assertThat(r.sendLag().getValueAtPercentile(99)).isLessThan(50_000_000L);
+            // The summary gives the client's worst lateness too: how a reader tells a stalled
+            // machine (both high) from a slow server (latency high, send lag low).
+            assertThat(LatencyReport.summary(r)).containsPattern("send lag +p99 \\S+ +max \\S+");
         }
     }
 
