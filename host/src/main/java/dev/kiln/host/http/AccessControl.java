@@ -32,8 +32,15 @@ import java.util.Set;
  */
 final class AccessControl implements HttpHandler {
     static final AttachmentKey<Principal> PRINCIPAL = AttachmentKey.create(Principal.class);
-    static final AttachmentKey<String> ROUTE = AttachmentKey.create(String.class);
-    static final AttachmentKey<Permission> PERMISSION = AttachmentKey.create(Permission.class);
+
+    /** The route that admitted the request, attached by {@link GuardedRoutes}. */
+    static final AttachmentKey<RouteRule> ROUTE = AttachmentKey.create(RouteRule.class);
+
+    /**
+     * A route's template and the permission it needs: one attachment, not two, so that an
+     * invocation's attachments fit Undertow's first attachment map without a resize.
+     */
+    record RouteRule(String template, Permission permission) {}
 
     /** Query parameters that would carry a credential (refused: keys go in headers only). */
     private static final Set<String> CREDENTIAL_PARAMS =
@@ -139,6 +146,11 @@ final class AccessControl implements HttpHandler {
      * refused before anything else looks at it, and its query string is never logged or audited.
      */
     private static void refuseKeysInQuery(HttpServerExchange exchange) {
+        if (exchange.getQueryString().isEmpty()) {
+            // Most requests. Routing, which adds path parameters to the query parameters, comes
+            // after this check, so an empty query string means none: no map is made for them.
+            return;
+        }
         for (Map.Entry<String, Deque<String>> p : exchange.getQueryParameters().entrySet()) {
             boolean credential = CREDENTIAL_PARAMS.contains(p.getKey().toLowerCase(Locale.ROOT));
             for (String v : p.getValue()) {
@@ -157,7 +169,8 @@ final class AccessControl implements HttpHandler {
      * any unrouted request other than a read (refused before routing: no or an invalid key).
      */
     private void audit(HttpServerExchange ex) {
-        Permission permission = ex.getAttachment(PERMISSION);
+        RouteRule route = ex.getAttachment(ROUTE);
+        Permission permission = route == null ? null : route.permission();
         boolean read =
                 Methods.GET.equals(ex.getRequestMethod())
                         || Methods.HEAD.equals(ex.getRequestMethod())
@@ -174,7 +187,7 @@ final class AccessControl implements HttpHandler {
                                 who == null ? null : who.keyId(),
                                 who == null ? null : who.name(),
                                 ex.getRequestMethod().toString(),
-                                ex.getAttachment(ROUTE),
+                                route == null ? null : route.template(),
                                 ex.getRequestPath(),
                                 ex.getStatusCode(),
                                 code == null ? null : code.wire(),

@@ -20,8 +20,9 @@ final class Bodies {
     static final long ENTITY_SLACK = 1024 * 1024;
 
     /**
-     * What every body read on this host shares. The root handler puts it on each exchange, so the
-     * many handlers that read bodies need no extra constructor argument.
+     * What every body read on this host shares. The root handler puts it on each connection (once:
+     * a connection's attachments outlive its requests), so the many handlers that read bodies need
+     * no extra constructor argument, and an exchange carries one attachment fewer.
      */
     static final AttachmentKey<Intake> INTAKE = AttachmentKey.create(Intake.class);
 
@@ -34,6 +35,14 @@ final class Bodies {
 
     private Bodies() {}
 
+    /** Gives {@code exchange}'s connection the host's intake, unless it has it already. */
+    static void attachIntake(HttpServerExchange exchange, Intake intake) {
+        var connection = exchange.getConnection();
+        if (connection.getAttachment(INTAKE) == null) {
+            connection.putAttachment(INTAKE, intake);
+        }
+    }
+
     interface BodyConsumer {
         void accept(HttpServerExchange exchange, byte[] body) throws Exception;
     }
@@ -44,9 +53,9 @@ final class Bodies {
      * the budget has no room for gets {@code server_busy}; a stalled one {@code request_timeout}.
      */
     static void read(HttpServerExchange exchange, long maxBytes, BodyConsumer consumer) {
-        Intake intake = exchange.getAttachment(INTAKE);
+        Intake intake = exchange.getConnection().getAttachment(INTAKE);
         if (intake == null) {
-            throw new IllegalStateException("no body intake on this exchange");
+            throw new IllegalStateException("no body intake on this connection");
         }
         long declared = exchange.getRequestContentLength();
         if (declared > maxBytes) {

@@ -17,6 +17,8 @@ import org.slf4j.MDC;
 final class ErrorBoundary implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(ErrorBoundary.class);
 
+    private static final String MDC_KEY = "requestId";
+
     private final HttpHandler next;
 
     ErrorBoundary(HttpHandler next) {
@@ -36,7 +38,12 @@ final class ErrorBoundary implements HttpHandler {
     /** Runs {@code body}, mapping any exception it throws to an error response. */
     static void run(HttpServerExchange exchange, ThrowingRunnable body) {
         String id = Responses.requestId(exchange);
-        MDC.put("requestId", id);
+        // Runs nest (a body read, then the hand-off, inside the first run on the IO thread): an
+        // inner run leaves the id in place for the outer one's logs, and puts nothing new.
+        String outer = MDC.get(MDC_KEY);
+        if (!id.equals(outer)) {
+            MDC.put(MDC_KEY, id);
+        }
         try {
             body.run();
         } catch (KilnException e) {
@@ -49,7 +56,11 @@ final class ErrorBoundary implements HttpHandler {
                     e);
             Responses.error(exchange, ErrorCode.INTERNAL, "internal error; request id " + id);
         } finally {
-            MDC.remove("requestId");
+            if (outer == null) {
+                MDC.remove(MDC_KEY);
+            } else if (!id.equals(outer)) {
+                MDC.put(MDC_KEY, outer);
+            }
         }
     }
 

@@ -95,7 +95,7 @@ final class GuardedRoutes extends RoutingHandler {
                                                         + " "
                                                         + template
                                                         + " has no entry in PermissionTable"));
-        return new Guard(template, permission, handler);
+        return new Guard(new AccessControl.RouteRule(template, permission), handler);
     }
 
     @Override
@@ -115,12 +115,12 @@ final class GuardedRoutes extends RoutingHandler {
     }
 
     /** The authorization check: 403 {@code forbidden} outside the key's role or services. */
-    private record Guard(String template, Permission permission, HttpHandler next)
-            implements HttpHandler {
+    private record Guard(AccessControl.RouteRule rule, HttpHandler next) implements HttpHandler {
         @Override
         public void handleRequest(HttpServerExchange exchange) throws Exception {
-            exchange.putAttachment(AccessControl.ROUTE, template);
-            exchange.putAttachment(AccessControl.PERMISSION, permission);
+            exchange.putAttachment(AccessControl.ROUTE, rule);
+            Permission permission = rule.permission();
+            String template = rule.template();
             Principal who = exchange.getAttachment(AccessControl.PRINCIPAL);
             if (who == null) {
                 throw new KilnException(ErrorCode.UNAUTHORIZED, "missing 'Authorization: Bearer'");

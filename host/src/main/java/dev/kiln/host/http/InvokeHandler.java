@@ -10,7 +10,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
-import java.util.Deque;
 import java.util.Map;
 
 /**
@@ -69,14 +68,7 @@ final class InvokeHandler implements HttpHandler {
 
     /** The {@code ?qualifier=} of the request, or null (LATEST). */
     static String qualifier(HttpServerExchange exchange) {
-        Deque<String> values = QueryParams.all(exchange, "qualifier");
-        if (values.isEmpty()) {
-            return null;
-        }
-        if (values.size() > 1) {
-            throw new KilnException(ErrorCode.BAD_REQUEST, "qualifier may be given once");
-        }
-        return values.getFirst();
+        return QueryParams.once(exchange, "qualifier");
     }
 
     private void invokeAsync(

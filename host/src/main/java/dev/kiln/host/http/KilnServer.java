@@ -176,7 +176,7 @@ public final class KilnServer implements AutoCloseable {
         HttpHandler root =
                 new ErrorBoundary(
                         exchange -> {
-                            exchange.putAttachment(Bodies.INTAKE, intake);
+                            Bodies.attachIntake(exchange, intake);
                             TransferEncodingCheck.check(exchange);
                             RouteMatch routed = routed(customRoutes.table(), exchange);
                             String path = exchange.getRequestPath();

@@ -5,7 +5,6 @@ import dev.kiln.host.core.KilnException;
 import io.undertow.server.HttpServerExchange;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
@@ -18,13 +17,29 @@ final class QueryParams {
 
     /** The first value of {@code name}, or null when absent. */
     static String first(HttpServerExchange ex, String name) {
-        Deque<String> values = all(ex, name);
-        return values.isEmpty() ? null : values.getFirst();
+        Deque<String> values = declared(ex, name);
+        return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
-    /** Every value of {@code name}, in order (empty when absent). */
-    static Deque<String> all(HttpServerExchange ex, String name) {
-        String route = ex.getAttachment(AccessControl.ROUTE);
+    /**
+     * The value of {@code name}, or null when absent; 400 {@code bad_request} when it is given more
+     * than once.
+     */
+    static String once(HttpServerExchange ex, String name) {
+        Deque<String> values = declared(ex, name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw new KilnException(ErrorCode.BAD_REQUEST, name + " may be given once");
+        }
+        return values.getFirst();
+    }
+
+    // Null when absent: most requests carry no query string, and their read allocates nothing.
+    private static Deque<String> declared(HttpServerExchange ex, String name) {
+        AccessControl.RouteRule rule = ex.getAttachment(AccessControl.ROUTE);
+        String route = rule == null ? null : rule.template();
         String method = ex.getRequestMethod().toString();
         if (route != null && !ApiDescription.queryParameters(method, route).contains(name)) {
             throw new IllegalStateException(
@@ -36,8 +51,7 @@ final class QueryParams {
                             + route
                             + " is not declared in openapi.json");
         }
-        Deque<String> values = ex.getQueryParameters().get(name);
-        return values == null ? new ArrayDeque<>() : values;
+        return ex.getQueryParameters().get(name);
     }
 
     /** An integer from 1 to {@code max}, {@code dflt} when absent. */

@@ -1,5 +1,6 @@
 package dev.kiln.host.invoke;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -10,7 +11,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * even when they share a millisecond (records and recordings list by time, then id).
  */
 public final class RequestIds {
-    private static final char[] ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
+    private static final byte[] ALPHABET =
+            "0123456789ABCDEFGHJKMNPQRSTVWXYZ".getBytes(StandardCharsets.US_ASCII);
     private static final long FORTY_BITS = (1L << 40) - 1;
 
     private static long lastMillis = -1;
@@ -44,7 +46,9 @@ public final class RequestIds {
 
     /** Most significant character first, so the strings sort as the numbers do. */
     static String format(long millis, long high, long low) {
-        char[] out = new char[26];
+        // Bytes, not chars: the string keeps Latin-1 bytes, so it is made by one copy and no
+        // compression pass (an id per request).
+        byte[] out = new byte[26];
         long time = millis;
         for (int i = 9; i >= 0; i--) {
             out[i] = ALPHABET[(int) (time & 31)];
@@ -54,6 +58,6 @@ public final class RequestIds {
             out[10 + i] = ALPHABET[(int) ((high >>> (35 - 5 * i)) & 31)];
             out[18 + i] = ALPHABET[(int) ((low >>> (35 - 5 * i)) & 31)];
         }
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 }

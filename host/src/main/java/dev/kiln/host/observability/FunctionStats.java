@@ -58,11 +58,20 @@ public final class FunctionStats {
     /** Counts written records (the writer thread, after their batch committed). */
     synchronized void add(List<InvocationRecord> records) {
         CoreYield pace = new CoreYield();
+        Key key = null;
+        StatsWindow window = null;
         for (InvocationRecord r : records) {
             pace.step();
             long minute = floor(r.startedAt().toEpochMilli(), MINUTE_MS);
-            open.computeIfAbsent(new Key(r.service(), r.function(), minute), k -> new StatsWindow())
-                    .add(r);
+            // A run of records of one function and minute finds its window once.
+            if (key == null
+                    || key.minute() != minute
+                    || !key.service().equals(r.service())
+                    || !key.function().equals(r.function())) {
+                key = new Key(r.service(), r.function(), minute);
+                window = open.computeIfAbsent(key, k -> new StatsWindow());
+            }
+            window.add(r);
         }
     }
 

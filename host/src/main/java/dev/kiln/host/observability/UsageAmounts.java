@@ -19,15 +19,9 @@ public record UsageAmounts(
 
     /** What one invocation record adds. */
     public static UsageAmounts of(InvocationRecord r) {
-        long billed = billedMillis(r.durationMicros());
-        return new UsageAmounts(
-                1,
-                r.failed() ? 1 : 0,
-                billed,
-                (long) r.memoryMiB() * billed,
-                r.fuel(),
-                r.bytesIn(),
-                r.bytesOut());
+        Tally t = new Tally();
+        t.add(r);
+        return t.amounts();
     }
 
     /** A duration rounded up to whole milliseconds, at least one: what an invocation is billed. */
@@ -49,5 +43,31 @@ public record UsageAmounts(
     /** Memory setting in GiB × billed seconds (what the API calls GB-seconds, as clouds do). */
     public double gbSeconds() {
         return mibMs / (1024.0 * 1000.0);
+    }
+
+    /** Adds records up in place: a batch's usage without an object per record. */
+    static final class Tally {
+        private long invocations;
+        private long errors;
+        private long billedMs;
+        private long mibMs;
+        private long fuel;
+        private long bytesIn;
+        private long bytesOut;
+
+        void add(InvocationRecord r) {
+            long billed = billedMillis(r.durationMicros());
+            invocations++;
+            errors += r.failed() ? 1 : 0;
+            billedMs += billed;
+            mibMs += (long) r.memoryMiB() * billed;
+            fuel += r.fuel();
+            bytesIn += r.bytesIn();
+            bytesOut += r.bytesOut();
+        }
+
+        UsageAmounts amounts() {
+            return new UsageAmounts(invocations, errors, billedMs, mibMs, fuel, bytesIn, bytesOut);
+        }
     }
 }

@@ -133,6 +133,10 @@ final class VersionPool {
 
     /** Takes on new sizes (same instances); returns idle instances now over the new maximum. */
     synchronized List<GuestInstance> resize(PoolSpec newSpec) {
+        if (newSpec.minInstances() == spec.minInstances()
+                && newSpec.maxInstances() == spec.maxInstances()) {
+            return List.of(); // every invocation passes its spec, which almost never resizes
+        }
         spec = newSpec;
         List<GuestInstance> excess = new ArrayList<>();
         int max = newSpec.maxInstances();

@@ -10,6 +10,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import dev.kiln.host.access.KeyRequest;
+import dev.kiln.host.access.PermissionTable;
 import dev.kiln.host.core.ErrorCode;
 import dev.kiln.host.deploy.AliasRequest;
 import dev.kiln.host.deploy.SettingsPatch;
@@ -202,7 +203,13 @@ class OpenApiDocumentTest {
         var ex = new HttpServerExchange(null);
         ex.setRequestMethod(new HttpString("GET"));
         ex.putAttachment(
-                AccessControl.ROUTE, "/api/v1/services/{service}/functions/{function}/logs");
+                AccessControl.ROUTE,
+                new AccessControl.RouteRule(
+                        "/api/v1/services/{service}/functions/{function}/logs",
+                        PermissionTable.lookup(
+                                        "GET",
+                                        "/api/v1/services/{service}/functions/{function}/logs")
+                                .orElseThrow()));
         ex.addQueryParam("limit", "7");
         ex.addQueryParam("colour", "red");
         assertThat(QueryParams.intFromOne(ex, "limit", 1, 200)).isEqualTo(7);
