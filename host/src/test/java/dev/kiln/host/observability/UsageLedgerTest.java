@@ -49,8 +49,10 @@ class UsageLedgerTest {
         List<InvocationRecord> batch = new ArrayList<>();
         String[] functions = {"a", "a", "b", "a", "b", "b", "a"};
         String[] keys = {"k1", null, "k1", "k1", "k1", null, "k1"};
-        for (int i = 0; i < functions.length; i++) {
-            for (Instant at : List.of(hour.minusMillis(1 + i), hour.plusMillis(i))) {
+        // Within each hour, neighbours differ by key alone, by function alone, or by both.
+        for (boolean before : new boolean[] {true, false}) {
+            for (int i = 0; i < functions.length; i++) {
+                Instant at = before ? hour.minusMillis(1 + i) : hour.plusMillis(i);
                 batch.add(record(functions[i], keys[i], at, 1_500 + i * 1_000L, i % 3 == 0));
             }
         }
