@@ -42,6 +42,13 @@ final class BodyRewriter {
      */
     private final boolean cached;
 
+    /**
+     * Whether a cached function's loop headers compare with a write-back mark ({@link
+     * #chargeAtLoopHeader}) rather than 0: not when every loop calls in its first segment, since
+     * the call writes the fuel back every time round (docs/adr/0027).
+     */
+    private final boolean marked;
+
     /** For each instruction, how many blocks are open before it (label depth). */
     private final int[] depth;
 
@@ -63,6 +70,31 @@ final class BodyRewriter {
         this.depth = new int[ins.size()];
         hoistArmMinimums();
         this.cached = has(OpCode.LOOP) && !has(OpCode.TRY_TABLE);
+        this.marked = cached && !everyLoopCallsFirst();
+    }
+
+    /** Whether each loop's first straight-line segment (from its header) contains a call. */
+    private boolean everyLoopCallsFirst() {
+        for (int i = 0; i < ins.size(); i++) {
+            if (ins.get(i).opcode() != OpCode.LOOP) {
+                continue;
+            }
+            boolean calls = false;
+            for (int j = i + 1; j < ins.size(); j++) {
+                OpCode op = ins.get(j).opcode();
+                if (isCall(op)) {
+                    calls = true;
+                    break;
+                }
+                if (endsSegment(op)) {
+                    break;
+                }
+            }
+            if (!calls) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean has(OpCode op) {
@@ -123,7 +155,9 @@ final class BodyRewriter {
         if (cached) {
             globalGet();
             localSet();
-            setMark();
+            if (marked) {
+                setMark();
+            }
         }
         // A function that neither loops nor calls runs a bounded number of instructions:
         // its charge is enough, the check can wait for the next entry or loop header.
@@ -147,7 +181,7 @@ final class BodyRewriter {
             }
             if (endsSegment(op) && i + 1 < ins.size()) {
                 if (op == OpCode.LOOP) {
-                    if (cached) {
+                    if (marked) {
                         chargeAtLoopHeader(segmentCost(i + 1));
                     } else {
                         chargeAndCheck(segmentCost(i + 1));

@@ -65,6 +65,28 @@ class FuelOnMemoryTest {
 
     static final byte[] PAYLOAD = {12, 3, 17, 0, 1, 9};
 
+    /**
+     * FIB_SUM with its only loop calling at the top of every iteration: the call writes the fuel
+     * back each time round, so the loop header checks the fuel against zero with no write-back mark
+     * (docs/adr/0006). BACK_EDGE is where the loop goes round.
+     */
+    static final String CALL_FIRST =
+            FIB_SUM.substring(0, FIB_SUM.indexOf("(func (export \"kiln_handle\")"))
+                    + """
+                    (func (export "kiln_handle") (param $ptr i32) (param $len i32) (result i64)
+                        (local $i i32)
+                        (loop $next
+                          (global.set $sum (i64.add (global.get $sum)
+                            (call $fib (i32.load8_u (i32.add (local.get $ptr) (local.get $i))))))
+                          BACK_EDGE)
+                        (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+                                (i64.extend_i32_u (local.get $len)))))
+                    """;
+
+    static final String NEXT_BYTE =
+            "(br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))"
+                    + " (local.get $len)))";
+
     @TempDir Path tmp;
 
     /** The fuel the instrumented module charges when Chicory runs it with the fuel global. */
@@ -122,6 +144,43 @@ class FuelOnMemoryTest {
         SandboxResult starved = invoke(compiled, PAYLOAD, needed / 2);
         assertThat(starved.outcome()).isInstanceOf(InvocationOutcome.OutOfFuel.class);
         assertThat(starved.fuel()).isEqualTo(needed / 2);
+    }
+
+    @Test
+    void aLoopThatCallsFirstChargesAndRunsOutExactlyAsTheGlobalWould() {
+        byte[] wasm = Wat.compile(CALL_FIRST.replace("BACK_EDGE", NEXT_BYTE));
+        long needed = fuelWithTheGlobal(wasm, PAYLOAD);
+        CompiledModule compiled =
+                new ModuleCompiler(tmp).compile(ModuleValidator.validate(wasm, RULES));
+        assertThat(compiled.fuelHome().onMemory()).isTrue();
+        SandboxResult r = invoke(compiled, PAYLOAD, BUDGET);
+        assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Ok.class);
+        assertThat(r.fuel()).isEqualTo(needed).isGreaterThan(10_000);
+        SandboxResult starved = invoke(compiled, PAYLOAD, needed / 2);
+        assertThat(starved.outcome()).isInstanceOf(InvocationOutcome.OutOfFuel.class);
+        assertThat(starved.fuel()).isEqualTo(needed / 2);
+    }
+
+    /** Such a loop, going round forever, still stops at its deadline with its fuel written back. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // fails, not hangs
+    void aLoopThatCallsFirstIsStoppedAtItsDeadlineWithItsFuelWrittenBack() throws Exception {
+        byte[] wasm = Wat.compile(CALL_FIRST.replace("BACK_EDGE", "(br $next)"));
+        CompiledModule compiled =
+                new ModuleCompiler(tmp).compile(ModuleValidator.validate(wasm, RULES));
+        GuestInstance guest = compiled.instantiate();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        try {
+            Thread self = Thread.currentThread();
+            var unusedInterrupt = timer.schedule(self::interrupt, 100, TimeUnit.MILLISECONDS);
+            SandboxResult r =
+                    guest.invoke(context(), PAYLOAD, InvocationLimits.DEFAULTS, Long.MAX_VALUE / 4);
+            assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Timeout.class);
+            assertThat(r.fuel()).as("fuel written back before the deadline").isPositive();
+        } finally {
+            timer.shutdownNow();
+            Thread.interrupted();
+        }
     }
 
     @Test
