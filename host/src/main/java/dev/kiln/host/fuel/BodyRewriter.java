@@ -76,25 +76,25 @@ final class BodyRewriter {
     /** Whether each loop's first straight-line segment (from its header) contains a call. */
     private boolean everyLoopCallsFirst() {
         for (int i = 0; i < ins.size(); i++) {
-            if (ins.get(i).opcode() != OpCode.LOOP) {
-                continue;
-            }
-            boolean calls = false;
-            for (int j = i + 1; j < ins.size(); j++) {
-                OpCode op = ins.get(j).opcode();
-                if (isCall(op)) {
-                    calls = true;
-                    break;
-                }
-                if (endsSegment(op)) {
-                    break;
-                }
-            }
-            if (!calls) {
+            if (ins.get(i).opcode() == OpCode.LOOP && !callsInSegment(i + 1)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Whether the segment starting at {@code first} calls before it ends. */
+    private boolean callsInSegment(int first) {
+        for (int i = first; i < ins.size(); i++) {
+            OpCode op = ins.get(i).opcode();
+            if (isCall(op)) {
+                return true;
+            }
+            if (endsSegment(op)) {
+                return false;
+            }
+        }
+        return false;
     }
 
     private boolean has(OpCode op) {

@@ -38,7 +38,21 @@ public final class FunctionStats {
     private final Connection db;
     private final Map<Key, StatsWindow> open = new HashMap<>(); // guarded by this
 
-    private record Key(String service, String function, long minute) {}
+    private record Key(String service, String function, long minute) {
+        static Key of(InvocationRecord r) {
+            return new Key(r.service(), r.function(), minuteOf(r));
+        }
+
+        boolean holds(InvocationRecord r) {
+            return minute == minuteOf(r)
+                    && service.equals(r.service())
+                    && function.equals(r.function());
+        }
+
+        private static long minuteOf(InvocationRecord r) {
+            return floor(r.startedAt().toEpochMilli(), MINUTE_MS);
+        }
+    }
 
     FunctionStats(Connection db) {
         this.db = db;
@@ -62,13 +76,9 @@ public final class FunctionStats {
         StatsWindow window = null;
         for (InvocationRecord r : records) {
             pace.step();
-            long minute = floor(r.startedAt().toEpochMilli(), MINUTE_MS);
             // A run of records of one function and minute finds its window once.
-            if (key == null
-                    || key.minute() != minute
-                    || !key.service().equals(r.service())
-                    || !key.function().equals(r.function())) {
-                key = new Key(r.service(), r.function(), minute);
+            if (key == null || !key.holds(r)) {
+                key = Key.of(r);
                 window = open.computeIfAbsent(key, k -> new StatsWindow());
             }
             window.add(r);

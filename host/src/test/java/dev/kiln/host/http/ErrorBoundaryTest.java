@@ -15,26 +15,11 @@ class ErrorBoundaryTest {
         return ex;
     }
 
-    /** Log lines after an inner run (a body read inside the first run) still carry the id. */
-    @Test
-    void anInnerRunLeavesTheRequestIdForTheRestOfTheOuterOne() {
-        var ex = exchange("01JREQUESTA");
-        List<String> seen = new ArrayList<>();
-        ErrorBoundary.run(
-                ex,
-                () -> {
-                    ErrorBoundary.run(ex, () -> seen.add(MDC.get("requestId")));
-                    seen.add(MDC.get("requestId"));
-                });
-        assertThat(seen).containsExactly("01JREQUESTA", "01JREQUESTA");
-        assertThat(MDC.get("requestId")).isNull();
-    }
-
-    /** Another request's run inside this one (an answer sent from a callback) gives it back. */
-    @Test
-    void anotherRequestsRunInsideThisOneRestoresThisOnesId() {
-        var outer = exchange("01JREQUESTA");
-        var inner = exchange("01JREQUESTB");
+    /**
+     * The request id the MDC holds inside {@code inner}'s run, nested in {@code outer}'s, then back
+     * in {@code outer}'s after it; the MDC must be empty once both are done.
+     */
+    private static List<String> idsSeen(HttpServerExchange outer, HttpServerExchange inner) {
         List<String> seen = new ArrayList<>();
         ErrorBoundary.run(
                 outer,
@@ -42,7 +27,21 @@ class ErrorBoundaryTest {
                     ErrorBoundary.run(inner, () -> seen.add(MDC.get("requestId")));
                     seen.add(MDC.get("requestId"));
                 });
-        assertThat(seen).containsExactly("01JREQUESTB", "01JREQUESTA");
         assertThat(MDC.get("requestId")).isNull();
+        return seen;
+    }
+
+    /** Log lines after an inner run (a body read inside the first run) still carry the id. */
+    @Test
+    void anInnerRunLeavesTheRequestIdForTheRestOfTheOuterOne() {
+        var ex = exchange("01JREQUESTA");
+        assertThat(idsSeen(ex, ex)).containsExactly("01JREQUESTA", "01JREQUESTA");
+    }
+
+    /** Another request's run inside this one (an answer sent from a callback) gives it back. */
+    @Test
+    void anotherRequestsRunInsideThisOneRestoresThisOnesId() {
+        assertThat(idsSeen(exchange("01JREQUESTA"), exchange("01JREQUESTB")))
+                .containsExactly("01JREQUESTB", "01JREQUESTA");
     }
 }
