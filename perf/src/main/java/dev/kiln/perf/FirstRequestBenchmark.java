@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 200)
 @Measurement(iterations = 200)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
 public class FirstRequestBenchmark {
     private static final String TOKEN = "bench-token";
 

@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
 public class MemoryAccessBenchmark {
     @Param({"sort", "sha256", "json"})
     public String workload;

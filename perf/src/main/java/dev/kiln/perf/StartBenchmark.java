@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * compilation (both in a warmed-up JVM; see {@code CompileRestartProbe} for fresh JVMs).
  */
 @State(Scope.Thread)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
 public class StartBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
 

@@ -11,29 +11,51 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The {@code kiln} launcher makes the JVM exit on OutOfMemoryError (docs/adr/0030). */
+/**
+ * The {@code kiln} launchers make the JVM exit on OutOfMemoryError (docs/adr/0030) and inline
+ * recursive guest calls two levels deep (docs/adr/0074).
+ */
 class LauncherTest {
     static final String FLAG = "-XX:+ExitOnOutOfMemoryError";
+    static final String RECURSIVE_INLINE = "-XX:MaxRecursiveInlineLevel=2";
 
     record Run(int exit, String out, String err) {}
 
     @Test
     void theLauncherAlwaysPassesExitOnOutOfMemoryErrorToJava() throws Exception {
-        Path script = Path.of("..", "kiln").toAbsolutePath().normalize();
+        passedUnconditionally(Path.of("..", "kiln"), "opts+=(" + FLAG + ")");
+        passedUnconditionally(
+                Path.of("..", "cli", "src", "dist", "bin", "kiln"), "opts=(" + FLAG + ")");
+    }
+
+    /** Guests run as the benchmarks measured them (docs/adr/0074), in a clone and an install. */
+    @Test
+    void bothLaunchersInlineRecursiveGuestCallsTwoLevelsDeep() throws Exception {
+        String line = "opts+=(" + RECURSIVE_INLINE + ")";
+        passedUnconditionally(Path.of("..", "kiln"), line);
+        passedUnconditionally(Path.of("..", "cli", "src", "dist", "bin", "kiln"), line);
+    }
+
+    /**
+     * {@code line} adds to {@code opts} outside any {@code if}, before the line that execs java.
+     */
+    private static void passedUnconditionally(Path relative, String line) throws Exception {
+        Path script = relative.toAbsolutePath().normalize();
         List<String> lines = Files.readAllLines(script);
-        int flag = lines.indexOf("opts+=(" + FLAG + ")");
+        int flag = lines.indexOf(line);
         int exec = -1;
         for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).startsWith("exec \"$JAVA_HOME/bin/java\" \"${opts[@]}\"")) {
+            if (lines.get(i)
+                    .matches("exec \"\\$(JAVA_HOME|java_home)/bin/java\" \"\\$\\{opts\\[@]}\".*")) {
                 exec = i;
             }
         }
-        assertThat(flag).as("an unconditional opts+=(%s) line", FLAG).isPositive();
-        assertThat(exec).as("the exec line passing ${opts[@]}").isGreaterThan(flag);
+        assertThat(flag).as("%s: an unconditional %s line", script, line).isPositive();
+        assertThat(exec).as("%s: the exec line passing ${opts[@]}", script).isGreaterThan(flag);
         // Unconditional: not inside an if block.
         long opened = lines.subList(0, flag).stream().filter(l -> l.startsWith("if ")).count();
         long closed = lines.subList(0, flag).stream().filter(l -> l.equals("fi")).count();
-        assertThat(opened).isEqualTo(closed);
+        assertThat(opened).as(script.toString()).isEqualTo(closed);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.kiln.perf.peers;
 
+import dev.kiln.perf.KilnJvm;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,12 +17,13 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProcess implements AutoCloseable {
 
     /**
-     * This JVM's {@code java}, with the options Kiln's launcher adds on JDK 23+ and {@code
+     * This JVM's {@code java}, with the options Kiln's launcher adds (on JDK 23+ too) and {@code
      * extraOpts} (whitespace-separated, may be null).
      */
     public static List<String> javaCommand(String extraOpts) {
         List<String> command = new java.util.ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(KilnJvm.RECURSIVE_INLINE);
         if (Runtime.version().feature() >= 23) {
             command.add("--sun-misc-unsafe-memory-access=allow");
             command.add("--enable-native-access=ALL-UNNAMED");

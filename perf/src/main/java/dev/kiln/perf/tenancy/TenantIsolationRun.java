@@ -109,12 +109,7 @@ public final class TenantIsolationRun implements Callable<Integer> {
         Path work = Files.createTempDirectory("kiln-tenants");
         int port = new Ports(0).next();
         String token = "tenants-" + UUID.randomUUID();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (Runtime.version().feature() >= 23) {
-            command.add("--sun-misc-unsafe-memory-access=allow");
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
+        List<String> command = new ArrayList<>(ServerProcess.javaCommand(null));
         if (kilnJar != null) {
             command.addAll(List.of("-jar", kilnJar.toAbsolutePath().toString()));
         } else {
