@@ -18,22 +18,23 @@ import org.junit.jupiter.api.Test;
 class LauncherTest {
     static final String FLAG = "-XX:+ExitOnOutOfMemoryError";
     static final String RECURSIVE_INLINE = "-XX:MaxRecursiveInlineLevel=2";
+    static final Path CLONE_LAUNCHER = Path.of("..", "kiln");
+    static final Path INSTALL_LAUNCHER = Path.of("..", "cli", "src", "dist", "bin", "kiln");
 
     record Run(int exit, String out, String err) {}
 
     @Test
     void theLauncherAlwaysPassesExitOnOutOfMemoryErrorToJava() throws Exception {
-        passedUnconditionally(Path.of("..", "kiln"), "opts+=(" + FLAG + ")");
-        passedUnconditionally(
-                Path.of("..", "cli", "src", "dist", "bin", "kiln"), "opts=(" + FLAG + ")");
+        passedUnconditionally(CLONE_LAUNCHER, "opts+=(" + FLAG + ")");
+        passedUnconditionally(INSTALL_LAUNCHER, "opts=(" + FLAG + ")");
     }
 
     /** Guests run as the benchmarks measured them (docs/adr/0074), in a clone and an install. */
     @Test
     void bothLaunchersInlineRecursiveGuestCallsTwoLevelsDeep() throws Exception {
         String line = "opts+=(" + RECURSIVE_INLINE + ")";
-        passedUnconditionally(Path.of("..", "kiln"), line);
-        passedUnconditionally(Path.of("..", "cli", "src", "dist", "bin", "kiln"), line);
+        passedUnconditionally(CLONE_LAUNCHER, line);
+        passedUnconditionally(INSTALL_LAUNCHER, line);
     }
 
     /**

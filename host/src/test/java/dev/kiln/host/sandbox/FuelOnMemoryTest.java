@@ -68,7 +68,7 @@ class FuelOnMemoryTest {
     /**
      * FIB_SUM with its only loop calling at the top of every iteration: the call writes the fuel
      * back each time round, so the loop header checks the fuel against zero with no write-back mark
-     * (docs/adr/0006). BACK_EDGE is where the loop goes round.
+     * (docs/adr/0027). BACK_EDGE is where the loop goes round.
      */
     static final String CALL_FIRST =
             FIB_SUM.substring(0, FIB_SUM.indexOf("(func (export \"kiln_handle\")"))

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProcess implements AutoCloseable {
 
     /**
-     * This JVM's {@code java}, with the options Kiln's launcher adds (on JDK 23+ too) and {@code
-     * extraOpts} (whitespace-separated, may be null).
+     * This JVM's {@code java} with the options Kiln's launcher adds ({@link
+     * KilnJvm#RECURSIVE_INLINE} always, two more on JDK 23+) and {@code extraOpts}
+     * (whitespace-separated, may be null).
      */
     public static List<String> javaCommand(String extraOpts) {
         List<String> command = new java.util.ArrayList<>();
