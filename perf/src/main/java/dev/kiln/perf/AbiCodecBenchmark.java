@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
 public class AbiCodecBenchmark {
     /** Guest memory as a byte array; bounds are checked by the ABI, as with Chicory's memory. */
     static final class ArrayMemory implements GuestMemory {

@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 200)
 @Measurement(iterations = 200)
-@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
 public class FirstRequestBenchmark {
     private static final String TOKEN = "bench-token";
 

@@ -26,9 +26,14 @@ import java.util.Map;
  * the snapshot), later instances from the snapshot, and one HTTP hello on a pooled instance split
  * into the handler call and the reset, with the memory a warm instance holds for itself. A main,
  * not JMH: the numbers are per-call percentiles. Run from the repository root after {@code
- * guest-sdks/js/build.sh}:
+ * guest-sdks/js/build.sh}, with the options {@code ./kiln} gives the host ({@link KilnJvm}; without
+ * {@code -XX:-DontCompileHugeMethods} QuickJS's dispatch loop is never JIT-compiled, and give it 20
+ * 000 calls or more for the JIT to compile it):
  *
- * <pre>java -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.JsRuntimeProbe [module] [calls]</pre>
+ * <pre>
+ * java -XX:MaxRecursiveInlineLevel=2 -XX:-DontCompileHugeMethods \
+ *     -cp perf/target/kiln-benchmarks.jar dev.kiln.perf.JsRuntimeProbe [module] [calls]
+ * </pre>
  */
 public final class JsRuntimeProbe {
     private JsRuntimeProbe() {}

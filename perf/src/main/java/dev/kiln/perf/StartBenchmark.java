@@ -33,7 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * compilation (both in a warmed-up JVM; see {@code CompileRestartProbe} for fresh JVMs).
  */
 @State(Scope.Thread)
-@Fork(value = 1, jvmArgsAppend = KilnJvm.RECURSIVE_INLINE)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
 public class StartBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
 

@@ -508,6 +508,12 @@ final class ServeCommand implements Callable<Integer> {
                             + " -XX:+ExitOnOutOfMemoryError, so a supervisor restarts it when its"
                             + " heap runs out (docs/adr/0030)");
         }
+        if (!JvmFlags.compilesHugeMethods()) {
+            log.warn(
+                    "this JVM leaves methods over 8000 bytes to its interpreter: start Kiln with"
+                            + " ./kiln or pass -XX:-DontCompileHugeMethods, or JavaScript"
+                            + " functions run ~4x slower (docs/adr/0075)");
+        }
         KilnHost host;
         try {
             host = KilnHost.start(config);

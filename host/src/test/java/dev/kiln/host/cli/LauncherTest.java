@@ -12,12 +12,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@code kiln} launchers make the JVM exit on OutOfMemoryError (docs/adr/0030) and inline
- * recursive guest calls two levels deep (docs/adr/0074).
+ * The {@code kiln} launchers make the JVM exit on OutOfMemoryError (docs/adr/0030), inline
+ * recursive guest calls two levels deep (docs/adr/0074) and JIT-compile huge guest methods
+ * (docs/adr/0075).
  */
 class LauncherTest {
     static final String FLAG = "-XX:+ExitOnOutOfMemoryError";
     static final String RECURSIVE_INLINE = "-XX:MaxRecursiveInlineLevel=2";
+    static final String COMPILE_HUGE_METHODS = "-XX:-DontCompileHugeMethods";
     static final Path CLONE_LAUNCHER = Path.of("..", "kiln");
     static final Path INSTALL_LAUNCHER = Path.of("..", "cli", "src", "dist", "bin", "kiln");
 
@@ -33,6 +35,17 @@ class LauncherTest {
     @Test
     void bothLaunchersInlineRecursiveGuestCallsTwoLevelsDeep() throws Exception {
         String line = "opts+=(" + RECURSIVE_INLINE + ")";
+        passedUnconditionally(CLONE_LAUNCHER, line);
+        passedUnconditionally(INSTALL_LAUNCHER, line);
+    }
+
+    /**
+     * A JavaScript or Python function's dispatch loop compiles to a JVM method over HotSpot's 8
+     * 000-byte limit; without the option it never leaves the bytecode interpreter (docs/adr/0075).
+     */
+    @Test
+    void bothLaunchersLetTheJitCompileHugeGuestMethods() throws Exception {
+        String line = "opts+=(" + COMPILE_HUGE_METHODS + ")";
         passedUnconditionally(CLONE_LAUNCHER, line);
         passedUnconditionally(INSTALL_LAUNCHER, line);
     }

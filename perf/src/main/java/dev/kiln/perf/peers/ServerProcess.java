@@ -18,13 +18,14 @@ public final class ServerProcess implements AutoCloseable {
 
     /**
      * This JVM's {@code java} with the options Kiln's launcher adds ({@link
-     * KilnJvm#RECURSIVE_INLINE} always, two more on JDK 23+) and {@code extraOpts}
-     * (whitespace-separated, may be null).
+     * KilnJvm#RECURSIVE_INLINE} and {@link KilnJvm#COMPILE_HUGE_METHODS} always, two more on JDK
+     * 23+) and {@code extraOpts} (whitespace-separated, may be null).
      */
     public static List<String> javaCommand(String extraOpts) {
         List<String> command = new java.util.ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add(KilnJvm.RECURSIVE_INLINE);
+        command.add(KilnJvm.COMPILE_HUGE_METHODS);
         if (Runtime.version().feature() >= 23) {
             command.add("--sun-misc-unsafe-memory-access=allow");
             command.add("--enable-native-access=ALL-UNNAMED");
