@@ -39,7 +39,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(
         value = 1,
-        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
+        jvmArgsAppend = {
+            KilnJvm.RECURSIVE_INLINE,
+            KilnJvm.COMPILE_HUGE_METHODS,
+            KilnJvm.QUIET_COMPILE_COMMANDS,
+            KilnJvm.GUEST_NODE_LIMIT
+        })
 public class AbiCodecBenchmark {
     /** Guest memory as a byte array; bounds are checked by the ABI, as with Chicory's memory. */
     static final class ArrayMemory implements GuestMemory {

@@ -50,7 +50,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(
         value = 1,
-        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
+        jvmArgsAppend = {
+            KilnJvm.RECURSIVE_INLINE,
+            KilnJvm.COMPILE_HUGE_METHODS,
+            KilnJvm.QUIET_COMPILE_COMMANDS,
+            KilnJvm.GUEST_NODE_LIMIT
+        })
 public class InvokeBenchmark {
     @Param({"16", "4096"})
     public int payloadBytes;

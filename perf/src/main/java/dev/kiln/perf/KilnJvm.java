@@ -14,5 +14,19 @@ public final class KilnJvm {
      */
     public static final String COMPILE_HUGE_METHODS = "-XX:-DontCompileHugeMethods";
 
+    /** HotSpot echoes every {@code CompileCommand} on stdout unless told to be quiet. */
+    public static final String QUIET_COMPILE_COMMANDS = "-XX:CompileCommand=quiet";
+
+    /**
+     * Three times C2's default node budget for a guest function, so a language runtime's dispatch
+     * loop compiles (CPython's; docs/adr/0076).
+     */
+    public static final String GUEST_NODE_LIMIT =
+            "-XX:CompileCommand=MaxNodeLimit,com.dylibso.chicory.$gen.*::func_*,240000";
+
+    /** A guest function's compilation stops at 1 GiB of compiler memory (JDK 23+; ADR 0076). */
+    public static final String GUEST_COMPILE_MEMORY_LIMIT =
+            "-XX:CompileCommand=MemLimit,com.dylibso.chicory.$gen.*::func_*,1g~stop";
+
     private KilnJvm() {}
 }

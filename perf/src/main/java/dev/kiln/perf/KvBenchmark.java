@@ -39,7 +39,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 @Fork(
         value = 1,
-        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
+        jvmArgsAppend = {
+            KilnJvm.RECURSIVE_INLINE,
+            KilnJvm.COMPILE_HUGE_METHODS,
+            KilnJvm.QUIET_COMPILE_COMMANDS,
+            KilnJvm.GUEST_NODE_LIMIT
+        })
 public class KvBenchmark {
     @Param({"1000"})
     public int keys;

@@ -54,7 +54,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(
         value = 1,
-        jvmArgsAppend = {KilnJvm.RECURSIVE_INLINE, KilnJvm.COMPILE_HUGE_METHODS})
+        jvmArgsAppend = {
+            KilnJvm.RECURSIVE_INLINE,
+            KilnJvm.COMPILE_HUGE_METHODS,
+            KilnJvm.QUIET_COMPILE_COMMANDS,
+            KilnJvm.GUEST_NODE_LIMIT
+        })
 public class PoolBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
     static final InvocationContext CONTEXT =

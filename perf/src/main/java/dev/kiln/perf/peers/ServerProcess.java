@@ -17,18 +17,21 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProcess implements AutoCloseable {
 
     /**
-     * This JVM's {@code java} with the options Kiln's launcher adds ({@link
-     * KilnJvm#RECURSIVE_INLINE} and {@link KilnJvm#COMPILE_HUGE_METHODS} always, two more on JDK
-     * 23+) and {@code extraOpts} (whitespace-separated, may be null).
+     * This JVM's {@code java} with the options Kiln's launcher adds (those of {@link KilnJvm}; the
+     * compiler memory limit and two more on JDK 23+) and {@code extraOpts} (whitespace-separated,
+     * may be null).
      */
     public static List<String> javaCommand(String extraOpts) {
         List<String> command = new java.util.ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add(KilnJvm.RECURSIVE_INLINE);
         command.add(KilnJvm.COMPILE_HUGE_METHODS);
+        command.add(KilnJvm.QUIET_COMPILE_COMMANDS);
+        command.add(KilnJvm.GUEST_NODE_LIMIT);
         if (Runtime.version().feature() >= 23) {
             command.add("--sun-misc-unsafe-memory-access=allow");
             command.add("--enable-native-access=ALL-UNNAMED");
+            command.add(KilnJvm.GUEST_COMPILE_MEMORY_LIMIT);
         }
         if (extraOpts != null && !extraOpts.isBlank()) {
             command.addAll(java.util.Arrays.asList(extraOpts.trim().split("\\s+")));
