@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -37,15 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            KilnJvm.RECURSIVE_INLINE,
-            KilnJvm.COMPILE_HUGE_METHODS,
-            KilnJvm.QUIET_COMPILE_COMMANDS,
-            KilnJvm.GUEST_NODE_LIMIT
-        })
-public class AbiCodecBenchmark {
+public class AbiCodecBenchmark extends KilnForkedBenchmark {
     /** Guest memory as a byte array; bounds are checked by the ABI, as with Chicory's memory. */
     static final class ArrayMemory implements GuestMemory {
         final byte[] bytes = new byte[64 * 1024];

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -37,15 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 200)
 @Measurement(iterations = 200)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            KilnJvm.RECURSIVE_INLINE,
-            KilnJvm.COMPILE_HUGE_METHODS,
-            KilnJvm.QUIET_COMPILE_COMMANDS,
-            KilnJvm.GUEST_NODE_LIMIT
-        })
-public class FirstRequestBenchmark {
+public class FirstRequestBenchmark extends KilnForkedBenchmark {
     private static final String TOKEN = "bench-token";
 
     /** A host on a free port and an HTTP client for it. */

@@ -11,7 +11,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -37,15 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            KilnJvm.RECURSIVE_INLINE,
-            KilnJvm.COMPILE_HUGE_METHODS,
-            KilnJvm.QUIET_COMPILE_COMMANDS,
-            KilnJvm.GUEST_NODE_LIMIT
-        })
-public class KvBenchmark {
+public class KvBenchmark extends KilnForkedBenchmark {
     @Param({"1000"})
     public int keys;
 

@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -52,15 +51,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            KilnJvm.RECURSIVE_INLINE,
-            KilnJvm.COMPILE_HUGE_METHODS,
-            KilnJvm.QUIET_COMPILE_COMMANDS,
-            KilnJvm.GUEST_NODE_LIMIT
-        })
-public class PoolBenchmark {
+public class PoolBenchmark extends KilnForkedBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
     static final InvocationContext CONTEXT =
             new InvocationContext(

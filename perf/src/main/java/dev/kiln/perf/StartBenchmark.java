@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -33,15 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * compilation (both in a warmed-up JVM; see {@code CompileRestartProbe} for fresh JVMs).
  */
 @State(Scope.Thread)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            KilnJvm.RECURSIVE_INLINE,
-            KilnJvm.COMPILE_HUGE_METHODS,
-            KilnJvm.QUIET_COMPILE_COMMANDS,
-            KilnJvm.GUEST_NODE_LIMIT
-        })
-public class StartBenchmark {
+public class StartBenchmark extends KilnForkedBenchmark {
     static final ModuleRules RULES = new ModuleRules("kiln_handle", 64, ModuleLimits.DEFAULTS);
 
     @Param({"COPY_ALL", "COPY_ON_WRITE", "FLAT"})

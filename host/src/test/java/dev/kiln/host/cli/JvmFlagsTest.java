@@ -2,11 +2,6 @@ package dev.kiln.host.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,17 +22,8 @@ class JvmFlagsTest {
     }
 
     private static String probe(String... options) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(options));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(JvmFlagsProbe.class.getName());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the probe JVM ended").isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out.strip();
+        ChildJvm.Run run = ChildJvm.run(JvmFlagsProbe.class, options);
+        assertThat(run.exit()).as(run.err()).isZero();
+        return run.out().strip();
     }
 }

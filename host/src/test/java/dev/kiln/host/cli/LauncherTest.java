@@ -2,13 +2,10 @@ package dev.kiln.host.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
+import dev.kiln.host.cli.ChildJvm.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,8 +23,6 @@ class LauncherTest {
     static final Path CLONE_LAUNCHER = Path.of("..", "kiln");
     static final Path INSTALL_LAUNCHER = Path.of("..", "cli", "src", "dist", "bin", "kiln");
 
-    record Run(int exit, String out, String err) {}
-
     @Test
     void theLauncherAlwaysPassesExitOnOutOfMemoryErrorToJava() throws Exception {
         passedUnconditionally(CLONE_LAUNCHER, "opts+=(" + FLAG + ")");
@@ -37,9 +32,7 @@ class LauncherTest {
     /** Guests run as the benchmarks measured them (docs/adr/0074), in a clone and an install. */
     @Test
     void bothLaunchersInlineRecursiveGuestCallsTwoLevelsDeep() throws Exception {
-        String line = "opts+=(" + RECURSIVE_INLINE + ")";
-        passedUnconditionally(CLONE_LAUNCHER, line);
-        passedUnconditionally(INSTALL_LAUNCHER, line);
+        passedByBothLaunchers(RECURSIVE_INLINE);
     }
 
     /**
@@ -48,9 +41,7 @@ class LauncherTest {
      */
     @Test
     void bothLaunchersLetTheJitCompileHugeGuestMethods() throws Exception {
-        String line = "opts+=(" + COMPILE_HUGE_METHODS + ")";
-        passedUnconditionally(CLONE_LAUNCHER, line);
-        passedUnconditionally(INSTALL_LAUNCHER, line);
+        passedByBothLaunchers(COMPILE_HUGE_METHODS);
     }
 
     /**
@@ -59,7 +50,14 @@ class LauncherTest {
      */
     @Test
     void bothLaunchersGiveGuestFunctionsALargerNodeBudgetQuietly() throws Exception {
-        String line = "opts+=(" + GUEST_NODE_LIMIT + ")";
+        passedByBothLaunchers(GUEST_NODE_LIMIT);
+    }
+
+    /**
+     * Both launchers add {@code options} to {@code opts} on a line of their own, unconditionally.
+     */
+    private static void passedByBothLaunchers(String options) throws Exception {
+        String line = "opts+=(" + options + ")";
         passedUnconditionally(CLONE_LAUNCHER, line);
         passedUnconditionally(INSTALL_LAUNCHER, line);
     }
@@ -102,29 +100,6 @@ class LauncherTest {
     }
 
     private static Run hog(String flag) throws Exception {
-        String java =
-                ProcessHandle.current()
-                        .info()
-                        .command()
-                        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String classes =
-                new File(HeapHog.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                        .getPath();
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.add("-Xmx32m");
-        command.add(flag);
-        command.add("-cp");
-        command.add(classes);
-        command.add(HeapHog.class.getName());
-        Process p = new ProcessBuilder(command).start();
-        p.getOutputStream().close();
-        var out = p.getInputStream();
-        var err = p.getErrorStream();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
-        return new Run(
-                p.exitValue(),
-                new String(out.readAllBytes(), StandardCharsets.UTF_8),
-                new String(err.readAllBytes(), StandardCharsets.UTF_8));
+        return ChildJvm.run(HeapHog.class, "-Xmx32m", flag);
     }
 }
