@@ -64,6 +64,17 @@ class DistributionScriptTest {
                         "dist-token",
                         "KILN_CONFIG_DIR",
                         work.resolve("config").toString());
+        // The installed launcher has the JVM trim its native heap too (docs/adr/0077).
+        var trimLog = new java.util.HashMap<>(env);
+        trimLog.put("KILN_JAVA_OPTS", "-Xlog:trimnative:stderr");
+        Result version =
+                run(List.of(home.resolve("bin/kiln").toString(), "--version"), trimLog, work);
+        assertThat(version.exit()).as(version.toString()).isZero();
+        if (KilnScriptTest.trimsNativeHeap(Runtime.version())) {
+            assertThat(version.err()).contains(KilnScriptTest.TRIMMING);
+        } else {
+            assertThat(version.err()).doesNotContain("trimnative");
+        }
         Path run = Files.createDirectories(work.resolve("run"));
         // As kiln.service starts it: with a directory for the start-up cache (docs/adr/0067).
         Path cacheDir = work.resolve("start-cache");

@@ -91,6 +91,33 @@ class KilnScriptTest {
         assertThat(r.out()).startsWith("kiln ");
     }
 
+    /** What HotSpot logs ({@code -Xlog:trimnative}) when the launcher turned trimming on. */
+    static final String TRIMMING = "Periodic native trim enabled (interval: 10000 ms)";
+
+    /** JDK 21.0.0 lacks the option (docs/adr/0077); every later JDK gets it. */
+    static boolean trimsNativeHeap(Runtime.Version v) {
+        return v.feature() > 21 || (v.feature() == 21 && v.update() >= 1);
+    }
+
+    @Test
+    void theScriptHasTheJvmTrimItsNativeHeap() throws Exception {
+        Result r =
+                kilnWith(
+                        Map.of(
+                                "JAVA_HOME",
+                                System.getProperty("java.home"),
+                                "KILN_JAVA_OPTS",
+                                "-Xlog:trimnative:stderr"),
+                        "--version");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("kiln ");
+        if (trimsNativeHeap(Runtime.version())) {
+            assertThat(r.err()).contains(TRIMMING);
+        } else {
+            assertThat(r.err()).doesNotContain("trimnative");
+        }
+    }
+
     @Test
     void serveLogsReadableLinesOrJsonAsAsked() throws Exception {
         for (String format : new String[] {"text", "json"}) {

@@ -8,6 +8,7 @@ import dev.kiln.host.sandbox.ModuleCompiler;
 import dev.kiln.host.sandbox.ModuleLimits;
 import dev.kiln.host.sandbox.ModuleRules;
 import dev.kiln.host.sandbox.ModuleValidator;
+import dev.kiln.perf.peers.ServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,11 +89,8 @@ public final class CompileRestartProbe {
     /** Runs a child JVM; returns {ms to get code, ms for the first invocation}. */
     private static double[] spawn(Path wasm, Path cache, String payload)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        if (Runtime.version().feature() >= 23) {
-            cmd.add("--sun-misc-unsafe-memory-access=allow");
-        }
+        // The JVM options a deployed host runs with: its first invocation's JIT work is the point.
+        List<String> cmd = new ArrayList<>(ServerProcess.javaCommand(null));
         cmd.addAll(
                 List.of(
                         "-cp",

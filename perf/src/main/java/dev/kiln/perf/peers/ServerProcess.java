@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProcess implements AutoCloseable {
 
     /**
-     * This JVM's {@code java} with the options Kiln's launcher adds (those of {@link KilnJvm}; the
-     * compiler memory limit and two more on JDK 23+) and {@code extraOpts} (whitespace-separated,
-     * may be null).
+     * This JVM's {@code java} with the options Kiln's launcher adds (those of {@link KilnJvm}: the
+     * native heap trimmed on JDK 21.0.1+, the compiler memory limit and two more on JDK 23+) and
+     * {@code extraOpts} (whitespace-separated, may be null).
      */
     public static List<String> javaCommand(String extraOpts) {
         List<String> command = new java.util.ArrayList<>();
@@ -28,6 +28,9 @@ public final class ServerProcess implements AutoCloseable {
         command.add(KilnJvm.COMPILE_HUGE_METHODS);
         command.add(KilnJvm.QUIET_COMPILE_COMMANDS);
         command.add(KilnJvm.GUEST_NODE_LIMIT);
+        if (KilnJvm.trimsNativeHeap(Runtime.version())) {
+            command.addAll(KilnJvm.TRIM_NATIVE_HEAP);
+        }
         if (Runtime.version().feature() >= 23) {
             command.add("--sun-misc-unsafe-memory-access=allow");
             command.add("--enable-native-access=ALL-UNNAMED");
