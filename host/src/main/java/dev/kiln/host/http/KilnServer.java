@@ -37,6 +37,7 @@ import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.server.protocol.http2.Http2OpenListener;
 import io.undertow.util.Headers;
+import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -177,6 +178,7 @@ public final class KilnServer implements AutoCloseable {
                 new ErrorBoundary(
                         exchange -> {
                             Bodies.attachIntake(exchange, intake);
+                            keepAliveForHttp10(exchange);
                             TransferEncodingCheck.check(exchange);
                             RouteMatch routed = routed(customRoutes.table(), exchange);
                             String path = exchange.getRequestPath();
@@ -215,6 +217,10 @@ public final class KilnServer implements AutoCloseable {
                                 millis(limits.requestParseTimeout()))
                         .set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.noRequestTimeout()))
                         .set(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
+                        // HTTP/1.1 connections persist without saying so (RFC 9112 9.3); the
+                        // header was an echo response's ninth, which made Undertow grow the
+                        // response's header table on every request. HTTP/1.0: keepAliveForHttp10.
+                        .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
                         .getMap();
         int ioThreads = Math.max(Runtime.getRuntime().availableProcessors(), 2);
         XnioWorker worker = null;
@@ -358,6 +364,17 @@ public final class KilnServer implements AutoCloseable {
             throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("TLS: cannot read the certificate or key", e);
+        }
+    }
+
+    /**
+     * An HTTP/1.0 client keeps its connection only if the response says {@code Connection:
+     * keep-alive}, which Undertow no longer adds by itself ({@code ALWAYS_SET_KEEP_ALIVE} is off).
+     * A response that ends up not persistent still gets {@code Connection: close} from Undertow.
+     */
+    static void keepAliveForHttp10(HttpServerExchange exchange) {
+        if (exchange.isPersistent() && exchange.getProtocol().equals(Protocols.HTTP_1_0)) {
+            exchange.getResponseHeaders().put(Headers.CONNECTION, Headers.KEEP_ALIVE.toString());
         }
     }
 
