@@ -70,11 +70,7 @@ class DistributionScriptTest {
         Result version =
                 run(List.of(home.resolve("bin/kiln").toString(), "--version"), trimLog, work);
         assertThat(version.exit()).as(version.toString()).isZero();
-        if (KilnScriptTest.trimsNativeHeap(Runtime.version())) {
-            assertThat(version.err()).contains(KilnScriptTest.TRIMMING);
-        } else {
-            assertThat(version.err()).doesNotContain("trimnative");
-        }
+        KilnScriptTest.assertTrimsNativeHeap(version.err());
         Path run = Files.createDirectories(work.resolve("run"));
         // As kiln.service starts it: with a directory for the start-up cache (docs/adr/0067).
         Path cacheDir = work.resolve("start-cache");
