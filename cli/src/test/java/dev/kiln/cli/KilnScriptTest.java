@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kiln.host.KilnHost;
 import dev.kiln.host.config.KilnConfig;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -144,21 +150,9 @@ class KilnScriptTest {
         assertThat(first).contains("kiln: training the start-up cache");
         assertThat(Files.readString(cacheDir.resolve("kiln-serve-training.log")))
                 .contains("training run: ");
-        Path cache;
-        try (var files = Files.list(cacheDir)) {
-            cache =
-                    files.filter(
-                                    f ->
-                                            f.getFileName()
-                                                    .toString()
-                                                    .matches("kiln-serve-jdk.*\\.(aot|jsa)"))
-                            .findFirst()
-                            .orElseThrow();
-        }
-        // Strict mode: the JVM refuses to start unless it can map the cache.
-        String strict = cache.toString().endsWith(".aot") ? "-XX:AOTMode=on" : "-Xshare:on";
+        Path cache = startCache(cacheDir);
         var strictEnv = new java.util.HashMap<>(env);
-        strictEnv.put("KILN_JAVA_OPTS", strict);
+        strictEnv.put("KILN_JAVA_OPTS", mapsOrFails(cache));
         String second = serveUntilListening("second", strictEnv);
         assertThat(second).doesNotContain("training").doesNotContain("[error");
         // Another build's cache (another fingerprint in its name) goes; this build's is trained.
@@ -175,11 +169,82 @@ class KilnScriptTest {
     }
 
     /**
+     * The first invocations after a restart — {@code /invoke} by latest, version and alias, and the
+     * HTTP trigger — define no class of Kiln's code: a pattern {@code switch} (or a lambda the
+     * start-up cache did not keep) would spin one there, in the first request's time
+     * (docs/adr/0079).
+     */
+    @Test
+    void theFirstInvocationsAfterARestartSpinNoClassesOfKilnsCode() throws Exception {
+        Path cacheDir = work.resolve("start-cache");
+        Map<String, String> env = Map.of("KILN_CDS_DIR", cacheDir.toString());
+        String function = "/api/v1/services/demo/functions/echo";
+        try (Served first = serve("host", env)) {
+            first.expect(201, first.put(function, "application/wasm", CliRunner.echo("first:")));
+            first.expect(
+                    201,
+                    first.put(
+                            function + "/aliases/prod",
+                            "application/json",
+                            "{\"version\": 1}".getBytes(StandardCharsets.UTF_8)));
+        }
+        Map<String, String> restart = new java.util.HashMap<>(env);
+        // The cache is mapped or the JVM does not start; every class it loads is on stdout.
+        restart.put(
+                "KILN_JAVA_OPTS",
+                mapsOrFails(startCache(cacheDir)) + " -Xlog:class+load=info:stdout");
+        try (Served again = serve("host", restart)) {
+            int before = again.out().length();
+            for (String path :
+                    List.of(
+                            function + "/invoke",
+                            function + "/invoke?qualifier=1",
+                            function + "/invoke?qualifier=prod",
+                            "/fn/demo/echo/")) {
+                var r = again.expect(200, again.post(path, "hi"));
+                assertThat(r.body()).as(path).isEqualTo("first:hi");
+            }
+            List<String> kilnClasses =
+                    again.out()
+                            .substring(before)
+                            .lines()
+                            .filter(l -> l.contains("source: dev.kiln."))
+                            .toList();
+            assertThat(kilnClasses).isEmpty();
+        }
+    }
+
+    /** The start-up cache {@code ./kiln serve} trained in {@code cacheDir}. */
+    private static Path startCache(Path cacheDir) throws IOException {
+        try (var files = Files.list(cacheDir)) {
+            return files.filter(
+                            f -> f.getFileName().toString().matches("kiln-serve-jdk.*\\.(aot|jsa)"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    /** The JVM option that makes it refuse to start unless it can map {@code cache}. */
+    private static String mapsOrFails(Path cache) {
+        return cache.toString().endsWith(".aot") ? "-XX:AOTMode=on" : "-Xshare:on";
+    }
+
+    /**
      * Runs {@code ./kiln serve} on a data directory of its own until it listens, stops it, and
      * answers what it wrote to stderr.
      */
     private String serveUntilListening(String name, Map<String, String> env, String... options)
             throws Exception {
+        Served served = serve(name, env, options);
+        served.close();
+        return served.err();
+    }
+
+    /**
+     * Starts {@code ./kiln serve} on {@code work/name/data} and waits until it listens; its stdout
+     * and stderr go to {@code work/name/out} and {@code err}.
+     */
+    private Served serve(String name, Map<String, String> env, String... options) throws Exception {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         var command =
@@ -197,19 +262,70 @@ class KilnScriptTest {
                         .redirectOutput(dir.resolve("out").toFile())
                         .redirectError(dir.resolve("err").toFile());
         pb.environment().putAll(env);
-        Process p = pb.start();
+        Served served = new Served(pb.start(), dir);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.readString(dir.resolve("out")).contains("Kiln listening on")) {
-                assertThat(p.isAlive()).as(Files.readString(dir.resolve("err"))).isTrue();
+            while (!served.out().contains("Kiln listening on")) {
+                assertThat(served.process().isAlive()).as(served.err()).isTrue();
                 assertThat(System.nanoTime()).as("started within 90 s").isLessThan(deadline);
                 Thread.sleep(100);
             }
-        } finally {
-            p.destroy();
-            p.waitFor(30, TimeUnit.SECONDS);
+            return served;
+        } catch (Exception | AssertionError e) {
+            served.close();
+            throw e;
         }
-        return Files.readString(dir.resolve("err"));
+    }
+
+    /** A {@code ./kiln serve} process and its directory; {@link #close} stops it. */
+    private record Served(Process process, Path dir) implements AutoCloseable {
+        private static final Pattern LISTENING = Pattern.compile("Kiln listening on (http://\\S+)");
+
+        String out() throws IOException {
+            return Files.readString(dir.resolve("out"));
+        }
+
+        String err() throws IOException {
+            return Files.readString(dir.resolve("err"));
+        }
+
+        HttpRequest.Builder put(String path, String type, byte[] body) throws IOException {
+            return request(path)
+                    .header("Content-Type", type)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+        }
+
+        HttpRequest.Builder post(String path, String body) throws IOException {
+            return request(path).POST(HttpRequest.BodyPublishers.ofString(body));
+        }
+
+        private HttpRequest.Builder request(String path) throws IOException {
+            Matcher m = LISTENING.matcher(out());
+            assertThat(m.find()).isTrue();
+            String token = Files.readString(dir.resolve("data").resolve("admin-token")).strip();
+            return HttpRequest.newBuilder(URI.create(m.group(1) + path))
+                    .header("Authorization", "Bearer " + token);
+        }
+
+        HttpResponse<String> expect(int status, HttpRequest.Builder request)
+                throws IOException, InterruptedException {
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                HttpResponse<String> r =
+                        client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+                return r;
+            }
+        }
+
+        @Override
+        public void close() {
+            process.destroy();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Test

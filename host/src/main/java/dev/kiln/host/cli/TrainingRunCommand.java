@@ -65,8 +65,8 @@ final class TrainingRunCommand implements Callable<Integer> {
         return 0;
     }
 
-    // What a server does for its users: a deploy, invocations by /invoke and by the HTTP
-    // trigger, an event, and the reads a console makes.
+    // What a server does for its users: a deploy and an alias, invocations by /invoke (latest,
+    // a version, the alias) and by the HTTP trigger, an event, and the reads a console makes.
     private void drive(String base, String token, boolean deploy)
             throws IOException, InterruptedException {
         String function = base + "/api/v1/services/training/functions/echo";
@@ -80,10 +80,20 @@ final class TrainingRunCommand implements Callable<Integer> {
                                 .PUT(
                                         HttpRequest.BodyPublishers.ofByteArray(
                                                 StartWarmup.echoModule())));
+                calls.expect(
+                        201,
+                        HttpRequest.newBuilder(URI.create(function + "/aliases/live"))
+                                .header("Content-Type", "application/json")
+                                .PUT(HttpRequest.BodyPublishers.ofString("{\"version\": 1}")));
             }
             for (int i = 0; i < requests; i++) {
                 calls.expect(200, post(function + "/invoke", "training " + i));
                 calls.expect(200, post(base + "/fn/training/echo/path?i=" + i, "training " + i));
+                // A version and an alias take paths of their own through the registry.
+                if (i % 4 == 0) {
+                    calls.expect(200, post(function + "/invoke?qualifier=1", "training " + i));
+                    calls.expect(200, post(function + "/invoke?qualifier=live", "training " + i));
+                }
             }
             calls.expect(
                     202,

@@ -39,30 +39,29 @@ final class InvocationResponses {
         if (result.node() != null) {
             headers.put(X_NODE, result.node());
         }
-        switch (result.outcome()) {
-            case InvocationOutcome.Ok ok -> {
-                if (applyGuestHttp) {
-                    exchange.setStatusCode(ok.status());
-                    for (Header h : ok.headers()) {
-                        headers.add(new HttpString(h.name()), h.value());
-                    }
-                }
-                if (!headers.contains(Headers.CONTENT_TYPE)) {
-                    headers.put(Headers.CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
-                }
-                if (Methods.HEAD.equals(exchange.getRequestMethod())) {
-                    headers.put(Headers.CONTENT_LENGTH, ok.body().length);
-                    exchange.endExchange();
-                } else {
-                    exchange.getResponseSender().send(ByteBuffer.wrap(ok.body()));
+        // Not a pattern switch (docs/adr/0079, as in Registry.target).
+        if (result.outcome() instanceof InvocationOutcome.Ok ok) {
+            if (applyGuestHttp) {
+                exchange.setStatusCode(ok.status());
+                for (Header h : ok.headers()) {
+                    headers.add(new HttpString(h.name()), h.value());
                 }
             }
-            case InvocationOutcome.Failure failure -> {
-                if (failure instanceof InvocationOutcome.RateLimited r) {
-                    headers.put(Headers.RETRY_AFTER, r.retryAfterSeconds());
-                }
-                Responses.error(exchange, failure.code(), failure.message());
+            if (!headers.contains(Headers.CONTENT_TYPE)) {
+                headers.put(Headers.CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
             }
+            if (Methods.HEAD.equals(exchange.getRequestMethod())) {
+                headers.put(Headers.CONTENT_LENGTH, ok.body().length);
+                exchange.endExchange();
+            } else {
+                exchange.getResponseSender().send(ByteBuffer.wrap(ok.body()));
+            }
+        } else {
+            var failure = (InvocationOutcome.Failure) result.outcome();
+            if (failure instanceof InvocationOutcome.RateLimited r) {
+                headers.put(Headers.RETRY_AFTER, r.retryAfterSeconds());
+            }
+            Responses.error(exchange, failure.code(), failure.message());
         }
     }
 }

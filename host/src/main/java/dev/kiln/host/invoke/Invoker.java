@@ -220,28 +220,28 @@ public final class Invoker implements AutoCloseable {
         Consumer<InvocationResult> answered = span == null ? answer : span.ending(answer);
         Consumer<InvocationResult> done = answered;
         if (admission != null) {
-            switch (admission.admit(function.service())) {
-                case ServiceAdmission.Refusal r -> {
-                    rateLimited.inc(function.service(), r.reason());
-                    answered.accept(
-                            new InvocationResult(
-                                    request.requestId(),
-                                    new InvocationOutcome.RateLimited(
-                                            r.message(), r.retryAfterSeconds()),
-                                    0,
-                                    0,
-                                    0,
-                                    null));
-                    return;
-                }
-                // The service's slot is freed before the answer goes out, like the function's.
-                case ServiceAdmission.Admitted a ->
-                        done =
-                                result -> {
-                                    a.release();
-                                    answered.accept(result);
-                                };
+            // Not a pattern switch (docs/adr/0079, as in Registry.target).
+            ServiceAdmission.Decision decision = admission.admit(function.service());
+            if (decision instanceof ServiceAdmission.Refusal r) {
+                rateLimited.inc(function.service(), r.reason());
+                answered.accept(
+                        new InvocationResult(
+                                request.requestId(),
+                                new InvocationOutcome.RateLimited(
+                                        r.message(), r.retryAfterSeconds()),
+                                0,
+                                0,
+                                0,
+                                null));
+                return;
             }
+            ServiceAdmission.Admitted a = (ServiceAdmission.Admitted) decision;
+            // The service's slot is freed before the answer goes out, like the function's.
+            done =
+                    result -> {
+                        a.release();
+                        answered.accept(result);
+                    };
         }
         long waitEnd = System.nanoTime() + config.queueWait().toNanos();
         var forwarded = request.forwarded(); // waits no longer than its caller's budget (ADR 0056)

@@ -516,19 +516,20 @@ public final class Registry implements AutoCloseable {
     public Target target(
             String service, String function, Qualifier qualifier, int pin, double draw) {
         FunctionInfo f = require(service, function);
-        VersionInfo v =
-                switch (qualifier) {
-                    case Qualifier.Latest l -> f.latest();
-                    case Qualifier.Version n -> requireVersion(service, function, n.number());
-                    case Qualifier.Alias a -> {
-                        AliasInfo alias = requireAlias(service, function, a.name());
-                        if (pin != 0 && !alias.runs(pin)) {
-                            throw badPin(pin, qualifier);
-                        }
-                        int number = pin != 0 ? pin : alias.pick(draw);
-                        yield requireVersion(service, function, number);
-                    }
-                };
+        // Not a pattern switch, on this path and the others a request takes: the JVM spins a
+        // class for one the first time it runs, after every start (docs/adr/0079).
+        VersionInfo v;
+        if (qualifier instanceof Qualifier.Latest) {
+            v = f.latest();
+        } else if (qualifier instanceof Qualifier.Version n) {
+            v = requireVersion(service, function, n.number());
+        } else {
+            AliasInfo alias = requireAlias(service, function, ((Qualifier.Alias) qualifier).name());
+            if (pin != 0 && !alias.runs(pin)) {
+                throw badPin(pin, qualifier);
+            }
+            v = requireVersion(service, function, pin != 0 ? pin : alias.pick(draw));
+        }
         if (pin != 0 && v.number() != pin) {
             throw badPin(pin, qualifier);
         }
