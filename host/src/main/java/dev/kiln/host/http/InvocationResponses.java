@@ -39,7 +39,7 @@ final class InvocationResponses {
         if (result.node() != null) {
             headers.put(X_NODE, result.node());
         }
-        // Not a pattern switch (docs/adr/0079, as in Registry.target).
+        // No pattern switch: it spins a class at its first run after a start (docs/adr/0079).
         if (result.outcome() instanceof InvocationOutcome.Ok ok) {
             if (applyGuestHttp) {
                 exchange.setStatusCode(ok.status());

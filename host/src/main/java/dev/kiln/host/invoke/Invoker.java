@@ -220,7 +220,7 @@ public final class Invoker implements AutoCloseable {
         Consumer<InvocationResult> answered = span == null ? answer : span.ending(answer);
         Consumer<InvocationResult> done = answered;
         if (admission != null) {
-            // Not a pattern switch (docs/adr/0079, as in Registry.target).
+            // No pattern switch: it spins a class at its first run after a start (docs/adr/0079).
             ServiceAdmission.Decision decision = admission.admit(function.service());
             if (decision instanceof ServiceAdmission.Refusal r) {
                 rateLimited.inc(function.service(), r.reason());

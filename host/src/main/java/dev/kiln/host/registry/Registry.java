@@ -516,8 +516,7 @@ public final class Registry implements AutoCloseable {
     public Target target(
             String service, String function, Qualifier qualifier, int pin, double draw) {
         FunctionInfo f = require(service, function);
-        // Not a pattern switch, on this path and the others a request takes: the JVM spins a
-        // class for one the first time it runs, after every start (docs/adr/0079).
+        // No pattern switch: it spins a class at its first run after a start (docs/adr/0079).
         VersionInfo v;
         if (qualifier instanceof Qualifier.Latest) {
             v = f.latest();
