@@ -4,6 +4,7 @@ import dev.kiln.host.KilnHost;
 import dev.kiln.host.core.TempDirectory;
 import dev.kiln.host.invoke.StartWarmup;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,21 +66,18 @@ final class TrainingRunCommand implements Callable<Integer> {
         return 0;
     }
 
-    // What a server does for its users: a deploy and an alias, invocations by /invoke (latest,
-    // a version, the alias) and by the HTTP trigger, an event, and the reads a console makes.
+    // What a server does for its users: deploys and an alias, invocations by /invoke (latest,
+    // a version, the alias) and by the HTTP trigger, of a function that calls the host (the
+    // quickstart's hello) too, an event, and the reads a console makes.
     private void drive(String base, String token, boolean deploy)
             throws IOException, InterruptedException {
         String function = base + "/api/v1/services/training/functions/echo";
+        String hello = base + "/api/v1/services/training/functions/hello";
         try (HttpClient client = HttpClient.newHttpClient()) {
             var calls = new Calls(client, token);
             if (deploy) {
-                calls.expect(
-                        201,
-                        HttpRequest.newBuilder(URI.create(function))
-                                .header("Content-Type", "application/wasm")
-                                .PUT(
-                                        HttpRequest.BodyPublishers.ofByteArray(
-                                                StartWarmup.echoModule())));
+                calls.expect(201, module(function, StartWarmup.echoModule()));
+                calls.expect(201, module(hello, helloModule()));
                 calls.expect(
                         201,
                         HttpRequest.newBuilder(URI.create(function + "/aliases/live"))
@@ -89,10 +87,13 @@ final class TrainingRunCommand implements Callable<Integer> {
             for (int i = 0; i < requests; i++) {
                 calls.expect(200, post(function + "/invoke", "training " + i));
                 calls.expect(200, post(base + "/fn/training/echo/path?i=" + i, "training " + i));
-                // A version and an alias take paths of their own through the registry.
+                // A version and an alias take paths of their own through the registry, and host
+                // calls theirs through the sandbox.
                 if (i % 4 == 0) {
                     calls.expect(200, post(function + "/invoke?qualifier=1", "training " + i));
                     calls.expect(200, post(function + "/invoke?qualifier=live", "training " + i));
+                    calls.expect(200, post(hello + "/invoke", "training " + i));
+                    calls.expect(200, post(base + "/fn/training/hello/", "training " + i));
                 }
             }
             calls.expect(
@@ -109,6 +110,22 @@ final class TrainingRunCommand implements Callable<Integer> {
                     }) {
                 calls.expect(200, HttpRequest.newBuilder(URI.create(read)).GET());
             }
+        }
+    }
+
+    private static HttpRequest.Builder module(String uri, byte[] wasm) {
+        return HttpRequest.newBuilder(URI.create(uri))
+                .header("Content-Type", "application/wasm")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(wasm));
+    }
+
+    /** guest-sdks/examples/wat/hello.wasm, copied into the jar at build time. */
+    private static byte[] helloModule() throws IOException {
+        try (InputStream in = TrainingRunCommand.class.getResourceAsStream("hello.wasm")) {
+            if (in == null) {
+                throw new IOException("hello.wasm is missing from the jar");
+            }
+            return in.readAllBytes();
         }
     }
 
