@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,9 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
  * with nothing but a JDK (runs after package, as the cli module's {@code script} execution).
  */
 class DistributionScriptTest {
-    private static final Pattern LISTENING =
-            Pattern.compile("Kiln listening on (http://\\S+:\\d+)");
-
     @TempDir Path work;
 
     @Test
@@ -91,18 +86,8 @@ class DistributionScriptTest {
         pb.environment().putAll(serveEnv);
         Process server = pb.start();
         try {
-            String endpoint = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (endpoint == null) {
-                Matcher m = LISTENING.matcher(Files.readString(run.resolve("out")));
-                if (m.find()) {
-                    endpoint = m.group(1);
-                    break;
-                }
-                assertThat(server.isAlive()).as(Files.readString(run.resolve("err"))).isTrue();
-                assertThat(System.nanoTime()).as("started within 90 s").isLessThan(deadline);
-                Thread.sleep(100);
-            }
+            String endpoint =
+                    KilnScriptTest.awaitListening(server, run.resolve("out"), run.resolve("err"));
             var client = new java.util.HashMap<>(env);
             client.put("KILN_ENDPOINT", endpoint);
             client.put("KILN_TOKEN", "dist-token");

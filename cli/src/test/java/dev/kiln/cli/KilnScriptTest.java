@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KilnScriptTest {
     private static final String TOKEN = "script-test-admin-token";
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Pattern LISTENING =
+            Pattern.compile("Kiln listening on (http://\\S+:\\d+)");
 
     @TempDir Path data;
     @TempDir Path work;
@@ -264,25 +266,38 @@ class KilnScriptTest {
                         .redirectOutput(dir.resolve("out").toFile())
                         .redirectError(dir.resolve("err").toFile());
         pb.environment().putAll(env);
-        Served served = new Served(pb.start(), dir);
+        Process process = pb.start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!served.out().contains("Kiln listening on")) {
-                assertThat(served.process().isAlive()).as(served.err()).isTrue();
-                assertThat(System.nanoTime()).as("started within 90 s").isLessThan(deadline);
-                Thread.sleep(100);
-            }
-            return served;
+            String endpoint = awaitListening(process, dir.resolve("out"), dir.resolve("err"));
+            return new Served(process, dir, endpoint);
         } catch (Exception | AssertionError e) {
-            served.close();
+            stop(process);
             throw e;
         }
     }
 
-    /** A {@code ./kiln serve} process and its directory; {@link #close} stops it. */
-    private record Served(Process process, Path dir) implements AutoCloseable {
-        private static final Pattern LISTENING = Pattern.compile("Kiln listening on (http://\\S+)");
+    /**
+     * Waits up to 90 s for the {@code kiln serve} {@code process} writing {@code out} and {@code
+     * err} to say it listens, and answers its endpoint.
+     */
+    static String awaitListening(Process process, Path out, Path err) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            Matcher m = LISTENING.matcher(Files.readString(out));
+            if (m.find()) {
+                return m.group(1);
+            }
+            assertThat(process.isAlive()).as(Files.readString(err)).isTrue();
+            assertThat(System.nanoTime()).as("started within 90 s").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
 
+    /**
+     * A {@code ./kiln serve} process, its directory and the endpoint it listens on; {@link #close}
+     * stops it.
+     */
+    private record Served(Process process, Path dir, String endpoint) implements AutoCloseable {
         String out() throws IOException {
             return Files.readString(dir.resolve("out"));
         }
@@ -302,10 +317,8 @@ class KilnScriptTest {
         }
 
         private HttpRequest.Builder request(String path) throws IOException {
-            Matcher m = LISTENING.matcher(out());
-            assertThat(m.find()).isTrue();
             String token = Files.readString(dir.resolve("data").resolve("admin-token")).strip();
-            return HttpRequest.newBuilder(URI.create(m.group(1) + path))
+            return HttpRequest.newBuilder(URI.create(endpoint + path))
                     .header("Authorization", "Bearer " + token);
         }
 
@@ -321,12 +334,16 @@ class KilnScriptTest {
 
         @Override
         public void close() {
-            process.destroy();
-            try {
-                process.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stop(process);
+        }
+    }
+
+    private static void stop(Process process) {
+        process.destroy();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
