@@ -19,11 +19,12 @@ final class MarkdownReport {
     static String render(PeerReport report) {
         StringBuilder b = new StringBuilder();
         var m = report.machine();
+        boolean quiet = m.stallsBefore().quiet() && m.stallsAfter().quiet();
         b.append(
                 String.format(
                         Locale.ROOT,
                         "Run of %s%s on %d cores (%s), %s; Java %s; node %s; workerd %s."
-                                + " Load average %.2f before, %.2f after%s.%n%n",
+                                + " Load average %.2f before, %.2f after.%n%n",
                         report.startedAt(),
                         report.settings().smoke() ? " (smoke: too short to mean anything)" : "",
                         m.cores(),
@@ -33,10 +34,16 @@ final class MarkdownReport {
                         orNone(m.node()),
                         orNone(m.workerd()),
                         m.loadBefore(),
-                        m.loadAfter(),
-                        m.loadBefore() > 0.5 * m.cores() || m.loadAfter() > 0.5 * m.cores()
-                                ? " (other work was running: noisy numbers)"
-                                : ""));
+                        m.loadAfter()));
+        b.append("Machine stalls (one thread per core spinning on the clock) before the run: ")
+                .append(m.stallsBefore().describe())
+                .append("; after: ")
+                .append(m.stallsAfter().describe())
+                .append(
+                        quiet
+                                ? ". Few stalls (a core that runs slower is not seen).\n\n"
+                                : ". **Not quiet: read tail latencies as the machine's, and"
+                                        + " compare ratios within this run only.**\n\n");
         throughputTable(b, report);
         ratioTable(b, report);
         computeTable(b, report.compute());

@@ -1,6 +1,7 @@
 package dev.kiln.perf.peers;
 
 import dev.kiln.loadgen.LoadResult;
+import dev.kiln.perf.MachineStalls;
 import dev.kiln.perf.compute.ComputeReport;
 import java.util.List;
 
@@ -21,6 +22,9 @@ public record PeerReport(
      *
      * @param loadBefore the 1-minute load average when the run started (other work on the machine)
      * @param loadAfter the same when it ended
+     * @param stallsBefore how often the machine stopped busy cores just before the run ({@link
+     *     MachineStalls}): tail latencies mean little when it is not quiet
+     * @param stallsAfter the same just after it
      */
     public record Machine(
             int cores,
@@ -30,7 +34,9 @@ public record PeerReport(
             String node,
             String workerd,
             double loadBefore,
-            double loadAfter) {}
+            double loadAfter,
+            MachineStalls stallsBefore,
+            MachineStalls stallsAfter) {}
 
     /** Whether a target was measured. */
     public enum Status {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.kiln.loadgen.Durations;
+import dev.kiln.perf.MachineStalls;
 import dev.kiln.perf.compute.ComputeBench;
 import dev.kiln.perf.compute.ComputeReport;
 import dev.kiln.perf.peers.PeerReport.Status;
@@ -183,6 +184,7 @@ public final class PeerRun implements Callable<Integer> {
                         Wat2Wasm.parse(resource("/peers/echo-cgi.wat")),
                         log);
         log.printf("perf/run%s: results in %s%n", settings.smoke() ? " --smoke" : "", runDir);
+        MachineStalls stallsBefore = stalls(settings, log);
         List<TargetResult> targets = new ArrayList<>();
         TargetBench bench = new TargetBench(settings, runDir, log);
         String runLabel = "run " + stamp + (settings.smoke() ? " (smoke)" : "");
@@ -257,7 +259,12 @@ public final class PeerRun implements Callable<Integer> {
         PeerReport report =
                 new PeerReport(
                         started.toString(),
-                        machine(nodeBin, workerdBin, loadBefore),
+                        machine(
+                                nodeBin,
+                                workerdBin,
+                                loadBefore,
+                                stallsBefore,
+                                stalls(settings, log)),
                         settings,
                         targets,
                         compute);
@@ -361,7 +368,23 @@ public final class PeerRun implements Callable<Integer> {
         return null;
     }
 
-    private PeerReport.Machine machine(Path nodeBin, Path workerdBin, double loadBefore) {
+    /**
+     * How often the machine stops a busy core (one spinning thread per core): the check of quiet
+     * that the load average, a minute behind and blind to a hypervisor, cannot give.
+     */
+    private static MachineStalls stalls(RunSettings settings, PrintStream log)
+            throws InterruptedException {
+        MachineStalls stalls = MachineStalls.measure(Duration.ofSeconds(settings.smoke() ? 1 : 5));
+        log.println("perf/run: machine stalls: " + stalls.describe());
+        return stalls;
+    }
+
+    private PeerReport.Machine machine(
+            Path nodeBin,
+            Path workerdBin,
+            double loadBefore,
+            MachineStalls stallsBefore,
+            MachineStalls stallsAfter) {
         return new PeerReport.Machine(
                 Runtime.getRuntime().availableProcessors(),
                 cpuModel(),
@@ -370,7 +393,9 @@ public final class PeerRun implements Callable<Integer> {
                 nodeBin == null ? null : versionOf(nodeBin.toString(), "--version"),
                 workerdBin == null ? null : versionOf(workerdBin.toString(), "--version"),
                 loadBefore,
-                loadAverage());
+                loadAverage(),
+                stallsBefore,
+                stallsAfter);
     }
 
     private static String cpuModel() {

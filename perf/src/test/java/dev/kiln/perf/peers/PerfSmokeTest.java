@@ -112,5 +112,12 @@ class PerfSmokeTest {
 
         String markdown = Files.readString(out.resolve(stamp + ".md"));
         assertThat(markdown).contains("| kiln-http | ", "÷ Undertow worker", "| fib(25) |");
+        // Whether the machine was quiet enough for the tails to mean anything, measured twice.
+        assertThat(markdown).contains("Machine stalls (one thread per core spinning on the clock)");
+        for (String when : List.of("stallsBefore", "stallsAfter")) {
+            JsonNode stalls = report.path("machine").path(when);
+            assertThat(stalls.path("threads").asInt()).as(when).isPositive();
+            assertThat(stalls.path("seconds").asDouble()).as(when).isEqualTo(1.0);
+        }
     }
 }
