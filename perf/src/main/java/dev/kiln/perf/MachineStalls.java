@@ -49,7 +49,10 @@ public record MachineStalls(
         return stalledPercent < NOISY_PERCENT;
     }
 
-    /** One line for a report, e.g. {@code 2 threads × 10.0 s: 227 stalls over 1 ms, ...}. */
+    /**
+     * One line for a report, e.g. {@code 2 threads spinning 10.0 s each: 227 stalls over 1 ms (11.4
+     * a second per thread), longest 5.4 ms, 1.80 % of the time stalled: not quiet (...)}.
+     */
     public String describe() {
         return String.format(
                 Locale.ROOT,
@@ -115,7 +118,7 @@ public record MachineStalls(
 
     /**
      * {@code MachineStalls [threads] [duration]}: prints {@code measuring} when the timed spin
-     * starts, then {@link #describe()}. The scripts under perf/ run it before a load.
+     * starts, then {@link #describe()}. perf/invoke-soak runs it before and after each load.
      */
     public static void main(String[] args) throws InterruptedException {
         int threads =
