@@ -211,10 +211,22 @@ class RequestIntakeTest {
                     raw.close();
                 }
             }
+            // Until the server has seen those closes, this client's connection is refused too.
             TestHost.await(
                     "the held connections to close",
                     Duration.ofSeconds(10),
-                    () -> kiln.get("/healthz").statusCode() == 200);
+                    () -> {
+                        try {
+                            int status = kiln.get("/healthz").statusCode();
+                            if (status == 503) {
+                                refusedSeen.incrementAndGet();
+                            }
+                            return status == 200;
+                        } catch (java.io.UncheckedIOException e) {
+                            unreadable.incrementAndGet();
+                            return false;
+                        }
+                    });
             String series = "kiln_http_connection_refusals_total{scope=\"" + scope + "\"} ";
             String metrics = new String(kiln.get("/metrics").body(), StandardCharsets.UTF_8);
             double counted =
