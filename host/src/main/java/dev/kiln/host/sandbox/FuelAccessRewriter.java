@@ -27,7 +27,9 @@ import org.objectweb.asm.tree.VarInsnNode;
  * Rewrites the classes Chicory compiled from a fuel-metered module so that its reads and writes of
  * the fuel global go to {@link MemoryFuel} instead: one field of the memory every compiled function
  * receives, where Chicory's global access walks the instance's imports and globals (docs/adr/0065).
- * Works on the jar Chicory hands its code cache; a jar it rewrote carries {@link #MARKER}.
+ * Works on the jar Chicory hands its code cache; a jar it rewrote carries {@link #MARKER}. Every
+ * method it rewrites also goes through {@link CompareBranchFuser} (docs/adr/0081), the one pass
+ * over Chicory's output serving both.
  */
 final class FuelAccessRewriter {
     /**
@@ -93,6 +95,7 @@ final class FuelAccessRewriter {
             if (!rewriteMethod(m, fuelGlobal)) {
                 return null;
             }
+            CompareBranchFuser.fuse(m);
         }
         ClassWriter w = new ClassWriter(0); // same stack shapes: frames and maxima stay valid
         cls.accept(w);

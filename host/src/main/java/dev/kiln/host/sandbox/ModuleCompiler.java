@@ -27,10 +27,11 @@ import java.util.function.Function;
 public final class ModuleCompiler {
     /**
      * What Kiln does to Chicory's code before caching it, in the cache directory's name: code
-     * cached before the fuel moved to the memory (docs/adr/0065) runs correctly but slowly, so it
-     * is compiled again once rather than kept.
+     * cached before the fuel moved to the memory (docs/adr/0065), or before comparisons were fused
+     * with their branches (docs/adr/0081), runs correctly but slowly, so it is compiled again once
+     * rather than kept.
      */
-    private static final String CODE_FORMAT = "-fuel-on-memory";
+    private static final String CODE_FORMAT = "-fuel-on-memory-fused-compares";
 
     private final DiskCodeCache cache;
     private final ResetStrategy resetStrategy;
@@ -152,9 +153,10 @@ public final class ModuleCompiler {
 
     /**
      * Compiles {@code metered} through {@code cache}, the code rewritten to keep the fuel on the
-     * instance's memory (docs/adr/0065). Chicory hands the cache what it compiled and returns code
-     * loaded from its own bytes, so the rewritten bytes are put into the cache and loaded back from
-     * it; the cache holds only rewritten code (or code that could not be rewritten, as it is).
+     * instance's memory (docs/adr/0065) and to branch on comparisons directly (docs/adr/0081).
+     * Chicory hands the cache what it compiled and returns code loaded from its own bytes, so the
+     * rewritten bytes are put into the cache and loaded back from it; the cache holds only
+     * rewritten code (or code that could not be rewritten, as it is).
      */
     static Compiled compile(WasmModule metered, int fuelGlobal, Cache cache) {
         RewritingCache rewriting = new RewritingCache(cache, fuelGlobal);

@@ -33,20 +33,23 @@ public final class TestMemories {
         if (!ownMemory) {
             return null;
         }
-        Map<String, byte[]> jars = new HashMap<>();
-        Cache inMemory =
-                new Cache() {
-                    @Override
-                    public byte[] get(String key) {
-                        return jars.get(key);
-                    }
-
-                    @Override
-                    public void putIfAbsent(String key, byte[] data) {
-                        jars.putIfAbsent(key, data);
-                    }
-                };
-        ModuleCompiler.Compiled compiled = ModuleCompiler.compile(metered, fuelGlobal, inMemory);
+        ModuleCompiler.Compiled compiled =
+                ModuleCompiler.compile(metered, fuelGlobal, inMemoryCache(new HashMap<>()));
         return compiled.fuel().onMemory() ? compiled.factory() : null;
+    }
+
+    /** A compiled-code cache that keeps its entries in {@code jars}. */
+    static Cache inMemoryCache(Map<String, byte[]> jars) {
+        return new Cache() {
+            @Override
+            public byte[] get(String key) {
+                return jars.get(key);
+            }
+
+            @Override
+            public void putIfAbsent(String key, byte[] data) {
+                jars.putIfAbsent(key, data);
+            }
+        };
     }
 }
