@@ -40,7 +40,14 @@ public record MachineStalls(
     }
 
     static MachineStalls measure(int threads, Duration length) throws InterruptedException {
+        return measure(threads, length, () -> {});
+    }
+
+    /** As {@link #measure(int, Duration)}, running {@code warmedUp} between warm-up and timing. */
+    private static MachineStalls measure(int threads, Duration length, Runnable warmedUp)
+            throws InterruptedException {
         spinAll(threads, WARM_UP);
+        warmedUp.run();
         return summarise(threads, length, spinAll(threads, length));
     }
 
@@ -126,11 +133,15 @@ public record MachineStalls(
                         ? Integer.parseInt(args[0])
                         : Runtime.getRuntime().availableProcessors();
         Duration length = args.length > 1 ? Durations.parse(args[1]) : Duration.ofSeconds(10);
-        spinAll(threads, WARM_UP);
-        System.out.println("measuring");
-        System.out.flush();
-        Gaps[] gaps = spinAll(threads, length);
-        System.out.println(summarise(threads, length, gaps).describe());
+        MachineStalls stalls =
+                measure(
+                        threads,
+                        length,
+                        () -> {
+                            System.out.println("measuring");
+                            System.out.flush();
+                        });
+        System.out.println(stalls.describe());
     }
 
     private static MachineStalls summarise(int threads, Duration length, Gaps[] gaps) {

@@ -70,13 +70,12 @@ final class CompareBranchFuser {
 
     /**
      * Fuses every helper call in {@code m} that is followed directly by {@code ifeq} or {@code
-     * ifne}; returns how many. The operand stack is the same before the call and after the branch
-     * either way, so stack map frames stay valid; only a long compared with zero needs two slots
-     * more at its peak, for the zero.
+     * ifne}. The operand stack is the same before the call and after the branch either way, so
+     * stack map frames stay valid; only a long compared with zero needs two slots more at its peak,
+     * for the zero.
      */
-    static int fuse(MethodNode m) {
+    static void fuse(MethodNode m) {
         InsnList code = m.instructions;
-        int fused = 0;
         boolean zeroPushed = false;
         for (AbstractInsnNode n = code.getFirst(); n != null; n = n.getNext()) {
             if (!(n instanceof MethodInsnNode call)
@@ -126,12 +125,10 @@ final class CompareBranchFuser {
             code.remove(call);
             code.remove(jump);
             n = replacement;
-            fused++;
         }
         if (zeroPushed) {
             m.maxStack += 2;
         }
-        return fused;
     }
 
     private static int negate(int cond) {
