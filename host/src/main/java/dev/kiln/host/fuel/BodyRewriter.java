@@ -369,9 +369,21 @@ final class BodyRewriter {
         out.write(0x04);
         out.write(0x40); // if (empty)
         writeBack();
+        checkpoint();
         check(); // traps (after the write-back) when the fuel is spent
         setMark();
         out.write(0x0b); // end
+    }
+
+    /**
+     * {@code global.get fuel; drop}: does nothing here, and is nothing the original code can
+     * contain (it cannot name the fuel global). Kiln's compiled code turns it into a deadline check
+     * and drops the checks Chicory puts on the loops' back edges, which always pass a header that
+     * gets here at least every {@link FuelInjector#WRITE_BACK_INTERVAL} units (docs/adr/0082).
+     */
+    private void checkpoint() {
+        globalGet();
+        out.write(0x1a); // drop
     }
 
     /** mark = max(fuel - WRITE_BACK_INTERVAL, 0) */

@@ -28,8 +28,8 @@ import org.objectweb.asm.tree.VarInsnNode;
  * the fuel global go to {@link MemoryFuel} instead: one field of the memory every compiled function
  * receives, where Chicory's global access walks the instance's imports and globals (docs/adr/0065).
  * Works on the jar Chicory hands its code cache; a jar it rewrote carries {@link #MARKER}. Every
- * method it rewrites also goes through {@link CompareBranchFuser} (docs/adr/0081), the one pass
- * over Chicory's output serving both.
+ * method it rewrites also goes through {@link CompareBranchFuser} (docs/adr/0081) and {@link
+ * InterruptCheckMover} (docs/adr/0082), the one pass over Chicory's output serving all three.
  */
 final class FuelAccessRewriter {
     /**
@@ -96,6 +96,7 @@ final class FuelAccessRewriter {
                 return null;
             }
             CompareBranchFuser.fuse(m);
+            InterruptCheckMover.move(m);
         }
         ClassWriter w = new ClassWriter(0); // same stack shapes: frames and maxima stay valid
         cls.accept(w);

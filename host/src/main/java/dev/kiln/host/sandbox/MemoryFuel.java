@@ -1,5 +1,6 @@
 package dev.kiln.host.sandbox;
 
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.Memory;
 
 /**
@@ -20,5 +21,16 @@ public final class MemoryFuel {
     /** Sets the fuel left. */
     public static void set(long value, Memory memory) {
         ((ResettableMemory) memory).fuel = value;
+    }
+
+    /**
+     * Stops the guest when its thread was interrupted (its deadline passed), as Chicory's own check
+     * does: where a loop header wrote its fuel back, which replaces the check on every back edge
+     * (docs/adr/0082).
+     */
+    public static void checkpoint() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new ChicoryInterruptedException("Thread interrupted");
+        }
     }
 }

@@ -27,11 +27,12 @@ import java.util.function.Function;
 public final class ModuleCompiler {
     /**
      * What Kiln does to Chicory's code before caching it, in the cache directory's name: code
-     * cached before the fuel moved to the memory (docs/adr/0065), or before comparisons were fused
-     * with their branches (docs/adr/0081), runs correctly but slowly, so it is compiled again once
-     * rather than kept.
+     * cached before the fuel moved to the memory (docs/adr/0065), before comparisons were fused
+     * with their branches (docs/adr/0081), or before loops checked their deadline at fuel
+     * checkpoints (docs/adr/0082), runs correctly but slowly, so it is compiled again once rather
+     * than kept.
      */
-    private static final String CODE_FORMAT = "-fuel-on-memory-fused-compares";
+    private static final String CODE_FORMAT = "-fuel-on-memory-fused-compares-checkpoints";
 
     private final DiskCodeCache cache;
     private final ResetStrategy resetStrategy;

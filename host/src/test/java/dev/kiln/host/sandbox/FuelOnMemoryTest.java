@@ -212,10 +212,10 @@ class FuelOnMemoryTest {
     }
 
     /**
-     * A deadline still stops rewritten code (Chicory's interrupt checks at calls and backward
-     * branches are kept), in a loop that only branches, in one that calls, and in recursion without
-     * any loop (fib(90): far more calls than any deadline allows); and the fuel it reports is what
-     * it wrote back before (at least every 65 536 units in a loop).
+     * A deadline still stops rewritten code (Chicory's interrupt checks before calls, and at the
+     * loop headers that write fuel back: docs/adr/0082), in a loop that only branches, in one that
+     * calls, and in recursion without any loop (fib(90): far more calls than any deadline allows);
+     * and the fuel it reports is what it wrote back before (at least every 65 536 units in a loop).
      */
     @ParameterizedTest
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // fails, not hangs
