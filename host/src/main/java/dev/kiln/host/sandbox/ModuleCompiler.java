@@ -65,17 +65,18 @@ public final class ModuleCompiler {
 
     /**
      * @param cacheDir where compiled code persists across restarts; a subdirectory per Chicory
-     *     version keeps code from another compiler version from ever being loaded
+     *     version and rewrite format keeps code from another from ever being loaded, and the
+     *     subdirectories of others are deleted in the background
      * @param resetStrategy how instances of the compiled modules go back to their snapshot
      */
     public ModuleCompiler(Path cacheDir, ResetStrategy resetStrategy) {
+        Path dir = cacheDir.resolve(SupersededCode.PREFIX + chicoryVersion() + CODE_FORMAT);
         try {
-            this.cache =
-                    new DiskCodeCache(
-                            cacheDir.resolve("chicory-" + chicoryVersion() + CODE_FORMAT));
+            this.cache = new DiskCodeCache(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        SupersededCode.pruneInBackground(dir);
         this.resetStrategy = resetStrategy;
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
