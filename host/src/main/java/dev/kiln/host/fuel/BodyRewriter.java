@@ -49,6 +49,13 @@ final class BodyRewriter {
      */
     private final boolean marked;
 
+    /**
+     * Whether an unmarked cached function's every loop calls in its first segment with {@code call}
+     * or {@code call_indirect}, before which Chicory's compiled code checks the deadline: its loop
+     * headers then carry {@link #callsEveryIteration}'s marker.
+     */
+    private final boolean checkedEveryIteration;
+
     /** For each instruction, how many blocks are open before it (label depth). */
     private final int[] depth;
 
@@ -70,13 +77,17 @@ final class BodyRewriter {
         this.depth = new int[ins.size()];
         hoistArmMinimums();
         this.cached = has(OpCode.LOOP) && !has(OpCode.TRY_TABLE);
-        this.marked = cached && !everyLoopCallsFirst();
+        this.marked = cached && !everyLoopCallsFirst(false);
+        this.checkedEveryIteration = cached && !marked && everyLoopCallsFirst(true);
     }
 
-    /** Whether each loop's first straight-line segment (from its header) contains a call. */
-    private boolean everyLoopCallsFirst() {
+    /**
+     * Whether each loop's first straight-line segment (from its header) contains a call; with
+     * {@code directOrIndirect}, a {@code call} or {@code call_indirect}.
+     */
+    private boolean everyLoopCallsFirst(boolean directOrIndirect) {
         for (int i = 0; i < ins.size(); i++) {
-            if (ins.get(i).opcode() == OpCode.LOOP && !callsInSegment(i + 1)) {
+            if (ins.get(i).opcode() == OpCode.LOOP && !callsInSegment(i + 1, directOrIndirect)) {
                 return false;
             }
         }
@@ -84,10 +95,10 @@ final class BodyRewriter {
     }
 
     /** Whether the segment starting at {@code first} calls before it ends. */
-    private boolean callsInSegment(int first) {
+    private boolean callsInSegment(int first, boolean directOrIndirect) {
         for (int i = first; i < ins.size(); i++) {
             OpCode op = ins.get(i).opcode();
-            if (isCall(op)) {
+            if (directOrIndirect ? op == OpCode.CALL || op == OpCode.CALL_INDIRECT : isCall(op)) {
                 return true;
             }
             if (endsSegment(op)) {
@@ -185,6 +196,9 @@ final class BodyRewriter {
                         chargeAtLoopHeader(segmentCost(i + 1));
                     } else {
                         chargeAndCheck(segmentCost(i + 1));
+                        if (checkedEveryIteration) {
+                            callsEveryIteration();
+                        }
                     }
                 } else {
                     charge(segmentCost(i + 1));
@@ -383,6 +397,18 @@ final class BodyRewriter {
      */
     private void checkpoint() {
         globalGet();
+        out.write(0x1a); // drop
+    }
+
+    /**
+     * {@code global.get fuel; i32.wrap_i64; drop}, at the header of every loop of a function whose
+     * every loop calls in its first segment: it does nothing here, and tells Kiln's compiled code
+     * that each loop passes the deadline check before that call every time round, so the one on its
+     * back edge can go (docs/adr/0082).
+     */
+    private void callsEveryIteration() {
+        globalGet();
+        out.write(0xa7); // i32.wrap_i64
         out.write(0x1a); // drop
     }
 

@@ -15,16 +15,25 @@ import org.objectweb.asm.tree.TableSwitchInsnNode;
 import org.objectweb.asm.tree.VarInsnNode;
 
 /**
- * Moves a fuel-metered function's deadline checks off its loops' back edges, to where its loop
- * headers write the fuel back (docs/adr/0082).
+ * Moves a fuel-metered function's deadline checks off its loops' back edges (docs/adr/0082).
  *
- * <p>Chicory checks the thread's interrupt flag before every backward branch and every call. In a
- * function whose loop headers compare the fuel with a write-back mark, the injector puts a marker
- * ({@code global.get fuel; drop}, compiled and rewritten to {@code MemoryFuel.get; pop2}) where the
- * header writes back, which every loop reaches at least every 65 536 fuel units. This pass turns
- * each marker into {@link MemoryFuel#checkpoint} and, when it converted every one, drops the checks
- * on backward branches; the checks before calls stay (recursion without loops needs them). A method
- * without markers is left as it is.
+ * <p>Chicory checks the thread's interrupt flag before every backward branch and every call. The
+ * injector marks the functions where the back-edge check is redundant, with code that does nothing
+ * and that only it can emit (it names the fuel global), compiled and rewritten to {@code aload
+ * memory; MemoryFuel.get} and then:
+ *
+ * <ul>
+ *   <li>{@code pop2} (a checkpoint): where a loop header whose fuel fell below its write-back mark
+ *       writes it back, which every loop reaches at least every 65 536 fuel units. It becomes
+ *       {@link MemoryFuel#checkpoint}.
+ *   <li>{@code l2i; pop} (calls every iteration): at the header of each loop of a function whose
+ *       every loop calls first, so that Chicory's check before that call runs every time round. It
+ *       is removed.
+ * </ul>
+ *
+ * When every marker of a method has one of those shapes, the checks on its backward branches go;
+ * the checks before calls stay (recursion without loops needs them). A method without markers is
+ * left as it is.
  */
 final class InterruptCheckMover {
     private static final String CELL = Type.getInternalName(MemoryFuel.class);
@@ -35,26 +44,41 @@ final class InterruptCheckMover {
     /** Rewrites {@code m} in place, which {@link FuelAccessRewriter} has already rewritten. */
     static void move(MethodNode m) {
         InsnList code = m.instructions;
-        List<MethodInsnNode> markers = new ArrayList<>();
+        List<MethodInsnNode> checkpoints = new ArrayList<>();
+        List<MethodInsnNode> callsFirst = new ArrayList<>();
         for (AbstractInsnNode n : code) {
-            if (isFuelRead(n) && next(n) != null && next(n).getOpcode() == Opcodes.POP2) {
-                if (n.getNext().getOpcode() != Opcodes.POP2
-                        || !(n.getPrevious() instanceof VarInsnNode load)
-                        || load.getOpcode() != Opcodes.ALOAD) {
-                    return; // a marker in another shape: keep every check Chicory put in
-                }
-                markers.add((MethodInsnNode) n);
+            if (!isFuelRead(n) || !isMarker(next(n))) {
+                continue;
+            }
+            if (!(n.getPrevious() instanceof VarInsnNode load)
+                    || load.getOpcode() != Opcodes.ALOAD
+                    || !isMarker(n.getNext())) {
+                return; // a marker in another shape: keep every check Chicory put in
+            }
+            if (n.getNext().getOpcode() == Opcodes.POP2) {
+                checkpoints.add((MethodInsnNode) n);
+            } else if (n.getNext().getNext() != null
+                    && n.getNext().getNext().getOpcode() == Opcodes.POP) {
+                callsFirst.add((MethodInsnNode) n);
+            } else {
+                return;
             }
         }
-        if (markers.isEmpty()) {
+        if (checkpoints.isEmpty() && callsFirst.isEmpty()) {
             return;
         }
-        for (MethodInsnNode read : markers) {
+        for (MethodInsnNode read : checkpoints) {
             code.remove(read.getPrevious()); // aload memory
             code.remove(read.getNext()); // pop2
             code.set(
                     read,
                     new MethodInsnNode(Opcodes.INVOKESTATIC, CELL, "checkpoint", "()V", false));
+        }
+        for (MethodInsnNode read : callsFirst) {
+            code.remove(read.getPrevious()); // aload memory
+            code.remove(read.getNext().getNext()); // pop
+            code.remove(read.getNext()); // l2i
+            code.remove(read);
         }
         List<AbstractInsnNode> backEdgeChecks = new ArrayList<>();
         for (AbstractInsnNode n : code) {
@@ -63,6 +87,11 @@ final class InterruptCheckMover {
             }
         }
         backEdgeChecks.forEach(code::remove);
+    }
+
+    /** What follows a marker's fuel read: {@code pop2}, or {@code l2i} (then {@code pop}). */
+    private static boolean isMarker(AbstractInsnNode n) {
+        return n != null && (n.getOpcode() == Opcodes.POP2 || n.getOpcode() == Opcodes.L2I);
     }
 
     private static boolean isFuelRead(AbstractInsnNode n) {
