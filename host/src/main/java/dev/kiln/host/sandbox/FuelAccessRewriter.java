@@ -39,10 +39,10 @@ final class FuelAccessRewriter {
     static final String MARKER = "kiln-fuel-on-memory";
 
     private static final String INSTANCE = "Lcom/dylibso/chicory/runtime/Instance;";
-    private static final String MEMORY = "Lcom/dylibso/chicory/runtime/Memory;";
+    static final String MEMORY = "Lcom/dylibso/chicory/runtime/Memory;";
     private static final String READ_DESC = "(I" + INSTANCE + ")J";
     private static final String WRITE_DESC = "(JI" + INSTANCE + ")V";
-    private static final String CELL = Type.getInternalName(MemoryFuel.class);
+    static final String CELL = Type.getInternalName(MemoryFuel.class);
 
     private FuelAccessRewriter() {}
 

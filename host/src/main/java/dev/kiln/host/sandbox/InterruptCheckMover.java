@@ -3,7 +3,6 @@ package dev.kiln.host.sandbox;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.Opcodes;
-import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.JumpInsnNode;
@@ -36,8 +35,8 @@ import org.objectweb.asm.tree.VarInsnNode;
  * left as it is.
  */
 final class InterruptCheckMover {
-    private static final String CELL = Type.getInternalName(MemoryFuel.class);
-    private static final String READ_DESC = "(Lcom/dylibso/chicory/runtime/Memory;)J";
+    private static final String CELL = FuelAccessRewriter.CELL;
+    private static final String READ_DESC = "(" + FuelAccessRewriter.MEMORY + ")J";
 
     private InterruptCheckMover() {}
 
@@ -55,10 +54,10 @@ final class InterruptCheckMover {
                     || !isMarker(n.getNext())) {
                 return; // a marker in another shape: keep every check Chicory put in
             }
-            if (n.getNext().getOpcode() == Opcodes.POP2) {
+            AbstractInsnNode after = n.getNext();
+            if (after.getOpcode() == Opcodes.POP2) {
                 checkpoints.add((MethodInsnNode) n);
-            } else if (n.getNext().getNext() != null
-                    && n.getNext().getNext().getOpcode() == Opcodes.POP) {
+            } else if (after.getNext() != null && after.getNext().getOpcode() == Opcodes.POP) {
                 callsFirst.add((MethodInsnNode) n);
             } else {
                 return;

@@ -28,10 +28,11 @@ final class SupersededCode {
 
     /** Deletes {@code current}'s superseded siblings on a thread of its own, if there are any. */
     static void pruneInBackground(Path current) {
-        if (superseded(current).isEmpty()) {
+        List<Path> dirs = superseded(current);
+        if (dirs.isEmpty()) {
             return;
         }
-        Thread t = new Thread(() -> prune(current), "kiln-code-prune");
+        Thread t = new Thread(() -> delete(dirs), "kiln-code-prune");
         t.setDaemon(true);
         t.start();
     }
@@ -43,29 +44,34 @@ final class SupersededCode {
      * @return how many files it deleted
      */
     static long prune(Path current) {
+        return delete(superseded(current));
+    }
+
+    private static long delete(List<Path> dirs) {
         long files = 0;
-        for (Path dir : superseded(current)) {
-            long[] deleted = {0, 0}; // files, bytes
+        for (Path dir : dirs) {
+            long bytes = 0;
+            long deleted = 0;
             try (Stream<Path> tree = Files.walk(dir)) {
                 for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
                     if (Files.isRegularFile(p)) {
-                        deleted[1] += Files.size(p);
-                        deleted[0]++;
+                        bytes += Files.size(p);
+                        deleted++;
                     }
                     Files.delete(p);
                 }
                 log.info(
                         "deleted compiled code of an earlier format: {} ({} files, {} KiB)",
                         dir.getFileName(),
-                        deleted[0],
-                        deleted[1] / 1024);
+                        deleted,
+                        bytes / 1024);
             } catch (IOException | UncheckedIOException e) {
                 log.warn(
                         "could not delete compiled code of an earlier format in {}: {}",
                         dir.getFileName(),
                         e.getMessage());
             }
-            files += deleted[0];
+            files += deleted;
         }
         return files;
     }
