@@ -11,14 +11,12 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
 import dev.kiln.host.fuel.FuelInjector;
+import dev.kiln.host.testing.Interrupted;
 import dev.kiln.host.testing.RawModule;
 import dev.kiln.host.testing.Wat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -237,18 +235,18 @@ class FuelOnMemoryTest {
     private static void stopsAtItsDeadlineWithItsFuelWrittenBack(CompiledModule compiled)
             throws Exception {
         GuestInstance guest = compiled.instantiate();
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try {
-            Thread self = Thread.currentThread();
-            var unusedInterrupt = timer.schedule(self::interrupt, 100, TimeUnit.MILLISECONDS);
-            SandboxResult r =
-                    guest.invoke(context(), PAYLOAD, InvocationLimits.DEFAULTS, Long.MAX_VALUE / 4);
-            assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Timeout.class);
-            assertThat(r.fuel()).as("fuel written back before the deadline").isPositive();
-        } finally {
-            timer.shutdownNow();
-            Thread.interrupted();
-        }
+        Interrupted.after(
+                100,
+                () -> {
+                    SandboxResult r =
+                            guest.invoke(
+                                    context(),
+                                    PAYLOAD,
+                                    InvocationLimits.DEFAULTS,
+                                    Long.MAX_VALUE / 4);
+                    assertThat(r.outcome()).isInstanceOf(InvocationOutcome.Timeout.class);
+                    assertThat(r.fuel()).as("fuel written back before the deadline").isPositive();
+                });
     }
 
     @Test

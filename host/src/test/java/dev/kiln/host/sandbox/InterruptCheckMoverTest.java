@@ -8,12 +8,10 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.kiln.host.fuel.FuelInjector;
+import dev.kiln.host.testing.Interrupted;
 import dev.kiln.host.testing.Wat;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -117,23 +115,18 @@ class InterruptCheckMoverTest {
         "indirect_first, ''",
         "recurse, 60"
     })
-    void aDeadlineStillStopsTheLoop(String export, String arg) {
+    void aDeadlineStillStopsTheLoop(String export, String arg) throws Exception {
         long[] args = arg.isEmpty() ? new long[0] : new long[] {Long.parseLong(arg)};
         Instance instance = instance(FUEL);
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try {
-            Thread self = Thread.currentThread();
-            var unusedInterrupt = timer.schedule(self::interrupt, 50, TimeUnit.MILLISECONDS);
-            assertThatThrownBy(() -> instance.export(export).apply(args))
-                    .isInstanceOf(ChicoryInterruptedException.class);
-            assertThat(MemoryFuel.get(instance.memory()))
-                    .as("fuel written back before the deadline")
-                    .isLessThan(FUEL)
-                    .isPositive();
-        } finally {
-            timer.shutdownNow();
-            Thread.interrupted();
-        }
+        Interrupted.after(
+                50,
+                () ->
+                        assertThatThrownBy(() -> instance.export(export).apply(args))
+                                .isInstanceOf(ChicoryInterruptedException.class));
+        assertThat(MemoryFuel.get(instance.memory()))
+                .as("fuel written back before the deadline")
+                .isLessThan(FUEL)
+                .isPositive();
     }
 
     @Test

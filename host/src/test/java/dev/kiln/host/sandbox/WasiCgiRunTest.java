@@ -9,14 +9,13 @@ import dev.kiln.abi.Header;
 import dev.kiln.abi.HttpRequestMeta;
 import dev.kiln.abi.InvocationContext;
 import dev.kiln.host.core.InvocationOutcome;
+import dev.kiln.host.testing.Interrupted;
 import dev.kiln.host.testing.Wat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -210,21 +209,18 @@ class WasiCgiRunTest {
     }
 
     @Test
-    void aSleepingGuestIsCutAtTheDeadline() {
+    void aSleepingGuestIsCutAtTheDeadline() throws Exception {
         CompiledModule m = compile("sleep");
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try {
-            Thread self = Thread.currentThread();
-            // Fires or is dropped by shutdownNow below; its result is the interrupt itself.
-            var unusedInterrupt = timer.schedule(self::interrupt, 200, TimeUnit.MILLISECONDS);
-            long start = System.nanoTime();
-            SandboxResult r = run(m, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
-            failure(r, InvocationOutcome.Timeout.class);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
-        } finally {
-            timer.shutdownNow();
-            Thread.interrupted();
-        }
+        Interrupted.after(
+                200,
+                () -> {
+                    long start = System.nanoTime();
+                    SandboxResult r =
+                            run(m, invoke(), "", InvocationLimits.DEFAULTS, BUDGET, Map.of());
+                    failure(r, InvocationOutcome.Timeout.class);
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                            .isLessThan(10_000);
+                });
     }
 
     @Test
