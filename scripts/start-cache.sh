@@ -29,7 +29,7 @@ kiln_start_cache() {
   cache="$dir/$name"
   log="$dir/kiln-serve-training.log"
   if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
-    echo "kiln: training the start-up cache for this build and JDK (once, ~10 s)..." >&2
+    echo "kiln: training the start-up cache for this build and JDK (once, ~15 s)..." >&2
     # Other builds' caches are stale (the JVM would refuse them); a run cut short (Ctrl-C)
     # leaves its temporary file.
     find "$dir" -maxdepth 1 -name 'kiln-serve-jdk*' \

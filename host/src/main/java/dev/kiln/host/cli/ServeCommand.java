@@ -389,6 +389,14 @@ final class ServeCommand implements Callable<Integer> {
                             + " loaded for new connections (default: ${DEFAULT-VALUE}).")
     long tlsReloadIntervalSeconds = TlsSettings.DEFAULT_RELOAD_INTERVAL.toSeconds();
 
+    @Option(
+            names = "--warmup-requests",
+            description =
+                    "Invocations of each kind sent to a throwaway server on a temporary directory"
+                            + " before this one opens its port, so that its first requests run"
+                            + " compiled code; 0 for none (default: ${DEFAULT-VALUE}).")
+    int warmupRequests = 500;
+
     // Read by LogFormat.choose before anything logs; declared here for --help and to refuse a
     // value that is not one of the choices (docs/adr/0044).
     @Option(
@@ -501,6 +509,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (warmupRequests < 0) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--warmup-requests must be 0 or more");
+        }
         KilnConfig config = config();
         if (!JvmFlags.exitsOnOutOfMemory()) {
             log.warn(
@@ -513,6 +525,9 @@ final class ServeCommand implements Callable<Integer> {
                     "this JVM leaves methods over 8000 bytes to its interpreter: start Kiln with"
                             + " ./kiln or pass -XX:-DontCompileHugeMethods, or JavaScript"
                             + " functions run ~4x slower (docs/adr/0075)");
+        }
+        if (warmupRequests > 0) {
+            ServeWarmup.run(config, warmupRequests);
         }
         KilnHost host;
         try {

@@ -183,7 +183,11 @@ class ClusterProcessTest {
                         "--port",
                         "0",
                         "--data",
-                        data.toString()));
+                        data.toString(),
+                        // Nodes are started, killed and restarted under deadlines here; the warm-up
+                        // before the port opens is KilnScriptTest's and ServeStartTest's to start.
+                        "--warmup-requests",
+                        "0"));
         cmd.addAll(List.of(more));
         var pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("KILN_ADMIN_TOKEN", TestHost.TOKEN);

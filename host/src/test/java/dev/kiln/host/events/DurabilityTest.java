@@ -202,7 +202,11 @@ class DurabilityTest {
                         "--async-workers",
                         "2",
                         "--records-per-function",
-                        "100000"));
+                        "100000",
+                        // Restarts are what this test is about, not how fast the first requests
+                        // after one are: KilnScriptTest and ServeStartTest start with the warm-up.
+                        "--warmup-requests",
+                        "0"));
         var pb = new ProcessBuilder(cmd).redirectError(log.toFile());
         pb.environment().put("KILN_ADMIN_TOKEN", TOKEN);
         pb.environment().put("KILN_LOG_FORMAT", "TEXT");
