@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,8 +18,9 @@ import java.util.regex.Pattern;
  *
  * @param port the loopback port of the server
  * @param token its admin token
+ * @param timeout longest wait to connect and for each read of an answer
  */
-record CurlShapedRequests(int port, String token) {
+record CurlShapedRequests(int port, String token, Duration timeout) {
     private static final String[] CONTENT_TYPES = {
         "application/x-www-form-urlencoded", "application/json", "application/octet-stream"
     };
@@ -29,7 +32,7 @@ record CurlShapedRequests(int port, String token) {
      * {@code /invoke} and by the HTTP trigger in turn, and every eighth a health check, as a load
      * balancer polls one.
      *
-     * @throws IOException if one is not answered 200
+     * @throws IOException if one is not answered 200, or not within the timeout
      */
     void send(String service, int count) throws IOException {
         for (int i = 0; i < count; i++) {
@@ -48,7 +51,10 @@ record CurlShapedRequests(int port, String token) {
     }
 
     private void exchange(String method, String path, int i) throws IOException {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        try (Socket socket = new Socket()) {
+            int millis = (int) timeout.toMillis();
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), millis);
+            socket.setSoTimeout(millis);
             byte[] body =
                     method.equals("GET")
                             ? new byte[0]

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 
 /**
  * Requests a real server answers for its users, sent over loopback with the admin token: what the
@@ -18,6 +19,12 @@ import java.net.http.HttpResponse;
  *     CurlShapedRequests})
  */
 record TrainingWorkload(int requests, int curlShaped) {
+    /**
+     * Longest wait for one answer: a server that stops answering ends the workload with an error
+     * instead of holding {@code serve}'s start for good. Far beyond any answer on loopback.
+     */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
+
     // What a server does for its users: deploys and an alias, invocations by /invoke (latest,
     // a version, the alias) and by the HTTP trigger, of a function that calls the host (the
     // quickstart's hello) too, an event, and the reads a console makes; then requests each on a
@@ -66,7 +73,7 @@ record TrainingWorkload(int requests, int curlShaped) {
         }
         // The client above keeps one connection alive and sends the same headers every time; C2
         // compiles for the traffic it saw, and a first curl then hit its uncommon traps.
-        new CurlShapedRequests(port, token).send("training", curlShaped);
+        new CurlShapedRequests(port, token, ANSWER_TIMEOUT).send("training", curlShaped);
     }
 
     private static HttpRequest.Builder module(String uri, byte[] wasm) {
@@ -94,7 +101,10 @@ record TrainingWorkload(int requests, int curlShaped) {
     private record Calls(HttpClient client, String token) {
         void expect(int status, HttpRequest.Builder request)
                 throws IOException, InterruptedException {
-            HttpRequest r = request.header("Authorization", "Bearer " + token).build();
+            HttpRequest r =
+                    request.header("Authorization", "Bearer " + token)
+                            .timeout(ANSWER_TIMEOUT)
+                            .build();
             HttpResponse<String> response = client.send(r, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != status) {
                 throw new IOException(
